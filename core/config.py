@@ -1,0 +1,44 @@
+"""Settings read from the environment, once per call (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """The data directory: ``$CLARITY_DATA_DIR`` or ``./data``; created on first use."""
+    path = Path(os.environ.get("CLARITY_DATA_DIR") or "data").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def env_fal_key() -> str | None:
+    """The Space's or machine's fal key, if any (``FAL_KEY``, or ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``)."""
+    key = os.environ.get("FAL_KEY", "").strip()
+    if key:
+        return key
+    key_id, secret = os.environ.get("FAL_KEY_ID", "").strip(), os.environ.get("FAL_KEY_SECRET", "").strip()
+    return f"{key_id}:{secret}" if key_id and secret else None
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def max_input_megapixels() -> float:
+    """Inputs larger than this are refused before decoding (``CLARITY_MAX_INPUT_MP``)."""
+    return float(_int_env("CLARITY_MAX_INPUT_MP", 16))
+
+
+def max_upload_bytes() -> int:
+    """Uploads and fetched URLs larger than this are refused (``CLARITY_MAX_UPLOAD_MB``)."""
+    return _int_env("CLARITY_MAX_UPLOAD_MB", 50) * 1024 * 1024
+
+
+def max_output_megapixels() -> float:
+    """Runs whose output would be larger than this are refused (``CLARITY_MAX_OUTPUT_MP``)."""
+    return float(_int_env("CLARITY_MAX_OUTPUT_MP", 64))

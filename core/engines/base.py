@@ -1,0 +1,42 @@
+"""The seam both engines implement (DESIGN.md "The engine seam").
+
+Events are ``fal_client``'s own status classes for both engines, so the UI knows one vocabulary:
+``Queued(position)``, ``InProgress(logs)``, ``Completed(logs, metrics, error, error_type)``.
+Unlike raw fal statuses, ``logs`` here carry only the lines not yet seen: the engine de-duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from fal_client import Completed, InProgress, Queued, Status
+
+__all__ = ["Completed", "Engine", "InProgress", "Job", "Queued", "Status"]
+
+
+class Job(Protocol):
+    """One submitted request."""
+
+    request_id: str
+    arguments: dict[str, Any]  # exactly what was sent to the endpoint (image_url filled in)
+
+    def events(self) -> AsyncIterator[Status]:
+        """Statuses in order, ending with Completed; InProgress/Completed logs hold new lines only."""
+        ...
+
+    async def result(self) -> dict[str, Any]:
+        """The endpoint's output (FAL_PROTOCOL.md §2); ``image.url`` may be a local path (local engine)."""
+        ...
+
+    async def cancel(self) -> None:
+        """Cancel at the engine: the remote request on fal, the tile loop locally."""
+        ...
+
+
+class Engine(Protocol):
+    name: str
+
+    async def submit(self, arguments: dict[str, Any], image_path: str | None = None) -> Job:
+        """Start a run. ``arguments`` are validated; ``image_path`` is the input when it is a local file."""
+        ...

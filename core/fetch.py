@@ -1,0 +1,72 @@
+"""Fetch an image a visitor named by URL: https only, size-capped, redirects checked hop by hop.
+
+In shared mode (a Space) every hop goes through ``safehttpx``, which resolves the host and refuses loopback,
+private, link-local and reserved addresses (cloud metadata included) and pins the connection to the checked
+address. A single-user app may read its own machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from urllib.parse import urljoin
+
+import httpx
+import safehttpx
+
+from core import config
+from core.errors import InputError
+
+MAX_REDIRECTS = 5
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+def shared_mode() -> bool:
+    """Strangers share this process: on a Hugging Face Space, or ``CLARITY_SHARED=1``."""
+    flag = os.environ.get("CLARITY_SHARED", "").strip().lower()
+    if flag in ("0", "false", "no"):
+        return False
+    return bool(os.environ.get("SPACE_ID")) or flag in ("1", "true", "yes")
+
+
+async def _get(url: str, shared: bool) -> httpx.Response:
+    if shared:
+        try:
+            return await safehttpx.get(url, timeout=TIMEOUT)
+        except ValueError:
+            raise InputError("That address is not a public internet address; this shared app only fetches "
+                             "images from public https:// URLs.", "image_url") from None
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        return await client.get(url, follow_redirects=False)
+
+
+async def fetch_image_bytes_async(url: str) -> bytes:
+    """The body of an https URL that should hold an image, or InputError saying why not."""
+    shared = shared_mode()
+    for _ in range(MAX_REDIRECTS + 1):
+        if not url.lower().startswith("https://"):
+            raise InputError(f"Only https:// image URLs can be fetched, not {url.split(':', 1)[0]}:.",
+                             "image_url")
+        try:
+            response = await _get(url, shared)
+        except httpx.TimeoutException:
+            raise InputError("The image URL did not answer in time.", "image_url") from None
+        except httpx.HTTPError as exc:
+            raise InputError(f"The image URL could not be reached ({type(exc).__name__}).", "image_url") from None
+        if response.is_redirect and "location" in response.headers:
+            url = urljoin(url, response.headers["location"])
+            continue
+        if response.status_code != 200:
+            raise InputError(f"The image URL answered HTTP {response.status_code}.", "image_url")
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind and not (kind.startswith("image/") or kind == "application/octet-stream"):
+            raise InputError(f"The URL is not an image (its content type is {kind}).", "image_url")
+        if len(response.content) > config.max_upload_bytes():
+            raise InputError("The image at that URL is larger than the upload limit.", "image_url")
+        return response.content
+    raise InputError("The image URL redirects too many times.", "image_url")
+
+
+def fetch_image_bytes(url: str) -> bytes:
+    """Synchronous wrapper for code that is not already in an event loop."""
+    return asyncio.run(fetch_image_bytes_async(url))

@@ -1,0 +1,155 @@
+"""Read, check and normalise input images; sizes, megapixels and price.
+
+Every input (upload, https URL, data URI) becomes an RGB(A) PNG in the data directory, named by the hash of its
+content, so a sweep or a re-run uploads it once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core import config
+from core.errors import InputError
+from core.schema import estimated_price, output_size
+
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # decided by content, never by file name
+_DATA_URI = re.compile(r"^data:(image/[\w.+-]+)(?:;[\w=.+-]+)*;base64,(.*)$", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """A checked, normalised input image on disk."""
+
+    path: str  # PNG in the data directory
+    width: int
+    height: int
+    digest: str  # sha256 of the normalised PNG
+    source_url: str | None = None  # the https URL it came from, if any (fal can fetch it itself)
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1e6
+
+
+def describe(width: int, height: int, factor: float) -> str:
+    """The preview line: input size → output size, output megapixels, estimated price."""
+    out_w, out_h = output_size(width, height, factor)
+    return (f"Input {width}×{height} → output {out_w}×{out_h} ({out_w * out_h / 1e6:.2f} MP) · "
+            f"estimated ${estimated_price(width, height, factor):.3f} on fal")
+
+
+def decode(data: bytes, name: str = "image") -> Image.Image:
+    """Decode bytes into an upright RGB or RGBA image, or raise InputError saying why not."""
+    if not data:
+        raise InputError(f"{name} is empty (0 bytes).", "image")
+    if len(data) > config.max_upload_bytes():
+        raise InputError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is "
+                         f"{config.max_upload_bytes() / 2**20:.0f} MB.", "image")
+    limit = config.max_input_megapixels()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            if image.width * image.height > limit * 1e6:
+                raise InputError(f"{name} is {image.width}×{image.height} "
+                                 f"({image.width * image.height / 1e6:.0f} MP); inputs are limited to "
+                                 f"{limit:g} MP.", "image")
+            image.seek(0)  # the first frame of an animation
+            image.load()
+    except InputError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        kind = "too large to decode safely" if "ecompression" in type(exc).__name__ else "not an image " \
+            "this app can read (PNG, JPEG, WebP, GIF, BMP or TIFF)"
+        raise InputError(f"{name} is {kind}.", "image") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{name} could not be decoded: it looks truncated or damaged ({exc}).", "image") from None
+    return normalise(image)
+
+
+def normalise(image: Image.Image) -> Image.Image:
+    """Apply EXIF orientation and convert any mode (CMYK, 16-bit, palette, grey) to RGB or RGBA."""
+    image = ImageOps.exif_transpose(image)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grey: scale to 8 bits, not clip
+        import numpy as np
+
+        array = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if array.max() > 255 else 255.0
+        image = Image.fromarray((array / peak * 255).round().clip(0, 255).astype("uint8"), "L")
+    if image.mode == "CMYK":
+        image = image.convert("RGB")
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def store(image: Image.Image, source_url: str | None = None) -> InputImage:
+    """Write the normalised image as PNG under ``data/inputs`` named by its hash."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    png = buffer.getvalue()
+    digest = hashlib.sha256(png).hexdigest()
+    folder = config.data_dir() / "inputs"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{digest[:32]}.png"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(png)
+        tmp.replace(path)
+    return InputImage(str(path), image.width, image.height, digest, source_url)
+
+
+def load_bytes(data: bytes, name: str = "The image") -> InputImage:
+    """Check, decode, normalise and store image bytes."""
+    return store(decode(data, name))
+
+
+def load_file(path: str | Path) -> InputImage:
+    """Check and store an uploaded file (its type decided by content, not by name)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > config.max_upload_bytes():
+            raise InputError(f"The file is {size / 2**20:.1f} MB; the limit is "
+                             f"{config.max_upload_bytes() / 2**20:.0f} MB.", "image")
+        data = path.read_bytes()
+    except OSError:
+        raise InputError("The uploaded file could not be read.", "image") from None
+    return load_bytes(data, "The file")
+
+
+def decode_data_uri(uri: str) -> bytes:
+    """The bytes of a ``data:image/...;base64,`` URI, or InputError."""
+    match = _DATA_URI.match(uri.strip())
+    if not match:
+        raise InputError("This data URI is not a base64-encoded image (data:image/<type>;base64,...).",
+                         "image_url")
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", match.group(2)), validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("This data URI's base64 payload is damaged.", "image_url") from None
+
+
+def load_url(url: str, fetch: callable | None = None) -> InputImage:
+    """Load a data URI or an https URL (fetched with ``fetch(url) -> bytes``, see core.fetch)."""
+    url = url.strip()
+    if url.lower().startswith("data:"):
+        return load_bytes(decode_data_uri(url), "The data URI")
+    if fetch is None:
+        from core.fetch import fetch_image_bytes as fetch
+    data = fetch(url)
+    image = decode(data, "The image at that URL")
+    return store(image, source_url=url)
+
+
+def to_png_data_uri(path: str | Path) -> str:
+    """A PNG file as a data URI."""
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")

@@ -1,0 +1,69 @@
+"""Run: one request's parameters, seed, request id, status, timings and files — a history row."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.schema import PARAMETER_FIELDS
+
+STATUSES = ("queued", "running", "completed", "failed", "cancelled", "interrupted")
+FINAL_STATUSES = ("completed", "failed", "cancelled", "interrupted")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+@dataclass
+class Run:
+    """One run of the endpoint on one engine. ``arguments`` hold every schema field actually sent."""
+
+    engine: str
+    arguments: dict[str, Any]
+    id: str = field(default_factory=new_id)
+    created_at: float = field(default_factory=time.time)
+    owner: str = ""
+    status: str = "queued"
+    request_id: str | None = None
+    seed: int | None = None  # the seed actually used (from the result)
+    error: str | None = None
+    error_field: str | None = None
+    started_at: float | None = None  # left the queue
+    finished_at: float | None = None
+    timings: dict[str, Any] = field(default_factory=dict)
+    input_path: str | None = None
+    output_path: str | None = None
+    result_url: str | None = None  # the remote output URL (fal's expire)
+    width: int | None = None
+    height: int | None = None
+    content_type: str | None = None
+    model: str | None = None  # the local model, when engine == "local"
+    sweep_id: str | None = None
+    cell: str | None = None  # e.g. "x=0.35 y=0.6"
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def queue_seconds(self) -> float | None:
+        return None if self.started_at is None else self.started_at - self.created_at
+
+    @property
+    def run_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return self.finished_at - (self.started_at if self.started_at is not None else self.created_at)
+
+    def parameters(self) -> dict[str, Any]:
+        """Every schema parameter (not the image) with the seed actually used when known."""
+        values = {f.name: self.arguments.get(f.name, f.default) for f in PARAMETER_FIELDS}
+        if self.seed is not None:
+            values["seed"] = self.seed
+        return values
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
