@@ -1,0 +1,89 @@
+"""Validation at, inside and beyond every bound, wrong types, and the published defaults."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from core import schema
+from core.errors import InputError
+
+URL = "https://example.com/photo.png"
+
+
+def test_defaults_are_the_published_ones() -> None:
+    assert schema.defaults() == {
+        "prompt": "masterpiece, best quality, highres", "upscale_factor": 2.0,
+        "negative_prompt": "(worst quality, low quality, normal quality:2)", "creativity": 0.35,
+        "resemblance": 0.6, "guidance_scale": 4.0, "num_inference_steps": 18, "seed": None,
+        "enable_safety_checker": True}
+    assert [f.name for f in schema.FIELDS] == [
+        "image_url", "prompt", "upscale_factor", "negative_prompt", "creativity", "resemblance",
+        "guidance_scale", "num_inference_steps", "seed", "enable_safety_checker"]
+
+
+def test_validate_fills_defaults_and_omits_a_random_seed() -> None:
+    clean = schema.validate({"image_url": URL})
+    assert "seed" not in clean
+    assert clean["upscale_factor"] == 2.0 and clean["num_inference_steps"] == 18
+
+
+BOUNDED = [(f.name, f.minimum, f.maximum) for f in schema.FIELDS if f.numeric]
+
+
+@pytest.mark.parametrize(("name", "low", "high"), BOUNDED)
+def test_every_bound_is_inclusive_and_beyond_is_refused_with_the_field_named(name, low, high) -> None:
+    for value in (low, high, (low + high) / 2 if name not in ("num_inference_steps", "seed") else int(low + 1)):
+        assert schema.validate({"image_url": URL, name: value})[name] == value
+    span = (high - low) or 1
+    for value in (low - span * 0.01 - (1 if schema.FIELD_BY_NAME[name].kind == "int" else 0),
+                  high + span * 0.01 + (1 if schema.FIELD_BY_NAME[name].kind == "int" else 0)):
+        with pytest.raises(InputError) as caught:
+            schema.validate({"image_url": URL, name: value})
+        assert caught.value.field == name
+        assert schema.FIELD_BY_NAME[name].label in str(caught.value)
+
+
+@pytest.mark.parametrize("bad", ["abc", math.nan, math.inf, [1], {"a": 1}, True])
+@pytest.mark.parametrize("name", ["upscale_factor", "creativity", "num_inference_steps", "seed"])
+def test_wrong_types_and_non_finite_numbers_are_refused(name, bad) -> None:
+    with pytest.raises(InputError) as caught:
+        schema.validate({"image_url": URL, name: bad})
+    assert caught.value.field == name
+
+
+def test_integers_must_be_whole_and_numeric_strings_are_accepted() -> None:
+    with pytest.raises(InputError, match="whole number"):
+        schema.validate({"image_url": URL, "num_inference_steps": 18.5})
+    assert schema.validate({"image_url": URL, "creativity": "0.5", "seed": "42"})["seed"] == 42
+    assert "seed" not in schema.validate({"image_url": URL, "seed": ""})
+
+
+def test_texts_and_booleans() -> None:
+    with pytest.raises(InputError, match="too long"):
+        schema.validate({"image_url": URL, "prompt": "x" * (schema.MAX_PROMPT_CHARS + 1)})
+    with pytest.raises(InputError, match="control characters"):
+        schema.validate({"image_url": URL, "prompt": "a\x00b"})
+    assert schema.validate({"image_url": URL, "prompt": "ünïcødé 🎨"})["prompt"] == "ünïcødé 🎨"
+    with pytest.raises(InputError) as caught:
+        schema.validate({"image_url": URL, "enable_safety_checker": "maybe"})
+    assert caught.value.field == "enable_safety_checker"
+
+
+@pytest.mark.parametrize("url", ["http://example.com/a.png", "file:///etc/passwd", "ftp://x/y.png", "https://",
+                                 "data:text/plain;base64,aGk=", "javascript:alert(1)", ""])
+def test_image_url_must_be_https_or_an_image_data_uri(url) -> None:
+    with pytest.raises(InputError) as caught:
+        schema.validate({"image_url": url})
+    assert caught.value.field == "image_url"
+
+
+def test_unknown_parameters_are_refused() -> None:
+    with pytest.raises(InputError, match="Unknown parameter 'scheduler'"):
+        schema.validate({"image_url": URL, "scheduler": "ddim"})
+
+
+def test_output_size_and_price() -> None:
+    assert schema.output_size(37, 23, 1.5) == (round(55.5), round(34.5))
+    assert schema.estimated_price(1000, 1000, 2) == pytest.approx(4 * 0.03)
