@@ -1,0 +1,299 @@
+"""The fal engine: ``fal-ai/clarity-upscaler`` through ``fal_client.AsyncClient`` (FAL_PROTOCOL.md §4–§6).
+
+One engine per key. An input file is uploaded once per content (sha256) and its URL reused; statuses are
+fal_client's own ``Queued`` / ``InProgress`` / ``Completed`` carrying only the log lines not yet seen; every
+failure becomes a StudioError through :func:`translate`, whose messages never contain the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import fal_client
+import httpx
+from fal_client import Completed, FalClientHTTPError, InProgress, Queued, Status
+from fal_client.auth import MissingCredentialsError
+
+from core import schema
+from core.errors import AuthError, CancelledRun, EngineError, EngineTimeoutError, InputError, StudioError
+
+KEYS_URL = "https://fal.ai/dashboard/keys"
+NO_KEY = f"No fal key: type one in the Engine panel or set FAL_KEY. Create one at {KEYS_URL}"
+DEFAULT_JOB_TIMEOUT = 1800.0  # seconds for a whole request (queue + run) unless events()/result() say otherwise
+_T = TypeVar("_T")
+
+
+def _scrub(text: str, key: str | None) -> str:
+    """Replace the key (and its secret half) wherever it appears."""
+    if key:
+        for secret in (key, key.partition(":")[2]):
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+    return text
+
+
+def _item_words(item: Any) -> tuple[str | None, str]:
+    """One 422 detail entry as ``(field, plain sentence)``."""
+    if not isinstance(item, dict):
+        return None, str(item)
+    loc = item.get("loc") or []
+    name = str(loc[-1]) if loc and loc[-1] != "body" else None
+    msg = str(item.get("msg") or item.get("message") or item.get("type") or "invalid value").rstrip(".")
+    if item.get("type") == "content_policy_violation":
+        return name, f"fal's content checker refused this image ({msg})"
+    field = schema.FIELD_BY_NAME.get(name or "")
+    label = field.label if field else name
+    return name, f"{label}: {msg}" if label else msg
+
+
+def _words(detail: Any) -> str:
+    """fal's ``detail`` (text, a list of errors, or a dict) as plain words, never a Python repr."""
+    if detail is None:
+        return ""
+    if isinstance(detail, str):
+        return "" if "<html" in detail.lower() else " ".join(detail.split())[:300]
+    if isinstance(detail, dict) and "msg" not in detail:
+        return "; ".join(f"{k}: {_words(v)}" for k, v in detail.items())
+    items = detail if isinstance(detail, list) else [detail]
+    return "; ".join(_item_words(item)[1] for item in items)
+
+
+def _http_parts(exc: Exception) -> tuple[int, Any, str | None]:
+    if isinstance(exc, FalClientHTTPError):
+        return exc.status_code, exc.message, exc.error_type
+    response = exc.response  # httpx.HTTPStatusError (the CDN token request raises those)
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    error_type = (body.get("error_type") if isinstance(body, dict) else None) or response.headers.get(
+        "x-fal-error-type")
+    return response.status_code, detail, error_type
+
+
+def translate(exc: BaseException, *, key: str | None = None, request_id: str | None = None) -> StudioError:
+    """Any failure from fal_client or httpx as a StudioError a user can act on; ``key`` is scrubbed out."""
+    if isinstance(exc, StudioError):
+        exc.message = _scrub(exc.message, key)
+        exc.args = (exc.message,)
+        return exc
+    where = f" (request {request_id})" if request_id else ""
+    if isinstance(exc, MissingCredentialsError):
+        error: StudioError = AuthError(NO_KEY)
+    elif isinstance(exc, (FalClientHTTPError, httpx.HTTPStatusError)):
+        status, detail, error_type = _http_parts(exc)
+        words = _words(detail) or httpx.codes.get_reason_phrase(status)
+        kind = f", {error_type.replace('_', ' ')}" if error_type else ""
+        if status == 401:
+            error = AuthError(f"fal rejected this key. Check it, or create one at {KEYS_URL}", request_id)
+        elif status == 403:
+            error = AuthError(f"fal refused this key's account: {words}", request_id)
+        elif status == 422:
+            items = detail if isinstance(detail, list) else [detail]
+            fields = [_item_words(item)[0] for item in items]
+            error = InputError(f"fal refused the input: {words}.", next((f for f in fields if f), None))
+        elif status == 429:
+            error = EngineError(f"fal is limiting this key (HTTP 429{kind}): {words}. Wait a moment, or run "
+                                f"fewer requests at once.", request_id)
+        elif status >= 500:
+            error = EngineError(f"fal failed on its side (HTTP {status}{kind}){where}: {words}. Trying again "
+                                f"usually helps.", request_id)
+        else:
+            error = EngineError(f"fal refused the request (HTTP {status}{kind}){where}: {words}", request_id)
+    elif isinstance(exc, (fal_client.FalClientTimeoutError, httpx.TimeoutException, asyncio.TimeoutError,
+                          TimeoutError)):
+        error = EngineTimeoutError(f"fal did not answer in time{where}. It may still be running; try again "
+                                   f"or resume it later.", request_id)
+    elif isinstance(exc, httpx.TransportError):
+        error = EngineError(f"Could not reach fal ({type(exc).__name__}){where}. Check the network "
+                            f"connection and try again.", request_id)
+    else:
+        error = EngineError(f"fal client error{where}: {type(exc).__name__}: {exc}", request_id)
+    return translate(error, key=key)
+
+
+class FalEngine:
+    """The hosted endpoint. Use one engine per key; it keeps one ``AsyncClient`` per event loop."""
+
+    name = "fal"
+
+    def __init__(self, key: str, application: str = schema.ENDPOINT, poll_interval: float = 0.1,
+                 job_timeout: float | None = DEFAULT_JOB_TIMEOUT) -> None:
+        self._key = (key or "").strip()
+        if not self._key:
+            raise AuthError(NO_KEY)
+        self.application = application
+        self.poll_interval = poll_interval
+        self.job_timeout = job_timeout
+        # httpx clients and tasks belong to one event loop; Gradio has one, tests and threads may have several.
+        self._clients: dict[asyncio.AbstractEventLoop, fal_client.AsyncClient] = {}
+        self._uploaded: dict[str, str] = {}  # sha256 of the file → fal URL
+        self._uploading: dict[str, asyncio.Task[str]] = {}
+
+    def __repr__(self) -> str:
+        return f"FalEngine(application={self.application!r})"  # never the key
+
+    def translate(self, exc: BaseException, request_id: str | None = None) -> StudioError:
+        """:func:`translate` with this engine's key scrubbed."""
+        return translate(exc, key=self._key, request_id=request_id)
+
+    @property
+    def client(self) -> fal_client.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            for closed in [old for old in self._clients if old.is_closed()]:
+                del self._clients[closed]  # its connections died with its loop
+            self._clients[loop] = fal_client.AsyncClient(key=self._key)
+        return self._clients[loop]
+
+    async def upload(self, image_path: str) -> str:
+        """The fal URL of this file's content; concurrent and later calls for the same content upload once."""
+        try:
+            data = await asyncio.to_thread(Path(image_path).read_bytes)
+        except OSError as exc:
+            raise InputError(f"Cannot read the input image: {exc.strerror or exc}.", "image_url") from None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in self._uploaded:
+            return self._uploaded[digest]
+        loop = asyncio.get_running_loop()
+        task = self._uploading.get(digest)
+        if task is None or task.get_loop() is not loop:
+            name = Path(image_path).name
+            task = self._uploading[digest] = loop.create_task(self._upload(data, name, digest))
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved if unawaited
+        # shield: one caller giving up must not cancel the upload the others wait for
+        return await asyncio.shield(task)
+
+    async def _upload(self, data: bytes, name: str, digest: str) -> str:
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        try:
+            url = await self.client.upload(data, content_type, file_name=name)
+        except Exception as exc:
+            raise self.translate(exc) from None
+        finally:
+            self._uploading.pop(digest, None)
+        self._uploaded[digest] = url
+        return url
+
+    async def submit(self, arguments: dict[str, Any], image_path: str | None = None,
+                     webhook_url: str | None = None) -> FalJob:
+        """Send ``arguments`` (``image_url`` filled from ``image_path`` by one upload when it is not https)."""
+        sent = dict(arguments)
+        url = sent.get("image_url")
+        if image_path and not (isinstance(url, str) and url.startswith("https://")):
+            sent["image_url"] = await self.upload(image_path)
+        try:
+            handle = await self.client.submit(self.application, sent, webhook_url=webhook_url)
+        except Exception as exc:
+            raise self.translate(exc) from None
+        return FalJob(self, handle, sent)
+
+    async def attach(self, request_id: str, arguments: dict[str, Any] | None = None) -> FalJob:
+        """Follow a request submitted earlier (e.g. before a restart) by its id."""
+        handle = await self.client.get_handle(self.application, request_id)
+        return FalJob(self, handle, dict(arguments or {}))
+
+
+class FalJob:
+    """One request on fal: its id, the arguments sent, its events, result and cancellation."""
+
+    def __init__(self, engine: FalEngine, handle: fal_client.AsyncRequestHandle, arguments: dict[str, Any]) -> None:
+        self.request_id: str = handle.request_id
+        self.arguments = arguments
+        self._engine, self._handle = engine, handle
+        self._seen = 0  # log lines already passed on: fal returns the whole log on every poll
+        self._completed: Completed | None = None
+        self._result: dict[str, Any] | None = None
+        self._cancelled = False
+
+    def _deadline(self, timeout: float | None) -> tuple[float | None, float | None]:
+        timeout = self._engine.job_timeout if timeout is None else timeout
+        return (None, None) if timeout is None else (asyncio.get_running_loop().time() + timeout, timeout)
+
+    async def _call(self, awaitable: Awaitable[_T], deadline: tuple[float | None, float | None]) -> _T:
+        """Await one fal call within the job's deadline, translating every failure."""
+        if self._cancelled:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            raise CancelledRun(f"Cancelled; fal was asked to stop request {self.request_id}.")
+        at, total = deadline
+        remaining = None if at is None else max(0.0, at - asyncio.get_running_loop().time())
+        try:
+            return await asyncio.wait_for(awaitable, remaining)
+        except (asyncio.TimeoutError, TimeoutError) as exc:
+            if at is None or asyncio.get_running_loop().time() < at:  # a timeout inside fal_client, not ours
+                raise self._engine.translate(exc, self.request_id) from None
+            raise EngineTimeoutError(f"fal did not finish request {self.request_id} within {total:g} s. It may "
+                                     f"still be running; resume or cancel it by its id.", self.request_id) from None
+        except StudioError:
+            raise
+        except Exception as exc:
+            raise self._engine.translate(exc, self.request_id) from None
+
+    def _fresh(self, logs: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+        if not logs:
+            return []
+        new = list(logs[self._seen:])
+        self._seen = max(self._seen, len(logs))
+        return new
+
+    async def _poll(self, deadline: tuple[float | None, float | None]) -> AsyncIterator[Status]:
+        while True:
+            status = await self._call(self._handle.status(with_logs=True), deadline)
+            if isinstance(status, Completed):
+                self._completed = status
+                yield Completed(logs=self._fresh(status.logs), metrics=status.metrics or {},
+                                error=status.error, error_type=status.error_type)
+                return
+            yield InProgress(logs=self._fresh(status.logs)) if isinstance(status, InProgress) else status
+            await self._call(asyncio.sleep(self._engine.poll_interval), deadline)
+
+    async def events(self, timeout: float | None = None) -> AsyncIterator[Status]:
+        """Queued / InProgress / Completed in order, with new log lines only; Completed may carry ``error``.
+
+        ``timeout`` bounds the whole wait (default: the engine's ``job_timeout``) → EngineTimeoutError.
+        """
+        async for status in self._poll(self._deadline(timeout)):
+            yield status
+        if self._cancelled:
+            raise CancelledRun(f"Cancelled; fal was asked to stop request {self.request_id}.")
+
+    async def result(self, timeout: float | None = None) -> dict[str, Any]:
+        """The endpoint's output (FAL_PROTOCOL.md §2), waiting for completion; an error fal reported raises."""
+        if self._result is not None:
+            return self._result
+        deadline = self._deadline(timeout)
+        if self._completed is None:
+            async for _ in self._poll(deadline):
+                pass
+        assert self._completed is not None
+        if self._completed.error:
+            kind = f" ({self._completed.error_type})" if self._completed.error_type else ""
+            raise self._engine.translate(
+                EngineError(f"fal reported an error: {self._completed.error}{kind}", self.request_id))
+        self._result = await self._call(self._handle.get(interval=self._engine.poll_interval), deadline)
+        return self._result
+
+    async def cancel(self) -> None:
+        """Ask fal to stop the request; a request already finished or gone is not an error."""
+        self._cancelled = True
+        try:
+            await self._handle.cancel()
+        except FalClientHTTPError as exc:
+            try:
+                word = exc.response.json().get("status")
+            except (ValueError, AttributeError):
+                word = None
+            if word not in ("ALREADY_COMPLETED", "NOT_FOUND") and exc.status_code != 404:
+                raise self._engine.translate(exc, self.request_id) from None
+        except Exception as exc:
+            raise self._engine.translate(exc, self.request_id) from None
+
+
+__all__ = ["Completed", "FalEngine", "FalJob", "InProgress", "Queued", "translate"]

@@ -1,0 +1,69 @@
+"""Test setup. The fal test server's environment is prepared at import time, before anything imports
+fal_client, which reads ``FAL_QUEUE_RUN_HOST`` once when it is imported (FAL_PROTOCOL.md §4)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.fal_server import prepare_environment  # noqa: E402  (the path must be set first)
+
+_ENVIRONMENT = prepare_environment()
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+# One Gradio temp dir for the whole session: the in-process app checks uploads against it on every call.
+os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="clarity-gradio-")
+if "fal_client" in sys.modules:  # too late: it already captured the real queue host
+    import fal_client.client
+
+    if _ENVIRONMENT.url.removeprefix("https://") not in fal_client.client.QUEUE_URL_FORMAT:
+        raise RuntimeError("fal_client was imported before tests/conftest.py set FAL_QUEUE_RUN_HOST")
+
+import pytest  # noqa: E402
+
+pytest_plugins = ["tests.fal_server.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test's data in its own tmp_path."""
+    monkeypatch.setenv("CLARITY_DATA_DIR", str(tmp_path / "data"))
+
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def studio() -> Iterator[str]:
+    """The whole app launched in-process once per session; yields its base URL.
+
+    Each test still has its own data directory: the handlers read ``CLARITY_DATA_DIR`` when they run.
+    """
+    import app
+
+    demo = app.build()
+    port = free_port()
+    app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture
+def client(studio: str):
+    """A fresh gradio_client session on the running app (its own gr.State, like a new browser tab)."""
+    from gradio_client import Client
+
+    return Client(studio, verbose=False)

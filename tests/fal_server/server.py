@@ -1,0 +1,283 @@
+"""The test fal server: queue, storage and CDN routes on one HTTPS origin, run by uvicorn in a thread.
+
+Route shapes follow what ``fal_client`` 1.0.3 sends. The API tests use (details in the package docstring):
+``script(match=None, times=None, **behaviour)``, ``set_default(**behaviour)``, ``reset()``, ``requests``,
+``submits()``, ``uploads()``, ``files()``, ``state(request_id)``, ``read_served(url)``, ``url``, ``keys``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.fal_server import TEST_KEY, Environment, imaging
+from tests.fal_server.jobs import DEFAULT_BEHAVIOUR, Job, JobState, Script, check_behaviour, error_reply, poll_numbers
+from tests.fal_server.storage import StorageRoutes
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it (headers lower-cased)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any
+    body_size: int
+    at: float = field(default_factory=time.monotonic)
+
+
+class _CutConnection(Response):
+    """Start a response and stop mid-body: uvicorn closes the socket, the client sees a broken connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 202,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
+        await send({"type": "http.response.body", "body": b'{"status": "IN_', "more_body": True})
+
+
+class _QuietCuts(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+class FalServer(StorageRoutes):
+    """A scriptable fal queue + storage server (see the package docstring)."""
+
+    def __init__(self, environment: Environment, keys: Iterable[str] = (TEST_KEY,)) -> None:
+        self.environment = environment
+        self.url = environment.url
+        self.keys = set(keys)
+        self._lock = threading.RLock()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.reset()
+        self.app = Starlette(routes=[
+            Route("/storage/auth/token", self._cdn_token, methods=["POST"]),
+            Route("/storage/upload/initiate", self._storage_initiate, methods=["POST"]),
+            Route("/storage/put/{upload_id}", self._storage_put, methods=["PUT"]),
+            Route("/files/upload", self._cdn_upload, methods=["POST"]),
+            Route("/files/{path:path}", self._serve_file, methods=["GET"]),
+            Route("/{owner}/{alias}/requests/{request_id}/status/stream", self._status_stream, methods=["GET"]),
+            Route("/{owner}/{alias}/requests/{request_id}/status", self._status, methods=["GET"]),
+            Route("/{owner}/{alias}/requests/{request_id}/cancel", self._cancel, methods=["PUT"]),
+            Route("/{owner}/{alias}/requests/{request_id}", self._result, methods=["GET"]),
+            Route("/{owner}/{alias}", self._submit, methods=["POST"]),
+        ])
+
+    # -- scripting and records -------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget scripts, defaults, records, jobs, uploaded files and CDN tokens."""
+        with self._lock:
+            self._defaults = dict(DEFAULT_BEHAVIOUR)
+            self._scripts: list[Script] = []
+            self._requests: list[RecordedRequest] = []
+            self._jobs: dict[str, Job] = {}
+            self._files: dict[str, tuple[bytes, str]] = {}
+            self._pending_puts: dict[str, tuple[str, str]] = {}
+            self._tokens: set[str] = set()
+            self._uploads: list[str] = []
+
+    def set_default(self, **behaviour: Any) -> None:
+        """Change the behaviour of submits no script matches."""
+        check_behaviour(behaviour)
+        with self._lock:
+            self._defaults.update(behaviour)
+
+    def script(self, match: dict[str, Any] | None = None, times: int | None = None, **behaviour: Any) -> None:
+        """Apply ``behaviour`` to the next ``times`` submits (every one when None) whose arguments hold ``match``."""
+        check_behaviour(behaviour)
+        with self._lock:
+            self._scripts.append(Script(behaviour, match, times))
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def submits(self) -> list[RecordedRequest]:
+        """The recorded submit requests (POST to an application), retries included."""
+        return [r for r in self.requests if r.method == "POST" and r.path.count("/") == 2
+                and not r.path.startswith(("/files/", "/storage/"))]
+
+    def state(self, request_id: str) -> JobState:
+        """The request's current status and whether a cancel reached the server."""
+        with self._lock:
+            job = self._jobs[request_id]
+            job.advance(answering=False)
+            return job.state()
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        config = uvicorn.Config(self.app, ssl_certfile=str(self.environment.cert_file),
+                                ssl_keyfile=str(self.environment.key_file), log_level="warning",
+                                lifespan="off", timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        logging.getLogger("uvicorn.error").addFilter(_QuietCuts())
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.environment.sock]},
+                                        name="fal-test-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test fal server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = self._server.force_exit = True  # don't wait for idle keep-alives
+            self._thread.join(timeout=10)
+
+    # -- helpers ----------------------------------------------------------------------------------------------
+
+    async def _record(self, request: Request) -> Any:
+        body = await request.body()
+        try:
+            payload = json.loads(body) if body and "json" in request.headers.get("content-type", "") else None
+        except ValueError:
+            payload = None
+        record = RecordedRequest(request.method, request.url.path, dict(request.query_params),
+                                 {k.lower(): v for k, v in request.headers.items()}, payload, len(body))
+        with self._lock:
+            self._requests.append(record)
+        return payload
+
+    def _authorised(self, request: Request) -> bool:
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        return scheme == "Key" and key in self.keys
+
+    def _job(self, request: Request) -> Job | None:
+        with self._lock:
+            return self._jobs.get(request.path_params["request_id"])
+
+    def _base(self, request: Request, request_id: str) -> str:
+        return f"{self.url}/{request.path_params['owner']}/{request.path_params['alias']}/requests/{request_id}"
+
+    # -- queue ------------------------------------------------------------------------------------------------
+
+    async def _submit(self, request: Request) -> Response:
+        arguments = await self._record(request)
+        if not self._authorised(request):
+            return error_reply(401)
+        with self._lock:
+            script = next((s for s in self._scripts if s.take(arguments)), None)
+            behaviour = {**self._defaults, **(script.behaviour if script else {})}
+        if behaviour["submit_status"]:
+            return error_reply(behaviour["submit_status"], behaviour["submit_body"],
+                                          ingress=behaviour["ingress"])
+        # The runner's work is decided now and revealed by the status machine; validation errors surface on
+        # the result GET, as on fal's queue (the submit itself accepts any JSON).
+        code, output, png = await asyncio.to_thread(imaging.upscale, arguments, self.read_served)
+        if png is not None:
+            output["image"]["url"] = self._store(png, "image/png", output["image"]["file_name"])
+        request_id = str(uuid.uuid4())
+        job = Job(request_id, arguments, behaviour, (code, output), webhook=request.query_params.get("fal_webhook"))
+        with self._lock:
+            self._jobs[request_id] = job
+        base = self._base(request, request_id)
+        return JSONResponse({"request_id": request_id, "response_url": base, "status_url": base + "/status",
+                             "cancel_url": base + "/cancel", "gateway_request_id": request_id},
+                            headers={"x-fal-request-id": request_id})
+
+    async def _status(self, request: Request) -> Response:
+        await self._record(request)
+        if not self._authorised(request):
+            return error_reply(401)
+        job = self._job(request)
+        if job is None:
+            return JSONResponse({"detail": "Request not found"}, status_code=404)
+        with self._lock:
+            job.polls += 1
+            poll = job.polls
+            if poll in poll_numbers(job.behaviour["reset_on_poll"]):
+                return _CutConnection()
+            if job.behaviour["status_error"] and poll in poll_numbers(job.behaviour["status_error_polls"]):
+                return error_reply(job.behaviour["status_error"], ingress=job.behaviour["ingress"])
+            job.advance(answering=True)
+            body = job.status_body(self._base(request, job.request_id),
+                                   request.query_params.get("logs", "").lower() in ("true", "1"))
+        return JSONResponse(body, status_code=200 if job.status == "COMPLETED" else 202,
+                            headers={"x-fal-request-id": job.request_id})
+
+    async def _status_stream(self, request: Request) -> Response:
+        """Server-sent events, one status per tick until COMPLETED (fal_client 1.0.3 never calls this)."""
+        await self._record(request)
+        if not self._authorised(request):
+            return error_reply(401)
+        job = self._job(request)
+        if job is None:
+            return JSONResponse({"detail": "Request not found"}, status_code=404)
+        with_logs = request.query_params.get("logs", "").lower() in ("true", "1")
+
+        async def events() -> Any:
+            while True:
+                with self._lock:
+                    job.advance(answering=True)
+                    body = job.status_body(self._base(request, job.request_id), with_logs)
+                yield f"data: {json.dumps(body)}\n\n"
+                if body["status"] == "COMPLETED":
+                    return
+                await asyncio.sleep(0.05)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def _result(self, request: Request) -> Response:
+        await self._record(request)
+        if not self._authorised(request):
+            return error_reply(401)
+        job = self._job(request)
+        if job is None:
+            return JSONResponse({"detail": "Request not found"}, status_code=404)
+        with self._lock:
+            job.advance(answering=False)
+            b = job.behaviour
+            if job.status != "COMPLETED":
+                # Not confirmed against fal: a result asked for too early is refused with a 400.
+                return JSONResponse({"detail": "Request is still in progress"}, status_code=400)
+            if job.cancelled:
+                return JSONResponse({"detail": "Request was cancelled"}, status_code=400)
+            if b["result_status"]:
+                return error_reply(b["result_status"], b["result_body"])
+            if b["completed_error"]:
+                return error_reply(500, {"detail": b["completed_error"],
+                                                    "error_type": b["completed_error_type"]})
+            code, output = job.outcome
+            if code == 200:
+                output = {**output, "timings": {"inference": round(job.finished - job.started, 4)}}
+        return JSONResponse(output, status_code=code, headers={"x-fal-request-id": job.request_id})
+
+    async def _cancel(self, request: Request) -> Response:
+        # The codes are not confirmed by fal (only the status words are documented): 202 / 400 / 404.
+        await self._record(request)
+        if not self._authorised(request):
+            return error_reply(401)
+        job = self._job(request)
+        if job is None:
+            return JSONResponse({"status": "NOT_FOUND"}, status_code=404)
+        with self._lock:
+            job.advance(answering=False)
+            if job.status == "COMPLETED":
+                return JSONResponse({"status": "ALREADY_COMPLETED"}, status_code=400)
+            job.cancel_received = True
+            # A queued request is removed; a running one is signalled and its app decides (ignore_cancel).
+            job.cancelled = job.status == "IN_QUEUE" or not job.behaviour["ignore_cancel"]
+        return JSONResponse({"status": "CANCELLATION_REQUESTED"}, status_code=202)
