@@ -1,1 +1,37 @@
-"""The engine seam: ``fal`` (the hosted endpoint) and ``local`` (Real-ESRGAN on the CPU)."""
+"""The engine seam: ``fal`` (the hosted endpoint) and ``local`` (Real-ESRGAN on the CPU).
+
+``make_engine`` is the one place that picks an engine; the UI never imports fal_client or ncnn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+from core.errors import AuthError
+
+ENGINES = ("fal", "local")
+_fal_engines: dict[str, Any] = {}  # one fal client per key, found by the key's hash (never the key itself)
+_lock = threading.Lock()
+
+
+def make_engine(name: str, key: str | None = None, model: str | None = None) -> Any:
+    """The engine called ``name``: fal needs a key (typed in, or ``FAL_KEY``); local takes a model name."""
+    if name == "local":
+        from core.engines.local import DEFAULT_MODEL, LocalEngine
+
+        return LocalEngine(model or DEFAULT_MODEL)
+    if name != "fal":
+        raise ValueError(f"Unknown engine {name!r}; choose one of {', '.join(ENGINES)}.")
+    if not key:
+        raise AuthError("No fal key: set FAL_KEY, type a key in the Engine panel, or use the local engine. "
+                        "Keys are made at https://fal.ai/dashboard/keys.")
+    from core.engines.fal import FalEngine
+
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    with _lock:
+        engine = _fal_engines.get(digest)
+        if engine is None:
+            engine = _fal_engines[digest] = FalEngine(key)
+    return engine

@@ -1,0 +1,50 @@
+"""Clarity Studio: a playground for fal-ai/clarity-upscaler, with an offline Real-ESRGAN engine."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from components import engine_panel, history_panel, image_input, parameters, run_panel
+
+TITLE = "Clarity Studio"
+CSS_FILE = "components/style.css"
+
+
+def build() -> gr.Blocks:
+    """Every panel rendered, then every panel wired."""
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(f"# {TITLE}\nUpscale with `fal-ai/clarity-upscaler` or offline with Real-ESRGAN.",
+                    elem_id="title")
+        engine = engine_panel.render()
+        with gr.Tabs() as tabs:
+            with gr.Tab("Upscale", id="upscale"):
+                with gr.Row():
+                    with gr.Column(scale=5):
+                        image = image_input.render()
+                        params = parameters.render()
+                    with gr.Column(scale=6):
+                        run = run_panel.render()
+            with gr.Tab("History", id="history"):
+                history = history_panel.render()
+        engine_panel.listen(engine)
+        image_input.listen(image, params["upscale_factor"])
+        run_event = run_panel.listen(run, image, params, engine)
+        history_panel.listen(history, engine.session, params, image.file, image.url, tabs, run_event)
+        demo.load(history_panel.history, [history.search, history.status, history.engine, engine.session],
+                  history.table, api_visibility="private").then(history_panel.notice, None, history.notice, api_visibility="private")
+    return demo
+
+
+def launch(demo: gr.Blocks, **options: object) -> gr.Blocks:
+    """Launch with the app's theme and settings; options override (tests pass prevent_thread_lock)."""
+    from core import config
+
+    settings = {"css_paths": [CSS_FILE], "footer_links": ["api", "gradio"],
+                "allowed_paths": [str(config.data_dir())], "max_file_size": config.max_upload_bytes()}
+    demo.queue(default_concurrency_limit=8)
+    demo.launch(**{**settings, **options})
+    return demo
+
+
+if __name__ == "__main__":
+    launch(build())

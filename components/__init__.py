@@ -1,0 +1,1 @@
+"""The UI: one module per panel, each with ``render()`` (build widgets) and ``listen()`` (wire events)."""

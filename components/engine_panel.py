@@ -1,0 +1,80 @@
+"""Engine panel: fal or local, the key (typed for this session only), the local model, a webhook URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import gradio as gr
+
+from components.session import Session, default_engine
+from core.engines import ENGINES
+
+
+@dataclass
+class EnginePanel:
+    engine: gr.Radio
+    key_status: gr.Markdown
+    key: gr.Textbox
+    forget: gr.Button
+    local_model: gr.Dropdown
+    webhook_url: gr.Textbox
+    session: gr.State
+
+
+def _model_choices() -> tuple[list[tuple[str, str]], str]:
+    from core.engines.local import DEFAULT_MODEL
+    from core.upscale import MODELS
+
+    return [(model.label, name) for name, model in MODELS.items()], DEFAULT_MODEL
+
+
+def render() -> EnginePanel:
+    session = Session()
+    choices, default_model = _model_choices()
+    session.local_model = default_model
+    with gr.Group(elem_id="engine-panel"):
+        with gr.Row(equal_height=True):
+            engine = gr.Radio(list(ENGINES), value=default_engine(session), label="Engine", elem_id="engine",
+                              info="fal runs the hosted clarity-upscaler; local runs Real-ESRGAN on this CPU.")
+            key_status = gr.Markdown(session.key_status(), elem_id="key-status")
+        with gr.Accordion("Key, local model, webhook", open=False):
+            key = gr.Textbox(label="fal key", type="password", placeholder="key-id:secret", elem_id="fal-key",
+                             info="Kept in server memory for this browser session only; never shown again.")
+            forget = gr.Button("Forget the typed key", size="sm")
+            local_model = gr.Dropdown(choices, value=default_model, label="Local model", elem_id="local-model")
+            webhook_url = gr.Textbox(label="Webhook URL (fal, optional)", placeholder="https://…",
+                                     info="fal POSTs the result here too when the run ends.")
+    return EnginePanel(engine, key_status, key, forget, local_model, webhook_url, gr.State(session))
+
+
+def set_key(typed: str, session: Session) -> tuple[str, Session, str, str]:
+    """Keep a typed key in the session, clear the box, and switch to fal when a key is now available."""
+    if (typed or "").strip():
+        session = replace(session, typed_key=typed.strip())
+    return "", session, session.key_status(), default_engine(session)
+
+
+def forget_key(session: Session) -> tuple[Session, str, str]:
+    session = replace(session, typed_key=None)
+    return session, session.key_status(), default_engine(session)
+
+
+def set_local_model(model: str, session: Session) -> Session:
+    return replace(session, local_model=model)
+
+
+def set_webhook(url: str, session: Session) -> Session:
+    return replace(session, webhook_url=(url or "").strip())
+
+
+def listen(panel: EnginePanel) -> None:
+    panel.key.submit(set_key, [panel.key, panel.session], [panel.key, panel.session, panel.key_status,
+                                                           panel.engine], api_visibility="private")
+    panel.key.blur(set_key, [panel.key, panel.session], [panel.key, panel.session, panel.key_status,
+                                                         panel.engine], api_visibility="private")
+    panel.forget.click(forget_key, panel.session, [panel.session, panel.key_status, panel.engine],
+                       api_visibility="private")
+    panel.local_model.change(set_local_model, [panel.local_model, panel.session], panel.session,
+                             api_visibility="private")
+    panel.webhook_url.change(set_webhook, [panel.webhook_url, panel.session], panel.session,
+                             api_visibility="private")

@@ -1,0 +1,66 @@
+"""Image input: upload a file, or paste an https:// URL or a data URI; a preview and a size/price line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from core import images
+from core.errors import InputError
+from core.images import InputImage
+
+
+@dataclass
+class ImageInput:
+    file: gr.File
+    url: gr.Textbox
+    preview: gr.Image
+    info: gr.Markdown
+    loaded: gr.State  # the InputImage last loaded (or None)
+
+
+def render() -> ImageInput:
+    file = gr.File(label="Image (PNG, JPEG, WebP, GIF, BMP, TIFF)", file_types=["image"], type="filepath",
+                   elem_id="input-file", height=120)
+    url = gr.Textbox(label="…or an image URL", placeholder="https://… or data:image/png;base64,…",
+                     elem_id="input-url", max_lines=1)
+    preview = gr.Image(label="Input", type="filepath", format="png", interactive=False, height=280,
+                       elem_id="input-preview", buttons=["fullscreen"])
+    info = gr.Markdown("Give an image to see its output size and estimated price.", elem_id="input-info")
+    return ImageInput(file, url, preview, info, gr.State(None))
+
+
+def load(file: str | None, url: str | None) -> InputImage:
+    """The input the user gave: the file first, else the URL or data URI. Raises InputError."""
+    if file:
+        return images.load_file(file)
+    if url and url.strip():
+        return images.load_url(url.strip())
+    raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.", "image")
+
+
+def preview(file: str | None, url: str | None, factor: float) -> tuple[str | None, str, InputImage | None]:
+    """Preview path, the size/price line (or the reason the input is refused), and the loaded input."""
+    if not file and not (url or "").strip():
+        return None, "Give an image to see its output size and estimated price.", None
+    try:
+        loaded = load(file, url)
+    except InputError as exc:
+        return None, f"⚠️ {exc}", None
+    return loaded.path, images.describe(loaded.width, loaded.height, factor), loaded
+
+
+def describe(loaded: InputImage | None, factor: float) -> str:
+    if loaded is None:
+        return gr.skip()
+    return images.describe(loaded.width, loaded.height, factor)
+
+
+def listen(panel: ImageInput, factor: gr.Slider) -> None:
+    outputs = [panel.preview, panel.info, panel.loaded]
+    panel.file.change(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
+    panel.url.submit(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
+    panel.url.blur(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
+    factor.change(describe, [panel.loaded, factor], panel.info, api_visibility="private",
+                  show_progress="hidden", trigger_mode="always_last")

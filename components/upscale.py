@@ -1,0 +1,119 @@
+"""The Upscale action: the public ``upscale`` API, its live view (console, stage, result), and Cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from components import parameters, result, store
+from components.console import stage_html
+from components.image_input import load as load_input
+from components.session import Session
+from core import config, schema
+from core.engines import make_engine
+from core.errors import InputError, StudioError
+from core.runner import execute, stamp
+from core.runs import Run
+
+
+@dataclass
+class View:
+    """What the run panel shows; kept in a gr.State so the public API returns only the file and JSON."""
+
+    lines: list[str] = field(default_factory=list)
+    stage: str = "idle"
+    before: str | None = None
+    after: str | None = None
+    details: str = ""
+    error: str | None = None
+    error_field: str | None = None
+    run_id: str | None = None
+    seed: int | None = None
+
+
+def result_json(run: Run) -> dict[str, Any]:
+    """The endpoint's output shape plus what identifies the run (never a key, never a server path)."""
+    return {"image": {"url": run.result_url, "content_type": run.content_type, "width": run.width,
+                      "height": run.height, "file_name": f"{run.id}.png"},
+            "seed": run.seed, "timings": run.timings, "request_id": run.request_id, "engine": run.engine,
+            "run_id": run.id, "status": run.status, "error": run.error}
+
+
+def _prepare(raw: dict[str, Any], image: str | None, engine: str) -> tuple[dict[str, Any], str | None]:
+    """Validated arguments and the local input file (None when fal fetches an https URL itself)."""
+    url = (raw.pop("image_url") or "").strip() if raw.get("image_url") else ""
+    arguments = schema.validate(raw, require_image=False)
+    if not image and not url:
+        raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.", "image")
+    if not image and engine == "fal" and url.lower().startswith("https://"):
+        arguments["image_url"] = schema.check_value("image_url", url)
+        return arguments, None
+    loaded = load_input(image, url)
+    out_w, out_h = schema.output_size(loaded.width, loaded.height, arguments["upscale_factor"])
+    limit = config.max_output_megapixels()
+    if out_w * out_h > limit * 1e6:
+        raise InputError(f"The output would be {out_w}×{out_h} ({out_w * out_h / 1e6:.0f} MP); the limit is "
+                         f"{limit:g} MP. Lower the upscale factor.", "upscale_factor")
+    return arguments, loaded.path
+
+
+async def upscale(image: str | None, image_url: str = "", prompt: str = schema.FIELD_BY_NAME["prompt"].default,
+                  upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
+                  creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
+                  num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
+                  engine: str = "local", session: Session | None = None,
+                  ) -> AsyncIterator[tuple[str | None, dict | None, View]]:
+    """Upscale one image with ``fal-ai/clarity-upscaler`` (engine="fal") or Real-ESRGAN (engine="local").
+
+    Returns the output PNG and the result JSON (seed, timings, request id).
+    """
+    session = session or Session()
+    view = View(stage="queued", lines=[stamp("Checking the input…")])
+    raw = {"image_url": image_url, "prompt": prompt, "upscale_factor": upscale_factor,
+           "negative_prompt": negative_prompt, "creativity": creativity, "resemblance": resemblance,
+           "guidance_scale": guidance_scale, "num_inference_steps": num_inference_steps, "seed": seed,
+           "enable_safety_checker": enable_safety_checker}
+    try:
+        if engine not in ("fal", "local"):
+            raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
+        arguments, image_path = await asyncio.to_thread(_prepare, raw, image, engine)  # decoding blocks
+        runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)
+    except StudioError as exc:
+        view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)
+        view.lines.append(stamp(f"Error: {exc}"))
+        yield None, None, view
+        raise gr.Error(str(exc)) from None
+    run = Run(engine=engine, arguments=arguments, owner=session.owner,
+              model=getattr(runner_engine, "model", None) if engine == "local" else None)
+    view.run_id = run.id
+    options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
+    async for update in execute(runner_engine, run, image_path, store.save, **options):
+        view.lines.extend(update.lines)
+        view.stage = update.stage
+        if update.stage in ("done", "failed"):
+            view.details = result.details_markdown(run)
+        yield None, None, view
+    if run.status != "completed" or not run.output_path:
+        view.error, view.error_field = run.error, run.error_field
+        yield None, result_json(run), view
+        raise gr.Error(run.error or "The run did not complete.")
+    view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
+    yield run.output_path, result_json(run), view
+
+
+def cancel_view(view: View) -> View:
+    """Shown at once when Cancel is pressed; the engine's own cancel runs as the upscale task unwinds."""
+    view.lines.append(stamp("Cancel requested: cancelling the request at its engine…"))
+    view.stage = "cancelled"
+    return view
+
+
+def render_view(view: View) -> list[Any]:
+    """Console text, stage strip, slider, details, then one info update per parameter widget."""
+    slider = (view.before, view.after) if view.after and view.before else gr.skip()
+    return ["\n".join(view.lines), stage_html(view.stage), slider, view.details,
+            *parameters.field_messages(view.error_field, view.error)]

@@ -1,0 +1,184 @@
+"""Execute one Run on an engine: the single path the form, sweeps and batches share.
+
+It turns engine events into console lines, keeps the Run (and so the history row) current at every change of
+state, downloads fal's output into the data directory (fal's URLs expire) and stamps it with its parameters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from core import config
+from core.engines.base import Completed, Engine, Job, Queued
+from core.errors import CancelledRun, EngineError, StudioError
+from core.runs import Run
+
+STAGES = ("queued", "running", "downloading", "done")
+
+
+@dataclass
+class Update:
+    """What changed: the run, new console lines, the stage, and the engine's result once known."""
+
+    run: Run
+    lines: list[str] = field(default_factory=list)
+    stage: str = "queued"
+    result: dict[str, Any] | None = None
+
+
+def stamp(text: str, when: float | None = None) -> str:
+    """A console line with a local timestamp."""
+    moment = time.localtime(when if when is not None else time.time())
+    millis = int(((when if when is not None else time.time()) % 1) * 1000)
+    return f"{time.strftime('%H:%M:%S', moment)}.{millis:03d}  {text}"
+
+
+def _log_text(entry: Any) -> str:
+    if isinstance(entry, dict):
+        level = str(entry.get("level") or "INFO")
+        return f"[{level}] {entry.get('message', '')}"
+    return f"[INFO] {entry}"
+
+
+def _recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """What the history keeps of the arguments: a data URI is replaced by the stored input file."""
+    kept = dict(arguments)
+    if str(kept.get("image_url", "")).startswith("data:"):
+        kept["image_url"] = None
+    return kept
+
+
+async def _download(url: str, target: Path) -> str:
+    """Save fal's output at ``target``; returns the content type. Converts non-PNG outputs to PNG."""
+    async with httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=15.0), follow_redirects=True) as client:
+        response = await client.get(url)
+        response.raise_for_status()
+    content_type = response.headers.get("content-type", "image/png").split(";")[0]
+    tmp = target.with_suffix(".part")
+    tmp.write_bytes(response.content)
+    if not response.content.startswith(b"\x89PNG"):
+        from PIL import Image
+
+        with Image.open(tmp) as image:
+            image.save(target, format="PNG")
+        tmp.unlink()
+    else:
+        tmp.replace(target)
+    return content_type
+
+
+async def _keep_output(run: Run, result: dict[str, Any]) -> list[str]:
+    """Put the output PNG in the data directory, stamped with its parameters. Returns console lines."""
+    image = result.get("image") or {}
+    url = str(image.get("url") or "")
+    outputs = config.data_dir() / "outputs"
+    outputs.mkdir(exist_ok=True)
+    target = outputs / f"{run.id}.png"
+    run.content_type = image.get("content_type") or "image/png"
+    run.width, run.height = image.get("width"), image.get("height")
+    if url.startswith(("http://", "https://")):
+        run.result_url = url
+        try:
+            run.content_type = await _download(url, target)
+        except (httpx.HTTPError, OSError) as exc:
+            run.error = (f"The output could not be downloaded ({type(exc).__name__}); it is still at "
+                         f"{url} until fal expires it.")
+            return [run.error]
+    else:
+        source = Path(url)
+        if source.resolve() != target.resolve():
+            shutil.move(str(source), target)
+    run.output_path = str(target)
+    with contextlib.suppress(ImportError, OSError):
+        from core import pnginfo
+
+        pnginfo.stamp_png(target, {"arguments": run.parameters(), "seed": run.seed,
+                                   "request_id": run.request_id, "engine": run.engine, "model": run.model})
+    if not run.width or not run.height:
+        from PIL import Image
+
+        with Image.open(target) as done:
+            run.width, run.height = done.size
+    return [f"Saved {run.width}×{run.height} PNG ({target.stat().st_size / 1e6:.2f} MB)."]
+
+
+async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
+    """Follow a submitted (or re-attached) job to its end, updating ``run`` and saving it at each change."""
+    position: int | None = None
+    try:
+        async for event in job.events():
+            if isinstance(event, Queued):
+                if event.position != position:
+                    position = event.position
+                    yield Update(run, [stamp(f"In queue at position {position}")], "queued")
+                continue
+            lines: list[str] = []
+            if run.status != "running":
+                run.status, run.started_at = "running", time.time()
+                save(run)
+                lines.append(stamp(f"Running ({run.engine}{', ' + run.model if run.model else ''})"))
+            lines += [stamp(_log_text(entry)) for entry in (event.logs or [])]
+            if isinstance(event, Completed):
+                if event.error:
+                    raise EngineError(f"{run.engine} reported an error: {event.error}"
+                                      f"{f' ({event.error_type})' if event.error_type else ''}",
+                                      run.request_id)
+                if event.metrics:
+                    lines.append(stamp("Metrics: " + ", ".join(f"{k}={v}" for k, v in event.metrics.items())))
+            if lines:
+                yield Update(run, lines, "running")
+        yield Update(run, [stamp("Fetching the result…")], "downloading")
+        result = await job.result()
+        run.seed = result.get("seed", run.arguments.get("seed"))
+        run.timings = dict(result.get("timings") or {})
+        lines = await _keep_output(run, result)
+        run.status, run.finished_at = "completed", time.time()
+        save(run)
+        lines.append(f"Done in {run.run_seconds:.1f} s · seed {run.seed} · request {run.request_id}")
+        yield Update(run, [stamp(line) for line in lines], "done", result)
+    except (asyncio.CancelledError, CancelledRun):
+        with contextlib.suppress(Exception):
+            await asyncio.shield(job.cancel())
+        run.status, run.finished_at, run.error = "cancelled", time.time(), "Cancelled by the user."
+        save(run)
+        raise
+    except StudioError as exc:
+        run.status, run.finished_at, run.error = "failed", time.time(), str(exc)
+        run.error_field = getattr(exc, "field", None)
+        save(run)
+        yield Update(run, [stamp(f"Error: {exc}")], "failed")
+
+
+async def execute(engine: Engine, run: Run, image_path: str | None,
+                  save: Callable[[Run], None] = lambda run: None, **submit_options: Any) -> AsyncIterator[Update]:
+    """Submit ``run`` to ``engine`` and follow it. The run is saved before anything is sent."""
+    run.input_path = run.input_path or image_path
+    save(run)
+    yield Update(run, [stamp(f"Submitting to the {engine.name} engine…")], "queued")
+    try:
+        job = await engine.submit(dict(run.arguments), image_path, **submit_options)
+    except asyncio.CancelledError:
+        run.status, run.finished_at, run.error = "cancelled", time.time(), "Cancelled before it was submitted."
+        save(run)
+        raise
+    except StudioError as exc:
+        run.status, run.finished_at, run.error = "failed", time.time(), str(exc)
+        run.error_field = getattr(exc, "field", None)
+        save(run)
+        yield Update(run, [stamp(f"Error: {exc}")], "failed")
+        return
+    run.request_id = job.request_id
+    run.arguments = _recorded_arguments({**run.arguments, **job.arguments})
+    save(run)
+    yield Update(run, [stamp(f"Submitted · request {job.request_id}")], "queued")
+    async for update in follow(job, run, save):
+        yield update
