@@ -29,9 +29,7 @@ def build() -> gr.Blocks:
         engine_panel.listen(engine)
         image_input.listen(image, params["upscale_factor"])
         run_event = run_panel.listen(run, image, params, engine)
-        history_panel.listen(history, engine.session, params, image.file, image.url, tabs, run_event)
-        demo.load(history_panel.history, [history.search, history.status, history.engine, engine.session],
-                  history.table, api_visibility="private").then(history_panel.notice, None, history.notice, api_visibility="private")
+        history_panel.listen(history, engine.session, params, image.file, image.url, tabs, run_event, demo)
     return demo
 
 

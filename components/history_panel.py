@@ -138,7 +138,7 @@ def export_csv(search: str, status: str, engine: str, session: Session) -> str:
 
 
 def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.components.Component],
-           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any) -> None:
+           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, demo: gr.Blocks) -> None:
     """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes."""
     filters = [panel.search, panel.status, panel.engine, session]
     panel.refresh.click(history, filters, panel.table, api_name="history")
@@ -153,3 +153,5 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
                        [panel.selected, panel.before_after, panel.details, panel.code, panel.table],
                        api_visibility="private")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
+    demo.load(history, filters, panel.table, api_visibility="private").then(
+        notice, None, panel.notice, api_visibility="private")

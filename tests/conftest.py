@@ -4,8 +4,8 @@ fal_client, which reads ``FAL_QUEUE_RUN_HOST`` once when it is imported (FAL_PRO
 from __future__ import annotations
 
 import os
-import tempfile
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
