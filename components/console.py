@@ -21,7 +21,7 @@ def stage_html(stage: str) -> str:
     steps = []
     for index, name in enumerate(STAGES):
         label = stage if (name == "done" and stage in ("failed", "cancelled")) else name
-        state = "now" if index == reached and stage not in ("done",) else ("past" if index <= reached else "")
+        state = "now" if index == reached else ("past" if index < reached else "")
         if stage in ("failed", "cancelled") and name == "done":
             state = stage
         steps.append(f'<span class="stage {state}">{label}</span>')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
@@ -33,6 +33,10 @@ class View:
     error_field: str | None = None
     run_id: str | None = None
     seed: int | None = None
+
+    def snapshot(self) -> View:
+        """A copy: gr.State fires ``change`` only when the value it holds differs from the last one."""
+        return replace(self, lines=list(self.lines))
 
 
 def result_json(run: Run) -> dict[str, Any]:
@@ -85,7 +89,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
     except StudioError as exc:
         view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)
         view.lines.append(stamp(f"Error: {exc}"))
-        yield None, None, view
+        yield None, None, view.snapshot()
         raise gr.Error(str(exc)) from None
     run = Run(engine=engine, arguments=arguments, owner=session.owner,
               model=getattr(runner_engine, "model", None) if engine == "local" else None)
@@ -96,17 +100,18 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         view.stage = update.stage
         if update.stage in ("done", "failed"):
             view.details = result.details_markdown(run)
-        yield None, None, view
+        yield None, None, view.snapshot()
     if run.status != "completed" or not run.output_path:
         view.error, view.error_field = run.error, run.error_field
-        yield None, result_json(run), view
+        yield None, result_json(run), view.snapshot()
         raise gr.Error(run.error or "The run did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
-    yield run.output_path, result_json(run), view
+    yield run.output_path, result_json(run), view.snapshot()
 
 
 def cancel_view(view: View) -> View:
     """Shown at once when Cancel is pressed; the engine's own cancel runs as the upscale task unwinds."""
+    view = view.snapshot()
     view.lines.append(stamp("Cancel requested: cancelling the request at its engine…"))
     view.stage = "cancelled"
     return view

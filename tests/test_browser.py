@@ -1,0 +1,63 @@
+"""A person's path through the app in headless Chromium: upload, Upscale, watch the console, compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from skimage import data as samples
+
+from tests.browser import browser_page, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> str:
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(samples.astronaut()[:256, 128:384]).save(path)
+    return str(path)
+
+
+def console_text(page) -> str:
+    return page.locator("#console textarea").input_value()
+
+
+def test_upload_upscale_and_compare_on_the_local_engine(studio: str, photo: str) -> None:
+    with browser_page() as page:
+        page.goto(studio)
+        page.locator("#input-file input[type=file]").set_input_files(photo)
+        page.get_by_text("Input 256×256 → output 512×512").wait_for()
+        page.locator("#run-button").click()
+        page.wait_for_function("document.querySelector('#console textarea').value.includes('tile')")
+        page.locator("#stage [data-stage=done]").wait_for(timeout=120_000)
+        text = console_text(page)
+        assert "Submitting to the local engine" in text and "Done in" in text
+        slider_images = page.locator("#result-slider img")
+        slider_images.first.wait_for()
+        assert slider_images.count() == 2
+        assert "512×512" in page.locator("#result-details").inner_text()
+        screenshot(page, "upscale")
+
+
+def test_fal_run_streams_queue_positions_and_each_log_line_once(studio, photo, fal_server, fal_key,
+                                                                 monkeypatch) -> None:
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    logs = ["loading the diffusion model", "tile 1/4", "tile 2/4", "tile 3/4", "tile 4/4"]
+    fal_server.set_default(queue_polls=6, queue_wait=1.0, run_polls=10, run_time=2.5, logs=logs)
+    with browser_page() as page:
+        page.goto(studio)
+        page.locator("#engine").get_by_text("fal", exact=True).click()
+        page.locator("#input-file input[type=file]").set_input_files(photo)
+        page.locator("#run-button").click()
+        page.wait_for_function("document.querySelector('#console textarea').value.includes('In queue')")
+        page.wait_for_function("document.querySelector('#console textarea').value.includes('tile 2/4')")
+        assert page.locator("#stage [data-stage=done]").count() == 0  # lines arrived while it was running
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        text = console_text(page)
+        for line in logs:
+            assert text.count(line) == 1, line
+        assert "In queue at position 0" in text
+        assert fal_key not in page.content()
+        screenshot(page, "fal-console")
