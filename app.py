@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import engine_panel, history_panel, image_input, parameters, run_panel
+from components import engine_panel, fetch_panel, history_panel, image_input, parameters, run_panel, startup
 
 TITLE = "Clarity Studio"
 CSS_FILE = "components/style.css"
@@ -24,11 +24,13 @@ def build() -> gr.Blocks:
                         params = parameters.render()
                     with gr.Column(scale=6):
                         run = run_panel.render()
+                        fetch = fetch_panel.render()
             with gr.Tab("History", id="history"):
                 history = history_panel.render()
         engine_panel.listen(engine)
         image_input.listen(image, params["upscale_factor"])
         run_event = run_panel.listen(run, image, params, engine)
+        fetch_panel.listen(fetch, engine.session, [run.result.file, run.result.json, run.view])
         history_panel.listen(history, engine.session, params, image.file, image.url, tabs, run_event, demo)
     return demo
 
@@ -40,6 +42,7 @@ def launch(demo: gr.Blocks, **options: object) -> gr.Blocks:
     settings = {"css_paths": [CSS_FILE], "footer_links": ["api", "gradio"],
                 "allowed_paths": [str(config.data_dir())], "max_file_size": config.max_upload_bytes()}
     demo.queue(default_concurrency_limit=8)
+    startup.resume_pending_runs()
     demo.launch(**{**settings, **options})
     return demo
 

@@ -68,7 +68,7 @@ def render() -> CodePanel:
         queue = gr.Code(initial[1], language="python", label="Python — queue", elem_id="code-queue", **common)
     with gr.Row():
         body = gr.Code(initial[2], language="json", label="JSON body", elem_id="code-body", **common)
-        curl = gr.Code(initial[3], language="shell", label="curl", elem_id="code-curl", **common)
+        curl = gr.Code(initial[3], language="shell", label="curl", elem_id="code-curl", wrap_lines=True, **common)
     return CodePanel(note, subscribe, queue, body, curl)
 
 

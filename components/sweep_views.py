@@ -23,7 +23,7 @@ from core.errors import InputError, StudioError
 from core.runs import Run
 from core.sweep import CellKey, Preflight, SweepPlan, plan_grid
 
-NONE = "none"  # the Y axis dropdown's "no Y axis"
+NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
 
 

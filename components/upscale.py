@@ -119,6 +119,6 @@ def cancel_view(view: View) -> View:
 
 def render_view(view: View) -> list[Any]:
     """Console text, stage strip, slider, details, then one info update per parameter widget."""
-    slider = (view.before, view.after) if view.after and view.before else gr.skip()
+    slider = (view.before or view.after, view.after) if view.after else gr.skip()
     return ["\n".join(view.lines), stage_html(view.stage), slider, view.details,
             *parameters.field_messages(view.error_field, view.error)]

@@ -221,6 +221,10 @@ class History:
         """The run with this id (of this owner, when given), or None."""
         return next(iter(self._runs(_where(owner=owner, id=run_id))), None)
 
+    def by_request_id(self, request_id: str, owner: str | None = None) -> Run | None:
+        """The newest run with this engine request id (of this owner, when given), or None."""
+        return next(iter(self._runs(_where(owner=owner, request_id=request_id), " ORDER BY created_at DESC")), None)
+
     def count(self, owner: str | None = None) -> int:
         """How many runs the owner has."""
         where, params = _where(owner=owner)

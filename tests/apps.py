@@ -1,0 +1,55 @@
+"""Start the app as a real process (``python app.py`` via the test launcher), for restart and kill tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+
+LAUNCHER = Path(__file__).resolve().parent / "fal_server" / "launch_app.py"
+
+
+class AppProcess:
+    """``app.py`` in a subprocess on a free port, with its output in a log file."""
+
+    def __init__(self, data_dir: Path, env: Mapping[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = data_dir.parent / f"app-{self.port}.log"
+        environment = {**os.environ, "CLARITY_DATA_DIR": str(data_dir), "GRADIO_SERVER_PORT": str(self.port),
+                       "GRADIO_SERVER_NAME": "127.0.0.1", **(env or {})}
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen([sys.executable, str(LAUNCHER)], env=environment, stdout=log,
+                                            stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 90.0) -> AppProcess:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the app exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"the app did not answer in {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        self.process.kill()  # SIGKILL: no clean-up code runs
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
