@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import engine_panel, fetch_panel, history_panel, image_input, parameters, run_panel, startup
+from components import (
+    code_panel,
+    engine_panel,
+    fetch_panel,
+    history_panel,
+    image_input,
+    parameters,
+    presets_panel,
+    run_panel,
+    startup,
+)
 
 TITLE = "Clarity Studio"
 CSS_FILE = "components/style.css"
@@ -20,6 +30,7 @@ def build() -> gr.Blocks:
             with gr.Tab("Upscale", id="upscale"):
                 with gr.Row():
                     with gr.Column(scale=5):
+                        presets = presets_panel.render()
                         image = image_input.render()
                         params = parameters.render()
                     with gr.Column(scale=6):
@@ -27,10 +38,16 @@ def build() -> gr.Blocks:
                         fetch = fetch_panel.render()
             with gr.Tab("History", id="history"):
                 history = history_panel.render()
+            with gr.Tab("Code", id="code"):
+                code = code_panel.render()
         engine_panel.listen(engine)
         image_input.listen(image, params["upscale_factor"])
         run_event = run_panel.listen(run, image, params, engine)
         fetch_panel.listen(fetch, engine.session, [run.result.file, run.result.json, run.view])
+        presets_panel.listen(presets, engine.session, params, image.url, demo).then(
+            image_input.preview, [image.file, image.url, params["upscale_factor"]],
+            [image.preview, image.info, image.loaded], api_visibility="private")
+        code_panel.listen(code, params, image.url, image.file)
         history_panel.listen(history, engine.session, params, image.file, image.url, tabs, run_event, demo)
     return demo
 
