@@ -40,15 +40,15 @@ def build() -> gr.Blocks:
                 history = history_panel.render()
             with gr.Tab("Code", id="code"):
                 code = code_panel.render()
-        engine_panel.listen(engine)
+        page_load = engine_panel.listen(engine, demo)
         image_input.listen(image, params["upscale_factor"])
         run_event = run_panel.listen(run, image, params, engine)
         fetch_panel.listen(fetch, engine.session, [run.result.file, run.result.json, run.view])
-        presets_panel.listen(presets, engine.session, params, image.url, demo).then(
+        presets_panel.listen(presets, engine.session, params, image.url, page_load).then(
             image_input.preview, [image.file, image.url, params["upscale_factor"]],
             [image.preview, image.info, image.loaded], api_visibility="private")
         code_panel.listen(code, params, image.url, image.file)
-        history_panel.listen(history, engine.session, params, image.file, image.url, tabs, run_event, demo)
+        history_panel.listen(history, engine.session, params, image.file, image.url, tabs, run_event, page_load)
     return demo
 
 

@@ -80,10 +80,10 @@ def load_link(request: gr.Request, session: Session) -> list[Any]:
 
 
 def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.components.Component],
-           image_url: gr.Textbox, demo: gr.Blocks) -> Any:
+           image_url: gr.Textbox, page_load: Any) -> Any:
     """Wire the share button and the page-load deep link; returns the load event."""
     widgets = list(params.values())
     panel.share.click(share_link, [panel.preset, image_url, *widgets], panel.link, api_visibility="private",
                       show_progress="hidden")
-    return demo.load(load_link, session, [*widgets, image_url, panel.preset, panel.notice],
+    return page_load.then(load_link, session, [*widgets, image_url, panel.preset, panel.notice],
                      api_visibility="private")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import gradio as gr
 
-from components.session import Session, default_engine
+from components.session import Session, default_engine, identify
+from core import config
 from core.engines import ENGINES
 
 
@@ -19,6 +21,7 @@ class EnginePanel:
     local_model: gr.Dropdown
     webhook_url: gr.Textbox
     session: gr.State
+    browser_owner: gr.BrowserState
 
 
 def _model_choices() -> tuple[list[tuple[str, str]], str]:
@@ -29,7 +32,7 @@ def _model_choices() -> tuple[list[tuple[str, str]], str]:
 
 
 def render() -> EnginePanel:
-    session = Session()
+    session = Session(shared=config.shared_mode())
     choices, default_model = _model_choices()
     session.local_model = default_model
     with gr.Group(elem_id="engine-panel"):
@@ -44,7 +47,8 @@ def render() -> EnginePanel:
             local_model = gr.Dropdown(choices, value=default_model, label="Local model", elem_id="local-model")
             webhook_url = gr.Textbox(label="Webhook URL (fal, optional)", placeholder="https://…",
                                      info="fal POSTs the result here too when the run ends.")
-    return EnginePanel(engine, key_status, key, forget, local_model, webhook_url, gr.State(session))
+    browser_owner = gr.BrowserState("", storage_key="clarity-studio-owner", secret=config.browser_secret())
+    return EnginePanel(engine, key_status, key, forget, local_model, webhook_url, gr.State(session), browser_owner)
 
 
 def set_key(typed: str, session: Session) -> tuple[str, Session, str, str]:
@@ -67,7 +71,8 @@ def set_webhook(url: str, session: Session) -> Session:
     return replace(session, webhook_url=(url or "").strip())
 
 
-def listen(panel: EnginePanel) -> None:
+def listen(panel: EnginePanel, demo: gr.Blocks) -> Any:
+    """Wire the panel; returns the page-load event that identifies the visitor (other loads chain on it)."""
     panel.key.submit(set_key, [panel.key, panel.session], [panel.key, panel.session, panel.key_status,
                                                            panel.engine], api_visibility="private")
     panel.key.blur(set_key, [panel.key, panel.session], [panel.key, panel.session, panel.key_status,
@@ -78,3 +83,5 @@ def listen(panel: EnginePanel) -> None:
                              api_visibility="private")
     panel.webhook_url.change(set_webhook, [panel.webhook_url, panel.session], panel.session,
                              api_visibility="private")
+    return demo.load(identify, [panel.browser_owner, panel.session], [panel.browser_owner, panel.session],
+                     api_visibility="private")

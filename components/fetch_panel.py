@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components import result, store
-from components.session import Session
+from components.session import Session, for_request
 from components.upscale import View, result_json
 from core.engines import make_engine
 from core.errors import StudioError
@@ -35,8 +35,10 @@ def render() -> FetchPanel:
     return FetchPanel(request_id, fetch)
 
 
-async def fetch_request(request_id: str, session: Session) -> AsyncIterator[tuple[str | None, dict | None, View]]:
+async def fetch_request(request_id: str, session: Session, request: gr.Request = None,
+                        ) -> AsyncIterator[tuple[str | None, dict | None, View]]:
     """Follow a fal request by id into the run panel; it is recorded in the history like any run."""
+    session = for_request(session, request)
     request_id = (request_id or "").strip()
     view = View(stage="queued", lines=[stamp(f"Fetching request {request_id}…")])
     try:
@@ -48,7 +50,7 @@ async def fetch_request(request_id: str, session: Session) -> AsyncIterator[tupl
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
         raise gr.Error(str(exc)) from None
-    run = store.store().by_request_id(request_id, owner=session.owner or None)
+    run = store.store().by_request_id(request_id, owner=session.scope())
     if run is None:  # submitted elsewhere (another tool, or a lost tab): its arguments are not known here
         run = Run(engine="fal", arguments={}, owner=session.owner, request_id=request_id,
                   cell="fetched by request id")

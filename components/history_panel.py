@@ -10,7 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from components import store
-from components.session import Session
+from components.session import Session, for_request
 from core import config, schema
 from core.runs import STATUSES, Run
 
@@ -70,9 +70,9 @@ def _filters(status: str, engine: str) -> dict[str, Any]:
 
 
 def history(search: str = "", status: str = ANY, engine: str = ANY, session: Session | None = None,
-            ) -> pd.DataFrame:
+            request: gr.Request = None) -> pd.DataFrame:
     """The caller's runs, newest first, with every schema field, seed, request id, status and engine."""
-    owner = (session or Session()).owner or None
+    owner = for_request(session, request).scope()
     return store.store().table(owner, search=search or "", **_filters(status, engine))
 
 
@@ -85,7 +85,7 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     """The selected run: its id, input/output pair, every detail, and the code that reproduces it."""
     row = event.row_value or []
     run_id = str(row[-1]) if row else None
-    run = store.store().get(run_id, owner=session.owner or None) if run_id else None
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
         return None, None, {}, ""
     pair = (run.input_path, run.output_path) if run.input_path and run.output_path else None
@@ -104,7 +104,7 @@ def _details(run: Run) -> dict[str, Any]:
 
 def restore(run_id: str | None, session: Session) -> list[Any]:
     """Every parameter of the run back into the form, its input image too, and the Upscale tab opened."""
-    run = store.store().get(run_id, owner=session.owner or None) if run_id else None
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
         raise gr.Error("Select a run in the table first.")
     values = run.parameters()
@@ -114,14 +114,14 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
 
 
 def reuse_seed(run_id: str | None, session: Session) -> Any:
-    run = store.store().get(run_id, owner=session.owner or None) if run_id else None
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None or run.seed is None:
         raise gr.Error("This run has no recorded seed.")
     return run.seed
 
 
 def delete(run_id: str | None, session: Session, search: str, status: str, engine: str) -> tuple:
-    if not run_id or not store.store().delete(run_id, owner=session.owner or None):
+    if not run_id or not store.store().delete(run_id, owner=session.scope()):
         raise gr.Error("Select a run in the table first.")
     gr.Info("Run deleted, with its output file.")
     return None, None, {}, "", history(search, status, engine, session)
@@ -129,7 +129,7 @@ def delete(run_id: str | None, session: Session, search: str, status: str, engin
 
 def export_csv(search: str, status: str, engine: str, session: Session) -> str:
     """The filtered history with every column, written by pandas."""
-    owner = session.owner or None
+    owner = session.scope()
     frame = store.store().frame(owner, search=search or "", **_filters(status, engine))
     folder = config.data_dir() / "exports"
     folder.mkdir(exist_ok=True)
@@ -138,7 +138,7 @@ def export_csv(search: str, status: str, engine: str, session: Session) -> str:
 
 
 def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.components.Component],
-           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, demo: gr.Blocks) -> None:
+           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, page_load: Any) -> None:
     """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes."""
     filters = [panel.search, panel.status, panel.engine, session]
     panel.refresh.click(history, filters, panel.table, api_name="history")
@@ -153,5 +153,5 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
                        [panel.selected, panel.before_after, panel.details, panel.code, panel.table],
                        api_visibility="private")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
-    demo.load(history, filters, panel.table, api_visibility="private").then(
+    page_load.then(history, filters, panel.table, api_visibility="private").then(
         notice, None, panel.notice, api_visibility="private")

@@ -130,7 +130,7 @@ def delete_preset(preset_id: str | None, session: Session) -> Any:
 
 
 def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.components.Component],
-           image_url: gr.Textbox, demo: gr.Blocks) -> Any:
+           image_url: gr.Textbox, page_load: Any) -> Any:
     """Wire the panel and the deep links; returns the page-load event (to chain e.g. an image preview)."""
     from components import deeplink_panel  # it builds on this module's helpers, so it is imported here
 
@@ -142,4 +142,4 @@ def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.componen
     panel.save.click(save_preset, [panel.label, panel.about, session, *widgets],
                      [panel.preset, panel.description, panel.label, panel.about], api_visibility="private")
     panel.delete.click(delete_preset, [panel.preset, session], panel.preset, api_visibility="private")
-    return deeplink_panel.listen(panel, session, params, image_url, demo)
+    return deeplink_panel.listen(panel, session, params, image_url, page_load)

@@ -12,7 +12,7 @@ import gradio as gr
 from components import parameters, result, store
 from components.console import stage_html
 from components.image_input import load as load_input
-from components.session import Session
+from components.session import Session, for_request
 from core import config, schema
 from core.engines import make_engine
 from core.errors import InputError, StudioError
@@ -69,13 +69,13 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
                   upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
                   creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
                   num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
-                  engine: str = "local", session: Session | None = None,
+                  engine: str = "local", session: Session | None = None, request: gr.Request = None,
                   ) -> AsyncIterator[tuple[str | None, dict | None, View]]:
     """Upscale one image with ``fal-ai/clarity-upscaler`` (engine="fal") or Real-ESRGAN (engine="local").
 
     Returns the output PNG and the result JSON (seed, timings, request id).
     """
-    session = session or Session()
+    session = for_request(session, request)
     view = View(stage="queued", lines=[stamp("Checking the input…")])
     raw = {"image_url": image_url, "prompt": prompt, "upscale_factor": upscale_factor,
            "negative_prompt": negative_prompt, "creativity": creativity, "resemblance": resemblance,

@@ -42,3 +42,25 @@ def max_upload_bytes() -> int:
 def max_output_megapixels() -> float:
     """Runs whose output would be larger than this are refused (``CLARITY_MAX_OUTPUT_MP``)."""
     return float(_int_env("CLARITY_MAX_OUTPUT_MP", 64))
+
+
+def shared_mode() -> bool:
+    """Strangers share this process: on a Hugging Face Space (``SPACE_ID``), or ``CLARITY_SHARED=1``."""
+    flag = os.environ.get("CLARITY_SHARED", "").strip().lower()
+    if flag in ("0", "false", "no"):
+        return False
+    return bool(os.environ.get("SPACE_ID")) or flag in ("1", "true", "yes")
+
+
+def browser_secret() -> str:
+    """The secret that obfuscates the owner id kept in the browser: ``CLARITY_BROWSER_SECRET`` or one made once
+    in the data directory (so ids survive a restart). It obfuscates; it does not protect."""
+    secret = os.environ.get("CLARITY_BROWSER_SECRET", "").strip()
+    if secret:
+        return secret
+    path = data_dir() / "browser-secret"
+    if not path.exists():
+        import secrets
+
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -8,7 +8,6 @@ address. A single-user app may read its own machine.
 from __future__ import annotations
 
 import asyncio
-import os
 from urllib.parse import urljoin
 
 import httpx
@@ -19,14 +18,6 @@ from core.errors import InputError
 
 MAX_REDIRECTS = 5
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-
-
-def shared_mode() -> bool:
-    """Strangers share this process: on a Hugging Face Space, or ``CLARITY_SHARED=1``."""
-    flag = os.environ.get("CLARITY_SHARED", "").strip().lower()
-    if flag in ("0", "false", "no"):
-        return False
-    return bool(os.environ.get("SPACE_ID")) or flag in ("1", "true", "yes")
 
 
 async def _get(url: str, shared: bool) -> httpx.Response:
@@ -42,7 +33,7 @@ async def _get(url: str, shared: bool) -> httpx.Response:
 
 async def fetch_image_bytes_async(url: str) -> bytes:
     """The body of an https URL that should hold an image, or InputError saying why not."""
-    shared = shared_mode()
+    shared = config.shared_mode()
     for _ in range(MAX_REDIRECTS + 1):
         if not url.lower().startswith("https://"):
             raise InputError(f"Only https:// image URLs can be fetched, not {url.split(':', 1)[0]}:.",
