@@ -11,6 +11,7 @@ from components import (
     history_panel,
     image_input,
     parameters,
+    pnginfo_panel,
     presets_panel,
     run_panel,
     startup,
@@ -32,6 +33,7 @@ def build() -> gr.Blocks:
                     with gr.Column(scale=5):
                         presets = presets_panel.render()
                         image = image_input.render()
+                        png_info = pnginfo_panel.render()
                         params = parameters.render()
                     with gr.Column(scale=6):
                         run = run_panel.render()
@@ -42,6 +44,7 @@ def build() -> gr.Blocks:
                 code = code_panel.render()
         page_load = engine_panel.listen(engine, demo)
         image_input.listen(image, params["upscale_factor"])
+        pnginfo_panel.listen(png_info, image.file, params)
         run_event = run_panel.listen(run, image, params, engine)
         fetch_panel.listen(fetch, engine.session, [run.result.file, run.result.json, run.view])
         presets_panel.listen(presets, engine.session, params, image.url, page_load).then(

@@ -12,6 +12,7 @@ import pandas as pd
 from components import store
 from components.session import Session, for_request
 from core import config, schema
+from core.errors import StudioError
 from core.runs import STATUSES, Run
 
 ANY = "any"
@@ -52,7 +53,8 @@ def render() -> HistoryPanel:
                                           interactive=False, elem_id="history-slider", max_height=420)
         with gr.Column(scale=2):
             with gr.Row():
-                restore = gr.Button("Restore into the form", variant="primary", elem_id="history-restore")
+                restore = gr.Button("Restore into the form (to run again)", variant="primary",
+                                    elem_id="history-restore")
                 reuse_seed = gr.Button("Reuse seed")
                 delete = gr.Button("Delete", variant="stop", elem_id="history-delete")
             details = gr.JSON(label="Run", elem_id="history-details")
@@ -92,7 +94,11 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     from core import snippets
 
     arguments = {k: v for k, v in {**run.arguments, **run.parameters()}.items() if v is not None}
-    return run.id, pair, _details(run), snippets.subscribe_code(arguments)
+    try:
+        code = snippets.subscribe_code(arguments, image_path_hint=run.input_path)
+    except StudioError as exc:
+        code = f"# This run cannot be written as code: {exc}"
+    return run.id, pair, _details(run), code
 
 
 def _details(run: Run) -> dict[str, Any]:

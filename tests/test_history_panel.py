@@ -1,0 +1,84 @@
+"""The History tab's handlers: restore puts every field back exactly; copy-as-code reproduces the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+from gradio_client import handle_file
+from PIL import Image
+
+from components import history_panel, pnginfo_panel, store
+from components.session import Session
+from core import schema
+from core.runs import Run
+from tests.test_presets_panel import run_snippet
+
+ODD = {"prompt": 'a "quoted" 🎨 prompt,\nsecond line', "upscale_factor": 3.35, "negative_prompt": "",
+       "creativity": 0.07, "resemblance": 1.0, "guidance_scale": 12.3, "num_inference_steps": 49,
+       "seed": 4294967295, "enable_safety_checker": False}
+
+
+def saved_run(tmp_path: Path, owner: str = "", **changes) -> Run:
+    source = tmp_path / "input.png"
+    Image.new("RGB", (10, 8), "purple").save(source)
+    run = Run(engine="fal", arguments={**ODD, "image_url": "https://example.com/a.png", **changes},
+              input_path=str(source), status="completed", seed=ODD["seed"], owner=owner)
+    store.save(run)
+    return run
+
+
+def test_restore_puts_every_field_back_exactly(tmp_path: Path) -> None:
+    run = saved_run(tmp_path)
+    values = history_panel.restore(run.id, Session())
+    restored = dict(zip([f.name for f in schema.PARAMETER_FIELDS], values, strict=False))
+    assert restored == ODD
+    assert values[len(ODD)] == run.input_path  # the input image goes back into the form too
+
+
+def test_another_visitors_run_cannot_be_restored(tmp_path: Path) -> None:
+    run = saved_run(tmp_path, owner="alice")
+    mallory = Session(owner="mallory", shared=True)
+    try:
+        history_panel.restore(run.id, mallory)
+    except Exception as exc:  # gr.Error
+        assert "Select a run" in str(exc)
+    else:
+        raise AssertionError("a run of another owner was restored")
+
+
+def test_copy_as_code_sends_exactly_the_runs_arguments(client, fal_server, fal_key, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    photo = tmp_path / "photo.png"
+    Image.linear_gradient("L").resize((32, 24)).convert("RGB").save(photo)
+    client.predict(handle_file(str(photo)), "", creativity=0.42, seed=99, num_inference_steps=7, engine="fal",
+                   api_name="/upscale")
+    sent_by_app = fal_server.submits()[-1].json
+    frame = history_panel.history(session=Session())
+    row = frame.iloc[0].tolist()
+    _, _, _, code = history_panel.select(Session(), SimpleNamespace(row_value=row))
+    assert fal_key not in code
+    run_snippet(code, tmp_path, fal_key)
+    assert fal_server.submits()[-1].json == sent_by_app
+
+
+def test_csv_export_has_one_row_per_run_and_every_schema_column(tmp_path: Path) -> None:
+    for seed in (1, 2, 3):
+        saved_run(tmp_path, seed=seed)
+    path = history_panel.export_csv("", history_panel.ANY, history_panel.ANY, Session())
+    frame = pd.read_csv(path)
+    assert len(frame) == 3
+    assert {f.name for f in schema.FIELDS} <= set(frame.columns)
+
+
+def test_a_png_made_by_the_app_gives_its_parameters_back(client, tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    Image.radial_gradient("L").resize((20, 16)).convert("RGB").save(photo)
+    png, _ = client.predict(handle_file(str(photo)), "", creativity=0.8, seed=31, upscale_factor=1.5,
+                            engine="local", api_name="/upscale")
+    notice, button, found = pnginfo_panel.inspect(png)
+    assert "Clarity Studio" in notice and button.visible
+    values = dict(zip([f.name for f in schema.PARAMETER_FIELDS], pnginfo_panel.apply(found), strict=True))
+    assert values["creativity"] == 0.8 and values["seed"] == 31 and values["upscale_factor"] == 1.5
+    assert pnginfo_panel.inspect(str(photo))[2] is None  # a plain PNG carries nothing

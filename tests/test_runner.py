@@ -1,0 +1,49 @@
+"""One run from submit to a stamped PNG: the record stays truthful whatever happens on the way."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from PIL import Image
+
+from core import pnginfo
+from core.engines.fal import FalEngine
+from core.history import History
+from core.runner import execute
+from core.runs import Run
+
+
+def run_once(engine, run: Run, image: str, history: History) -> list:
+    async def go() -> list:
+        return [update async for update in execute(engine, run, image, history.save)]
+
+    return asyncio.run(go())
+
+
+def test_a_failed_download_keeps_the_remote_url_and_says_so(tmp_path: Path, fal_server, fal_key) -> None:
+    image = tmp_path / "in.png"
+    Image.new("RGB", (8, 8), "teal").save(image)
+    missing = f"{fal_server.url}/files/expired-output.png"
+    output = {"image": {"url": missing, "content_type": "image/png", "width": 16, "height": 16}, "seed": 3}
+    fal_server.set_default(result_status=200, result_body=output)
+    history = History(tmp_path / "history.sqlite3", tmp_path)
+    run = Run(engine="fal", arguments={"upscale_factor": 2.0})
+    updates = run_once(FalEngine(fal_key), run, str(image), history)
+    stored = history.get(run.id)
+    assert stored.result_url == missing and stored.output_path is None
+    assert missing in stored.error and "could not be downloaded" in stored.error
+    assert any("could not be downloaded" in line for u in updates for line in u.lines)
+
+
+def test_a_completed_run_is_downloaded_and_stamped(tmp_path: Path, fal_server, fal_key) -> None:
+    image = tmp_path / "in.png"
+    Image.new("RGB", (8, 6), "teal").save(image)
+    history = History(tmp_path / "history.sqlite3", tmp_path)
+    run = Run(engine="fal", arguments={"upscale_factor": 2.0, "seed": 12, "creativity": 0.5})
+    run_once(FalEngine(fal_key), run, str(image), history)
+    stored = history.get(run.id)
+    assert stored.status == "completed" and Path(stored.output_path).is_file()
+    assert pnginfo.read_png_info(stored.output_path)["creativity"] == 0.5
+    assert pnginfo.read_png_metadata(stored.output_path)["request_id"] == stored.request_id
+    assert stored.started_at and stored.finished_at and stored.finished_at >= stored.started_at
