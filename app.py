@@ -61,7 +61,7 @@ def launch(demo: gr.Blocks, **options: object) -> gr.Blocks:
 
     settings = {"css_paths": [CSS_FILE], "footer_links": ["api", "gradio"],
                 "allowed_paths": [str(config.data_dir())], "max_file_size": config.max_upload_bytes()}
-    demo.queue(default_concurrency_limit=8)
+    demo.queue(default_concurrency_limit=8, max_size=config.max_queue() or None)
     startup.resume_pending_runs()
     demo.launch(**{**settings, **options})
     return demo

@@ -13,7 +13,7 @@ from components import parameters, result, store
 from components.console import stage_html
 from components.image_input import load as load_input
 from components.session import Session, for_request
-from core import config, schema
+from core import config, limits, schema
 from core.engines import make_engine
 from core.errors import InputError, StudioError
 from core.runner import execute, stamp
@@ -95,12 +95,19 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
               model=getattr(runner_engine, "model", None) if engine == "local" else None)
     view.run_id = run.id
     options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
-    async for update in execute(runner_engine, run, image_path, store.save, **options):
-        view.lines.extend(update.lines)
-        view.stage = update.stage
-        if update.stage in ("done", "failed"):
-            view.details = result.details_markdown(run)
+    try:
+        with limits.job_slot(session.owner or "local"):
+            async for update in execute(runner_engine, run, image_path, store.save, **options):
+                view.lines.extend(update.lines)
+                view.stage = update.stage
+                if update.stage in ("done", "failed"):
+                    view.details = result.details_markdown(run)
+                yield None, None, view.snapshot()
+    except InputError as exc:  # a limit: nothing was sent
+        view.stage, view.error = "failed", str(exc)
+        view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
+        raise gr.Error(str(exc)) from None
     if run.status != "completed" or not run.output_path:
         view.error, view.error_field = run.error, run.error_field
         yield None, result_json(run), view.snapshot()

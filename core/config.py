@@ -64,3 +64,15 @@ def browser_secret() -> str:
 
         path.write_text(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def max_queue() -> int:
+    """Runs that may wait for the local engine, and the Gradio queue's size (``CLARITY_MAX_QUEUE``; 0 = no cap)."""
+    return _int_env("CLARITY_MAX_QUEUE", 64)
+
+
+def max_jobs_per_visitor() -> int:
+    """Runs or sweeps one visitor may have going at once (``CLARITY_MAX_JOBS_PER_VISITOR``; 0 = no cap).
+
+    Capped only in shared mode unless set explicitly."""
+    return _int_env("CLARITY_MAX_JOBS_PER_VISITOR", 3 if shared_mode() else 0)

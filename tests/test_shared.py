@@ -42,3 +42,24 @@ def test_each_visitor_sees_only_their_own_history(shared_app, photo, monkeypatch
     bob.predict(handle_file(photo), "", upscale_factor=1, engine="local", api_name="/upscale")
     assert len(bob.predict(api_name="/history")["data"]) == 1
     assert len(alice.predict(api_name="/history")["data"]) == 1
+
+
+def test_a_visitor_over_the_job_limit_is_refused_with_the_limit_named(shared_app, photo, fal_server, fal_key,
+                                                                      monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("CLARITY_SHARED", "1")
+    monkeypatch.setenv("CLARITY_MAX_JOBS_PER_VISITOR", "1")
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(stall=True)
+    alice, bob = Client(shared_app, verbose=False), Client(shared_app, verbose=False)
+    first = alice.submit(handle_file(photo), "", engine="fal", api_name="/upscale")
+    deadline = time.time() + 30
+    while not fal_server.submits() and time.time() < deadline:
+        time.sleep(0.1)
+    with pytest.raises(Exception, match=r"limit per visitor is 1 \(CLARITY_MAX_JOBS_PER_VISITOR\)"):
+        alice.predict(handle_file(photo), "", engine="fal", api_name="/upscale")
+    fal_server.set_default(stall=False)
+    _, result = bob.predict(handle_file(photo), "", engine="fal", api_name="/upscale")  # others are not blocked
+    assert result["status"] == "completed"
+    first.cancel()

@@ -185,7 +185,11 @@ class _Worker:
         self._thread: threading.Thread | None = None
 
     def enqueue(self, job: LocalJob) -> None:
+        limit = config.max_queue()
         with self._condition:
+            if limit and len(self._pending) >= limit:
+                raise EngineError(f"The local engine's queue is full: {len(self._pending)} runs are waiting and "
+                                  f"the limit is {limit} (CLARITY_MAX_QUEUE). Try again in a moment.")
             self._pending.append(job)
             job._push(Queued(position=len(self._pending) - 1))
             if self._thread is None or not self._thread.is_alive():
