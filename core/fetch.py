@@ -8,6 +8,7 @@ address. A single-user app may read its own machine.
 from __future__ import annotations
 
 import asyncio
+import os
 from urllib.parse import urljoin
 
 import httpx
@@ -17,14 +18,16 @@ from core import config
 from core.errors import InputError
 
 MAX_REDIRECTS = 5
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+TIMEOUT = httpx.Timeout(float(os.environ.get("CLARITY_FETCH_TIMEOUT", 15)), connect=5.0)
 
 
 async def _get(url: str, shared: bool) -> httpx.Response:
     if shared:
         try:
             return await safehttpx.get(url, timeout=TIMEOUT)
-        except ValueError:
+        except ValueError as exc:
+            if "resolve" in str(exc):
+                raise InputError("The image URL's host could not be found.", "image_url") from None
             raise InputError("That address is not a public internet address; this shared app only fetches "
                              "images from public https:// URLs.", "image_url") from None
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
