@@ -11,15 +11,12 @@ from functools import partial
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
+from components import sweep_actions as actions
 from components import sweep_views as views
 from components.image_input import ImageInput
-from components.session import Session
-from core import sweep_run
+from components.sweep_actions import SweepView, sweep
 from core.axes import AXIS_CHOICES
-from core.errors import StudioError
-from core.schema import PRICE_PER_MEGAPIXEL
 
 
 @dataclass
@@ -61,13 +58,13 @@ class SweepPanel:
 def render() -> SweepPanel:
     gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, `0-1 (+0.25)`, "
                 "`0.35-0.65 [4]`. The base settings and image are the Upscale tab's.", elem_id="sweep-help")
-    y_choices = [("none", views.NONE), *AXIS_CHOICES]
+    y_choices = [("none", actions.NONE), *AXIS_CHOICES]
     with gr.Row():
         x_axis = gr.Dropdown(AXIS_CHOICES, value="creativity", label="X axis", scale=1, elem_id="sweep-x-axis")
         x_values = gr.Textbox(label="X values", placeholder="e.g. 0.2, 0.35, 0.5", scale=3, elem_id="sweep-x-values")
     x_parsed = gr.Markdown("", elem_id="sweep-x-parsed")
     with gr.Row():
-        y_axis = gr.Dropdown(y_choices, value=views.NONE, label="Y axis", scale=1, elem_id="sweep-y-axis")
+        y_axis = gr.Dropdown(y_choices, value=actions.NONE, label="Y axis", scale=1, elem_id="sweep-y-axis")
         y_values = gr.Textbox(label="Y values", interactive=False, scale=3, elem_id="sweep-y-values")
     y_parsed = gr.Markdown("", elem_id="sweep-y-parsed")
     batch = gr.File(label="Images for the image axis (batch)", file_count="multiple", file_types=["image"],
@@ -115,75 +112,7 @@ def render() -> SweepPanel:
     return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
-                      gr.State(views.SweepView()))
-
-
-def _form(names: dict[Any, str], values: dict[Any, Any]) -> dict[str, Any]:
-    form = {names[component]: value for component, value in values.items()}
-    session = form.get("session") or Session()
-    return {**form, "owner": session.owner, "model": session.local_model}
-
-
-def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
-    """Cells, output megapixels, price and time before running, and the confirmation box when it is needed."""
-    form = _form(names, values)
-    try:
-        plan, cost = views.estimate(form, form["owner"])
-    except StudioError as exc:
-        return f"⚠️ {exc}", gr.update(visible=False, value=False)
-    if cost is None:
-        return f"**{plan.size} cells** · give an image to estimate the price.", gr.update(visible=False)
-    price = cost.estimated_price if form.get("engine") == "fal" else 0.0
-    minutes = f"{cost.estimated_seconds / 60:.1f} min" if cost.estimated_seconds else "?"
-    text = (f"**{cost.cells} cells** · {cost.total_output_megapixels:.2f} MP of output · "
-            + (f"estimated **${price:.2f}** on fal (${PRICE_PER_MEGAPIXEL}/MP)" if form.get("engine") == "fal"
-               else "free on the local engine") + f" · about {minutes}")
-    if cost.oversized:
-        text += f" · ⚠️ {len(cost.oversized)} cell(s) exceed the output limit"
-    needs = cost.needs_confirmation(*sweep_run.confirm_limits()) and (price > 0 or cost.cells > 1)
-    return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells for ${price:.2f}")
-
-
-def gate(names: dict[Any, str], values: dict[Any, Any]) -> None:
-    """Refuse to start a costly sweep until the confirmation is ticked (the public API call skips this)."""
-    form = _form(names, values)
-    try:
-        _, cost = views.estimate(form, form["owner"])
-    except StudioError:
-        return  # the sweep itself reports the input error, with the field named
-    if cost is None or form.get("confirm"):
-        return
-    price = cost.estimated_price if form.get("engine") == "fal" else 0.0
-    if cost.needs_confirmation(*sweep_run.confirm_limits()) and (price > 0 or cost.cells > 1):
-        raise gr.Error(f"Tick “I understand” to run {cost.cells} cells for ${price:.2f}.")
-
-
-def batch_visible(x_axis: str, y_axis: str) -> Any:
-    return gr.update(visible="image" in (x_axis, y_axis))
-
-
-def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tuple[Any, Any]:
-    """Keep the uploaded images for the image axis and list their labels as its values."""
-    try:
-        labels = ", ".join(sweep_run.save_batch(session.owner, files or []))
-    except StudioError as exc:
-        raise gr.Error(str(exc)) from None
-    return (labels, gr.skip()) if x_axis == "image" else (gr.skip(), labels)
-
-
-def pick_centre(event: gr.SelectData) -> tuple[int, int]:
-    """A click on the input preview sets the crop centre (in input pixels)."""
-    return int(event.index[0]), int(event.index[1])
-
-
-def plot(view: views.SweepView, metric: str) -> Any:
-    """The metric against the X value, one line per Y value."""
-    if view.plan is None or not view.csv:
-        return gr.skip()
-    frame = pd.read_csv(view.csv)
-    series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
-    data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
-    return gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=metric)
+                      gr.State(SweepView()))
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, gr.components.Component],
@@ -198,8 +127,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
         for trigger in (axis.change, values.change):
             trigger(views.preview_values, [axis, values, *prompts], parsed, **quiet)
     for axis in (panel.x_axis, panel.y_axis):
-        axis.change(batch_visible, [panel.x_axis, panel.y_axis], panel.batch, **quiet)
-    panel.batch.upload(upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
+        axis.change(views.batch_visible, [panel.x_axis, panel.y_axis], panel.batch, **quiet)
+    panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
                        **private)
 
     names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",
@@ -207,35 +136,35 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
              panel.y_values: "y_values", session: "session", panel.confirm: "confirm"}
     for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
                       panel.y_values, panel.batch]:
-        component.change(partial(preflight, names), set(names), [panel.preflight, panel.confirm], **quiet)
+        component.change(partial(views.preflight, names), set(names), [panel.preflight, panel.confirm], **quiet)
 
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
               panel.y_values, session]
-    run = panel.run.click(partial(gate, names), set(names), None, **private, queue=False).success(
-        views.sweep, inputs, outputs, api_name="sweep", concurrency_limit=None, show_progress="minimal",
+    run = panel.run.click(partial(views.gate, names), set(names), None, **private, queue=False).success(
+        sweep, inputs, outputs, api_name="sweep", concurrency_limit=None, show_progress="minimal",
         show_progress_on=[panel.progress])
-    retry = panel.retry.click(views.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
+    retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
                               show_progress="minimal", show_progress_on=[panel.progress])
-    panel.cancel.click(views.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
-                       queue=False).then(views.after_cancel, [panel.view, session], outputs, **private)
+    panel.cancel.click(actions.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
+                       queue=False).then(actions.after_cancel, [panel.view, session], outputs, **private)
 
     panel.view.change(views.render_grid, panel.view, [panel.progress, panel.grid, panel.table], **quiet,
                       queue=False)
+    crop_inputs = [panel.view, panel.crop_x, panel.crop_y, panel.crop_size]
     panel.view.change(views.render_results, panel.view,
                       [panel.sheet_download, panel.crop_input, panel.crop_x, panel.crop_y, panel.diff_cell,
-                       panel.diff_against, panel.metrics], **quiet)
-    crop_inputs = [panel.view, panel.crop_x, panel.crop_y, panel.crop_size]
-    panel.crop_input.select(pick_centre, None, [panel.crop_x, panel.crop_y], **private).then(
+                       panel.diff_against, panel.metrics], **quiet).then(views.crops, crop_inputs, panel.crops,
+                                                                         **private)
+    panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private).then(
         views.crops, crop_inputs, panel.crops, **private)
     for slider in (panel.crop_x, panel.crop_y, panel.crop_size):
         slider.release(views.crops, crop_inputs, panel.crops, **quiet)
-    panel.crop_input.change(views.crops, crop_inputs, panel.crops, **quiet)
     for trigger in (panel.diff_cell.change, panel.diff_against.change):
         trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
     for trigger in (panel.metric.change, panel.metrics.change):
-        trigger(plot, [panel.view, panel.metric], panel.plot, **quiet)
+        trigger(views.plot, [panel.view, panel.metric], panel.plot, **quiet)
 
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
-        trigger(views.sweep_choices, session, panel.past, **private)
-    panel.past.input(views.open_sweep, [panel.past, session], outputs, **private)
+        trigger(actions.sweep_choices, session, panel.past, **private)
+    panel.past.input(actions.open_sweep, [panel.past, session], outputs, **private)

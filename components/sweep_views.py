@@ -1,204 +1,74 @@
-"""Sweep tab handlers: the public ``sweep`` API, retry, cancel, re-open, and what the tab shows of a sweep."""
+"""What the Sweep tab shows: the pre-flight line, the live grid, detail crops, difference maps and metrics."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from components import store
 from components.session import Session
-from components.upscale import _prepare
-from core import config, schema, sweep_run
-from core.axes import AXES, parse_axis
-from core.engines import make_engine
+from components.sweep_actions import SweepView, build, progress, y_axis_of
+from core import config, metrics, sweep_run
+from core.axes import AXES, format_value, parse_axis
 from core.errors import InputError, StudioError
 from core.runs import Run
-from core.sweep import CellKey, Preflight, SweepPlan, plan_grid
-
-NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
-PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
+from core.schema import PRICE_PER_MEGAPIXEL
+from core.sweep import Cell, CellKey, Preflight, SweepPlan
 
 
-@dataclass
-class SweepView:
-    """What the Sweep tab shows; kept in a gr.State so the public API returns only the CSV and the sheet."""
-
-    plan: SweepPlan | None = None
-    runs: dict[CellKey, Run] = field(default_factory=dict)
-    engine: str = "local"
-    input_path: str | None = None
-    sheet: str | None = None
-    csv: str | None = None
-    message: str = ""
+def _form(names: dict[Any, str], values: dict[Any, Any]) -> dict[str, Any]:
+    form = {names[component]: value for component, value in values.items()}
+    session = form.get("session") or Session()
+    return {**form, "owner": session.owner, "model": session.local_model}
 
 
-def y_axis_of(name: str | None) -> str | None:
-    return None if name in (None, "", NONE) else name
-
-
-def build(form: dict[str, Any], owner: str, load: bool = True) -> tuple[SweepPlan, str | None]:
-    """The grid plan and its input file from the form; ``load`` reads the image (a run) or not (pre-flight)."""
-    raw = {name: form.get(name) for name in PARAMETERS}
-    prompts = (raw["prompt"] or "", raw["negative_prompt"] or "")
-    x_axis, y_axis = form.get("x_axis") or "", y_axis_of(form.get("y_axis"))
-    xs = parse_axis(x_axis, form.get("x_values") or "", *prompts)
-    ys = parse_axis(y_axis, form.get("y_values") or "", *prompts) if y_axis else None
-    tokens = xs if x_axis == "image" else ys if y_axis == "image" else None
-    found = sweep_run.resolve_images(tokens, owner, fetch=load) if tokens else None
-    image_path = None
-    if tokens is None and load:
-        engine = form.get("engine") or "local"
-        raw, image_path = _prepare({**raw, "image_url": form.get("image_url")}, form.get("image"), engine)
-    return plan_grid(raw, x_axis, xs, y_axis, ys, found), image_path
-
-
-def progress(view: SweepView) -> str:
-    """One line: how many cells are done, failed, running, waiting."""
-    if view.plan is None:
-        return view.message
-    counts: dict[str, int] = {}
-    for cell in view.plan.cells:
-        status = view.runs[cell.key].status if cell.key in view.runs else "queued"
-        counts[status] = counts.get(status, 0) + 1
-    parts = ", ".join(f"{count} {status}" for status, count in counts.items())
-    return f"**Sweep `{view.plan.id}`** · {view.plan.size} cells: {parts}" + (f" · {view.message}" if view.message
-                                                                          else "")
-
-
-async def _live(view: SweepView, start: Callable[[sweep_run.OnUpdate], Awaitable[Any]]) -> AsyncIterator[SweepView]:
-    """Run ``start(on_update)`` and yield a fresh view (a new object: gr.State notices) whenever a cell changes."""
-    changed = asyncio.Event()
-    task = asyncio.ensure_future(start(lambda cell, run, update: changed.set()))
+def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
+    """Cells, output megapixels, price and time before running, and the confirmation box when it is needed."""
+    form = _form(names, values)
     try:
-        shown = None
-        while True:
-            waiter = asyncio.ensure_future(changed.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            changed.clear()
-            statuses = tuple((key, run.status) for key, run in list(view.runs.items()))
-            if statuses != shown or task.done():
-                shown = statuses
-                yield replace(view, runs=dict(view.runs))
-            if task.done():
-                break
-            await asyncio.sleep(0.2)  # fold bursts of updates into one render
-        task.result()
-    finally:
-        if not task.done():  # cancelled (Cancel all): the cells are cancelled at their engine and recorded
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-async def _finish(view: SweepView) -> tuple[str, str, SweepView]:
-    assert view.plan is not None
-    sheet, csv = await asyncio.to_thread(sweep_run.sheet_and_csv, view.plan, view.runs, view.input_path)
-    return csv, sheet, replace(view, runs=dict(view.runs), sheet=sheet, csv=csv, message="done.")
-
-
-async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIELD_BY_NAME["prompt"].default,
-                upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
-                creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
-                num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
-                engine: str = "local", x_axis: str = "creativity", x_values: str = "", y_axis: str = "",
-                y_values: str = "", session: Session | None = None,
-                ) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
-    """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
-
-    ``y_axis`` empty means one axis. Every cell is saved in the history with the same sweep id.
-    """
-    session = session or Session()
-    form = dict(locals())
-    try:
-        if engine not in ("fal", "local"):
-            raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
-        plan, image_path = build(form, session.owner)
-        cost = sweep_run.preflight(plan, image_path)
-        if cost and cost.oversized:
-            oversized = cost.oversized
-            raise InputError(f"The output of cell {plan.cell(oversized[0]).label!r} is larger than the limit; "
-                             "lower the upscale factor.", "upscale_factor")
-        runner = make_engine(engine, session.fal_key(), session.local_model or None)
+        plan, cost = estimate(form, form["owner"])
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
-    view = SweepView(plan, {}, engine, image_path, message="running…")
-    yield None, None, view
-    options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
+        return f"⚠️ {exc}", gr.update(visible=False, value=False)
+    if cost is None:
+        return f"**{plan.size} cells** · give an image to estimate the price.", gr.update(visible=False)
+    price = cost.estimated_price if form.get("engine") == "fal" else 0.0
+    minutes = f"{cost.estimated_seconds / 60:.1f} min" if cost.estimated_seconds else "?"
+    text = (f"**{cost.cells} cells** · {cost.total_output_megapixels:.2f} MP of output · "
+            + (f"estimated **${price:.2f}** on fal (${PRICE_PER_MEGAPIXEL}/MP)" if form.get("engine") == "fal"
+               else "free on the local engine") + f" · about {minutes}")
+    if cost.oversized:
+        text += f" · ⚠️ {len(cost.oversized)} cell(s) exceed the output limit"
+    needs = cost.needs_confirmation(*sweep_run.confirm_limits()) and (price > 0 or cost.cells > 1)
+    return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells "
+                                                       + (f"for ${price:.2f}" if price else "on this CPU"))
 
-    def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
-        return sweep_run.run_plan(plan, runner, owner=session.owner, save=store.save, image_path=image_path,
-                                  on_update=on_update, runs=view.runs, **options)
 
-    async for shown in _live(view, start):
-        yield None, None, shown
-    yield await _finish(view)
-
-
-async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
-    """Re-run the failed cells of the shown sweep on its engine (new runs, same sweep id and labels)."""
-    if view.plan is None or not sweep_run.retryable(view.plan, view.runs):
-        raise gr.Error("There is no failed cell to retry.")
+def gate(names: dict[Any, str], values: dict[Any, Any]) -> None:
+    """Refuse to start a costly sweep until the confirmation is ticked (the public API call skips this)."""
+    form = _form(names, values)
     try:
-        runner = make_engine(view.engine, session.fal_key(), session.local_model or None)
-    except StudioError as exc:
-        raise gr.Error(str(exc)) from None
-    plan, view = view.plan, replace(view, runs=dict(view.runs), message="retrying the failed cells…")
-
-    def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
-        return sweep_run.retry_failed(plan, view.runs, runner, owner=session.owner, save=store.save,
-                                      image_path=view.input_path, on_update=on_update)
-
-    async for shown in _live(view, start):
-        yield None, None, shown
-    yield await _finish(view)
+        _, cost = estimate(form, form["owner"])
+    except StudioError:
+        return  # the sweep itself reports the input error, with the field named
+    if cost is None or form.get("confirm"):
+        return
+    price = cost.estimated_price if form.get("engine") == "fal" else 0.0
+    if cost.needs_confirmation(*sweep_run.confirm_limits()) and (price > 0 or cost.cells > 1):
+        raise gr.Error(f"Tick “I understand” to run {cost.cells} cells for ${price:.2f}.")
 
 
-def cancel_note(view: SweepView) -> str:
-    return progress(replace(view, message="cancelling: finished cells are kept…"))
-
-
-async def after_cancel(view: SweepView, session: Session) -> tuple[str | None, str | None, SweepView]:
-    """Once every cell has settled, the sweep as the history has it (finished cells kept, the rest cancelled)."""
-    if view.plan is None:
-        return None, None, view
-    deadline = time.monotonic() + 15
-    while True:
-        plan, runs = sweep_run.reopen(view.plan.id, session.owner or None, store.store())
-        settled = len(runs) >= view.plan.size and all(run.final for run in runs.values())
-        if settled or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
-    return await _finish(SweepView(plan, runs, view.engine, view.input_path, message="cancelled."))
-
-
-def sweep_choices(session: Session) -> Any:
-    """Past sweeps of this visitor, newest first, for the re-open dropdown."""
-    choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} runs · "
-                f"{s.completed} done · {s.failed} failed/cancelled · {s.sweep_id}", s.sweep_id)
-               for s in store.store().sweeps(session.owner or None)]
-    return gr.update(choices=choices)
-
-
-async def open_sweep(sweep_id: str | None, session: Session) -> tuple[str | None, str | None, SweepView]:
-    """Load a past sweep from the history: its grid, a fresh sheet and CSV, its metrics."""
-    if not sweep_id:
-        raise gr.Error("Choose a past sweep first.")
-    try:
-        plan, runs = sweep_run.reopen(sweep_id, session.owner or None, store.store())
-    except StudioError as exc:
-        raise gr.Error(str(exc)) from None
-    first = next(iter(runs.values()), None)
-    single_input = first.input_path if first and "image" not in (plan.x_axis, plan.y_axis) else None
-    return await _finish(SweepView(plan, runs, first.engine if first else "local", single_input))
+def estimate(form: dict[str, Any], owner: str) -> tuple[SweepPlan, Preflight | None]:
+    """The plan and what it costs (None when an input size is unknown), without loading or fetching images."""
+    plan, _ = build(form, owner, load=False)
+    loaded = form.get("loaded")
+    rate = sweep_run.RATES["fal" if form.get("engine") == "fal" else (form.get("model") or "fast")]
+    options = {"seconds_per_cell": rate[0], "seconds_per_megapixel": rate[1],
+               "concurrency": sweep_run.concurrency_for(form.get("engine") or "local")}
+    return plan, sweep_run.preflight(plan, loaded.path if loaded else None, **options)
 
 
 def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> str:
@@ -209,8 +79,6 @@ def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> s
         values = parse_axis(axis, text, prompt or "", negative_prompt or "")
     except InputError as exc:
         return f"⚠️ {exc}"
-    from core.axes import format_value
-
     shown = ", ".join(format_value(axis, value, 24) for value in values[:12])
     return f"✓ {len(values)} value{'s' * (len(values) != 1)}: {shown}{' …' if len(values) > 12 else ''}"
 
@@ -223,14 +91,32 @@ def axis_changed(axis: str) -> Any:
     return gr.update(placeholder=f"e.g. {spec.example}", info=spec.help, interactive=True)
 
 
-def estimate(form: dict[str, Any], owner: str) -> tuple[SweepPlan, Preflight | None]:
-    """The plan and what it costs (None when an input size is unknown), without loading or fetching images."""
-    plan, _ = build(form, owner, load=False)
-    loaded = form.get("loaded")
-    rate = sweep_run.RATES["fal" if form.get("engine") == "fal" else (form.get("model") or "fast")]
-    options = {"seconds_per_cell": rate[0], "seconds_per_megapixel": rate[1],
-               "concurrency": sweep_run.concurrency_for(form.get("engine") or "local")}
-    return plan, sweep_run.preflight(plan, loaded.path if loaded else None, **options)
+def batch_visible(x_axis: str, y_axis: str) -> Any:
+    return gr.update(visible="image" in (x_axis, y_axis))
+
+
+def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tuple[Any, Any]:
+    """Keep the uploaded images for the image axis and list their labels as its values."""
+    try:
+        labels = ", ".join(sweep_run.save_batch(session.owner, files or []))
+    except StudioError as exc:
+        raise gr.Error(str(exc)) from None
+    return (labels, gr.skip()) if x_axis == "image" else (gr.skip(), labels)
+
+
+def pick_centre(event: gr.SelectData) -> tuple[int, int]:
+    """A click on the input preview sets the crop centre (in input pixels)."""
+    return int(event.index[0]), int(event.index[1])
+
+
+def plot(view: SweepView, metric: str) -> Any:
+    """The metric against the X value, one line per Y value."""
+    if view.plan is None or not view.csv:
+        return gr.skip()
+    frame = pd.read_csv(view.csv)
+    series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
+    data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
+    return gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=metric)
 
 
 def _thumbnail(view: SweepView, run: Run, size: int = 384) -> str:
@@ -279,7 +165,7 @@ def _reference(view: SweepView) -> str | None:
     """The input the crop coordinates refer to: the sweep's input, or the first cell's (an image axis)."""
     if view.plan is None:
         return None
-    return view.input_path or next((path for cell in view.plan.cells if (path := sweep_run.cell_input(
+    return view.input_path or next((path for cell in view.plan.cells if (path := cell_input(
         cell, view.runs.get(cell.key), None))), None)
 
 
@@ -298,6 +184,64 @@ def render_results(view: SweepView) -> list[Any]:
             gr.update(choices=["input", *done], value="input"), frame[columns]]
 
 
+def cell_input(cell: Cell, run: Run | None, input_path: str | None) -> str | None:
+    """The input file a cell was made from."""
+    path = cell.image_path or (run.input_path if run else None) or input_path
+    return path if path and Path(path).is_file() else None
+
+
+def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float, float], size: float,
+                 reference: tuple[int, int], input_path: str | None = None) -> list[tuple[str, str]]:
+    """The same region of every finished cell at 1:1 output pixels, as ``(png path, label)``.
+
+    ``centre`` and ``size`` are in pixels of an input of size ``reference``; cells with another input (an image
+    axis) get the same relative region.
+    """
+    folder = sweep_run.sweep_dir(plan.id) / "crops"
+    folder.mkdir(exist_ok=True)
+    crops = []
+    for cell in plan.cells:
+        run = runs.get(cell.key)
+        source = cell_input(cell, run, input_path)
+        if not sweep_run.done(run) or source is None:
+            continue
+        with Image.open(source) as opened:
+            in_size = opened.size
+        scale = in_size[0] / reference[0] if reference[0] else 1.0
+        half = min(max(1.0, size * scale / 2), min(in_size) / 2)
+        x, y = centre[0] * scale, centre[1] * (in_size[1] / reference[1] if reference[1] else 1.0)
+        x, y = min(max(x, half), in_size[0] - half), min(max(y, half), in_size[1] - half)
+        with Image.open(run.output_path) as output:
+            crop = metrics.detail_crop(output, (x - half, y - half, x + half, y + half), in_size)
+        path = folder / f"{cell.x_index}-{cell.y_index}.png"
+        crop.save(path, format="PNG")
+        crops.append((str(path), cell.label))
+    return crops
+
+
+def heat_map(plan: SweepPlan, runs: dict[CellKey, Run], label: str, against: str,
+               input_path: str | None = None) -> str:
+    """A heat map of one cell's output against its input ("input") or another cell's output (by label)."""
+    by_label = {cell.label: cell for cell in plan.cells}
+    if label not in by_label or not sweep_run.done(runs.get(by_label[label].key)):
+        raise InputError(f"Cell {label!r} has no finished output to compare.", None)
+    first = runs[by_label[label].key]
+    if against == "input":
+        other = cell_input(by_label[label], first, input_path)
+        if other is None:
+            raise InputError("This cell's input file is not available (fal fetched it from its URL).", None)
+    elif against in by_label and sweep_run.done(runs.get(by_label[against].key)):
+        other = runs[by_label[against].key].output_path
+    else:
+        raise InputError(f"Cell {against!r} has no finished output to compare.", None)
+    with Image.open(first.output_path) as a, Image.open(other) as b:
+        heat = metrics.difference_map(a, b)
+    name = hashlib.sha256(f"{first.id}|{other}".encode()).hexdigest()[:16]
+    path = sweep_run.sweep_dir(plan.id) / f"difference-{name}.png"
+    heat.save(path, format="PNG")
+    return str(path)
+
+
 def crops(view: SweepView, x: float, y: float, size: float) -> list[tuple[str, str]]:
     """The chosen region of every finished cell at 1:1 output pixels, labelled."""
     reference = _reference(view)
@@ -305,7 +249,7 @@ def crops(view: SweepView, x: float, y: float, size: float) -> list[tuple[str, s
         return []
     with Image.open(reference) as image:
         reference_size = image.size
-    return sweep_run.detail_crops(view.plan, view.runs, (x, y), size, reference_size, view.input_path)
+    return detail_crops(view.plan, view.runs, (x, y), size, reference_size, view.input_path)
 
 
 def difference(view: SweepView, label: str | None, against: str | None) -> str | None:
@@ -313,7 +257,7 @@ def difference(view: SweepView, label: str | None, against: str | None) -> str |
     if view.plan is None or not label:
         return None
     try:
-        return sweep_run.difference(view.plan, view.runs, label, against or "input", view.input_path)
+        return heat_map(view.plan, view.runs, label, against or "input", view.input_path)
     except StudioError as exc:
         gr.Warning(str(exc))
         return None

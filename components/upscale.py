@@ -47,7 +47,7 @@ def result_json(run: Run) -> dict[str, Any]:
             "run_id": run.id, "status": run.status, "error": run.error}
 
 
-def _prepare(raw: dict[str, Any], image: str | None, engine: str) -> tuple[dict[str, Any], str | None]:
+def prepare(raw: dict[str, Any], image: str | None, engine: str) -> tuple[dict[str, Any], str | None]:
     """Validated arguments and the local input file (None when fal fetches an https URL itself)."""
     url = (raw.pop("image_url") or "").strip() if raw.get("image_url") else ""
     arguments = schema.validate(raw, require_image=False)
@@ -84,7 +84,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
     try:
         if engine not in ("fal", "local"):
             raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
-        arguments, image_path = await asyncio.to_thread(_prepare, raw, image, engine)  # decoding blocks
+        arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine)  # decoding blocks
         runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
         view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)

@@ -1,0 +1,202 @@
+"""Sweep tab actions: the public ``sweep`` API, retry, cancel-all and re-opening a past sweep.
+
+Each yields ``(csv, contact sheet, SweepView)``: the API returns the two files, the tab renders the view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import gradio as gr
+
+from components import store
+from components.session import Session
+from components.upscale import prepare
+from core import schema, sweep_run
+from core.axes import parse_axis
+from core.engines import make_engine
+from core.errors import InputError, StudioError
+from core.runs import Run
+from core.sweep import CellKey, SweepPlan, plan_grid
+
+NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
+PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
+
+
+@dataclass
+class SweepView:
+    """What the Sweep tab shows; kept in a gr.State so the public API returns only the CSV and the sheet."""
+
+    plan: SweepPlan | None = None
+    runs: dict[CellKey, Run] = field(default_factory=dict)
+    engine: str = "local"
+    input_path: str | None = None
+    sheet: str | None = None
+    csv: str | None = None
+    message: str = ""
+
+
+def y_axis_of(name: str | None) -> str | None:
+    return None if name in (None, "", NONE) else name
+
+
+def build(form: dict[str, Any], owner: str, load: bool = True) -> tuple[SweepPlan, str | None]:
+    """The grid plan and its input file from the form; ``load`` reads the image (a run) or not (pre-flight)."""
+    raw = {name: form.get(name) for name in PARAMETERS}
+    prompts = (raw["prompt"] or "", raw["negative_prompt"] or "")
+    x_axis, y_axis = form.get("x_axis") or "", y_axis_of(form.get("y_axis"))
+    xs = parse_axis(x_axis, form.get("x_values") or "", *prompts)
+    ys = parse_axis(y_axis, form.get("y_values") or "", *prompts) if y_axis else None
+    tokens = xs if x_axis == "image" else ys if y_axis == "image" else None
+    found = sweep_run.resolve_images(tokens, owner, fetch=load) if tokens else None
+    image_path = None
+    if tokens is None and load:
+        engine = form.get("engine") or "local"
+        raw, image_path = prepare({**raw, "image_url": form.get("image_url")}, form.get("image"), engine)
+    return plan_grid(raw, x_axis, xs, y_axis, ys, found), image_path
+
+
+def progress(view: SweepView) -> str:
+    """One line: how many cells are done, failed, running, waiting."""
+    if view.plan is None:
+        return view.message
+    counts: dict[str, int] = {}
+    for cell in view.plan.cells:
+        status = view.runs[cell.key].status if cell.key in view.runs else "queued"
+        counts[status] = counts.get(status, 0) + 1
+    parts = ", ".join(f"{count} {status}" for status, count in counts.items())
+    return f"**Sweep `{view.plan.id}`** · {view.plan.size} cells: {parts}" + (f" · {view.message}" if view.message
+                                                                          else "")
+
+
+async def _live(view: SweepView, start: Callable[[sweep_run.OnUpdate], Awaitable[Any]]) -> AsyncIterator[SweepView]:
+    """Run ``start(on_update)`` and yield a fresh view (a new object: gr.State notices) whenever a cell changes."""
+    changed = asyncio.Event()
+    task = asyncio.ensure_future(start(lambda cell, run, update: changed.set()))
+    try:
+        shown = None
+        while True:
+            waiter = asyncio.ensure_future(changed.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            changed.clear()
+            statuses = tuple((key, run.status) for key, run in list(view.runs.items()))
+            if statuses != shown or task.done():
+                shown = statuses
+                yield replace(view, runs=dict(view.runs))
+            if task.done():
+                break
+            await asyncio.sleep(0.2)  # fold bursts of updates into one render
+        task.result()
+    finally:
+        if not task.done():  # cancelled (Cancel all): the cells are cancelled at their engine and recorded
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _finish(view: SweepView, message: str = "done.") -> tuple[str, str, SweepView]:
+    assert view.plan is not None
+    sheet, csv = await asyncio.to_thread(sweep_run.sheet_and_csv, view.plan, view.runs, view.input_path)
+    return csv, sheet, replace(view, runs=dict(view.runs), sheet=sheet, csv=csv, message=message)
+
+
+async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIELD_BY_NAME["prompt"].default,
+                upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
+                creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
+                num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
+                engine: str = "local", x_axis: str = "creativity", x_values: str = "", y_axis: str = "",
+                y_values: str = "", session: Session | None = None,
+                ) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
+    """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
+
+    ``y_axis`` empty means one axis. Every cell is saved in the history with the same sweep id.
+    """
+    session = session or Session()
+    form = dict(locals())
+    try:
+        if engine not in ("fal", "local"):
+            raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
+        plan, image_path = build(form, session.owner)
+        cost = sweep_run.preflight(plan, image_path)
+        if cost and cost.oversized:
+            oversized = cost.oversized
+            raise InputError(f"The output of cell {plan.cell(oversized[0]).label!r} is larger than the limit; "
+                             "lower the upscale factor.", "upscale_factor")
+        runner = make_engine(engine, session.fal_key(), session.local_model or None)
+    except StudioError as exc:
+        raise gr.Error(str(exc)) from None
+    view = SweepView(plan, {}, engine, image_path, message="running…")
+    yield None, None, view
+    options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
+
+    def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
+        return sweep_run.run_plan(plan, runner, owner=session.owner, save=store.save, image_path=image_path,
+                                  on_update=on_update, runs=view.runs, **options)
+
+    async for shown in _live(view, start):
+        yield None, None, shown
+    yield await _finish(view)
+
+
+async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
+    """Re-run the failed cells of the shown sweep on its engine (new runs, same sweep id and labels)."""
+    if view.plan is None or not sweep_run.retryable(view.plan, view.runs):
+        raise gr.Error("There is no failed cell to retry.")
+    try:
+        runner = make_engine(view.engine, session.fal_key(), session.local_model or None)
+    except StudioError as exc:
+        raise gr.Error(str(exc)) from None
+    plan, view = view.plan, replace(view, runs=dict(view.runs), message="retrying the failed cells…")
+
+    def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
+        return sweep_run.retry_failed(plan, view.runs, runner, owner=session.owner, save=store.save,
+                                      image_path=view.input_path, on_update=on_update)
+
+    async for shown in _live(view, start):
+        yield None, None, shown
+    yield await _finish(view)
+
+
+def cancel_note(view: SweepView) -> str:
+    return progress(replace(view, message="cancelling: finished cells are kept…"))
+
+
+async def after_cancel(view: SweepView, session: Session) -> tuple[str | None, str | None, SweepView]:
+    """Once every cell has settled, the sweep as the history has it (finished cells kept, the rest cancelled)."""
+    if view.plan is None:
+        return None, None, view
+    deadline = time.monotonic() + 15
+    while True:
+        plan, runs = sweep_run.reopen(view.plan.id, session.owner or None, store.store())
+        settled = len(runs) >= view.plan.size and all(run.final for run in runs.values())
+        if settled or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    return await _finish(SweepView(plan, runs, view.engine, view.input_path), "cancelled; finished cells kept.")
+
+
+def sweep_choices(session: Session) -> Any:
+    """Past sweeps of this visitor, newest first, for the re-open dropdown."""
+    choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} runs · "
+                f"{s.completed} done · {s.failed} failed/cancelled · {s.sweep_id}", s.sweep_id)
+               for s in store.store().sweeps(session.owner or None)]
+    return gr.update(choices=choices)
+
+
+async def open_sweep(sweep_id: str | None, session: Session) -> tuple[str | None, str | None, SweepView]:
+    """Load a past sweep from the history: its grid, a fresh sheet and CSV, its metrics."""
+    if not sweep_id:
+        raise gr.Error("Choose a past sweep first.")
+    try:
+        plan, runs = sweep_run.reopen(sweep_id, session.owner or None, store.store())
+    except StudioError as exc:
+        raise gr.Error(str(exc)) from None
+    first = next(iter(runs.values()), None)
+    single_input = first.input_path if first and "image" not in (plan.x_axis, plan.y_axis) else None
+    return await _finish(SweepView(plan, runs, first.engine if first else "local", single_input))

@@ -1,0 +1,223 @@
+"""Sweeps run as history runs through core.runner: the fal test server, the local engine, sheet, CSV, re-open."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from components import sweep_views
+from core import images, sweep_run
+from core.engines.fal import FalEngine
+from core.errors import InputError
+from core.history import History
+from core.sweep import plan_grid
+
+
+def input_image(width: int = 24, height: int = 16) -> str:
+    picture = Image.new("RGB", (width, height), "navy")
+    for x in range(0, width, 4):  # some structure, so metrics and crops have something to see
+        for y in range(height):
+            picture.putpixel((x, y), (250, 200, 20))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return images.load_bytes(buffer.getvalue()).path
+
+
+def grid_3x3():
+    return plan_grid({"upscale_factor": 2}, "creativity", [0.2, 0.35, 0.5], "resemblance", [0.4, 0.6, 0.8])
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    store = History(tmp_path / "history.sqlite3")
+    yield store
+    store.close()
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_a_3x3_fal_sweep_keeps_going_past_a_failed_cell_and_retry_completes_it(fal_server, fal_key, history):
+    fal_server.script(match={"creativity": 0.5, "resemblance": 0.6}, times=1, completed_error="Runner disconnected",
+                      completed_error_type="runner_disconnected")
+    engine, plan, path = FalEngine(fal_key, poll_interval=0.01), grid_3x3(), input_image()
+    seen: list[tuple[str, str]] = []
+    options = {"owner": "alice", "save": history.save, "image_path": path, "concurrency": 4,
+               "on_update": lambda cell, run, update: seen.append((cell.label, run.status))}
+
+    runs = run(sweep_run.run_plan(plan, engine, **options))
+
+    statuses = {plan.cell(key).label: r.status for key, r in runs.items()}
+    assert sorted(statuses.values()).count("completed") == 8
+    assert statuses["creativity=0.5 · resemblance=0.6"] == "failed"
+    assert "Runner disconnected" in runs[(2, 1)].error
+    assert sweep_run.retryable(plan, runs) == [(2, 1)]
+    stored = history.runs_for_sweep(plan.id, "alice")
+    assert len(stored) == 9 and {r.cell for r in stored} == {cell.label for cell in plan.cells}
+    assert all(r.sweep_id == plan.id and r.owner == "alice" for r in stored)
+    assert len(fal_server.uploads()) == 1  # the input went to fal once for the nine cells
+    assert ("creativity=0.2 · resemblance=0.4", "completed") in seen
+
+    sheet, csv = sweep_run.sheet_and_csv(plan, runs, path)
+    table = pd.read_csv(csv)
+    assert len(table) == 9 and Path(sheet).is_file() and Path(sheet).parent.name == plan.id
+    failed = table[table.status == "failed"].iloc[0]
+    assert "Runner disconnected" in failed.error and pd.isna(failed.psnr)
+    done = table[table.status == "completed"]
+    assert done.psnr.notna().all() and done.ssim.between(0, 1).all() and done.sharpness.notna().all()
+    assert {"prompt", "guidance_scale", "num_inference_steps", "seed", "request_id"} <= set(table.columns)
+    assert sorted(table.creativity.unique()) == [0.2, 0.35, 0.5] and table.request_id.notna().all()
+
+    first_failed = runs[(2, 1)]
+    run(sweep_run.retry_failed(plan, runs, engine, **options))
+    assert all(r.status == "completed" for r in runs.values()) and runs[(2, 1)] is not first_failed
+    stored = history.runs_for_sweep(plan.id, "alice")
+    assert len(stored) == 10 and [r.status for r in stored].count("completed") == 9
+    assert history.get(first_failed.id, "alice").status == "failed"  # the failed attempt stays in the history
+    assert len(pd.read_csv(sweep_run.sheet_and_csv(plan, runs, path)[1]).query("status == 'completed'")) == 9
+
+
+def test_cancelling_a_sweep_keeps_finished_cells_and_cancels_the_rest(fal_server, fal_key, history):
+    for value in (0.2, 0.3):
+        fal_server.script(match={"creativity": value}, stall=True)
+    plan = plan_grid({}, "creativity", [0.1, 0.2, 0.3, 0.4])
+    engine = FalEngine(fal_key, poll_interval=0.01)
+    runs: dict = {}
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(sweep_run.run_plan(plan, engine, owner="", save=history.save, concurrency=2,
+                                                        image_path=input_image(), runs=runs))
+        while not (runs.get((0, 0)) and runs[(0, 0)].final and runs.get((2, 0)) and runs[(2, 0)].request_id
+                   and runs.get((1, 0)) and runs[(1, 0)].status == "running"):
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(scenario())
+    assert [runs[(i, 0)].status for i in range(4)] == ["completed", "cancelled", "cancelled", "cancelled"]
+    assert Path(runs[(0, 0)].output_path).is_file()
+    assert fal_server.state(runs[(1, 0)].request_id).cancel_received  # stopped at fal, not just abandoned
+    assert runs[(3, 0)].request_id is None  # never submitted
+    stored = {r.cell: r.status for r in history.runs_for_sweep(plan.id, None)}
+    assert stored == {cell.label: runs[cell.key].status for cell in plan.cells}
+    assert sweep_run.retryable(plan, runs) == []
+    assert sweep_run.retryable(plan, runs, include_cancelled=True) == [(1, 0), (2, 0), (3, 0)]
+
+
+def test_a_past_sweep_reopens_from_the_history(fal_server, fal_key, history):
+    engine, plan, path = FalEngine(fal_key, poll_interval=0.01), grid_3x3(), input_image()
+    runs = run(sweep_run.run_plan(plan, engine, owner="bob", save=history.save, image_path=path, concurrency=9))
+
+    again, found = sweep_run.reopen(plan.id, "bob", history)
+    assert (again.x_axis, again.x_values, again.y_axis, again.y_values) == (
+        "creativity", [0.2, 0.35, 0.5], "resemblance", [0.4, 0.6, 0.8])
+    assert [cell.label for cell in again.cells] == [cell.label for cell in plan.cells]
+    assert {key: r.id for key, r in found.items()} == {key: r.id for key, r in runs.items()}
+    with pytest.raises(InputError):
+        sweep_run.reopen(plan.id, "mallory", history)  # another visitor's sweep is not theirs to open
+
+
+def test_detail_crops_and_difference_maps_of_a_finished_sweep(fal_server, fal_key, history):
+    engine, path = FalEngine(fal_key, poll_interval=0.01), input_image()
+    plan = plan_grid({}, "upscale_factor", [2, 3])
+    runs = run(sweep_run.run_plan(plan, engine, save=history.save, image_path=path))
+
+    crops = sweep_views.detail_crops(plan, runs, (12, 8), 8, (24, 16), path)
+    assert [label for _, label in crops] == ["upscale_factor=2", "upscale_factor=3"]
+    assert [Image.open(p).size for p, _ in crops] == [(16, 16), (24, 24)]  # 1:1 output pixels
+    heat = sweep_views.heat_map(plan, runs, "upscale_factor=2", "upscale_factor=3", path)
+    assert Image.open(heat).size == (48, 32)
+    with pytest.raises(InputError):
+        sweep_views.heat_map(plan, runs, "upscale_factor=9", "input", path)
+
+
+def test_an_image_axis_runs_each_uploaded_image(tmp_path, history):
+    files = []
+    for name, size in (("wide", (20, 10)), ("tall", (10, 20))):
+        Image.new("RGB", size, "teal").save(tmp_path / f"{name}.png")
+        files.append(str(tmp_path / f"{name}.png"))
+    batch = sweep_run.save_batch("carol", files)
+    assert list(batch) == ["wide", "tall"]
+    found = sweep_run.resolve_images(["tall", "wide"], "carol")
+    assert set(found) == {"tall", "wide"}
+    with pytest.raises(InputError, match="'wide'"):
+        sweep_run.resolve_images(["wide"], "dave")  # another owner's batch is not visible
+    plan = plan_grid({}, "image", ["wide", "tall"], images=found)
+    assert sweep_run.preflight(plan).total_output_megapixels == pytest.approx(2 * 40 * 20 / 1e6)
+
+
+def test_a_local_1x2_sweep_on_a_tiny_image(history):
+    from core.engines.local import LocalEngine
+
+    plan = plan_grid({}, "upscale_factor", [1.5, 2])
+    runs = run(sweep_run.run_plan(plan, LocalEngine(), save=history.save, image_path=input_image(12, 8)))
+    assert [(runs[c.key].status, runs[c.key].width, runs[c.key].height) for c in plan.cells] == [
+        ("completed", 18, 12), ("completed", 24, 16)]
+    assert {r.model for r in history.runs_for_sweep(plan.id, None)} == {"fast"}
+
+
+def test_concurrency_and_confirmation_limits_follow_the_environment(monkeypatch):
+    assert (sweep_run.concurrency_for("fal"), sweep_run.concurrency_for("local")) == (4, 1)
+    monkeypatch.setenv("CLARITY_SWEEP_CONCURRENCY", "9")
+    monkeypatch.setenv("CLARITY_CONFIRM_PRICE", "0.5")
+    assert (sweep_run.concurrency_for("fal"), sweep_run.concurrency_for("local")) == (9, 1)
+    assert sweep_run.confirm_limits() == (0.5, 16)
+
+
+def test_the_public_sweep_api_takes_the_schema_fields_in_order():
+    import inspect
+
+    from components.sweep_panel import sweep
+    from core.schema import PARAMETER_FIELDS
+
+    assert list(inspect.signature(sweep).parameters) == [
+        "image", "image_url", *(f.name for f in PARAMETER_FIELDS), "engine", "x_axis", "x_values", "y_axis",
+        "y_values", "session"]
+
+
+def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_token(fal_server, fal_key):
+    import gradio as gr
+
+    from components import sweep_actions
+    from components.session import Session
+
+    async def call(**overrides) -> list:
+        arguments = {"image": input_image(), "engine": "fal", "x_axis": "creativity", "x_values": "0.2, 0.5",
+                     "y_axis": "", "session": Session(typed_key=fal_key, owner="erin"), **overrides}
+        return [step async for step in sweep_actions.sweep(**arguments)]
+
+    steps = run(call())
+    csv, sheet, view = steps[-1]
+    assert len(pd.read_csv(csv)) == 2 and Image.open(sheet).format == "PNG"
+    assert all(step[:2] == (None, None) for step in steps[:-1])  # the API returns the files once, at the end
+    assert {r.status for r in view.runs.values()} == {"completed"} and view.plan.y_axis is None
+    with pytest.raises(gr.Error, match="`0.2-0.9 \\(\\+0\\)`"):
+        run(call(x_values="0.2-0.9 (+0)"))
+    with pytest.raises(gr.Error, match="Resemblance axis: 2 is above the maximum"):
+        run(call(y_axis="resemblance", y_values="0.5, 2"))
+
+
+def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monkeypatch):
+    from components import sweep_views
+    from core.images import InputImage
+
+    big = InputImage(input_image(1000, 1000), 1000, 1000, "digest")
+    form = {"loaded": big, "engine": "fal", "x_axis": "upscale_factor", "x_values": "2, 4", "y_axis": "",
+            "upscale_factor": 2.0, "prompt": "a", "negative_prompt": "b"}
+    names = {key: key for key in form}
+    text, confirm = sweep_views.preflight(names, form)
+    # 4 MP + 16 MP of output at $0.03/MP = $0.60: under the default $1 and 16 cells
+    assert "**2 cells**" in text and "$0.60" in text and confirm["visible"] is False
+    monkeypatch.setenv("CLARITY_CONFIRM_PRICE", "0.5")
+    text, confirm = sweep_views.preflight(names, form)
+    assert confirm["visible"] is True and confirm["label"] == "I understand: run 2 cells for $0.60"
+    with pytest.raises(Exception, match="Tick"):
+        sweep_views.gate({**names, "confirm": "confirm"}, {**form, "confirm": False})
+    sweep_views.gate({**names, "confirm": "confirm"}, {**form, "confirm": True})  # ticked: it may run
