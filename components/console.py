@@ -17,7 +17,7 @@ class Console:
 
 def stage_html(stage: str) -> str:
     """The progress strip: each stage lit once reached; a failure or cancel shown in place of 'done'."""
-    reached = STAGES.index(stage) if stage in STAGES else len(STAGES) - 1
+    reached = STAGES.index(stage) if stage in STAGES else (-1 if stage == "idle" else len(STAGES) - 1)
     steps = []
     for index, name in enumerate(STAGES):
         label = stage if (name == "done" and stage in ("failed", "cancelled")) else name

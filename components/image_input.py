@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
 from core import images
 from core.errors import InputError
 from core.images import InputImage
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_FILES = ("astronaut.jpg", "coffee.jpg", "chelsea.jpg", "rocket.jpg")
+FAL_EXAMPLE_URL = "https://storage.googleapis.com/falserverless/gallery/NOCA_Mick-Thompson.resized.resized.jpg"
 
 
 @dataclass
@@ -25,9 +30,13 @@ def render() -> ImageInput:
                    elem_id="input-file", height=120)
     url = gr.Textbox(label="…or an image URL", placeholder="https://… or data:image/png;base64,…",
                      elem_id="input-url", max_lines=1)
-    preview = gr.Image(label="Input", type="filepath", format="png", interactive=False, height=280,
+    preview = gr.Image(label="Input", type="filepath", format="png", interactive=False, height=220,
                        elem_id="input-preview", buttons=["fullscreen"])
     info = gr.Markdown("Give an image to see its output size and estimated price.", elem_id="input-info")
+    with gr.Accordion("Examples", open=False, elem_id="examples"):
+        gr.Examples([[str(EXAMPLES / name)] for name in EXAMPLE_FILES], inputs=[file],
+                    label="Photos that work offline (public domain / CC0)", examples_per_page=8)
+        gr.Examples([[FAL_EXAMPLE_URL]], inputs=[url], label="fal's own example URL (for the fal engine)")
     return ImageInput(file, url, preview, info, gr.State(None))
 
 

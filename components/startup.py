@@ -1,14 +1,20 @@
-"""Start-up work done at launch (never at import): re-attach to fal runs a restart left pending."""
+"""Start-up work done at launch (never at import): the queue, launch settings, and re-attaching to fal runs a
+restart left pending."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import gradio as gr
 
 from components import store
 from core import config
 from core.engines import make_engine
 from core.resume import resume_in_background
 from core.runs import Run
+
+HERE = Path(__file__).resolve().parent
 
 
 def _engine_for(run: Run) -> Any:
@@ -19,3 +25,16 @@ def _engine_for(run: Run) -> Any:
 def resume_pending_runs() -> Any:
     """Follow every pending fal run to completion in the background; mark interrupted local runs."""
     return resume_in_background(store.store(), _engine_for)
+
+
+def prepare(demo: gr.Blocks) -> None:
+    """The queue (bounded) and the resumption of pending runs."""
+    demo.queue(default_concurrency_limit=8, max_size=config.max_queue() or None)
+    resume_pending_runs()
+
+
+def launch_settings() -> dict[str, Any]:
+    """Styles, keyboard shortcuts, the files the app may serve, the upload cap and footer links."""
+    return {"css_paths": [str(HERE / "style.css")], "head_paths": [str(HERE / "shortcuts.html")],
+            "footer_links": ["api", "gradio"], "allowed_paths": [str(config.data_dir())],
+            "max_file_size": config.max_upload_bytes()}
