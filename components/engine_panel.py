@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,7 +29,8 @@ def _model_choices() -> tuple[list[tuple[str, str]], str]:
     from core.engines.local import DEFAULT_MODEL
     from core.upscale import MODELS
 
-    return [(model.label, name) for name, model in MODELS.items()], DEFAULT_MODEL
+    chosen = os.environ.get("CLARITY_LOCAL_MODEL", "").strip()
+    return [(model.label, name) for name, model in MODELS.items()], chosen if chosen in MODELS else DEFAULT_MODEL
 
 
 def render() -> EnginePanel:
