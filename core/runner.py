@@ -148,14 +148,21 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
     except (asyncio.CancelledError, CancelledRun):
         with contextlib.suppress(Exception):
             await asyncio.shield(job.cancel())
-        run.status, run.finished_at, run.error = "cancelled", time.time(), "Cancelled by the user."
-        save(run)
+        _end(run, save, "cancelled", "Cancelled by the user.")
         raise
     except StudioError as exc:
-        run.status, run.finished_at, run.error = "failed", time.time(), str(exc)
-        run.error_field = getattr(exc, "field", None)
-        save(run)
-        yield Update(run, [stamp(f"Error: {exc}")], "failed")
+        yield _failed(run, save, exc)
+
+
+def _end(run: Run, save: Callable[[Run], None], status: str, error: str, field: str | None = None) -> None:
+    run.status, run.finished_at, run.error, run.error_field = status, time.time(), error, field
+    save(run)
+
+
+def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
+    """Record the failure (with the field it names) and say it in the console."""
+    _end(run, save, "failed", str(exc), getattr(exc, "field", None))
+    return Update(run, [stamp(f"Error: {exc}")], "failed")
 
 
 async def execute(engine: Engine, run: Run, image_path: str | None,
@@ -167,14 +174,10 @@ async def execute(engine: Engine, run: Run, image_path: str | None,
     try:
         job = await engine.submit(dict(run.arguments), image_path, **submit_options)
     except asyncio.CancelledError:
-        run.status, run.finished_at, run.error = "cancelled", time.time(), "Cancelled before it was submitted."
-        save(run)
+        _end(run, save, "cancelled", "Cancelled before it was submitted.")
         raise
     except StudioError as exc:
-        run.status, run.finished_at, run.error = "failed", time.time(), str(exc)
-        run.error_field = getattr(exc, "field", None)
-        save(run)
-        yield Update(run, [stamp(f"Error: {exc}")], "failed")
+        yield _failed(run, save, exc)
         return
     run.request_id = job.request_id
     run.arguments = _recorded_arguments({**run.arguments, **job.arguments})

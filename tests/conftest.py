@@ -46,18 +46,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def studio() -> Iterator[str]:
-    """The whole app launched in-process once per session; yields its base URL.
-
-    Each test still has its own data directory: the handlers read ``CLARITY_DATA_DIR`` when they run.
-    """
+def launched_app() -> tuple[object, str]:
+    """The whole app built and launched in-process on a free port: (demo, base URL)."""
     import app
 
     demo = app.build()
     port = free_port()
     app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="session")
+def studio() -> Iterator[str]:
+    """The app launched in-process once per session; yields its base URL.
+
+    Each test still has its own data directory: the handlers read ``CLARITY_DATA_DIR`` when they run.
+    """
+    demo, url = launched_app()
+    yield url
     demo.close()
 
 

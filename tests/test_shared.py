@@ -9,19 +9,15 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from tests.conftest import free_port
+from tests.conftest import launched_app
 
 
 @pytest.fixture(scope="module")
 def shared_app() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CLARITY_SHARED", "1")
-        import app
-
-        demo = app.build()
-        port = free_port()
-        app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
+        patch.setenv("CLARITY_SHARED", "1")  # read when the app is built: its sessions start shared
+        demo, url = launched_app()
+    yield url
     demo.close()
 
 
