@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
 from core.errors import InputError
 
@@ -34,6 +33,9 @@ def _resized(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 def fidelity(output: Image.Image, input: Image.Image) -> dict[str, float]:
     """How faithful an output is to its input: ``{"psnr": dB (capped at 100), "ssim": 0..1}``."""
+    # Imported here: skimage.metrics pulls in scipy.stats (~1.5 s), which the app's start-up should not pay.
+    from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
+
     reference = np.asarray(_rgb(input))
     candidate = np.asarray(_resized(_rgb(output), input.size))
     smallest = min(reference.shape[:2])

@@ -1,0 +1,254 @@
+"""The app's own cost: click-to-result through the running app minus what the engine itself takes.
+
+fal: a 500×500 PNG at factor 2 (a 1000×1000 PNG result) on the test fal server with a fixed ``run_time``.
+The app is launched in-process and driven by ``gradio_client`` (``/upscale``); the engine-side time is a bare
+``FalEngine`` submit → events → result → download in the same process, interleaved run by run so both see the
+same machine load. The input is uploaded to Gradio once (as a browser does when the file is picked), so a
+"click" is the predict call alone; the output PNG is downloaded by the client, as the browser's slider does.
+local: the same image at factor 2 through the app (engine="local") against a bare ``core.upscale.upscale``.
+
+Run: python -m bench.overhead        (about two minutes)        Goal: fal overhead median ≤ 100 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# fal_client reads FAL_QUEUE_RUN_HOST once, at import: the test server's environment comes first.
+from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
+
+ENVIRONMENT = prepare_environment()
+
+from bench._common import report  # noqa: E402
+
+RUN_TIME_S = 1.0  # the server's fixed "inference" time per fal job
+FAL_RUNS, LOCAL_RUNS, WARMUP = 10, 4, 2
+GOAL_FAL_MEDIAN_MS = 100.0
+LOGS = ["Loading the diffusion model", "Upscaling tile 1/2", "Upscaling tile 2/2"]
+
+
+def isolate() -> Path:
+    """Point the app's data, Gradio's temp files and fal_client at scratch folders and the test server."""
+    scratch = Path(tempfile.mkdtemp(prefix="clarity-bench-"))
+    os.environ["CLARITY_DATA_DIR"] = str(scratch / "data")
+    os.environ["GRADIO_TEMP_DIR"] = str(scratch / "gradio")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["FAL_KEY"] = TEST_KEY
+    os.environ.pop("CLARITY_SHARED", None)
+    import fal_client.client
+
+    # The upload hosts are module constants (tests/fal_server/fixtures.py patches them the same way).
+    fal_client.client.REST_URL = ENVIRONMENT.url
+    fal_client.client.CDN_URL = ENVIRONMENT.url
+    return scratch
+
+
+def start_fal_server(**behaviour: Any):
+    """The test fal server, started, with ``behaviour`` as every submit's default."""
+    from tests.fal_server.server import FalServer
+
+    server = FalServer(ENVIRONMENT)
+    server.start()
+    server.set_default(**behaviour)
+    return server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def launch_app():
+    """``app.build()`` launched in this process; returns ``(demo, base_url)``."""
+    import app
+
+    demo = app.build()
+    port = free_port()
+    app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+def input_png(folder: Path, size: int = 500) -> Path:
+    """A 500×500 photo (skimage's astronaut), so the PNG sizes are those of a real picture."""
+    from PIL import Image
+    from skimage import data
+
+    path = folder / f"astronaut-{size}.png"
+    Image.fromarray(data.astronaut()).resize((size, size), Image.Resampling.LANCZOS).save(path)
+    return path
+
+
+def upload_once() -> None:
+    """Make gradio_client upload a given file once and reuse its server path, as a browser does."""
+    from gradio_client.client import Endpoint
+
+    original = Endpoint._upload_file
+    cache: dict[str, dict[str, Any]] = {}
+
+    def cached(self, f: dict, data_index: int) -> dict[str, Any]:
+        if f["path"] not in cache:
+            cache[f["path"]] = original(self, f, data_index)
+        return dict(cache[f["path"]])
+
+    Endpoint._upload_file = cached
+
+
+def summary_ms(seconds: list[float]) -> dict[str, float]:
+    """Median, p95 (nearest rank), min and max of ``seconds``, in ms."""
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {"median_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(p95 * 1000, 1),
+            "min_ms": round(ordered[0] * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1)}
+
+
+class BareFal:
+    """A bare FalEngine in its own event loop (kept across runs, like the app's), with one download client."""
+
+    def __init__(self) -> None:
+        from core.engines.fal import FalEngine
+
+        self.engine = FalEngine(TEST_KEY)
+        self.loop = asyncio.new_event_loop()
+        self.http = None
+
+    async def _once(self, arguments: dict[str, Any], image: Path, target: Path) -> None:
+        import httpx
+
+        if self.http is None:
+            self.http = httpx.AsyncClient(timeout=60)
+        job = await self.engine.submit(arguments, str(image))
+        async for _ in job.events():
+            pass
+        result = await job.result()
+        response = await self.http.get(result["image"]["url"])
+        response.raise_for_status()
+        target.write_bytes(response.content)
+
+    def run(self, arguments: dict[str, Any], image: Path, target: Path) -> float:
+        start = time.monotonic()
+        self.loop.run_until_complete(self._once(arguments, image, target))
+        return time.monotonic() - start
+
+    def close(self) -> None:
+        if self.http is not None:
+            self.loop.run_until_complete(self.http.aclose())
+        self.loop.close()
+
+
+def app_call(client, image: Path, engine: str, seed: int) -> float:
+    from gradio_client import handle_file
+
+    start = time.monotonic()
+    output, result = client.predict(handle_file(str(image)), "", "", 2.0, "", 0.35, 0.6, 4.0, 18, seed, True,
+                                    engine, api_name="/upscale")
+    seconds = time.monotonic() - start
+    assert result["status"] == "completed" and result["image"]["width"] == 1000, result
+    assert Path(output).stat().st_size > 0
+    return seconds
+
+
+def server_split(requests: list, started: float, ended: float) -> dict[str, float]:
+    """Where a run's time went, from the fal server's request log: before the first request reached it,
+    between that and the output download's request, and after that request arrived."""
+    first = requests[0].at
+    last = [r for r in requests if r.method == "GET" and r.path.startswith("/files/")][-1].at
+    return {"before_first_request": first - started, "at_fal": last - first, "after_file_request": ended - last}
+
+
+def fal_overhead(server, client, image: Path, scratch: Path) -> dict[str, Any]:
+    bare = BareFal()
+    arguments = {"prompt": "", "upscale_factor": 2.0, "seed": 1}
+    target = scratch / "bare.png"
+    app_s, bare_s, paired = [], [], []
+    splits: dict[str, dict[str, list[float]]] = {"app": {}, "bare": {}}
+    for index in range(WARMUP + FAL_RUNS):
+        marks = {}
+        since = len(server.requests)
+        start = time.monotonic()
+        one_app = app_call(client, image, "fal", seed=index)
+        marks["app"] = (server.requests[since:], start, start + one_app)
+        since = len(server.requests)
+        start = time.monotonic()
+        one_bare = bare.run({**arguments, "seed": index}, image, target)
+        marks["bare"] = (server.requests[since:], start, start + one_bare)
+        if index < WARMUP:  # the first runs upload the input and open connections
+            continue
+        app_s.append(one_app)
+        bare_s.append(one_bare)
+        paired.append(one_app - one_bare)
+        for side, (requests, start, end) in marks.items():
+            for part, value in server_split(requests, start, end).items():
+                splits[side].setdefault(part, []).append(value)
+    bare.close()
+    where = {side: {part: round(statistics.median(values) * 1000, 1) for part, values in parts.items()}
+             for side, parts in splits.items()}
+    overhead = summary_ms(paired)
+    return {"runs": FAL_RUNS, "server_run_time_s": RUN_TIME_S, "output": "1000x1000 PNG",
+            "app_click_to_result": summary_ms(app_s), "bare_engine": summary_ms(bare_s),
+            "overhead": overhead, "median_split_ms": where,
+            "goal_median_ms": GOAL_FAL_MEDIAN_MS, "met": overhead["median_ms"] <= GOAL_FAL_MEDIAN_MS}
+
+
+def local_overhead(client, image: Path) -> dict[str, Any]:
+    from PIL import Image
+
+    from core.upscale import load_model, upscale
+
+    load_model("fast")
+    with Image.open(image) as opened:
+        picture = opened.convert("RGB")
+    app_call(client, image, "local", seed=0)  # warm-up: the app's worker thread and its model
+    app_s, bare_s = [], []
+    for index in range(LOCAL_RUNS):
+        app_s.append(app_call(client, image, "local", seed=index + 1))
+        start = time.monotonic()
+        upscale(picture, 2.0, "fast")
+        bare_s.append(time.monotonic() - start)
+    ratios = [a / b for a, b in zip(app_s, bare_s, strict=True)]
+    return {"runs": LOCAL_RUNS, "model": "fast", "output": "1000x1000 PNG",
+            "app_click_to_result": summary_ms(app_s), "bare_upscale": summary_ms(bare_s),
+            "overhead": summary_ms([a - b for a, b in zip(app_s, bare_s, strict=True)]),
+            "ratio_median": round(statistics.median(ratios), 3),
+            "ratio_of_minima": round(min(app_s) / min(bare_s), 3),  # least disturbed by other processes
+            "ratio_spread": [round(min(ratios), 3), round(max(ratios), 3)]}
+
+
+def main() -> dict[str, Any]:
+    scratch = isolate()
+    server = start_fal_server(queue_polls=1, run_polls=1, run_time=RUN_TIME_S, logs=LOGS)
+    demo, url = launch_app()
+    upload_once()
+    from gradio_client import Client
+
+    try:
+        client = Client(url, verbose=False, download_files=str(scratch / "downloads"))
+        image = input_png(scratch)
+        figures = {"fal": fal_overhead(server, client, image, scratch), "local": local_overhead(client, image)}
+    finally:
+        demo.close()
+        server.stop()
+    figures["fal_overhead_median_ms"] = figures["fal"]["overhead"]["median_ms"]
+    figures["fal_overhead_p95_ms"] = figures["fal"]["overhead"]["p95_ms"]
+    figures["local_ratio_median"] = figures["local"]["ratio_median"]
+    figures["goals"] = {"fal_overhead_median_ms": {"goal": f"<= {GOAL_FAL_MEDIAN_MS:g}",
+                                                   "met": figures["fal"]["met"]}}
+    report("overhead", figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
