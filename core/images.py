@@ -11,7 +11,9 @@ import binascii
 import hashlib
 import io
 import re
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,9 +109,25 @@ def store(image: Image.Image, source_url: str | None = None) -> InputImage:
     return InputImage(str(path), image.width, image.height, digest, source_url)
 
 
+_seen: OrderedDict[tuple[str, str], InputImage] = OrderedDict()  # (data dir, sha256 of raw bytes) → stored
+_seen_lock = threading.Lock()
+SEEN_LIMIT = 256
+
+
 def load_bytes(data: bytes, name: str = "The image") -> InputImage:
-    """Check, decode, normalise and store image bytes."""
-    return store(decode(data, name))
+    """Check, decode, normalise and store image bytes; the same bytes again skip decoding (a re-run, a preview
+    then Upscale) as long as the stored file is still there."""
+    key = (str(config.data_dir()), hashlib.sha256(data).hexdigest())
+    with _seen_lock:
+        known = _seen.get(key)
+    if known is not None and Path(known.path).is_file():
+        return known
+    loaded = store(decode(data, name))
+    with _seen_lock:
+        _seen[key] = loaded
+        while len(_seen) > SEEN_LIMIT:
+            _seen.popitem(last=False)
+    return loaded
 
 
 def load_file(path: str | Path) -> InputImage:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import shutil
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,11 +58,23 @@ def _recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+
+def _client() -> httpx.AsyncClient:
+    """One download client per event loop: connections to fal's CDN are reused from run to run."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = _clients[loop] = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=15.0),
+                                                    follow_redirects=True)
+    return client
+
+
 async def _download(url: str, target: Path) -> str:
     """Save fal's output at ``target``; returns the content type. Converts non-PNG outputs to PNG."""
-    async with httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=15.0), follow_redirects=True) as client:
-        response = await client.get(url)
-        response.raise_for_status()
+    response = await _client().get(url)
+    response.raise_for_status()
     content_type = response.headers.get("content-type", "image/png").split(";")[0]
     tmp = target.with_suffix(".part")
     tmp.write_bytes(response.content)
