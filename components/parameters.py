@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.checked_inputs import CheckedNumber, CheckedSlider
 from core import schema
 
 MAIN_FIELDS = ("prompt", "upscale_factor", "creativity", "resemblance")
@@ -18,10 +19,10 @@ def widget(field: schema.Field, value: Any = None) -> gr.components.Component:
     value = field.default if value is None else value
     common = {"label": field.label, "info": field.help, "elem_id": f"param-{field.name}"}
     if field.name == "seed":
-        return gr.Number(value=value, precision=0, minimum=field.minimum, maximum=field.maximum,
-                         placeholder="random", **common)
+        return CheckedNumber(value=value, precision=0, minimum=field.minimum, maximum=field.maximum,
+                             placeholder="random", **common)
     if field.numeric:
-        return gr.Slider(field.minimum, field.maximum, value=value, step=field.step, **common)
+        return CheckedSlider(field.minimum, field.maximum, value=value, step=field.step, **common)
     if field.kind == "bool":
         return gr.Checkbox(value=value, **common)
     return gr.Textbox(value=value, lines=2, max_lines=6, max_length=schema.MAX_PROMPT_CHARS, **common)

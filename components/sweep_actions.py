@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from components import store
-from components.session import Session
+from components.session import Session, for_request
 from components.upscale import prepare
 from core import schema, sweep_run
 from core.axes import parse_axis
@@ -111,13 +111,13 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
                 creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
                 num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
                 engine: str = "local", x_axis: str = "creativity", x_values: str = "", y_axis: str = "",
-                y_values: str = "", session: Session | None = None,
+                y_values: str = "", session: Session | None = None, request: gr.Request = None,
                 ) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
 
     ``y_axis`` empty means one axis. Every cell is saved in the history with the same sweep id.
     """
-    session = session or Session()
+    session = for_request(session, request)  # an API caller in shared mode gets its own owner, as /upscale does
     form = dict(locals())
     try:
         if engine not in ("fal", "local"):

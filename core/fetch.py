@@ -18,19 +18,23 @@ from core import config
 from core.errors import InputError
 
 MAX_REDIRECTS = 5
-TIMEOUT = httpx.Timeout(float(os.environ.get("CLARITY_FETCH_TIMEOUT", 15)), connect=5.0)
+
+
+def _timeout() -> httpx.Timeout:
+    """``CLARITY_FETCH_TIMEOUT`` seconds (default 15) to wait for an answer; read per call, like every setting."""
+    return httpx.Timeout(float(os.environ.get("CLARITY_FETCH_TIMEOUT", 15)), connect=5.0)
 
 
 async def _get(url: str, shared: bool) -> httpx.Response:
     if shared:
         try:
-            return await safehttpx.get(url, timeout=TIMEOUT)
+            return await safehttpx.get(url, timeout=_timeout())
         except ValueError as exc:
             if "resolve" in str(exc):
                 raise InputError("The image URL's host could not be found.", "image_url") from None
             raise InputError("That address is not a public internet address; this shared app only fetches "
                              "images from public https:// URLs.", "image_url") from None
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+    async with httpx.AsyncClient(timeout=_timeout()) as client:
         return await client.get(url, follow_redirects=False)
 
 
@@ -47,6 +51,8 @@ async def fetch_image_bytes_async(url: str) -> bytes:
             raise InputError("The image URL did not answer in time.", "image_url") from None
         except httpx.HTTPError as exc:
             raise InputError(f"The image URL could not be reached ({type(exc).__name__}).", "image_url") from None
+        except (httpx.InvalidURL, UnicodeError):  # a malformed host, port or character: nothing could be sent
+            raise InputError("The image URL is not a valid address.", "image_url") from None
         if response.is_redirect and "location" in response.headers:
             url = urljoin(url, response.headers["location"])
             continue

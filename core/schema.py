@@ -86,10 +86,17 @@ def defaults() -> dict[str, Any]:
 _DATA_URI = re.compile(r"^data:image/[\w.+-]+(;[\w=.+-]+)*;base64,[A-Za-z0-9+/=\s]+$", re.S)
 
 
+def _broken_unicode(value: str) -> bool:
+    """A lone surrogate: JSON can carry one, UTF-8 (the history, an HTTP request) cannot."""
+    return any("\ud800" <= c <= "\udfff" for c in value)
+
+
 def _check_url(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError("Image URL: give an https:// address or a data: URI of an image.", "image_url")
     value = value.strip()
+    if _broken_unicode(value):
+        raise InputError("Image URL: contains broken Unicode (a lone surrogate).", "image_url")
     if value.lower().startswith("data:"):
         if not _DATA_URI.match(value):
             raise InputError("Image URL: this data URI is not a base64-encoded image "
@@ -155,6 +162,8 @@ def check_value(name: str, value: Any) -> Any:
                          f"(at most {MAX_PROMPT_CHARS}).", field.name)
     if any(ord(c) < 32 and c not in "\n\t" for c in value):
         raise InputError(f"{field.label}: contains control characters.", field.name)
+    if _broken_unicode(value):
+        raise InputError(f"{field.label}: contains broken Unicode (a lone surrogate).", field.name)
     return value
 
 

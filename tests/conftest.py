@@ -19,7 +19,9 @@ _ENVIRONMENT = prepare_environment()
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 # One Gradio temp dir for the whole session: the in-process app checks uploads against it on every call.
-os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="clarity-gradio-")
+# setdefault: importing this module again (``from tests.conftest import ...``) must not move it under a running app.
+os.environ.setdefault("CLARITY_TEST_GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="clarity-gradio-"))
+os.environ["GRADIO_TEMP_DIR"] = os.environ["CLARITY_TEST_GRADIO_TEMP_DIR"]
 if "fal_client" in sys.modules:  # too late: it already captured the real queue host
     import fal_client.client
 

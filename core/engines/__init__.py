@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from typing import Any
 
@@ -14,6 +15,15 @@ from core.errors import AuthError
 ENGINES = ("fal", "local")
 _fal_engines: dict[str, Any] = {}  # one fal client per key, found by the key's hash (never the key itself)
 _lock = threading.Lock()
+
+
+def fal_job_timeout(default: float) -> float | None:
+    """Seconds a fal request may take, queue included: ``CLARITY_FAL_TIMEOUT`` (0 = no limit), else ``default``."""
+    try:
+        seconds = float(os.environ.get("CLARITY_FAL_TIMEOUT", default))
+    except ValueError:
+        seconds = default
+    return seconds if seconds > 0 else None
 
 
 def make_engine(name: str, key: str | None = None, model: str | None = None) -> Any:
@@ -27,11 +37,12 @@ def make_engine(name: str, key: str | None = None, model: str | None = None) -> 
     if not key:
         raise AuthError("No fal key: set FAL_KEY, type a key in the Engine panel, or use the local engine. "
                         "Keys are made at https://fal.ai/dashboard/keys.")
-    from core.engines.fal import FalEngine
+    from core.engines.fal import DEFAULT_JOB_TIMEOUT, FalEngine
 
     digest = hashlib.sha256(key.encode()).hexdigest()
     with _lock:
         engine = _fal_engines.get(digest)
         if engine is None:
             engine = _fal_engines[digest] = FalEngine(key)
+        engine.job_timeout = fal_job_timeout(DEFAULT_JOB_TIMEOUT)  # read per call: the engine is kept per key
     return engine

@@ -1,0 +1,73 @@
+"""Number widgets whose API values are checked before Gradio's own bounds check.
+
+Gradio compares a slider's value with its bounds before any handler runs: a string, a list or None raised a
+TypeError there and NaN crashed the seed's rounding, so API callers got a blank error, and its range message
+did not say which field. These subclasses (Gradio's own way to extend a component) turn every such value into a
+message naming the field. Gradio writes ``checked_inputs.pyi`` beside any module that subclasses a component;
+it is committed, so importing this module changes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gradio as gr
+
+
+def checked_number(label: str | None, payload: Any, optional: bool) -> Any:
+    """An API value as a finite number (or None when optional), or a gr.Error naming the field."""
+    if isinstance(payload, str):
+        text = payload.strip()
+        try:
+            payload = float(text) if text else None
+        except ValueError:
+            raise gr.Error(f"{label}: {payload[:40]!r} is not a number.") from None
+    if payload is None and optional:
+        return None
+    if isinstance(payload, bool) or not isinstance(payload, (int, float)):
+        raise gr.Error(f"{label}: expected a number, got {type(payload).__name__}.")
+    if not math.isfinite(payload):
+        raise gr.Error(f"{label}: must be a finite number.")
+    return payload
+
+
+def _named(label: str | None, error: gr.Error) -> gr.Error:
+    return gr.Error(f"{label}: {error.message}")  # Gradio's "Value 5 is greater than maximum value 4."
+
+from gradio.events import Dependency
+
+class CheckedSlider(gr.Slider):
+    """A slider whose API value is checked first."""
+
+    is_template = True  # rendered by Gradio's own slider
+
+    def preprocess(self, payload: Any) -> Any:
+        payload = checked_number(self.label, payload, optional=False)
+        try:
+            return super().preprocess(payload)
+        except gr.Error as exc:
+            raise _named(self.label, exc) from None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+class CheckedNumber(gr.Number):
+    """A number box (the seed: empty means random) whose API value is checked first."""
+
+    is_template = True
+
+    def preprocess(self, payload: Any) -> Any:
+        payload = checked_number(self.label, payload, optional=True)
+        try:
+            return super().preprocess(payload)
+        except gr.Error as exc:
+            raise _named(self.label, exc) from None
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
