@@ -17,7 +17,7 @@ import gradio as gr
 from components import store
 from components.session import Session, for_request
 from components.upscale import prepare
-from core import schema, sweep_run
+from core import limits, schema, sweep_run
 from core.axes import parse_axis
 from core.engines import make_engine
 from core.errors import InputError, StudioError
@@ -132,15 +132,19 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
     except StudioError as exc:
         raise gr.Error(str(exc)) from None
     view = SweepView(plan, {}, engine, image_path, message="running…")
-    yield None, None, view
     options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
         return sweep_run.run_plan(plan, runner, owner=session.owner, save=store.save, image_path=image_path,
                                   on_update=on_update, runs=view.runs, **options)
 
-    async for shown in _live(view, start):
-        yield None, None, shown
+    try:
+        with limits.job_slot(session.owner or "local"):  # a sweep counts as one of the visitor's jobs
+            yield None, None, view
+            async for shown in _live(view, start):
+                yield None, None, shown
+    except InputError as exc:
+        raise gr.Error(str(exc)) from None
     yield await _finish(view)
 
 

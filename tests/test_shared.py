@@ -55,6 +55,9 @@ def test_a_visitor_over_the_job_limit_is_refused_with_the_limit_named(shared_app
         time.sleep(0.1)
     with pytest.raises(Exception, match=r"limit per visitor is 1 \(CLARITY_MAX_JOBS_PER_VISITOR\)"):
         alice.predict(handle_file(photo), "", engine="fal", api_name="/upscale")
+    with pytest.raises(Exception, match=r"limit per visitor is 1"):  # a sweep is a job too
+        alice.predict(handle_file(photo), "", engine="fal", x_axis="seed", x_values="1, 2", y_axis="",
+                      y_values="", api_name="/sweep")
     fal_server.set_default(stall=False)
     _, result = bob.predict(handle_file(photo), "", engine="fal", api_name="/upscale")  # others are not blocked
     assert result["status"] == "completed"
