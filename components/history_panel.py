@@ -148,7 +148,9 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
     """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes."""
     filters = [panel.search, panel.status, panel.engine, session]
     panel.refresh.click(history, filters, panel.table, api_name="history")
-    for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then):
+    # Opening a tab refreshes too: sweep cells, and runs resumed in the background, are runs the Upscale event
+    # never announced.
+    for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
         trigger(history, filters, panel.table, api_visibility="private", show_progress="hidden")
     panel.table.select(select, session, [panel.selected, panel.before_after, panel.details, panel.code],
                        api_visibility="private")

@@ -7,10 +7,10 @@ from typing import Any
 
 import gradio as gr
 
-from components import console, result
+from components import console, form_check, result, run_cancel
 from components.engine_panel import EnginePanel
 from components.image_input import ImageInput
-from components.upscale import View, cancel_view, render_view, upscale
+from components.upscale import View, render_view, upscale
 
 
 @dataclass
@@ -44,10 +44,10 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, gr.components.C
     event = panel.run.click(upscale, inputs, [panel.result.file, panel.result.json, panel.view],
                             api_name="upscale", concurrency_limit=None, show_progress="minimal",
                             show_progress_on=[panel.result.slider])
-    panel.cancel.click(cancel_view, panel.view, panel.view, cancels=[event], api_visibility="private",
-                       queue=False)
+    run_cancel.listen(panel.cancel, event, panel.view)
     panel.view.change(render_view, panel.view,
                       [panel.console.log, panel.console.stage, panel.result.slider, panel.result.details,
                        *params.values()], api_visibility="private", queue=False, show_progress="hidden")
+    form_check.listen(panel.run, params, panel.view)
     panel.reuse_seed.click(seed_of, panel.view, params["seed"], api_visibility="private", queue=False)
     return event

@@ -242,14 +242,15 @@ def heat_map(plan: SweepPlan, runs: dict[CellKey, Run], label: str, against: str
     return str(path)
 
 
-def crops(view: SweepView, x: float, y: float, size: float) -> list[tuple[str, str]]:
-    """The chosen region of every finished cell at 1:1 output pixels, labelled."""
+def crops(view: SweepView, x: float, y: float, size: float) -> Any:
+    """The chosen region of every finished cell at 1:1 output pixels, labelled, laid out like the grid."""
     reference = _reference(view)
     if view.plan is None or reference is None:
         return []
     with Image.open(reference) as image:
         reference_size = image.size
-    return detail_crops(view.plan, view.runs, (x, y), size, reference_size, view.input_path)
+    return gr.Gallery(value=detail_crops(view.plan, view.runs, (x, y), size, reference_size, view.input_path),
+                      columns=min(view.plan.columns, 6))
 
 
 def difference(view: SweepView, label: str | None, against: str | None) -> str | None:

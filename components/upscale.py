@@ -116,14 +116,6 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
     yield run.output_path, result_json(run), view.snapshot()
 
 
-def cancel_view(view: View) -> View:
-    """Shown at once when Cancel is pressed; the engine's own cancel runs as the upscale task unwinds."""
-    view = view.snapshot()
-    view.lines.append(stamp("Cancel requested: cancelling the request at its engine…"))
-    view.stage = "cancelled"
-    return view
-
-
 def render_view(view: View) -> list[Any]:
     """Console text, stage strip, slider, details, then one info update per parameter widget."""
     slider = (view.before or view.after, view.after) if view.after else gr.skip()

@@ -1,0 +1,292 @@
+"""A person's paths through the app in headless Chromium: cancel, sweep, restore, presets and links, mistakes,
+a phone, the dark theme and the keyboard. Each path asserts what the person sees and saves a screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+from skimage import data as samples
+
+from tests import browser_steps as steps
+from tests.browser import browser_page, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> str:
+    """A small photo: the local engine upscales it in well under a second."""
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(samples.astronaut()[:128, 192:320]).save(path)
+    return str(path)
+
+
+def test_cancel_a_fal_run_with_the_button_and_with_escape(studio, photo, fal_server, fal_key, monkeypatch) -> None:
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=2, queue_wait=0.3, run_polls=400, run_time=60.0,
+                           logs=[f"denoising step {n}/40" for n in range(1, 41)])
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("fal", exact=True).click()
+        steps.upload(page, photo)
+        cancelled: list[str] = []
+        for how in ("button", "escape"):
+            page.locator("#run-button").click()
+            # Logs are streaming (in a console that no longer shows the previous run): it is under way at fal.
+            page.wait_for_function("([line, old]) => { const text = document.querySelector('#console textarea')"
+                                   ".value; return text.includes(line) && !(old && text.includes(old)); }",
+                                   arg=["denoising step 2/40", cancelled[-1] if cancelled else ""])
+            request_id = steps.request_id_in(steps.console_text(page))
+            if how == "button":
+                page.locator("#cancel-button").click()
+            else:
+                page.keyboard.press("Escape")
+            page.locator("#stage [data-stage=cancelled]").wait_for()
+            steps.wait_console(page, f"Cancelled · request {request_id}")
+            assert "Cancel requested" in steps.console_text(page)
+            assert fal_server.state(request_id).cancel_received, how
+            cancelled.append(request_id)
+            if how == "button":
+                screenshot(page, "cancel")
+        steps.open_tab(page, "History")
+        page.wait_for_function("() => document.querySelectorAll('#history-table [role=row].virtual-row')"
+                               ".length >= 2")
+        assert steps.table_column(page, "history-table", "status") == ["cancelled", "cancelled"]
+        assert set(steps.table_column(page, "history-table", "request_id")) == set(cancelled)
+        screenshot(page, "history-cancelled")
+
+
+def test_a_two_by_two_sweep_on_the_local_engine(studio, photo, tmp_path) -> None:
+    labels = {f"upscale_factor={x} · seed={y}" for x in ("1", "1.5") for y in ("1", "2")}
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, photo)
+        steps.open_tab(page, "Sweep")
+        steps.choose(page, "sweep-x-axis", "Upscale factor")
+        page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("1, 1.5")
+        steps.choose(page, "sweep-y-axis", "Seed")
+        page.locator("#sweep-y-values textarea, #sweep-y-values input").first.fill("1, 2")
+        page.locator("#sweep-preflight").get_by_text("4 cells").wait_for()
+        page.locator("#sweep-run").click()
+        page.locator("#sweep-progress").get_by_text("4 completed · done.").wait_for(timeout=120_000)
+        page.wait_for_function("() => document.querySelectorAll('#sweep-grid .gallery-item img').length === 4")
+        cells = steps.gallery(page, "sweep-grid")
+        assert {caption for caption, _ in cells} == labels  # the axis values on every cell
+        assert steps.all_shown(page, "sweep-grid")  # every cell on the page, none scrolled away inside the gallery
+        screenshot(page, "sweep")
+
+        with page.expect_download() as download:
+            page.locator("#sweep-csv a[download]").click()
+        saved = tmp_path / "cells.csv"
+        download.value.save_as(saved)
+        table = pd.read_csv(saved)
+        assert len(table) == 4
+        assert set(zip(table["x_value"], table["y_value"], strict=True)) == {(1, 1), (1, 2), (1.5, 1), (1.5, 2)}
+
+        steps.open_tab(page, "Detail crop")
+        page.wait_for_function("() => document.querySelectorAll('#sweep-crops .gallery-item img').length === 4")
+        crops = steps.gallery(page, "sweep-crops")
+        assert {caption for caption, _ in crops} == labels
+        # 1:1 output pixels: the 64 px region of the input is 64 px at 1× and 96 px at 1.5×.
+        assert {caption: width for caption, width in crops}["upscale_factor=1.5 · seed=2"] == 96
+        assert {caption: width for caption, width in crops}["upscale_factor=1 · seed=2"] == 64
+        assert steps.all_shown(page, "sweep-crops")
+        screenshot(page, "sweep-crops")
+
+        steps.open_tab(page, "History")  # every cell is a run in the history, shown on opening the tab
+        page.wait_for_function("() => document.querySelectorAll('#history-table [role=row].virtual-row')"
+                               ".length === 4")
+        assert steps.table_column(page, "history-table", "status") == ["completed"] * 4
+
+
+def test_ctrl_enter_runs_an_upscale(studio, photo) -> None:
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, photo)
+        page.locator("#param-prompt textarea").click()  # typing in the form, then the shortcut
+        page.keyboard.press("Control+Enter")
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        assert "Done in" in steps.console_text(page)
+        page.locator("#result-slider img").first.wait_for()
+        assert "256×256" in page.locator("#result-details").inner_text()
+        page.keyboard.press("Escape")  # closes menus too: with nothing running it must not claim a cancel
+        page.wait_for_timeout(1000)
+        assert "Cancel requested" not in steps.console_text(page)
+        assert page.locator("#stage [data-stage=done]").count() == 1
+        steps.open_tab(page, "Code")
+        page.locator("#code-subscribe").get_by_text("fal_client.subscribe").wait_for()
+        screenshot(page, "code")
+
+
+def test_restore_a_run_from_the_history(studio, photo) -> None:
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, photo)
+        page.locator("#param-prompt textarea").fill("a portrait of an astronaut")
+        steps.set_number(page, "upscale_factor", "1.5")
+        steps.set_number(page, "creativity", "0.55")
+        steps.open_advanced(page)
+        steps.set_number(page, "guidance_scale", "6.5")
+        page.locator("#param-seed input").fill("1234")
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+
+        page.reload()  # later: a fresh form with the defaults
+        page.locator("#run-button").wait_for()
+        assert steps.slider_value(page, "upscale_factor") == 2
+        steps.open_tab(page, "History")
+        page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+        page.locator("#history-details").get_by_text("a portrait of an astronaut").first.wait_for()
+        page.locator("#history-slider img").first.wait_for()
+        screenshot(page, "history")
+        page.locator("#history-restore").click()
+
+        page.locator("button[role=tab][aria-selected=true]", has_text="Upscale").wait_for()
+        steps.wait_value(page, "#param-upscale_factor input[type=number]", "1.5")
+        assert page.locator("#param-prompt textarea").input_value() == "a portrait of an astronaut"
+        assert steps.slider_value(page, "creativity") == 0.55
+        steps.open_advanced(page)
+        assert steps.slider_value(page, "guidance_scale") == 6.5
+        assert page.locator("#param-seed input").input_value() == "1234"
+        page.locator("#input-file").get_by_text(".png").first.wait_for()  # the input image is back too
+        page.locator("#input-preview img").wait_for()
+        assert "Input 128×128 → output 192×192" in page.locator("#input-info").inner_text()
+        screenshot(page, "history-restored")
+
+
+def test_a_preset_and_deep_links_fill_the_form(studio) -> None:
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        steps.choose(page, "preset", "Gentle restore")
+        page.locator("#preset-description").get_by_text("gentle-restore").wait_for()
+        steps.wait_value(page, "#param-creativity input[type=number]", "0.2")
+        assert steps.slider_value(page, "resemblance") == 0.85
+        assert page.locator("#param-prompt textarea").input_value().startswith("high quality photo")
+        steps.open_advanced(page)
+        assert steps.slider_value(page, "guidance_scale") == 3.5
+        page.locator("#preset-tools").get_by_text("Save a preset").click()
+        page.locator("#share-button").click()
+        page.wait_for_function("() => document.querySelector('#share-link textarea, #share-link input')"
+                               ".value.includes('preset=gentle-restore')")
+        screenshot(page, "presets")
+
+        steps.open_app(page, studio + "?preset=gentle-restore&seed=42&creativity=0.5")
+        steps.open_advanced(page)
+        steps.wait_value(page, "#param-seed input", "42")
+        assert steps.slider_value(page, "creativity") == 0.5  # the link's own value wins over the preset's
+        assert steps.slider_value(page, "resemblance") == 0.85  # the rest comes from the preset
+        assert page.locator("#preset input").input_value() == "Gentle restore"
+        assert page.locator("#link-notice").inner_text().strip() == ""
+
+        steps.open_app(page, studio + "?creativity=7")
+        notice = page.locator("#link-notice")
+        notice.get_by_text("Parts of the link were not applied").wait_for()
+        assert "Creativity" in notice.inner_text() and "7" in notice.inner_text()
+        assert steps.slider_value(page, "creativity") == 0.35  # refused, so the default stays
+        page.locator(".toast-body", has_text="Creativity").first.wait_for()
+        screenshot(page, "deeplink-refused")
+
+
+def test_mistakes_are_named_next_to_their_cause_and_in_the_console(studio, photo, tmp_path) -> None:
+    not_an_image = tmp_path / "holiday.png"
+    not_an_image.write_text("these are my holiday notes, not a picture\n")
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, photo)
+
+        box = page.locator("#param-upscale_factor input[type=number]")
+        box.fill("9")  # typed, not yet left
+        page.locator("#param-upscale_factor").get_by_text("9 is above the maximum of 4").wait_for()
+        steps.wait_console(page, "Upscale factor: 9 is above the maximum of 4")
+        box.blur()
+        steps.wait_value(page, "#param-upscale_factor input[type=number]", "4")
+        assert "The slider keeps 4" in steps.field_info(page, "upscale_factor")
+        steps.set_number(page, "upscale_factor", "2")
+        page.wait_for_function("() => !document.querySelector('#param-upscale_factor').innerText"
+                               ".includes('above the maximum')")  # fixed: the help text is back
+
+        steps.open_advanced(page)
+        page.locator("#param-seed input").fill("-5")
+        page.locator("#run-button").click()
+        steps.wait_console(page, "Error: Seed: -5 is below the minimum of 0.")
+        assert "Submitting" not in steps.console_text(page)  # refused before anything ran
+        assert "-5 is below the minimum of 0" in steps.field_info(page, "seed")
+        page.locator("#stage [data-stage=failed]").wait_for()
+        screenshot(page, "out-of-range")
+        page.locator("#param-seed input").fill("5")
+        page.wait_for_function("() => !document.querySelector('#param-seed').innerText.includes('minimum')")
+
+        page.locator("#input-file").get_by_role("button", name="Clear").click()
+        page.locator("#input-file input[type=file]").set_input_files(str(not_an_image))
+        info = page.locator("#input-info")
+        info.get_by_text("not an image this app can read").wait_for()
+        page.locator("#run-button").click()
+        steps.wait_console(page, "Error: The file is not an image this app can read")
+        page.locator(".toast-body", has_text="not an image").first.wait_for()
+        page.locator("#stage [data-stage=failed]").wait_for()
+        screenshot(page, "bad-file")
+
+
+def test_a_phone_and_the_dark_theme(studio, photo) -> None:
+    with browser_page(390, 844) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, photo)
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        after = page.locator("#result-slider img").nth(1)
+        after.wait_for()
+        assert steps.no_horizontal_scroll(page)
+        handle = page.locator("#result-slider [data-testid=slider]")
+        handle.scroll_into_view_if_needed()
+        box = handle.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        clip = after.evaluate("img => img.style.clipPath")
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2 - 100, box["y"] + box["height"] / 2, steps=8)
+        page.mouse.up()
+        assert after.evaluate("img => img.style.clipPath") != clip  # the before/after line followed the finger
+        screenshot(page, "mobile")
+        for tab in ("Sweep", "History", "Code"):
+            steps.open_tab(page, tab)
+            page.wait_for_timeout(300)
+            assert steps.no_horizontal_scroll(page), tab
+
+    with browser_page(color_scheme="dark") as page:
+        steps.open_app(page, studio + "?__theme=dark")
+        assert page.evaluate("() => document.body.classList.contains('dark')")
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, photo)
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        page.locator("#result-slider img").first.wait_for()
+        for selector in ("#console textarea", "#input-info p", "#title h1", ".stage.past"):
+            assert page.evaluate(steps.CONTRAST, selector) >= 4.5, selector
+        screenshot(page, "dark")  # the Upscale tab after a run
+        steps.choose(page, "preset", "Gentle restore")
+        page.locator("#preset-description").get_by_text("gentle-restore").wait_for()
+        assert page.evaluate(steps.CONTRAST, "#preset-description p") >= 4.5
+        screenshot(page, "presets-dark")
+        steps.open_tab(page, "Sweep")
+        page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("0.3, 0.6")
+        page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()
+        page.locator("#sweep-run").click()
+        page.locator("#sweep-progress").get_by_text("2 completed · done.").wait_for(timeout=60_000)
+        page.locator("#sweep-sheet img").wait_for()
+        steps.gallery(page, "sweep-grid")
+        screenshot(page, "sweep-dark")
+        steps.open_tab(page, "History")
+        page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+        page.locator("#history-slider img").first.wait_for()
+        screenshot(page, "history-dark")
+        steps.open_tab(page, "Code")
+        assert page.evaluate(steps.CONTRAST, "#code-note p") >= 4.5
+        screenshot(page, "code-dark")
