@@ -75,9 +75,3 @@ def client(studio: str):
     from gradio_client import Client
 
     return Client(studio, verbose=False)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The 20-visitor load test runs last: after it, later fal tests in the same process stalled (the shared
-    test fal server is left with many idle client connections; cause not pinned down yet)."""
-    items.sort(key=lambda item: "tests/reliability/test_load.py" in item.nodeid.replace("\\", "/"))

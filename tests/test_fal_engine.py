@@ -298,3 +298,39 @@ def test_missing_credentials_and_timeouts_are_translated():
     assert type(translate(httpx.ConnectError("refused"))) is EngineError
     with pytest.raises(AuthError):
         FalEngine("  ")
+
+
+class _ReplyingHandle:
+    """A request handle whose next status reply the test delivers by hand."""
+
+    request_id = "race-0001"
+
+    def __init__(self) -> None:
+        self.reply: asyncio.Future | None = None
+        self.polls = 0
+
+    def status(self, with_logs: bool = False) -> asyncio.Future:
+        self.polls += 1
+        self.reply = asyncio.get_running_loop().create_future()
+        return self.reply
+
+    async def cancel(self) -> None:
+        return None
+
+
+def test_cancelling_as_a_status_reply_arrives_still_stops_the_job(fal_key):
+    """The sweep's Cancel all hung: Python 3.11's wait_for swallowed a cancel that met a reply, and polling went on."""
+    handle = _ReplyingHandle()
+
+    async def scenario() -> int:
+        job = FalJob(engine_for(fal_key), handle, {})
+        follower = asyncio.ensure_future(collect(job))
+        while handle.reply is None:
+            await asyncio.sleep(0)
+        handle.reply.set_result(InProgress(logs=[]))  # the reply and the cancel land in the same loop step
+        follower.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(follower), 2)
+        return handle.polls
+
+    assert asyncio.run(scenario()) == 1  # no further poll after the cancel

@@ -225,7 +225,10 @@ class FalJob:
         at, total = deadline
         remaining = None if at is None else max(0.0, at - asyncio.get_running_loop().time())
         try:
-            return await asyncio.wait_for(awaitable, remaining)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that meets a reply, and a
+            # cancelled sweep cell would then poll a stalled job for ever
+            async with asyncio.timeout(remaining):
+                return await awaitable
         except (asyncio.TimeoutError, TimeoutError) as exc:
             if at is None or asyncio.get_running_loop().time() < at:  # a timeout inside fal_client, not ours
                 raise self._engine.translate(exc, self.request_id) from None
