@@ -116,8 +116,16 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
     yield run.output_path, result_json(run), view.snapshot()
 
 
+STREAMING = ("running", "downloading")  # stages in which the form's notes cannot change
+
+
 def render_view(view: View) -> list[Any]:
-    """Console text, stage strip, slider, details, then one info update per parameter widget."""
+    """Console text, stage strip, slider, details, then one info update per parameter widget.
+
+    While a job streams its logs the parameter notes are skipped: re-sending ten help texts with every log
+    line made each console update several times larger (bench/log_latency.py).
+    """
     slider = (view.before or view.after, view.after) if view.after else gr.skip()
-    return ["\n".join(view.lines), stage_html(view.stage), slider, view.details,
-            *parameters.field_messages(view.error_field, view.error)]
+    notes = ([gr.skip()] * len(schema.PARAMETER_FIELDS) if view.stage in STREAMING
+             else parameters.field_messages(view.error_field, view.error))
+    return ["\n".join(view.lines), stage_html(view.stage), slider, view.details, *notes]
