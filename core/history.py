@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from core import config
+from core.images import before_path
 from core.runs import Run
 from core.schema import PARAMETER_FIELDS
 
@@ -238,6 +239,7 @@ class History:
             if run is None:
                 return False
             self._conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            self._remove_file(str(before_path(run_id, self.data_dir)))  # a derived copy of the input
             for path in dict.fromkeys(p for p in (run.output_path, run.input_path) if p):
                 used = self._conn.execute("SELECT 1 FROM runs WHERE input_path = ? OR output_path = ? LIMIT 1",
                                           (path, path)).fetchone()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import io
 import re
@@ -171,3 +172,24 @@ def load_url(url: str, fetch: callable | None = None) -> InputImage:
 def to_png_data_uri(path: str | Path) -> str:
     """A PNG file as a data URI."""
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def before_path(run_id: str, data_dir: Path | None = None) -> Path:
+    """Where a run's "before" picture (its input at the output's size, for the slider) is kept."""
+    return (data_dir or config.data_dir()) / "outputs" / f"{run_id}.before.png"
+
+
+def render_before(input_path: str | Path, size: tuple[int, int], target: Path) -> Path:
+    """The input resized (Lanczos) to ``size`` as a PNG at ``target``, written whole then renamed, so a reader
+    never sees half a file. Already there at that size: kept."""
+    with contextlib.suppress(OSError, ValueError):
+        with Image.open(target) as done:
+            if done.size == tuple(size):
+                return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.stem}.{threading.get_ident()}.part")
+    with Image.open(input_path) as source:
+        source.convert("RGB").resize(tuple(size), Image.Resampling.LANCZOS).save(partial, format="PNG",
+                                                                                  compress_level=1)
+    partial.replace(target)
+    return target

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core import schema
+from core import images, schema
 from core.history import COLUMNS, TABLE_COLUMNS, History, export_csv
 from core.runs import Run
 
@@ -163,6 +163,18 @@ def test_delete_removes_output_but_keeps_a_shared_input(history: History, data_d
     assert history.delete(runs[1].id, "") is True
     assert not Path(runs[1].output_path).exists() and not shared_input.exists()
     assert history.delete(runs[1].id, "") is False
+
+
+def test_delete_removes_the_before_picture_made_for_the_slider(history: History, data_dir: Path) -> None:
+    run = make_run()
+    run.output_path = str(data_dir / "outputs" / f"{run.id}.png")
+    before = images.before_path(run.id, data_dir)
+    before.parent.mkdir(parents=True, exist_ok=True)
+    Path(run.output_path).write_bytes(b"output")
+    before.write_bytes(b"the input, resized")  # a copy of the visitor's picture: it must go with the run
+    history.save(run)
+    assert history.delete(run.id, None) is True
+    assert not before.exists()
 
 
 def test_delete_never_touches_files_outside_the_data_dir(history: History, tmp_path: Path) -> None:

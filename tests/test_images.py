@@ -89,3 +89,16 @@ def test_data_uri_and_same_content_is_stored_once() -> None:
 
 def test_describe_gives_output_size_megapixels_and_price() -> None:
     assert images.describe(512, 512, 2) == ("Input 512×512 → output 1024×1024 (1.05 MP) · estimated $0.031 on fal")
+
+
+def test_the_sliders_before_picture_matches_the_actual_output_size(tmp_path) -> None:
+    source = tmp_path / "in.png"
+    Image.new("RGBA", (30, 20), (200, 10, 10, 0)).save(source)
+    target = images.before_path("run-1", tmp_path)
+    images.render_before(source, (60, 40), target)  # made at submit time, for the expected size
+    with Image.open(target) as made:
+        assert made.size == (60, 40) and made.mode == "RGB"
+    images.render_before(source, (64, 40), target)  # the engine's output came out at another size
+    with Image.open(target) as redone:
+        assert redone.size == (64, 40)
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no partial files left behind
