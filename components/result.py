@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
-from PIL import Image
 
+from core import images
 from core.runs import Run
 
 
@@ -30,15 +29,10 @@ def render() -> Result:
 
 
 def before_image(run: Run) -> str | None:
-    """The input resized to the output's size (for a fair slider), cached beside the output."""
+    """The input resized to the output's size (for a fair slider); made once, often already at submit time."""
     if not (run.input_path and run.output_path and run.width and run.height):
         return None
-    target = Path(run.output_path).with_name(f"{run.id}.before.png")
-    if not target.exists():
-        with Image.open(run.input_path) as source:
-            source.convert("RGB").resize((run.width, run.height), Image.Resampling.LANCZOS).save(
-                target, compress_level=1)
-    return str(target)
+    return str(images.render_before(run.input_path, (run.width, run.height), images.before_path(run.id)))
 
 
 def details_markdown(run: Run) -> str:
