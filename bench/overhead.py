@@ -82,6 +82,34 @@ def launch_app():
     return demo, f"http://127.0.0.1:{port}/"
 
 
+def launch_floor(output: Path):
+    """A do-nothing Gradio app with the upscale call's shape: a file in; a queued update, then ``output`` (the
+    same 1 MP PNG) and a JSON out. Its click-to-result is what Gradio and gradio_client cost by themselves."""
+    import gradio as gr
+
+    async def handler(image: str | None):
+        yield None, {"status": "queued"}
+        yield str(output), {"status": "completed", "image": {"width": 1000}}
+
+    with gr.Blocks() as floor:
+        file_in, file_out, result = gr.File(), gr.File(), gr.JSON()
+        gr.Button().click(handler, file_in, [file_out, result], api_name="floor")
+    port = free_port()
+    floor.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+                         allowed_paths=[str(output.parent)])
+    return floor, f"http://127.0.0.1:{port}/"
+
+
+def floor_call(client, image: Path) -> float:
+    from gradio_client import handle_file
+
+    start = time.monotonic()
+    output, result = client.predict(handle_file(str(image)), api_name="/floor")
+    seconds = time.monotonic() - start
+    assert result["status"] == "completed" and Path(output).stat().st_size > 0
+    return seconds
+
+
 def input_png(folder: Path, size: int = 500) -> Path:
     """A 500×500 photo (skimage's astronaut), so the PNG sizes are those of a real picture."""
     from PIL import Image
@@ -169,11 +197,11 @@ def server_split(requests: list, started: float, ended: float) -> dict[str, floa
     return {"before_first_request": first - started, "at_fal": last - first, "after_file_request": ended - last}
 
 
-def fal_overhead(server, client, image: Path, scratch: Path) -> dict[str, Any]:
+def fal_overhead(server, client, image: Path, scratch: Path, floor_client) -> dict[str, Any]:
     bare = BareFal()
     arguments = {"prompt": "", "upscale_factor": 2.0, "seed": 1}
     target = scratch / "bare.png"
-    app_s, bare_s, paired = [], [], []
+    app_s, bare_s, paired, floor_s, above_floor = [], [], [], [], []
     splits: dict[str, dict[str, list[float]]] = {"app": {}, "bare": {}}
     for index in range(WARMUP + FAL_RUNS):
         marks = {}
@@ -185,11 +213,14 @@ def fal_overhead(server, client, image: Path, scratch: Path) -> dict[str, Any]:
         start = time.monotonic()
         one_bare = bare.run({**arguments, "seed": index}, image, target)
         marks["bare"] = (server.requests[since:], start, start + one_bare)
+        one_floor = floor_call(floor_client, image)
         if index < WARMUP:  # the first runs upload the input and open connections
             continue
         app_s.append(one_app)
         bare_s.append(one_bare)
         paired.append(one_app - one_bare)
+        floor_s.append(one_floor)
+        above_floor.append(one_app - one_bare - one_floor)
         for side, (requests, start, end) in marks.items():
             for part, value in server_split(requests, start, end).items():
                 splits[side].setdefault(part, []).append(value)
@@ -200,6 +231,7 @@ def fal_overhead(server, client, image: Path, scratch: Path) -> dict[str, Any]:
     return {"runs": FAL_RUNS, "server_run_time_s": RUN_TIME_S, "output": "1000x1000 PNG",
             "app_click_to_result": summary_ms(app_s), "bare_engine": summary_ms(bare_s),
             "overhead": overhead, "median_split_ms": where,
+            "gradio_floor": summary_ms(floor_s), "overhead_above_gradio_floor": summary_ms(above_floor),
             "goal_median_ms": GOAL_FAL_MEDIAN_MS, "met": overhead["median_ms"] <= GOAL_FAL_MEDIAN_MS}
 
 
@@ -231,18 +263,24 @@ def main() -> dict[str, Any]:
     scratch = isolate()
     server = start_fal_server(queue_polls=1, run_polls=1, run_time=RUN_TIME_S, logs=LOGS)
     demo, url = launch_app()
+    (scratch / "bare.png").write_bytes(b"")  # the floor app's output: the bare engine's PNG, once it exists
+    floor, floor_url = launch_floor(scratch / "bare.png")
     upload_once()
     from gradio_client import Client
 
     try:
         client = Client(url, verbose=False, download_files=str(scratch / "downloads"))
+        floor_client = Client(floor_url, verbose=False, download_files=str(scratch / "floor-downloads"))
         image = input_png(scratch)
-        figures = {"fal": fal_overhead(server, client, image, scratch), "local": local_overhead(client, image)}
+        figures = {"fal": fal_overhead(server, client, image, scratch, floor_client),
+                   "local": local_overhead(client, image)}
     finally:
+        floor.close()
         demo.close()
         server.stop()
     figures["fal_overhead_median_ms"] = figures["fal"]["overhead"]["median_ms"]
     figures["fal_overhead_p95_ms"] = figures["fal"]["overhead"]["p95_ms"]
+    figures["gradio_floor_median_ms"] = figures["fal"]["gradio_floor"]["median_ms"]
     figures["local_ratio_median"] = figures["local"]["ratio_median"]
     figures["goals"] = {"fal_overhead_median_ms": {"goal": f"<= {GOAL_FAL_MEDIAN_MS:g}",
                                                    "met": figures["fal"]["met"]}}

@@ -103,8 +103,9 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
             async for update in execute(runner_engine, run, image_path, store.save, **options):
                 view.lines.extend(update.lines)
                 view.stage = update.stage
-                if update.stage in ("done", "failed"):
+                if update.stage in ("done", "failed"):  # the last update: sent with the result just below
                     view.details = result.details_markdown(run)
+                    continue
                 yield None, None, view.snapshot()
     except InputError as exc:  # a limit: nothing was sent
         view.stage, view.error = "failed", str(exc)
