@@ -1,5 +1,6 @@
 """Local engine speed and memory: seconds per output megapixel for each model, tile size and thread count,
-peak RSS of a 1024² → 4096² upscale, and (when torch is installed) ncnn against a PyTorch RRDBNet.
+peak RSS of a 1024² → 4096² upscale, and (when torch is installed) each model's ncnn network against its PyTorch
+twin (SRVGGNetCompact, RRDBNet) on the same single tile, interleaved.
 
 Run: python -m bench.local_engine        (about two minutes on 2 cores)
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +30,7 @@ from core.upscale import (  # noqa: E402
     tile_count,
     upscale,
     upscale_array,
+    weights_dir,
 )
 
 TILE_SWEEP = (64, 96, 128, 160, 256)
@@ -70,6 +73,42 @@ def thread_sweep(crop: Image.Image) -> dict[str, float]:
     return out
 
 
+NCNN_OPTIONS = {"default": {}, "no_lightmode": {"lightmode": False}, "bf16_storage": {"use_bf16_storage": True},
+                "fp16_arithmetic": {"use_fp16_arithmetic": True},
+                "no_winograd63": {"use_winograd63_convolution": False},
+                "no_packing": {"use_packing_layout": False}, "no_sgemm": {"use_sgemm_convolution": False}}
+
+
+def option_sweep(model: str, repeat: int = 5) -> dict[str, dict[str, float]]:
+    """ncnn's options one at a time on the model's tile, interleaved: median seconds, and the largest pixel
+    change against the defaults (grey levels of 255)."""
+    side = MODELS[model].tile
+    pixels = np.asarray(PHOTO.crop((160, 40, 160 + side, 40 + side)), np.float32) / 255.0
+    nets = {}
+    for name, options in NCNN_OPTIONS.items():
+        net = open_model(model)
+        for scale, inner in net.nets.items():  # a fresh copy with the option set before loading the weights
+            fresh = type(inner)()
+            fresh.opt.use_vulkan_compute, fresh.opt.num_threads = False, THREADS
+            for key, value in options.items():
+                setattr(fresh.opt, key, value)
+            stem = net.info.files[scale]
+            fresh.load_param(str(weights_dir() / f"{stem}.param"))
+            fresh.load_model(str(weights_dir() / f"{stem}.bin"))
+            net.nets[scale] = fresh
+        nets[name] = net
+    outputs = {name: net.run(4, pixels) for name, net in nets.items()}  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in nets}
+    for _ in range(repeat):
+        for name, net in nets.items():
+            times[name].append(timed(lambda net=net: net.run(4, pixels))[0])
+    base = np.clip(outputs["default"], 0, 1) * 255
+    return {name: {"median_s": round(statistics.median(times[name]), 3),
+                   "max_pixel_change": float(np.abs(np.round(np.clip(outputs[name], 0, 1) * 255) - np.round(base))
+                                             .max())}
+            for name in nets}
+
+
 CHILD = """
 import io, json, resource, sys, time
 sys.path.insert(0, {root!r})
@@ -107,13 +146,23 @@ def in_child(model: str, size: int, tile: int, png: bool = False) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def torch_rrdbnet(crop: Image.Image, ncnn_seconds: float) -> dict:
-    """The x4plus architecture in PyTorch (random weights) on the same tile, and the ncnn/torch speed ratio."""
-    try:
-        import torch
-        from torch import nn
-    except ImportError:
-        return {"skipped": "torch is not installed"}
+def torch_networks():
+    """The two local networks rebuilt in PyTorch (random weights): SRVGGNetCompact (the fast model's
+    AnimeVideo v3: 16 convs, 64 features, PReLU, pixel shuffle) and RRDBNet (x4plus: 23 RRDB blocks)."""
+    import torch
+    from torch import nn
+
+    class SRVGGNetCompact(nn.Module):
+        def __init__(self, feats: int = 64, convs: int = 16, scale: int = 4) -> None:
+            super().__init__()
+            layers: list[nn.Module] = [nn.Conv2d(3, feats, 3, 1, 1), nn.PReLU(feats)]
+            for _ in range(convs):
+                layers += [nn.Conv2d(feats, feats, 3, 1, 1), nn.PReLU(feats)]
+            layers += [nn.Conv2d(feats, 3 * scale * scale, 3, 1, 1), nn.PixelShuffle(scale)]
+            self.body, self.scale = nn.Sequential(*layers), scale
+
+        def forward(self, x):
+            return self.body(x) + nn.functional.interpolate(x, scale_factor=self.scale, mode="nearest")
 
     class DenseBlock(nn.Module):
         def __init__(self, feats: int = 64, grow: int = 32) -> None:
@@ -155,16 +204,43 @@ def torch_rrdbnet(crop: Image.Image, ncnn_seconds: float) -> dict:
             feat = self.act(self.up2(nn.functional.interpolate(feat, scale_factor=2, mode="nearest")))
             return self.last(self.act(self.hr(feat)))
 
+    return {"fast": SRVGGNetCompact, "quality": RRDBNet}
+
+
+def against_torch(model: str, repeat: int) -> dict:
+    """The model's ncnn network and its PyTorch twin on the same single tile (the model's tile size, cut from
+    the photo), interleaved ``repeat`` times after a warm-up each: medians and the speed ratio."""
+    try:
+        import torch
+    except ImportError:
+        return {"skipped": "torch is not installed"}
     torch.set_num_threads(THREADS)
-    net = RRDBNet().eval()
-    tile = torch.from_numpy(np.asarray(crop, np.float32).transpose(2, 0, 1)[None] / 255.0)
-    with torch.inference_mode():
-        net(tile[..., :32, :32])  # warm-up
-        seconds, out = timed(lambda: net(tile))
-    output = Image.new("RGB", (out.shape[3], out.shape[2]))
-    return {"torch": torch.__version__, "threads": THREADS, "input": f"{crop.width}x{crop.height}",
-            "best_s": round(seconds, 3), **per_mp(seconds, output),
-            "ncnn_speed_over_torch": round(seconds / ncnn_seconds, 2)}
+    side = MODELS[model].tile
+    crop = PHOTO.crop((160, 40, 160 + side, 40 + side))
+    pixels = np.asarray(crop, np.float32) / 255.0
+    net, twin = load_model(model), torch_networks()[model]().eval()
+    tensor = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
+
+    def ncnn_once() -> None:
+        net.run(4, pixels)
+
+    def torch_once() -> None:
+        with torch.inference_mode():
+            twin(tensor)
+
+    ncnn_once(), torch_once()  # warm-up: allocations, oneDNN primitives
+    ncnn_s, torch_s = [], []
+    for _ in range(repeat):
+        ncnn_s.append(timed(ncnn_once)[0])
+        torch_s.append(timed(torch_once)[0])
+    ncnn_median, torch_median = statistics.median(ncnn_s), statistics.median(torch_s)
+    output = Image.new("RGB", (side * 4, side * 4))
+    return {"torch": torch.__version__, "threads": THREADS, "tile": f"{side}x{side}", "repeats": repeat,
+            "ncnn_median_s": round(ncnn_median, 3), "torch_median_s": round(torch_median, 3),
+            "ncnn_speed": per_mp(ncnn_median, output), "torch_speed": per_mp(torch_median, output),
+            "ncnn_speed_over_torch": round(torch_median / ncnn_median, 2),
+            "spread": [round(min(t / n for t, n in zip(torch_s, ncnn_s, strict=True)), 2),
+                       round(max(t / n for t, n in zip(torch_s, ncnn_s, strict=True)), 2)]}
 
 
 def main() -> None:
@@ -181,10 +257,16 @@ def main() -> None:
     figures["quality"] = model_speed("quality", quality_crop, repeat=1)
     figures["fast_s_per_output_mp_by_tile"] = tile_sweep()
     figures["fast_s_per_output_mp_by_threads"] = thread_sweep(fast_crop)
-    figures["torch_rrdbnet_x4"] = torch_rrdbnet(quality_crop, figures["quality"]["best_s"])
-    ratio = figures["torch_rrdbnet_x4"].get("ncnn_speed_over_torch")
-    print("ncnn/torch speed: " + (f"ncnn x4plus is {ratio}× the speed of torch RRDBNet" if ratio
-                                  else "skipped (torch is not installed)"))
+    figures["fast_ncnn_options"] = option_sweep("fast")
+    figures["torch"] = {"fast": against_torch("fast", repeat=5), "quality": against_torch("quality", repeat=3)}
+    for model, twin in (("fast", "SRVGGNetCompact"), ("quality", "RRDBNet")):
+        ratio = figures["torch"][model].get("ncnn_speed_over_torch")
+        print(f"ncnn/torch speed, {model}: " + (f"ncnn is {ratio}× the speed of torch {twin} on the same tile"
+                                                if ratio else "skipped (torch is not installed)"))
+    figures["goals"] = {"torch.fast.ncnn_speed_over_torch": {"goal": ">= 2"},
+                        "torch.quality.ncnn_speed_over_torch": {"goal": ">= 2"},
+                        "fast_1024_to_4096.peak_rss_mb": {"goal": "<= 1024"},
+                        "fast.s_per_output_mp": {"goal": None}, "quality.s_per_output_mp": {"goal": None}}
     report("local_engine", figures)
 
 
