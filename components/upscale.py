@@ -97,9 +97,10 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
               model=getattr(runner_engine, "model", None) if engine == "local" else None)
     view.run_id = run.id
     options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
-    early = _start_before(run, image_path)
+    early = None
     try:
         with limits.job_slot(session.owner or "local"):
+            early = _start_before(run, image_path)  # only for a run that goes ahead: a refused one leaves no file
             async for update in execute(runner_engine, run, image_path, store.save, **options):
                 view.lines.extend(update.lines)
                 view.stage = update.stage
