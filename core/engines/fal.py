@@ -217,7 +217,8 @@ class FalJob:
         return (None, None) if timeout is None else (asyncio.get_running_loop().time() + timeout, timeout)
 
     async def _call(self, awaitable: Awaitable[_T], deadline: tuple[float | None, float | None]) -> _T:
-        """Await one fal call within the job's deadline, translating every failure."""
+        """Await one fal call within the job's deadline, translating every failure. (asyncio.timeout: on Python
+        3.11 wait_for swallows a cancel that meets a reply, and a cancelled job then polled for ever.)"""
         if self._cancelled:
             if asyncio.iscoroutine(awaitable):
                 awaitable.close()
@@ -225,8 +226,6 @@ class FalJob:
         at, total = deadline
         remaining = None if at is None else max(0.0, at - asyncio.get_running_loop().time())
         try:
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancel that meets a reply, and a
-            # cancelled sweep cell would then poll a stalled job for ever
             async with asyncio.timeout(remaining):
                 return await awaitable
         except (asyncio.TimeoutError, TimeoutError) as exc:
