@@ -11,7 +11,9 @@ import binascii
 import contextlib
 import hashlib
 import io
+import os
 import re
+import tempfile
 import threading
 import warnings
 from collections import OrderedDict
@@ -103,10 +105,11 @@ def store(image: Image.Image, source_url: str | None = None) -> InputImage:
     folder = config.data_dir() / "inputs"
     folder.mkdir(exist_ok=True)
     path = folder / f"{digest[:32]}.png"
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(png)
-        tmp.replace(path)
+    if not path.exists():  # a temporary file of its own: runs storing the same picture at once each rename theirs
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
+        with os.fdopen(handle, "wb") as out:
+            out.write(png)
+        os.replace(tmp, path)
     return InputImage(str(path), image.width, image.height, digest, source_url)
 
 
@@ -187,9 +190,9 @@ def render_before(input_path: str | Path, size: tuple[int, int], target: Path) -
             if done.size == tuple(size):
                 return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f"{target.stem}.{threading.get_ident()}.part")
-    with Image.open(input_path) as source:
-        source.convert("RGB").resize(tuple(size), Image.Resampling.LANCZOS).save(partial, format="PNG",
-                                                                                  compress_level=1)
-    partial.replace(target)
+    handle, partial = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    with os.fdopen(handle, "wb") as out, Image.open(input_path) as source:
+        source.convert("RGB").resize(tuple(size), Image.Resampling.LANCZOS).save(out, format="PNG",
+                                                                              compress_level=1)
+    os.replace(partial, target)
     return target

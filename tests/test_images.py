@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 
 import numpy as np
 import pytest
@@ -102,3 +103,29 @@ def test_the_sliders_before_picture_matches_the_actual_output_size(tmp_path) -> 
     with Image.open(target) as redone:
         assert redone.size == (64, 40)
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # no partial files left behind
+
+
+def test_the_same_picture_stored_by_many_runs_at_once_is_stored_for_each(tmp_path, monkeypatch) -> None:
+    """A batch of four submits of one photo lost a run: two writers shared one temporary file name."""
+    monkeypatch.setenv("CLARITY_DATA_DIR", str(tmp_path))
+    picture = Image.effect_noise((300, 200), 60).convert("RGB")  # large enough that writes overlap
+    start, errors, stored = threading.Barrier(8), [], []
+
+    def store() -> None:
+        start.wait()
+        try:
+            stored.append(images.store(picture).path)
+        except OSError as exc:
+            errors.append(exc)
+
+    for _ in range(30):
+        threads = [threading.Thread(target=store) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with Image.open(stored[-1]) as written:
+            assert written.size == (300, 200)
+        for path in (tmp_path / "inputs").iterdir():
+            path.unlink()  # every round writes afresh
+    assert errors == [] and len(stored) == 240 and len(set(stored)) == 1
