@@ -5,6 +5,10 @@ TypeError there and NaN crashed the seed's rounding, so API callers got a blank 
 did not say which field. These subclasses (Gradio's own way to extend a component) turn every such value into a
 message naming the field. Gradio writes ``checked_inputs.pyi`` beside any module that subclasses a component;
 it is committed, so importing this module changes nothing on disk.
+
+Their errors carry ``visible=False``: every listener that reads the widget raised the same error, so the page
+showed one identical toast per listener (six for two fields). API callers still get the message; in the page
+``components.form_check`` says it once, on the field and in the console.
 """
 
 from __future__ import annotations
@@ -22,18 +26,22 @@ def checked_number(label: str | None, payload: Any, optional: bool) -> Any:
         try:
             payload = float(text) if text else None
         except ValueError:
-            raise gr.Error(f"{label}: {payload[:40]!r} is not a number.") from None
+            raise _quiet(f"{label}: {payload[:40]!r} is not a number.") from None
     if payload is None and optional:
         return None
     if isinstance(payload, bool) or not isinstance(payload, (int, float)):
-        raise gr.Error(f"{label}: expected a number, got {type(payload).__name__}.")
+        raise _quiet(f"{label}: expected a number, got {type(payload).__name__}.")
     if not math.isfinite(payload):
-        raise gr.Error(f"{label}: must be a finite number.")
+        raise _quiet(f"{label}: must be a finite number.")
     return payload
 
 
+def _quiet(message: str) -> gr.Error:
+    return gr.Error(message, visible=False)
+
+
 def _named(label: str | None, error: gr.Error) -> gr.Error:
-    return gr.Error(f"{label}: {error.message}")  # Gradio's "Value 5 is greater than maximum value 4."
+    return _quiet(f"{label}: {error.message}")  # Gradio's "Value 5 is greater than maximum value 4."
 
 
 class CheckedSlider(gr.Slider):

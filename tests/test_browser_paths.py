@@ -234,6 +234,22 @@ def test_mistakes_are_named_next_to_their_cause_and_in_the_console(studio, photo
         screenshot(page, "bad-file")
 
 
+def test_a_refused_value_is_said_once_not_in_a_pile_of_toasts(studio, photo) -> None:
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, photo)
+        steps.open_advanced(page)
+        page.locator("#param-seed input").fill("-5")
+        page.locator("#run-button").click()
+        steps.wait_console(page, "Error: Seed: -5 is below the minimum of 0.")
+        page.locator("#stage [data-stage=failed]").wait_for()
+        page.wait_for_timeout(1500)  # every listener that reads the seed has answered by now
+        toasts = page.locator(".toast-body").all_inner_texts()
+        assert toasts == [], toasts  # it was three identical "Seed: Value -5 is less than minimum value 0."
+        assert "-5 is below the minimum of 0" in steps.field_info(page, "seed")
+
+
 def test_a_phone_and_the_dark_theme(studio, photo) -> None:
     with browser_page(390, 844) as page:
         steps.open_app(page, studio)
