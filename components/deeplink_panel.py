@@ -14,6 +14,7 @@ import gradio as gr
 
 from components.presets_panel import PresetsPanel, choices, form_arguments, menu
 from components.session import Session
+from components.text import plain
 from core import deeplink
 from core.errors import InputError
 from core.schema import PARAMETER_FIELDS
@@ -60,20 +61,20 @@ def notice_markdown(errors: list[str]) -> str:
     """The refused link parameters as a list near the form ('' when all applied)."""
     if not errors:
         return ""
-    lines = "\n".join(f"- {html.escape(message)}" for message in errors)
+    lines = "\n".join(f"- {plain(message)}" for message in errors)
     return f"⚠️ **Parts of the link were not applied:**\n{lines}"
 
 
 def load_link(request: gr.Request, session: Session) -> list[Any]:
     """On page load: [every parameter in schema order, image URL, preset menu, notice] from the query string."""
-    owner = session.owner
+    owner = session.files_owner()
     query = _query(request)
     if not any(name not in deeplink.GRADIO_PARAMS for name in query):
         # A plain visit: leave the form alone, only add the visitor's saved presets to the menu.
         return [*(gr.skip() for _ in PARAMETER_FIELDS), gr.skip(), gr.Dropdown(choices=choices(owner)), ""]
     link = deeplink.parse_query(query, owner)
     for message in link.errors:
-        gr.Warning(html.escape(message), title="Link")
+        gr.Warning(html.escape(message), title="Link")  # a toast renders HTML: the link's text stays text
     arguments = link.arguments()
     return [*(arguments[field.name] for field in PARAMETER_FIELDS), link.image_url or gr.skip(),
             menu(owner, link.preset), notice_markdown(link.errors)]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components import result, store
+from components.files import servable
 from components.session import Session, for_request
 from components.upscale import View, result_json
 from core.engines import make_engine
@@ -35,22 +36,35 @@ def render() -> FetchPanel:
     return FetchPanel(request_id, fetch)
 
 
+def key_for(session: Session, run: Run | None) -> str | None:
+    """The key that may follow a request: any key this visitor may use for a run in their own history; for an id
+    they did not make here, only a key they typed themselves — on a shared app the Space's key never follows a
+    stranger's request id (request ids are not secrets, and fal would hand back that person's result)."""
+    if run is not None or not session.shared:
+        return session.fal_key()
+    if session.typed_key:
+        return session.typed_key
+    raise StudioError("This request id is not in your history. To follow a request made elsewhere, type your own "
+                      "fal key first (Key, local model, webhook).")
+
+
 async def fetch_request(request_id: str, session: Session, request: gr.Request = None,
                         ) -> AsyncIterator[tuple[str | None, dict | None, View]]:
     """Follow a fal request by id into the run panel; it is recorded in the history like any run."""
     session = for_request(session, request)
     request_id = (request_id or "").strip()
     view = View(stage="queued", lines=[stamp(f"Fetching request {request_id}…")])
+    run = None
     try:
         if not _REQUEST_ID.match(request_id):
             raise StudioError("Paste a fal request id (letters, digits and dashes).")
-        engine = make_engine("fal", session.fal_key())
+        run = store.store().by_request_id(request_id, owner=session.scope())
+        engine = make_engine("fal", key_for(session, run))
     except StudioError as exc:
         view.stage, view.error = "failed", str(exc)
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
         raise gr.Error(str(exc)) from None
-    run = store.store().by_request_id(request_id, owner=session.scope())
     if run is None:  # submitted elsewhere (another tool, or a lost tab): its arguments are not known here
         run = Run(engine="fal", arguments={}, owner=session.owner, request_id=request_id,
                   cell="fetched by request id")
@@ -58,7 +72,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
         view.lines.append(stamp("Already in the history: showing the stored result."))
         view.stage, view.details, view.after = "done", result.details_markdown(run), run.output_path
         view.before, view.seed = result.before_image(run), run.seed
-        yield run.output_path, result_json(run), view.snapshot()
+        yield servable(run.output_path), result_json(run), view.snapshot()
         return
     view.run_id = run.id
     async for update in follow_request(engine, run, store.save):
@@ -71,7 +85,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
         yield None, result_json(run), view.snapshot()
         raise gr.Error(run.error or "The request did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
-    yield run.output_path, result_json(run), view.snapshot()
+    yield servable(run.output_path), result_json(run), view.snapshot()
 
 
 def listen(panel: FetchPanel, session: gr.State, outputs: list) -> None:

@@ -10,7 +10,9 @@ import gradio as gr
 import pandas as pd
 
 from components import store
+from components.files import public_name, servable
 from components.session import Session, for_request
+from components.text import plain
 from core import config, schema
 from core.errors import StudioError
 from core.runs import STATUSES, Run
@@ -80,7 +82,7 @@ def history(search: str = "", status: str = ANY, engine: str = ANY, session: Ses
 
 def notice() -> str:
     text = getattr(store.store(), "notice", None)
-    return f"⚠️ {text}" if text else ""
+    return f"⚠️ {plain(text)}" if text else ""
 
 
 def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str]:
@@ -90,7 +92,7 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
         return None, None, {}, ""
-    pair = (run.input_path, run.output_path) if run.input_path and run.output_path else None
+    pair = (servable(run.input_path), servable(run.output_path)) if run.input_path and run.output_path else None
     from core import snippets
 
     arguments = {k: v for k, v in {**run.arguments, **run.parameters()}.items() if v is not None}
@@ -102,7 +104,12 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
 
 
 def _details(run: Run) -> dict[str, Any]:
+    """Every field of the run a visitor may see: files named relative to the data directory, no owner id."""
     info = run.to_dict()
+    del info["owner"]
+    data_dir = config.data_dir()
+    info["input_path"], info["output_path"] = (public_name(info[name], data_dir) for name in ("input_path",
+                                                                                             "output_path"))
     info["created"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
     info["queue_seconds"], info["run_seconds"] = run.queue_seconds, run.run_seconds
     return info
@@ -114,7 +121,7 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
     if run is None:
         raise gr.Error("Select a run in the table first.")
     values = run.parameters()
-    image = run.input_path if run.input_path else None
+    image = servable(run.input_path)
     url = run.arguments.get("image_url") or "" if not image else ""
     return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale")]
 
@@ -126,7 +133,8 @@ def reuse_seed(run_id: str | None, session: Session) -> Any:
     return run.seed
 
 
-def delete(run_id: str | None, session: Session, search: str, status: str, engine: str) -> tuple:
+def delete(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
+    """Delete the selected run (with its files) and show the table without it."""
     if not run_id or not store.store().delete(run_id, owner=session.scope()):
         raise gr.Error("Select a run in the table first.")
     gr.Info("Run deleted, with its output file.")
@@ -140,7 +148,7 @@ def export_csv(search: str, status: str, engine: str, session: Session) -> str:
     folder = config.data_dir() / "exports"
     folder.mkdir(exist_ok=True)
     path = folder / f"history-{time.strftime('%Y%m%d-%H%M%S')}-{len(frame)}.csv"
-    return str(store.store().export_csv(frame, path))
+    return servable(str(store.store().export_csv(frame, path)))
 
 
 def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.components.Component],

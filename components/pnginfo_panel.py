@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.text import code, plain
 from core import pnginfo, schema
 
 
@@ -28,9 +29,11 @@ def inspect(file: str | None) -> tuple[str, Any, dict | None]:
     found = pnginfo.read_png_info(file) if file else None
     if not found:
         return "", gr.Button(visible=False), None
-    meta = pnginfo.read_png_metadata(file) or {}
-    made = f"{meta.get('engine', '?')} engine" + (f", request `{meta['request_id']}`" if meta.get("request_id") else "")
-    summary = ", ".join(f"{name}={found[name]}" for name in ("upscale_factor", "creativity", "resemblance", "seed")
+    meta = pnginfo.read_png_metadata(file) or {}  # what a file says is shown as text, never as Markdown
+    made = f"{plain(meta.get('engine', '?'), 40)} engine" + (f", request {code(meta['request_id'], 128)}"
+                                                            if meta.get("request_id") else "")
+    summary = ", ".join(f"{name}={plain(found[name], 40)}" for name in ("upscale_factor", "creativity",
+                                                                         "resemblance", "seed")
                         if found.get(name) is not None)
     return f"🧾 This PNG was made by Clarity Studio ({made}): {summary}.", gr.Button(visible=True), found
 

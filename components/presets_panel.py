@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from components.session import Session
+from components.text import plain
 from core import presets
 from core.errors import InputError
 from core.presets import Preset
@@ -46,7 +47,8 @@ def describe(preset: Preset | None) -> str:
     if preset is None:
         return NO_PRESET
     kind = "Built-in preset" if preset.source == "shipped" else "Your saved preset"
-    return f"**{kind}** `{preset.id}` — {preset.description or 'no description.'}"
+    about = preset.description if preset.source == "shipped" else plain(preset.description)  # a visitor's: text
+    return f"**{kind}** `{preset.id}` — {about or 'no description.'}"
 
 
 def form_arguments(values: Sequence[Any]) -> dict[str, Any]:
@@ -92,13 +94,13 @@ def render() -> PresetsPanel:
 
 def show_preset(preset_id: str | None, session: Session) -> tuple[str, Any]:
     """The chosen preset's description, and the Delete button enabled only for a saved preset."""
-    preset = presets.find(preset_id, session.owner) if preset_id else None
+    preset = presets.find(preset_id, session.files_owner()) if preset_id else None
     return describe(preset), gr.Button(interactive=preset is not None and preset.source == "saved")
 
 
 def apply_preset(preset_id: str | None, seed: int | None, session: Session) -> list[Any]:
     """Every parameter widget's new value, in schema order."""
-    preset = presets.find(preset_id, session.owner) if preset_id else None
+    preset = presets.find(preset_id, session.files_owner()) if preset_id else None
     if preset is None:
         raise gr.Error(f"There is no preset {preset_id!r} any more; choose another." if preset_id
                        else "Choose a preset first.")
@@ -107,26 +109,28 @@ def apply_preset(preset_id: str | None, seed: int | None, session: Session) -> l
 
 def save_preset(label: str, about: str, session: Session, *values: Any) -> tuple[Any, str, str, str]:
     """Save the form's parameters (not the image) as the owner's preset; select it in the menu."""
+    if not session.known:
+        raise gr.Error("The page is still loading; save the preset again in a moment.")
     try:
-        preset = presets.save(label or "", about or "", form_arguments(values), session.owner)
+        preset = presets.save(label or "", about or "", form_arguments(values), session.files_owner())
     except InputError as exc:
         raise gr.Error(exc.message) from None
     gr.Info(f"Saved the preset “{preset.label}”.")
-    return menu(session.owner, preset.id), describe(preset), "", ""
+    return menu(session.files_owner(), preset.id), describe(preset), "", ""
 
 
 def delete_preset(preset_id: str | None, session: Session) -> Any:
     """Delete the chosen saved preset; a built-in one is refused with a message."""
-    preset = presets.find(preset_id, session.owner) if preset_id else None
+    preset = presets.find(preset_id, session.files_owner()) if preset_id else None
     if preset is None:
         raise gr.Error("Choose one of your saved presets first.")
     if preset.source == "shipped":
         raise gr.Error(f"“{preset.label}” is a built-in preset and cannot be deleted; only presets you saved "
                        f"can be.")
-    if not presets.delete(preset.id, session.owner):
+    if not presets.delete(preset.id, session.files_owner()):
         raise gr.Error(f"“{preset.label}” was already deleted.")
     gr.Info(f"Deleted the preset “{preset.label}”.")
-    return menu(session.owner, None)
+    return menu(session.files_owner(), None)
 
 
 def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.components.Component],

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from components.text import code, plain
 from core import images
 from core.runs import Run
 
@@ -38,15 +39,16 @@ def before_image(run: Run) -> str | None:
 def details_markdown(run: Run) -> str:
     """Seed, size, timings, content type and request id of a finished run."""
     if run.status != "completed":
-        return f"**{run.status}** · request `{run.request_id or '—'}`" + (f" · {run.error}" if run.error else "")
+        return f"**{run.status}** · request {code(run.request_id or '—')}" + (f" · {plain(run.error)}" if run.error
+                                                                           else "")
     timings = ", ".join(f"{k} {v:.2f} s" if isinstance(v, (int, float)) else f"{k} {v}"
                         for k, v in run.timings.items()) or "—"
     wall = f"{run.run_seconds:.1f} s" if run.run_seconds is not None else "—"
     queue = f"{run.queue_seconds:.1f} s" if run.queue_seconds is not None else "—"
-    lines = [f"**Seed** `{run.seed}` · **size** {run.width}×{run.height} · **type** {run.content_type}",
+    lines = [f"**Seed** `{run.seed}` · **size** {run.width}×{run.height} · **type** {plain(run.content_type)}",
              f"**engine** {run.engine}{f' ({run.model})' if run.model else ''} · **queue** {queue} · "
              f"**run** {wall} · **timings** {timings}",
-             f"**request id** `{run.request_id}`"]
+             f"**request id** {code(run.request_id)}"]
     if run.error:
-        lines.append(f"⚠️ {run.error}")
+        lines.append(f"⚠️ {plain(run.error)}")
     return "  \n".join(lines)

@@ -1,19 +1,22 @@
 """Per-visitor settings kept server-side in a ``gr.State``: never rendered back to the page.
 
 Single-user mode (a local app): every run belongs to everyone (``scope()`` is None). Shared mode (a Space, or
-``CLARITY_SHARED=1``): each visitor has an owner id — kept in their browser (``gr.BrowserState``) so it survives a
-reload, or derived from the Gradio session for API callers — and sees only their own runs, files and presets.
+``CLARITY_SHARED=1``): each visitor has an owner id and sees only their own runs, sweeps, files and presets. The
+id is issued and signed by the server (``core.identity``) and kept in the visitor's browser, or is their Hugging
+Face username when they signed in; an API caller with neither gets one derived from its Gradio session. Until it
+is known, a visitor sees nothing (``scope()`` matches no run).
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
-import uuid
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from core import config
+import gradio as gr
+
+from core import config, identity
 
 UNASSIGNED = "unassigned-visitor"  # matches no run: a shared session with no owner yet sees nothing
 
@@ -27,6 +30,8 @@ class Session:
     local_model: str = ""
     webhook_url: str = ""
     shared: bool = False
+    signed_in: bool = False  # identified by a Hugging Face sign-in, not by a browser token
+    address: str = ""  # the client's network address (behind a Space's proxy: X-Forwarded-For)
 
     def __repr__(self) -> str:  # never let a typed key reach a log line through a repr
         return f"Session(owner={self.owner!r}, shared={self.shared}, key={'set' if self.typed_key else 'none'})"
@@ -38,6 +43,24 @@ class Session:
     def scope(self) -> str | None:
         """The owner to filter the history by: None (everything) when single-user."""
         return (self.owner or UNASSIGNED) if self.shared else None
+
+    @property
+    def known(self) -> bool:
+        """Whether the visitor's data may be read or written: always when single-user, else once identified."""
+        return not self.shared or bool(self.owner)
+
+    def files_owner(self) -> str:
+        """Whose saved presets and batch images this visitor sees: the common folder when single-user, else their
+        own (a folder nobody writes to while they are not identified)."""
+        return (self.owner or UNASSIGNED) if self.shared else ""
+
+    def limit_keys(self) -> tuple[str, ...]:
+        """What the per-visitor limits count against: the owner, and for anonymous visitors in shared mode their
+        network address too — so opening more sessions (each its own owner) does not multiply the limits."""
+        keys = (self.owner or "local",)
+        if self.shared and not self.signed_in:
+            keys += (f"address:{self.address or 'unknown'}",)
+        return keys
 
     def key_status(self) -> str:
         """A sentence about the key that never shows any part of it."""
@@ -53,19 +76,35 @@ def default_engine(session: Session | None = None) -> str:
     return "fal" if (session or Session()).fal_key() else "local"
 
 
+def _address(request: Any) -> str:
+    headers = {str(k).lower(): str(v) for k, v in dict(getattr(request, "headers", None) or {}).items()}
+    client = getattr(request, "client", None)
+    return identity.client_address(headers, getattr(client, "host", None))
+
+
 def for_request(session: Session | None, request: Any = None) -> Session:
-    """The session, with an owner derived from the Gradio session for API callers in shared mode."""
+    """The session with what the request tells: the client address, and for an API caller in shared mode (no
+    browser identity) an owner derived from its Gradio session, keyed with the server secret."""
     session = session or Session(shared=config.shared_mode())
-    if session.shared and not session.owner:
-        session_hash = getattr(request, "session_hash", None) or uuid.uuid4().hex
-        session.owner = "api-" + hashlib.sha256(session_hash.encode()).hexdigest()[:24]
+    if session.shared:
+        if request is not None:
+            session.address = _address(request)
+        if not session.owner:
+            session_hash = str(getattr(request, "session_hash", None) or identity.issue()[0])
+            digest = hmac.new(identity.server_secret(), session_hash.encode(), hashlib.sha256).hexdigest()
+            session.owner = "api-" + digest[:24]
     return session
 
 
-def identify(browser_owner: str | None, session: Session) -> tuple[str, Session]:
-    """On page load: the owner id kept in this browser (made on the first visit) becomes the session's."""
-    owner = browser_owner if browser_owner and len(browser_owner) <= 64 and browser_owner.isalnum() \
-        else secrets.token_hex(16)
-    if session.shared:
-        session.owner = owner
-    return owner, session
+def identify(token: str | None, session: Session, request: gr.Request = None,
+             profile: gr.OAuthProfile | None = None) -> tuple[str, Session]:
+    """On page load: who this visitor is. A Hugging Face sign-in (``profile``) names them; otherwise the token
+    kept in their browser, if the server signed it, else a freshly issued one. Returns the token to keep."""
+    if not session.shared:
+        return token or "", session
+    signed_in = identity.hf_owner(getattr(profile, "username", None))
+    owner, token = identity.owner_from_token(token)
+    session.owner, session.signed_in = (signed_in, True) if signed_in else (owner, False)
+    if request is not None:
+        session.address = _address(request)
+    return token, session

@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import store
+from components import request_limits, store
 from core import config
 from core.engines import make_engine
 from core.resume import resume_in_background
@@ -29,12 +29,24 @@ def resume_pending_runs() -> Any:
 
 def prepare(demo: gr.Blocks) -> None:
     """The queue (bounded) and the resumption of pending runs."""
+    check_data_dir()
     demo.queue(default_concurrency_limit=8, max_size=config.max_queue() or None)
     resume_pending_runs()
 
 
+def check_data_dir() -> None:
+    """Refuse to start with the data directory inside Gradio's cache, which Gradio serves to anyone by path."""
+    from gradio import utils
+
+    cache = Path(utils.get_upload_folder()).resolve()
+    if config.data_dir().is_relative_to(cache):
+        raise SystemExit(f"CLARITY_DATA_DIR must not lie inside Gradio's cache ({cache}): Gradio serves that "
+                         "folder to anyone who names a file in it.")
+
+
 def launch_settings() -> dict[str, Any]:
-    """Styles, keyboard shortcuts, the files the app may serve, the upload cap and footer links."""
+    """Styles, keyboard shortcuts, the upload cap, the request-body cap and footer links. No ``allowed_paths``:
+    the data directory is never served by path (see components/files.py)."""
     return {"css_paths": [str(HERE / "style.css")], "head_paths": [str(HERE / "shortcuts.html")],
-            "footer_links": ["api", "gradio"], "allowed_paths": [str(config.data_dir())],
-            "max_file_size": config.max_upload_bytes()}
+            "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(),
+            "app_kwargs": {"middleware": request_limits.middleware()}}

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from components import store
+from components.files import servable
 from components.session import Session, for_request
 from components.upscale import prepare
 from core import limits, schema, sweep_run
@@ -22,7 +23,7 @@ from core.axes import parse_axis
 from core.engines import make_engine
 from core.errors import InputError, StudioError
 from core.runs import Run
-from core.sweep import CellKey, SweepPlan, plan_grid
+from core.sweep import CellKey, Preflight, SweepPlan, plan_grid
 
 NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
@@ -103,7 +104,24 @@ async def _live(view: SweepView, start: Callable[[sweep_run.OnUpdate], Awaitable
 async def _finish(view: SweepView, message: str = "done.") -> tuple[str, str, SweepView]:
     assert view.plan is not None
     sheet, csv = await asyncio.to_thread(sweep_run.sheet_and_csv, view.plan, view.runs, view.input_path)
-    return csv, sheet, replace(view, runs=dict(view.runs), sheet=sheet, csv=csv, message=message)
+    return servable(csv), servable(sheet), replace(view, runs=dict(view.runs), sheet=sheet, csv=csv, message=message)
+
+
+def needs_confirmation(plan: SweepPlan, cost: Preflight | None, engine: str) -> str:
+    """Why this sweep must be confirmed before it runs ('' when it need not be): above the price or cell limit,
+    or on fal with a price not known yet (an input nobody has measured)."""
+    price_limit, cell_limit = sweep_run.confirm_limits()
+    if cost is None:
+        if engine == "fal" or plan.size > cell_limit:
+            return (f"This sweep of {plan.size} cells cannot be priced before it runs (its input size is not known "
+                    "yet); confirm it (tick “I understand”, or pass confirm=True) to run it.")
+        return ""
+    price = cost.estimated_price if engine == "fal" else 0.0  # a local sweep costs nothing: only its size counts
+    if cost.needs_confirmation(price_limit if price else float("inf"), cell_limit) and (price > 0 or cost.cells > 1):
+        return (f"This sweep runs {cost.cells} cells" + (f" for an estimated ${price:.2f}" if price else "")
+                + f", above the limits that need a confirmation (${price_limit:g} or {cell_limit} cells): tick "
+                "“I understand”, or pass confirm=True, to run it.")
+    return ""
 
 
 async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIELD_BY_NAME["prompt"].default,
@@ -111,23 +129,27 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
                 creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
                 num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
                 engine: str = "local", x_axis: str = "creativity", x_values: str = "", y_axis: str = "",
-                y_values: str = "", session: Session | None = None, request: gr.Request = None,
-                ) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
+                y_values: str = "", confirm: bool = False, session: Session | None = None,
+                request: gr.Request = None) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
 
-    ``y_axis`` empty means one axis. Every cell is saved in the history with the same sweep id.
+    ``y_axis`` empty means one axis. Every cell is saved in the history with the same sweep id. A sweep above
+    the confirmation limits (``CLARITY_CONFIRM_PRICE`` dollars, ``CLARITY_CONFIRM_CELLS`` cells, or of unknown
+    price) runs only with ``confirm=True``; ``CLARITY_MAX_SWEEP_CELLS`` is a hard cap either way.
     """
     session = for_request(session, request)  # an API caller in shared mode gets its own owner, as /upscale does
     form = dict(locals())
     try:
         if engine not in ("fal", "local"):
             raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
-        plan, image_path = build(form, session.owner)
+        plan, image_path = await asyncio.to_thread(build, form, session.files_owner())  # reads and fetches images
         cost = sweep_run.preflight(plan, image_path)
         if cost and cost.oversized:
             oversized = cost.oversized
             raise InputError(f"The output of cell {plan.cell(oversized[0]).label!r} is larger than the limit; "
                              "lower the upscale factor.", "upscale_factor")
+        if not confirm and (reason := needs_confirmation(plan, cost, engine)):
+            raise InputError(reason, None)
         runner = make_engine(engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
         raise gr.Error(str(exc)) from None
@@ -139,7 +161,7 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
                                   on_update=on_update, runs=view.runs, **options)
 
     try:
-        with limits.job_slot(session.owner or "local"):  # a sweep counts as one of the visitor's jobs
+        with limits.job_slot(session.limit_keys()):  # a sweep counts as one of the visitor's jobs
             yield None, None, view
             async for shown in _live(view, start):
                 yield None, None, shown
@@ -177,7 +199,7 @@ async def after_cancel(view: SweepView, session: Session) -> tuple[str | None, s
         return None, None, view
     deadline = time.monotonic() + 15
     while True:
-        plan, runs = sweep_run.reopen(view.plan.id, session.owner or None, store.store())
+        plan, runs = sweep_run.reopen(view.plan.id, session.scope(), store.store())
         settled = len(runs) >= view.plan.size and all(run.final for run in runs.values())
         if settled or time.monotonic() > deadline:
             break
@@ -189,7 +211,7 @@ def sweep_choices(session: Session) -> Any:
     """Past sweeps of this visitor, newest first, for the re-open dropdown."""
     choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} runs · "
                 f"{s.completed} done · {s.failed} failed/cancelled · {s.sweep_id}", s.sweep_id)
-               for s in store.store().sweeps(session.owner or None)]
+               for s in store.store().sweeps(session.scope())]
     return gr.update(choices=choices)
 
 
@@ -198,7 +220,7 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[str | None
     if not sweep_id:
         raise gr.Error("Choose a past sweep first.")
     try:
-        plan, runs = sweep_run.reopen(sweep_id, session.owner or None, store.store())
+        plan, runs = sweep_run.reopen(sweep_id, session.scope(), store.store())
     except StudioError as exc:
         raise gr.Error(str(exc)) from None
     first = next(iter(runs.values()), None)

@@ -10,8 +10,9 @@ import gradio as gr
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
+from components.files import servable
 from components.session import Session
-from components.sweep_actions import SweepView, build, progress, y_axis_of
+from components.sweep_actions import SweepView, build, needs_confirmation, progress, y_axis_of
 from core import config, metrics, sweep_run
 from core.axes import AXES, format_value, parse_axis
 from core.errors import InputError, StudioError
@@ -23,7 +24,7 @@ from core.sweep import Cell, CellKey, Preflight, SweepPlan
 def _form(names: dict[Any, str], values: dict[Any, Any]) -> dict[str, Any]:
     form = {names[component]: value for component, value in values.items()}
     session = form.get("session") or Session()
-    return {**form, "owner": session.owner, "model": session.local_model}
+    return {**form, "owner": session.files_owner(), "model": session.local_model}
 
 
 def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
@@ -42,23 +43,9 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
                else "free on the local engine") + f" · about {minutes}")
     if cost.oversized:
         text += f" · ⚠️ {len(cost.oversized)} cell(s) exceed the output limit"
-    needs = cost.needs_confirmation(*sweep_run.confirm_limits()) and (price > 0 or cost.cells > 1)
+    needs = bool(needs_confirmation(plan, cost, form.get("engine") or "local"))
     return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells "
                                                        + (f"for ${price:.2f}" if price else "on this CPU"))
-
-
-def gate(names: dict[Any, str], values: dict[Any, Any]) -> None:
-    """Refuse to start a costly sweep until the confirmation is ticked (the public API call skips this)."""
-    form = _form(names, values)
-    try:
-        _, cost = estimate(form, form["owner"])
-    except StudioError:
-        return  # the sweep itself reports the input error, with the field named
-    if cost is None or form.get("confirm"):
-        return
-    price = cost.estimated_price if form.get("engine") == "fal" else 0.0
-    if cost.needs_confirmation(*sweep_run.confirm_limits()) and (price > 0 or cost.cells > 1):
-        raise gr.Error(f"Tick “I understand” to run {cost.cells} cells for ${price:.2f}.")
 
 
 def estimate(form: dict[str, Any], owner: str) -> tuple[SweepPlan, Preflight | None]:
@@ -97,8 +84,10 @@ def batch_visible(x_axis: str, y_axis: str) -> Any:
 
 def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tuple[Any, Any]:
     """Keep the uploaded images for the image axis and list their labels as its values."""
+    if not session.known:  # shared mode, before the page identified the visitor: nowhere of theirs to keep them
+        raise gr.Error("The page is still loading; upload the images again in a moment.")
     try:
-        labels = ", ".join(sweep_run.save_batch(session.owner, files or []))
+        labels = ", ".join(sweep_run.save_batch(session.files_owner(), files or []))
     except StudioError as exc:
         raise gr.Error(str(exc)) from None
     return (labels, gr.skip()) if x_axis == "image" else (gr.skip(), labels)
@@ -150,9 +139,9 @@ def render_grid(view: SweepView) -> tuple[str, Any, Any]:
     for cell in view.plan.cells:
         run = view.runs.get(cell.key)
         if run is not None and run.status == "completed" and run.output_path:
-            items.append((_thumbnail(view, run), cell.label))
+            items.append((servable(_thumbnail(view, run)), cell.label))
         else:
-            items.append((_status_tile(run.status if run else "queued"),
+            items.append((servable(_status_tile(run.status if run else "queued")),
                           f"{cell.label} — {sweep_run.status_text(run)}"))
         rows.append({"cell": cell.label, "status": run.status if run else "queued",
                      "seed": run.seed if run else None,
@@ -179,7 +168,7 @@ def render_results(view: SweepView) -> list[Any]:
             if cell.key in view.runs and view.runs[cell.key].status == "completed"]
     frame = pd.read_csv(view.csv)
     columns = [c for c in ("label", "x_value", "y_value", "status", "psnr", "ssim", "sharpness") if c in frame]
-    return [view.sheet, reference, gr.update(maximum=width, value=width // 2),
+    return [servable(view.sheet), servable(reference), gr.update(maximum=width, value=width // 2),
             gr.update(maximum=height, value=height // 2), gr.update(choices=done, value=done[0] if done else None),
             gr.update(choices=["input", *done], value="input"), frame[columns]]
 
@@ -215,7 +204,7 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
             crop = metrics.detail_crop(output, (x - half, y - half, x + half, y + half), in_size)
         path = folder / f"{cell.x_index}-{cell.y_index}.png"
         crop.save(path, format="PNG")
-        crops.append((str(path), cell.label))
+        crops.append((servable(str(path)), cell.label))
     return crops
 
 
@@ -258,7 +247,7 @@ def difference(view: SweepView, label: str | None, against: str | None) -> str |
     if view.plan is None or not label:
         return None
     try:
-        return heat_map(view.plan, view.runs, label, against or "input", view.input_path)
+        return servable(heat_map(view.plan, view.runs, label, against or "input", view.input_path))
     except StudioError as exc:
         gr.Warning(str(exc))
         return None

@@ -13,6 +13,7 @@ from PIL import Image
 
 from components import parameters, result, store
 from components.console import stage_html
+from components.files import servable
 from components.image_input import load as load_input
 from components.session import Session, for_request
 from core import config, images, limits, schema
@@ -99,7 +100,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
     options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
     early = None
     try:
-        with limits.job_slot(session.owner or "local"):
+        with limits.job_slot(session.limit_keys()):
             early = _start_before(run, image_path)  # only for a run that goes ahead: a refused one leaves no file
             async for update in execute(runner_engine, run, image_path, store.save, **options):
                 view.lines.extend(update.lines)
@@ -122,7 +123,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         yield None, result_json(run), view.snapshot()
         raise gr.Error(run.error or "The run did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
-    yield run.output_path, result_json(run), view.snapshot()
+    yield servable(run.output_path), result_json(run), view.snapshot()
 
 
 def _start_before(run: Run, image_path: str | None) -> asyncio.Task | None:
@@ -150,7 +151,7 @@ def render_view(view: View) -> list[Any]:
     While a job streams its logs the parameter notes are skipped: re-sending ten help texts with every log
     line made each console update several times larger (bench/log_latency.py).
     """
-    slider = (view.before or view.after, view.after) if view.after else gr.skip()
+    slider = (servable(view.before or view.after), servable(view.after)) if view.after else gr.skip()
     notes = ([gr.skip()] * len(schema.PARAMETER_FIELDS) if view.stage in STREAMING
              else parameters.field_messages(view.error_field, view.error))
     return ["\n".join(view.lines), stage_html(view.stage), slider, view.details, *notes]

@@ -8,6 +8,7 @@ address. A single-user app may read its own machine.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 from urllib.parse import urljoin
 
@@ -25,17 +26,37 @@ def _timeout() -> httpx.Timeout:
     return httpx.Timeout(float(os.environ.get("CLARITY_FETCH_TIMEOUT", 15)), connect=5.0)
 
 
-async def _get(url: str, shared: bool) -> httpx.Response:
-    if shared:
-        try:
-            return await safehttpx.get(url, timeout=_timeout())
-        except ValueError as exc:
-            if "resolve" in str(exc):
-                raise InputError("The image URL's host could not be found.", "image_url") from None
-            raise InputError("That address is not a public internet address; this shared app only fetches "
-                             "images from public https:// URLs.", "image_url") from None
-    async with httpx.AsyncClient(timeout=_timeout()) as client:
-        return await client.get(url, follow_redirects=False)
+async def _client(url: str, shared: bool) -> httpx.AsyncClient:
+    if not shared:
+        return httpx.AsyncClient(timeout=_timeout())
+    try:  # safehttpx's own checks: resolve, refuse non-public addresses, pin the connection to the checked one
+        verified = await safehttpx.async_validate_url(httpx.URL(url).host)
+    except ValueError as exc:
+        if "resolve" in str(exc):
+            raise InputError("The image URL's host could not be found.", "image_url") from None
+        raise InputError("That address is not a public internet address; this shared app only fetches "
+                         "images from public https:// URLs.", "image_url") from None
+    return httpx.AsyncClient(transport=safehttpx.AsyncSecureTransport(verified), timeout=_timeout())
+
+
+def _too_large() -> InputError:
+    return InputError(f"The image at that URL is larger than the upload limit "
+                      f"({config.max_upload_bytes() / 2**20:.0f} MB).", "image_url")
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    """The body, refused as soon as it is known to exceed the upload limit: by its Content-Length before
+    anything is read, else while streaming — never read whole first."""
+    limit = config.max_upload_bytes()
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large()
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large()
+    return bytes(body)
 
 
 async def fetch_image_bytes_async(url: str) -> bytes:
@@ -46,27 +67,31 @@ async def fetch_image_bytes_async(url: str) -> bytes:
             raise InputError(f"Only https:// image URLs can be fetched, not {url.split(':', 1)[0]}:.",
                              "image_url")
         try:
-            response = await _get(url, shared)
+            async with await _client(url, shared) as client, client.stream("GET", url) as response:
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                if response.status_code != 200:
+                    raise InputError(f"The image URL answered HTTP {response.status_code}.", "image_url")
+                kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                if kind and not (kind.startswith("image/") or kind == "application/octet-stream"):
+                    raise InputError(f"The URL is not an image (its content type is {kind}).", "image_url")
+                return await _read_capped(response)
         except httpx.TimeoutException:
             raise InputError("The image URL did not answer in time.", "image_url") from None
-        except httpx.HTTPError as exc:
-            raise InputError(f"The image URL could not be reached ({type(exc).__name__}).", "image_url") from None
         except (httpx.InvalidURL, UnicodeError):  # a malformed host, port or character: nothing could be sent
             raise InputError("The image URL is not a valid address.", "image_url") from None
-        if response.is_redirect and "location" in response.headers:
-            url = urljoin(url, response.headers["location"])
-            continue
-        if response.status_code != 200:
-            raise InputError(f"The image URL answered HTTP {response.status_code}.", "image_url")
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind and not (kind.startswith("image/") or kind == "application/octet-stream"):
-            raise InputError(f"The URL is not an image (its content type is {kind}).", "image_url")
-        if len(response.content) > config.max_upload_bytes():
-            raise InputError("The image at that URL is larger than the upload limit.", "image_url")
-        return response.content
+        except httpx.HTTPError as exc:
+            raise InputError(f"The image URL could not be reached ({type(exc).__name__}).", "image_url") from None
     raise InputError("The image URL redirects too many times.", "image_url")
 
 
 def fetch_image_bytes(url: str) -> bytes:
-    """Synchronous wrapper for code that is not already in an event loop."""
-    return asyncio.run(fetch_image_bytes_async(url))
+    """Synchronous wrapper, callable from any thread, event loop or not: inside a running loop (which
+    ``asyncio.run`` refuses) the fetch runs on a worker thread of its own while this thread waits."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(fetch_image_bytes_async(url))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, fetch_image_bytes_async(url)).result()

@@ -1,6 +1,7 @@
 """Per-visitor limits in a shared app: how many runs or sweeps one visitor may have going at once.
 
-Keyed by owner id, so one visitor's count never blocks another; every refusal names the limit and its value.
+Keyed by owner id, so one visitor's count never blocks another, and for anonymous visitors also by network
+address, so opening more sessions does not multiply the limit; every refusal names the limit and its value.
 """
 
 from __future__ import annotations
@@ -17,24 +18,31 @@ _lock = threading.Lock()
 
 
 @contextmanager
-def job_slot(owner: str) -> Iterator[None]:
-    """Hold one of the owner's job slots for the duration; InputError when they have none left."""
+def job_slot(keys: str | tuple[str, ...]) -> Iterator[None]:
+    """Hold one job slot on each key (an owner, a client address) for the duration; InputError, holding nothing,
+    when any of them has none left."""
+    keys = (keys,) if isinstance(keys, str) else tuple(dict.fromkeys(keys))
     limit = config.max_jobs_per_visitor()
     with _lock:
-        if limit and _active.get(owner, 0) >= limit:
-            raise InputError(f"You already have {_active[owner]} runs or sweeps going; the limit per visitor is "
-                             f"{limit} (CLARITY_MAX_JOBS_PER_VISITOR). Wait for one to finish or cancel it.", None)
-        _active[owner] = _active.get(owner, 0) + 1
+        full = next((key for key in keys if limit and _active.get(key, 0) >= limit), None)
+        if full is not None:
+            who = ("from your network address, which anonymous visitors share" if full.startswith("address:")
+                   else "for you")
+            raise InputError(f"There are already {_active[full]} runs or sweeps going {who}; the limit per visitor "
+                             f"is {limit} (CLARITY_MAX_JOBS_PER_VISITOR). Wait for one to finish or cancel it.", None)
+        for key in keys:
+            _active[key] = _active.get(key, 0) + 1
     try:
         yield
     finally:
         with _lock:
-            _active[owner] -= 1
-            if not _active[owner]:
-                del _active[owner]
+            for key in keys:
+                _active[key] -= 1
+                if not _active[key]:
+                    del _active[key]
 
 
-def active(owner: str) -> int:
-    """How many slots the owner holds now."""
+def active(key: str) -> int:
+    """How many slots the key (an owner, or ``address:<ip>``) holds now."""
     with _lock:
-        return _active.get(owner, 0)
+        return _active.get(key, 0)

@@ -103,11 +103,11 @@ def test_save_then_it_is_listed_and_selected_at_once(tmp_path: Path) -> None:
 
 
 def test_saved_presets_belong_to_their_owner() -> None:
-    presets_panel.save_preset("Alice look", "", Session(owner="alice"), *form())
+    presets_panel.save_preset("Alice look", "", Session(owner="alice", shared=True), *form())
     assert ("Alice look (saved)", "alice-look") in presets_panel.choices("alice")
     assert all(value != "alice-look" for _, value in presets_panel.choices("bob"))
     with pytest.raises(gr.Error, match="no preset"):
-        presets_panel.apply_preset("alice-look", None, Session(owner="bob"))
+        presets_panel.apply_preset("alice-look", None, Session(owner="bob", shared=True))
 
 
 @pytest.mark.parametrize(("label", "words"), [("", "Give the preset a name"), ("Balanced", "built-in"),
@@ -188,7 +188,8 @@ def test_each_refused_parameter_is_shown_and_the_rest_applies() -> None:
     assert values["prompt"] == query["prompt"]  # text is text; the widget shows it, it never runs
     url, menu, notice = outputs[len(FIELDS):]
     assert url == gr.skip()  # the http:// address was refused: the URL box stays as it is
-    assert [line.split("=")[0] for line in notice.splitlines()[1:]] == ["- image_url", "- creativity", "- seed"]
+    shown = [line.replace("\\", "") for line in notice.splitlines()[1:]]  # as rendered: escapes gone
+    assert [line.split("=")[0] for line in shown] == ["- image_url", "- creativity", "- seed"]
     assert len([w for w in caught if "refused" in str(w.message)]) == 3  # one gr.Warning each
     bad = {"creativity": "<script>alert(1)</script>"}
     with warnings.catch_warnings(record=True) as caught:

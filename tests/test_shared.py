@@ -47,8 +47,10 @@ def test_a_visitor_over_the_job_limit_is_refused_with_the_limit_named(shared_app
     monkeypatch.setenv("CLARITY_SHARED", "1")
     monkeypatch.setenv("CLARITY_MAX_JOBS_PER_VISITOR", "1")
     monkeypatch.setenv("FAL_KEY", fal_key)
+    monkeypatch.setenv("CLARITY_PROXY_HOPS", "1")  # two visitors at two addresses, as a Space's proxy reports them
     fal_server.set_default(stall=True)
-    alice, bob = Client(shared_app, verbose=False), Client(shared_app, verbose=False)
+    alice = Client(shared_app, verbose=False, headers={"X-Forwarded-For": "198.51.100.7"})
+    bob = Client(shared_app, verbose=False, headers={"X-Forwarded-For": "198.51.100.8"})
     first = alice.submit(handle_file(photo), "", engine="fal", api_name="/upscale")
     deadline = time.time() + 30
     while not fal_server.submits() and time.time() < deadline:

@@ -181,7 +181,7 @@ def test_the_public_sweep_api_takes_the_schema_fields_in_order():
 
     assert list(inspect.signature(sweep).parameters) == [
         "image", "image_url", *(f.name for f in PARAMETER_FIELDS), "engine", "x_axis", "x_values", "y_axis",
-        "y_values", "session", "request"]
+        "y_values", "confirm", "session", "request"]
 
 
 def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_token(fal_server, fal_key):
@@ -207,7 +207,7 @@ def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_t
 
 
 def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monkeypatch):
-    from components import sweep_views
+    from components import sweep_actions, sweep_views
     from core.images import InputImage
 
     big = InputImage(input_image(1000, 1000), 1000, 1000, "digest")
@@ -220,6 +220,6 @@ def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monke
     monkeypatch.setenv("CLARITY_CONFIRM_PRICE", "0.5")
     text, confirm = sweep_views.preflight(names, form)
     assert confirm["visible"] is True and confirm["label"] == "I understand: run 2 cells for $0.60"
-    with pytest.raises(Exception, match="Tick"):
-        sweep_views.gate({**names, "confirm": "confirm"}, {**form, "confirm": False})
-    sweep_views.gate({**names, "confirm": "confirm"}, {**form, "confirm": True})  # ticked: it may run
+    plan, cost = sweep_views.estimate(form, "")
+    assert "above the limits that need a confirmation" in sweep_actions.needs_confirmation(plan, cost, "fal")
+    assert sweep_actions.needs_confirmation(plan, cost, "local") == ""  # free, and 2 cells are under 16

@@ -36,9 +36,10 @@ def shared_app() -> Iterator[str]:
     demo.close()
 
 
-def visit(url: str, photo: str) -> dict[str, Any]:
-    """One visitor: a 4-cell sweep, then their history."""
-    client = Client(url, verbose=False)
+def visit(url: str, photo: str, address: str) -> dict[str, Any]:
+    """One visitor from their own network address (as a Space's proxy reports it): a 4-cell sweep, then their
+    history."""
+    client = Client(url, verbose=False, headers={"X-Forwarded-For": address})
     csv, sheet = client.submit(handle_file(photo), "", engine="fal", x_axis="creativity",
                                x_values=", ".join(map(str, CREATIVITY)), y_axis="", y_values="",
                                api_name="/sweep").result(timeout=90)
@@ -57,11 +58,12 @@ def owners_of(run_ids: list[str]) -> set[str]:
 def test_twenty_visitors_sweeping_at_once(shared_app, fal_server, fal_key, monkeypatch, tmp_path, case) -> None:
     monkeypatch.setenv("CLARITY_SHARED", "1")
     monkeypatch.setenv("FAL_KEY", fal_key)  # the Space owner's key, as a secret
+    monkeypatch.setenv("CLARITY_PROXY_HOPS", "1")  # behind a proxy that reports each visitor's address
     fal_server.set_default(queue_polls=1, run_polls=1, logs=["working"])
     photos = [noise_png(tmp_path / f"visitor-{i}.png", (32, 24), seed=1000 + i) for i in range(SESSIONS)]
     case.tried = SESSIONS
     with ThreadPoolExecutor(SESSIONS) as pool:
-        outcomes = list(pool.map(lambda photo: visit(shared_app, photo), photos))
+        outcomes = list(pool.map(lambda n: visit(shared_app, photos[n], f"203.0.113.{n + 1}"), range(SESSIONS)))
 
     seen_runs: set[str] = set()
     owners: set[str] = set()
