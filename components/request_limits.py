@@ -30,17 +30,18 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimit:
-    """Refuse request bodies over ``limit`` bytes with 413 and a JSON message."""
+    """Refuse request bodies over ``body_limit()`` bytes (read per request, like every setting) with 413."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].rstrip("/").endswith(UPLOAD_SUFFIX):
             await self.app(scope, receive, send)
             return
+        limit = body_limit()
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
+        if declared.isdigit() and int(declared) > limit:
             await self._refuse(send)
             return
         seen = 0
@@ -49,7 +50,7 @@ class BodySizeLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise _TooLarge
             return message
 
@@ -77,4 +78,4 @@ class BodySizeLimit:
 
 def middleware() -> list[Any]:
     """The middleware list for ``launch(app_kwargs={"middleware": ...})``."""
-    return [Middleware(BodySizeLimit, limit=body_limit())]
+    return [Middleware(BodySizeLimit)]

@@ -21,7 +21,7 @@ import uvicorn
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fal_server import prepare_environment
@@ -144,6 +144,7 @@ class WebServer:
 
     port: int
     hits: list[str] = field(default_factory=list)
+    streamed: int = 0  # chunks of /huge-stream.png sent so far
 
     @property
     def url(self) -> str:
@@ -193,6 +194,22 @@ def _web_app(server: WebServer) -> Starlette:
         await record(request)
         return RedirectResponse("/loop", status_code=302)
 
+    async def huge_declared(request: Request) -> Response:  # says 1 GB up front; never sends it
+        await record(request)
+        return Response(image, media_type="image/png", headers={"content-length": str(2**30)})
+
+    async def huge_stream(request: Request) -> Response:  # no length given: 64 KiB chunks, 64 MiB in all
+        await record(request)
+        server.streamed = 0
+
+        async def chunks():
+            for _ in range(1024):  # paced, so the count shows how far a client had read when it stopped
+                server.streamed += 1
+                yield b"\x89PNG" + bytes(65532)
+                await asyncio.sleep(0.005)
+
+        return StreamingResponse(chunks(), media_type="image/png")
+
     async def storage_down(request: Request) -> Response:  # fal's storage, failing: for upload failures
         await record(request)
         return JSONResponse({"detail": "Internal server error", "error_type": "internal_error"}, status_code=500)
@@ -202,7 +219,8 @@ def _web_app(server: WebServer) -> Starlette:
                              Route("/files/upload", storage_down, methods=["POST"]),
                              Route("/image.png", picture), Route("/image.bin", octet), Route("/page.html", page),
                              Route("/fake.png", fake_png), Route("/missing.png", missing), Route("/slow", slow),
-                             Route("/redirect", redirect), Route("/loop", loop)])
+                             Route("/redirect", redirect), Route("/loop", loop),
+                             Route("/huge-declared.png", huge_declared), Route("/huge-stream.png", huge_stream)])
 
 
 @pytest.fixture(scope="session")

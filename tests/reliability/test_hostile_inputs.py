@@ -199,6 +199,19 @@ def test_bad_answers(client, web, path: str, match: str) -> None:
 
 
 @pytest.mark.reliability("hostile urls")
+def test_a_length_over_the_upload_limit_is_refused_before_the_body_is_read(client, web, monkeypatch) -> None:
+    monkeypatch.setenv("CLARITY_MAX_UPLOAD_MB", "1")  # the server declares 1 GB and never sends it
+    refused(client, r"larger than the upload limit \(1 MB\)", None, web.url + "/huge-declared.png")
+
+
+@pytest.mark.reliability("hostile urls")
+def test_a_body_over_the_upload_limit_is_refused_while_it_streams(client, web, monkeypatch) -> None:
+    monkeypatch.setenv("CLARITY_MAX_UPLOAD_MB", "1")  # 64 MiB with no length: reading stops soon after 1 MiB
+    refused(client, r"larger than the upload limit \(1 MB\)", None, web.url + "/huge-stream.png")
+    assert web.streamed < 512, f"{web.streamed} of 1024 chunks had been sent when the run was refused"
+
+
+@pytest.mark.reliability("hostile urls")
 @pytest.mark.parametrize("shared_mode", ["0", "1"])
 @pytest.mark.parametrize("url", ["https://[::1/cat.png", "https://exa mple.com/cat.png", "https://example.com:99999/",
                                  "https://xn--/cat.png", "https://" + "a" * 300 + ".com/cat.png"])
