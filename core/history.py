@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from core import config
+from core.csv_export import write_csv
 from core.images import before_path
 from core.runs import Run
 from core.schema import PARAMETER_FIELDS
@@ -111,14 +112,16 @@ def _local_time(timestamp: Any, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return "" if pd.isna(timestamp) else time.strftime(fmt, time.localtime(float(timestamp)))
 
 
-def export_csv(frame: pd.DataFrame, path: Path | str) -> Path:
-    """Write a ``History.frame()`` as CSV (one row per run, every column; times as local ISO 8601)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+EXPORT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "owner")  # never who else uses the app
+
+
+def export_csv(frame: pd.DataFrame, path: Path | str, data_dir: Path | None = None) -> Path:
+    """Write a ``History.frame()`` as a safe CSV (core.csv_export: no formulas, file paths relative to the data
+    directory, UTF-8 with BOM): one row per run, every column but ``owner``, times as local ISO 8601."""
     times = {c: [_local_time(t, "%Y-%m-%dT%H:%M:%S%z") for t in frame[c]] for c in ("created_at", "started_at",
              "finished_at") if c in frame and pd.api.types.is_numeric_dtype(frame[c])}
-    frame.assign(**times).to_csv(path, index=False)
-    return path
+    kept = [c for c in frame.columns if c != "owner"]
+    return write_csv(frame.assign(**times)[kept], path, data_dir or config.data_dir())
 
 
 class History:
