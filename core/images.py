@@ -103,6 +103,8 @@ def _without_metadata(data: bytes, name: str, notes: list[str], first: Exception
             image = _open(stripped, name)
         except InputError:
             raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise InputError(f"{name} is too large to decode safely.", "image") from None
         except Exception:  # the pixels are damaged as well: the first reason is the one to give
             pass
         else:
