@@ -1,6 +1,7 @@
-"""History at scale: 10,000 runs, then the first table as the UI builds it, one save, and memory.
+"""History at scale: 100,000 runs, then the first table as the UI builds it, one save, and memory.
 
 Run: python -m bench.history        Goals: first table ≤ 0.5 s, one save ≤ 20 ms.
+``BENCH_HISTORY_RUNS`` changes the number of runs (100,000 is the figure issue 13 asks for).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from core import schema  # noqa: E402
 from core.history import History  # noqa: E402
 from core.runs import Run  # noqa: E402
 
-RUNS = 10_000
+RUNS = int(os.environ.get("BENCH_HISTORY_RUNS", 100_000))
 TABLE_LIMIT = 500  # what the history panel shows (History.table's default)
 GOAL_TABLE_S, GOAL_SAVE_MS = 0.5, 20.0
 WORDS = ("fox", "cat", "portrait", "city", "night", "watercolour", "macro", "forest", "neon", "film", "grain",
@@ -74,18 +75,20 @@ def main() -> dict:
         fill_s = time.perf_counter() - fill_start
         size_mb = Path(folder, "history.sqlite3").stat().st_size / 1e6
 
-        # As at start-up: open (quick_check included), then the first table and its conversion for gr.Dataframe.
+        # As at start-up: open (quick_check included), then the first table and its conversion for gr.Dataframe,
+        # and the count behind "newest 500 of N" (components/history_panel.history_view asks for it when full).
         rss_before = rss_mb()
         tracemalloc.start()
         first_start = time.perf_counter()
         history = History.open_default()
         open_s = time.perf_counter() - first_start
         payload = history.table(None, limit=TABLE_LIMIT).to_dict("split")
+        total = history.count(None)
         first_table_s = time.perf_counter() - first_start
         peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
         rss_delta_mb = rss_mb() - rss_before
-        assert len(payload["data"]) == TABLE_LIMIT
+        assert len(payload["data"]) == TABLE_LIMIT and total == RUNS
 
         table_again_s = min(timed(lambda: history.table(None).to_dict("split")) for _ in range(5))
         owner_table_s = min(timed(lambda: history.table("visitor3").to_dict("split")) for _ in range(5))

@@ -18,6 +18,7 @@ from core.errors import StudioError
 from core.runs import STATUSES, Run
 
 ANY = "any"
+TABLE_LIMIT = 500  # rows the table shows (and /history returns) at most: gr.Dataframe sends them all each time
 
 
 @dataclass
@@ -27,6 +28,7 @@ class HistoryPanel:
     status: gr.Dropdown
     engine: gr.Dropdown
     refresh: gr.Button
+    shown: gr.Markdown  # "newest 500 of 3,013 — …" when the table holds part of the history
     table: gr.Dataframe
     selected: gr.State
     before_after: gr.ImageSlider
@@ -37,6 +39,9 @@ class HistoryPanel:
     code: gr.Code
     export: gr.Button
     csv: gr.File
+    offset: gr.Number  # hidden: the /history API's paging inputs
+    limit: gr.Number
+    api_trigger: gr.Button
 
 
 def render() -> HistoryPanel:
@@ -47,6 +52,9 @@ def render() -> HistoryPanel:
         status = gr.Dropdown([ANY, *STATUSES], value=ANY, label="Status", scale=1)
         engine = gr.Dropdown([ANY, "fal", "local"], value=ANY, label="Engine", scale=1)
         refresh = gr.Button("Refresh", scale=1, elem_id="history-refresh")
+    shown = gr.Markdown("", elem_id="history-shown")
+    offset, limit = gr.Number(0, visible=False, precision=0), gr.Number(TABLE_LIMIT, visible=False, precision=0)
+    api_trigger = gr.Button(visible=False)  # /history's own event: the page refreshes through history_view
     table = gr.Dataframe(label="Runs (newest first) — select one", interactive=False, wrap=False,
                          elem_id="history-table", max_height=420, show_search="none")
     with gr.Row():
@@ -64,8 +72,8 @@ def render() -> HistoryPanel:
     with gr.Row():
         export = gr.Button("Export the table as CSV", elem_id="history-export")
         csv = gr.File(label="CSV", interactive=False, elem_id="history-csv")
-    return HistoryPanel(notice, search, status, engine, refresh, table, gr.State(None), before_after, details,
-                        restore, reuse_seed, delete, code, export, csv)
+    return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
+                        details, restore, reuse_seed, delete, code, export, csv, offset, limit, api_trigger)
 
 
 def _filters(status: str, engine: str) -> dict[str, Any]:
@@ -73,11 +81,40 @@ def _filters(status: str, engine: str) -> dict[str, Any]:
             "engine": None if engine in (ANY, "", None) else engine}
 
 
-def history(search: str = "", status: str = ANY, engine: str = ANY, session: Session | None = None,
-            request: gr.Request = None) -> pd.DataFrame:
-    """The caller's runs, newest first, with every schema field, seed, request id, status and engine."""
+def history(search: str = "", status: str = ANY, engine: str = ANY, offset: int = 0, limit: int = TABLE_LIMIT,
+            session: Session | None = None, request: gr.Request = None) -> pd.DataFrame:
+    """The caller's runs, newest first, with every schema field, seed, request id, status and engine: ``limit``
+    rows (1–500) after skipping the ``offset`` newest; raises gr.Error naming a bad offset or limit."""
     owner = for_request(session, request).scope()
-    return store.store().table(owner, search=search or "", **_filters(status, engine))
+    skip, count = _paging(offset, limit)
+    return store.store().table(owner, search=search or "", **_filters(status, engine), limit=count, offset=skip)
+
+
+def _paging(offset: Any, limit: Any) -> tuple[int, int]:
+    try:
+        skip, count = int(offset or 0), int(TABLE_LIMIT if limit in (None, "") else limit)
+    except (TypeError, ValueError):
+        raise gr.Error(f"offset and limit must be whole numbers (got {offset!r}, {limit!r}).") from None
+    if skip < 0 or not 1 <= count <= TABLE_LIMIT:
+        raise gr.Error(f"offset must be 0 or more and limit from 1 to {TABLE_LIMIT} (got {skip}, {count}).")
+    return skip, count
+
+
+def shown_text(rows: int, total: int, offset: int = 0) -> str:
+    """What part of the history a table of ``rows`` rows shows; empty when it shows every run."""
+    if rows >= total and not offset:
+        return ""
+    if not offset:
+        return f"ℹ️ Newest {rows:,} of {total:,} — search or filter to see older runs."
+    return f"ℹ️ Runs {offset + 1:,}–{offset + rows:,} of {total:,}, newest first."
+
+
+def history_view(search: str, status: str, engine: str, session: Session) -> tuple[pd.DataFrame, str]:
+    """The History tab's table and the line that says when it holds only part of the history."""
+    frame = history(search, status, engine, session=session)
+    total = len(frame) if len(frame) < TABLE_LIMIT else store.store().count(
+        session.scope(), search=search or "", **_filters(status, engine))
+    return frame, shown_text(len(frame), total)
 
 
 def notice() -> str:
@@ -138,7 +175,7 @@ def delete(run_id: str | None, search: str, status: str, engine: str, session: S
     if not run_id or not store.store().delete(run_id, owner=session.scope()):
         raise gr.Error("Select a run in the table first.")
     gr.Info("Run deleted, with its output file.")
-    return None, None, {}, "", history(search, status, engine, session)
+    return None, None, {}, "", *history_view(search, status, engine, session)
 
 
 def export_csv(search: str, status: str, engine: str, session: Session) -> str:
@@ -155,19 +192,22 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
            image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, page_load: Any) -> None:
     """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes."""
     filters = [panel.search, panel.status, panel.engine, session]
-    panel.refresh.click(history, filters, panel.table, api_name="history")
+    shown = [panel.table, panel.shown]
+    panel.refresh.click(history_view, filters, shown, api_visibility="private")
+    panel.api_trigger.click(history, [*filters[:3], panel.offset, panel.limit, session], panel.table,
+                            api_name="history")
     # Opening a tab refreshes too: sweep cells, and runs resumed in the background, are runs the Upscale event
     # never announced.
     for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
-        trigger(history, filters, panel.table, api_visibility="private", show_progress="hidden")
+        trigger(history_view, filters, shown, api_visibility="private", show_progress="hidden")
     panel.table.select(select, session, [panel.selected, panel.before_after, panel.details, panel.code],
                        api_visibility="private")
     panel.restore.click(restore, [panel.selected, session], [*params.values(), image_file, image_url, tabs],
                         api_visibility="private")
     panel.reuse_seed.click(reuse_seed, [panel.selected, session], params["seed"], api_visibility="private")
     panel.delete.click(delete, [panel.selected, *filters],
-                       [panel.selected, panel.before_after, panel.details, panel.code, panel.table],
+                       [panel.selected, panel.before_after, panel.details, panel.code, *shown],
                        api_visibility="private")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
-    page_load.then(history, filters, panel.table, api_visibility="private").then(
+    page_load.then(history_view, filters, shown, api_visibility="private").then(
         notice, None, panel.notice, api_visibility="private")

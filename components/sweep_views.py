@@ -15,6 +15,7 @@ from components.session import Session
 from components.sweep_actions import SweepView, build, needs_confirmation, progress, y_axis_of
 from core import config, metrics, sweep_run
 from core.axes import AXES, format_value, parse_axis
+from core.csv_export import ENCODING
 from core.errors import InputError, StudioError
 from core.runs import Run
 from core.schema import PRICE_PER_MEGAPIXEL
@@ -102,7 +103,7 @@ def plot(view: SweepView, metric: str) -> Any:
     """The metric against the X value, one line per Y value."""
     if view.plan is None or not view.csv:
         return gr.skip()
-    frame = pd.read_csv(view.csv)
+    frame = pd.read_csv(view.csv, encoding=ENCODING)
     series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
     data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
     return gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=metric)
@@ -166,7 +167,7 @@ def render_results(view: SweepView) -> list[Any]:
     width, height = Image.open(reference).size if reference else (1024, 1024)
     done = [cell.label for cell in view.plan.cells
             if cell.key in view.runs and view.runs[cell.key].status == "completed"]
-    frame = pd.read_csv(view.csv)
+    frame = pd.read_csv(view.csv, encoding=ENCODING)
     columns = [c for c in ("label", "x_value", "y_value", "status", "psnr", "ssim", "sharpness") if c in frame]
     return [servable(view.sheet), servable(reference), gr.update(maximum=width, value=width // 2),
             gr.update(maximum=height, value=height // 2), gr.update(choices=done, value=done[0] if done else None),

@@ -50,8 +50,10 @@ def result_json(run: Run) -> dict[str, Any]:
             "run_id": run.id, "status": run.status, "error": run.error}
 
 
-def prepare(raw: dict[str, Any], image: str | None, engine: str) -> tuple[dict[str, Any], str | None]:
-    """Validated arguments and the local input file (None when fal fetches an https URL itself)."""
+def prepare(raw: dict[str, Any], image: str | None, engine: str, notes: list[str] | None = None,
+            ) -> tuple[dict[str, Any], str | None]:
+    """Validated arguments and the local input file (None when fal fetches an https URL itself); what was
+    ignored while reading the image (unreadable metadata) is appended to ``notes``."""
     url = (raw.pop("image_url") or "").strip() if raw.get("image_url") else ""
     arguments = schema.validate(raw, require_image=False)
     if not image and not url:
@@ -60,6 +62,8 @@ def prepare(raw: dict[str, Any], image: str | None, engine: str) -> tuple[dict[s
         arguments["image_url"] = schema.check_value("image_url", url)
         return arguments, None
     loaded = load_input(image, url)
+    if notes is not None:
+        notes.extend(loaded.notes)
     out_w, out_h = schema.output_size(loaded.width, loaded.height, arguments["upscale_factor"])
     limit = config.max_output_megapixels()
     if out_w * out_h > limit * 1e6:
@@ -87,7 +91,9 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
     try:
         if engine not in ("fal", "local"):
             raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
-        arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine)  # decoding blocks
+        notes: list[str] = []
+        arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine, notes)  # decoding blocks
+        view.lines += [stamp(f"Note: {note}") for note in notes]
         runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
         view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)

@@ -17,13 +17,13 @@ images the caller provides. ``enable_safety_checker`` takes true/false (yes/no, 
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from core.axis_tokens import split_values
 from core.errors import InputError
 from core.schema import FIELD_BY_NAME, FIELDS, check_value
 
@@ -33,7 +33,9 @@ RANGE_HINT = "write a-b, a-b (+step) or a-b [count]"
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _RANGE = re.compile(rf"^(?P<a>{_NUMBER})\s*-\s*(?P<b>{_NUMBER})"
                     rf"(?:\s*\(\s*(?P<step>[+-]?\s*(?:\d+(?:\.\d*)?|\.\d+))\s*\)|\s*\[\s*(?P<count>\d+)\s*\])?$")
-_SINGLE = re.compile(rf"^{_NUMBER}$")
+_SINGLE = re.compile(rf"^{_NUMBER}(?:[eE][+-]?\d+)?$")  # float() accepts an exponent, as A1111's does
+_LOOKALIKES = {"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2010": "-", "\u2011": "-",
+               "\u00a0": " ", "\uff0c": ",", "\uff0e": "."}  # what word processors and IMEs type instead
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
@@ -91,15 +93,7 @@ AXIS_CHOICES: list[tuple[str, str]] = [(axis.label, axis.name) for axis in AXES.
 
 
 def _csv_tokens(name: str, text: str) -> list[str]:
-    """Split CSV text into stripped tokens (quotes allowed, so a value may hold a comma)."""
-    try:
-        rows = list(csv.reader([text], skipinitialspace=True, strict=True))
-    except csv.Error as exc:
-        raise InputError(f"{_label(name)}: cannot read the list ({exc}); check the quotes.", name) from None
-    tokens = [token.strip() for row in rows for token in row]
-    if any(not token for token in tokens):
-        raise InputError(f"{_label(name)}: there is an empty value between commas in {text!r}.", name)
-    return tokens
+    return split_values(text, _label(name), name)
 
 
 def _label(name: str) -> str:
@@ -119,7 +113,8 @@ def _expand_range(name: str, token: str, match: re.Match[str], budget: int) -> t
         count = int(match["count"])
         if count < 2:
             raise InputError(f"{_label(name)}: `{token}` asks for {count} value(s); a count needs at least 2 "
-                             "to include both ends.", name)
+                             f"to include both ends: write `{match['a']}-{match['b']} [2]` or more, or "
+                             f"`{match['a']}` alone.", name)
         _check_budget(name, token, count, budget)
         step = (end - start) / (count - 1)
         values = [start + step * i for i in range(count - 1)] + [end]
@@ -130,11 +125,13 @@ def _expand_range(name: str, token: str, match: re.Match[str], budget: int) -> t
     if match["step"] is not None:
         step = Decimal(match["step"].replace(" ", ""))
         decimals = max(decimals, _decimals(step))
+        towards = "-" if end < start else "+"
         if step == 0:
-            raise InputError(f"{_label(name)}: `{token}` has a step of 0; {RANGE_HINT}.", name)
+            raise InputError(f"{_label(name)}: `{token}` has a step of 0; write "
+                             f"`{match['a']}-{match['b']} ({towards}1)` or another step.", name)
         if start != end and (step > 0) != (end > start):
             raise InputError(f"{_label(name)}: in `{token}` the step {match['step']} goes away from {match['b']}; "
-                             f"use ({'+' if end > start else '-'}{abs(step)}).", name)
+                             f"write `{match['a']}-{match['b']} ({towards}{abs(step)})`.", name)
     else:
         step = Decimal(1) if end >= start else Decimal(-1)
     count = int((end - start) / step) + 1  # exact in Decimal: no end dropped or overshot
@@ -144,8 +141,11 @@ def _expand_range(name: str, token: str, match: re.Match[str], budget: int) -> t
 
 def _check_budget(name: str, token: str, count: int, budget: int) -> None:
     if count > budget:
+        bounds = _RANGE.match(token)
+        instead = (f"write a count, e.g. `{bounds['a']}-{bounds['b']} [{budget}]`, or a larger step"
+                   if bounds else "remove some values")
         raise InputError(f"{_label(name)}: `{token}` gives {count} values; a grid is limited to {max_cells()} "
-                         "cells.", name)
+                         f"cells ({budget} left for this axis): {instead}.", name)
 
 
 def _to_field(name: str, value: Decimal, decimals: int) -> int | float:
@@ -170,7 +170,7 @@ def _parse_numeric(name: str, text: str) -> list[int | float | None]:
         elif match := _RANGE.match(token):
             numbers, decimals = _expand_range(name, token, match, budget)
         else:
-            raise InputError(f"{_label(name)}: `{token}` is not a value or range: {RANGE_HINT}.", name)
+            raise InputError(f"{_label(name)}: `{token}` is not a value or range: {_instead(token)}.", name)
         _check_budget(name, token, len(numbers), budget)
         for number in numbers:
             value = _to_field(name, number, decimals)
@@ -178,8 +178,23 @@ def _parse_numeric(name: str, text: str) -> list[int | float | None]:
                 values.append(check_value(name, value))
             except InputError as exc:
                 reason = exc.message.removeprefix(f"{FIELD_BY_NAME[name].label}: ").rstrip(".")
-                raise InputError(f"{_label(name)}: {reason} (from `{token}`).", name) from None
+                raise InputError(f"{_label(name)}: {reason} (from `{token}`); {_bounds(name)}.", name) from None
     return values
+
+
+def _instead(token: str) -> str:
+    """What to write instead of a token that is not a number or range."""
+    fixed = "".join(_LOOKALIKES.get(char, char) for char in token)
+    if fixed != token and (_SINGLE.match(fixed) or _RANGE.match(fixed)):
+        return f"write `{fixed}` (with a plain hyphen, comma or point)"
+    return f"write a number such as `0.5`, or {RANGE_HINT}"
+
+
+def _bounds(name: str) -> str:
+    field = FIELD_BY_NAME[name]
+    low, high = (f"{Decimal(str(v)).normalize():f}" for v in (field.minimum, field.maximum))
+    whole = " (a whole number)" if field.kind == "int" else ""
+    return f"write values from {low} to {high}{whole}"
 
 
 def _parse_bool(name: str, text: str) -> list[bool]:
@@ -187,7 +202,8 @@ def _parse_bool(name: str, text: str) -> list[bool]:
     for token in _csv_tokens(name, text):
         word = token.lower()
         if word not in _TRUE + _FALSE:
-            raise InputError(f"{_label(name)}: `{token}` is not true or false.", name)
+            raise InputError(f"{_label(name)}: `{token}` is not true or false: write true or false (yes/no, "
+                             "on/off and 1/0 work too).", name)
         values.append(word in _TRUE)
     return values
 
@@ -195,7 +211,9 @@ def _parse_bool(name: str, text: str) -> list[bool]:
 def _parse_alternatives(name: str, text: str) -> list[str]:
     pieces = [piece.strip() for piece in text.split("|")]
     if any(not piece for piece in pieces):
-        raise InputError(f"{_label(name)}: there is an empty alternative between | separators.", name)
+        kept = " | ".join(piece for piece in pieces if piece)
+        raise InputError(f"{_label(name)}: there is an empty alternative between | separators in "
+                         f"`{text.strip()}`; remove the extra |: `{kept}`.", name)
     return [check_value(name, piece) for piece in pieces]
 
 
@@ -218,10 +236,12 @@ def parse_axis(name: str, text: str, prompt: str = "", negative_prompt: str = ""
     else:  # search_replace, image: plain CSV strings
         values = _csv_tokens(name, text)
     if kind == "search_replace" and values[0] not in prompt and values[0] not in negative_prompt:
-        raise InputError(f"{_label(name)}: the first value {values[0]!r} is the text to replace, but it does not "
-                         "occur in the prompt.", "prompt_sr")
+        raise InputError(f"{_label(name)}: the first value `{values[0]}` is the text to replace, but it does not "
+                         "occur in the prompt; put a piece of the prompt first, then what replaces it "
+                         "(e.g. `cat, dog` for a prompt with “cat”).", "prompt_sr")
     if len(values) > max_cells():
-        raise InputError(f"{_label(name)}: {len(values)} values; a grid is limited to {max_cells()} cells.", name)
+        raise InputError(f"{_label(name)}: {len(values)} values; a grid is limited to {max_cells()} cells: "
+                         "remove some values.", name)
     return values
 
 

@@ -14,7 +14,9 @@ from typing import Any, NamedTuple
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
+from core import config
 from core.axes import AXES, format_value
+from core.csv_export import write_csv
 from core.schema import PARAMETER_FIELDS
 
 BACKGROUND = (255, 255, 255)
@@ -179,7 +181,4 @@ def cells_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
     parameters = tuple(field.name for field in PARAMETER_FIELDS)
     ordered = [name for name in (*CSV_LEADING, *parameters, *CSV_TRAILING) if name in frame.columns]
     frame = frame[ordered + [name for name in frame.columns if name not in ordered]]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    return path
+    return write_csv(frame, path, config.data_dir())  # no formulas, no server paths, UTF-8 with BOM

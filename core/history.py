@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from core import config
+from core.csv_export import write_csv
 from core.images import before_path
 from core.runs import Run
 from core.schema import PARAMETER_FIELDS
@@ -111,14 +112,16 @@ def _local_time(timestamp: Any, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return "" if pd.isna(timestamp) else time.strftime(fmt, time.localtime(float(timestamp)))
 
 
-def export_csv(frame: pd.DataFrame, path: Path | str) -> Path:
-    """Write a ``History.frame()`` as CSV (one row per run, every column; times as local ISO 8601)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+EXPORT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "owner")  # never who else uses the app
+
+
+def export_csv(frame: pd.DataFrame, path: Path | str, data_dir: Path | None = None) -> Path:
+    """Write a ``History.frame()`` as a safe CSV (core.csv_export: no formulas, file paths relative to the data
+    directory, UTF-8 with BOM): one row per run, every column but ``owner``, times as local ISO 8601."""
     times = {c: [_local_time(t, "%Y-%m-%dT%H:%M:%S%z") for t in frame[c]] for c in ("created_at", "started_at",
              "finished_at") if c in frame and pd.api.types.is_numeric_dtype(frame[c])}
-    frame.assign(**times).to_csv(path, index=False)
-    return path
+    kept = [c for c in frame.columns if c != "owner"]
+    return write_csv(frame.assign(**times)[kept], path, data_dir or config.data_dir())
 
 
 class History:
@@ -226,9 +229,10 @@ class History:
         """The newest run with this engine request id (of this owner, when given), or None."""
         return next(iter(self._runs(_where(owner=owner, request_id=request_id), " ORDER BY created_at DESC")), None)
 
-    def count(self, owner: str | None = None) -> int:
-        """How many runs the owner has."""
-        where, params = _where(owner=owner)
+    def count(self, owner: str | None = None, search: str = "", status: str | None = None,
+              engine: str | None = None) -> int:
+        """How many runs the owner has (that match the search and filters, when given)."""
+        where, params = _where(search, owner=owner, status=status or None, engine=engine or None)
         with self._lock:
             return self._conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
 
@@ -279,11 +283,11 @@ class History:
             return [SweepSummary(*row) for row in self._conn.execute(sql, params).fetchall()]
 
     def _select(self, columns: list[str], owner: str | None, search: str, status: str | None, engine: str | None,
-                limit: int | None) -> pd.DataFrame:
+                limit: int | None, offset: int = 0) -> pd.DataFrame:
         where, params = _where(search, owner=owner, status=status or None, engine=engine or None)
         sql = f"SELECT {', '.join(columns)} FROM runs{where} ORDER BY created_at DESC, rowid DESC"
-        if limit is not None:
-            sql, params = sql + " LIMIT ?", [*params, int(limit)]
+        if limit is not None or offset:
+            sql, params = sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else int(limit), int(offset)]
         # Typed even when every value is NULL: nullable integers and booleans, never floats with NaN.
         dtype = {name: _DTYPES[name] for name in (c.split()[-1] for c in columns) if name in _DTYPES}
         with self._lock:
@@ -295,11 +299,12 @@ class History:
         return self._select(list(COLUMNS), owner, search, status, engine, limit)
 
     def table(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
-              limit: int | None = 500) -> pd.DataFrame:
-        """The history as shown: newest first, readable time, size and duration (columns ``TABLE_COLUMNS``)."""
+              limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
+        """The history as shown: newest first from ``offset`` (rows skipped), at most ``limit`` rows, readable
+        time, size and duration (columns ``TABLE_COLUMNS``)."""
         raw = self._select(["created_at", "status", "engine", "COALESCE(seed, requested_seed) AS seed",
                             *TABLE_PARAMETERS, "COALESCE(width || '×' || height, '') AS size", "started_at",
-                            "finished_at", "request_id", "id"], owner, search, status, engine, limit)
+                            "finished_at", "request_id", "id"], owner, search, status, engine, limit, offset)
         duration = (raw["finished_at"] - raw["started_at"].fillna(raw["created_at"])).round(1)
         table = raw.assign(time=[_local_time(t) for t in raw["created_at"]], **{"duration (s)": duration})
         return table[list(TABLE_COLUMNS)]

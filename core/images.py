@@ -1,7 +1,7 @@
 """Read, check and normalise input images; sizes, megapixels and price.
 
-Every input (upload, https URL, data URI) becomes an RGB(A) PNG in the data directory, named by the hash of its
-content, so a sweep or a re-run uploads it once.
+Every input (upload, https URL, data URI) becomes an RGB PNG (RGBA when it declares transparency) in the data
+directory, named by the hash of its content, so a sweep or a re-run uploads it once.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from core import config
+from core import config, image_meta, image_modes
 from core.errors import InputError
 from core.schema import estimated_price, output_size
 
@@ -39,6 +39,7 @@ class InputImage:
     height: int
     digest: str  # sha256 of the normalised PNG
     source_url: str | None = None  # the https URL it came from, if any (fal can fetch it itself)
+    notes: tuple[str, ...] = ()  # metadata ignored while reading it, one console line each
 
     @property
     def megapixels(self) -> float:
@@ -52,51 +53,83 @@ def describe(width: int, height: int, factor: float) -> str:
             f"estimated ${estimated_price(width, height, factor):.3f} on fal")
 
 
-def decode(data: bytes, name: str = "image") -> Image.Image:
-    """Decode bytes into an upright RGB or RGBA image, or raise InputError saying why not."""
+def decode(data: bytes, name: str = "image", notes: list[str] | None = None) -> Image.Image:
+    """Decode bytes into an upright RGB or RGBA image, or raise InputError saying why not.
+
+    Metadata that cannot be read (oversized or damaged text chunks, EXIF, ICC profiles) is ignored and said in
+    ``notes`` (console lines); the size and pixel-count limits apply all the same.
+    """
     if not data:
         raise InputError(f"{name} is empty (0 bytes).", "image")
     if len(data) > config.max_upload_bytes():
         raise InputError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is "
                          f"{config.max_upload_bytes() / 2**20:.0f} MB.", "image")
-    limit = config.max_input_megapixels()
+    notes = [] if notes is None else notes
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
-            if image.width * image.height > limit * 1e6:
-                raise InputError(f"{name} is {image.width}×{image.height} "
-                                 f"({image.width * image.height / 1e6:.0f} MP); inputs are limited to "
-                                 f"{limit:g} MP.", "image")
-            image.seek(0)  # the first frame of an animation
-            image.load()
+        image = _open(data, name)
     except InputError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        kind = "too large to decode safely" if "ecompression" in type(exc).__name__ else "not an image " \
-            "this app can read (PNG, JPEG, WebP, GIF, BMP or TIFF)"
-        raise InputError(f"{name} is {kind}.", "image") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"{name} could not be decoded: it looks truncated or damaged ({exc}).", "image") from None
-    return normalise(image)
+        if "ecompression" in type(exc).__name__:
+            raise InputError(f"{name} is too large to decode safely.", "image") from None
+        image = _without_metadata(data, name, notes, exc)
+    except Exception as exc:  # Pillow raises many kinds (OSError, SyntaxError, ValueError, struct.error…)
+        image = _without_metadata(data, name, notes, exc)
+    return normalise(image, notes)
 
 
-def normalise(image: Image.Image) -> Image.Image:
-    """Apply EXIF orientation and convert any mode (CMYK, 16-bit, palette, grey) to RGB or RGBA."""
-    image = ImageOps.exif_transpose(image)
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16/32-bit grey: scale to 8 bits, not clip
-        import numpy as np
+def _open(data: bytes, name: str) -> Image.Image:
+    """One decode of the first frame, refusing absurd sizes before the pixels are read."""
+    limit = config.max_input_megapixels()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        if image.width * image.height > limit * 1e6:
+            raise InputError(f"{name} is {image.width}×{image.height} "
+                             f"({image.width * image.height / 1e6:.0f} MP); inputs are limited to "
+                             f"{limit:g} MP.", "image")
+        image.seek(0)  # the first frame of an animation
+        image.load()
+    if data.startswith(image_meta.PNG_SIGNATURE) and len(data) > 25:
+        image_modes.png_key_to_pixel_scale(image, bit_depth=data[24])
+    return image
 
-        array = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if array.max() > 255 else 255.0
-        image = Image.fromarray((array / peak * 255).round().clip(0, 255).astype("uint8"), "L")
-    if image.mode == "CMYK":
-        image = image.convert("RGB")
-    return image.convert("RGBA" if has_alpha else "RGB")
+
+def _without_metadata(data: bytes, name: str, notes: list[str], first: Exception) -> Image.Image:
+    """A second decode without the file's metadata; if that fails too, the first failure is reported."""
+    stripped, dropped = image_meta.strip(data)
+    if dropped:
+        try:
+            image = _open(stripped, name)
+        except InputError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise InputError(f"{name} is too large to decode safely.", "image") from None
+        except Exception:  # the pixels are damaged as well: the first reason is the one to give
+            pass
+        else:
+            reason = str(first) if not isinstance(first, UnidentifiedImageError) else "Pillow could not parse it"
+            notes.append(f"Ignored metadata that could not be read ({', '.join(dropped)}): "
+                         f"{reason[:200]}. The picture itself was decoded as usual.")
+            return image
+    if isinstance(first, UnidentifiedImageError):
+        raise InputError(f"{name} is not an image this app can read (PNG, JPEG, WebP, GIF, BMP or TIFF).",
+                         "image") from None
+    raise InputError(f"{name} could not be decoded: it looks truncated or damaged ({first}).", "image") from None
 
 
-def store(image: Image.Image, source_url: str | None = None) -> InputImage:
+def normalise(image: Image.Image, notes: list[str] | None = None) -> Image.Image:
+    """Apply EXIF orientation and convert any mode to RGBA when it declares transparency (alpha band, tRNS
+    colour key, palette alpha), else RGB; 16-bit grey is scaled, not clipped. Unreadable metadata is noted."""
+    notes = [] if notes is None else notes
+    out = image_modes.to_rgb_or_rgba(image_meta.upright(image, notes))
+    profile = image_meta.icc(image, out.mode, notes)
+    if profile:
+        out.info["icc_profile"] = profile
+    return out
+
+
+def store(image: Image.Image, source_url: str | None = None, notes: tuple[str, ...] = ()) -> InputImage:
     """Write the normalised image as PNG under ``data/inputs`` named by its hash."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -110,7 +143,7 @@ def store(image: Image.Image, source_url: str | None = None) -> InputImage:
         with os.fdopen(handle, "wb") as out:
             out.write(png)
         os.replace(tmp, path)
-    return InputImage(str(path), image.width, image.height, digest, source_url)
+    return InputImage(str(path), image.width, image.height, digest, source_url, tuple(notes))
 
 
 _seen: OrderedDict[tuple[str, str], InputImage] = OrderedDict()  # (data dir, sha256 of raw bytes) → stored
@@ -126,7 +159,8 @@ def load_bytes(data: bytes, name: str = "The image") -> InputImage:
         known = _seen.get(key)
     if known is not None and Path(known.path).is_file():
         return known
-    loaded = store(decode(data, name))
+    notes: list[str] = []
+    loaded = store(decode(data, name, notes), notes=tuple(notes))
     with _seen_lock:
         _seen[key] = loaded
         while len(_seen) > SEEN_LIMIT:
@@ -176,8 +210,9 @@ def load_url(url: str, fetch: callable | None = None) -> InputImage:
     if fetch is None:
         from core.fetch import fetch_image_bytes as fetch
     data = fetch(url)
-    image = decode(data, "The image at that URL")
-    return store(image, source_url=url)
+    notes: list[str] = []
+    image = decode(data, "The image at that URL", notes)
+    return store(image, source_url=url, notes=tuple(notes))
 
 
 def to_png_data_uri(path: str | Path) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from core.errors import CancelledRun
+from core.image_modes import to_rgb_or_rgba
 from core.schema import output_size
 
 # Measured on 2 cores (bench/local_engine.py): 2 threads beat 1 by ~1.7×; ncnn's default options (winograd,
@@ -216,11 +217,11 @@ def upscale_array(pixels: np.ndarray, model: Model, scale: int, tile: int = DEFA
 def upscale(image: Image.Image, factor: float, model: str = "fast", tile: int | None = None,
             overlap: int | None = None, on_tile: Callable[[int, int], None] | None = None,
             should_cancel: Callable[[], bool] | None = None) -> Image.Image:
-    """Upscale an RGB(A) image to exactly ``round(w·f) × round(h·f)`` (factor 1–4) with a local model.
+    """Upscale an image to exactly ``round(w·f) × round(h·f)`` (factor 1–4) with a local model.
 
     ``tile``/``overlap`` default to the model's. ``on_tile(done, total)`` is called after each tile;
-    ``should_cancel()`` is checked before each tile and raises CancelledRun. Alpha is resized separately
-    with Lanczos and reattached.
+    ``should_cancel()`` is checked before each tile and raises CancelledRun. Transparency in any form (see
+    core.image_modes) comes back as an alpha band, resized separately with Lanczos.
     """
     if not 1 <= factor <= 4:
         raise ValueError(f"factor must be between 1 and 4, got {factor}")
@@ -228,10 +229,11 @@ def upscale(image: Image.Image, factor: float, model: str = "fast", tile: int | 
     tile, overlap = tile or loaded.info.tile, loaded.info.overlap if overlap is None else overlap
     scale = loaded.info.native_scale(factor)
     target = output_size(image.width, image.height, factor)
+    image = to_rgb_or_rgba(image)  # any mode; a tRNS colour key or palette alpha becomes an alpha band
     rgb = np.asarray(image.convert("RGB"))
     native = Image.fromarray(upscale_array(rgb, loaded, scale, tile, overlap, on_tile, should_cancel), "RGB")
     result = native if native.size == target else native.resize(target, Image.Resampling.LANCZOS)
     del native
-    if image.mode in ("RGBA", "LA", "PA"):
+    if image.mode == "RGBA":
         result.putalpha(image.getchannel("A").resize(target, Image.Resampling.LANCZOS))
     return result

@@ -119,7 +119,7 @@ def test_axis_limit_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 def test_prompt_search_replace_needs_the_first_value_in_the_prompt() -> None:
     assert parse_axis("prompt_sr", "cat, dog, \"red, fox\"", prompt="a cat") == ["cat", "dog", "red, fox"]
     assert parse_axis("prompt_sr", "blurry, grain", negative_prompt="blurry") == ["blurry", "grain"]
-    with pytest.raises(InputError, match="'dog'.*does not occur in the prompt"):
+    with pytest.raises(InputError, match="`dog`.*does not occur in the prompt"):
         parse_axis("prompt_sr", "dog, cat", prompt="a cat")
 
 

@@ -226,9 +226,9 @@ def test_csv_export_has_one_row_per_run_and_every_column(history: History, tmp_p
     for run in runs:
         history.save(run)
     path = export_csv(history.frame(None), tmp_path / "out" / "history.csv")
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 2 and list(rows[0]) == list(COLUMNS)
+    assert len(rows) == 2 and list(rows[0]) == [c for c in COLUMNS if c != "owner"]
     assert {f.name for f in schema.PARAMETER_FIELDS} - {"seed"} <= set(rows[0]) and "requested_seed" in rows[0]
     by_id = {row["id"]: row for row in rows}
     assert by_id[runs[0].id]["prompt"] == "a, \"quoted\"\nprompt" and by_id[runs[0].id]["seed"] == "1234"

@@ -75,7 +75,7 @@ def test_twenty_visitors_sweeping_at_once(shared_app, fal_server, fal_key, monke
         checks = {
             "4 completed cells": list(cells["status"]) == ["completed"] * 4,
             "each cell's creativity": sorted(cells["x_value"]) == list(CREATIVITY),
-            "its output files": all(Path(p).is_file() for p in cells["output_path"]),
+            "its output files": all((config.data_dir() / p).is_file() for p in cells["output_path"]),  # relative
             "its history is its sweep and nothing else": sorted(mine) == sorted(run_ids),
             "runs no one else has": not seen_runs & set(run_ids),
             "one owner of its own": len(owners_of(run_ids)) == 1 and not owners & owners_of(run_ids),
