@@ -31,10 +31,3 @@ def servable(path: str | None) -> str | None:
         return path
     return processing_utils.save_file_to_cache(resolved, utils.get_upload_folder())
 
-
-def public_name(path: str | None, data_dir: Path) -> str | None:
-    """A file as a visitor may see it named: relative to the data directory, never an absolute server path."""
-    if not path:
-        return None
-    resolved = Path(path).resolve()
-    return str(resolved.relative_to(data_dir)) if resolved.is_relative_to(data_dir) else resolved.name

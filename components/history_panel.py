@@ -10,10 +10,11 @@ import gradio as gr
 import pandas as pd
 
 from components import store
-from components.files import public_name, servable
+from components.files import servable
 from components.session import Session, for_request
 from components.text import plain
 from core import config, schema
+from core.csv_export import relative_path
 from core.errors import StudioError
 from core.runs import STATUSES, Run
 
@@ -145,8 +146,8 @@ def _details(run: Run) -> dict[str, Any]:
     info = run.to_dict()
     del info["owner"]
     data_dir = config.data_dir()
-    info["input_path"], info["output_path"] = (public_name(info[name], data_dir) for name in ("input_path",
-                                                                                             "output_path"))
+    info["input_path"], info["output_path"] = (relative_path(info[name], data_dir) for name in ("input_path",
+                                                                                               "output_path"))
     info["created"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
     info["queue_seconds"], info["run_seconds"] = run.queue_seconds, run.run_seconds
     return info
