@@ -103,6 +103,7 @@ def test_text_from_a_file_a_link_or_a_preset_stays_text(studio, photo, tmp_path)
             assert box.locator("a, img").count() == 0, (notice, box.inner_html())
             assert EVIL in box.inner_text(), (notice, box.inner_text())  # shown, as the text it is
         assert "**bold** café 東京 don't" in page.locator("#preset-description").inner_text()
+        assert "&#x27;" not in page.locator("#link-notice").inner_text()  # an apostrophe, not its entity
         assert page.locator(f"a[href*='{EVIL}'], img[src*='{EVIL}']").count() == 0
         assert not [url for url in asked if urlparse(url).hostname == EVIL]
         screenshot(page, "text-stays-text")
