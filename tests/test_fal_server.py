@@ -1,4 +1,5 @@
-"""The test fal server speaks fal's queue protocol (FAL_PROTOCOL.md §4–§5) to the real fal_client, over HTTPS."""
+"""The test fal server speaks fal's queue protocol to the real fal_client, over HTTPS at fal's host names
+(docs/fal-protocol.md, "The queue" to "Errors")."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ DEFAULT_BEHAVIOUR: dict[str, Any] = {
     "cdn_upload_status": None, "storage_status": None,
 }
 
-# fal's bodies and X-Fal-Error-Type values (FAL_PROTOCOL.md §5).
+# fal's bodies and X-Fal-Error-Type values (docs/fal-protocol.md, "Errors").
 ERROR_BODIES: dict[int, tuple[Any, str | None]] = {
     400: ("Bad request", "bad_request"),
     401: ("No user found for Key ID and Secret", None),
