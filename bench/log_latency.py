@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from bench._common import report  # noqa: E402
 
-# Importing bench.overhead prepares the test fal server's environment before fal_client is imported.
+# Importing bench.overhead prepares the test fal server's environment (proxy, test CA) before any client is built.
 from bench.overhead import TEST_KEY, input_png, isolate, launch_app, start_fal_server  # noqa: E402
 
 RUN_TIME_S = 3.0

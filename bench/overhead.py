@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# fal_client reads FAL_QUEUE_RUN_HOST once, at import: the test server's environment comes first.
+# fal's host names → the test fal server (a local proxy and the test CA), before any httpx client is built.
 from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
 
 ENVIRONMENT = prepare_environment()
@@ -40,7 +40,8 @@ LOGS = ["Loading the diffusion model", "Upscaling tile 1/2", "Upscaling tile 2/2
 
 
 def isolate() -> Path:
-    """Point the app's data, Gradio's temp files and fal_client at scratch folders and the test server."""
+    """Point the app's data and Gradio's temp files at scratch folders (fal_client reaches the test server by
+    fal's own host names through the proxy ``prepare_environment`` set up)."""
     scratch = Path(tempfile.mkdtemp(prefix="clarity-bench-"))
     os.environ["CLARITY_DATA_DIR"] = str(scratch / "data")
     os.environ["GRADIO_TEMP_DIR"] = str(scratch / "gradio")
@@ -48,11 +49,6 @@ def isolate() -> Path:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["FAL_KEY"] = TEST_KEY
     os.environ.pop("CLARITY_SHARED", None)
-    import fal_client.client
-
-    # The upload hosts are module constants (tests/fal_server/fixtures.py patches them the same way).
-    fal_client.client.REST_URL = ENVIRONMENT.url
-    fal_client.client.CDN_URL = ENVIRONMENT.url
     return scratch
 
 

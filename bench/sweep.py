@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402  (before anything imports fal_client)
+# fal's host names → the test fal server (a local proxy and the test CA), before any httpx client is built.
+from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
 
 ENVIRONMENT = prepare_environment()
 
@@ -38,7 +39,6 @@ async def wall(plan, engine, history, image_path: str, concurrency: int) -> tupl
 
 
 async def measure() -> dict:
-    import fal_client.client
     from PIL import Image
 
     from core import images
@@ -47,7 +47,6 @@ async def measure() -> dict:
     from core.sweep import plan_grid
     from tests.fal_server.server import FalServer
 
-    fal_client.client.REST_URL = fal_client.client.CDN_URL = ENVIRONMENT.url  # upload hosts are constants
     server = FalServer(ENVIRONMENT)
     server.start()
     try:

@@ -1,4 +1,4 @@
-"""The input fields of ``fal-ai/clarity-upscaler`` (FAL_PROTOCOL.md §1): types, defaults, bounds, help.
+"""The input fields of ``fal-ai/clarity-upscaler`` (docs/fal-protocol.md, "Input"): types, defaults, bounds, help.
 
 Widgets, validation, sweep axes, snippets and CSV columns all read this module; no bound is typed twice.
 """

@@ -1,4 +1,8 @@
-"""Start the app as a real process (``python app.py`` via the test launcher), for restart and kill tests."""
+"""Start the app as a real process (``python app.py``, unmodified), for restart and kill tests.
+
+It inherits the test environment (``tests/conftest.py``): ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` take its fal
+traffic to the test fal server at fal's own host names.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import httpx
 
 from tests.conftest import free_port
 
-LAUNCHER = Path(__file__).resolve().parent / "fal_server" / "launch_app.py"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class AppProcess:
@@ -26,8 +30,8 @@ class AppProcess:
         environment = {**os.environ, "CLARITY_DATA_DIR": str(data_dir), "GRADIO_SERVER_PORT": str(self.port),
                        "GRADIO_SERVER_NAME": "127.0.0.1", **(env or {})}
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, str(LAUNCHER)], env=environment, stdout=log,
-                                            stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=environment,
+                                            stdout=log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 90.0) -> AppProcess:
         deadline = time.time() + timeout

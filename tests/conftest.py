@@ -1,5 +1,5 @@
-"""Test setup. The fal test server's environment is prepared at import time, before anything imports
-fal_client, which reads ``FAL_QUEUE_RUN_HOST`` once when it is imported (FAL_PROTOCOL.md §4)."""
+"""Test setup. The fal test server's environment (a proxy that takes fal's host names to it, and the test CA)
+is prepared at import time, before any test builds an httpx client (see ``tests/fal_server/__init__.py``)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 # setdefault: importing this module again (``from tests.conftest import ...``) must not move it under a running app.
 os.environ.setdefault("CLARITY_TEST_GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="clarity-gradio-"))
 os.environ["GRADIO_TEMP_DIR"] = os.environ["CLARITY_TEST_GRADIO_TEMP_DIR"]
-if "fal_client" in sys.modules:  # too late: it already captured the real queue host
-    import fal_client.client
-
-    if _ENVIRONMENT.url.removeprefix("https://") not in fal_client.client.QUEUE_URL_FORMAT:
-        raise RuntimeError("fal_client was imported before tests/conftest.py set FAL_QUEUE_RUN_HOST")
 
 import pytest  # noqa: E402
 

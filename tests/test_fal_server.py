@@ -1,4 +1,5 @@
-"""The test fal server speaks fal's queue protocol (FAL_PROTOCOL.md §4–§5) to the real fal_client, over HTTPS."""
+"""The test fal server speaks fal's queue protocol to the real fal_client, over HTTPS at fal's host names
+(docs/fal-protocol.md, "The queue" to "Errors")."""
 
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ def test_a_wrong_or_missing_key_gets_401_with_fals_body(fal_server):
         fal_client.SyncClient(key="not-a-key").submit(APP, {"image_url": data_uri()})
     assert wrong.value.status_code == 401
     assert wrong.value.message == "No user found for Key ID and Secret"
-    missing = httpx.post(f"{fal_server.url}/{APP}", json={"image_url": data_uri()})
+    missing = httpx.post(f"{fal_server.queue_url}/{APP}", json={"image_url": data_uri()})
     assert missing.status_code == 401 and missing.json() == {"detail": "No user found for Key ID and Secret"}
 
 

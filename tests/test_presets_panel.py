@@ -224,18 +224,13 @@ def test_code_shows_the_reason_instead_of_code() -> None:
 
 # -- the running app --------------------------------------------------------------------------------------------
 
-def run_snippet(code: str, folder: Path, key: str, *, upload_host: str | None = None) -> str:
+def run_snippet(code: str, folder: Path, key: str) -> str:
     """Run a generated script as a user would (its own process, FAL_KEY in the environment)."""
     script = folder / "snippet.py"
     script.write_text(code, encoding="utf-8")
-    env = {**os.environ, "FAL_KEY": key}  # FAL_QUEUE_RUN_HOST and SSL_CERT_FILE come from tests/conftest.py
-    command = [sys.executable, str(script)]
-    if upload_host:
-        # fal's upload hosts are module constants, not environment variables: point them at the test server.
-        command = [sys.executable, "-c", "import runpy, sys, fal_client.client as c; "
-                   "c.REST_URL = c.CDN_URL = sys.argv[2]; runpy.run_path(sys.argv[1], run_name='__main__')",
-                   str(script), upload_host]
-    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "FAL_KEY": key}  # HTTPS_PROXY and SSL_CERT_FILE (fal's hosts → the test server): conftest
+    done = subprocess.run([sys.executable, str(script)], cwd=folder, env=env, capture_output=True, text=True,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -266,7 +261,7 @@ def test_generated_code_uploads_the_form_file_by_name(client, fal_server, fal_ke
     workdir = tmp_path / "work"
     workdir.mkdir()
     (workdir / "garden.png").write_bytes(photo.read_bytes())
-    run_snippet(subscribe, workdir, fal_key, upload_host=fal_server.url)
+    run_snippet(subscribe, workdir, fal_key)
     sent = fal_server.submits()[-1].json
     assert sent["image_url"] in fal_server.uploads()
     assert fal_server.read_served(sent["image_url"]) == photo.read_bytes()

@@ -131,7 +131,7 @@ def _log(*messages: str) -> list[dict[str, str]]:
     return [{"message": m, "level": "INFO", "source": "USER", "timestamp": "2026-01-01T00:00:00Z"} for m in messages]
 
 
-# Every status repeats the whole log so far, and logs may be None (FAL_PROTOCOL.md §4).
+# Every status repeats the whole log so far, and logs may be None (docs/fal-protocol.md, "Logs").
 EVENTS = [fal_client.Queued(position=1), fal_client.Queued(position=0), fal_client.InProgress(logs=None),
           fal_client.InProgress(logs=_log("tile 1/2")), fal_client.InProgress(logs=_log("tile 1/2", "tile 2/2")),
           fal_client.Completed(logs=_log("tile 1/2", "tile 2/2", "done"), metrics={})]

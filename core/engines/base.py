@@ -1,4 +1,4 @@
-"""The seam both engines implement (DESIGN.md "The engine seam").
+"""The seam both engines implement (README.md, "The two engines").
 
 Events are ``fal_client``'s own status classes for both engines, so the UI knows one vocabulary:
 ``Queued(position)``, ``InProgress(logs)``, ``Completed(logs, metrics, error, error_type)``.
@@ -26,7 +26,7 @@ class Job(Protocol):
         ...
 
     async def result(self) -> dict[str, Any]:
-        """The endpoint's output (FAL_PROTOCOL.md §2); ``image.url`` may be a local path (local engine)."""
+        """The endpoint's output (docs/fal-protocol.md, "Output"); ``image.url`` may be a local path (local engine)."""
         ...
 
     async def cancel(self) -> None:

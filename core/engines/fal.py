@@ -1,4 +1,4 @@
-"""The fal engine: ``fal-ai/clarity-upscaler`` through ``fal_client.AsyncClient`` (FAL_PROTOCOL.md §4–§6).
+"""The fal engine: ``fal-ai/clarity-upscaler`` through ``fal_client.AsyncClient`` (docs/fal-protocol.md).
 
 One engine per key. An input file is uploaded once per content (sha256) and its URL reused; statuses are
 fal_client's own ``Queued`` / ``InProgress`` / ``Completed`` carrying only the log lines not yet seen; every
@@ -267,7 +267,7 @@ class FalJob:
             raise CancelledRun(f"Cancelled; fal was asked to stop request {self.request_id}.")
 
     async def result(self, timeout: float | None = None) -> dict[str, Any]:
-        """The endpoint's output (FAL_PROTOCOL.md §2), waiting for completion; an error fal reported raises."""
+        """The endpoint's output (docs/fal-protocol.md, "Output"), after completion; an error fal reported raises."""
         if self._result is not None:
             return self._result
         deadline = self._deadline(timeout)

@@ -1,16 +1,20 @@
-"""A fal queue server for tests, faithful to FAL_PROTOCOL.md §4–§5, served over real HTTPS.
+"""A fal queue server for tests, faithful to docs/fal-protocol.md, served over real HTTPS at fal's own names.
 
-The real ``fal_client`` talks to it unchanged: ``tests/conftest.py`` calls :func:`prepare_environment` before
-anything imports ``fal_client``, which sets ``FAL_QUEUE_RUN_HOST=127.0.0.1:<port>`` (read once, at import) and
-``SSL_CERT_FILE`` (a bundle holding a ``trustme`` test CA; httpx reads it when a client is built). The upload
-hosts are module constants, so the ``fal_upload_patch`` fixture (autouse) points ``fal_client.client.REST_URL``
-and ``CDN_URL`` at the same server; ``tests/fal_server/launch_app.py`` does the same for an app subprocess.
+The real ``fal_client`` talks to it unchanged, at ``queue.fal.run``, ``rest.fal.ai`` and ``v3.fal.media``:
+:func:`prepare_environment` (called by ``tests/conftest.py`` and the benchmarks) makes a ``trustme`` test CA and a
+server certificate naming fal's hosts (``tests/fal_server/proxy.py``: ``FAL_HOSTS``), starts a local CONNECT
+proxy that tunnels those names — and only those — to the server's port on 127.0.0.1, and sets
+``HTTPS_PROXY`` / ``HTTP_PROXY`` (the proxy), ``SSL_CERT_FILE`` (the test CA) and ``NO_PROXY`` (loopback, so
+the app's own traffic, gradio_client and the reliability web server stay direct). httpx reads all three when a
+client is built, so nothing in fal_client is patched and an app subprocess (``python app.py``) inherits the
+set-up through its environment. The server tells fal's hosts apart by ``Host``: the queue on
+``queue.fal.run``, the storage token and signed-URL upload on ``rest.fal.ai``, the CDN upload and every file on
+``v3.fal.media``.
 
 Fixtures (``tests/fal_server/fixtures.py``)
     ``fal_server``  session-scoped :class:`~tests.fal_server.server.FalServer`, started on first use and reset
                     before every test (scripts, defaults, records, jobs, files).
     ``fal_key``     a key the server accepts; any other key gets 401 ``No user found for Key ID and Secret``.
-    ``fal_upload_patch`` (autouse) the upload constants patched to the server.
 
 Scripting (``FalServer``)
     ``script(match=None, times=None, **behaviour)`` applies ``behaviour`` to the next ``times`` submits (all when
@@ -30,8 +34,10 @@ Scripting (``FalServer``)
         ``stall``       never finish; ``ignore_cancel`` a running job ignores cancellation
         ``result_status`` / ``result_body``  answer the result GET with this code and body
         ``cdn_upload_status``  fail ``POST /files/upload`` with this code (fal_client falls back to storage)
+        ``storage_status``  fail the storage token and the signed-URL initiate with this code (no upload works)
     Records: ``requests`` (every request: method, path, query, headers, json, body_size), ``submits()``,
-    ``uploads()``, ``state(request_id)`` → ``JobState(status, cancel_received, polls, arguments)``, ``url``.
+    ``uploads()``, ``state(request_id)`` → ``JobState(status, cancel_received, polls, arguments)``,
+    ``queue_url`` (``https://queue.fal.run``), ``url`` (the CDN, ``https://v3.fal.media``: where files are served).
 
 Validation happens when the job runs, as on fal's queue: a bad argument or an unreadable image still gets a
 request id, and the result GET answers 422 ``{"detail": [{"loc": ["body", field], "msg", "type"}]}``.
@@ -47,12 +53,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fal_server.proxy import FAL_HOSTS, TunnelProxy
+
 TEST_KEY = "clarity-test-key-id:0123456789abcdef0123456789abcdef"
 
 
 @dataclass(frozen=True)
 class Environment:
-    """Where the test server lives: its bound socket, certificate files and base URL."""
+    """Where the test server lives: its bound socket, certificate files, and the proxy in front of it."""
 
     sock: socket.socket
     port: int
@@ -60,17 +68,15 @@ class Environment:
     ca_file: Path
     cert_file: Path
     key_file: Path
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+    proxy: TunnelProxy
 
 
 _ENVIRONMENT: Environment | None = None
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def prepare_environment() -> Environment:
-    """Create the CA and server cert, bind a port, and set the env vars fal_client reads. Idempotent."""
+    """Create the CA and server cert, bind a port, start the proxy and set the env vars httpx reads. Idempotent."""
     global _ENVIRONMENT
     if _ENVIRONMENT is not None:
         return _ENVIRONMENT
@@ -79,7 +85,8 @@ def prepare_environment() -> Environment:
     cert_dir = Path(tempfile.mkdtemp(prefix="clarity-fal-tls-"))
     atexit.register(shutil.rmtree, cert_dir, True)
     ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
+    # fal's names for the fal server; loopback names for the reliability suite's web server (same certificate).
+    cert = ca.issue_cert(*sorted(FAL_HOSTS), "127.0.0.1", "localhost")
     ca_file, cert_file, key_file = cert_dir / "ca.pem", cert_dir / "server.pem", cert_dir / "server.key"
     cert.cert_chain_pems[0].write_to_path(str(cert_file))
     for pem in cert.cert_chain_pems[1:]:
@@ -94,15 +101,17 @@ def prepare_environment() -> Environment:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    proxy = TunnelProxy(port).start()
 
-    os.environ["FAL_QUEUE_RUN_HOST"] = f"127.0.0.1:{port}"
-    os.environ["FAL_RUN_HOST"] = f"127.0.0.1:{port}"
+    # fal_client keeps its real hosts: a developer's own overrides must not send tests elsewhere.
+    for name in ("FAL_QUEUE_RUN_HOST", "FAL_RUN_HOST", "ALL_PROXY", "all_proxy", "SSL_CERT_DIR"):
+        os.environ.pop(name, None)
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        os.environ[name] = proxy.url
     os.environ["SSL_CERT_FILE"] = str(ca_file)
-    os.environ["CLARITY_TEST_FAL_URL"] = f"https://127.0.0.1:{port}"  # read by launch_app.py
-    for name in ("NO_PROXY", "no_proxy"):
-        hosts = [h for h in os.environ.get(name, "").split(",") if h]
-        os.environ[name] = ",".join(hosts + ["127.0.0.1", "localhost"])
+    for name in ("NO_PROXY", "no_proxy"):  # exactly loopback: an inherited "*" or ".fal.run" would skip the proxy
+        os.environ[name] = ",".join(LOOPBACK)
     for name in ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"):
         os.environ.pop(name, None)
-    _ENVIRONMENT = Environment(sock, port, cert_dir, ca_file, cert_file, key_file)
+    _ENVIRONMENT = Environment(sock, port, cert_dir, ca_file, cert_file, key_file, proxy)
     return _ENVIRONMENT

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.fal_server import TEST_KEY, prepare_environment
+from tests.fal_server.proxy import FAL_HOSTS
 from tests.fal_server.server import FalServer
 
 _running: list[FalServer] = []
@@ -14,7 +16,13 @@ _running: list[FalServer] = []
 
 @pytest.fixture(scope="session")
 def fal_server() -> Iterator[FalServer]:
-    """The fal queue + storage server over HTTPS, started once per session."""
+    """The fal queue + storage server over HTTPS at fal's host names, started once per session."""
+    import fal_client.client
+
+    # Unpatched: fal_client still names fal's real hosts; the proxy is what brings them here.
+    hosts = {httpx.URL(url).host for url in (fal_client.client.QUEUE_URL_FORMAT, fal_client.client.REST_URL,
+                                             fal_client.client.CDN_URL)}
+    assert hosts <= FAL_HOSTS, f"fal_client points somewhere else: {sorted(hosts - FAL_HOSTS)}"
     server = FalServer(prepare_environment())
     server.start()
     _running.append(server)
@@ -35,14 +43,3 @@ def _fal_server_reset() -> Iterator[None]:
 def fal_key() -> str:
     """A key the test server accepts."""
     return TEST_KEY
-
-
-@pytest.fixture(autouse=True)
-def fal_upload_patch(monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point fal_client's upload hosts (module constants, not env vars) at the test server."""
-    import fal_client.client
-
-    url = prepare_environment().url
-    monkeypatch.setattr(fal_client.client, "REST_URL", url)
-    monkeypatch.setattr(fal_client.client, "CDN_URL", url)
-    return url

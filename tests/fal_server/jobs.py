@@ -24,10 +24,10 @@ DEFAULT_BEHAVIOUR: dict[str, Any] = {
     "completed_error": None, "completed_error_type": None,
     "stall": False, "ignore_cancel": False,
     "result_status": None, "result_body": None,
-    "cdn_upload_status": None,
+    "cdn_upload_status": None, "storage_status": None,
 }
 
-# fal's bodies and X-Fal-Error-Type values (FAL_PROTOCOL.md §5).
+# fal's bodies and X-Fal-Error-Type values (docs/fal-protocol.md, "Errors").
 ERROR_BODIES: dict[int, tuple[Any, str | None]] = {
     400: ("Bad request", "bad_request"),
     401: ("No user found for Key ID and Secret", None),

@@ -1,4 +1,4 @@
-"""The test fal server: queue, storage and CDN routes on one HTTPS origin, run by uvicorn in a thread.
+"""The test fal server: fal's queue, storage and CDN hosts on one HTTPS port, run by uvicorn in a thread.
 
 Route shapes follow what ``fal_client`` 1.0.3 sends. The API tests use (details in the package docstring):
 ``script(match=None, times=None, **behaviour)``, ``set_default(**behaviour)``, ``reset()``, ``requests``,
@@ -21,10 +21,11 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Host, Route, Router
 
 from tests.fal_server import TEST_KEY, Environment, imaging
 from tests.fal_server.jobs import DEFAULT_BEHAVIOUR, Job, JobState, Script, check_behaviour, error_reply, poll_numbers
+from tests.fal_server.proxy import CDN_HOSTS, QUEUE_HOSTS, REST_HOSTS
 from tests.fal_server.storage import StorageRoutes
 
 
@@ -63,24 +64,35 @@ class FalServer(StorageRoutes):
 
     def __init__(self, environment: Environment, keys: Iterable[str] = (TEST_KEY,)) -> None:
         self.environment = environment
-        self.url = environment.url
+        self.queue_url = f"https://{QUEUE_HOSTS[0]}"
+        self.rest_url = f"https://{REST_HOSTS[0]}"
+        self.url = f"https://{CDN_HOSTS[0]}"  # the CDN: where uploads and results are served
         self.keys = set(keys)
         self._lock = threading.RLock()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.reset()
-        self.app = Starlette(routes=[
-            Route("/storage/auth/token", self._cdn_token, methods=["POST"]),
-            Route("/storage/upload/initiate", self._storage_initiate, methods=["POST"]),
-            Route("/storage/put/{upload_id}", self._storage_put, methods=["PUT"]),
-            Route("/files/upload", self._cdn_upload, methods=["POST"]),
-            Route("/files/{path:path}", self._serve_file, methods=["GET"]),
+        queue = Router(routes=[
             Route("/{owner}/{alias}/requests/{request_id}/status/stream", self._status_stream, methods=["GET"]),
             Route("/{owner}/{alias}/requests/{request_id}/status", self._status, methods=["GET"]),
             Route("/{owner}/{alias}/requests/{request_id}/cancel", self._cancel, methods=["PUT"]),
             Route("/{owner}/{alias}/requests/{request_id}", self._result, methods=["GET"]),
             Route("/{owner}/{alias}", self._submit, methods=["POST"]),
         ])
+        rest = Router(routes=[
+            Route("/storage/auth/token", self._cdn_token, methods=["POST"]),
+            Route("/storage/upload/initiate", self._storage_initiate, methods=["POST"]),
+            Route("/storage/put/{upload_id}", self._storage_put, methods=["PUT"]),
+        ])
+        cdn = Router(routes=[
+            Route("/files/upload", self._cdn_upload, methods=["POST"]),
+            Route("/files/{path:path}", self._serve_file, methods=["GET"]),
+        ])
+        # One origin per fal host name, told apart by the Host header the tunnel carries (the proxy sends every
+        # fal name here). fal.run / falrun.com (synchronous runs) are not played: the app never uses them.
+        self.app = Starlette(routes=[*(Host(name, queue) for name in QUEUE_HOSTS),
+                                     *(Host(name, rest) for name in REST_HOSTS),
+                                     *(Host(name, cdn) for name in CDN_HOSTS)])
 
     # -- scripting and records -------------------------------------------------------------------------------
 
@@ -115,8 +127,8 @@ class FalServer(StorageRoutes):
 
     def submits(self) -> list[RecordedRequest]:
         """The recorded submit requests (POST to an application), retries included."""
-        return [r for r in self.requests if r.method == "POST" and r.path.count("/") == 2
-                and not r.path.startswith(("/files/", "/storage/"))]
+        return [r for r in self.requests if r.method == "POST" and r.headers.get("host") in QUEUE_HOSTS
+                and r.path.count("/") == 2]
 
     def state(self, request_id: str) -> JobState:
         """The request's current status and whether a cancel reached the server."""
@@ -170,7 +182,9 @@ class FalServer(StorageRoutes):
             return self._jobs.get(request.path_params["request_id"])
 
     def _base(self, request: Request, request_id: str) -> str:
-        return f"{self.url}/{request.path_params['owner']}/{request.path_params['alias']}/requests/{request_id}"
+        # On the host the request came to: a submit through fal_client's backup domain gets backup URLs.
+        return (f"https://{request.url.netloc}/{request.path_params['owner']}/{request.path_params['alias']}"
+                f"/requests/{request_id}")
 
     # -- queue ------------------------------------------------------------------------------------------------
 

@@ -1,6 +1,9 @@
 """Storage and CDN routes of the test fal server: the token, the v3 upload, the signed-URL fallback, files.
 
-Everything uploaded (and every result PNG) is served from the same origin at ``/files/<id>/<name>``.
+The token and the signed-URL initiate live on ``rest.fal.ai`` (``fal_client.client.REST_URL``), the v3 upload
+on ``v3.fal.media`` (``CDN_URL``). fal's real signed URL points at its storage bucket; here it stays on
+``rest.fal.ai`` (the proxy serves fal's own names only). Everything uploaded, and every result PNG, is served
+by the CDN at ``https://v3.fal.media/files/<id>/<name>``.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from starlette.responses import JSONResponse, Response
 
 from tests.fal_server import Environment
 from tests.fal_server.jobs import error_reply
+from tests.fal_server.proxy import CDN_HOSTS
 
 
 class StorageRoutes:
     """Mixed into FalServer, which provides the lock, the records and the authorisation check."""
 
     url: str
+    rest_url: str
     environment: Environment
     _lock: threading.RLock
     _defaults: dict[str, Any]
@@ -48,9 +53,9 @@ class StorageRoutes:
             return {self.url + path: data for path, (data, _) in self._files.items()}
 
     def read_served(self, url: str) -> bytes | None:
-        """The bytes this server serves at ``url`` (any of its host names), or None."""
+        """The bytes this server serves at ``url`` (on any of the CDN's names), or None."""
         parts = urlsplit(url)
-        if parts.port != self.environment.port or parts.hostname not in ("127.0.0.1", "localhost"):
+        if parts.scheme != "https" or parts.hostname not in CDN_HOSTS or parts.port not in (None, 443):
             return None
         with self._lock:
             entry = self._files.get(parts.path)
@@ -64,10 +69,16 @@ class StorageRoutes:
 
     # -- storage and CDN ----------------------------------------------------------------------------------------
 
+    def _storage_failure(self) -> int | None:
+        with self._lock:
+            return self._defaults["storage_status"]
+
     async def _cdn_token(self, request: Request) -> Response:
         await self._record(request)
         if not self._authorised(request):
             return error_reply(401)
+        if failure := self._storage_failure():
+            return error_reply(failure)
         token = secrets.token_hex(16)
         with self._lock:
             self._tokens.add(token)
@@ -96,11 +107,13 @@ class StorageRoutes:
         payload = await self._record(request) or {}
         if not self._authorised(request):
             return error_reply(401)
+        if failure := self._storage_failure():
+            return error_reply(failure)
         upload_id = uuid.uuid4().hex[:16]
         name, content_type = payload.get("file_name") or "upload.bin", payload.get("content_type", "")
         with self._lock:
             self._pending_puts[upload_id] = (name, content_type)
-        return JSONResponse({"upload_url": f"{self.url}/storage/put/{upload_id}",
+        return JSONResponse({"upload_url": f"{self.rest_url}/storage/put/{upload_id}",
                              "file_url": f"{self.url}/files/{upload_id}/{name}"})
 
     async def _storage_put(self, request: Request) -> Response:

@@ -21,7 +21,7 @@ import uvicorn
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fal_server import prepare_environment
@@ -211,14 +211,7 @@ def _web_app(server: WebServer) -> Starlette:
 
         return StreamingResponse(chunks(), media_type="image/png")
 
-    async def storage_down(request: Request) -> Response:  # fal's storage, failing: for upload failures
-        await record(request)
-        return JSONResponse({"detail": "Internal server error", "error_type": "internal_error"}, status_code=500)
-
-    return Starlette(routes=[Route("/storage/auth/token", storage_down, methods=["POST"]),
-                             Route("/storage/upload/initiate", storage_down, methods=["POST"]),
-                             Route("/files/upload", storage_down, methods=["POST"]),
-                             Route("/image.png", picture), Route("/image.bin", octet), Route("/page.html", page),
+    return Starlette(routes=[Route("/image.png", picture), Route("/image.bin", octet), Route("/page.html", page),
                              Route("/fake.png", fake_png), Route("/missing.png", missing), Route("/slow", slow),
                              Route("/redirect", redirect), Route("/loop", loop),
                              Route("/huge-declared.png", huge_declared), Route("/huge-stream.png", huge_stream)])

@@ -151,17 +151,14 @@ def test_an_upload_that_falls_back_to_storage(client, photo, fal_env) -> None:
     assert len(fal_env.uploads()) == 1  # through the signed-URL fallback
 
 
-def test_an_upload_failure_submits_nothing(client, photo, fal_server, web, monkeypatch) -> None:
-    import fal_client.client
-
+def test_an_upload_failure_submits_nothing(client, photo, fal_server, monkeypatch) -> None:
     key = "upload-test-id:0123456789abcdef"  # its own key: a fresh client, with no upload token cached
     monkeypatch.setattr(fal_server, "keys", fal_server.keys | {key})
     monkeypatch.setenv("FAL_KEY", key)
-    monkeypatch.setattr(fal_client.client, "REST_URL", web.url)  # fal's storage, answering 500
-    monkeypatch.setattr(fal_client.client, "CDN_URL", web.url)
+    fal_server.set_default(storage_status=500)  # fal's storage answering 500: token and signed URL alike
     row = fails(client, photo, r"fal failed on its side \(HTTP 500")
     assert row["request_id"] is None and not fal_server.submits()  # nothing reached the queue, nothing paid
-    assert "/storage/auth/token" in web.hits
+    assert "/storage/auth/token" in [r.path for r in fal_server.requests]
 
 
 @pytest.mark.timeout(180)
