@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from components import result, store
+from components import console, result, store
+from components.console import stamp
 from components.files import servable
 from components.session import Session, for_request
 from components.upscale import View, result_json
 from core.engines import make_engine
 from core.errors import StudioError
 from core.resume import follow_request
-from core.runner import stamp
 from core.runs import Run
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{4,128}$")
@@ -76,7 +76,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
         return
     view.run_id = run.id
     async for update in follow_request(engine, run, store.save):
-        view.lines.extend(update.lines)
+        view.lines.extend(console.lines(update.events))
         view.stage = update.stage
         yield None, None, view.snapshot()
     view.details = result.details_markdown(run)

@@ -11,10 +11,10 @@ from typing import Any
 
 import gradio as gr
 
+from components.console import stamp
 from components.upscale import View
 from core import schema
 from core.errors import InputError
-from core.runner import stamp
 
 NAMES = tuple(field.name for field in schema.PARAMETER_FIELDS)
 

@@ -8,8 +8,8 @@ from typing import Any
 import gradio as gr
 
 from components import store
+from components.console import stamp
 from components.upscale import View
-from core.runner import stamp
 
 CANCEL_REQUESTED = "Cancel requested: cancelling the request at its engine…"
 
@@ -21,13 +21,13 @@ def cancel_view(view: View) -> Any:
         return gr.skip()
     view = view.snapshot()
     view.lines.append(stamp(CANCEL_REQUESTED))
-    view.stage = "cancelled"
+    view.stage, view.cancel_requested = "cancelled", True
     return view
 
 
 async def cancel_outcome(view: View) -> Any:
     """After a cancel: how the run ended, once its engine has had the cancel and the history has the row."""
-    if not view.lines or not view.lines[-1].endswith(CANCEL_REQUESTED):
+    if not view.cancel_requested:
         return gr.skip()
     run = None
     for _ in range(100):  # the engine's cancel call normally takes well under a second
@@ -36,6 +36,7 @@ async def cancel_outcome(view: View) -> Any:
             break
         await asyncio.sleep(0.1)
     view = view.snapshot()
+    view.cancel_requested = False
     if run is None or not run.final:
         view.lines.append(stamp("The engine has not confirmed the cancel yet; the History tab will show how the "
                                 "run ended."))

@@ -11,15 +11,15 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from components import parameters, result, store
-from components.console import stage_html
+from components import console, parameters, result, store
+from components.console import stage_html, stamp
 from components.files import servable
 from components.image_input import load as load_input
 from components.session import Session, for_request
-from core import config, images, limits, schema
+from core import config, events, images, limits, schema
 from core.engines import make_engine
 from core.errors import InputError, StudioError
-from core.runner import execute, stamp
+from core.runner import execute
 from core.runs import Run
 
 
@@ -36,6 +36,7 @@ class View:
     error_field: str | None = None
     run_id: str | None = None
     seed: int | None = None
+    cancel_requested: bool = False  # Cancel was pressed; its outcome is still to be said
 
     def snapshot(self) -> View:
         """A copy: gr.State fires ``change`` only when the value it holds differs from the last one."""
@@ -93,7 +94,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
             raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
         notes: list[str] = []
         arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine, notes)  # decoding blocks
-        view.lines += [stamp(f"Note: {note}") for note in notes]
+        view.lines += console.lines([events.Note(note) for note in notes])
         runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
         view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)
@@ -109,7 +110,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         with limits.job_slot(session.limit_keys()):
             early = _start_before(run, image_path)  # only for a run that goes ahead: a refused one leaves no file
             async for update in execute(runner_engine, run, image_path, store.save, **options):
-                view.lines.extend(update.lines)
+                view.lines.extend(console.lines(update.events))
                 view.stage = update.stage
                 if update.stage in ("done", "failed"):  # the last update: sent with the result just below
                     view.details = result.details_markdown(run)

@@ -13,8 +13,9 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from core import events
 from core.errors import StudioError
-from core.runner import Update, follow, stamp
+from core.runner import Update, follow
 from core.runs import Run
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,11 @@ log = logging.getLogger(__name__)
 
 async def follow_request(engine: Any, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
     """Re-attach to ``run.request_id`` on ``engine`` and follow it to its end."""
-    yield Update(run, [stamp(f"Re-attaching to request {run.request_id}…")], "queued")
+    yield Update(run, [events.Reattaching(run.request_id or "")], "queued")
     try:
         job = await engine.attach(run.request_id, run.arguments)
     except StudioError as exc:
-        yield Update(run, [stamp(f"Error: {exc}")], "failed")
+        yield Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
         return
     async for update in follow(job, run, save):
         yield update

@@ -1,7 +1,8 @@
 """Execute one Run on an engine: the single path the form, sweeps and batches share.
 
-It turns engine events into console lines, keeps the Run (and so the history row) current at every change of
-state, downloads fal's output into the data directory (fal's URLs expire) and stamps it with its parameters.
+It turns engine statuses into typed events (``core/events.py``; ``components/console.py`` words them), keeps the
+Run (and so the history row) current at every change of state, downloads fal's output into the data directory
+(fal's URLs expire) and stamps it with its parameters.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from core import config
+from core import config, events
 from core.engines.base import Completed, Engine, Job, Queued
 from core.errors import CancelledRun, EngineError, StudioError
 from core.runs import Run
@@ -28,26 +29,20 @@ STAGES = ("queued", "running", "downloading", "done")
 
 @dataclass
 class Update:
-    """What changed: the run, new console lines, the stage, and the engine's result once known."""
+    """What changed: the run, what happened (typed events, oldest first), the stage, and the engine's result
+    once known."""
 
     run: Run
-    lines: list[str] = field(default_factory=list)
+    events: list[events.Event] = field(default_factory=list)
     stage: str = "queued"
     result: dict[str, Any] | None = None
 
 
-def stamp(text: str, when: float | None = None) -> str:
-    """A console line with a local timestamp."""
-    moment = time.localtime(when if when is not None else time.time())
-    millis = int(((when if when is not None else time.time()) % 1) * 1000)
-    return f"{time.strftime('%H:%M:%S', moment)}.{millis:03d}  {text}"
-
-
-def _log_text(entry: Any) -> str:
+def _log_line(entry: Any) -> events.LogLine:
+    """One of the engine's log entries (fal: ``{"message", "level", "timestamp"}``; or plain text)."""
     if isinstance(entry, dict):
-        level = str(entry.get("level") or "INFO")
-        return f"[{level}] {entry.get('message', '')}"
-    return f"[INFO] {entry}"
+        return events.LogLine(str(entry.get("message", "")), str(entry.get("level") or "INFO"))
+    return events.LogLine(str(entry))
 
 
 def _recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -89,8 +84,8 @@ async def _download(url: str, target: Path) -> str:
     return content_type
 
 
-async def _keep_output(run: Run, result: dict[str, Any]) -> list[str]:
-    """Put the output PNG in the data directory, stamped with its parameters. Returns console lines."""
+async def _keep_output(run: Run, result: dict[str, Any]) -> list[events.Event]:
+    """Put the output PNG in the data directory, stamped with its parameters. Returns what happened."""
     image = result.get("image") or {}
     url = str(image.get("url") or "")
     outputs = config.data_dir() / "outputs"
@@ -105,7 +100,7 @@ async def _keep_output(run: Run, result: dict[str, Any]) -> list[str]:
         except (httpx.HTTPError, OSError) as exc:
             run.error = (f"The output could not be downloaded ({type(exc).__name__}); it is still at "
                          f"{url} until fal expires it.")
-            return [run.error]
+            return [events.Note(run.error)]
     else:
         source = Path(url)
         if source.resolve() != target.resolve():
@@ -121,7 +116,7 @@ async def _keep_output(run: Run, result: dict[str, Any]) -> list[str]:
 
         with Image.open(target) as done:
             run.width, run.height = done.size
-    return [f"Saved {run.width}×{run.height} PNG ({target.stat().st_size / 1e6:.2f} MB)."]
+    return [events.Saved(run.width, run.height, target.stat().st_size)]
 
 
 async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
@@ -132,32 +127,32 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
             if isinstance(event, Queued):
                 if event.position != position:
                     position = event.position
-                    yield Update(run, [stamp(f"In queue at position {position}")], "queued")
+                    yield Update(run, [events.QueuePosition(position)], "queued")
                 continue
-            lines: list[str] = []
+            happened: list[events.Event] = []
             if run.status != "running":
                 run.status, run.started_at = "running", time.time()
                 save(run)
-                lines.append(stamp(f"Running ({run.engine}{', ' + run.model if run.model else ''})"))
-            lines += [stamp(_log_text(entry)) for entry in (event.logs or [])]
+                happened.append(events.Started(run.engine, run.model))
+            happened += [_log_line(entry) for entry in (event.logs or [])]
             if isinstance(event, Completed):
                 if event.error:
                     raise EngineError(f"{run.engine} reported an error: {event.error}"
                                       f"{f' ({event.error_type})' if event.error_type else ''}",
                                       run.request_id)
                 if event.metrics:
-                    lines.append(stamp("Metrics: " + ", ".join(f"{k}={v}" for k, v in event.metrics.items())))
-            if lines:
-                yield Update(run, lines, "running")
-        yield Update(run, [stamp("Fetching the result…")], "downloading")
+                    happened.append(events.Metric(dict(event.metrics)))
+            if happened:
+                yield Update(run, happened, "running")
+        yield Update(run, [events.Fetching()], "downloading")
         result = await job.result()
         run.seed = result.get("seed", run.arguments.get("seed"))
         run.timings = dict(result.get("timings") or {})
-        lines = await _keep_output(run, result)
+        happened = await _keep_output(run, result)
         run.status, run.finished_at = "completed", time.time()
         save(run)
-        lines.append(f"Done in {run.run_seconds:.1f} s · seed {run.seed} · request {run.request_id}")
-        yield Update(run, [stamp(line) for line in lines], "done", result)
+        happened.append(events.Done(run.run_seconds or 0.0, run.seed, run.request_id))
+        yield Update(run, happened, "done", result)
     except (asyncio.CancelledError, CancelledRun):
         with contextlib.suppress(Exception):
             await asyncio.shield(job.cancel())
@@ -173,9 +168,9 @@ def _end(run: Run, save: Callable[[Run], None], status: str, error: str, field: 
 
 
 def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
-    """Record the failure (with the field it names) and say it in the console."""
+    """Record the failure (with the field it names) as the run's end."""
     _end(run, save, "failed", str(exc), getattr(exc, "field", None))
-    return Update(run, [stamp(f"Error: {exc}")], "failed")
+    return Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
 
 
 async def execute(engine: Engine, run: Run, image_path: str | None,
@@ -183,7 +178,7 @@ async def execute(engine: Engine, run: Run, image_path: str | None,
     """Submit ``run`` to ``engine`` and follow it. The run is saved before anything is sent."""
     run.input_path = run.input_path or image_path
     save(run)
-    yield Update(run, [stamp(f"Submitting to the {engine.name} engine…")], "queued")
+    yield Update(run, [events.Submitting(engine.name)], "queued")
     try:
         job = await engine.submit(dict(run.arguments), image_path, **submit_options)
     except asyncio.CancelledError:
@@ -195,6 +190,6 @@ async def execute(engine: Engine, run: Run, image_path: str | None,
     run.request_id = job.request_id
     run.arguments = _recorded_arguments({**run.arguments, **job.arguments})
     save(run)
-    yield Update(run, [stamp(f"Submitted · request {job.request_id}")], "queued")
+    yield Update(run, [events.Submitted(job.request_id)], "queued")
     async for update in follow(job, run, save):
         yield update

@@ -33,7 +33,7 @@ def test_a_failed_download_keeps_the_remote_url_and_says_so(tmp_path: Path, fal_
     stored = history.get(run.id)
     assert stored.result_url == missing and stored.output_path is None
     assert missing in stored.error and "could not be downloaded" in stored.error
-    assert any("could not be downloaded" in line for u in updates for line in u.lines)
+    assert any("could not be downloaded" in getattr(event, "text", "") for u in updates for event in u.events)
 
 
 def test_a_completed_run_is_downloaded_and_stamped(tmp_path: Path, fal_server, fal_key) -> None:
