@@ -133,16 +133,19 @@ class LocalJob:
         await asyncio.wait({future}, timeout=1.0)
 
     async def events(self) -> AsyncIterator[Status]:
-        """Queued → InProgress (one per new log line) → Completed; ends early once cancelled."""
+        """Queued → InProgress (one per new log line) → Completed; once cancelled, raises CancelledRun as the
+        fal engine does (unless the run had already completed)."""
         seen = 0
         while True:
             with self._lock:
                 batch, finished = self._events[seen:], self._finished
             for event in batch:
                 if self._cancel.is_set():
-                    return
+                    break
                 seen += 1
                 yield event
+            if self._cancel.is_set() and self._output is None:
+                raise CancelledRun("The run was cancelled; the local engine stopped it.")
             if self._cancel.is_set() or (finished and not batch):
                 return
             if not batch:
