@@ -23,7 +23,8 @@ def build() -> gr.Blocks:
                 code = code_panel.render()
         page_load = engine_panel.listen(engine, demo)
         run_event = upscale_tab.listen(upscale, engine, page_load)
-        sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image)
+        sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image)
+        engine_panel.refresh_after(engine, run_event, sweep_event)
         code_panel.listen(code, upscale.params, upscale.image.url, upscale.image.file)
         history_panel.listen(history, engine.session, upscale.params, upscale.image.file, upscale.image.url, tabs,
                              run_event, page_load)

@@ -8,9 +8,10 @@ from typing import Any
 
 import gradio as gr
 
+from components import spending
 from components.session import Session, default_engine, identify
 from core import config
-from core.engines import ENGINES
+from core.engines import ENGINES, forget
 
 
 @dataclass
@@ -45,24 +46,41 @@ def render() -> EnginePanel:
         with gr.Accordion("Key, local model, webhook", open=False):
             key = gr.Textbox(label="fal key", type="password", placeholder="key-id:secret", elem_id="fal-key",
                              info="Kept in server memory for this browser session only; never shown again.")
-            forget = gr.Button("Forget the typed key", size="sm")
+            forget_button = gr.Button("Forget the typed key", size="sm")
             local_model = gr.Dropdown(choices, value=default_model, label="Local model", elem_id="local-model")
             webhook_url = gr.Textbox(label="Webhook URL (fal, optional)", placeholder="https://…",
                                      info="fal POSTs the result here too when the run ends.")
     browser_owner = gr.BrowserState("", storage_key="clarity-studio-owner", secret=config.browser_secret())
-    return EnginePanel(engine, key_status, key, forget, local_model, webhook_url, gr.State(session), browser_owner)
+    return EnginePanel(engine, key_status, key, forget_button, local_model, webhook_url,
+                       gr.State(session, delete_callback=end_session), browser_owner)
+
+
+def status(session: Session) -> str:
+    """The key's status, and what this visitor has spent today of a budgeted Space key."""
+    spent = spending.today_line(session)
+    return session.key_status() + (f" · {spent}" if spent else "")
 
 
 def set_key(typed: str, session: Session) -> tuple[str, Session, str, str]:
     """Keep a typed key in the session, clear the box, and switch to fal when a key is now available."""
     if (typed or "").strip():
+        if session.typed_key and session.typed_key != typed.strip():
+            forget(session.typed_key)  # the key it replaces leaves the process
         session = replace(session, typed_key=typed.strip())
-    return "", session, session.key_status(), default_engine(session)
+    return "", session, status(session), default_engine(session)
 
 
 def forget_key(session: Session) -> tuple[Session, str, str]:
+    """Drop the typed key: from the session, and the engine made for it from the process."""
+    forget(session.typed_key)
     session = replace(session, typed_key=None)
-    return session, session.key_status(), default_engine(session)
+    return session, status(session), default_engine(session)
+
+
+def end_session(session: Session | None) -> None:
+    """When a browser session ends (Gradio deletes its state), the engine made for its typed key goes too."""
+    if session is not None:
+        forget(session.typed_key)
 
 
 def set_local_model(model: str, session: Session) -> Session:
@@ -85,5 +103,13 @@ def listen(panel: EnginePanel, demo: gr.Blocks) -> Any:
                              api_visibility="private")
     panel.webhook_url.change(set_webhook, [panel.webhook_url, panel.session], panel.session,
                              api_visibility="private")
-    return demo.load(identify, [panel.browser_owner, panel.session], [panel.browser_owner, panel.session],
+    load = demo.load(identify, [panel.browser_owner, panel.session], [panel.browser_owner, panel.session],
                      api_visibility="private")
+    load.then(status, panel.session, panel.key_status, api_visibility="private", show_progress="hidden")
+    return load
+
+
+def refresh_after(panel: EnginePanel, *events: Any) -> None:
+    """Say what was spent today again after each of ``events`` (runs and sweeps)."""
+    for event in events:
+        event.then(status, panel.session, panel.key_status, api_visibility="private", show_progress="hidden")

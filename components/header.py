@@ -1,10 +1,15 @@
-"""The header: the title, what the app does, and on a Space a button to duplicate it."""
+"""The header: the title, what the app does, and on a Space a button to duplicate it and Sign in with Hugging
+Face (a signed-in visitor's history, presets and budget follow them across browsers; the owner can keep the
+Space's key for signed-in visitors). Off a Space, ``gr.LoginButton`` would need the machine's own Hugging Face
+login, so it is not rendered."""
 
 from __future__ import annotations
 
 import os
 
 import gradio as gr
+
+from core import config
 
 TITLE = "Clarity Studio"
 
@@ -15,3 +20,5 @@ def render() -> None:
                     "sweep and keep every run.", elem_id="title")
         if os.environ.get("SPACE_ID"):  # a copy of your own keeps your key and your runs to yourself
             gr.DuplicateButton("Duplicate this Space", size="sm", scale=0)
+        if config.on_space():
+            gr.LoginButton(size="sm", scale=0, elem_id="login")

@@ -120,7 +120,12 @@ def history_view(search: str, status: str, engine: str, session: Session) -> tup
 
 def notice() -> str:
     text = getattr(store.store(), "notice", None)
-    return f"⚠️ {plain(text)}" if text else ""
+    lines = [f"⚠️ {plain(text)}"] if text else []
+    if config.history_is_ephemeral():
+        lines.append("⚠️ This Space has no persistent storage: history is lost when it restarts. (Its owner can "
+                     "add persistent storage in the Space's settings; the history then lives in "
+                     "`/data/clarity-studio`.)")
+    return "  \n".join(lines)
 
 
 def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str]:

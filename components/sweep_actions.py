@@ -14,11 +14,11 @@ from typing import Any
 
 import gradio as gr
 
-from components import store
+from components import spending, store
 from components.files import servable
 from components.session import Session, for_request
 from components.upscale import prepare
-from core import limits, schema, sweep_run
+from core import budget, limits, schema, sweep_run
 from core.axes import parse_axis
 from core.engines import make_engine
 from core.errors import InputError, StudioError
@@ -58,7 +58,8 @@ def build(form: dict[str, Any], owner: str, load: bool = True) -> tuple[SweepPla
     image_path = None
     if tokens is None and load:
         engine = form.get("engine") or "local"
-        raw, image_path = prepare({**raw, "image_url": form.get("image_url")}, form.get("image"), engine)
+        raw, image_path = prepare({**raw, "image_url": form.get("image_url")}, form.get("image"), engine,
+                                  measure=bool(form.get("measure")))
     return plan_grid(raw, x_axis, xs, y_axis, ys, found), image_path
 
 
@@ -139,6 +140,7 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
     """
     session = for_request(session, request)  # an API caller in shared mode gets its own owner, as /upscale does
     form = dict(locals())
+    form["measure"] = spending.space_key_in_use(session, engine) and budget.caps().any  # a budget needs sizes
     try:
         if engine not in ("fal", "local"):
             raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
@@ -160,12 +162,16 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
         return sweep_run.run_plan(plan, runner, owner=session.owner, save=store.save, image_path=image_path,
                                   on_update=on_update, runs=view.runs, **options)
 
+    price = cost.estimated_price if cost else 0.0
     try:
-        with limits.job_slot(session.limit_keys()):  # a sweep counts as one of the visitor's jobs
+        limits.check_rate(session.limit_keys())
+        with limits.job_slot(session.limit_keys()), \
+                spending.reserved(session, engine, price, f"sweep of {plan.size} cells") as spend:
+            spend.pool, spend.each = view.runs, price / max(1, plan.size)  # the cells, as they are made
             yield None, None, view
             async for shown in _live(view, start):
                 yield None, None, shown
-    except InputError as exc:
+    except InputError as exc:  # a limit or a budget: nothing was sent
         raise gr.Error(str(exc)) from None
     yield await _finish(view)
 
@@ -179,13 +185,26 @@ async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | 
     except StudioError as exc:
         raise gr.Error(str(exc)) from None
     plan, view = view.plan, replace(view, runs=dict(view.runs), message="retrying the failed cells…")
+    failed = sweep_run.retryable(plan, view.runs)
+    cost = sweep_run.preflight(plan, view.input_path)
+    each = cost.estimated_price / max(1, cost.cells) if cost else 0.0
+    before = {key: view.runs.get(key) for key in failed}
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
         return sweep_run.retry_failed(plan, view.runs, runner, owner=session.owner, save=store.save,
                                       image_path=view.input_path, on_update=on_update)
 
-    async for shown in _live(view, start):
-        yield None, None, shown
+    try:  # a retry is a new run of those cells: the same limits and budget as the sweep itself
+        limits.check_rate(session.limit_keys())
+        with limits.job_slot(session.limit_keys()), \
+                spending.reserved(session, view.engine, each * len(failed), f"retry of {len(failed)} cells") as spend:
+            try:
+                async for shown in _live(view, start):
+                    yield None, None, shown
+            finally:  # the new runs of those cells, however the retry ended
+                spend.runs = [(run, each) for key in failed if (run := view.runs.get(key)) is not before[key]]
+    except InputError as exc:
+        raise gr.Error(str(exc)) from None
     yield await _finish(view)
 
 

@@ -116,7 +116,7 @@ def render() -> SweepPanel:
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, gr.components.Component],
-           image: ImageInput) -> None:
+           image: ImageInput) -> Any:
     """Wire the tab; ``params`` are the Upscale tab's parameter widgets (schema order), ``image`` its input."""
     private: dict[str, Any] = {"api_visibility": "private"}
     quiet: dict[str, Any] = {**private, "show_progress": "hidden", "trigger_mode": "always_last"}
@@ -167,3 +167,4 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
         trigger(actions.sweep_choices, session, panel.past, **private)
     panel.past.input(actions.open_sweep, [panel.past, session], outputs, **private)
+    return run

@@ -11,12 +11,12 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from components import console, parameters, result, store
+from components import console, parameters, result, spending, store
 from components.console import stage_html, stamp
 from components.files import servable
 from components.image_input import load as load_input
 from components.session import Session, for_request
-from core import config, events, images, limits, schema
+from core import budget, config, events, images, limits, schema
 from core.engines import make_engine
 from core.errors import InputError, StudioError
 from core.runner import execute
@@ -52,14 +52,15 @@ def result_json(run: Run) -> dict[str, Any]:
 
 
 def prepare(raw: dict[str, Any], image: str | None, engine: str, notes: list[str] | None = None,
-            ) -> tuple[dict[str, Any], str | None]:
-    """Validated arguments and the local input file (None when fal fetches an https URL itself); what was
-    ignored while reading the image (unreadable metadata) is appended to ``notes``."""
+            measure: bool = False) -> tuple[dict[str, Any], str | None]:
+    """Validated arguments and the local input file (None when fal fetches an https URL itself, unless
+    ``measure``: a budget needs the picture's size first); what was ignored while reading the image (unreadable
+    metadata) is appended to ``notes``."""
     url = (raw.pop("image_url") or "").strip() if raw.get("image_url") else ""
     arguments = schema.validate(raw, require_image=False)
     if not image and not url:
         raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.", "image")
-    if not image and engine == "fal" and url.lower().startswith("https://"):
+    if not image and engine == "fal" and url.lower().startswith("https://") and not measure:
         arguments["image_url"] = schema.check_value("image_url", url)
         return arguments, None
     loaded = load_input(image, url)
@@ -93,7 +94,8 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         if engine not in ("fal", "local"):
             raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
         notes: list[str] = []
-        arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine, notes)  # decoding blocks
+        measure = spending.space_key_in_use(session, engine) and budget.caps().any
+        arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine, notes, measure)  # decodes
         view.lines += console.lines([events.Note(note) for note in notes])
         runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
@@ -107,7 +109,10 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
     options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
     early = None
     try:
-        with limits.job_slot(session.limit_keys()):
+        limits.check_rate(session.limit_keys())
+        price = images.price_of(image_path, arguments["upscale_factor"]) if image_path else 0.0
+        with limits.job_slot(session.limit_keys()), spending.reserved(session, engine, price, "run") as spend:
+            spend.add(run, price)
             early = _start_before(run, image_path)  # only for a run that goes ahead: a refused one leaves no file
             async for update in execute(runner_engine, run, image_path, store.save, **options):
                 view.lines.extend(console.lines(update.events))

@@ -6,11 +6,28 @@ import os
 from pathlib import Path
 
 
+def persistent_root() -> Path | None:
+    """A Space's persistent storage (``CLARITY_PERSISTENT_ROOT``, default ``/data``) when this runs on a Space
+    and it is a writable directory; None otherwise (the container's own disk is wiped at every restart)."""
+    if not os.environ.get("SPACE_ID"):
+        return None
+    root = Path(os.environ.get("CLARITY_PERSISTENT_ROOT") or "/data")
+    return root if root.is_dir() and os.access(root, os.W_OK | os.X_OK) else None
+
+
 def data_dir() -> Path:
-    """The data directory: ``$CLARITY_DATA_DIR`` or ``./data``; created on first use."""
-    path = Path(os.environ.get("CLARITY_DATA_DIR") or "data").resolve()
+    """The data directory, created on first use: ``$CLARITY_DATA_DIR``; else, on a Space with persistent
+    storage, ``<persistent root>/clarity-studio``; else ``./data``."""
+    explicit = os.environ.get("CLARITY_DATA_DIR")
+    root = None if explicit else persistent_root()
+    path = Path(explicit or (root / "clarity-studio" if root else "data")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def history_is_ephemeral() -> bool:
+    """On a Space whose history lives on the container's own disk (lost at every restart or rebuild)."""
+    return bool(os.environ.get("SPACE_ID")) and not os.environ.get("CLARITY_DATA_DIR") and persistent_root() is None
 
 
 def env_fal_key() -> str | None:
@@ -44,6 +61,11 @@ def max_output_megapixels() -> float:
     return float(_int_env("CLARITY_MAX_OUTPUT_MP", 64))
 
 
+def on_space() -> bool:
+    """Running as a Hugging Face Space (``SYSTEM=spaces`` with a ``SPACE_ID``), where Spaces' OAuth works."""
+    return os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("SPACE_ID"))
+
+
 def shared_mode() -> bool:
     """Strangers share this process: on a Hugging Face Space (``SPACE_ID``), or ``CLARITY_SHARED=1``."""
     flag = os.environ.get("CLARITY_SHARED", "").strip().lower()
@@ -64,6 +86,12 @@ def browser_secret() -> str:
 
         path.write_text(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def runs_per_minute() -> int:
+    """Runs or sweeps one visitor may start a minute (``CLARITY_RUNS_PER_MINUTE``; 0 = no limit): 10 in shared
+    mode unless set, none in a single-user app."""
+    return _int_env("CLARITY_RUNS_PER_MINUTE", 10 if shared_mode() else 0)
 
 
 def max_queue() -> int:

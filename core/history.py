@@ -194,10 +194,10 @@ class History:
             conn = self._connect(self.path)
         except (sqlite3.Error, OSError) as exc:
             self._failed.close()
-            self.notice = (f"The history at {self.path} could not be opened or replaced ({reason}; {exc}). "
+            self.notice = (f"The history file {self.path.name} could not be opened or replaced ({reason}; {exc}). "
                            "This session's runs are kept in memory only and are lost when the app stops.")
             return self._connect(":memory:")
-        kept = f" The old file was kept as {aside}." if aside else ""
+        kept = f" The old file was kept in the data directory as {aside.name}." if aside else ""
         self.notice = f"The history file could not be read ({reason}), so a new, empty history was started.{kept}"
         return conn
 

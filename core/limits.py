@@ -6,7 +6,10 @@ address, so opening more sessions does not multiply the limit; every refusal nam
 
 from __future__ import annotations
 
+import math
 import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -40,6 +43,29 @@ def job_slot(keys: str | tuple[str, ...]) -> Iterator[None]:
                 _active[key] -= 1
                 if not _active[key]:
                     del _active[key]
+
+
+_starts: dict[str, deque[float]] = {}
+
+
+def check_rate(keys: tuple[str, ...]) -> None:
+    """Count one run (or sweep) started now against each key; InputError with the time to wait when a key has
+    started ``CLARITY_RUNS_PER_MINUTE`` in the last 60 seconds (nothing is counted then)."""
+    limit = config.runs_per_minute()
+    if not limit:
+        return
+    now = time.monotonic()
+    with _lock:
+        for key in keys:
+            started = _starts.setdefault(key, deque())
+            while started and now - started[0] >= 60:
+                started.popleft()
+            if len(started) >= limit:
+                wait = math.ceil(60 - (now - started[0]))
+                raise InputError(f"You have started {limit} runs in the last minute; the limit is {limit} a minute "
+                                 f"(CLARITY_RUNS_PER_MINUTE). Try again in {wait} s.", None)
+        for key in keys:
+            _starts[key].append(now)
 
 
 def active(key: str) -> int:

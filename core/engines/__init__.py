@@ -26,6 +26,15 @@ def fal_job_timeout(default: float) -> float | None:
     return seconds if seconds > 0 else None
 
 
+def forget(key: str | None) -> bool:
+    """Drop the fal engine (and so the client holding ``key``) made for a typed key; True if there was one.
+    Runs still under way keep their own reference until they end."""
+    if not key:
+        return False
+    with _lock:
+        return _fal_engines.pop(hashlib.sha256(key.encode()).hexdigest(), None) is not None
+
+
 def make_engine(name: str, key: str | None = None, model: str | None = None) -> Any:
     """The engine called ``name``: fal needs a key (typed in, or ``FAL_KEY``); local takes a model name."""
     if name == "local":
