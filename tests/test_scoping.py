@@ -1,0 +1,82 @@
+"""One rule decides what a visitor may see, and it fails closed: a visitor not identified yet, and a stranger,
+see none of another visitor's runs, sweeps, presets or files, through every read path of the app."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from components import fetch_panel, history_panel, presets_panel, store, sweep_actions
+from components.session import Session
+from core import presets
+from core.runs import Run
+
+READERS = {"an unidentified visitor": Session(shared=True), "a stranger": Session(shared=True, owner="b" * 32)}
+
+
+@pytest.fixture
+def alices(monkeypatch, fal_key, tmp_path) -> dict[str, str]:
+    """Alice's history: a finished run with files, a sweep cell, a saved preset."""
+    monkeypatch.setenv("CLARITY_SHARED", "1")
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    output = tmp_path / "data" / "outputs" / "alice.png"
+    output.parent.mkdir(parents=True)
+    output.write_bytes(b"\x89PNG")
+    alice = "a" * 32
+    run = Run(engine="fal", arguments={"prompt": "alice's secret"}, owner=alice, status="completed", seed=5,
+              request_id="req-alice-1", input_path=str(output), output_path=str(output), width=2, height=2)
+    cell = Run(engine="local", arguments={}, owner=alice, status="completed", sweep_id="sweep-alice", cell="x=1")
+    for item in (run, cell):
+        store.save(item)
+    presets.save("Alice look", "", {"creativity": 0.2}, owner=alice)
+    return {"owner": alice, "run": run.id, "cell": cell.id, "request": "req-alice-1", "sweep": "sweep-alice"}
+
+
+class Selected:
+    def __init__(self, run_id: str) -> None:
+        self.row_value = ["…", run_id]
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_no_read_path_shows_another_visitors_data(alices, who) -> None:
+    session = READERS[who]
+    assert history_panel.history(session=session).empty
+    assert history_panel.history_view("", "any", "any", session)[0].empty
+    assert history_panel.select(session, Selected(alices["run"]))[0] is None
+    for action in (lambda: history_panel.restore(alices["run"], session),
+                   lambda: history_panel.reuse_seed(alices["run"], session),
+                   lambda: history_panel.delete(alices["run"], "", "any", "any", session),
+                   lambda: presets_panel.apply_preset("alice-look", None, session),
+                   lambda: asyncio.run(sweep_actions.open_sweep(alices["sweep"], session))):
+        with pytest.raises(gr.Error):
+            action()
+    exported = Path(history_panel.export_csv("", "any", "any", session)).read_text(encoding="utf-8-sig")
+    assert "alice" not in exported and "req-alice-1" not in exported
+    assert sweep_actions.sweep_choices(session)["choices"] == []
+    assert all(value != "alice-look" for _, value in presets_panel.choices(session.files_owner()))
+
+    async def fetch() -> None:
+        async for _ in fetch_panel.fetch_request(alices["request"], session):
+            pass
+
+    with pytest.raises(gr.Error, match="not in your history"):
+        asyncio.run(fetch())
+    assert store.store().get(alices["run"]) is not None  # nothing was deleted on the way
+
+
+def test_the_owner_sees_all_of_it(alices) -> None:
+    alice = Session(shared=True, owner=alices["owner"])
+    assert set(history_panel.history(session=alice)["id"]) == {alices["run"], alices["cell"]}
+    assert history_panel.select(alice, Selected(alices["run"]))[0] == alices["run"]
+    assert [choice[1] for choice in sweep_actions.sweep_choices(alice)["choices"]] == [alices["sweep"]]
+    assert any(value == "alice-look" for _, value in presets_panel.choices(alice.files_owner()))
+
+
+def test_an_unidentified_visitor_cannot_save_into_a_common_folder(monkeypatch) -> None:
+    monkeypatch.setenv("CLARITY_SHARED", "1")
+    with pytest.raises(gr.Error, match="still loading"):
+        presets_panel.save_preset("Mine", "", Session(shared=True))
+    assert presets.saved("") == [] and presets.saved("unassigned-visitor") == []
