@@ -102,7 +102,7 @@ def _label(name: str) -> str:
 
 
 def _decimals(number: Decimal) -> int:
-    return max(0, -number.as_tuple().exponent)
+    return max(0, -int(number.as_tuple().exponent))  # finite: never 'n'/'N'/'F'
 
 
 def _expand_range(name: str, token: str, match: re.Match[str], budget: int) -> tuple[list[Decimal], int]:

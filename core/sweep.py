@@ -170,7 +170,7 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[Any], 
                 parts.append(f"{y_axis}={format_value(y_axis, y_value)}")
             image_path = None
             if "image" in (x_axis, y_axis):
-                image_path = images[x_value if x_axis == "image" else y_value]
+                image_path = (images or {})[x_value if x_axis == "image" else y_value]  # checked above: never None here
                 arguments.pop("image_url", None)  # the base image is not this cell's input
             arguments = validate(arguments, require_image=False)
             cells.append(Cell(x_index, y_index, x_value, y_value if y_axis else None, " · ".join(parts),

@@ -165,12 +165,11 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
     tiles, rows = [], []
     for cell in plan.cells:
         run = runs.get(cell.key)
-        finished = done(run)
-        tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, run.output_path if finished else None,
-                               "" if finished else status_text(run)))
+        output = run.output_path if run and done(run) else None  # set only when finished
+        finished = output is not None
+        tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, output, "" if finished else status_text(run)))
         source = cell.image_path or (run.input_path if run else None) or input_path
-        measured = cell_metrics(run.output_path, source) if finished else {"psnr": None, "ssim": None,
-                                                                       "sharpness": None}
+        measured = cell_metrics(output, source) if output else {"psnr": None, "ssim": None, "sharpness": None}
         parameters = run.parameters() if run else {k: v for k, v in cell.arguments.items() if k != "image_url"}
         rows.append({"x_index": cell.x_index, "y_index": cell.y_index, "label": cell.label,
                      "status": run.status if run else "queued", "x_value": _csv_value(plan.x_axis, cell.x_value),
@@ -178,7 +177,7 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
                      "seed": run.seed if run and run.seed is not None else parameters.get("seed"),
                      "request_id": run.request_id if run else None, "engine": run.engine if run else None,
                      "model": run.model if run else None, **measured, "error": run.error if run else None,
-                     "run_id": run.id if run else None, "output_path": run.output_path if finished else None})
+                     "run_id": run.id if run else None, "output_path": output})
     thumb = 384 if plan.size <= 25 else 256
     sheet = contact_sheet(tiles, plan.x_axis, plan.x_values, plan.y_axis, plan.y_values, thumb=thumb)
     return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
@@ -203,7 +202,7 @@ def _axes_of(label: str) -> tuple[str, str | None]:
     return x_axis, (y_axis if at >= 0 else None)
 
 
-def _value(axis: str, text: str, run: Run) -> Any:
+def _value(axis: str, text: str | None, run: Run) -> Any:
     if axis in FIELD_BY_NAME:  # the exact value sent; the label may be shortened
         return run.arguments.get(axis)
     return text
@@ -231,11 +230,12 @@ def reopen(sweep_id: str, owner: str | None, history: Any) -> tuple[SweepPlan, d
     cells, runs = [], {}
     for y_index in range(max(1, len(y_values))):
         for x_index in range(len(x_values)):
-            label, run = found.get((x_index, y_index), (None, None))
-            if run is None:  # deleted from the history: shown as missing, never retried (no arguments)
+            entry = found.get((x_index, y_index))
+            if entry is None:  # deleted from the history: shown as missing, never retried (no arguments)
                 cells.append(Cell(x_index, y_index, x_values[x_index], (y_values or [None])[y_index],
                                   "missing", {}))
                 continue
+            label, run = entry
             arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
             image_path = run.input_path if "image" in (x_axis, y_axis) else None
             cells.append(Cell(x_index, y_index, x_values[x_index], y_values[y_index] if y_axis else None, label,
@@ -287,8 +287,9 @@ def preflight(plan: SweepPlan, image_path: str | None = None, **options: Any) ->
     """``plan.preflight`` for its input files (``image_path`` for one image); None when a size is unknown."""
     sizes = {}
     for key in {cell.image_path or "" for cell in plan.cells}:
-        if not (key or image_path):
+        path = key or image_path
+        if not path:
             return None  # an https URL nobody fetched yet
-        with Image.open(key or image_path) as image:  # reads the header only
+        with Image.open(path) as image:  # reads the header only
             sizes[key] = image.size
     return plan.preflight(sizes=sizes, **options)

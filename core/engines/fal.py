@@ -63,7 +63,7 @@ def _words(detail: Any) -> str:
     return "; ".join(_item_words(item)[1] for item in items)
 
 
-def _http_parts(exc: Exception) -> tuple[int, Any, str | None]:
+def _http_parts(exc: FalClientHTTPError | httpx.HTTPStatusError) -> tuple[int, Any, str | None]:
     if isinstance(exc, FalClientHTTPError):
         return exc.status_code, exc.message, exc.error_type
     response = exc.response  # httpx.HTTPStatusError (the CDN token request raises those)
