@@ -15,18 +15,22 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from core import config, images, metrics
-from core.axes import AXES, format_value
+from core.axes import AXES, AxisValue, format_value
 from core.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
 from core.errors import InputError
 from core.runner import Update, execute
 from core.runs import Run
 from core.schema import FIELD_BY_NAME
 from core.sweep import Cell, CellKey, Preflight, SweepPlan, run_sweep
+
+if TYPE_CHECKING:
+    from core.engines.base import Engine
+    from core.history import History
 
 DEFAULT_CONCURRENCY = 4  # fal requests at once (env CLARITY_SWEEP_CONCURRENCY); the local engine runs one
 CONFIRM_PRICE, CONFIRM_CELLS = 1.0, 16  # above these a sweep must be confirmed (env overrides)
@@ -72,10 +76,10 @@ def status_text(run: Run | None) -> str:
     return run.status
 
 
-async def run_plan(plan: SweepPlan, engine: Any, *, owner: str = "", save: Callable[[Run], None] = lambda run: None,
+async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Callable[[Run], None] = lambda run: None,
                    concurrency: int | None = None, image_path: str | None = None, on_update: OnUpdate | None = None,
                    runs: dict[CellKey, Run] | None = None, only: Iterable[CellKey] | None = None,
-                   **submit_options: Any) -> dict[CellKey, Run]:
+                   **submit_options: str | None) -> dict[CellKey, Run]:
     """Run every cell (or ``only`` those) as history Runs; one Run per cell, whatever happened to it.
 
     A failed cell keeps the others going. Cancelling the awaiting task cancels the running cells, keeps the
@@ -124,11 +128,15 @@ def retryable(plan: SweepPlan, runs: dict[CellKey, Run], include_cancelled: bool
         runs[cell.key].status in statuses if cell.key in runs else include_cancelled)]
 
 
-async def retry_failed(plan: SweepPlan, runs: dict[CellKey, Run], engine: Any, *, include_cancelled: bool = False,
-                       **options: Any) -> dict[CellKey, Run]:
-    """Re-run only the failed cells as new Runs (same sweep id and cell label); ``runs`` is updated in place."""
+async def retry_failed(plan: SweepPlan, runs: dict[CellKey, Run], engine: Engine, *, include_cancelled: bool = False,
+                       owner: str = "", save: Callable[[Run], None] = lambda run: None, concurrency: int | None = None,
+                       image_path: str | None = None, on_update: OnUpdate | None = None,
+                       **submit_options: str | None) -> dict[CellKey, Run]:
+    """Re-run only the failed cells as new Runs (same sweep id and cell label); ``runs`` is updated in place.
+    The other options are :func:`run_plan`'s."""
     keys = retryable(plan, runs, include_cancelled)
-    return await run_plan(plan, engine, runs=runs, only=keys, **options)
+    return await run_plan(plan, engine, owner=owner, save=save, concurrency=concurrency, image_path=image_path,
+                          on_update=on_update, runs=runs, only=keys, **submit_options)
 
 
 def cell_metrics(output_path: str, input_path: str | None) -> dict[str, float | None]:
@@ -152,7 +160,7 @@ def done(run: Run | None) -> bool:
     return bool(run and run.status == "completed" and run.output_path and Path(run.output_path).is_file())
 
 
-def _csv_value(axis: str | None, value: Any) -> Any:
+def _csv_value(axis: str | None, value: AxisValue) -> AxisValue:
     if axis is None:
         return None
     return value if isinstance(value, (bool, int, float, str)) else format_value(axis, value, 200)
@@ -202,13 +210,13 @@ def _axes_of(label: str) -> tuple[str, str | None]:
     return x_axis, (y_axis if at >= 0 else None)
 
 
-def _value(axis: str, text: str | None, run: Run) -> Any:
+def _value(axis: str, text: str | None, run: Run) -> AxisValue:
     if axis in FIELD_BY_NAME:  # the exact value sent; the label may be shortened
         return run.arguments.get(axis)
     return text
 
 
-def reopen(sweep_id: str, owner: str | None, history: Any) -> tuple[SweepPlan, dict[CellKey, Run]]:
+def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPlan, dict[CellKey, Run]]:
     """A past sweep rebuilt from its stored runs: the grid (labels, X/Y values) and each cell's latest run."""
     stored = history.runs_for_sweep(sweep_id, owner)
     if not stored:
@@ -217,8 +225,8 @@ def reopen(sweep_id: str, owner: str | None, history: Any) -> tuple[SweepPlan, d
     for run in stored:  # oldest first: a label keeps its first position and its newest run (after retries)
         latest[run.cell or run.id] = run
     x_axis, y_axis = _axes_of(next(iter(latest)))
-    xs: dict[str, tuple[int, Any]] = {}
-    ys: dict[str | None, tuple[int, Any]] = {}
+    xs: dict[str, tuple[int, AxisValue]] = {}
+    ys: dict[str | None, tuple[int, AxisValue]] = {}
     found: dict[CellKey, tuple[str, Run]] = {}
     for label, run in latest.items():
         x_text, y_text = _split_label(label, x_axis, y_axis)
@@ -283,7 +291,8 @@ def resolve_images(tokens: Iterable[str], owner: str, fetch: bool = True) -> dic
     return found
 
 
-def preflight(plan: SweepPlan, image_path: str | None = None, **options: Any) -> Preflight | None:
+def preflight(plan: SweepPlan, image_path: str | None = None, *, seconds_per_megapixel: float | None = None,
+              seconds_per_cell: float = 0.0, concurrency: int = 1) -> Preflight | None:
     """``plan.preflight`` for its input files (``image_path`` for one image); None when a size is unknown."""
     sizes = {}
     for key in {cell.image_path or "" for cell in plan.cells}:
@@ -292,4 +301,5 @@ def preflight(plan: SweepPlan, image_path: str | None = None, **options: Any) ->
             return None  # an https URL nobody fetched yet
         with Image.open(path) as image:  # reads the header only
             sizes[key] = image.size
-    return plan.preflight(sizes=sizes, **options)
+    return plan.preflight(sizes=sizes, seconds_per_megapixel=seconds_per_megapixel,
+                          seconds_per_cell=seconds_per_cell, concurrency=concurrency)
