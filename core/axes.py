@@ -21,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from core.axis_tokens import split_values
 from core.errors import InputError
@@ -29,6 +29,8 @@ from core.schema import FIELD_BY_NAME, FIELDS, check_value
 
 MAX_CELLS = 100  # default cap on a grid's cells; env CLARITY_MAX_SWEEP_CELLS overrides
 RANGE_HINT = "write a-b, a-b (+step) or a-b [count]"
+# One value of an axis: a number (None: a random seed), true/false, a text, an image label.
+AxisValue: TypeAlias = bool | int | float | str | None
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _RANGE = re.compile(rf"^(?P<a>{_NUMBER})\s*-\s*(?P<b>{_NUMBER})"
@@ -102,7 +104,7 @@ def _label(name: str) -> str:
 
 
 def _decimals(number: Decimal) -> int:
-    return max(0, -number.as_tuple().exponent)
+    return max(0, -int(number.as_tuple().exponent))  # finite: never 'n'/'N'/'F'
 
 
 def _expand_range(name: str, token: str, match: re.Match[str], budget: int) -> tuple[list[Decimal], int]:
@@ -217,7 +219,7 @@ def _parse_alternatives(name: str, text: str) -> list[str]:
     return [check_value(name, piece) for piece in pieces]
 
 
-def parse_axis(name: str, text: str, prompt: str = "", negative_prompt: str = "") -> list[Any]:
+def parse_axis(name: str, text: str, prompt: str = "", negative_prompt: str = "") -> list[AxisValue]:
     """The values of one axis from its text, checked against the schema; InputError quotes the bad token.
 
     ``prompt`` (and ``negative_prompt``) are needed for ``prompt_sr``, whose first value must occur in them.

@@ -102,8 +102,8 @@ def contact_sheet(cells: Sequence[SheetCell | tuple], x_axis_name: str, x_values
     columns, rows = max(1, len(x_values)), max(1, len(y_values or []))
     legend_font, cell_font = _font(max(12, thumb // 16)), _font(max(10, thumb // 20))
     gap = max(4, thumb // 48)
-    legend_line = legend_font.getbbox("Ag")[3] + gap
-    cell_line = cell_font.getbbox("Ag")[3] + gap // 2
+    legend_line = int(legend_font.getbbox("Ag")[3]) + gap  # whole pixels (typed float)
+    cell_line = int(cell_font.getbbox("Ag")[3]) + gap // 2
     label_strip = cell_line + gap
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     y_texts = [format_value(y_axis_name or "", value, 60) for value in (y_values or [])]

@@ -106,7 +106,7 @@ def _shareable_image(value: Any) -> bool:
 
 def _leaks_key(text: str) -> bool:
     key = config.env_fal_key()
-    return bool(key) and len(key) >= 8 and key in text
+    return bool(key and len(key) >= 8 and key in text)
 
 
 def share_query(arguments: dict[str, Any], preset_id: str | None = None) -> str:

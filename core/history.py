@@ -178,6 +178,7 @@ class History:
     def _recover(self, error: BaseException) -> sqlite3.Connection:
         # Move the unreadable file aside (never delete it) and start afresh; in memory if even that fails.
         reason = str(error) or type(error).__name__
+        aside: Path | None  # None: there was no file to move
         aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
         if aside.exists():  # twice within a second
             aside = aside.with_name(f"{aside.name}-{time.time_ns()}")

@@ -55,6 +55,7 @@ def _strip_png(data: bytes) -> tuple[bytes, list[str]]:
 
 
 def _strip_jpeg(data: bytes) -> tuple[bytes, list[str]]:
+    dropped: list[str]
     out, dropped, position = [data[:2]], [], 2
     while position + 4 <= len(data) and data[position] == 0xFF:
         marker = data[position + 1]

@@ -36,7 +36,7 @@ def png_key_to_pixel_scale(image: Image.Image, bit_depth: int) -> None:
         return
     if image.mode == "L" and bit_depth in (2, 4):
         image.info["transparency"] = key * (255 // ((1 << bit_depth) - 1))
-    elif image.mode == "RGB" and bit_depth == 16:
+    elif image.mode == "RGB" and bit_depth == 16 and isinstance(key, tuple):
         image.info["transparency"] = tuple(value >> 8 for value in key)
 
 

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,13 +209,15 @@ def decode_data_uri(uri: str) -> bytes:
         raise InputError("This data URI's base64 payload is damaged.", "image_url") from None
 
 
-def load_url(url: str, fetch: callable | None = None) -> InputImage:
+def load_url(url: str, fetch: Callable[[str], bytes] | None = None) -> InputImage:
     """Load a data URI or an https URL (fetched with ``fetch(url) -> bytes``, see core.fetch)."""
     url = url.strip()
     if url.lower().startswith("data:"):
         return load_bytes(decode_data_uri(url), "The data URI")
     if fetch is None:
-        from core.fetch import fetch_image_bytes as fetch
+        from core.fetch import fetch_image_bytes
+
+        fetch = fetch_image_bytes
     data = fetch(url)
     notes: list[str] = []
     image = decode(data, "The image at that URL", notes)
@@ -241,7 +244,7 @@ def render_before(input_path: str | Path, size: tuple[int, int], target: Path) -
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
     with os.fdopen(handle, "wb") as out, Image.open(input_path) as source:
-        source.convert("RGB").resize(tuple(size), Image.Resampling.LANCZOS).save(out, format="PNG",
-                                                                              compress_level=1)
+        source.convert("RGB").resize((size[0], size[1]), Image.Resampling.LANCZOS).save(out, format="PNG",
+                                                                                     compress_level=1)
     os.replace(partial, target)
     return target

@@ -11,21 +11,25 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core import events
 from core.errors import StudioError
 from core.runner import Update, follow
 from core.runs import Run
 
+if TYPE_CHECKING:
+    from core.engines.base import ResumableEngine
+    from core.history import History
+
 log = logging.getLogger(__name__)
 
 
-async def follow_request(engine: Any, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
+async def follow_request(engine: ResumableEngine, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
     """Re-attach to ``run.request_id`` on ``engine`` and follow it to its end."""
     yield Update(run, [events.Reattaching(run.request_id or "")], "queued")
     try:
-        job = await engine.attach(run.request_id, run.arguments)
+        job = await engine.attach(run.request_id or "", run.arguments)  # callers pass runs that have one
     except StudioError as exc:
         yield Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
         return
@@ -33,7 +37,7 @@ async def follow_request(engine: Any, run: Run, save: Callable[[Run], None]) -> 
         yield update
 
 
-async def resume_pending(history: Any, engine_for: Callable[[Run], Any]) -> dict[str, int]:
+async def resume_pending(history: History, engine_for: Callable[[Run], ResumableEngine | None]) -> dict[str, int]:
     """Follow every pending fal run to its end; mark pending local runs interrupted. Returns counts."""
     interrupted = history.mark_interrupted("local")
     pending = [run for run in history.pending("fal") if run.request_id]
@@ -58,7 +62,8 @@ async def resume_pending(history: Any, engine_for: Callable[[Run], Any]) -> dict
     return counts
 
 
-def resume_in_background(history: Any, engine_for: Callable[[Run], Any]) -> threading.Thread:
+def resume_in_background(history: History, engine_for: Callable[[Run], ResumableEngine | None]
+                         ) -> threading.Thread:
     """Run :func:`resume_pending` on its own thread and event loop, so start-up does not wait for fal."""
 
     def work() -> None:

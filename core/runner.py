@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from core import config, events
-from core.engines.base import Completed, Engine, Job, Queued
+from core.engines.base import Completed, Engine, InProgress, Job, Queued
 from core.errors import CancelledRun, EngineError, StudioError
 from core.runs import Run
 
@@ -134,7 +134,8 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
                 run.status, run.started_at = "running", time.time()
                 save(run)
                 happened.append(events.Started(run.engine, run.model))
-            happened += [_log_line(entry) for entry in (event.logs or [])]
+            logs = event.logs if isinstance(event, (InProgress, Completed)) else None  # the statuses that carry logs
+            happened += [_log_line(entry) for entry in (logs or [])]
             if isinstance(event, Completed):
                 if event.error:
                     raise EngineError(f"{run.engine} reported an error: {event.error}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from core.errors import InputError
 from core.schema import ENDPOINT, FIELDS, check_value
@@ -32,7 +32,7 @@ class _Name(str):
     """A bare Python name inside the rendered arguments (not a string literal)."""
 
 
-def _is_remote(image_url: Any) -> bool:
+def _is_remote(image_url: Any) -> TypeGuard[str]:
     """True for a value the endpoint takes as is: an https:// URL or a data: URI."""
     return isinstance(image_url, str) and image_url.lower().startswith(("https://", "data:"))
 

@@ -10,23 +10,24 @@ import asyncio
 import heapq
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from core import config
-from core.axes import AXES, AXIS_CHOICES, MAX_CELLS, Axis, apply_value, format_value, max_cells, parse_axis
+from core.axes import AXES, AXIS_CHOICES, MAX_CELLS, Axis, AxisValue, apply_value, format_value, max_cells, parse_axis
 from core.errors import CancelledRun, InputError
 from core.schema import estimated_price, output_size, validate
 
-__all__ = ["AXES", "AXIS_CHOICES", "MAX_CELLS", "Axis", "Cell", "CellKey", "Preflight", "STATUSES", "SweepPlan",
-           "cell_status", "format_value", "max_cells", "parse_axis", "plan_grid", "retry_failed", "run_sweep"]
+__all__ = ["AXES", "AXIS_CHOICES", "MAX_CELLS", "Axis", "AxisValue", "Cell", "CellKey", "Preflight", "STATUSES",
+           "SweepPlan", "cell_status", "format_value", "max_cells", "parse_axis", "plan_grid", "retry_failed",
+           "run_sweep"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CellKey = tuple[int, int]  # (x_index, y_index)
 STATUSES = ("queued", "running", "completed", "failed", "cancelled")
-UpdateCallback = Callable[["Cell", str, Any], None]
+UpdateCallback = Callable[["Cell", str, object], None]  # payload: None, the result or the exception
 
 
 @dataclass
@@ -35,8 +36,8 @@ class Cell:
 
     x_index: int
     y_index: int
-    x_value: Any
-    y_value: Any
+    x_value: AxisValue
+    y_value: AxisValue
     label: str  # e.g. "creativity=0.35 · resemblance=0.6"
     arguments: dict[str, Any]
     image_path: str | None = None
@@ -66,9 +67,9 @@ class SweepPlan:
     """A grid of cells over an X axis and an optional Y axis, row by row (Y outer, X inner)."""
 
     x_axis: str
-    x_values: list[Any]
+    x_values: list[AxisValue]
     y_axis: str | None
-    y_values: list[Any]
+    y_values: list[AxisValue]
     cells: list[Cell]
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
@@ -122,15 +123,15 @@ def _makespan(durations: list[float], workers: int) -> float:
     return max(free_at)
 
 
-def _check_axis(name: str | None, values: list[Any] | None, which: str) -> None:
+def _check_axis(name: str | None, values: list[AxisValue] | None, which: str) -> None:
     if name not in AXES:
         raise InputError(f"{which} axis: {name!r} cannot be swept; choose one of {', '.join(AXES)}.", None)
     if not values:
         raise InputError(f"{AXES[name].label} axis: no values given.", name)
 
 
-def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[Any], y_axis: str | None = None,
-              y_values: list[Any] | None = None, images: dict[str, str] | None = None) -> SweepPlan:
+def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisValue], y_axis: str | None = None,
+              y_values: list[AxisValue] | None = None, images: dict[str, str] | None = None) -> SweepPlan:
     """Every cell of an X (× Y) grid with validated arguments; InputError when too large or inconsistent.
 
     ``x_values``/``y_values`` come from ``parse_axis``. For an ``image`` axis the values are keys of
@@ -170,7 +171,8 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[Any], 
                 parts.append(f"{y_axis}={format_value(y_axis, y_value)}")
             image_path = None
             if "image" in (x_axis, y_axis):
-                image_path = images[x_value if x_axis == "image" else y_value]
+                label = str(x_value if x_axis == "image" else y_value)  # one of the labels checked above
+                image_path = (images or {})[label]
                 arguments.pop("image_url", None)  # the base image is not this cell's input
             arguments = validate(arguments, require_image=False)
             cells.append(Cell(x_index, y_index, x_value, y_value if y_axis else None, " · ".join(parts),
@@ -178,7 +180,7 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[Any], 
     return SweepPlan(x_axis, list(x_values), y_axis, y_values, cells)
 
 
-def cell_status(results: dict[CellKey, Any], key: CellKey) -> str:
+def cell_status(results: Mapping[CellKey, object], key: CellKey) -> str:
     """A cell's status from the results: completed, failed, cancelled, or queued (not run yet)."""
     if key not in results:
         return "queued"
@@ -188,7 +190,7 @@ def cell_status(results: dict[CellKey, Any], key: CellKey) -> str:
     return "failed" if isinstance(outcome, BaseException) else "completed"
 
 
-def _notify(on_update: UpdateCallback | None, cell: Cell, status: str, payload: Any) -> None:
+def _notify(on_update: UpdateCallback | None, cell: Cell, status: str, payload: object) -> None:
     if on_update is None:
         return
     try:
@@ -198,7 +200,7 @@ def _notify(on_update: UpdateCallback | None, cell: Cell, status: str, payload: 
 
 
 async def run_sweep(plan: SweepPlan, run_cell: Callable[[Cell], Awaitable[T]], concurrency: int,
-                    on_update: UpdateCallback | None = None, *, results: dict[CellKey, Any] | None = None,
+                    on_update: UpdateCallback | None = None, *, results: dict[CellKey, T | Exception] | None = None,
                     only: Iterable[CellKey] | None = None) -> dict[CellKey, T | Exception]:
     """Run every cell (or ``only`` those) with at most ``concurrency`` at once; one result or exception per cell.
 
@@ -260,7 +262,7 @@ async def run_sweep(plan: SweepPlan, run_cell: Callable[[Cell], Awaitable[T]], c
     return results
 
 
-async def retry_failed(plan: SweepPlan, results: dict[CellKey, Any], run_cell: Callable[[Cell], Awaitable[T]],
+async def retry_failed(plan: SweepPlan, results: dict[CellKey, T | Exception], run_cell: Callable[[Cell], Awaitable[T]],
                        concurrency: int, on_update: UpdateCallback | None = None, *,
                        include_cancelled: bool = False) -> dict[CellKey, T | Exception]:
     """Re-run only the failed cells (and cancelled or never-run ones with ``include_cancelled``), in place."""

@@ -15,18 +15,22 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from core import config, images, metrics
-from core.axes import AXES, format_value
+from core.axes import AXES, AxisValue, format_value
 from core.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
 from core.errors import InputError
 from core.runner import Update, execute
 from core.runs import Run
 from core.schema import FIELD_BY_NAME
 from core.sweep import Cell, CellKey, Preflight, SweepPlan, run_sweep
+
+if TYPE_CHECKING:
+    from core.engines.base import Engine
+    from core.history import History
 
 DEFAULT_CONCURRENCY = 4  # fal requests at once (env CLARITY_SWEEP_CONCURRENCY); the local engine runs one
 CONFIRM_PRICE, CONFIRM_CELLS = 1.0, 16  # above these a sweep must be confirmed (env overrides)
@@ -72,10 +76,10 @@ def status_text(run: Run | None) -> str:
     return run.status
 
 
-async def run_plan(plan: SweepPlan, engine: Any, *, owner: str = "", save: Callable[[Run], None] = lambda run: None,
+async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Callable[[Run], None] = lambda run: None,
                    concurrency: int | None = None, image_path: str | None = None, on_update: OnUpdate | None = None,
                    runs: dict[CellKey, Run] | None = None, only: Iterable[CellKey] | None = None,
-                   **submit_options: Any) -> dict[CellKey, Run]:
+                   **submit_options: str | None) -> dict[CellKey, Run]:
     """Run every cell (or ``only`` those) as history Runs; one Run per cell, whatever happened to it.
 
     A failed cell keeps the others going. Cancelling the awaiting task cancels the running cells, keeps the
@@ -124,11 +128,15 @@ def retryable(plan: SweepPlan, runs: dict[CellKey, Run], include_cancelled: bool
         runs[cell.key].status in statuses if cell.key in runs else include_cancelled)]
 
 
-async def retry_failed(plan: SweepPlan, runs: dict[CellKey, Run], engine: Any, *, include_cancelled: bool = False,
-                       **options: Any) -> dict[CellKey, Run]:
-    """Re-run only the failed cells as new Runs (same sweep id and cell label); ``runs`` is updated in place."""
+async def retry_failed(plan: SweepPlan, runs: dict[CellKey, Run], engine: Engine, *, include_cancelled: bool = False,
+                       owner: str = "", save: Callable[[Run], None] = lambda run: None, concurrency: int | None = None,
+                       image_path: str | None = None, on_update: OnUpdate | None = None,
+                       **submit_options: str | None) -> dict[CellKey, Run]:
+    """Re-run only the failed cells as new Runs (same sweep id and cell label); ``runs`` is updated in place.
+    The other options are :func:`run_plan`'s."""
     keys = retryable(plan, runs, include_cancelled)
-    return await run_plan(plan, engine, runs=runs, only=keys, **options)
+    return await run_plan(plan, engine, owner=owner, save=save, concurrency=concurrency, image_path=image_path,
+                          on_update=on_update, runs=runs, only=keys, **submit_options)
 
 
 def cell_metrics(output_path: str, input_path: str | None) -> dict[str, float | None]:
@@ -152,7 +160,7 @@ def done(run: Run | None) -> bool:
     return bool(run and run.status == "completed" and run.output_path and Path(run.output_path).is_file())
 
 
-def _csv_value(axis: str | None, value: Any) -> Any:
+def _csv_value(axis: str | None, value: AxisValue) -> AxisValue:
     if axis is None:
         return None
     return value if isinstance(value, (bool, int, float, str)) else format_value(axis, value, 200)
@@ -165,12 +173,11 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
     tiles, rows = [], []
     for cell in plan.cells:
         run = runs.get(cell.key)
-        finished = done(run)
-        tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, run.output_path if finished else None,
-                               "" if finished else status_text(run)))
+        output = run.output_path if run and done(run) else None  # set only when finished
+        finished = output is not None
+        tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, output, "" if finished else status_text(run)))
         source = cell.image_path or (run.input_path if run else None) or input_path
-        measured = cell_metrics(run.output_path, source) if finished else {"psnr": None, "ssim": None,
-                                                                       "sharpness": None}
+        measured = cell_metrics(output, source) if output else {"psnr": None, "ssim": None, "sharpness": None}
         parameters = run.parameters() if run else {k: v for k, v in cell.arguments.items() if k != "image_url"}
         rows.append({"x_index": cell.x_index, "y_index": cell.y_index, "label": cell.label,
                      "status": run.status if run else "queued", "x_value": _csv_value(plan.x_axis, cell.x_value),
@@ -178,7 +185,7 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
                      "seed": run.seed if run and run.seed is not None else parameters.get("seed"),
                      "request_id": run.request_id if run else None, "engine": run.engine if run else None,
                      "model": run.model if run else None, **measured, "error": run.error if run else None,
-                     "run_id": run.id if run else None, "output_path": run.output_path if finished else None})
+                     "run_id": run.id if run else None, "output_path": output})
     thumb = 384 if plan.size <= 25 else 256
     sheet = contact_sheet(tiles, plan.x_axis, plan.x_values, plan.y_axis, plan.y_values, thumb=thumb)
     return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
@@ -203,13 +210,13 @@ def _axes_of(label: str) -> tuple[str, str | None]:
     return x_axis, (y_axis if at >= 0 else None)
 
 
-def _value(axis: str, text: str, run: Run) -> Any:
+def _value(axis: str, text: str | None, run: Run) -> AxisValue:
     if axis in FIELD_BY_NAME:  # the exact value sent; the label may be shortened
         return run.arguments.get(axis)
     return text
 
 
-def reopen(sweep_id: str, owner: str | None, history: Any) -> tuple[SweepPlan, dict[CellKey, Run]]:
+def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPlan, dict[CellKey, Run]]:
     """A past sweep rebuilt from its stored runs: the grid (labels, X/Y values) and each cell's latest run."""
     stored = history.runs_for_sweep(sweep_id, owner)
     if not stored:
@@ -218,8 +225,8 @@ def reopen(sweep_id: str, owner: str | None, history: Any) -> tuple[SweepPlan, d
     for run in stored:  # oldest first: a label keeps its first position and its newest run (after retries)
         latest[run.cell or run.id] = run
     x_axis, y_axis = _axes_of(next(iter(latest)))
-    xs: dict[str, tuple[int, Any]] = {}
-    ys: dict[str | None, tuple[int, Any]] = {}
+    xs: dict[str, tuple[int, AxisValue]] = {}
+    ys: dict[str | None, tuple[int, AxisValue]] = {}
     found: dict[CellKey, tuple[str, Run]] = {}
     for label, run in latest.items():
         x_text, y_text = _split_label(label, x_axis, y_axis)
@@ -231,11 +238,12 @@ def reopen(sweep_id: str, owner: str | None, history: Any) -> tuple[SweepPlan, d
     cells, runs = [], {}
     for y_index in range(max(1, len(y_values))):
         for x_index in range(len(x_values)):
-            label, run = found.get((x_index, y_index), (None, None))
-            if run is None:  # deleted from the history: shown as missing, never retried (no arguments)
+            entry = found.get((x_index, y_index))
+            if entry is None:  # deleted from the history: shown as missing, never retried (no arguments)
                 cells.append(Cell(x_index, y_index, x_values[x_index], (y_values or [None])[y_index],
                                   "missing", {}))
                 continue
+            label, run = entry
             arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
             image_path = run.input_path if "image" in (x_axis, y_axis) else None
             cells.append(Cell(x_index, y_index, x_values[x_index], y_values[y_index] if y_axis else None, label,
@@ -283,12 +291,15 @@ def resolve_images(tokens: Iterable[str], owner: str, fetch: bool = True) -> dic
     return found
 
 
-def preflight(plan: SweepPlan, image_path: str | None = None, **options: Any) -> Preflight | None:
+def preflight(plan: SweepPlan, image_path: str | None = None, *, seconds_per_megapixel: float | None = None,
+              seconds_per_cell: float = 0.0, concurrency: int = 1) -> Preflight | None:
     """``plan.preflight`` for its input files (``image_path`` for one image); None when a size is unknown."""
     sizes = {}
     for key in {cell.image_path or "" for cell in plan.cells}:
-        if not (key or image_path):
+        path = key or image_path
+        if not path:
             return None  # an https URL nobody fetched yet
-        with Image.open(key or image_path) as image:  # reads the header only
+        with Image.open(path) as image:  # reads the header only
             sizes[key] = image.size
-    return plan.preflight(sizes=sizes, **options)
+    return plan.preflight(sizes=sizes, seconds_per_megapixel=seconds_per_megapixel,
+                          seconds_per_cell=seconds_per_cell, concurrency=concurrency)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -76,7 +77,7 @@ class Model:
     """A loaded model: one ncnn net per native scale."""
 
     info: ModelInfo
-    nets: dict[int, object] = field(default_factory=dict)
+    nets: dict[int, Any] = field(default_factory=dict)  # ncnn.Net (ncnn ships no types)
 
     def run(self, scale: int, tile: np.ndarray) -> np.ndarray:
         """One HxWx3 float32 (0..1) tile through the net of that scale → (H·s)x(W·s)x3 float32."""

@@ -8,12 +8,16 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.errors import AuthError
 
+if TYPE_CHECKING:  # for the checker only: fal_client is imported when the fal engine is first made
+    from core.engines.base import Engine
+    from core.engines.fal import FalEngine
+
 ENGINES = ("fal", "local")
-_fal_engines: dict[str, Any] = {}  # one fal client per key, found by the key's hash (never the key itself)
+_fal_engines: dict[str, FalEngine] = {}  # one fal client per key, found by the key's hash (never the key itself)
 _lock = threading.Lock()
 
 
@@ -35,7 +39,7 @@ def forget(key: str | None) -> bool:
         return _fal_engines.pop(hashlib.sha256(key.encode()).hexdigest(), None) is not None
 
 
-def make_engine(name: str, key: str | None = None, model: str | None = None) -> Any:
+def make_engine(name: str, key: str | None = None, model: str | None = None) -> Engine:
     """The engine called ``name``: fal needs a key (typed in, or ``FAL_KEY``); local takes a model name."""
     if name == "local":
         from core.engines.local import DEFAULT_MODEL, LocalEngine

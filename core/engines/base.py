@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from fal_client import Completed, InProgress, Queued, Status
 
-__all__ = ["Completed", "Engine", "InProgress", "Job", "Queued", "Status"]
+__all__ = ["Completed", "Engine", "InProgress", "Job", "Queued", "ResumableEngine", "Status"]
 
 
 class Job(Protocol):
@@ -39,4 +39,12 @@ class Engine(Protocol):
 
     async def submit(self, arguments: dict[str, Any], image_path: str | None = None) -> Job:
         """Start a run. ``arguments`` are validated; ``image_path`` is the input when it is a local file."""
+        ...
+
+
+class ResumableEngine(Protocol):
+    """An engine that can follow a request submitted earlier by its id (fal; core/resume.py)."""
+
+    async def attach(self, request_id: str, arguments: dict[str, Any] | None = None) -> Job:
+        """The job of ``request_id``; ``arguments`` are what was sent, when known."""
         ...

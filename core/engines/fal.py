@@ -63,7 +63,7 @@ def _words(detail: Any) -> str:
     return "; ".join(_item_words(item)[1] for item in items)
 
 
-def _http_parts(exc: Exception) -> tuple[int, Any, str | None]:
+def _http_parts(exc: FalClientHTTPError | httpx.HTTPStatusError) -> tuple[int, Any, str | None]:
     if isinstance(exc, FalClientHTTPError):
         return exc.status_code, exc.message, exc.error_type
     response = exc.response  # httpx.HTTPStatusError (the CDN token request raises those)
@@ -228,7 +228,7 @@ class FalJob:
         try:
             async with asyncio.timeout(remaining):
                 return await awaitable
-        except (asyncio.TimeoutError, TimeoutError) as exc:
+        except TimeoutError as exc:
             if at is None or asyncio.get_running_loop().time() < at:  # a timeout inside fal_client, not ours
                 raise self._engine.translate(exc, self.request_id) from None
             raise EngineTimeoutError(f"fal did not finish request {self.request_id} within {total:g} s. It may "

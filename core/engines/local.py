@@ -25,7 +25,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ DEFAULT_MODEL = "fast"
 
 def _log(message: str, level: str = "INFO") -> dict[str, Any]:
     """A log entry shaped like fal's, so the console treats both engines alike."""
-    stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {"message": message, "level": level, "source": "USER", "timestamp": stamp}
 
 

@@ -12,7 +12,7 @@ import mimetypes
 import secrets
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,7 +82,7 @@ class StorageRoutes:
         token = secrets.token_hex(16)
         with self._lock:
             self._tokens.add(token)
-        expires = datetime.now(timezone.utc) + timedelta(hours=1)
+        expires = datetime.now(UTC) + timedelta(hours=1)
         return JSONResponse({"token": token, "token_type": "Bearer", "base_url": self.url,
                              "expires_at": expires.isoformat()})
 
