@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.checked_inputs import CheckedNumber, CheckedSlider
+from components.checked_inputs import CheckedSlider, SeedBox
 from core import schema
 
 MAIN_FIELDS = ("prompt", "upscale_factor", "creativity", "resemblance")
@@ -19,8 +19,7 @@ def widget(field: schema.Field, value: Any = None) -> gr.components.Component:
     value = field.default if value is None else value
     common = {"label": field.label, "info": field.help, "elem_id": f"param-{field.name}"}
     if field.name == "seed":
-        return CheckedNumber(value=value, precision=0, minimum=field.minimum, maximum=field.maximum,
-                             placeholder="random", **common)
+        return SeedBox(value=value, placeholder="random", max_lines=1, **common)
     if field.numeric:
         return CheckedSlider(field.minimum, field.maximum, value=value, step=field.step, **common)
     if field.kind == "bool":
