@@ -18,8 +18,8 @@ from components import store
 from components.session import Session, for_request
 from components.upscale import prepare
 from core import limits, schema, sweep_run
-from core.axes import parse_axis
-from core.engines import make_engine
+from core.axes import parse_axis, refuse_ignored
+from core.engines import ENGINES, make_engine
 from core.errors import InputError, StudioError
 from core.runs import Run
 from core.sweep import CellKey, SweepPlan, plan_grid
@@ -50,6 +50,8 @@ def build(form: dict[str, Any], owner: str, load: bool = True) -> tuple[SweepPla
     raw = {name: form.get(name) for name in PARAMETERS}
     prompts = (raw["prompt"] or "", raw["negative_prompt"] or "")
     x_axis, y_axis = form.get("x_axis") or "", y_axis_of(form.get("y_axis"))
+    if form.get("engine") in ENGINES:
+        refuse_ignored(form["engine"], x_axis, y_axis)
     xs = parse_axis(x_axis, form.get("x_values") or "", *prompts)
     ys = parse_axis(y_axis, form.get("y_values") or "", *prompts) if y_axis else None
     tokens = xs if x_axis == "image" else ys if y_axis == "image" else None
@@ -110,7 +112,7 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
                 upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
                 creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
                 num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
-                engine: str = "local", x_axis: str = "creativity", x_values: str = "", y_axis: str = "",
+                engine: str = "local", x_axis: str = "upscale_factor", x_values: str = "", y_axis: str = "",
                 y_values: str = "", session: Session | None = None, request: gr.Request = None,
                 ) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.

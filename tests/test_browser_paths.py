@@ -292,7 +292,7 @@ def test_a_phone_and_the_dark_theme(studio, photo) -> None:
         assert page.evaluate(steps.CONTRAST, "#preset-description p") >= 4.5
         screenshot(page, "presets-dark")
         steps.open_tab(page, "Sweep")
-        page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("0.3, 0.6")
+        page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("1, 1.5")  # the upscale factor
         page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()
         page.locator("#sweep-run").click()
         page.locator("#sweep-progress").get_by_text("2 completed · done.").wait_for(timeout=60_000)
