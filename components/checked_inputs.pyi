@@ -18,6 +18,9 @@ from typing import Any
 
 import gradio as gr
 
+from core import schema
+from core.errors import InputError
+
 
 def checked_number(label: str | None, payload: Any, optional: bool) -> Any:
     """An API value as a finite number (or None when optional), or a gr.Error naming the field."""
@@ -46,12 +49,19 @@ def _named(label: str | None, error: gr.Error) -> gr.Error:
 from gradio.events import Dependency
 
 class CheckedSlider(gr.Slider):
-    """A slider whose API value is checked first."""
+    """A slider whose API value is checked first: a schema field's by ``core.schema`` (its bounds in plain
+    numbers), any other by Gradio."""
 
     is_template = True  # rendered by Gradio's own slider
 
     def preprocess(self, payload: Any) -> Any:
         payload = checked_number(self.label, payload, optional=False)
+        field = schema.FIELD_BY_NAME.get((self.elem_id or "").removeprefix("param-"))
+        if field is not None:
+            try:
+                schema.check_value(field.name, payload)
+            except InputError as exc:
+                raise _quiet(str(exc)) from None
         try:
             return super().preprocess(payload)
         except gr.Error as exc:
@@ -71,9 +81,12 @@ class SeedBox(gr.Textbox):
     is_template = True  # rendered by Gradio's own text box
 
     def preprocess(self, payload: Any) -> Any:
-        """None for empty (random), an int for a whole number; other numbers go on to the schema's check."""
+        """None for empty (random), else a whole number in the schema's range (or a quiet error naming it)."""
         number = checked_number(self.label, payload, optional=True)
-        return int(number) if number is not None and number == int(number) else number
+        try:
+            return schema.check_value("seed", number)
+        except InputError as exc:
+            raise _quiet(str(exc)) from None
 
     def postprocess(self, value: Any) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):

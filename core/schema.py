@@ -108,6 +108,23 @@ def _check_url(value: Any) -> str:
     return value
 
 
+def plain(number: float) -> str:
+    """A number as people write it: 4,294,967,295 and 0.35, never 4.29497e+09."""
+    if not math.isfinite(number):
+        return str(number)
+    if abs(number) >= 1e21:
+        return f"a number of {len(str(int(abs(number))))} digits"
+    if float(number).is_integer():
+        return f"{int(number):,}"
+    return f"{number:,.6f}".rstrip("0").rstrip(".")
+
+
+def range_text(field: Field) -> str:
+    """What a numeric field takes, e.g. "the seed must be a whole number from 0 to 4,294,967,295"."""
+    kind = "a whole number" if field.kind == "int" else "a number"
+    return f"the {field.label.lower()} must be {kind} from {plain(field.minimum)} to {plain(field.maximum)}"
+
+
 def _check_number(field: Field, value: Any) -> int | float:
     if isinstance(value, bool):
         raise InputError(f"{field.label}: expected a number, got {value!r}.", field.name)
@@ -123,14 +140,14 @@ def _check_number(field: Field, value: Any) -> int | float:
         raise InputError(f"{field.label}: must be a finite number.", field.name)
     if field.kind == "int":
         if value != int(value):
-            raise InputError(f"{field.label}: must be a whole number, not {value}.", field.name)
+            raise InputError(f"{field.label}: {plain(value)} is not a whole number; {range_text(field)}.",
+                             field.name)
         value = int(value)
     else:
         value = float(value)
-    if field.minimum is not None and value < field.minimum:
-        raise InputError(f"{field.label}: {value:g} is below the minimum of {field.minimum:g}.", field.name)
-    if field.maximum is not None and value > field.maximum:
-        raise InputError(f"{field.label}: {value:g} is above the maximum of {field.maximum:g}.", field.name)
+    if not field.minimum <= value <= field.maximum:
+        side = "too small" if value < field.minimum else "too large"
+        raise InputError(f"{field.label}: {plain(value)} is {side}; {range_text(field)}.", field.name)
     return value
 
 
