@@ -18,6 +18,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.refusal import refused
 from core import schema
 from core.errors import InputError
 
@@ -40,7 +41,7 @@ def checked_number(label: str | None, payload: Any, optional: bool) -> Any:
 
 
 def _quiet(message: str) -> gr.Error:
-    return gr.Error(message, visible=False)
+    return refused(message, visible=False)
 
 
 def _named(label: str | None, error: gr.Error) -> gr.Error:

@@ -10,6 +10,7 @@ import gradio as gr
 import pandas as pd
 
 from components import store
+from components.refusal import refused
 from components.session import Session, for_request
 from core import config, schema
 from core.errors import StudioError
@@ -112,7 +113,7 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
     """Every parameter of the run back into the form, its input image too, and the Upscale tab opened."""
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
-        raise gr.Error("Select a run in the table first.")
+        raise refused("Select a run in the table first.")
     values = run.parameters()
     image = run.input_path if run.input_path else None
     url = run.arguments.get("image_url") or "" if not image else ""
@@ -122,13 +123,13 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
 def reuse_seed(run_id: str | None, session: Session) -> Any:
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None or run.seed is None:
-        raise gr.Error("This run has no recorded seed.")
+        raise refused("This run has no recorded seed.")
     return run.seed
 
 
 def delete(run_id: str | None, session: Session, search: str, status: str, engine: str) -> tuple:
     if not run_id or not store.store().delete(run_id, owner=session.scope()):
-        raise gr.Error("Select a run in the table first.")
+        raise refused("Select a run in the table first.")
     gr.Info("Run deleted, with its output file.")
     return None, None, {}, "", history(search, status, engine, session)
 

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from components import store
+from components.refusal import refused
 from components.session import Session, for_request
 from components.upscale import prepare
 from core import limits, schema, sweep_run
@@ -132,7 +133,7 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
                              "lower the upscale factor.", "upscale_factor")
         runner = make_engine(engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     view = SweepView(plan, {}, engine, image_path, message="running…")
     options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
 
@@ -146,18 +147,18 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
             async for shown in _live(view, start):
                 yield None, None, shown
     except InputError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     yield await _finish(view)
 
 
 async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Re-run the failed cells of the shown sweep on its engine (new runs, same sweep id and labels)."""
     if view.plan is None or not sweep_run.retryable(view.plan, view.runs):
-        raise gr.Error("There is no failed cell to retry.")
+        raise refused("There is no failed cell to retry.")
     try:
         runner = make_engine(view.engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     plan, view = view.plan, replace(view, runs=dict(view.runs), message="retrying the failed cells…")
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
@@ -198,11 +199,11 @@ def sweep_choices(session: Session) -> Any:
 async def open_sweep(sweep_id: str | None, session: Session) -> tuple[str | None, str | None, SweepView]:
     """Load a past sweep from the history: its grid, a fresh sheet and CSV, its metrics."""
     if not sweep_id:
-        raise gr.Error("Choose a past sweep first.")
+        raise refused("Choose a past sweep first.")
     try:
         plan, runs = sweep_run.reopen(sweep_id, session.owner or None, store.store())
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     first = next(iter(runs.values()), None)
     single_input = first.input_path if first and "image" not in (plan.x_axis, plan.y_axis) else None
     return await _finish(SweepView(plan, runs, first.engine if first else "local", single_input))

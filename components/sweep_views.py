@@ -10,6 +10,7 @@ import gradio as gr
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
+from components.refusal import refused
 from components.session import Session
 from components.sweep_actions import SweepView, build, progress, y_axis_of
 from core import config, metrics, sweep_run
@@ -59,7 +60,7 @@ def gate(names: dict[Any, str], values: dict[Any, Any]) -> None:
         return
     price = cost.estimated_price if form.get("engine") == "fal" else 0.0
     if cost.needs_confirmation(*sweep_run.confirm_limits()) and (price > 0 or cost.cells > 1):
-        raise gr.Error(f"Tick “I understand” to run {cost.cells} cells for ${price:.2f}.")
+        raise refused(f"Tick “I understand” to run {cost.cells} cells for ${price:.2f}.")
 
 
 def estimate(form: dict[str, Any], owner: str) -> tuple[SweepPlan, Preflight | None]:
@@ -118,7 +119,7 @@ def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tupl
     try:
         labels = ", ".join(sweep_run.save_batch(session.owner, files or []))
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     return (labels, gr.skip()) if x_axis == "image" else (gr.skip(), labels)
 
 

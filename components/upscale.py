@@ -14,6 +14,7 @@ from PIL import Image
 from components import parameters, result, store
 from components.console import stage_html
 from components.image_input import load as load_input
+from components.refusal import refused
 from components.session import Session, for_request
 from core import config, images, limits, schema
 from core.engines import make_engine
@@ -92,7 +93,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     run = Run(engine=engine, arguments=arguments, owner=session.owner,
               model=getattr(runner_engine, "model", None) if engine == "local" else None)
     view.run_id = run.id
@@ -112,7 +113,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         view.stage, view.error = "failed", str(exc)
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     if early:
         with contextlib.suppress(Exception):
             await early
@@ -120,7 +121,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         images.before_path(run.id).unlink(missing_ok=True)
         view.error, view.error_field = run.error, run.error_field
         yield None, result_json(run), view.snapshot()
-        raise gr.Error(run.error or "The run did not complete.")
+        raise refused(run.error or "The run did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
     yield run.output_path, result_json(run), view.snapshot()
 
