@@ -46,7 +46,7 @@ def render() -> HistoryPanel:
         status = gr.Dropdown([ANY, *STATUSES], value=ANY, label="Status", scale=1)
         engine = gr.Dropdown([ANY, "fal", "local"], value=ANY, label="Engine", scale=1)
         refresh = gr.Button("Refresh", scale=1, elem_id="history-refresh")
-    table = gr.Dataframe(label="Runs (newest first) — select one", interactive=False, wrap=False,
+    table = gr.Dataframe(label="Runs", show_label=True, interactive=False, wrap=False,
                          elem_id="history-table", max_height=420, show_search="none")
     with gr.Row():
         with gr.Column(scale=3):

@@ -109,7 +109,8 @@ async def _finish(view: SweepView, message: str = "done.") -> tuple[str, str, Sw
     return csv, sheet, replace(view, runs=dict(view.runs), sheet=sheet, csv=csv, message=message)
 
 
-async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIELD_BY_NAME["prompt"].default,
+async def sweep(image: str | None = None, image_url: str | None = None,
+                prompt: str = schema.FIELD_BY_NAME["prompt"].default,
                 upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
                 creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
                 num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,

@@ -68,7 +68,8 @@ def prepare(raw: dict[str, Any], image: str | None, engine: str) -> tuple[dict[s
     return arguments, loaded.path
 
 
-async def upscale(image: str | None, image_url: str = "", prompt: str = schema.FIELD_BY_NAME["prompt"].default,
+async def upscale(image: str | None = None, image_url: str | None = None,
+                  prompt: str = schema.FIELD_BY_NAME["prompt"].default,
                   upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
                   creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
                   num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
