@@ -14,9 +14,9 @@ def build() -> gr.Blocks:
         engine = engine_panel.render()
         with gr.Tabs() as tabs:
             with gr.Tab("Upscale", id="upscale"):
-                upscale = upscale_tab.render()
+                upscale = upscale_tab.render(engine.engine.value)
             with gr.Tab("Sweep", id="sweep"):
-                sweep = sweep_panel.render()
+                sweep = sweep_panel.render(engine.engine.value)
             with gr.Tab("History", id="history"):
                 history = history_panel.render()
             with gr.Tab("Code", id="code"):

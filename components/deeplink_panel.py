@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import gradio as gr
 
 from components.presets_panel import PresetsPanel, choices, form_arguments, menu
+from components.refusal import refused
 from components.session import Session
 from components.text import plain
 from core import deeplink
@@ -54,7 +55,7 @@ def share_link(request: gr.Request, preset_id: str | None, image_url: str, *valu
     try:
         return deeplink.share_url(page_url(request), arguments, preset_id or None)
     except InputError as exc:
-        raise gr.Error(exc.message) from None
+        raise refused(exc.message) from None
 
 
 def notice_markdown(errors: list[str]) -> str:

@@ -11,6 +11,7 @@ import gradio as gr
 from components import console, result, store
 from components.console import stamp
 from components.files import servable
+from components.refusal import refused
 from components.session import Session, for_request
 from components.upscale import View, result_json
 from core.engines import make_engine
@@ -64,7 +65,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
         view.stage, view.error = "failed", str(exc)
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     if run is None:  # submitted elsewhere (another tool, or a lost tab): its arguments are not known here
         run = Run(engine="fal", arguments={}, owner=session.owner, request_id=request_id,
                   cell="fetched by request id")
@@ -83,7 +84,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
     if run.status != "completed" or not run.output_path:
         view.stage, view.error = "failed", run.error
         yield None, result_json(run), view.snapshot()
-        raise gr.Error(run.error or "The request did not complete.")
+        raise refused(run.error or "The request did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
     yield servable(run.output_path), result_json(run), view.snapshot()
 

@@ -72,5 +72,7 @@ def listen(run: gr.Button, params: dict[str, gr.components.Component], view: gr.
     options: dict[str, Any] = {"preprocess": False, "api_visibility": "private", "concurrency_limit": None,
                                "show_progress": "hidden"}
     numbers = [widget for name, widget in params.items() if schema.FIELD_BY_NAME[name].numeric]
-    gr.on([widget.input for widget in numbers], typed, inputs, view, trigger_mode="always_last", **options)
+    # The seed is a text box, whose page component sends "input" only for keystrokes: a paste is a "change".
+    triggers = [widget.input for widget in numbers] + [params["seed"].change]
+    gr.on(triggers, typed, inputs, view, trigger_mode="always_last", **options)
     run.click(before_run, inputs, view, **options)

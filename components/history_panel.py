@@ -11,6 +11,7 @@ import pandas as pd
 
 from components import store
 from components.files import servable
+from components.refusal import refused
 from components.session import Session, for_request
 from components.text import plain
 from core import config, schema
@@ -56,7 +57,7 @@ def render() -> HistoryPanel:
     shown = gr.Markdown("", elem_id="history-shown")
     offset, limit = gr.Number(0, visible=False, precision=0), gr.Number(TABLE_LIMIT, visible=False, precision=0)
     api_trigger = gr.Button(visible=False)  # /history's own event: the page refreshes through history_view
-    table = gr.Dataframe(label="Runs (newest first) — select one", interactive=False, wrap=False,
+    table = gr.Dataframe(label="Runs", show_label=True, interactive=False, wrap=False,
                          elem_id="history-table", max_height=420, show_search="none")
     with gr.Row():
         with gr.Column(scale=3):
@@ -95,9 +96,9 @@ def _paging(offset: Any, limit: Any) -> tuple[int, int]:
     try:
         skip, count = int(offset or 0), int(TABLE_LIMIT if limit in (None, "") else limit)
     except (TypeError, ValueError):
-        raise gr.Error(f"offset and limit must be whole numbers (got {offset!r}, {limit!r}).") from None
+        raise refused(f"offset and limit must be whole numbers (got {offset!r}, {limit!r}).") from None
     if skip < 0 or not 1 <= count <= TABLE_LIMIT:
-        raise gr.Error(f"offset must be 0 or more and limit from 1 to {TABLE_LIMIT} (got {skip}, {count}).")
+        raise refused(f"offset must be 0 or more and limit from 1 to {TABLE_LIMIT} (got {skip}, {count}).")
     return skip, count
 
 
@@ -162,7 +163,7 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
     """Every parameter of the run back into the form, its input image too, and the Upscale tab opened."""
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
-        raise gr.Error("Select a run in the table first.")
+        raise refused("Select a run in the table first.")
     values = run.parameters()
     image = servable(run.input_path)
     url = run.arguments.get("image_url") or "" if not image else ""
@@ -172,14 +173,14 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
 def reuse_seed(run_id: str | None, session: Session) -> Any:
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None or run.seed is None:
-        raise gr.Error("This run has no recorded seed.")
+        raise refused("This run has no recorded seed.")
     return run.seed
 
 
 def delete(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
     """Delete the selected run (with its files) and show the table without it."""
     if not run_id or not store.store().delete(run_id, owner=session.scope()):
-        raise gr.Error("Select a run in the table first.")
+        raise refused("Select a run in the table first.")
     gr.Info("Run deleted, with its output file.")
     return None, None, {}, "", *history_view(search, status, engine, session)
 

@@ -23,6 +23,7 @@ class ImageInput:
     preview: gr.Image
     info: gr.Markdown
     loaded: gr.State  # the InputImage last loaded (or None)
+    refused: gr.State  # the message for a dropped file just refused (shown until another input is given)
 
 
 def render() -> ImageInput:
@@ -37,7 +38,7 @@ def render() -> ImageInput:
         gr.Examples([[str(EXAMPLES / name)] for name in EXAMPLE_FILES], inputs=[file],
                     label="Photos that work offline (public domain / CC0)", examples_per_page=8)
         gr.Examples([[FAL_EXAMPLE_URL]], inputs=[url], label="fal's own example URL (for the fal engine)")
-    return ImageInput(file, url, preview, info, gr.State(None))
+    return ImageInput(file, url, preview, info, gr.State(None), gr.State(""))
 
 
 def load(file: str | None, url: str | None) -> InputImage:
@@ -60,6 +61,21 @@ def preview(file: str | None, url: str | None, factor: float) -> tuple[str | Non
     return loaded.path, images.describe(loaded.width, loaded.height, factor), loaded
 
 
+def file_changed(file: str | None, url: str | None, factor: float, refused: str) -> tuple:
+    """A file that is not an image (or too large) is refused the moment it is dropped: taken out of the box, its
+    reason said in the info line and a warning. Otherwise the preview, as for any input."""
+    if not file and refused and not (url or "").strip():  # the box emptied by the refusal: keep the reason
+        return gr.skip(), None, gr.skip(), None, ""
+    if file:
+        try:
+            images.load_file(file)
+        except InputError as exc:
+            gr.Warning(f"{exc} The file was not kept.")
+            message = f"⚠️ {exc} The file was not kept."
+            return None, None, message, None, message
+    return (gr.skip(), *preview(file, url, factor), "")
+
+
 def describe(loaded: InputImage | None, factor: float) -> str:
     if loaded is None:
         return gr.skip()
@@ -68,7 +84,8 @@ def describe(loaded: InputImage | None, factor: float) -> str:
 
 def listen(panel: ImageInput, factor: gr.Slider) -> None:
     outputs = [panel.preview, panel.info, panel.loaded]
-    panel.file.change(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
+    panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused],
+                      [panel.file, *outputs, panel.refused], api_visibility="private")
     panel.url.submit(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
     panel.url.blur(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
     factor.change(describe, [panel.loaded, factor], panel.info, api_visibility="private",

@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.refusal import refused
 from components.text import code, plain
 from core import pnginfo, schema
 
@@ -41,7 +42,7 @@ def inspect(file: str | None) -> tuple[str, Any, dict | None]:
 def apply(found: dict | None) -> list[Any]:
     """Every parameter widget, in schema order, set from the PNG (a field it lacks keeps its default)."""
     if not found:
-        raise gr.Error("This file carries no Clarity Studio parameters.")
+        raise refused("This file carries no Clarity Studio parameters.")
     return [found.get(field.name, field.default) for field in schema.PARAMETER_FIELDS]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.refusal import refused
 from components.session import Session
 from components.text import plain
 from core import presets
@@ -102,7 +103,7 @@ def apply_preset(preset_id: str | None, seed: int | None, session: Session) -> l
     """Every parameter widget's new value, in schema order."""
     preset = presets.find(preset_id, session.files_owner()) if preset_id else None
     if preset is None:
-        raise gr.Error(f"There is no preset {preset_id!r} any more; choose another." if preset_id
+        raise refused(f"There is no preset {preset_id!r} any more; choose another." if preset_id
                        else "Choose a preset first.")
     return preset_values(preset, seed)
 
@@ -110,11 +111,11 @@ def apply_preset(preset_id: str | None, seed: int | None, session: Session) -> l
 def save_preset(label: str, about: str, session: Session, *values: Any) -> tuple[Any, str, str, str]:
     """Save the form's parameters (not the image) as the owner's preset; select it in the menu."""
     if not session.known:
-        raise gr.Error("The page is still loading; save the preset again in a moment.")
+        raise refused("The page is still loading; save the preset again in a moment.")
     try:
         preset = presets.save(label or "", about or "", form_arguments(values), session.files_owner())
     except InputError as exc:
-        raise gr.Error(exc.message) from None
+        raise refused(exc.message) from None
     gr.Info(f"Saved the preset “{preset.label}”.")
     return menu(session.files_owner(), preset.id), describe(preset), "", ""
 
@@ -123,12 +124,12 @@ def delete_preset(preset_id: str | None, session: Session) -> Any:
     """Delete the chosen saved preset; a built-in one is refused with a message."""
     preset = presets.find(preset_id, session.files_owner()) if preset_id else None
     if preset is None:
-        raise gr.Error("Choose one of your saved presets first.")
+        raise refused("Choose one of your saved presets first.")
     if preset.source == "shipped":
-        raise gr.Error(f"“{preset.label}” is a built-in preset and cannot be deleted; only presets you saved "
+        raise refused(f"“{preset.label}” is a built-in preset and cannot be deleted; only presets you saved "
                        f"can be.")
     if not presets.delete(preset.id, session.files_owner()):
-        raise gr.Error(f"“{preset.label}” was already deleted.")
+        raise refused(f"“{preset.label}” was already deleted.")
     gr.Info(f"Deleted the preset “{preset.label}”.")
     return menu(session.files_owner(), None)
 

@@ -16,11 +16,12 @@ import gradio as gr
 
 from components import spending, store
 from components.files import servable
+from components.refusal import refused
 from components.session import Session, for_request
 from components.upscale import prepare
 from core import budget, limits, schema, sweep_run
-from core.axes import parse_axis
-from core.engines import make_engine
+from core.axes import parse_axis, refuse_ignored
+from core.engines import ENGINES, make_engine
 from core.errors import InputError, StudioError
 from core.runs import Run
 from core.sweep import CellKey, Preflight, SweepPlan, plan_grid
@@ -51,6 +52,8 @@ def build(form: dict[str, Any], owner: str, load: bool = True) -> tuple[SweepPla
     raw = {name: form.get(name) for name in PARAMETERS}
     prompts = (raw["prompt"] or "", raw["negative_prompt"] or "")
     x_axis, y_axis = form.get("x_axis") or "", y_axis_of(form.get("y_axis"))
+    if form.get("engine") in ENGINES:
+        refuse_ignored(form["engine"], x_axis, y_axis)
     xs = parse_axis(x_axis, form.get("x_values") or "", *prompts)
     ys = parse_axis(y_axis, form.get("y_values") or "", *prompts) if y_axis else None
     tokens = xs if x_axis == "image" else ys if y_axis == "image" else None
@@ -125,11 +128,12 @@ def needs_confirmation(plan: SweepPlan, cost: Preflight | None, engine: str) -> 
     return ""
 
 
-async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIELD_BY_NAME["prompt"].default,
+async def sweep(image: str | None = None, image_url: str | None = None,
+                prompt: str = schema.FIELD_BY_NAME["prompt"].default,
                 upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
                 creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
                 num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
-                engine: str = "local", x_axis: str = "creativity", x_values: str = "", y_axis: str = "",
+                engine: str = "local", x_axis: str = "upscale_factor", x_values: str = "", y_axis: str = "",
                 y_values: str = "", confirm: bool = False, session: Session | None = None,
                 request: gr.Request = None) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
@@ -154,7 +158,7 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
             raise InputError(reason, None)
         runner = make_engine(engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     view = SweepView(plan, {}, engine, image_path, message="running…")
     options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
 
@@ -172,18 +176,18 @@ async def sweep(image: str | None, image_url: str = "", prompt: str = schema.FIE
             async for shown in _live(view, start):
                 yield None, None, shown
     except InputError as exc:  # a limit or a budget: nothing was sent
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     yield await _finish(view)
 
 
 async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Re-run the failed cells of the shown sweep on its engine (new runs, same sweep id and labels)."""
     if view.plan is None or not sweep_run.retryable(view.plan, view.runs):
-        raise gr.Error("There is no failed cell to retry.")
+        raise refused("There is no failed cell to retry.")
     try:
         runner = make_engine(view.engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     plan, view = view.plan, replace(view, runs=dict(view.runs), message="retrying the failed cells…")
     failed = sweep_run.retryable(plan, view.runs)
     cost = sweep_run.preflight(plan, view.input_path)
@@ -204,7 +208,7 @@ async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | 
             finally:  # the new runs of those cells, however the retry ended
                 spend.runs = [(run, each) for key in failed if (run := view.runs.get(key)) is not before[key]]
     except InputError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     yield await _finish(view)
 
 
@@ -237,11 +241,11 @@ def sweep_choices(session: Session) -> Any:
 async def open_sweep(sweep_id: str | None, session: Session) -> tuple[str | None, str | None, SweepView]:
     """Load a past sweep from the history: its grid, a fresh sheet and CSV, its metrics."""
     if not sweep_id:
-        raise gr.Error("Choose a past sweep first.")
+        raise refused("Choose a past sweep first.")
     try:
         plan, runs = sweep_run.reopen(sweep_id, session.scope(), store.store())
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     first = next(iter(runs.values()), None)
     single_input = first.input_path if first and "image" not in (plan.x_axis, plan.y_axis) else None
     return await _finish(SweepView(plan, runs, first.engine if first else "local", single_input))

@@ -55,12 +55,13 @@ class SweepPanel:
     view: gr.State
 
 
-def render() -> SweepPanel:
+def render(engine_id: str = "fal") -> SweepPanel:
     gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, `0-1 (+0.25)`, "
                 "`0.35-0.65 [4]`. The base settings and image are the Upscale tab's.", elem_id="sweep-help")
     y_choices = [("none", actions.NONE), *AXIS_CHOICES]
     with gr.Row():
-        x_axis = gr.Dropdown(AXIS_CHOICES, value="creativity", label="X axis", scale=1, elem_id="sweep-x-axis")
+        x_axis = gr.Dropdown(AXIS_CHOICES, value=views.default_axis(engine_id), label="X axis", scale=1,
+                             elem_id="sweep-x-axis")
         x_values = gr.Textbox(label="X values", placeholder="e.g. 0.2, 0.35, 0.5", scale=3, elem_id="sweep-x-values")
     x_parsed = gr.Markdown("", elem_id="sweep-x-parsed")
     with gr.Row():
@@ -126,6 +127,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
         axis.change(views.axis_changed, axis, values, **quiet)
         for trigger in (axis.change, values.change):
             trigger(views.preview_values, [axis, values, *prompts], parsed, **quiet)
+    engine.change(views.follow_engine, [engine, panel.x_axis, panel.x_values], panel.x_axis, **quiet)
     for axis in (panel.x_axis, panel.y_axis):
         axis.change(views.batch_visible, [panel.x_axis, panel.y_axis], panel.batch, **quiet)
     panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],

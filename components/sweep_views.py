@@ -11,11 +11,13 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
 from components.files import servable
+from components.refusal import refused
 from components.session import Session
 from components.sweep_actions import SweepView, build, needs_confirmation, progress, y_axis_of
 from core import config, metrics, sweep_run
 from core.axes import AXES, format_value, parse_axis
 from core.csv_export import ENCODING
+from core.engines import ENGINES, describe
 from core.errors import InputError, StudioError
 from core.runs import Run
 from core.schema import PRICE_PER_MEGAPIXEL
@@ -71,6 +73,23 @@ def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> s
     return f"✓ {len(values)} value{'s' * (len(values) != 1)}: {shown}{' …' if len(values) > 12 else ''}"
 
 
+def default_axis(engine_id: str) -> str:
+    """The X axis a sweep starts on: creativity where the engine uses it, else the upscale factor."""
+    info = describe(engine_id if engine_id in ENGINES else "local")
+    return next(name for name in ("creativity", "upscale_factor") if not info.ignores(name))
+
+
+def follow_engine(engine_id: str, x_axis: str, x_values: str) -> Any:
+    """While no X values are typed, the X axis follows the engine: to its default when the axis was a default
+    or is one the new engine ignores. Typed values are the user's: then the pre-flight line names the problem."""
+    if engine_id not in ENGINES or (x_values or "").strip():
+        return gr.skip()
+    defaults = {default_axis(other) for other in ENGINES}
+    if x_axis in defaults or describe(engine_id).ignores(x_axis):
+        return default_axis(engine_id) if default_axis(engine_id) != x_axis else gr.skip()
+    return gr.skip()
+
+
 def axis_changed(axis: str) -> Any:
     """The values box's placeholder and help follow the chosen axis."""
     spec = AXES.get(y_axis_of(axis) or "")
@@ -86,11 +105,11 @@ def batch_visible(x_axis: str, y_axis: str) -> Any:
 def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tuple[Any, Any]:
     """Keep the uploaded images for the image axis and list their labels as its values."""
     if not session.known:  # shared mode, before the page identified the visitor: nowhere of theirs to keep them
-        raise gr.Error("The page is still loading; upload the images again in a moment.")
+        raise refused("The page is still loading; upload the images again in a moment.")
     try:
         labels = ", ".join(sweep_run.save_batch(session.files_owner(), files or []))
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     return (labels, gr.skip()) if x_axis == "image" else (gr.skip(), labels)
 
 

@@ -15,6 +15,7 @@ from components import console, parameters, result, spending, store
 from components.console import stage_html, stamp
 from components.files import servable
 from components.image_input import load as load_input
+from components.refusal import refused
 from components.session import Session, for_request
 from core import budget, config, events, images, limits, schema
 from core.engines import make_engine
@@ -74,7 +75,8 @@ def prepare(raw: dict[str, Any], image: str | None, engine: str, notes: list[str
     return arguments, loaded.path
 
 
-async def upscale(image: str | None, image_url: str = "", prompt: str = schema.FIELD_BY_NAME["prompt"].default,
+async def upscale(image: str | None = None, image_url: str | None = None,
+                  prompt: str = schema.FIELD_BY_NAME["prompt"].default,
                   upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
                   creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
                   num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
@@ -102,7 +104,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     run = Run(engine=engine, arguments=arguments, owner=session.owner,
               model=getattr(runner_engine, "model", None) if engine == "local" else None)
     view.run_id = run.id
@@ -125,7 +127,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         view.stage, view.error = "failed", str(exc)
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
-        raise gr.Error(str(exc)) from None
+        raise refused(str(exc)) from None
     if early:
         with contextlib.suppress(Exception):
             await early
@@ -133,7 +135,7 @@ async def upscale(image: str | None, image_url: str = "", prompt: str = schema.F
         images.before_path(run.id).unlink(missing_ok=True)
         view.error, view.error_field = run.error, run.error_field
         yield None, result_json(run), view.snapshot()
-        raise gr.Error(run.error or "The run did not complete.")
+        raise refused(run.error or "The run did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
     yield servable(run.output_path), result_json(run), view.snapshot()
 

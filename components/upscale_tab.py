@@ -22,13 +22,13 @@ class UpscaleTab:
     fetch: fetch_panel.FetchPanel
 
 
-def render() -> UpscaleTab:
+def render(engine_id: str = "fal") -> UpscaleTab:
     with gr.Row(elem_id="workspace"):
         with gr.Column(scale=5, min_width=300):
             presets = presets_panel.render()
             image = image_input.render()
             png_info = pnginfo_panel.render()
-            params = parameters.render()
+            params = parameters.render(engine_id)
         with gr.Column(scale=6, min_width=300):
             run = run_panel.render()
             fetch = fetch_panel.render()
@@ -41,6 +41,8 @@ def listen(tab: UpscaleTab, engine: EnginePanel, page_load: Any) -> Any:
     image_input.listen(image, params["upscale_factor"])
     pnginfo_panel.listen(tab.png_info, image.file, params)
     run_event = run_panel.listen(run, image, params, engine)
+    engine.engine.change(parameters.mark_ignored, engine.engine, list(params.values()), api_visibility="private",
+                         queue=False, show_progress="hidden")
     fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])
     presets_panel.listen(tab.presets, engine.session, params, image.url, page_load).then(
         image_input.preview, [image.file, image.url, params["upscale_factor"]],

@@ -23,7 +23,7 @@ from core import config
 from core.csv_export import write_csv
 from core.images import before_path
 from core.runs import Run
-from core.schema import PARAMETER_FIELDS
+from core.schema import FIELD_BY_NAME, PARAMETER_FIELDS
 
 SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
@@ -48,7 +48,9 @@ _COLUMN_TYPES: dict[str, str] = {
     **{name: _sql_type(kind) for name, kind in _RUN_FIELDS.items() if name not in _LEADING},
 }
 COLUMNS: tuple[str, ...] = tuple(_COLUMN_TYPES)
-TABLE_PARAMETERS = ("upscale_factor", "creativity", "resemblance", "guidance_scale", "num_inference_steps", "prompt")
+# Every parameter under its endpoint name (the seed is the one used, above): numbers and switches, then texts.
+TABLE_PARAMETERS = tuple(sorted((f.name for f in PARAMETER_FIELDS if f.name != "seed"),
+                                key=lambda name: FIELD_BY_NAME[name].kind == "str"))
 TABLE_COLUMNS: tuple[str, ...] = ("time", "status", "engine", "seed", *TABLE_PARAMETERS, "size", "duration (s)",
                                   "request_id", "id")
 _DTYPES = {c: "boolean" if c in _PARAM_COLUMNS and _PARAM_COLUMNS[c].kind == "bool" else

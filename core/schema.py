@@ -31,7 +31,6 @@ class Field:
     maximum: float | None = None
     step: float | None = None
     required: bool = False
-    local_ignored: bool = False  # the local engine records it but cannot use it
 
     @property
     def numeric(self) -> bool:
@@ -43,39 +42,38 @@ FIELDS: tuple[Field, ...] = (
           required=True),
     Field("prompt", "str", "Prompt",
           "What the picture shows and how it should look. The model adds detail that fits these words.",
-          default="masterpiece, best quality, highres", local_ignored=True),
+          default="masterpiece, best quality, highres"),
     Field("upscale_factor", "float", "Upscale factor",
           "How many times wider and taller the result is. You pay for the output's megapixels.",
           default=2.0, minimum=1.0, maximum=4.0, step=0.05),
     Field("negative_prompt", "str", "Negative prompt", "What the model should avoid adding.",
-          default="(worst quality, low quality, normal quality:2)", local_ignored=True),
+          default="(worst quality, low quality, normal quality:2)"),
     Field("creativity", "float", "Creativity",
           "How much new detail the model may invent (the denoise strength). Higher looks sharper but "
           "strays further from the original; faces and text change first.",
-          default=0.35, minimum=0.0, maximum=1.0, step=0.01, local_ignored=True),
+          default=0.35, minimum=0.0, maximum=1.0, step=0.01),
     Field("resemblance", "float", "Resemblance",
           "How closely the result keeps the shapes of the input (the ControlNet tile weight). Raise it "
           "when creativity changes things it should not.",
-          default=0.6, minimum=0.0, maximum=1.0, step=0.01, local_ignored=True),
+          default=0.6, minimum=0.0, maximum=1.0, step=0.01),
     Field("guidance_scale", "float", "Guidance scale",
           "How strictly the prompt is followed. Low values are gentle; high values can look overcooked.",
-          default=4.0, minimum=0.0, maximum=20.0, step=0.1, local_ignored=True),
+          default=4.0, minimum=0.0, maximum=20.0, step=0.1),
     Field("num_inference_steps", "int", "Inference steps",
           "Diffusion steps per tile. More steps refine detail and take longer; 18 is a good balance.",
-          default=18, minimum=4, maximum=50, step=1, local_ignored=True),
+          default=18, minimum=4, maximum=50, step=1),
     Field("seed", "int", "Seed",
           "Same seed and same settings give the same picture. Leave empty for a random seed; the seed used "
           "is shown after the run.",
           default=None, minimum=0, maximum=MAX_SEED, step=1),
     Field("enable_safety_checker", "bool", "Safety checker",
           "Let fal blank out results its safety checker flags. Turn off only for images you are sure of.",
-          default=True, local_ignored=True),
+          default=True),
 )
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 PARAMETER_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f.name != "image_url")
 NUMERIC_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.numeric)
-LOCAL_IGNORED: tuple[str, ...] = tuple(f.name for f in FIELDS if f.local_ignored)
 
 
 def defaults() -> dict[str, Any]:
@@ -110,6 +108,23 @@ def _check_url(value: Any) -> str:
     return value
 
 
+def plain(number: float) -> str:
+    """A number as people write it: 4,294,967,295 and 0.35, never 4.29497e+09."""
+    if not math.isfinite(number):
+        return str(number)
+    if abs(number) >= 1e21:
+        return f"a number of {len(str(int(abs(number))))} digits"
+    if float(number).is_integer():
+        return f"{int(number):,}"
+    return f"{number:,.6f}".rstrip("0").rstrip(".")
+
+
+def range_text(field: Field) -> str:
+    """What a numeric field takes, e.g. "the seed must be a whole number from 0 to 4,294,967,295"."""
+    kind = "a whole number" if field.kind == "int" else "a number"
+    return f"the {field.label.lower()} must be {kind} from {plain(field.minimum)} to {plain(field.maximum)}"
+
+
 def _check_number(field: Field, value: Any) -> int | float:
     if isinstance(value, bool):
         raise InputError(f"{field.label}: expected a number, got {value!r}.", field.name)
@@ -125,14 +140,14 @@ def _check_number(field: Field, value: Any) -> int | float:
         raise InputError(f"{field.label}: must be a finite number.", field.name)
     if field.kind == "int":
         if value != int(value):
-            raise InputError(f"{field.label}: must be a whole number, not {value}.", field.name)
+            raise InputError(f"{field.label}: {plain(value)} is not a whole number; {range_text(field)}.",
+                             field.name)
         value = int(value)
     else:
         value = float(value)
-    if field.minimum is not None and value < field.minimum:
-        raise InputError(f"{field.label}: {value:g} is below the minimum of {field.minimum:g}.", field.name)
-    if field.maximum is not None and value > field.maximum:
-        raise InputError(f"{field.label}: {value:g} is above the maximum of {field.maximum:g}.", field.name)
+    if not field.minimum <= value <= field.maximum:
+        side = "too small" if value < field.minimum else "too large"
+        raise InputError(f"{field.label}: {plain(value)} is {side}; {range_text(field)}.", field.name)
     return value
 
 

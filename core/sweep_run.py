@@ -22,6 +22,7 @@ from PIL import Image
 from core import config, images, metrics
 from core.axes import AXES, AxisValue, format_value
 from core.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
+from core.engines import describe
 from core.errors import InputError
 from core.runner import Update, execute
 from core.runs import Run
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from core.engines.base import Engine
     from core.history import History
 
-DEFAULT_CONCURRENCY = 4  # fal requests at once (env CLARITY_SWEEP_CONCURRENCY); the local engine runs one
 CONFIRM_PRICE, CONFIRM_CELLS = 1.0, 16  # above these a sweep must be confirmed (env overrides)
 # (seconds per cell, seconds per output MP): local from bench/local_engine.py, fal a rough guess (queue included)
 RATES = {"fal": (10.0, 8.0), "fast": (1.0, 1.2), "quality": (2.0, 60.0)}
@@ -42,7 +42,7 @@ _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 def concurrency_for(engine_name: str) -> int:
     """How many cells run at once: ``CLARITY_SWEEP_CONCURRENCY`` (default 4) on fal, 1 locally (one CPU job)."""
-    return max(1, int(_env_number("CLARITY_SWEEP_CONCURRENCY", DEFAULT_CONCURRENCY))) if engine_name == "fal" else 1
+    return describe(engine_name).runs_at_once
 
 
 def _env_number(name: str, default: float) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +13,6 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
@@ -34,9 +35,19 @@ def browser_page(width: int = 1400, height: int = 1000, color_scheme: str = "lig
             browser.close()
 
 
+def screenshot_dir() -> Path:
+    """Where screenshots go: a temporary folder, so the tests leave the checkout clean; ``CLARITY_SCREENSHOTS``
+    names another (``scripts/screenshots.sh`` sets it to docs/screenshots to refresh the README's)."""
+    chosen = os.environ.get("CLARITY_SCREENSHOTS", "").strip()
+    if chosen:
+        return Path(chosen) if Path(chosen).is_absolute() else ROOT / chosen
+    return Path(tempfile.gettempdir()) / "clarity-screenshots"
+
+
 def screenshot(page, name: str) -> Path:
-    """Save a screenshot where the README shows it."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Save a screenshot (see ``screenshot_dir``)."""
+    folder = screenshot_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

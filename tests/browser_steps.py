@@ -122,3 +122,28 @@ CONTRAST = """selector => {
 
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= innerWidth + 1")
+
+
+def open_accordions(page) -> None:
+    """Open every closed accordion that is on screen, nested ones too, without touching anything inside."""
+    for _ in range(20):
+        closed = [wrap for wrap in page.locator("button.label-wrap:not(.open)").element_handles()
+                  if wrap.is_visible()]
+        if not closed:
+            return
+        closed[0].click()
+        page.wait_for_timeout(200)
+
+
+def open_everything(page) -> None:
+    """Open every tab (inner tabs too) and every accordion in each, as a curious person does, changing nothing."""
+    names = [name.strip() for name in page.locator(".tabs").first.locator("button[role=tab]").all_inner_texts()]
+    for name in names:
+        open_tab(page, name)
+        open_accordions(page)
+        inner = page.locator(".tabs .tabs button[role=tab]")
+        for index in range(inner.count()):
+            if inner.nth(index).is_visible():
+                inner.nth(index).click()
+                open_accordions(page)
+    page.wait_for_function("() => !document.querySelector('.progress-text, .eta-bar')")

@@ -111,3 +111,39 @@ def test_cancel_reaches_the_remote_request(client, photo, fal_server, fal_key, m
         time.sleep(0.1)
     assert request_id, "the run was not recorded as cancelled"
     assert fal_server.state(request_id).cancel_received
+
+
+def _documented_api() -> dict[str, tuple[str, str]]:
+    """README's Public API table: api_name → (takes, returns)."""
+    from tests.test_docs import section, table_rows
+
+    return {row[0].strip("`"): (row[1], row[2]) for row in table_rows(section("Public API"))}
+
+
+def test_the_public_api_is_as_the_readme_documents_it(client) -> None:
+    import re
+
+    endpoints = client.view_api(return_format="dict")["named_endpoints"]
+    documented = _documented_api()
+    assert {name.lstrip("/") for name in endpoints} == set(documented)
+    fields = {f.name for f in schema.FIELDS}
+    for name, (takes, _) in documented.items():
+        named = set(re.findall(r"`(\w+)`", takes))
+        if "the nine other fields" in takes or takes.startswith("the same"):
+            named |= fields | set(re.findall(r"`(\w+)`", documented["upscale"][0]))
+        parameters = [p["parameter_name"] for p in endpoints[f"/{name}"]["parameters"]]
+        assert set(parameters) <= named, (name, set(parameters) - named)
+    for name in ("upscale", "sweep"):  # an image is a file *or* an image_url: neither is required on its own
+        required = [p["parameter_name"] for p in endpoints[f"/{name}"]["parameters"] if not p["parameter_has_default"]]
+        assert "image" not in required and "image_url" not in required, (name, required)
+    assert [r["label"] for r in endpoints["/history"]["returns"]] == ["Runs"]
+
+
+def test_history_returns_every_field_under_its_endpoint_name(client, photo: str) -> None:
+    client.predict(handle_file(photo), None, upscale_factor=1, engine="local", api_name="/upscale")
+    table = client.predict(api_name="/history")
+    headers = table["headers"]
+    assert {f.name for f in schema.PARAMETER_FIELDS} <= set(headers), headers
+    row = dict(zip(headers, table["data"][0], strict=True))
+    assert row["negative_prompt"] == schema.FIELD_BY_NAME["negative_prompt"].default
+    assert row["enable_safety_checker"] in (True, "true", "True")

@@ -82,7 +82,7 @@ def test_out_of_bounds_value_names_axis_and_value(name: str, text: str, value: s
         parse_axis(name, text)
     message = caught.value.message
     assert AXES[name].label in message and value in message
-    assert "minimum" in message or "maximum" in message
+    assert "too large" in message or "too small" in message
     assert caught.value.field == name
 
 

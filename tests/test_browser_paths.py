@@ -203,33 +203,37 @@ def test_mistakes_are_named_next_to_their_cause_and_in_the_console(studio, photo
 
         box = page.locator("#param-upscale_factor input[type=number]")
         box.fill("9")  # typed, not yet left
-        page.locator("#param-upscale_factor").get_by_text("9 is above the maximum of 4").wait_for()
-        steps.wait_console(page, "Upscale factor: 9 is above the maximum of 4")
+        page.locator("#param-upscale_factor").get_by_text(
+            "9 is too large; the upscale factor must be a number from 1 to 4").wait_for()
+        steps.wait_console(page, "Upscale factor: 9 is too large; the upscale factor must be a number from 1 to 4")
         box.blur()
         steps.wait_value(page, "#param-upscale_factor input[type=number]", "4")
         assert "The slider keeps 4" in steps.field_info(page, "upscale_factor")
         steps.set_number(page, "upscale_factor", "2")
         page.wait_for_function("() => !document.querySelector('#param-upscale_factor').innerText"
-                               ".includes('above the maximum')")  # fixed: the help text is back
+                               ".includes('too large')")  # fixed: the help text is back
 
         steps.open_advanced(page)
         page.locator("#param-seed input").fill("-5")
         page.locator("#run-button").click()
-        steps.wait_console(page, "Error: Seed: -5 is below the minimum of 0.")
+        steps.wait_console(page, "Error: Seed: -5 is too small; the seed must be a whole number from 0 to "
+                                 "4,294,967,295.")
         assert "Submitting" not in steps.console_text(page)  # refused before anything ran
-        assert "-5 is below the minimum of 0" in steps.field_info(page, "seed")
+        assert "the seed must be a whole number from 0 to 4,294,967,295" in steps.field_info(page, "seed")
         page.locator("#stage [data-stage=failed]").wait_for()
         screenshot(page, "out-of-range")
         page.locator("#param-seed input").fill("5")
-        page.wait_for_function("() => !document.querySelector('#param-seed').innerText.includes('minimum')")
+        page.wait_for_function("() => !document.querySelector('#param-seed').innerText.includes('whole number from')")
 
         page.locator("#input-file").get_by_role("button", name="Clear").click()
         page.locator("#input-file input[type=file]").set_input_files(str(not_an_image))
-        info = page.locator("#input-info")
+        info = page.locator("#input-info")  # refused as it is dropped, before Upscale is pressed
         info.get_by_text("not an image this app can read").wait_for()
-        page.locator("#run-button").click()
-        steps.wait_console(page, "Error: The file is not an image this app can read")
         page.locator(".toast-body", has_text="not an image").first.wait_for()
+        assert "The file was not kept" in info.inner_text()
+        page.wait_for_function("() => !document.querySelector('#input-file').innerText.includes('holiday.png')")
+        page.locator("#run-button").click()
+        steps.wait_console(page, "Error: Give an image")
         page.locator("#stage [data-stage=failed]").wait_for()
         screenshot(page, "bad-file")
 
@@ -242,12 +246,13 @@ def test_a_refused_value_is_said_once_not_in_a_pile_of_toasts(studio, photo) -> 
         steps.open_advanced(page)
         page.locator("#param-seed input").fill("-5")
         page.locator("#run-button").click()
-        steps.wait_console(page, "Error: Seed: -5 is below the minimum of 0.")
+        steps.wait_console(page, "Error: Seed: -5 is too small; the seed must be a whole number from 0 to "
+                                 "4,294,967,295.")
         page.locator("#stage [data-stage=failed]").wait_for()
         page.wait_for_timeout(1500)  # every listener that reads the seed has answered by now
         toasts = page.locator(".toast-body").all_inner_texts()
         assert toasts == [], toasts  # it was three identical "Seed: Value -5 is less than minimum value 0."
-        assert "-5 is below the minimum of 0" in steps.field_info(page, "seed")
+        assert "the seed must be a whole number from 0 to 4,294,967,295" in steps.field_info(page, "seed")
 
 
 def test_a_phone_and_the_dark_theme(studio, photo) -> None:
@@ -292,7 +297,7 @@ def test_a_phone_and_the_dark_theme(studio, photo) -> None:
         assert page.evaluate(steps.CONTRAST, "#preset-description p") >= 4.5
         screenshot(page, "presets-dark")
         steps.open_tab(page, "Sweep")
-        page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("0.3, 0.6")
+        page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("1, 1.5")  # the upscale factor
         page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()
         page.locator("#sweep-run").click()
         page.locator("#sweep-progress").get_by_text("2 completed · done.").wait_for(timeout=60_000)

@@ -51,3 +51,16 @@ def test_the_example_link_applies_cleanly() -> None:
         assert opened.errors == [] and opened.preset == query.get("preset"), link
         for name in query:
             assert name in schema.FIELD_BY_NAME or name == deeplink.PRESET_PARAM, name
+
+
+def test_the_tests_screenshots_leave_the_checkout_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.browser import ROOT, screenshot
+
+    class Page:  # what screenshot() needs of a Playwright page
+        def screenshot(self, path: str, full_page: bool) -> None:
+            Path(path).write_bytes(b"\x89PNG")
+
+    monkeypatch.delenv("CLARITY_SCREENSHOTS", raising=False)
+    path = screenshot(Page(), "checkout-clean-check")
+    path.unlink()
+    assert ROOT not in path.parents, path

@@ -88,8 +88,8 @@ GOOD = {"label": "Mine", "description": "Mine.", "arguments": {"creativity": 0.5
     [
         ({**GOOD, "colour": "red"}, ["colour"]),
         ({**GOOD, "arguments": {"creativty": 0.5}}, ["creativty"]),
-        ({**GOOD, "arguments": {"creativity": 1.5}}, ["creativity", "maximum"]),
-        ({**GOOD, "arguments": {"num_inference_steps": 2}}, ["num_inference_steps", "minimum"]),
+        ({**GOOD, "arguments": {"creativity": 1.5}}, ["creativity", "from 0 to 1"]),
+        ({**GOOD, "arguments": {"num_inference_steps": 2}}, ["num_inference_steps", "from 4 to 50"]),
         ({**GOOD, "arguments": {"num_inference_steps": 18.5}}, ["num_inference_steps", "whole"]),
         ({**GOOD, "arguments": {"creativity": "0.5"}}, ["creativity", "number"]),
         ({**GOOD, "arguments": {"upscale_factor": True}}, ["upscale_factor"]),

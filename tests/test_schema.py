@@ -87,3 +87,20 @@ def test_unknown_parameters_are_refused() -> None:
 def test_output_size_and_price() -> None:
     assert schema.output_size(37, 23, 1.5) == (round(55.5), round(34.5))
     assert schema.estimated_price(1000, 1000, 2) == pytest.approx(4 * 0.03)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("seed", 1e20, "Seed: 100,000,000,000,000,000,000 is too large; "
+                   "the seed must be a whole number from 0 to 4,294,967,295."),
+    ("seed", -1, "Seed: -1 is too small; the seed must be a whole number from 0 to 4,294,967,295."),
+    ("seed", 2.5, "Seed: 2.5 is not a whole number; the seed must be a whole number from 0 to 4,294,967,295."),
+    ("guidance_scale", 1e308, "Guidance scale: a number of 309 digits is too large; "
+                              "the guidance scale must be a number from 0 to 20."),
+    ("creativity", 1.25, "Creativity: 1.25 is too large; the creativity must be a number from 0 to 1."),
+    ("num_inference_steps", 51, "Inference steps: 51 is too large; "
+                                "the inference steps must be a whole number from 4 to 50."),
+])
+def test_bounds_are_said_in_plain_numbers(name: str, value: float, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        schema.check_value(name, value)
+    assert str(caught.value) == message

@@ -10,13 +10,16 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+from core.engines.base import EngineInfo
 from core.errors import AuthError
+from core.schema import PARAMETER_FIELDS, PRICE_PER_MEGAPIXEL
 
 if TYPE_CHECKING:  # for the checker only: fal_client is imported when the fal engine is first made
     from core.engines.base import Engine
     from core.engines.fal import FalEngine
 
 ENGINES = ("fal", "local")
+DEFAULT_SWEEP_CONCURRENCY = 4  # fal requests at once (env CLARITY_SWEEP_CONCURRENCY)
 _fal_engines: dict[str, FalEngine] = {}  # one fal client per key, found by the key's hash (never the key itself)
 _lock = threading.Lock()
 
@@ -37,6 +40,29 @@ def forget(key: str | None) -> bool:
         return False
     with _lock:
         return _fal_engines.pop(hashlib.sha256(key.encode()).hexdigest(), None) is not None
+
+
+def _fal_runs_at_once() -> int:
+    try:
+        return max(1, int(float(os.environ.get("CLARITY_SWEEP_CONCURRENCY", DEFAULT_SWEEP_CONCURRENCY))))
+    except ValueError:
+        return DEFAULT_SWEEP_CONCURRENCY
+
+
+def describe(engine_id: str) -> EngineInfo:
+    """What engine ``engine_id`` can do (raises ValueError for an unknown id). Read per call: concurrency follows
+    ``CLARITY_SWEEP_CONCURRENCY``."""
+    if engine_id == "fal":
+        return EngineInfo("fal", "fal (hosted clarity-upscaler)", (), PRICE_PER_MEGAPIXEL,
+                          frozenset(f.name for f in PARAMETER_FIELDS), webhooks=True, resumable_by_request_id=True,
+                          runs_at_once=_fal_runs_at_once())
+    if engine_id == "local":
+        from core.upscale import MODELS  # no diffusion pass: only the factor changes the picture
+
+        return EngineInfo("local", "local (Real-ESRGAN on this CPU)", tuple(MODELS), 0.0,
+                          frozenset({"upscale_factor", "seed"}), webhooks=False, resumable_by_request_id=False,
+                          runs_at_once=1)
+    raise ValueError(f"Unknown engine {engine_id!r}; choose one of {', '.join(ENGINES)}.")
 
 
 def make_engine(name: str, key: str | None = None, model: str | None = None) -> Engine:

@@ -8,11 +8,37 @@ Unlike raw fal statuses, ``logs`` here carry only the lines not yet seen: the en
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fal_client import Completed, InProgress, Queued, Status
 
-__all__ = ["Completed", "Engine", "InProgress", "Job", "Queued", "ResumableEngine", "Status"]
+from core.schema import PARAMETER_FIELDS
+
+__all__ = ["Completed", "Engine", "EngineInfo", "InProgress", "Job", "Queued", "ResumableEngine", "Status"]
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What an engine can do, so callers tell engines apart by ability rather than by name."""
+
+    id: str  # "fal" or "local"
+    label: str
+    models: tuple[str, ...]  # model names the engine offers (empty: the endpoint's one)
+    price_per_output_megapixel: float  # USD; 0 for an engine that costs nothing
+    fields_used: frozenset[str]  # schema parameters that change its output; the rest are only recorded
+    webhooks: bool  # can POST the result to a webhook URL
+    resumable_by_request_id: bool  # a run can be followed again by request id after a restart
+    runs_at_once: int  # how many runs (sweep cells) it takes at once
+
+    @property
+    def ignored(self) -> tuple[str, ...]:
+        """The schema parameters this engine ignores, in schema order."""
+        return tuple(f.name for f in PARAMETER_FIELDS if f.name not in self.fields_used)
+
+    def ignores(self, name: str) -> bool:
+        """Whether parameter ``name`` cannot change this engine's output."""
+        return name in self.ignored
 
 
 class Job(Protocol):

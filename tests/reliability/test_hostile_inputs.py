@@ -238,15 +238,18 @@ def small(tmp_path: Path) -> str:
 
 @pytest.mark.reliability("hostile parameters")
 @pytest.mark.parametrize(("params", "match"), [
-    ({"upscale_factor": 0.5}, "Upscale factor: Value 0.5 is less than minimum value 1"),
-    ({"upscale_factor": 4.01}, "Upscale factor: Value 4.01 is greater than maximum value 4"),
-    ({"creativity": -0.1}, "Creativity: Value -0.1 is less than minimum value 0"),
-    ({"resemblance": 1.5}, "Resemblance: Value 1.5 is greater than maximum value 1"),
-    ({"num_inference_steps": 3}, "Inference steps: Value 3 is less than minimum value 4"),
-    ({"num_inference_steps": 7.5}, "Inference steps: must be a whole number"),
-    ({"seed": -1}, "Seed: Value -1 is less than minimum value 0"),
-    ({"seed": 2**40}, "Seed: Value 1099511627776 is greater than maximum value 4294967295"),
-    ({"guidance_scale": 1e308}, "Guidance scale: Value 1e\\+308 is greater than maximum value 20"),
+    ({"upscale_factor": 0.5}, "Upscale factor: 0.5 is too small; the upscale factor must be a number from 1 to 4"),
+    ({"upscale_factor": 4.01}, "Upscale factor: 4.01 is too large; the upscale factor must be a number from 1 to 4"),
+    ({"creativity": -0.1}, "Creativity: -0.1 is too small; the creativity must be a number from 0 to 1"),
+    ({"resemblance": 1.5}, "Resemblance: 1.5 is too large; the resemblance must be a number from 0 to 1"),
+    ({"num_inference_steps": 3}, "Inference steps: 3 is too small; "
+     "the inference steps must be a whole number from 4 to 50"),
+    ({"num_inference_steps": 7.5}, "Inference steps: 7.5 is not a whole number; "
+     "the inference steps must be a whole number from 4 to 50"),
+    ({"seed": -1}, "Seed: -1 is too small; the seed must be a whole number from 0 to 4,294,967,295"),
+    ({"seed": 2**40}, "Seed: 1,099,511,627,776 is too large; the seed must be a whole number from 0 to 4,294,967,295"),
+    ({"guidance_scale": 1e308}, "Guidance scale: a number of 309 digits is too large; "
+     "the guidance scale must be a number from 0 to 20"),
     ({"creativity": "a lot"}, "Creativity: 'a lot' is not a number"),
     ({"upscale_factor": [2, 3]}, "Upscale factor: expected a number, got list"),
     ({"upscale_factor": None}, "Upscale factor: expected a number, got NoneType"),
