@@ -122,7 +122,10 @@ def plain(number: float) -> str:
 def range_text(field: Field) -> str:
     """What a numeric field takes, e.g. "the seed must be a whole number from 0 to 4,294,967,295"."""
     kind = "a whole number" if field.kind == "int" else "a number"
-    return f"the {field.label.lower()} must be {kind} from {plain(field.minimum)} to {plain(field.maximum)}"
+    low, high = field.minimum, field.maximum
+    if low is None or high is None:
+        return f"the {field.label.lower()} must be {kind}"
+    return f"the {field.label.lower()} must be {kind} from {plain(low)} to {plain(high)}"
 
 
 def _check_number(field: Field, value: Any) -> int | float:

