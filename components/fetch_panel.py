@@ -14,7 +14,7 @@ from components.files import servable
 from components.refusal import refused
 from components.session import Session, for_request
 from components.upscale import View, result_json
-from core.engines import make_engine
+from core.engines import make_engine, resumable_engines
 from core.errors import StudioError
 from core.resume import follow_request
 from core.runs import Run
@@ -60,14 +60,14 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
         if not _REQUEST_ID.match(request_id):
             raise StudioError("Paste a fal request id (letters, digits and dashes).")
         run = store.store().by_request_id(request_id, owner=session.scope())
-        engine = make_engine("fal", key_for(session, run))
+        engine = make_engine(resumable_engines()[0], key_for(session, run))
     except StudioError as exc:
         view.stage, view.error = "failed", str(exc)
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
         raise refused(str(exc)) from None
     if run is None:  # submitted elsewhere (another tool, or a lost tab): its arguments are not known here
-        run = Run(engine="fal", arguments={}, owner=session.owner, request_id=request_id,
+        run = Run(engine=engine.name, arguments={}, owner=session.owner, request_id=request_id,
                   cell="fetched by request id")
     elif run.status == "completed" and run.output_path:
         view.lines.append(stamp("Already in the history: showing the stored result."))

@@ -16,6 +16,7 @@ from components.session import Session, for_request
 from components.text import plain
 from core import config, schema
 from core.csv_export import relative_path
+from core.engines import ENGINES
 from core.errors import StudioError
 from core.runs import STATUSES, Run
 
@@ -52,7 +53,7 @@ def render() -> HistoryPanel:
         search = gr.Textbox("", label="Search", placeholder="prompt, request id, run id", scale=3,
                             elem_id="history-search")
         status = gr.Dropdown([ANY, *STATUSES], value=ANY, label="Status", scale=1)
-        engine = gr.Dropdown([ANY, "fal", "local"], value=ANY, label="Engine", scale=1)
+        engine = gr.Dropdown([ANY, *ENGINES], value=ANY, label="Engine", scale=1)
         refresh = gr.Button("Refresh", scale=1, elem_id="history-refresh")
     shown = gr.Markdown("", elem_id="history-shown")
     offset, limit = gr.Number(0, visible=False, precision=0), gr.Number(TABLE_LIMIT, visible=False, precision=0)

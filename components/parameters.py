@@ -8,14 +8,15 @@ import gradio as gr
 
 from components.checked_inputs import CheckedSlider, SeedBox
 from core import schema
-from core.engines import describe
+from core.engines import ENGINES, describe
 
 MAIN_FIELDS = ("prompt", "upscale_factor", "creativity", "resemblance")
 
 
 def local_note() -> str:
-    return ("The local engine uses only the upscale factor (and records the seed); it ignores "
-            + ", ".join(describe("local").ignored) + " — they are still saved with the run.")
+    """What each engine that ignores knobs ignores (they are still saved with the run)."""
+    return " ".join(f"The {info.id} engine ignores {', '.join(info.ignored)} — they are still saved with the run."
+                    for info in map(describe, ENGINES) if info.ignored)
 
 
 def marks(engine_id: str, field: schema.Field) -> list[str]:
@@ -25,7 +26,7 @@ def marks(engine_id: str, field: schema.Field) -> list[str]:
 
 def mark_ignored(engine_id: str) -> list[Any]:
     """One update per parameter widget (schema order): ignored knobs marked, the others not."""
-    if engine_id not in ("fal", "local"):
+    if engine_id not in ENGINES:
         return [gr.skip() for _ in schema.PARAMETER_FIELDS]
     return [gr.update(elem_classes=marks(engine_id, field)) for field in schema.PARAMETER_FIELDS]
 

@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from core import config, identity
+from core.engines import keyed_engine, keyless_engine
 
 UNASSIGNED = "unassigned-visitor"  # matches no run: a shared session with no owner yet sees nothing
 
@@ -57,7 +58,7 @@ class Session:
     def limit_keys(self) -> tuple[str, ...]:
         """What the per-visitor limits count against: the owner, and for anonymous visitors in shared mode their
         network address too — so opening more sessions (each its own owner) does not multiply the limits."""
-        keys = (self.owner or "local",)
+        keys = (self.owner or "single-user",)
         if self.shared and not self.signed_in:
             keys += (f"address:{self.address or 'unknown'}",)
         return keys
@@ -72,8 +73,8 @@ class Session:
 
 
 def default_engine(session: Session | None = None) -> str:
-    """fal when a key is available, otherwise local."""
-    return "fal" if (session or Session()).fal_key() else "local"
+    """The engine that needs a key (fal) when a key is available, otherwise the one that needs none (local)."""
+    return keyed_engine() if (session or Session()).fal_key() else keyless_engine()
 
 
 def _address(request: Any) -> str:

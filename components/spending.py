@@ -18,6 +18,7 @@ from typing import Any
 
 from components.session import Session
 from core import budget, config, identity
+from core.engines import ENGINES, describe, keyed_engine
 from core.errors import InputError
 from core.runs import Run
 from core.schema import PRICE_PER_MEGAPIXEL
@@ -25,7 +26,8 @@ from core.schema import PRICE_PER_MEGAPIXEL
 
 def space_key_in_use(session: Session, engine: str) -> bool:
     """Whether this run would be paid by the app's own ``FAL_KEY`` on a shared app (not a key the visitor typed)."""
-    return session.shared and engine == "fal" and not session.typed_key and bool(config.env_fal_key())
+    return (session.shared and engine in ENGINES and describe(engine).needs_key and not session.typed_key
+            and bool(config.env_fal_key()))
 
 
 def allowed_users() -> set[str]:
@@ -96,7 +98,7 @@ def reserved(session: Session, engine: str, amount: float, what: str) -> Iterato
 def today_line(session: Session) -> str:
     """"today: $0.12 of $0.50" when this visitor spends from a budgeted Space key, else ''."""
     caps = budget.caps()
-    if not (space_key_in_use(session, "fal") and caps.any and session.owner):
+    if not (space_key_in_use(session, keyed_engine()) and caps.any and session.owner):
         return ""
     address = None if session.signed_in else session.address or "unknown"
     return budget.describe(budget.ledger().spent_today(session.owner, address), caps)

@@ -10,7 +10,7 @@ import gradio as gr
 
 from components import request_limits, store
 from core import config
-from core.engines import make_engine
+from core.engines import make_engine, resumable_engines
 from core.resume import resume_in_background
 from core.runs import Run
 
@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 def _engine_for(run: Run) -> Any:
     key = config.env_fal_key()  # a key typed in a browser session died with it; such runs wait for a fetch
-    return make_engine("fal", key) if key else None
+    return make_engine(run.engine, key) if key and run.engine in resumable_engines() else None
 
 
 def resume_pending_runs() -> Any:

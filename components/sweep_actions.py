@@ -21,7 +21,7 @@ from components.session import Session, for_request
 from components.upscale import prepare
 from core import budget, limits, schema, sweep_run
 from core.axes import parse_axis, refuse_ignored
-from core.engines import ENGINES, make_engine
+from core.engines import ENGINES, describe, keyless_engine, make_engine
 from core.errors import InputError, StudioError
 from core.runs import Run
 from core.sweep import CellKey, Preflight, SweepPlan, plan_grid
@@ -60,7 +60,7 @@ def build(form: dict[str, Any], owner: str, load: bool = True) -> tuple[SweepPla
     found = sweep_run.resolve_images(tokens, owner, fetch=load) if tokens else None
     image_path = None
     if tokens is None and load:
-        engine = form.get("engine") or "local"
+        engine = form.get("engine") or keyless_engine()
         raw, image_path = prepare({**raw, "image_url": form.get("image_url")}, form.get("image"), engine,
                                   measure=bool(form.get("measure")))
     return plan_grid(raw, x_axis, xs, y_axis, ys, found), image_path
@@ -116,11 +116,11 @@ def needs_confirmation(plan: SweepPlan, cost: Preflight | None, engine: str) -> 
     or on fal with a price not known yet (an input nobody has measured)."""
     price_limit, cell_limit = sweep_run.confirm_limits()
     if cost is None:
-        if engine == "fal" or plan.size > cell_limit:
+        if describe(engine).priced or plan.size > cell_limit:
             return (f"This sweep of {plan.size} cells cannot be priced before it runs (its input size is not known "
                     "yet); confirm it (tick “I understand”, or pass confirm=True) to run it.")
         return ""
-    price = cost.estimated_price if engine == "fal" else 0.0  # a local sweep costs nothing: only its size counts
+    price = cost.estimated_price if describe(engine).priced else 0.0  # free: only its size counts
     if cost.needs_confirmation(price_limit if price else float("inf"), cell_limit) and (price > 0 or cost.cells > 1):
         return (f"This sweep runs {cost.cells} cells" + (f" for an estimated ${price:.2f}" if price else "")
                 + f", above the limits that need a confirmation (${price_limit:g} or {cell_limit} cells): tick "
@@ -146,8 +146,8 @@ async def sweep(image: str | None = None, image_url: str | None = None,
     form = dict(locals())
     form["measure"] = spending.space_key_in_use(session, engine) and budget.caps().any  # a budget needs sizes
     try:
-        if engine not in ("fal", "local"):
-            raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
+        if engine not in ENGINES:
+            raise InputError(f"Engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}.", "engine")
         plan, image_path = await asyncio.to_thread(build, form, session.files_owner())  # reads and fetches images
         cost = sweep_run.preflight(plan, image_path)
         if cost and cost.oversized:
@@ -160,7 +160,7 @@ async def sweep(image: str | None = None, image_url: str | None = None,
     except StudioError as exc:
         raise refused(str(exc)) from None
     view = SweepView(plan, {}, engine, image_path, message="running…")
-    options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
+    options = {"webhook_url": session.webhook_url} if describe(engine).webhooks and session.webhook_url else {}
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
         return sweep_run.run_plan(plan, runner, owner=session.owner, save=store.save, image_path=image_path,
@@ -248,4 +248,4 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[str | None
         raise refused(str(exc)) from None
     first = next(iter(runs.values()), None)
     single_input = first.input_path if first and "image" not in (plan.x_axis, plan.y_axis) else None
-    return await _finish(SweepView(plan, runs, first.engine if first else "local", single_input))
+    return await _finish(SweepView(plan, runs, first.engine if first else keyless_engine(), single_input))

@@ -17,10 +17,9 @@ from components.sweep_actions import SweepView, build, needs_confirmation, progr
 from core import config, metrics, sweep_run
 from core.axes import AXES, format_value, parse_axis
 from core.csv_export import ENCODING
-from core.engines import ENGINES, describe
+from core.engines import ENGINES, describe, keyless_engine
 from core.errors import InputError, StudioError
 from core.runs import Run
-from core.schema import PRICE_PER_MEGAPIXEL
 from core.sweep import Cell, CellKey, Preflight, SweepPlan
 
 
@@ -39,25 +38,33 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
         return f"⚠️ {exc}", gr.update(visible=False, value=False)
     if cost is None:
         return f"**{plan.size} cells** · give an image to estimate the price.", gr.update(visible=False)
-    price = cost.estimated_price if form.get("engine") == "fal" else 0.0
+    info = describe(_engine_of(form))
+    price = cost.estimated_price if info.priced else 0.0
     minutes = f"{cost.estimated_seconds / 60:.1f} min" if cost.estimated_seconds else "?"
     text = (f"**{cost.cells} cells** · {cost.total_output_megapixels:.2f} MP of output · "
-            + (f"estimated **${price:.2f}** on fal (${PRICE_PER_MEGAPIXEL}/MP)" if form.get("engine") == "fal"
-               else "free on the local engine") + f" · about {minutes}")
+            + (f"estimated **${price:.2f}** on {info.id} (${info.price_per_output_megapixel}/MP)" if info.priced
+               else f"free on the {info.id} engine") + f" · about {minutes}")
     if cost.oversized:
         text += f" · ⚠️ {len(cost.oversized)} cell(s) exceed the output limit"
-    needs = bool(needs_confirmation(plan, cost, form.get("engine") or "local"))
+    needs = bool(needs_confirmation(plan, cost, info.id))
     return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells "
                                                        + (f"for ${price:.2f}" if price else "on this CPU"))
+
+
+def _engine_of(form: dict[str, Any]) -> str:
+    engine = form.get("engine")
+    return engine if engine in ENGINES else keyless_engine()
 
 
 def estimate(form: dict[str, Any], owner: str) -> tuple[SweepPlan, Preflight | None]:
     """The plan and what it costs (None when an input size is unknown), without loading or fetching images."""
     plan, _ = build(form, owner, load=False)
     loaded = form.get("loaded")
-    rate = sweep_run.RATES["fal" if form.get("engine") == "fal" else (form.get("model") or "fast")]
+    engine = _engine_of(form)
+    rate = sweep_run.RATES.get(form.get("model") or "", sweep_run.RATES[engine]) if describe(engine).models \
+        else sweep_run.RATES[engine]
     options = {"seconds_per_cell": rate[0], "seconds_per_megapixel": rate[1],
-               "concurrency": sweep_run.concurrency_for(form.get("engine") or "local")}
+               "concurrency": sweep_run.concurrency_for(engine)}
     return plan, sweep_run.preflight(plan, loaded.path if loaded else None, **options)
 
 
@@ -75,7 +82,7 @@ def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> s
 
 def default_axis(engine_id: str) -> str:
     """The X axis a sweep starts on: creativity where the engine uses it, else the upscale factor."""
-    info = describe(engine_id if engine_id in ENGINES else "local")
+    info = describe(engine_id if engine_id in ENGINES else keyless_engine())
     return next(name for name in ("creativity", "upscale_factor") if not info.ignores(name))
 
 

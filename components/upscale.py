@@ -18,7 +18,7 @@ from components.image_input import load as load_input
 from components.refusal import refused
 from components.session import Session, for_request
 from core import budget, config, events, images, limits, schema
-from core.engines import make_engine
+from core.engines import ENGINES, describe, make_engine
 from core.errors import InputError, StudioError
 from core.runner import execute
 from core.runs import Run
@@ -61,7 +61,7 @@ def prepare(raw: dict[str, Any], image: str | None, engine: str, notes: list[str
     arguments = schema.validate(raw, require_image=False)
     if not image and not url:
         raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.", "image")
-    if not image and engine == "fal" and url.lower().startswith("https://") and not measure:
+    if not image and describe(engine).fetches_urls and url.lower().startswith("https://") and not measure:
         arguments["image_url"] = schema.check_value("image_url", url)
         return arguments, None
     loaded = load_input(image, url)
@@ -93,8 +93,8 @@ async def upscale(image: str | None = None, image_url: str | None = None,
            "guidance_scale": guidance_scale, "num_inference_steps": num_inference_steps, "seed": seed,
            "enable_safety_checker": enable_safety_checker}
     try:
-        if engine not in ("fal", "local"):
-            raise InputError(f"Engine must be 'fal' or 'local', not {engine!r}.", "engine")
+        if engine not in ENGINES:
+            raise InputError(f"Engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}.", "engine")
         notes: list[str] = []
         measure = spending.space_key_in_use(session, engine) and budget.caps().any
         arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine, notes, measure)  # decodes
@@ -106,9 +106,9 @@ async def upscale(image: str | None = None, image_url: str | None = None,
         yield None, None, view.snapshot()
         raise refused(str(exc)) from None
     run = Run(engine=engine, arguments=arguments, owner=session.owner,
-              model=getattr(runner_engine, "model", None) if engine == "local" else None)
+              model=getattr(runner_engine, "model", None) if describe(engine).models else None)
     view.run_id = run.id
-    options = {"webhook_url": session.webhook_url} if engine == "fal" and session.webhook_url else {}
+    options = {"webhook_url": session.webhook_url} if describe(engine).webhooks and session.webhook_url else {}
     early = None
     try:
         limits.check_rate(session.limit_keys())

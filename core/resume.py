@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from core import events
+from core.engines import ENGINES, resumable_engines
 from core.errors import StudioError
 from core.runner import Update, follow
 from core.runs import Run
@@ -39,9 +40,11 @@ async def follow_request(engine: ResumableEngine, run: Run, save: Callable[[Run]
 
 async def resume_pending(history: History, engine_for: Callable[[Run], ResumableEngine | None]) -> dict[str, int]:
     """Follow every pending fal run to its end; mark pending local runs interrupted. Returns counts."""
-    interrupted = history.mark_interrupted("local")
-    pending = [run for run in history.pending("fal") if run.request_id]
-    orphans = [run for run in history.pending("fal") if not run.request_id]
+    resumable = resumable_engines()
+    interrupted = sum(history.mark_interrupted(name) for name in ENGINES if name not in resumable)
+    waiting = [run for name in resumable for run in history.pending(name)]
+    pending = [run for run in waiting if run.request_id]
+    orphans = [run for run in waiting if not run.request_id]
     for run in orphans:  # never reached fal (no request id): nothing to re-attach to, and nothing was paid
         run.status, run.error = "interrupted", "The app stopped before the request reached fal."
         history.save(run)

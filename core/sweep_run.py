@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 CONFIRM_PRICE, CONFIRM_CELLS = 1.0, 16  # above these a sweep must be confirmed (env overrides)
 # (seconds per cell, seconds per output MP): local from bench/local_engine.py, fal a rough guess (queue included)
-RATES = {"fal": (10.0, 8.0), "fast": (1.0, 1.2), "quality": (2.0, 60.0)}
+RATES = {"fal": (10.0, 8.0), "local": (1.0, 1.2), "fast": (1.0, 1.2), "quality": (2.0, 60.0)}
 OnUpdate = Callable[[Cell, Run, "Update | None"], None]
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
@@ -89,7 +89,7 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
     runs = {} if runs is None else runs
     wanted = None if only is None else set(only)
     cells = [cell for cell in plan.cells if wanted is None or cell.key in wanted]
-    model = getattr(engine, "model", None) if engine.name == "local" else None
+    model = getattr(engine, "model", None)  # an engine with models says which one ran
     notify = on_update or (lambda cell, run, update: None)
 
     async def run_cell(cell: Cell) -> Run:

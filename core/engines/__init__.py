@@ -55,7 +55,7 @@ def describe(engine_id: str) -> EngineInfo:
     if engine_id == "fal":
         return EngineInfo("fal", "fal (hosted clarity-upscaler)", (), PRICE_PER_MEGAPIXEL,
                           frozenset(f.name for f in PARAMETER_FIELDS), webhooks=True, resumable_by_request_id=True,
-                          runs_at_once=_fal_runs_at_once())
+                          runs_at_once=_fal_runs_at_once(), needs_key=True, fetches_urls=True)
     if engine_id == "local":
         from core.upscale import MODELS  # no diffusion pass: only the factor changes the picture
 
@@ -63,6 +63,21 @@ def describe(engine_id: str) -> EngineInfo:
                           frozenset({"upscale_factor", "seed"}), webhooks=False, resumable_by_request_id=False,
                           runs_at_once=1)
     raise ValueError(f"Unknown engine {engine_id!r}; choose one of {', '.join(ENGINES)}.")
+
+
+def keyed_engine() -> str:
+    """The engine that runs with an API key (the default when a key is available)."""
+    return next(name for name in ENGINES if describe(name).needs_key)
+
+
+def keyless_engine() -> str:
+    """The engine that runs with no key and no network (the default otherwise)."""
+    return next(name for name in ENGINES if not describe(name).needs_key)
+
+
+def resumable_engines() -> tuple[str, ...]:
+    """The engines whose runs can be followed again by request id (after a restart, or from another tab)."""
+    return tuple(name for name in ENGINES if describe(name).resumable_by_request_id)
 
 
 def make_engine(name: str, key: str | None = None, model: str | None = None) -> Engine:

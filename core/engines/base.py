@@ -30,6 +30,13 @@ class EngineInfo:
     webhooks: bool  # can POST the result to a webhook URL
     resumable_by_request_id: bool  # a run can be followed again by request id after a restart
     runs_at_once: int  # how many runs (sweep cells) it takes at once
+    needs_key: bool = False  # runs only with an API key (and spends its owner's money)
+    fetches_urls: bool = False  # fetches an https:// image URL itself (else the app reads the picture first)
+
+    @property
+    def priced(self) -> bool:
+        """Whether runs on this engine cost money (and so count against budgets and confirmations)."""
+        return self.price_per_output_megapixel > 0
 
     @property
     def ignored(self) -> tuple[str, ...]:
