@@ -12,13 +12,13 @@ from typing import Any
 
 import gradio as gr
 
+from components.signatures import schema_handler
 from core import schema, snippets
 from core.errors import InputError
 
 NOTE = ("The same request as the form, with `fal_client` or plain HTTP. The key is read from the `FAL_KEY` "
         "environment variable and never written here. An uploaded file is referred to by its name: run the "
         "script next to it.")
-_DEFAULT = schema.defaults()
 
 
 @dataclass
@@ -30,20 +30,14 @@ class CodePanel:
     curl: gr.Code
 
 
-def code_for(image: str | None = None, image_url: str = "", prompt: str = _DEFAULT["prompt"],
-             upscale_factor: float = _DEFAULT["upscale_factor"], negative_prompt: str = _DEFAULT["negative_prompt"],
-             creativity: float = _DEFAULT["creativity"], resemblance: float = _DEFAULT["resemblance"],
-             guidance_scale: float = _DEFAULT["guidance_scale"],
-             num_inference_steps: int = _DEFAULT["num_inference_steps"], seed: int | None = _DEFAULT["seed"],
-             enable_safety_checker: bool = _DEFAULT["enable_safety_checker"]) -> tuple[str, str, str, str]:
+@schema_handler
+def code_for(form: dict[str, Any]) -> tuple[str, str, str, str]:
     """Python ``subscribe``, Python ``submit``/``status``/``result``, the JSON body and curl for these inputs.
 
     The image is the uploaded file when there is one (as Upscale does), else the https URL or data URI.
     """
-    raw = {"prompt": prompt, "upscale_factor": upscale_factor, "negative_prompt": negative_prompt,
-           "creativity": creativity, "resemblance": resemblance, "guidance_scale": guidance_scale,
-           "num_inference_steps": num_inference_steps, "seed": seed,
-           "enable_safety_checker": enable_safety_checker}
+    raw = {field.name: form[field.name] for field in schema.PARAMETER_FIELDS}
+    image, image_url = form["image"], form["image_url"]
     upload_name = Path(image).name if image else None
     url = "" if image else (image_url or "").strip()
     if url:

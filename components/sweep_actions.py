@@ -18,6 +18,7 @@ from components import spending, store
 from components.files import servable
 from components.refusal import refused
 from components.session import Session, for_request
+from components.signatures import schema_handler
 from components.upscale import prepare
 from core import budget, limits, schema, sweep_run
 from core.axes import parse_axis, refuse_ignored
@@ -128,13 +129,9 @@ def needs_confirmation(plan: SweepPlan, cost: Preflight | None, engine: str) -> 
     return ""
 
 
-async def sweep(image: str | None = None, image_url: str | None = None,
-                prompt: str = schema.FIELD_BY_NAME["prompt"].default,
-                upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
-                creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
-                num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
-                engine: str = "local", x_axis: str = "upscale_factor", x_values: str = "", y_axis: str = "",
-                y_values: str = "", confirm: bool = False, session: Session | None = None,
+@schema_handler
+async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upscale_factor", x_values: str = "",
+                y_axis: str = "", y_values: str = "", confirm: bool = False, session: Session | None = None,
                 request: gr.Request = None) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
 
@@ -143,7 +140,8 @@ async def sweep(image: str | None = None, image_url: str | None = None,
     price) runs only with ``confirm=True``; ``CLARITY_MAX_SWEEP_CELLS`` is a hard cap either way.
     """
     session = for_request(session, request)  # an API caller in shared mode gets its own owner, as /upscale does
-    form = dict(locals())
+    form = {**form, "engine": engine, "x_axis": x_axis, "x_values": x_values, "y_axis": y_axis,
+            "y_values": y_values}
     form["measure"] = spending.space_key_in_use(session, engine) and budget.caps().any  # a budget needs sizes
     try:
         if engine not in ENGINES:

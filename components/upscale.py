@@ -17,6 +17,7 @@ from components.files import servable
 from components.image_input import load as load_input
 from components.refusal import refused
 from components.session import Session, for_request
+from components.signatures import schema_handler
 from core import budget, config, events, images, limits, schema
 from core.engines import ENGINES, describe, make_engine
 from core.errors import InputError, StudioError
@@ -75,23 +76,18 @@ def prepare(raw: dict[str, Any], image: str | None, engine: str, notes: list[str
     return arguments, loaded.path
 
 
-async def upscale(image: str | None = None, image_url: str | None = None,
-                  prompt: str = schema.FIELD_BY_NAME["prompt"].default,
-                  upscale_factor: float = 2.0, negative_prompt: str = schema.FIELD_BY_NAME["negative_prompt"].default,
-                  creativity: float = 0.35, resemblance: float = 0.6, guidance_scale: float = 4.0,
-                  num_inference_steps: int = 18, seed: float | None = None, enable_safety_checker: bool = True,
-                  engine: str = "local", session: Session | None = None, request: gr.Request = None,
-                  ) -> AsyncIterator[tuple[str | None, dict | None, View]]:
+@schema_handler
+async def upscale(form: dict[str, Any], engine: str = "local", session: Session | None = None,
+                  request: gr.Request = None) -> AsyncIterator[tuple[str | None, dict | None, View]]:
     """Upscale one image with ``fal-ai/clarity-upscaler`` (engine="fal") or Real-ESRGAN (engine="local").
 
+    Takes ``image`` (a file) or ``image_url``, then every endpoint parameter (components/signatures.py).
     Returns the output PNG and the result JSON (seed, timings, request id).
     """
     session = for_request(session, request)
     view = View(stage="queued", lines=[stamp("Checking the input…")])
-    raw = {"image_url": image_url, "prompt": prompt, "upscale_factor": upscale_factor,
-           "negative_prompt": negative_prompt, "creativity": creativity, "resemblance": resemblance,
-           "guidance_scale": guidance_scale, "num_inference_steps": num_inference_steps, "seed": seed,
-           "enable_safety_checker": enable_safety_checker}
+    raw = dict(form)
+    image = raw.pop("image")
     try:
         if engine not in ENGINES:
             raise InputError(f"Engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}.", "engine")
