@@ -22,7 +22,8 @@ from components.signatures import schema_handler
 from components.upscale import prepare
 from core import budget, limits, schema, sweep_run
 from core.axes import parse_axis, refuse_ignored
-from core.engines import ENGINES, describe, keyless_engine, make_engine
+from core.engines import ENGINES, describe, keyless_engine, make_engine, parse_spec
+from core.engines.base import Engine
 from core.errors import InputError, StudioError
 from core.runs import Run
 from core.sweep import CellKey, Preflight, SweepPlan, plan_grid
@@ -112,6 +113,26 @@ async def _finish(view: SweepView, message: str = "done.") -> tuple[str, str, Sw
     return servable(csv), servable(sheet), replace(view, runs=dict(view.runs), sheet=sheet, csv=csv, message=message)
 
 
+def paying_engine(plan: SweepPlan, engine: str) -> str:
+    """The engine whose price, key and budget a sweep answers to: with an engine axis, a priced engine among its
+    cells (only those cells cost money), else the sweep's engine."""
+    used = sweep_run.engines_used(plan, engine)
+    return next((name for name in used if describe(name).priced), used[0])
+
+
+def engines_for(plan: SweepPlan, engine: str, session: Session) -> tuple[Engine, Callable[[str], Engine] | None]:
+    """The sweep's engine, and for an engine axis the engine of each spec (``fal``, ``local:fast``…), all made
+    now so a missing key is said before anything runs."""
+    runner = make_engine(engine, session.fal_key(), session.local_model or None)
+    if not plan.engines:
+        return runner, None
+    made = {}
+    for spec in plan.engines:
+        name, model = parse_spec(spec)
+        made[spec] = make_engine(name, session.fal_key(), model or session.local_model or None)
+    return runner, made.__getitem__
+
+
 def needs_confirmation(plan: SweepPlan, cost: Preflight | None, engine: str) -> str:
     """Why this sweep must be confirmed before it runs ('' when it need not be): above the price or cell limit,
     or on fal with a price not known yet (an input nobody has measured)."""
@@ -142,7 +163,9 @@ async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upsc
     session = for_request(session, request)  # an API caller in shared mode gets its own owner, as /upscale does
     form = {**form, "engine": engine, "x_axis": x_axis, "x_values": x_values, "y_axis": y_axis,
             "y_values": y_values}
-    form["measure"] = spending.space_key_in_use(session, engine) and budget.caps().any  # a budget needs sizes
+    engine_axis = "engine" in (x_axis, y_axis)
+    # A budget needs the input's size, and an engine axis may have cells on an engine that cannot fetch a URL.
+    form["measure"] = engine_axis or (spending.space_key_in_use(session, engine) and budget.caps().any)
     try:
         if engine not in ENGINES:
             raise InputError(f"Engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}.", "engine")
@@ -152,23 +175,24 @@ async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upsc
             oversized = cost.oversized
             raise InputError(f"The output of cell {plan.cell(oversized[0]).label!r} is larger than the limit; "
                              "lower the upscale factor.", "upscale_factor")
-        if not confirm and (reason := needs_confirmation(plan, cost, engine)):
+        billing = paying_engine(plan, engine)
+        if not confirm and (reason := needs_confirmation(plan, cost, billing)):
             raise InputError(reason, None)
-        runner = make_engine(engine, session.fal_key(), session.local_model or None)
+        runner, engine_for = engines_for(plan, engine, session)
     except StudioError as exc:
         raise refused(str(exc)) from None
     view = SweepView(plan, {}, engine, image_path, message="running…")
-    options = {"webhook_url": session.webhook_url} if describe(engine).webhooks and session.webhook_url else {}
+    options = {"webhook_url": session.webhook_url} if session.webhook_url else {}  # for the engines that take one
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
         return sweep_run.run_plan(plan, runner, owner=session.owner, save=store.save, image_path=image_path,
-                                  on_update=on_update, runs=view.runs, **options)
+                                  on_update=on_update, runs=view.runs, engine_for=engine_for, **options)
 
     price = cost.estimated_price if cost else 0.0
     try:
         limits.check_rate(session.limit_keys())
         with limits.job_slot(session.limit_keys()), \
-                spending.reserved(session, engine, price, f"sweep of {plan.size} cells") as spend:
+                spending.reserved(session, billing, price, f"sweep of {plan.size} cells") as spend:
             spend.pool, spend.each = view.runs, price / max(1, plan.size)  # the cells, as they are made
             yield None, None, view
             async for shown in _live(view, start):
@@ -183,10 +207,11 @@ async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | 
     if view.plan is None or not sweep_run.retryable(view.plan, view.runs):
         raise refused("There is no failed cell to retry.")
     try:
-        runner = make_engine(view.engine, session.fal_key(), session.local_model or None)
+        runner, engine_for = engines_for(view.plan, view.engine, session)
     except StudioError as exc:
         raise refused(str(exc)) from None
     plan, view = view.plan, replace(view, runs=dict(view.runs), message="retrying the failed cells…")
+    billing = paying_engine(plan, view.engine)
     failed = sweep_run.retryable(plan, view.runs)
     cost = sweep_run.preflight(plan, view.input_path)
     each = cost.estimated_price / max(1, cost.cells) if cost else 0.0
@@ -194,12 +219,12 @@ async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | 
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
         return sweep_run.retry_failed(plan, view.runs, runner, owner=session.owner, save=store.save,
-                                      image_path=view.input_path, on_update=on_update)
+                                      image_path=view.input_path, on_update=on_update, engine_for=engine_for)
 
     try:  # a retry is a new run of those cells: the same limits and budget as the sweep itself
         limits.check_rate(session.limit_keys())
         with limits.job_slot(session.limit_keys()), \
-                spending.reserved(session, view.engine, each * len(failed), f"retry of {len(failed)} cells") as spend:
+                spending.reserved(session, billing, each * len(failed), f"retry of {len(failed)} cells") as spend:
             try:
                 async for shown in _live(view, start):
                     yield None, None, shown

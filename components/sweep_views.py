@@ -15,9 +15,9 @@ from components.refusal import refused
 from components.session import Session
 from components.sweep_actions import SweepView, build, needs_confirmation, progress, y_axis_of
 from core import config, metrics, sweep_run
-from core.axes import AXES, format_value, parse_axis
+from core.axes import AXES, axis_fields, format_value, parse_axis
 from core.csv_export import ENCODING
-from core.engines import ENGINES, describe, keyless_engine
+from core.engines import ENGINES, describe, keyless_engine, parse_spec
 from core.errors import InputError, StudioError
 from core.runs import Run
 from core.sweep import Cell, CellKey, Preflight, SweepPlan
@@ -158,6 +158,17 @@ def _status_tile(status: str, size: int = 256) -> str:
     return str(path)
 
 
+def ignored_note(plan: SweepPlan, cell: Cell) -> str:
+    """On an engine axis, a cell whose engine ignores the other axis says so: its pictures cannot differ."""
+    spec = plan.engine_of(cell)
+    other = plan.y_axis if plan.x_axis == "engine" else plan.x_axis
+    if spec is None or not other:
+        return ""
+    info = describe(parse_spec(spec)[0])
+    fields = axis_fields(other)
+    return f" · ⊘ {info.id} ignores {other}" if fields and all(info.ignores(name) for name in fields) else ""
+
+
 def render_grid(view: SweepView) -> tuple[str, Any, Any]:
     """The progress line, the labelled grid (a picture or a status tile per cell) and the status table."""
     if view.plan is None:
@@ -165,11 +176,12 @@ def render_grid(view: SweepView) -> tuple[str, Any, Any]:
     items, rows = [], []
     for cell in view.plan.cells:
         run = view.runs.get(cell.key)
+        label = cell.label + ignored_note(view.plan, cell)
         if run is not None and run.status == "completed" and run.output_path:
-            items.append((servable(_thumbnail(view, run)), cell.label))
+            items.append((servable(_thumbnail(view, run)), label))
         else:
             items.append((servable(_status_tile(run.status if run else "queued")),
-                          f"{cell.label} — {sweep_run.status_text(run)}"))
+                          f"{label} — {sweep_run.status_text(run)}"))
         rows.append({"cell": cell.label, "status": run.status if run else "queued",
                      "seed": run.seed if run else None,
                      "seconds": round(run.run_seconds, 1) if run and run.run_seconds is not None else None,

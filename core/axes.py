@@ -87,6 +87,9 @@ def _build_axes() -> dict[str, Axis]:
                     "prompt_sr", "Prompt S/R", "search_replace",
                     "Search/replace in the prompt: the first value is searched for, each value replaces it.",
                     "best quality, sharp focus, film grain")
+    axes["engine"] = Axis("engine", "Engine", "engine",
+                          "Compare engines on the same settings: each cell runs on its own engine (fal, local, "
+                          "local:<model>); only fal's cells are priced.", "fal, local:fast, local:quality")
     return axes
 
 
@@ -235,6 +238,13 @@ def parse_axis(name: str, text: str, prompt: str = "", negative_prompt: str = ""
         values = _parse_bool(name, text)
     elif kind == "text":
         values = _parse_alternatives(name, text)
+    elif kind == "engine":
+        from core.engines import parse_spec
+
+        values = []
+        for token in _csv_tokens(name, text):
+            engine, model = parse_spec(token)
+            values.append(f"{engine}:{model}" if model else engine)
     else:  # search_replace, image: plain CSV strings
         values = _csv_tokens(name, text)
     if kind == "search_replace" and values[0] not in prompt and values[0] not in negative_prompt:
@@ -268,7 +278,7 @@ def apply_value(name: str, value: Any, arguments: dict[str, Any], search: Any = 
                 result[field] = result[field].replace(search, value)
     elif name == "seed" and value is None:
         result.pop("seed", None)  # random seed: omit it, as validate() does
-    elif name != "image":
+    elif name not in ("image", "engine"):  # an image or an engine is the cell's own, not an argument
         result[name] = value
     return result
 
@@ -286,6 +296,8 @@ def refuse_ignored(engine_id: str, *axes: str | None) -> None:
     """Raise InputError when the engine ignores every parameter an axis changes: its cells would be identical."""
     from core.engines import ENGINES, describe
 
+    if "engine" in axes:  # comparing engines: an axis some of them ignore is marked on their cells, not refused
+        return
     info = describe(engine_id)
     for axis in axes:
         fields = axis_fields(axis or "")

@@ -89,9 +89,22 @@ class SweepPlan:
         """The cell at (x_index, y_index)."""
         return self.cells[key[1] * self.columns + key[0]]
 
+    def engine_of(self, cell: Cell) -> str | None:
+        """The engine a cell runs on when the plan has an engine axis (``fal``, ``local:fast``…), else None."""
+        if self.x_axis == "engine":
+            return str(cell.x_value)
+        return str(cell.y_value) if self.y_axis == "engine" else None
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """The engines of an engine axis, in order (empty without one)."""
+        values = self.x_values if self.x_axis == "engine" else self.y_values if self.y_axis == "engine" else []
+        return tuple(str(value) for value in values)
+
     def preflight(self, width: int | None = None, height: int | None = None, *,
                   sizes: dict[str, tuple[int, int]] | None = None, seconds_per_megapixel: float | None = None,
-                  seconds_per_cell: float = 0.0, concurrency: int = 1) -> Preflight:
+                  seconds_per_cell: float = 0.0, concurrency: int = 1,
+                  free: Callable[[Cell], bool] | None = None) -> Preflight:
         """Cost of the plan for an input of ``width × height`` (or ``sizes[image_path]`` per image cell).
 
         The time estimate schedules the cells in order on ``concurrency`` workers, each taking
@@ -106,7 +119,7 @@ class SweepPlan:
             factor = cell.arguments["upscale_factor"]
             out_w, out_h = output_size(size[0], size[1], factor)
             megapixels.append(out_w * out_h / 1e6)
-            price += estimated_price(size[0], size[1], factor)
+            price += 0.0 if free is not None and free(cell) else estimated_price(size[0], size[1], factor)
             if megapixels[-1] > config.max_output_megapixels():
                 oversized.append(cell.key)
         seconds = None

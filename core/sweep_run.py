@@ -22,7 +22,7 @@ from PIL import Image
 from core import config, images, metrics
 from core.axes import AXES, AxisValue, format_value
 from core.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
-from core.engines import describe
+from core.engines import describe, parse_spec
 from core.errors import InputError
 from core.runner import Update, execute
 from core.runs import Run
@@ -79,8 +79,10 @@ def status_text(run: Run | None) -> str:
 async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Callable[[Run], None] = lambda run: None,
                    concurrency: int | None = None, image_path: str | None = None, on_update: OnUpdate | None = None,
                    runs: dict[CellKey, Run] | None = None, only: Iterable[CellKey] | None = None,
+                   engine_for: Callable[[str], Engine] | None = None,
                    **submit_options: str | None) -> dict[CellKey, Run]:
-    """Run every cell (or ``only`` those) as history Runs; one Run per cell, whatever happened to it.
+    """Run every cell (or ``only`` those) as history Runs; one Run per cell, whatever happened to it. With an
+    engine axis each cell runs on ``engine_for(its engine spec)`` (``fal``, ``local:fast``…) instead of ``engine``.
 
     A failed cell keeps the others going. Cancelling the awaiting task cancels the running cells, keeps the
     finished ones, records never-started cells as cancelled runs, and re-raises CancelledError. ``runs`` is
@@ -89,14 +91,23 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
     runs = {} if runs is None else runs
     wanted = None if only is None else set(only)
     cells = [cell for cell in plan.cells if wanted is None or cell.key in wanted]
-    model = getattr(engine, "model", None)  # an engine with models says which one ran
     notify = on_update or (lambda cell, run, update: None)
 
+    def engine_of(cell: Cell) -> Engine:  # an engine axis runs each cell on its own engine
+        spec = plan.engine_of(cell)
+        return engine_for(spec) if spec is not None and engine_for is not None else engine
+
+    def new_run(cell: Cell) -> Run:
+        runner = engine_of(cell)
+        return Run(engine=runner.name, arguments=dict(cell.arguments), owner=owner, sweep_id=plan.id,
+                   cell=cell.label, model=getattr(runner, "model", None))  # an engine with models says which
+
     async def run_cell(cell: Cell) -> Run:
-        run = runs[cell.key] = Run(engine=engine.name, arguments=dict(cell.arguments), owner=owner,
-                                   sweep_id=plan.id, cell=cell.label, model=model)
+        run = runs[cell.key] = new_run(cell)
+        runner = engine_of(cell)
+        options = submit_options if describe(runner.name).webhooks else {}
         try:
-            async for update in execute(engine, run, cell.image_path or image_path, save, **submit_options):
+            async for update in execute(runner, run, cell.image_path or image_path, save, **options):
                 notify(cell, run, update)
         except Exception as exc:  # not a StudioError (a bug, a full disk): this cell fails, the sweep goes on
             run.status, run.finished_at, run.error = "failed", time.time(), f"{type(exc).__name__}: {exc}"
@@ -105,14 +116,14 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
         return run
 
     try:
-        await run_sweep(plan, run_cell, concurrency or concurrency_for(engine.name), only=[c.key for c in cells])
+        at_once = concurrency or max(concurrency_for(name) for name in engines_used(plan, engine.name))
+        await run_sweep(plan, run_cell, at_once, only=[c.key for c in cells])
     except asyncio.CancelledError:
         for cell in cells:
             run = runs.get(cell.key)
             if run is not None and run.final:  # finished, or a retry that never started: that outcome stands
                 continue
-            run = runs[cell.key] = run or Run(engine=engine.name, arguments=dict(cell.arguments), owner=owner,
-                                              sweep_id=plan.id, cell=cell.label, model=model)
+            run = runs[cell.key] = run or new_run(cell)
             run.status, run.finished_at = "cancelled", time.time()
             run.error = run.error or "The sweep was cancelled before this cell finished."
             save(run)
@@ -131,12 +142,13 @@ def retryable(plan: SweepPlan, runs: dict[CellKey, Run], include_cancelled: bool
 async def retry_failed(plan: SweepPlan, runs: dict[CellKey, Run], engine: Engine, *, include_cancelled: bool = False,
                        owner: str = "", save: Callable[[Run], None] = lambda run: None, concurrency: int | None = None,
                        image_path: str | None = None, on_update: OnUpdate | None = None,
+                       engine_for: Callable[[str], Engine] | None = None,
                        **submit_options: str | None) -> dict[CellKey, Run]:
     """Re-run only the failed cells as new Runs (same sweep id and cell label); ``runs`` is updated in place.
     The other options are :func:`run_plan`'s."""
     keys = retryable(plan, runs, include_cancelled)
     return await run_plan(plan, engine, owner=owner, save=save, concurrency=concurrency, image_path=image_path,
-                          on_update=on_update, runs=runs, only=keys, **submit_options)
+                          on_update=on_update, runs=runs, only=keys, engine_for=engine_for, **submit_options)
 
 
 def cell_metrics(output_path: str, input_path: str | None) -> dict[str, float | None]:
@@ -302,4 +314,21 @@ def preflight(plan: SweepPlan, image_path: str | None = None, *, seconds_per_meg
         with Image.open(path) as image:  # reads the header only
             sizes[key] = image.size
     return plan.preflight(sizes=sizes, seconds_per_megapixel=seconds_per_megapixel,
-                          seconds_per_cell=seconds_per_cell, concurrency=concurrency)
+                          seconds_per_cell=seconds_per_cell, concurrency=concurrency, free=free_cells(plan))
+
+
+def free_cells(plan: SweepPlan) -> Callable[[Cell], bool] | None:
+    """With an engine axis: which cells cost nothing (their engine is not priced); None otherwise."""
+    if not plan.engines:
+        return None
+
+    def free(cell: Cell) -> bool:
+        spec = plan.engine_of(cell)
+        return spec is not None and not describe(parse_spec(spec)[0]).priced
+
+    return free
+
+
+def engines_used(plan: SweepPlan, engine: str) -> tuple[str, ...]:
+    """The engine ids a plan's cells run on: those of its engine axis, else ``engine``."""
+    return tuple(dict.fromkeys(parse_spec(spec)[0] for spec in plan.engines)) or (engine,)

@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from core.engines.base import EngineInfo
-from core.errors import AuthError
+from core.errors import AuthError, InputError
 from core.schema import PARAMETER_FIELDS, PRICE_PER_MEGAPIXEL
 
 if TYPE_CHECKING:  # for the checker only: fal_client is imported when the fal engine is first made
@@ -63,6 +63,17 @@ def describe(engine_id: str) -> EngineInfo:
                           frozenset({"upscale_factor", "seed"}), webhooks=False, resumable_by_request_id=False,
                           runs_at_once=1)
     raise ValueError(f"Unknown engine {engine_id!r}; choose one of {', '.join(ENGINES)}.")
+
+
+def parse_spec(token: str) -> tuple[str, str | None]:
+    """An engine as a sweep's engine axis names it — ``fal``, ``local`` or ``local:<model>`` — as ``(engine id,
+    model or None)``; InputError quoting the token and the choices otherwise."""
+    name, _, model = token.strip().lower().partition(":")
+    choices = ", ".join(spec for engine in ENGINES for spec in (engine, *(f"{engine}:{m}" for m in
+                                                                           describe(engine).models)))
+    if name not in ENGINES or (model and model not in describe(name).models):
+        raise InputError(f"Engine axis: `{token.strip()}` is not an engine; write one of {choices}.", "engine")
+    return name, model or None
 
 
 def keyed_engine() -> str:
