@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +58,6 @@ _DTYPES = {c: "boolean" if c in _PARAM_COLUMNS and _PARAM_COLUMNS[c].kind == "bo
 _UPSERT = (f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
            f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS if c != 'owner')} "
            "WHERE runs.owner IS excluded.owner")
-
-
-@dataclass(frozen=True)
-class SweepSummary:
-    """One sweep as the history lists it."""
-
-    sweep_id: str
-    created_at: float
-    total: int
-    completed: int
-    failed: int
-    active: int
 
 
 def _row(run: Run) -> tuple[Any, ...]:
@@ -276,14 +264,11 @@ class History:
         """The runs of one sweep in the order they were made."""
         return self._runs(_where(owner=owner, sweep_id=sweep_id), " ORDER BY created_at, rowid")
 
-    def sweeps(self, owner: str | None) -> list[SweepSummary]:
-        """Every sweep of the owner, newest first, with how many of its runs completed, failed or are active."""
-        where, params = _where(owner=owner, extra="sweep_id IS NOT NULL")
-        sql = ("SELECT sweep_id, MIN(created_at), COUNT(*), SUM(status = 'completed'), "
-               f"SUM(status IN ('failed', 'cancelled', 'interrupted')), SUM(status IN {ACTIVE_STATUSES}) "
-               f"FROM runs{where} GROUP BY sweep_id ORDER BY MIN(created_at) DESC")
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement on the history's connection (under its lock): the rows it returns. For the stores
+        that keep their own tables in this file (``core.sweep_store``)."""
         with self._lock:
-            return [SweepSummary(*row) for row in self._conn.execute(sql, params).fetchall()]
+            return self._conn.execute(sql, list(params)).fetchall()
 
     def _select(self, columns: list[str], owner: str | None, search: str, status: str | None, engine: str | None,
                 limit: int | None, offset: int = 0) -> pd.DataFrame:
