@@ -179,7 +179,9 @@ async def sweep(image: str | None = None, image_url: str | None = None,
                 yield None, None, shown
     except InputError as exc:  # a limit or a budget: nothing was sent
         raise refused(str(exc)) from None
-    yield await finish(view)
+    finished = await finish(view)
+    SweepStore(store.store()).finished(plan.id)  # its whole time, for the estimates (core.estimate)
+    yield finished
 
 
 def record(plan: SweepPlan, form: dict[str, Any], model: str | None, image_path: str | None, owner: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from components import sweep_actions as actions
-from components import sweep_reopen
+from components import sweep_preflight, sweep_reopen
 from components import sweep_views as views
 from components.image_input import ImageInput
 from components.sweep_actions import SweepView, sweep
@@ -139,7 +139,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
              panel.y_values: "y_values", session: "session", panel.confirm: "confirm"}
     for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
                       panel.y_values, panel.batch]:
-        component.change(partial(views.preflight, names), set(names), [panel.preflight, panel.confirm], **quiet)
+        component.change(partial(sweep_preflight.preflight, names), set(names), [panel.preflight, panel.confirm],
+                         **quiet)
 
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,

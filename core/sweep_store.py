@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = {"id": "TEXT PRIMARY KEY", "owner": "TEXT", "created_at": "REAL", "engine": "TEXT", "model": "TEXT",
             "x_axis": "TEXT", "x_values": "TEXT", "y_axis": "TEXT", "y_values": "TEXT", "parameters": "TEXT",
-            "input": "TEXT"}
+            "input": "TEXT", "finished_at": "REAL"}
 _ACTIVE = ("queued", "running")
 
 
@@ -39,6 +39,7 @@ class SweepRecord:
     input: str | None = None
     owner: str = ""
     created_at: float = field(default_factory=time.time)
+    finished_at: float | None = None  # when every cell had run and the sheet was made (not after a cancel)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,11 @@ class SweepStore:
                            "ON CONFLICT(id) DO NOTHING", list(row.values()))
         if self.get(record.id, record.owner) is None:
             raise ValueError(f"Sweep {record.id} belongs to another owner.")
+
+    def finished(self, sweep_id: str, at: float | None = None) -> None:
+        """Note when the sweep ran to its end (the first time only: a retry is not the sweep's own time)."""
+        self.history.query("UPDATE sweeps SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
+                           [time.time() if at is None else at, sweep_id])
 
     def get(self, sweep_id: str, owner: str | None) -> SweepRecord | None:
         """The record of this sweep (of this owner, when given), or None (none kept, or someone else's)."""
