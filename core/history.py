@@ -29,6 +29,7 @@ SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
 ACTIVE_STATUSES = ("queued", "running")
 INTERRUPTED = "The app stopped before this run finished."
+SQLValue = str | int | float | bytes | None  # what a SQLite cell holds
 _ELIDED = "…"  # a data: URI is kept as its header plus this mark; the image itself is the run's input file
 
 # The plain column ``seed`` is the seed actually used (Run.seed); the seed asked for (None = random) sits apart.
@@ -264,11 +265,12 @@ class History:
         """The runs of one sweep in the order they were made."""
         return self._runs(_where(owner=owner, sweep_id=sweep_id), " ORDER BY created_at, rowid")
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run one statement on the history's connection (under its lock): the rows it returns. For the stores
-        that keep their own tables in this file (``core.sweep_store``)."""
+    def query(self, sql: str, params: Sequence[SQLValue] = ()) -> list[sqlite3.Row]:
+        """One statement on this database, under its lock; its rows (for ``core.sweep_store``'s own table)."""
         with self._lock:
-            return self._conn.execute(sql, list(params)).fetchall()
+            cursor = self._conn.cursor()
+            cursor.row_factory = sqlite3.Row
+            return cursor.execute(sql, list(params)).fetchall()
 
     def _select(self, columns: list[str], owner: str | None, search: str, status: str | None, engine: str | None,
                 limit: int | None, offset: int = 0) -> pd.DataFrame:
