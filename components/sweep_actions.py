@@ -20,13 +20,14 @@ from components.refusal import refused
 from components.session import Session, for_request
 from components.signatures import schema_handler
 from components.upscale import prepare
-from core import budget, limits, schema, sweep_run
+from core import budget, config, limits, schema, sweep_run
 from core.axes import parse_axis, refuse_ignored
 from core.engines import ENGINES, describe, keyless_engine, make_engine, parse_spec
 from core.engines.base import Engine
 from core.errors import InputError, StudioError
 from core.runs import Run
 from core.sweep import CellKey, Preflight, SweepPlan, plan_grid
+from core.sweep_store import SweepRecord, SweepStore, input_of
 
 NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
@@ -107,7 +108,7 @@ async def _live(view: SweepView, start: Callable[[sweep_run.OnUpdate], Awaitable
                 await task
 
 
-async def _finish(view: SweepView, message: str = "done.") -> tuple[str, str, SweepView]:
+async def finish(view: SweepView, message: str = "done.") -> tuple[str, str, SweepView]:
     assert view.plan is not None
     sheet, csv = await asyncio.to_thread(sweep_run.sheet_and_csv, view.plan, view.runs, view.input_path)
     return servable(csv), servable(sheet), replace(view, runs=dict(view.runs), sheet=sheet, csv=csv, message=message)
@@ -194,12 +195,23 @@ async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upsc
         with limits.job_slot(session.limit_keys()), \
                 spending.reserved(session, billing, price, f"sweep of {plan.size} cells") as spend:
             spend.pool, spend.each = view.runs, price / max(1, plan.size)  # the cells, as they are made
+            record(plan, form, getattr(runner, "model", None), image_path, session.owner)
             yield None, None, view
             async for shown in _live(view, start):
                 yield None, None, shown
     except InputError as exc:  # a limit or a budget: nothing was sent
         raise refused(str(exc)) from None
-    yield await _finish(view)
+    finished = await finish(view)
+    SweepStore(store.store()).finished(plan.id)  # its whole time, for the estimates (core.estimate)
+    yield finished
+
+
+def record(plan: SweepPlan, form: dict[str, Any], model: str | None, image_path: str | None, owner: str) -> None:
+    """Keep the sweep as it was asked for (axes, value texts, engine, base parameters, input) in the history."""
+    SweepStore(store.store()).save(SweepRecord(
+        plan.id, form["engine"], form["x_axis"] or "", form["x_values"] or "", y_axis_of(form["y_axis"]),
+        (form["y_values"] or "") if y_axis_of(form["y_axis"]) else "", model, {name: form[name] for name in PARAMETERS},
+        input_of(image_path, form["image_url"], config.data_dir()), owner))
 
 
 async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
@@ -232,7 +244,7 @@ async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | 
                 spend.runs = [(run, each) for key in failed if (run := view.runs.get(key)) is not before[key]]
     except InputError as exc:
         raise refused(str(exc)) from None
-    yield await _finish(view)
+    yield await finish(view)
 
 
 def cancel_note(view: SweepView) -> str:
@@ -250,25 +262,4 @@ async def after_cancel(view: SweepView, session: Session) -> tuple[str | None, s
         if settled or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.2)
-    return await _finish(SweepView(plan, runs, view.engine, view.input_path), "cancelled; finished cells kept.")
-
-
-def sweep_choices(session: Session) -> Any:
-    """Past sweeps of this visitor, newest first, for the re-open dropdown."""
-    choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} runs · "
-                f"{s.completed} done · {s.failed} failed/cancelled · {s.sweep_id}", s.sweep_id)
-               for s in store.store().sweeps(session.scope())]
-    return gr.update(choices=choices)
-
-
-async def open_sweep(sweep_id: str | None, session: Session) -> tuple[str | None, str | None, SweepView]:
-    """Load a past sweep from the history: its grid, a fresh sheet and CSV, its metrics."""
-    if not sweep_id:
-        raise refused("Choose a past sweep first.")
-    try:
-        plan, runs = sweep_run.reopen(sweep_id, session.scope(), store.store())
-    except StudioError as exc:
-        raise refused(str(exc)) from None
-    first = next(iter(runs.values()), None)
-    single_input = first.input_path if first and "image" not in (plan.x_axis, plan.y_axis) else None
-    return await _finish(SweepView(plan, runs, first.engine if first else keyless_engine(), single_input))
+    return await finish(SweepView(plan, runs, view.engine, view.input_path), "cancelled; finished cells kept.")

@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from components import sweep_actions as actions
+from components import sweep_preflight, sweep_reopen
 from components import sweep_views as views
 from components.image_input import ImageInput
 from components.sweep_actions import SweepView, sweep
@@ -138,7 +139,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
              panel.y_values: "y_values", session: "session", panel.confirm: "confirm"}
     for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
                       panel.y_values, panel.batch]:
-        component.change(partial(views.preflight, names), set(names), [panel.preflight, panel.confirm], **quiet)
+        component.change(partial(sweep_preflight.preflight, names), set(names), [panel.preflight, panel.confirm],
+                         **quiet)
 
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
@@ -167,6 +169,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
         trigger(views.plot, [panel.view, panel.metric], panel.plot, **quiet)
 
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
-        trigger(actions.sweep_choices, session, panel.past, **private)
-    panel.past.input(actions.open_sweep, [panel.past, session], outputs, **private)
+        trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
+    shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine]  # the grid's own, put back
+    panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown], **private)
     return run

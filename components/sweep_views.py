@@ -13,59 +13,14 @@ from PIL import Image, ImageDraw, ImageFont
 from components.files import servable
 from components.refusal import refused
 from components.session import Session
-from components.sweep_actions import SweepView, build, needs_confirmation, progress, y_axis_of
+from components.sweep_actions import SweepView, progress, y_axis_of
 from core import config, metrics, sweep_run
 from core.axes import AXES, axis_fields, format_value, parse_axis
 from core.csv_export import ENCODING
 from core.engines import ENGINES, describe, keyless_engine, parse_spec
 from core.errors import InputError, StudioError
 from core.runs import Run
-from core.sweep import Cell, CellKey, Preflight, SweepPlan
-
-
-def _form(names: dict[Any, str], values: dict[Any, Any]) -> dict[str, Any]:
-    form = {names[component]: value for component, value in values.items()}
-    session = form.get("session") or Session()
-    return {**form, "owner": session.files_owner(), "model": session.local_model}
-
-
-def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
-    """Cells, output megapixels, price and time before running, and the confirmation box when it is needed."""
-    form = _form(names, values)
-    try:
-        plan, cost = estimate(form, form["owner"])
-    except StudioError as exc:
-        return f"⚠️ {exc}", gr.update(visible=False, value=False)
-    if cost is None:
-        return f"**{plan.size} cells** · give an image to estimate the price.", gr.update(visible=False)
-    info = describe(_engine_of(form))
-    price = cost.estimated_price if info.priced else 0.0
-    minutes = f"{cost.estimated_seconds / 60:.1f} min" if cost.estimated_seconds else "?"
-    text = (f"**{cost.cells} cells** · {cost.total_output_megapixels:.2f} MP of output · "
-            + (f"estimated **${price:.2f}** on {info.id} (${info.price_per_output_megapixel}/MP)" if info.priced
-               else f"free on the {info.id} engine") + f" · about {minutes}")
-    if cost.oversized:
-        text += f" · ⚠️ {len(cost.oversized)} cell(s) exceed the output limit"
-    needs = bool(needs_confirmation(plan, cost, info.id))
-    return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells "
-                                                       + (f"for ${price:.2f}" if price else "on this CPU"))
-
-
-def _engine_of(form: dict[str, Any]) -> str:
-    engine = form.get("engine")
-    return engine if engine in ENGINES else keyless_engine()
-
-
-def estimate(form: dict[str, Any], owner: str) -> tuple[SweepPlan, Preflight | None]:
-    """The plan and what it costs (None when an input size is unknown), without loading or fetching images."""
-    plan, _ = build(form, owner, load=False)
-    loaded = form.get("loaded")
-    engine = _engine_of(form)
-    rate = sweep_run.RATES.get(form.get("model") or "", sweep_run.RATES[engine]) if describe(engine).models \
-        else sweep_run.RATES[engine]
-    options = {"seconds_per_cell": rate[0], "seconds_per_megapixel": rate[1],
-               "concurrency": sweep_run.concurrency_for(engine)}
-    return plan, sweep_run.preflight(plan, loaded.path if loaded else None, **options)
+from core.sweep import Cell, CellKey, SweepPlan
 
 
 def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> str:

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ SCHEMA_VERSION = 1
 FILE_NAME = "history.sqlite3"
 ACTIVE_STATUSES = ("queued", "running")
 INTERRUPTED = "The app stopped before this run finished."
+SQLValue = str | int | float | bytes | None  # what a SQLite cell holds
 _ELIDED = "…"  # a data: URI is kept as its header plus this mark; the image itself is the run's input file
 
 # The plain column ``seed`` is the seed actually used (Run.seed); the seed asked for (None = random) sits apart.
@@ -58,18 +59,6 @@ _DTYPES = {c: "boolean" if c in _PARAM_COLUMNS and _PARAM_COLUMNS[c].kind == "bo
 _UPSERT = (f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
            f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS if c != 'owner')} "
            "WHERE runs.owner IS excluded.owner")
-
-
-@dataclass(frozen=True)
-class SweepSummary:
-    """One sweep as the history lists it."""
-
-    sweep_id: str
-    created_at: float
-    total: int
-    completed: int
-    failed: int
-    active: int
 
 
 def _row(run: Run) -> tuple[Any, ...]:
@@ -276,14 +265,12 @@ class History:
         """The runs of one sweep in the order they were made."""
         return self._runs(_where(owner=owner, sweep_id=sweep_id), " ORDER BY created_at, rowid")
 
-    def sweeps(self, owner: str | None) -> list[SweepSummary]:
-        """Every sweep of the owner, newest first, with how many of its runs completed, failed or are active."""
-        where, params = _where(owner=owner, extra="sweep_id IS NOT NULL")
-        sql = ("SELECT sweep_id, MIN(created_at), COUNT(*), SUM(status = 'completed'), "
-               f"SUM(status IN ('failed', 'cancelled', 'interrupted')), SUM(status IN {ACTIVE_STATUSES}) "
-               f"FROM runs{where} GROUP BY sweep_id ORDER BY MIN(created_at) DESC")
+    def query(self, sql: str, params: Sequence[SQLValue] = ()) -> list[sqlite3.Row]:
+        """One statement on this database, under its lock; its rows (for ``core.sweep_store``'s own table)."""
         with self._lock:
-            return [SweepSummary(*row) for row in self._conn.execute(sql, params).fetchall()]
+            cursor = self._conn.cursor()
+            cursor.row_factory = sqlite3.Row
+            return cursor.execute(sql, list(params)).fetchall()
 
     def _select(self, columns: list[str], owner: str | None, search: str, status: str | None, engine: str | None,
                 limit: int | None, offset: int = 0) -> pd.DataFrame:

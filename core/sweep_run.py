@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from core.history import History
 
 CONFIRM_PRICE, CONFIRM_CELLS = 1.0, 16  # above these a sweep must be confirmed (env overrides)
-# (seconds per cell, seconds per output MP): local from bench/local_engine.py, fal a rough guess (queue included)
-RATES = {"fal": (10.0, 8.0), "local": (1.0, 1.2), "fast": (1.0, 1.2), "quality": (2.0, 60.0)}
 OnUpdate = Callable[[Cell, Run, "Update | None"], None]
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 

@@ -15,6 +15,7 @@ import pytest
 from core import images, schema
 from core.history import COLUMNS, TABLE_COLUMNS, History, export_csv
 from core.runs import Run
+from core.sweep_store import SweepStore
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ def test_owners_see_only_their_own_runs(history: History) -> None:
     assert history.table("alice")["id"].tolist() == [alice.id]
     assert history.get(bob.id, "alice") is None and history.get(bob.id, "bob") == bob
     assert history.delete(bob.id, "alice") is False and history.get(bob.id) is not None
-    assert [s.sweep_id for s in history.sweeps("alice")] == ["s1"]
+    assert [s.sweep_id for s in SweepStore(history).summaries("alice")] == ["s1"]
     assert history.runs_for_sweep("s2", "alice") == []
     assert len(history.table(None)) == 2  # the single-user local app sees everything
     stolen = make_run("alice")
@@ -208,7 +209,7 @@ def test_sweeps_are_listed_with_their_counts(history: History) -> None:
         history.save(run)
     history.save(make_run(sweep_id="sweep-b", created_at=200.0))
     assert [r.id for r in history.runs_for_sweep("sweep-a", None)] == [r.id for r in cells]
-    summaries = history.sweeps(None)
+    summaries = SweepStore(history).summaries(None)
     assert [s.sweep_id for s in summaries] == ["sweep-b", "sweep-a"]
     assert (summaries[1].total, summaries[1].completed, summaries[1].failed, summaries[1].active) == (3, 1, 1, 1)
 

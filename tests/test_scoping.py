@@ -9,10 +9,11 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from components import fetch_panel, history_panel, presets_panel, store, sweep_actions
+from components import fetch_panel, history_panel, presets_panel, store, sweep_reopen
 from components.session import Session
 from core import presets
 from core.runs import Run
+from core.sweep_store import SweepRecord, SweepStore
 
 READERS = {"an unidentified visitor": Session(shared=True), "a stranger": Session(shared=True, owner="b" * 32)}
 
@@ -31,6 +32,7 @@ def alices(monkeypatch, fal_key, tmp_path) -> dict[str, str]:
     cell = Run(engine="local", arguments={}, owner=alice, status="completed", sweep_id="sweep-alice", cell="x=1")
     for item in (run, cell):
         store.save(item)
+    SweepStore(store.store()).save(SweepRecord("sweep-alice", "local", "upscale_factor", "1", owner=alice))
     presets.save("Alice look", "", {"creativity": 0.2}, owner=alice)
     return {"owner": alice, "run": run.id, "cell": cell.id, "request": "req-alice-1", "sweep": "sweep-alice"}
 
@@ -50,12 +52,12 @@ def test_no_read_path_shows_another_visitors_data(alices, who) -> None:
                    lambda: history_panel.reuse_seed(alices["run"], session),
                    lambda: history_panel.delete(alices["run"], "", "any", "any", session),
                    lambda: presets_panel.apply_preset("alice-look", None, session),
-                   lambda: asyncio.run(sweep_actions.open_sweep(alices["sweep"], session))):
+                   lambda: asyncio.run(sweep_reopen.open_sweep(alices["sweep"], session))):
         with pytest.raises(gr.Error):
             action()
     exported = Path(history_panel.export_csv("", "any", "any", session)).read_text(encoding="utf-8-sig")
     assert "alice" not in exported and "req-alice-1" not in exported
-    assert sweep_actions.sweep_choices(session)["choices"] == []
+    assert sweep_reopen.sweep_choices(session)["choices"] == []
     assert all(value != "alice-look" for _, value in presets_panel.choices(session.files_owner()))
 
     async def fetch() -> None:
@@ -71,7 +73,7 @@ def test_the_owner_sees_all_of_it(alices) -> None:
     alice = Session(shared=True, owner=alices["owner"])
     assert set(history_panel.history(session=alice)["id"]) == {alices["run"], alices["cell"]}
     assert history_panel.select(alice, Selected(alices["run"]))[0] == alices["run"]
-    assert [choice[1] for choice in sweep_actions.sweep_choices(alice)["choices"]] == [alices["sweep"]]
+    assert [choice[1] for choice in sweep_reopen.sweep_choices(alice)["choices"]] == [alices["sweep"]]
     assert any(value == "alice-look" for _, value in presets_panel.choices(alice.files_owner()))
 
 

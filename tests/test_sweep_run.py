@@ -208,19 +208,19 @@ def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_t
 
 
 def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monkeypatch):
-    from components import sweep_actions, sweep_views
+    from components import sweep_actions, sweep_preflight
     from core.images import InputImage
 
     big = InputImage(input_image(1000, 1000), 1000, 1000, "digest")
     form = {"loaded": big, "engine": "fal", "x_axis": "upscale_factor", "x_values": "2, 4", "y_axis": "",
             "upscale_factor": 2.0, "prompt": "a", "negative_prompt": "b"}
     names = {key: key for key in form}
-    text, confirm = sweep_views.preflight(names, form)
+    text, confirm = sweep_preflight.preflight(names, form)
     # 4 MP + 16 MP of output at $0.03/MP = $0.60: under the default $1 and 16 cells
     assert "**2 cells**" in text and "$0.60" in text and confirm["visible"] is False
     monkeypatch.setenv("CLARITY_CONFIRM_PRICE", "0.5")
-    text, confirm = sweep_views.preflight(names, form)
+    text, confirm = sweep_preflight.preflight(names, form)
     assert confirm["visible"] is True and confirm["label"] == "I understand: run 2 cells for $0.60"
-    plan, cost = sweep_views.estimate(form, "")
+    plan, cost, _ = sweep_preflight.estimate(form, "")
     assert "above the limits that need a confirmation" in sweep_actions.needs_confirmation(plan, cost, "fal")
     assert sweep_actions.needs_confirmation(plan, cost, "local") == ""  # free, and 2 cells are under 16

@@ -1,0 +1,60 @@
+"""A re-opened sweep shows itself: its axes and values come back into the controls above its grid."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests import browser_steps as steps
+from tests.browser import browser_page, screenshot
+
+pytestmark = pytest.mark.browser
+VALUES = "#sweep-{}-values textarea, #sweep-{}-values input"
+
+
+def run_sweep(page, x_values: str, y_axis: str | None = None, y_values: str = "") -> str:
+    """Fill the Sweep tab, run it to the end, and return its id (shown in the progress line)."""
+    steps.choose(page, "sweep-x-axis", "Upscale factor")
+    page.locator(VALUES.format("x", "x")).first.fill(x_values)
+    if y_axis:
+        steps.choose(page, "sweep-y-axis", y_axis)
+        page.locator(VALUES.format("y", "y")).first.fill(y_values)
+    cells = len(x_values.split(",")) * (len(y_values.split(",")) if y_axis else 1)
+    page.locator("#sweep-preflight").get_by_text(f"{cells} cells").wait_for()
+    page.locator("#sweep-run").click()
+    page.locator("#sweep-progress").get_by_text(f"{cells} completed · done.").wait_for(timeout=120_000)
+    found = re.search(r"Sweep (\w+)", page.locator("#sweep-progress").inner_text())
+    assert found, page.locator("#sweep-progress").inner_text()
+    return found.group(1)
+
+
+def shown(page) -> tuple[str, str, str, str, str]:
+    return (page.locator("#sweep-x-axis input").input_value(), page.locator(VALUES.format("x", "x")).first
+            .input_value(), page.locator("#sweep-y-axis input").input_value(),
+            page.locator(VALUES.format("y", "y")).first.input_value(),
+            page.locator("#engine input:checked").get_attribute("value") or "")
+
+
+def test_a_reopened_sweep_puts_its_own_axes_and_values_back(studio, tmp_path: Path) -> None:
+    photo = tmp_path / "small.png"
+    Image.new("RGB", (48, 32), "teal").save(photo)
+    with browser_page() as page:
+        steps.open_app(page, studio)  # no key: the local engine
+        steps.upload(page, str(photo))
+        steps.open_tab(page, "Sweep")
+        first = run_sweep(page, "1, 1.5")
+        second = run_sweep(page, "1, 1.25", "Seed", "1, 2")
+        assert first != second and shown(page)[:4] == ("Upscale factor", "1, 1.25", "Seed", "1, 2")
+
+        steps.open_tab(page, "Past sweeps")
+        page.locator("#sweep-past input").click()
+        page.locator("#sweep-past").get_by_role("option").filter(has_text=first).click()
+        page.locator("#sweep-progress").get_by_text(f"Sweep {first}").wait_for()
+        page.wait_for_function("() => document.querySelectorAll('#sweep-grid .gallery-item img').length === 2")
+        page.wait_for_function("s => document.querySelector(s).value === '1, 1.5'", arg="#sweep-x-values textarea")
+        assert shown(page) == ("Upscale factor", "1, 1.5", "none", "", "local")
+        page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()  # the pre-flight describes A too
+        screenshot(page, "sweep-reopened")

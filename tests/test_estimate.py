@@ -1,0 +1,84 @@
+"""Estimates that hold: learned from what this machine and engine took, told with their basis, never invented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from components import store, sweep_preflight
+from components.session import Session
+from core import estimate
+from core.images import InputImage
+from core.runs import Run
+from core.sweep_store import SweepRecord, SweepStore
+
+
+def finished_run(megapixels: float, seconds: float, *, engine: str = "local", model: str | None = "fast",
+                 owner: str = "", at: float = 1000.0, sweep_id: str | None = None) -> Run:
+    side = round((megapixels * 1e6) ** 0.5)
+    return Run(engine=engine, arguments={}, owner=owner, status="completed", created_at=at, started_at=at,
+               finished_at=at + seconds, width=side, height=side, model=model, sweep_id=sweep_id)
+
+
+def test_the_fit_finds_the_fixed_part_and_the_rate_and_shrugs_off_a_slow_first_run() -> None:
+    points = [(mp, 0.5 + 2.0 * mp) for mp in (0.25, 1.0, 2.0, 4.0)] + [(1.0, 9.0)]  # one run loaded the model
+    per_cell, per_mp = estimate.fit(points)
+    assert per_cell == pytest.approx(0.5, abs=0.05) and per_mp == pytest.approx(2.0, abs=0.05)
+    assert estimate.fit([(1.0, 3.0), (1.0, 5.0)]) == (0.0, 4.0)  # one size only: all of it per MP
+
+
+def test_rates_come_from_the_engine_and_models_own_runs_of_this_owner() -> None:
+    history = store.store()
+    assert estimate.rates(history, "local", "fast", None) is None
+    for mp, seconds in ((0.5, 1.5), (1.0, 2.5), (2.0, 4.5)):
+        history.save(finished_run(mp, seconds, owner="alice"))
+    history.save(finished_run(1.0, 60.0, model="quality", owner="alice"))
+    history.save(finished_run(1.0, 99.0, owner="bob"))
+    found = estimate.rates(history, "local", None, "alice")  # no model chosen: the engine's first, fast
+    assert (found.runs, found.model) == (3, "fast")
+    assert found.seconds_per_cell == pytest.approx(0.5, abs=0.01)
+    assert found.seconds_per_megapixel == pytest.approx(2.0, abs=0.01)
+    assert found.basis() == "from your last 3 local fast runs, 2.00 s per output MP + 0.5 s per cell"
+    assert estimate.rates(history, "local", "quality", "alice").seconds_per_megapixel == pytest.approx(60.0, abs=0.1)
+    assert estimate.rates(history, "local", "fast", "carol") is None  # another visitor's runs are not theirs
+
+
+def test_the_time_around_the_cells_is_learned_from_finished_sweeps() -> None:
+    history, sweeps = store.store(), SweepStore(store.store())
+    for number, (mp, outside) in enumerate(((1.0, 1.5), (2.0, 2.0), (4.0, 3.0))):
+        sweeps.save(SweepRecord(f"s{number}", "local", "upscale_factor", "2", model="fast", created_at=100.0 * number))
+        history.save(finished_run(mp, 1.0, at=100.0 * number + 0.5, sweep_id=f"s{number}"))
+        sweeps.finished(f"s{number}", 100.0 * number + 1.0 + outside)  # cells from +0.5 to +1.5
+    found = estimate.rates(history, "local", "fast", None)
+    assert found.sweeps == 3
+    assert found.sweep_seconds == pytest.approx(1.0, abs=0.01)
+    assert found.sweep_seconds_per_megapixel == pytest.approx(0.5, abs=0.01)
+    assert estimate.sweep_seconds(found, 10.0, 2.0) == pytest.approx(12.0, abs=0.05)
+
+
+def preflight_text(tmp_path: Path, x_values: str) -> str:
+    path = tmp_path / "in.png"
+    Image.new("RGB", (1000, 1000)).save(path)
+    form = {"loaded": InputImage(str(path), 1000, 1000, "d"), "engine": "local", "x_axis": "upscale_factor",
+            "x_values": x_values, "y_axis": "", "upscale_factor": 2.0, "prompt": "a", "negative_prompt": "b",
+            "session": Session()}
+    return sweep_preflight.preflight({key: key for key in form}, form)[0]
+
+
+def test_the_preflight_says_first_run_until_there_is_history_then_the_time_and_its_basis(tmp_path: Path) -> None:
+    assert "first run: no estimate" in preflight_text(tmp_path, "1, 2")
+    for mp in (1.0, 2.0, 4.0):
+        store.save(finished_run(mp, 1.0 + 1.0 * mp))
+    text = preflight_text(tmp_path, "1, 2")  # 1 MP and 4 MP, one after the other locally: 2 s + 5 s
+    assert "about 7 s — from your last 3 local fast runs, 1.00 s per output MP + 1.0 s per cell" in text
+
+
+def test_cells_that_run_at_once_share_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.sweep import plan_grid
+
+    plan = plan_grid({"upscale_factor": 1.0}, "seed", [1, 2, 3, 4], None, None)
+    one = plan.preflight(1000, 1000, seconds_per_megapixel=2.0, seconds_per_cell=1.0, concurrency=1)
+    four = plan.preflight(1000, 1000, seconds_per_megapixel=2.0, seconds_per_cell=1.0, concurrency=4)
+    assert (one.estimated_seconds, four.estimated_seconds) == (12.0, 3.0)
