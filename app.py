@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components import code_panel, engine_panel, header, history_panel, startup, sweep_panel, upscale_tab
+from components.code import code_panel
+from components.common import engine_panel, header, startup
+from components.history import history_panel
+from components.sweep import sweep_panel
+from components.upscale import upscale_tab
 
 
 def build() -> gr.Blocks:

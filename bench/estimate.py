@@ -43,10 +43,10 @@ def photo(folder: Path) -> Path:
 
 def estimated(path: Path, x_axis: str, x_values: str, y_axis: str, y_values: str) -> tuple[float | None, str]:
     """The pre-flight's seconds and its line, as the page computes them for this form (default parameters)."""
-    from components import sweep_preflight
-    from components.session import Session
+    from components.common.session import Session
+    from components.sweep import sweep_preflight
     from core import schema
-    from core.images import InputImage
+    from core.inputs.images import InputImage
 
     form: dict[str, Any] = {f.name: f.default for f in schema.PARAMETER_FIELDS}
     form |= {"loaded": InputImage(str(path), 512, 512, "bench"), "engine": "local", "x_axis": x_axis,

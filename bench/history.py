@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import schema  # noqa: E402
-from core.history import History  # noqa: E402
-from core.runs import Run  # noqa: E402
+from core.runs.history import History  # noqa: E402
+from core.runs.runs import Run  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_HISTORY_RUNS", 100_000))
 TABLE_LIMIT = 500  # what the history panel shows (History.table's default)

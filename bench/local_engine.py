@@ -21,7 +21,7 @@ from PIL import Image  # noqa: E402
 from skimage import data  # noqa: E402
 
 from bench._common import ROOT, report, timed  # noqa: E402
-from core.upscale import (  # noqa: E402
+from core.engines.realesrgan import (
     DEFAULT_OVERLAP,
     MODELS,
     THREADS,

@@ -234,7 +234,7 @@ def fal_overhead(server, client, image: Path, scratch: Path, floor_client) -> di
 def local_overhead(client, image: Path) -> dict[str, Any]:
     from PIL import Image
 
-    from core.upscale import load_model, upscale
+    from core.engines.realesrgan import load_model, upscale
 
     load_model("fast")
     with Image.open(image) as opened:

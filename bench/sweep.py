@@ -31,7 +31,7 @@ GOAL = 1.15
 
 
 async def wall(plan, engine, history, image_path: str, concurrency: int) -> tuple[float, dict]:
-    from core import sweep_run
+    from core.sweep import sweep_run
 
     start = time.perf_counter()
     runs = await sweep_run.run_plan(plan, engine, save=history.save, image_path=image_path, concurrency=concurrency)
@@ -41,10 +41,10 @@ async def wall(plan, engine, history, image_path: str, concurrency: int) -> tupl
 async def measure() -> dict:
     from PIL import Image
 
-    from core import images
     from core.engines.fal import FalEngine
-    from core.history import History
-    from core.sweep import plan_grid
+    from core.inputs import images
+    from core.runs.history import History
+    from core.sweep.plan import plan_grid
     from tests.fal_server.server import FalServer
 
     server = FalServer(ENVIRONMENT)

@@ -11,7 +11,7 @@ from gradio_client import handle_file
 from PIL import Image
 from skimage import data as samples
 
-from components import store
+from components.common import store
 from core import schema
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.axes import AXES, AXIS_CHOICES, format_value, parse_axis
 from core.errors import InputError
 from core.schema import FIELD_BY_NAME, NUMERIC_FIELDS
+from core.sweep.axes import AXES, AXIS_CHOICES, format_value, parse_axis
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), [

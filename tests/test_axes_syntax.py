@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.axes import parse_axis
 from core.errors import InputError
+from core.sweep.axes import parse_axis
 
 PROMPT = "a red, fox and a cat in café 東京, best quality"
 

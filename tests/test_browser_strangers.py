@@ -17,7 +17,8 @@ from gradio_client import Client, handle_file
 from PIL import Image, PngImagePlugin
 from skimage import data as samples
 
-from core import pnginfo, presets
+from core import presets
+from core.runs import pnginfo
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
 from tests.conftest import launched_app

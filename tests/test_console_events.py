@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from components import console
-from core import events
+from components.upscale import console
+from core.runs import events
 
 SAMPLES = {
     events.Submitting: events.Submitting("fal"), events.Submitted: events.Submitted("req-1"),

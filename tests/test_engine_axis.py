@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from gradio_client import handle_file
 
-from components import sweep_views
-from components.sweep_actions import build
-from core import schema, sweep_run
-from core.axes import parse_axis
+from components.sweep import sweep_views
+from components.sweep.sweep_actions import build
+from core import schema
 from core.errors import InputError
-from core.images import estimated_price
+from core.inputs.images import estimated_price
+from core.sweep import sweep_run
+from core.sweep.axes import parse_axis
 from tests.reliability import noise_png
 
 

@@ -7,11 +7,11 @@ from gradio_client import handle_file
 from PIL import Image
 from skimage import data as samples
 
-from components import store
+from components.common import store
 from core import schema
-from core.axes import refuse_ignored
 from core.engines import ENGINES, describe
 from core.errors import InputError
+from core.sweep.axes import refuse_ignored
 
 LOCAL_IGNORES = ("prompt", "negative_prompt", "creativity", "resemblance", "guidance_scale",
                  "num_inference_steps", "enable_safety_checker")

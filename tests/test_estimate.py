@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from components import store, sweep_preflight
-from components.session import Session
-from core import estimate
-from core.images import InputImage
-from core.runs import Run
-from core.sweep_store import SweepRecord, SweepStore
+from components.common import store
+from components.common.session import Session
+from components.sweep import sweep_preflight
+from core.inputs.images import InputImage
+from core.runs.runs import Run
+from core.sweep import estimate
+from core.sweep.sweep_store import SweepRecord, SweepStore
 
 
 def finished_run(megapixels: float, seconds: float, *, engine: str = "local", model: str | None = "fast",
@@ -76,7 +77,7 @@ def test_the_preflight_says_first_run_until_there_is_history_then_the_time_and_i
 
 
 def test_cells_that_run_at_once_share_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.sweep import plan_grid
+    from core.sweep.plan import plan_grid
 
     plan = plan_grid({"upscale_factor": 1.0}, "seed", [1, 2, 3, 4], None, None)
     one = plan.preflight(1000, 1000, seconds_per_megapixel=2.0, seconds_per_cell=1.0, concurrency=1)

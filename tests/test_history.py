@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from core import images, schema
-from core.history import COLUMNS, TABLE_COLUMNS, History, export_csv
-from core.runs import Run
-from core.sweep_store import SweepStore
+from core import schema
+from core.inputs import images
+from core.runs.history import COLUMNS, TABLE_COLUMNS, History, export_csv
+from core.runs.runs import Run
+from core.sweep.sweep_store import SweepStore
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from components import history_panel, store
-from components.session import Session
-from core.runs import Run
+from components.common import store
+from components.common.session import Session
+from components.history import history_panel
+from core.runs.runs import Run
 
 ROOT = Path(__file__).resolve().parent.parent
 

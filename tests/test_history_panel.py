@@ -9,10 +9,12 @@ import pandas as pd
 from gradio_client import handle_file
 from PIL import Image
 
-from components import history_panel, pnginfo_panel, store
-from components.session import Session
+from components.common import store
+from components.common.session import Session
+from components.history import history_panel
+from components.upscale import pnginfo_panel
 from core import schema
-from core.runs import Run
+from core.runs.runs import Run
 from tests.test_presets_panel import run_snippet
 
 ODD = {"prompt": 'a "quoted" 🎨 prompt,\nsecond line', "upscale_factor": 3.35, "negative_prompt": "",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from components.session import Session, for_request, identify
-from components.text import code, plain
-from core import identity
+from components.common.session import Session, for_request, identify
+from components.common.text import code, plain
+from core.sharing import identity
 
 
 def test_a_token_the_server_issued_is_trusted_and_nothing_else(monkeypatch) -> None:

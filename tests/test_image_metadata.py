@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from core import images
 from core.errors import InputError
+from core.inputs import images
 from tests import png_files as files
 from tests.png_files import chunk, expanding, jpeg_segment, red_jpeg, red_png, tiff_exif
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import images
 from core.errors import InputError
+from core.inputs import images
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:

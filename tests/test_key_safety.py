@@ -8,8 +8,9 @@ from pathlib import Path
 from gradio_client import handle_file
 from PIL import Image
 
-from components import engine_panel, history_panel
-from components.session import Session
+from components.common import engine_panel
+from components.common.session import Session
+from components.history import history_panel
 
 TYPED = "typed-key-id:typed-secret-0123456789"
 

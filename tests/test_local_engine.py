@@ -1,4 +1,4 @@
-"""The local engine: tiled Real-ESRGAN (core/upscale.py) and its queue (core/engines/local.py)."""
+"""The local engine: tiled Real-ESRGAN (core/engines/realesrgan.py) and its queue (core/engines/local.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from PIL import Image
 from skimage import data
 from skimage.metrics import peak_signal_noise_ratio
 
-from core import pnginfo
 from core.engines import local
 from core.engines.base import Completed, InProgress, Queued
 from core.engines.local import LocalEngine
+from core.engines.realesrgan import MODELS, tile_layout, upscale
 from core.errors import CancelledRun, InputError
+from core.runs import pnginfo
 from core.schema import output_size
-from core.upscale import MODELS, tile_layout, upscale
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def _gradient(width: int, height: int) -> Image.Image:
     return Image.fromarray(rgb.round().astype(np.uint8))
 
 
-# --- core/upscale.py ---------------------------------------------------------------------------------------
+# --- core/engines/realesrgan.py ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("factor", [1, 1.5, 2, 3, 4])
 def test_output_has_the_exact_size_for_any_factor(photo: Image.Image, factor: float) -> None:

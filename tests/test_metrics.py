@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from core.errors import InputError
-from core.metrics import PSNR_CAP, detail_crop, difference_map, fidelity, sharpness
+from core.sweep.metrics import PSNR_CAP, detail_crop, difference_map, fidelity, sharpness
 
 
 @pytest.fixture

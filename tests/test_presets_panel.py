@@ -21,8 +21,9 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
-from components import code_panel, deeplink_panel, presets_panel
-from components.session import Session
+from components.code import code_panel
+from components.common.session import Session
+from components.upscale import deeplink_panel, presets_panel
 from core import presets, schema
 
 FIELDS = [f.name for f in schema.PARAMETER_FIELDS]

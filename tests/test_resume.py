@@ -10,8 +10,8 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from core import images
-from core.history import History
+from core.inputs import images
+from core.runs.history import History
 from tests.apps import AppProcess
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from core import pnginfo
 from core.engines.fal import FalEngine
-from core.history import History
-from core.runner import execute
-from core.runs import Run
+from core.runs import pnginfo
+from core.runs.history import History
+from core.runs.runner import execute
+from core.runs.runs import Run
 
 
 def run_once(engine, run: Run, image: str, history: History) -> list:

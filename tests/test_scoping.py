@@ -9,11 +9,14 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from components import fetch_panel, history_panel, presets_panel, store, sweep_reopen
-from components.session import Session
+from components.common import store
+from components.common.session import Session
+from components.history import history_panel
+from components.sweep import sweep_reopen
+from components.upscale import fetch_panel, presets_panel
 from core import presets
-from core.runs import Run
-from core.sweep_store import SweepRecord, SweepStore
+from core.runs.runs import Run
+from core.sweep.sweep_store import SweepRecord, SweepStore
 
 READERS = {"an unidentified visitor": Session(shared=True), "a stranger": Session(shared=True, owner="b" * 32)}
 

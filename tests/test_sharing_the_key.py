@@ -13,12 +13,13 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from components import engine_panel, spending
-from components.session import Session
-from core import budget, config, engines, identity, limits
+from components.common import engine_panel, spending
+from components.common.session import Session
+from core import config, engines
 from core.engines import make_engine
 from core.errors import InputError
-from core.runs import Run
+from core.runs.runs import Run
+from core.sharing import budget, identity, limits
 from tests.apps import AppProcess
 from tests.conftest import launched_app
 from tests.reliability import noise_png
@@ -151,7 +152,7 @@ def test_the_page_offers_sign_in_only_on_a_space(tmp_path) -> None:
 # -- where the history lives -----------------------------------------------------------------------------------
 
 def test_on_a_space_the_history_lives_on_persistent_storage(tmp_path, monkeypatch) -> None:
-    from components import history_panel
+    from components.history import history_panel
 
     monkeypatch.delenv("CLARITY_DATA_DIR")
     monkeypatch.chdir(tmp_path)
@@ -202,6 +203,6 @@ def test_the_rate_limit_is_on_by_default_only_when_shared(monkeypatch) -> None:
 def test_gradio_injects_the_sign_in_into_identify() -> None:
     import typing
 
-    from components.session import identify
+    from components.common.session import identify
 
     assert typing.get_type_hints(identify)["profile"] == gr.OAuthProfile | None

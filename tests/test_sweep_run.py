@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from components import sweep_views
-from core import images, sweep_run
+from components.sweep import sweep_views
 from core.engines.fal import FalEngine
 from core.errors import InputError
-from core.history import History
-from core.sweep import plan_grid
+from core.inputs import images
+from core.runs.history import History
+from core.sweep import sweep_run
+from core.sweep.plan import plan_grid
 
 
 def input_image(width: int = 24, height: int = 16) -> str:
@@ -176,7 +177,7 @@ def test_concurrency_and_confirmation_limits_follow_the_environment(monkeypatch)
 def test_the_public_sweep_api_takes_the_schema_fields_in_order():
     import inspect
 
-    from components.sweep_panel import sweep
+    from components.sweep.sweep_panel import sweep
     from core.schema import PARAMETER_FIELDS
 
     assert list(inspect.signature(sweep).parameters) == [
@@ -187,8 +188,8 @@ def test_the_public_sweep_api_takes_the_schema_fields_in_order():
 def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_token(fal_server, fal_key):
     import gradio as gr
 
-    from components import sweep_actions
-    from components.session import Session
+    from components.common.session import Session
+    from components.sweep import sweep_actions
 
     async def call(**overrides) -> list:
         arguments = {"image": input_image(), "engine": "fal", "x_axis": "creativity", "x_values": "0.2, 0.5",
@@ -208,8 +209,8 @@ def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_t
 
 
 def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monkeypatch):
-    from components import sweep_actions, sweep_preflight
-    from core.images import InputImage
+    from components.sweep import sweep_actions, sweep_preflight
+    from core.inputs.images import InputImage
 
     big = InputImage(input_image(1000, 1000), 1000, 1000, "digest")
     form = {"loaded": big, "engine": "fal", "x_axis": "upscale_factor", "x_values": "2, 4", "y_axis": "",

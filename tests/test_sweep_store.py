@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from components import store, sweep_actions, sweep_reopen
-from components.session import Session
+from components.common import store
+from components.common.session import Session
+from components.sweep import sweep_actions, sweep_reopen
 from core import config
-from core.history import History
-from core.runs import Run
-from core.sweep_store import SweepRecord, SweepStore, input_of
+from core.runs.history import History
+from core.runs.runs import Run
+from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import images
+from core.inputs import images
 from tests import png_files as files
 
 TRANSPARENT = {  # name → bytes of a file whose corners are declared transparent
@@ -116,7 +116,7 @@ def test_every_pillow_mode_in_memory(mode: str, transparent: bool) -> None:
 @pytest.mark.parametrize("name", ["png 1-bit grey, tRNS key", "png 8-bit grey, tRNS key",
                                   "png 16-bit grey (I;16), tRNS key", "png 8-bit RGB, tRNS colour key"])
 def test_the_local_engine_keeps_the_alpha(name: str) -> None:
-    from core.upscale import upscale
+    from core.engines.realesrgan import upscale
 
     source = Image.open(io.BytesIO(TRANSPARENT[name]()))
     source.load()

@@ -11,8 +11,8 @@ import pytest
 from mypy import api
 
 ROOT = Path(__file__).resolve().parent.parent
-SEAMS = ("core/engines/base.py", "core/engines/__init__.py", "core/history.py", "core/sweep.py", "core/sweep_run.py",
-         "core/resume.py")
+SEAMS = ("core/engines/base.py", "core/engines/__init__.py", "core/runs/history.py", "core/sweep/plan.py",
+         "core/sweep/sweep_run.py", "core/runs/resume.py")
 
 
 def test_mypy_reports_no_errors_over_core() -> None:

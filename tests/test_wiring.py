@@ -17,8 +17,8 @@ import gradio as gr
 import pandas as pd
 import pytest
 
-from components.checked_inputs import SeedBox
-from components.session import Session
+from components.common.session import Session
+from components.upscale.checked_inputs import SeedBox
 
 INJECTED = (gr.Request, gr.EventData, gr.OAuthProfile, gr.OAuthToken, gr.Progress)
 

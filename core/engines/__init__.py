@@ -57,7 +57,7 @@ def describe(engine_id: str) -> EngineInfo:
                           frozenset(f.name for f in PARAMETER_FIELDS), webhooks=True, resumable_by_request_id=True,
                           runs_at_once=_fal_runs_at_once(), needs_key=True, fetches_urls=True)
     if engine_id == "local":
-        from core.upscale import MODELS  # no diffusion pass: only the factor changes the picture
+        from core.engines.realesrgan import MODELS  # no diffusion pass: only the factor changes the picture
 
         return EngineInfo("local", "local (Real-ESRGAN on this CPU)", tuple(MODELS), 0.0,
                           frozenset({"upscale_factor", "seed"}), webhooks=False, resumable_by_request_id=False,

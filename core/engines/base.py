@@ -76,7 +76,7 @@ class Engine(Protocol):
 
 
 class ResumableEngine(Protocol):
-    """An engine that can follow a request submitted earlier by its id (fal; core/resume.py)."""
+    """An engine that can follow a request submitted earlier by its id (fal; core/runs/resume.py)."""
 
     async def attach(self, request_id: str, arguments: dict[str, Any] | None = None) -> Job:
         """The job of ``request_id``; ``arguments`` are what was sent, when known."""

@@ -31,11 +31,13 @@ from typing import Any
 
 from PIL import Image
 
-from core import config, images, pnginfo
+from core import config
 from core.engines.base import Completed, InProgress, Queued, Status
+from core.engines.realesrgan import MODELS, THREADS, tile_count, upscale
 from core.errors import CancelledRun, EngineError, InputError
+from core.inputs import images
+from core.runs import pnginfo
 from core.schema import FIELD_BY_NAME, MAX_SEED, output_size
-from core.upscale import MODELS, THREADS, tile_count, upscale
 
 DEFAULT_MODEL = "fast"
 

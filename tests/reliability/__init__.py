@@ -19,7 +19,7 @@ from gradio_client import handle_file
 from PIL import Image
 
 from core import config
-from core.runs import FINAL_STATUSES, STATUSES
+from core.runs.runs import FINAL_STATUSES, STATUSES
 
 TIMEOUT = 60  # seconds one call may take before it counts as a hang
 
@@ -36,7 +36,7 @@ def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str =
 
 def history_rows(data_dir: Path | None = None) -> list[dict]:
     """Every row of the history, read through a fresh connection (not the app's), newest first."""
-    from core.history import FILE_NAME, History
+    from core.runs.history import FILE_NAME, History
 
     folder = data_dir or config.data_dir()
     path = folder / FILE_NAME
@@ -53,11 +53,11 @@ def assert_history_sound(expected: int, *, final: bool = True, data_dir: Path | 
     A sound row has an id, an engine, a known status, a creation time; a final one (``final``) ended in a final
     status with a finish time; a completed one has its output file; a failed one says why.
     """
-    from core.history import FILE_NAME
+    from core.runs.history import FILE_NAME
 
     folder = data_dir or config.data_dir()
     if data_dir is None:  # the store the app itself holds agrees
-        from components import store
+        from components.common import store
 
         assert store.store().count() == expected
     path = folder / FILE_NAME
@@ -146,7 +146,7 @@ def raw_call(base_url: str, values: dict[str, Any]) -> str:
 
     import httpx
 
-    from core import images
+    from core.inputs import images
 
     data = {"image": None, "image_url": images.to_png_data_uri(noise_png(Path(config.data_dir()) / "raw.png")),
             "prompt": "p", "upscale_factor": 1, "negative_prompt": "n", "creativity": 0.35, "resemblance": 0.6,

@@ -64,7 +64,7 @@ def test_unreadable_metadata_does_not_stop_an_upscale(client, tmp_path: Path, na
 
 @pytest.mark.reliability("metadata")
 def test_the_console_says_what_was_ignored(tmp_path: Path) -> None:
-    from components.upscale import upscale
+    from components.upscale.action import upscale
 
     path = tmp_path / "comment.png"
     path.write_bytes(METADATA["zTXt comment of 1.5 MB"]())
@@ -135,8 +135,8 @@ def test_an_en_dash_range_is_refused_with_the_spelling_to_use(client, tmp_path: 
 
 @pytest.mark.reliability("partial history")
 def test_history_pages_past_the_table_limit(client) -> None:
-    from components import store
-    from core.runs import Run
+    from components.common import store
+    from core.runs.runs import Run
 
     ids = []
     for i in range(700):

@@ -1,0 +1,1 @@
+"""The Code tab: the form as fal_client code, JSON and curl."""

@@ -1,0 +1,115 @@
+"""Engine panel: fal or local, the key (typed for this session only), the local model, a webhook URL."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gradio as gr
+
+from components.common import spending
+from components.common.session import Session, default_engine, identify
+from core import config
+from core.engines import ENGINES, forget
+
+
+@dataclass
+class EnginePanel:
+    engine: gr.Radio
+    key_status: gr.Markdown
+    key: gr.Textbox
+    forget: gr.Button
+    local_model: gr.Dropdown
+    webhook_url: gr.Textbox
+    session: gr.State
+    browser_owner: gr.BrowserState
+
+
+def _model_choices() -> tuple[list[tuple[str, str]], str]:
+    from core.engines.local import DEFAULT_MODEL
+    from core.engines.realesrgan import MODELS
+
+    chosen = os.environ.get("CLARITY_LOCAL_MODEL", "").strip()
+    return [(model.label, name) for name, model in MODELS.items()], chosen if chosen in MODELS else DEFAULT_MODEL
+
+
+def render() -> EnginePanel:
+    session = Session(shared=config.shared_mode())
+    choices, default_model = _model_choices()
+    session.local_model = default_model
+    with gr.Group(elem_id="engine-panel"):
+        with gr.Row(equal_height=True):
+            engine = gr.Radio(list(ENGINES), value=default_engine(session), label="Engine", elem_id="engine",
+                              info="fal runs the hosted clarity-upscaler; local runs Real-ESRGAN on this CPU.")
+            key_status = gr.Markdown(session.key_status(), elem_id="key-status")
+        with gr.Accordion("Key, local model, webhook", open=False):
+            key = gr.Textbox(label="fal key", type="password", placeholder="key-id:secret", elem_id="fal-key",
+                             info="Kept in server memory for this browser session only; never shown again.")
+            forget_button = gr.Button("Forget the typed key", size="sm")
+            local_model = gr.Dropdown(choices, value=default_model, label="Local model", elem_id="local-model")
+            webhook_url = gr.Textbox(label="Webhook URL (fal, optional)", placeholder="https://…",
+                                     info="fal POSTs the result here too when the run ends.")
+    browser_owner = gr.BrowserState("", storage_key="clarity-studio-owner", secret=config.browser_secret())
+    return EnginePanel(engine, key_status, key, forget_button, local_model, webhook_url,
+                       gr.State(session, delete_callback=end_session), browser_owner)
+
+
+def status(session: Session) -> str:
+    """The key's status, and what this visitor has spent today of a budgeted Space key."""
+    spent = spending.today_line(session)
+    return session.key_status() + (f" · {spent}" if spent else "")
+
+
+def set_key(typed: str, session: Session) -> tuple[str, Session, str, str]:
+    """Keep a typed key in the session, clear the box, and switch to fal when a key is now available."""
+    if (typed or "").strip():
+        if session.typed_key and session.typed_key != typed.strip():
+            forget(session.typed_key)  # the key it replaces leaves the process
+        session = replace(session, typed_key=typed.strip())
+    return "", session, status(session), default_engine(session)
+
+
+def forget_key(session: Session) -> tuple[Session, str, str]:
+    """Drop the typed key: from the session, and the engine made for it from the process."""
+    forget(session.typed_key)
+    session = replace(session, typed_key=None)
+    return session, status(session), default_engine(session)
+
+
+def end_session(session: Session | None) -> None:
+    """When a browser session ends (Gradio deletes its state), the engine made for its typed key goes too."""
+    if session is not None:
+        forget(session.typed_key)
+
+
+def set_local_model(model: str, session: Session) -> Session:
+    return replace(session, local_model=model)
+
+
+def set_webhook(url: str, session: Session) -> Session:
+    return replace(session, webhook_url=(url or "").strip())
+
+
+def listen(panel: EnginePanel, demo: gr.Blocks) -> Any:
+    """Wire the panel; returns the page-load event that identifies the visitor (other loads chain on it)."""
+    panel.key.submit(set_key, [panel.key, panel.session], [panel.key, panel.session, panel.key_status,
+                                                           panel.engine], api_visibility="private")
+    panel.key.blur(set_key, [panel.key, panel.session], [panel.key, panel.session, panel.key_status,
+                                                         panel.engine], api_visibility="private")
+    panel.forget.click(forget_key, panel.session, [panel.session, panel.key_status, panel.engine],
+                       api_visibility="private")
+    panel.local_model.change(set_local_model, [panel.local_model, panel.session], panel.session,
+                             api_visibility="private")
+    panel.webhook_url.change(set_webhook, [panel.webhook_url, panel.session], panel.session,
+                             api_visibility="private")
+    load = demo.load(identify, [panel.browser_owner, panel.session], [panel.browser_owner, panel.session],
+                     api_visibility="private")
+    load.then(status, panel.session, panel.key_status, api_visibility="private", show_progress="hidden")
+    return load
+
+
+def refresh_after(panel: EnginePanel, *events: Any) -> None:
+    """Say what was spent today again after each of ``events`` (runs and sweeps)."""
+    for event in events:
+        event.then(status, panel.session, panel.key_status, api_visibility="private", show_progress="hidden")

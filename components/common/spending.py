@@ -1,0 +1,105 @@
+"""Who may spend the Space's own fal key, and how much: the rules ``core/sharing/budget.py`` keeps, applied to a
+run or a sweep of one visitor.
+
+- ``CLARITY_KEY_REQUIRES_LOGIN=1``: only visitors signed in with Hugging Face use the Space's key;
+  ``CLARITY_ALLOWED_USERS`` (comma-separated usernames) narrows that to those people. Everyone may still use the
+  local engine or type their own key.
+- Daily budgets: a run or sweep reserves its estimated price before anything reaches fal, and what it did not
+  use is released when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.common.session import Session
+from core import config
+from core.engines import ENGINES, describe, keyed_engine
+from core.errors import InputError
+from core.runs.runs import Run
+from core.schema import PRICE_PER_MEGAPIXEL
+from core.sharing import budget, identity
+
+
+def space_key_in_use(session: Session, engine: str) -> bool:
+    """Whether this run would be paid by the app's own ``FAL_KEY`` on a shared app (not a key the visitor typed)."""
+    return (session.shared and engine in ENGINES and describe(engine).needs_key and not session.typed_key
+            and bool(config.env_fal_key()))
+
+
+def allowed_users() -> set[str]:
+    """The owners ``CLARITY_ALLOWED_USERS`` names (Hugging Face usernames → ``hf:<name>``)."""
+    names = (os.environ.get("CLARITY_ALLOWED_USERS") or "").split(",")
+    return {owner for name in names if (owner := identity.hf_owner(name))}
+
+
+def check_key_rules(session: Session, engine: str) -> None:
+    """InputError when this visitor may not run on the Space's key (sign-in required, or not on the list)."""
+    if not space_key_in_use(session, engine):
+        return
+    allowed = allowed_users()
+    if (os.environ.get("CLARITY_KEY_REQUIRES_LOGIN", "").strip() in ("1", "true", "yes") or allowed) \
+            and not session.signed_in:
+        raise InputError("This Space's fal key is for visitors signed in with Hugging Face: sign in, type your "
+                         "own fal key, or use the local engine.", None)
+    if allowed and session.owner not in allowed:
+        raise InputError("This Space's fal key is kept for the people its owner named (CLARITY_ALLOWED_USERS): "
+                         "type your own fal key, or use the local engine.", None)
+
+
+def run_cost(run: Run, estimate: float) -> float:
+    """What a run used of a reservation: a finished output at its real size; a run fal started at its
+    estimate; a run that never started, nothing."""
+    if run.status == "completed" and run.width and run.height:
+        return run.width * run.height / 1e6 * PRICE_PER_MEGAPIXEL
+    return estimate if run.started_at is not None or run.status == "completed" else 0.0
+
+
+@dataclass
+class Spend:
+    """The runs a reservation pays for, each with its estimated price (USD): added one by one, or read at the end
+    from ``pool`` (a sweep's cells, filled while it runs) at ``each`` a cell."""
+
+    runs: list[tuple[Run, float]] = field(default_factory=list)
+    pool: dict[Any, Run] | None = None
+    each: float = 0.0
+
+    def add(self, run: Run, estimate: float) -> None:
+        self.runs.append((run, estimate))
+
+    @property
+    def spent(self) -> float:
+        pooled = [(run, self.each) for run in (self.pool or {}).values()]
+        return sum(run_cost(run, estimate) for run, estimate in self.runs + pooled)
+
+
+@contextmanager
+def reserved(session: Session, engine: str, amount: float, what: str) -> Iterator[Spend]:
+    """Reserve ``amount`` USD of the visitor's and the Space's daily budgets for the duration (InputError, with
+    what is left, when it does not fit); settle at what the runs added to the Spend used. No budget applies to a
+    visitor's own key, the local engine, or a single-user app: the Spend is then only a record."""
+    check_key_rules(session, engine)
+    caps = budget.caps()
+    spend = Spend()
+    if not (space_key_in_use(session, engine) and caps.any):
+        yield spend
+        return
+    address = None if session.signed_in else session.address or "unknown"
+    reservation = budget.ledger().reserve(amount, session.owner, address, what, caps)
+    try:
+        yield spend
+    finally:
+        budget.ledger().settle(reservation, spend.spent)
+
+
+def today_line(session: Session) -> str:
+    """"today: $0.12 of $0.50" when this visitor spends from a budgeted Space key, else ''."""
+    caps = budget.caps()
+    if not (space_key_in_use(session, keyed_engine()) and caps.any and session.owner):
+        return ""
+    address = None if session.signed_in else session.address or "unknown"
+    return budget.describe(budget.ledger().spent_today(session.owner, address), caps)

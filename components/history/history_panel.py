@@ -1,0 +1,221 @@
+"""History panel: every run, newest first — filter, inspect, restore, reuse, delete, export, copy as code."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from components.common import store
+from components.common.files import servable
+from components.common.refusal import refused
+from components.common.session import Session, for_request
+from components.common.text import plain
+from core import config, schema
+from core.csv_export import relative_path
+from core.engines import ENGINES
+from core.errors import StudioError
+from core.runs.runs import STATUSES, Run
+
+ANY = "any"
+TABLE_LIMIT = 500  # rows the table shows (and /history returns) at most: gr.Dataframe sends them all each time
+
+
+@dataclass
+class HistoryPanel:
+    notice: gr.Markdown
+    search: gr.Textbox
+    status: gr.Dropdown
+    engine: gr.Dropdown
+    refresh: gr.Button
+    shown: gr.Markdown  # "newest 500 of 3,013 — …" when the table holds part of the history
+    table: gr.Dataframe
+    selected: gr.State
+    before_after: gr.ImageSlider
+    details: gr.JSON
+    restore: gr.Button
+    reuse_seed: gr.Button
+    delete: gr.Button
+    code: gr.Code
+    export: gr.Button
+    csv: gr.File
+    offset: gr.Number  # hidden: the /history API's paging inputs
+    limit: gr.Number
+    api_trigger: gr.Button
+
+
+def render() -> HistoryPanel:
+    notice = gr.Markdown("", elem_id="history-notice")
+    with gr.Row(equal_height=True):
+        search = gr.Textbox("", label="Search", placeholder="prompt, request id, run id", scale=3,
+                            elem_id="history-search")
+        status = gr.Dropdown([ANY, *STATUSES], value=ANY, label="Status", scale=1)
+        engine = gr.Dropdown([ANY, *ENGINES], value=ANY, label="Engine", scale=1)
+        refresh = gr.Button("Refresh", scale=1, elem_id="history-refresh")
+    shown = gr.Markdown("", elem_id="history-shown")
+    offset, limit = gr.Number(0, visible=False, precision=0), gr.Number(TABLE_LIMIT, visible=False, precision=0)
+    api_trigger = gr.Button(visible=False)  # /history's own event: the page refreshes through history_view
+    table = gr.Dataframe(label="Runs", show_label=True, interactive=False, wrap=False,
+                         elem_id="history-table", max_height=420, show_search="none")
+    with gr.Row():
+        with gr.Column(scale=3):
+            before_after = gr.ImageSlider(label="Input / output", type="filepath", format="png",
+                                          interactive=False, elem_id="history-slider", max_height=420)
+        with gr.Column(scale=2):
+            with gr.Row():
+                restore = gr.Button("Restore into the form (to run again)", variant="primary",
+                                    elem_id="history-restore")
+                reuse_seed = gr.Button("Reuse seed")
+                delete = gr.Button("Delete", variant="stop", elem_id="history-delete")
+            details = gr.JSON(label="Run", elem_id="history-details")
+    code = gr.Code(label="Copy as code (reads the key from FAL_KEY)", language="python", elem_id="history-code")
+    with gr.Row():
+        export = gr.Button("Export the table as CSV", elem_id="history-export")
+        csv = gr.File(label="CSV", interactive=False, elem_id="history-csv")
+    return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
+                        details, restore, reuse_seed, delete, code, export, csv, offset, limit, api_trigger)
+
+
+def _filters(status: str, engine: str) -> dict[str, Any]:
+    return {"status": None if status in (ANY, "", None) else status,
+            "engine": None if engine in (ANY, "", None) else engine}
+
+
+def history(search: str = "", status: str = ANY, engine: str = ANY, offset: int = 0, limit: int = TABLE_LIMIT,
+            session: Session | None = None, request: gr.Request = None) -> pd.DataFrame:
+    """The caller's runs, newest first, with every schema field, seed, request id, status and engine: ``limit``
+    rows (1–500) after skipping the ``offset`` newest; raises gr.Error naming a bad offset or limit."""
+    owner = for_request(session, request).scope()
+    skip, count = _paging(offset, limit)
+    return store.store().table(owner, search=search or "", **_filters(status, engine), limit=count, offset=skip)
+
+
+def _paging(offset: Any, limit: Any) -> tuple[int, int]:
+    try:
+        skip, count = int(offset or 0), int(TABLE_LIMIT if limit in (None, "") else limit)
+    except (TypeError, ValueError):
+        raise refused(f"offset and limit must be whole numbers (got {offset!r}, {limit!r}).") from None
+    if skip < 0 or not 1 <= count <= TABLE_LIMIT:
+        raise refused(f"offset must be 0 or more and limit from 1 to {TABLE_LIMIT} (got {skip}, {count}).")
+    return skip, count
+
+
+def shown_text(rows: int, total: int, offset: int = 0) -> str:
+    """What part of the history a table of ``rows`` rows shows; empty when it shows every run."""
+    if rows >= total and not offset:
+        return ""
+    if not offset:
+        return f"ℹ️ Newest {rows:,} of {total:,} — search or filter to see older runs."
+    return f"ℹ️ Runs {offset + 1:,}–{offset + rows:,} of {total:,}, newest first."
+
+
+def history_view(search: str, status: str, engine: str, session: Session) -> tuple[pd.DataFrame, str]:
+    """The History tab's table and the line that says when it holds only part of the history."""
+    frame = history(search, status, engine, session=session)
+    total = len(frame) if len(frame) < TABLE_LIMIT else store.store().count(
+        session.scope(), search=search or "", **_filters(status, engine))
+    return frame, shown_text(len(frame), total)
+
+
+def notice() -> str:
+    text = getattr(store.store(), "notice", None)
+    lines = [f"⚠️ {plain(text)}"] if text else []
+    if config.history_is_ephemeral():
+        lines.append("⚠️ This Space has no persistent storage: history is lost when it restarts. (Its owner can "
+                     "add persistent storage in the Space's settings; the history then lives in "
+                     "`/data/clarity-studio`.)")
+    return "  \n".join(lines)
+
+
+def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str]:
+    """The selected run: its id, input/output pair, every detail, and the code that reproduces it."""
+    row = event.row_value or []
+    run_id = str(row[-1]) if row else None
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
+    if run is None:
+        return None, None, {}, ""
+    pair = (servable(run.input_path), servable(run.output_path)) if run.input_path and run.output_path else None
+    from core import snippets
+
+    arguments = {k: v for k, v in {**run.arguments, **run.parameters()}.items() if v is not None}
+    try:
+        code = snippets.subscribe_code(arguments, image_path_hint=run.input_path)
+    except StudioError as exc:
+        code = f"# This run cannot be written as code: {exc}"
+    return run.id, pair, _details(run), code
+
+
+def _details(run: Run) -> dict[str, Any]:
+    """Every field of the run a visitor may see: files named relative to the data directory, no owner id."""
+    info = run.to_dict()
+    del info["owner"]
+    data_dir = config.data_dir()
+    info["input_path"], info["output_path"] = (relative_path(info[name], data_dir) for name in ("input_path",
+                                                                                               "output_path"))
+    info["created"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
+    info["queue_seconds"], info["run_seconds"] = run.queue_seconds, run.run_seconds
+    return info
+
+
+def restore(run_id: str | None, session: Session) -> list[Any]:
+    """Every parameter of the run back into the form, its input image too, and the Upscale tab opened."""
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
+    if run is None:
+        raise refused("Select a run in the table first.")
+    values = run.parameters()
+    image = servable(run.input_path)
+    url = run.arguments.get("image_url") or "" if not image else ""
+    return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale")]
+
+
+def reuse_seed(run_id: str | None, session: Session) -> Any:
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
+    if run is None or run.seed is None:
+        raise refused("This run has no recorded seed.")
+    return run.seed
+
+
+def delete(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
+    """Delete the selected run (with its files) and show the table without it."""
+    if not run_id or not store.store().delete(run_id, owner=session.scope()):
+        raise refused("Select a run in the table first.")
+    gr.Info("Run deleted, with its output file.")
+    return None, None, {}, "", *history_view(search, status, engine, session)
+
+
+def export_csv(search: str, status: str, engine: str, session: Session) -> str:
+    """The filtered history with every column, written by pandas."""
+    owner = session.scope()
+    frame = store.store().frame(owner, search=search or "", **_filters(status, engine))
+    folder = config.data_dir() / "exports"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"history-{time.strftime('%Y%m%d-%H%M%S')}-{len(frame)}.csv"
+    return servable(str(store.store().export_csv(frame, path)))
+
+
+def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.components.Component],
+           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, page_load: Any) -> None:
+    """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes."""
+    filters = [panel.search, panel.status, panel.engine, session]
+    shown = [panel.table, panel.shown]
+    panel.refresh.click(history_view, filters, shown, api_visibility="private")
+    panel.api_trigger.click(history, [*filters[:3], panel.offset, panel.limit, session], panel.table,
+                            api_name="history")
+    # Opening a tab refreshes too: sweep cells, and runs resumed in the background, are runs the Upscale event
+    # never announced.
+    for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
+        trigger(history_view, filters, shown, api_visibility="private", show_progress="hidden")
+    panel.table.select(select, session, [panel.selected, panel.before_after, panel.details, panel.code],
+                       api_visibility="private")
+    panel.restore.click(restore, [panel.selected, session], [*params.values(), image_file, image_url, tabs],
+                        api_visibility="private")
+    panel.reuse_seed.click(reuse_seed, [panel.selected, session], params["seed"], api_visibility="private")
+    panel.delete.click(delete, [panel.selected, *filters],
+                       [panel.selected, panel.before_after, panel.details, panel.code, *shown],
+                       api_visibility="private")
+    panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
+    page_load.then(history_view, filters, shown, api_visibility="private").then(
+        notice, None, panel.notice, api_visibility="private")

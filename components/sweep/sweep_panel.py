@@ -1,0 +1,175 @@
+"""Sweep tab: an X (× Y) grid of runs, live per-cell status, and views to compare the cells.
+
+The public ``sweep`` API returns the CSV and the contact sheet; everything else the tab shows goes through a
+``gr.State`` (``SweepView``) and its ``.change`` handlers, as the Upscale tab does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import gradio as gr
+
+from components.sweep import sweep_actions as actions
+from components.sweep import sweep_preflight, sweep_reopen
+from components.sweep import sweep_views as views
+from components.sweep.sweep_actions import SweepView, sweep
+from components.upscale.image_input import ImageInput
+from core.sweep.axes import AXIS_CHOICES
+
+
+@dataclass
+class SweepPanel:
+    x_axis: gr.Dropdown
+    x_values: gr.Textbox
+    x_parsed: gr.Markdown
+    y_axis: gr.Dropdown
+    y_values: gr.Textbox
+    y_parsed: gr.Markdown
+    batch: gr.File
+    preflight: gr.Markdown
+    confirm: gr.Checkbox
+    run: gr.Button
+    cancel: gr.Button
+    retry: gr.Button
+    progress: gr.Markdown
+    grid: gr.Gallery
+    table: gr.Dataframe
+    sheet: gr.Image
+    csv: gr.File
+    sheet_download: gr.DownloadButton
+    crop_input: gr.Image
+    crop_x: gr.Slider
+    crop_y: gr.Slider
+    crop_size: gr.Slider
+    crops: gr.Gallery
+    diff_cell: gr.Dropdown
+    diff_against: gr.Dropdown
+    diff_image: gr.Image
+    metric: gr.Dropdown
+    plot: gr.LinePlot
+    metrics: gr.Dataframe
+    past: gr.Dropdown
+    refresh: gr.Button
+    view: gr.State
+
+
+def render(engine_id: str = "fal") -> SweepPanel:
+    gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, `0-1 (+0.25)`, "
+                "`0.35-0.65 [4]`. The base settings and image are the Upscale tab's.", elem_id="sweep-help")
+    y_choices = [("none", actions.NONE), *AXIS_CHOICES]
+    with gr.Row():
+        x_axis = gr.Dropdown(AXIS_CHOICES, value=views.default_axis(engine_id), label="X axis", scale=1,
+                             elem_id="sweep-x-axis")
+        x_values = gr.Textbox(label="X values", placeholder="e.g. 0.2, 0.35, 0.5", scale=3, elem_id="sweep-x-values")
+    x_parsed = gr.Markdown("", elem_id="sweep-x-parsed")
+    with gr.Row():
+        y_axis = gr.Dropdown(y_choices, value=actions.NONE, label="Y axis", scale=1, elem_id="sweep-y-axis")
+        y_values = gr.Textbox(label="Y values", interactive=False, scale=3, elem_id="sweep-y-values")
+    y_parsed = gr.Markdown("", elem_id="sweep-y-parsed")
+    batch = gr.File(label="Images for the image axis (batch)", file_count="multiple", file_types=["image"],
+                    type="filepath", visible=False, elem_id="sweep-batch")
+    preflight = gr.Markdown("", elem_id="sweep-preflight")
+    confirm = gr.Checkbox(False, label="I understand", visible=False, elem_id="sweep-confirm")
+    with gr.Row():
+        run = gr.Button("Run sweep", variant="primary", scale=3, elem_id="sweep-run")
+        cancel = gr.Button("Cancel all", variant="stop", scale=1, elem_id="sweep-cancel")
+        retry = gr.Button("Retry failed", scale=1, elem_id="sweep-retry")
+    progress = gr.Markdown("", elem_id="sweep-progress")
+    grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",
+                      elem_id="sweep-grid", interactive=False)
+    table = gr.Dataframe(label="Cell status", interactive=False, wrap=True, elem_id="sweep-table", max_height=320)
+    with gr.Tab("Contact sheet"):
+        sheet = gr.Image(label="Contact sheet", type="filepath", format="png", interactive=False,
+                         elem_id="sweep-sheet", buttons=["download", "fullscreen"])
+        with gr.Row():
+            csv = gr.File(label="Cells CSV", interactive=False, elem_id="sweep-csv")
+            sheet_download = gr.DownloadButton("Download the contact sheet", elem_id="sweep-sheet-download")
+    with gr.Tab("Detail crop"):
+        with gr.Row():
+            crop_input = gr.Image(label="Input: click to centre the crop", type="filepath", format="png",
+                                  interactive=False, elem_id="sweep-crop-input", height=300)
+            with gr.Column():
+                crop_x = gr.Slider(0, 1024, value=64, step=1, label="Centre x (input px)", elem_id="sweep-crop-x")
+                crop_y = gr.Slider(0, 1024, value=64, step=1, label="Centre y (input px)", elem_id="sweep-crop-y")
+                crop_size = gr.Slider(8, 512, value=64, step=1, label="Size (input px)", elem_id="sweep-crop-size")
+        crops = gr.Gallery(label="The same region of every cell, 1:1 output pixels", format="png", columns=3,
+                           object_fit="none", elem_id="sweep-crops", interactive=False)
+    with gr.Tab("Difference"):
+        with gr.Row():
+            diff_cell = gr.Dropdown([], label="Cell", elem_id="sweep-diff-cell")
+            diff_against = gr.Dropdown(["input"], value="input", label="Against", elem_id="sweep-diff-against")
+        diff_image = gr.Image(label="Difference heat map (black = identical)", type="filepath", format="png",
+                              interactive=False, elem_id="sweep-diff")
+    with gr.Tab("Metrics"):
+        metric = gr.Dropdown(["psnr", "ssim", "sharpness"], value="psnr", label="Plot", elem_id="sweep-metric")
+        plot = gr.LinePlot(x="x", y="value", color="series", label="Metric against X", elem_id="sweep-plot")
+        metrics = gr.Dataframe(label="Metrics per cell", interactive=False, elem_id="sweep-metrics")
+    with gr.Tab("Past sweeps"):
+        with gr.Row():
+            past = gr.Dropdown([], label="Re-open a past sweep", scale=4, elem_id="sweep-past")
+            refresh = gr.Button("↻ Refresh", scale=1, elem_id="sweep-past-refresh")
+    return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
+                      cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
+                      crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
+                      gr.State(SweepView()))
+
+
+def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, gr.components.Component],
+           image: ImageInput) -> Any:
+    """Wire the tab; ``params`` are the Upscale tab's parameter widgets (schema order), ``image`` its input."""
+    private: dict[str, Any] = {"api_visibility": "private"}
+    quiet: dict[str, Any] = {**private, "show_progress": "hidden", "trigger_mode": "always_last"}
+    prompts = [params["prompt"], params["negative_prompt"]]
+    for axis, values, parsed in ((panel.x_axis, panel.x_values, panel.x_parsed),
+                                 (panel.y_axis, panel.y_values, panel.y_parsed)):
+        axis.change(views.axis_changed, axis, values, **quiet)
+        for trigger in (axis.change, values.change):
+            trigger(views.preview_values, [axis, values, *prompts], parsed, **quiet)
+    engine.change(views.follow_engine, [engine, panel.x_axis, panel.x_values], panel.x_axis, **quiet)
+    for axis in (panel.x_axis, panel.y_axis):
+        axis.change(views.batch_visible, [panel.x_axis, panel.y_axis], panel.batch, **quiet)
+    panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
+                       **private)
+
+    names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",
+             panel.x_axis: "x_axis", panel.x_values: "x_values", panel.y_axis: "y_axis",
+             panel.y_values: "y_values", session: "session", panel.confirm: "confirm"}
+    for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
+                      panel.y_values, panel.batch]:
+        component.change(partial(sweep_preflight.preflight, names), set(names), [panel.preflight, panel.confirm],
+                         **quiet)
+
+    outputs = [panel.csv, panel.sheet, panel.view]
+    inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
+              panel.y_values, panel.confirm, session]
+    run = panel.run.click(sweep, inputs, outputs, api_name="sweep", concurrency_limit=None, show_progress="minimal",
+                          show_progress_on=[panel.progress])
+    retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
+                              show_progress="minimal", show_progress_on=[panel.progress])
+    panel.cancel.click(actions.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
+                       queue=False).then(actions.after_cancel, [panel.view, session], outputs, **private)
+
+    panel.view.change(views.render_grid, panel.view, [panel.progress, panel.grid, panel.table], **quiet,
+                      queue=False)
+    crop_inputs = [panel.view, panel.crop_x, panel.crop_y, panel.crop_size]
+    panel.view.change(views.render_results, panel.view,
+                      [panel.sheet_download, panel.crop_input, panel.crop_x, panel.crop_y, panel.diff_cell,
+                       panel.diff_against, panel.metrics], **quiet).then(views.crops, crop_inputs, panel.crops,
+                                                                         **private)
+    panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private).then(
+        views.crops, crop_inputs, panel.crops, **private)
+    for slider in (panel.crop_x, panel.crop_y, panel.crop_size):
+        slider.release(views.crops, crop_inputs, panel.crops, **quiet)
+    for trigger in (panel.diff_cell.change, panel.diff_against.change):
+        trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
+    for trigger in (panel.metric.change, panel.metrics.change):
+        trigger(views.plot, [panel.view, panel.metric], panel.plot, **quiet)
+
+    for trigger in (panel.refresh.click, panel.past.focus, run.then):
+        trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
+    shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine]  # the grid's own, put back
+    panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown], **private)
+    return run

@@ -1,0 +1,67 @@
+"""Past sweeps: the list to choose from, and re-opening one — its grid below, its own axes, values and engine
+put back into the Sweep tab's controls above it, so what is on screen describes the grid."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+import gradio as gr
+
+from components.common import store
+from components.common.refusal import refused
+from components.common.session import Session
+from components.sweep.sweep_actions import NONE, SweepView, finish
+from core.engines import keyless_engine
+from core.errors import StudioError
+from core.sweep import sweep_run
+from core.sweep.axes import AXES, AxisValue, format_value
+from core.sweep.plan import SweepPlan
+from core.sweep.sweep_store import SweepStore
+
+Controls = tuple[str, str, str, str, str]  # x axis, x values, y axis, y values, engine
+
+
+def sweep_choices(session: Session) -> Any:
+    """Past sweeps of this visitor, newest first, for the re-open dropdown."""
+    choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} runs · "
+                f"{s.completed} done · {s.failed} failed/cancelled · {s.sweep_id}", s.sweep_id)
+               for s in SweepStore(store.store()).summaries(session.scope())]
+    return gr.update(choices=choices)
+
+
+def values_text(axis: str, values: list[AxisValue]) -> str:
+    """A value list written back in the axis syntax (for a sweep kept before records: from its cells)."""
+    if AXES[axis].kind == "text":
+        return " | ".join(str(value) for value in values)
+    if AXES[axis].kind in ("search_replace", "image"):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow([str(value) for value in values])
+        return buffer.getvalue()
+    return ", ".join(format_value(axis, value, 10**6) for value in values)
+
+
+def controls(sweep_id: str, plan: SweepPlan, engine: str, session: Session) -> Controls:
+    """What the controls must show for this sweep: its record when it has one, else what its cells tell."""
+    kept = SweepStore(store.store()).get(sweep_id, session.scope())
+    if kept is not None:
+        return kept.x_axis, kept.x_values, kept.y_axis or NONE, kept.y_values if kept.y_axis else "", kept.engine
+    y_text = values_text(plan.y_axis, plan.y_values) if plan.y_axis else ""
+    return plan.x_axis, values_text(plan.x_axis, plan.x_values), plan.y_axis or NONE, y_text, engine
+
+
+async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
+    """Load a past sweep: its grid, a fresh sheet and CSV, its metrics, and its axes, values and engine."""
+    if not sweep_id:
+        raise refused("Choose a past sweep first.")
+    try:
+        plan, runs = sweep_run.reopen(sweep_id, session.scope(), store.store())
+    except StudioError as exc:
+        raise refused(str(exc)) from None
+    first = next(iter(runs.values()), None)
+    engine = first.engine if first else keyless_engine()
+    single_input = first.input_path if first and "image" not in (plan.x_axis, plan.y_axis) else None
+    shown = controls(sweep_id, plan, engine, session)
+    return (*await finish(SweepView(plan, runs, shown[-1], single_input)), *shown)

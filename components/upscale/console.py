@@ -1,0 +1,79 @@
+"""Console panel: every event as a timestamped line, and a stage indicator queued → running → done."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import gradio as gr
+
+from core.runs import events
+from core.runs.runner import STAGES
+
+
+def stamp(text: str, when: float | None = None) -> str:
+    """A console line: local time to the millisecond, then the text."""
+    when = time.time() if when is None else when
+    return f"{time.strftime('%H:%M:%S', time.localtime(when))}.{int(when % 1 * 1000):03d}  {text}"
+
+
+def _words(event: events.Event) -> str:
+    match event:
+        case events.Submitting(engine=engine):
+            return f"Submitting to the {engine} engine…"
+        case events.Submitted(request_id=request_id):
+            return f"Submitted · request {request_id}"
+        case events.Reattaching(request_id=request_id):
+            return f"Re-attaching to request {request_id}…"
+        case events.QueuePosition(position=0):
+            return "In queue: next in line"
+        case events.QueuePosition(position=position):
+            return f"In queue at position {position}"
+        case events.Started(engine=engine, model=model):
+            return f"Running ({engine}{', ' + model if model else ''})"
+        case events.LogLine(message=message, level=level):
+            return f"[{level}] {message}"
+        case events.Metric(values=values):
+            return "Metrics: " + ", ".join(f"{name}={value}" for name, value in values.items())
+        case events.Fetching():
+            return "Fetching the result…"
+        case events.Saved(width=width, height=height, size_bytes=size):
+            return f"Saved {width}×{height} PNG ({size / 1e6:.2f} MB)."
+        case events.Note(text=text):
+            return f"Note: {text}"
+        case events.Failure(message=message):
+            return f"Error: {message}"
+        case events.Done(seconds=seconds, seed=seed, request_id=request_id):
+            return f"Done in {seconds:.1f} s · seed {seed} · request {request_id}"
+    return str(event)
+
+
+def lines(happened: list[events.Event]) -> list[str]:
+    """The console lines for ``happened``, each stamped with the time it happened."""
+    return [stamp(_words(event), event.at) for event in happened]
+
+
+@dataclass
+class Console:
+    stage: gr.HTML
+    log: gr.Textbox
+
+
+def stage_html(stage: str) -> str:
+    """The progress strip: each stage lit once reached; a failure or cancel shown in place of 'done'."""
+    reached = STAGES.index(stage) if stage in STAGES else (-1 if stage == "idle" else len(STAGES) - 1)
+    steps = []
+    for index, name in enumerate(STAGES):
+        label = stage if (name == "done" and stage in ("failed", "cancelled")) else name
+        state = "now" if index == reached else ("past" if index < reached else "")
+        if stage in ("failed", "cancelled") and name == "done":
+            state = stage
+        steps.append(f'<span class="stage {state}">{label}</span>')
+    return f'<div class="stages" data-stage="{stage}">' + " → ".join(steps) + "</div>"
+
+
+def render() -> Console:
+    stage = gr.HTML(stage_html("idle"), elem_id="stage")
+    log = gr.Textbox(label="Console", lines=10, max_lines=18, interactive=False, autoscroll=True,
+                     elem_id="console", buttons=["copy"], placeholder="Queue status and logs appear here.")
+    return Console(stage, log)

@@ -1,0 +1,92 @@
+"""Image input: upload a file, or paste an https:// URL or a data URI; a preview and a size/price line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+
+from core.errors import InputError
+from core.inputs import images
+from core.inputs.images import InputImage
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE_FILES = ("astronaut.jpg", "coffee.jpg", "chelsea.jpg", "rocket.jpg")
+FAL_EXAMPLE_URL = "https://storage.googleapis.com/falserverless/gallery/NOCA_Mick-Thompson.resized.resized.jpg"
+
+
+@dataclass
+class ImageInput:
+    file: gr.File
+    url: gr.Textbox
+    preview: gr.Image
+    info: gr.Markdown
+    loaded: gr.State  # the InputImage last loaded (or None)
+    refused: gr.State  # the message for a dropped file just refused (shown until another input is given)
+
+
+def render() -> ImageInput:
+    file = gr.File(label="Image (PNG, JPEG, WebP, GIF, BMP, TIFF)", file_types=["image"], type="filepath",
+                   elem_id="input-file", height=120)
+    url = gr.Textbox(label="…or an image URL", placeholder="https://… or data:image/png;base64,…",
+                     elem_id="input-url", max_lines=1)
+    preview = gr.Image(label="Input", type="filepath", format="png", interactive=False, height=220,
+                       elem_id="input-preview", buttons=["fullscreen"])
+    info = gr.Markdown("Give an image to see its output size and estimated price.", elem_id="input-info")
+    with gr.Accordion("Examples", open=False, elem_id="examples"):
+        gr.Examples([[str(EXAMPLES / name)] for name in EXAMPLE_FILES], inputs=[file],
+                    label="Photos that work offline (public domain / CC0)", examples_per_page=8)
+        gr.Examples([[FAL_EXAMPLE_URL]], inputs=[url], label="fal's own example URL (for the fal engine)")
+    return ImageInput(file, url, preview, info, gr.State(None), gr.State(""))
+
+
+def load(file: str | None, url: str | None) -> InputImage:
+    """The input the user gave: the file first, else the URL or data URI. Raises InputError."""
+    if file:
+        return images.load_file(file)
+    if url and url.strip():
+        return images.load_url(url.strip())
+    raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.", "image")
+
+
+def preview(file: str | None, url: str | None, factor: float) -> tuple[str | None, str, InputImage | None]:
+    """Preview path, the size/price line (or the reason the input is refused), and the loaded input."""
+    if not file and not (url or "").strip():
+        return None, "Give an image to see its output size and estimated price.", None
+    try:
+        loaded = load(file, url)
+    except InputError as exc:
+        return None, f"⚠️ {exc}", None
+    return loaded.path, images.describe(loaded.width, loaded.height, factor), loaded
+
+
+def file_changed(file: str | None, url: str | None, factor: float, refused: str) -> tuple:
+    """A file that is not an image (or too large) is refused the moment it is dropped: taken out of the box, its
+    reason said in the info line and a warning. Otherwise the preview, as for any input."""
+    if not file and refused and not (url or "").strip():  # the box emptied by the refusal: keep the reason
+        return gr.skip(), None, gr.skip(), None, ""
+    if file:
+        try:
+            images.load_file(file)
+        except InputError as exc:
+            gr.Warning(f"{exc} The file was not kept.")
+            message = f"⚠️ {exc} The file was not kept."
+            return None, None, message, None, message
+    return (gr.skip(), *preview(file, url, factor), "")
+
+
+def describe(loaded: InputImage | None, factor: float) -> str:
+    if loaded is None:
+        return gr.skip()
+    return images.describe(loaded.width, loaded.height, factor)
+
+
+def listen(panel: ImageInput, factor: gr.Slider) -> None:
+    outputs = [panel.preview, panel.info, panel.loaded]
+    panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused],
+                      [panel.file, *outputs, panel.refused], api_visibility="private")
+    panel.url.submit(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
+    panel.url.blur(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
+    factor.change(describe, [panel.loaded, factor], panel.info, api_visibility="private",
+                  show_progress="hidden", trigger_mode="always_last")

@@ -1,0 +1,54 @@
+"""Result panel: a before/after slider, the lossless PNG to download, and what produced it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from components.common.text import code, plain
+from core.inputs import images
+from core.runs.runs import Run
+
+
+@dataclass
+class Result:
+    slider: gr.ImageSlider
+    file: gr.File
+    details: gr.Markdown
+    json: gr.JSON
+
+
+def render() -> Result:
+    slider = gr.ImageSlider(label="Before / after", type="filepath", format="png", elem_id="result-slider",
+                            buttons=["download", "fullscreen"], max_height=640, interactive=False)
+    file = gr.File(label="Output PNG", elem_id="result-file", interactive=False)
+    details = gr.Markdown("", elem_id="result-details")
+    with gr.Accordion("Result JSON", open=False):
+        result_json = gr.JSON(label="Result", elem_id="result-json")
+    return Result(slider, file, details, result_json)
+
+
+def before_image(run: Run) -> str | None:
+    """The input resized to the output's size (for a fair slider); made once, often already at submit time."""
+    if not (run.input_path and run.output_path and run.width and run.height):
+        return None
+    return str(images.render_before(run.input_path, (run.width, run.height), images.before_path(run.id)))
+
+
+def details_markdown(run: Run) -> str:
+    """Seed, size, timings, content type and request id of a finished run."""
+    if run.status != "completed":
+        return f"**{run.status}** · request {code(run.request_id or '—')}" + (f" · {plain(run.error)}" if run.error
+                                                                           else "")
+    timings = ", ".join(f"{k} {v:.2f} s" if isinstance(v, (int, float)) else f"{k} {v}"
+                        for k, v in run.timings.items()) or "—"
+    wall = f"{run.run_seconds:.1f} s" if run.run_seconds is not None else "—"
+    queue = f"{run.queue_seconds:.1f} s" if run.queue_seconds is not None else "—"
+    lines = [f"**Seed** `{run.seed}` · **size** {run.width}×{run.height} · **type** {plain(run.content_type)}",
+             f"**engine** {run.engine}{f' ({run.model})' if run.model else ''} · **queue** {queue} · "
+             f"**run** {wall} · **timings** {timings}",
+             f"**request id** {code(run.request_id)}"]
+    if run.error:
+        lines.append(f"⚠️ {plain(run.error)}")
+    return "  \n".join(lines)

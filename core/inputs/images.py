@@ -1,0 +1,251 @@
+"""Read, check and normalise input images; sizes, megapixels and price.
+
+Every input (upload, https URL, data URI) becomes an RGB PNG (RGBA when it declares transparency) in the data
+directory, named by the hash of its content, so a sweep or a re-run uploads it once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import io
+import os
+import re
+import tempfile
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from core import config
+from core.errors import InputError
+from core.inputs import image_meta, image_modes
+from core.schema import estimated_price, output_size
+
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # decided by content, never by file name
+_DATA_URI = re.compile(r"^data:(image/[\w.+-]+)(?:;[\w=.+-]+)*;base64,(.*)$", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """A checked, normalised input image on disk."""
+
+    path: str  # PNG in the data directory
+    width: int
+    height: int
+    digest: str  # sha256 of the normalised PNG
+    source_url: str | None = None  # the https URL it came from, if any (fal can fetch it itself)
+    notes: tuple[str, ...] = ()  # metadata ignored while reading it, one console line each
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1e6
+
+
+def price_of(path: str | Path, factor: float) -> float:
+    """The estimated fal price (USD) of upscaling the picture at ``path`` by ``factor`` (reads its header only)."""
+    with Image.open(path) as image:
+        return estimated_price(image.width, image.height, factor)
+
+
+def describe(width: int, height: int, factor: float) -> str:
+    """The preview line: input size → output size, output megapixels, estimated price."""
+    out_w, out_h = output_size(width, height, factor)
+    return (f"Input {width}×{height} → output {out_w}×{out_h} ({out_w * out_h / 1e6:.2f} MP) · "
+            f"estimated ${estimated_price(width, height, factor):.3f} on fal")
+
+
+def decode(data: bytes, name: str = "image", notes: list[str] | None = None) -> Image.Image:
+    """Decode bytes into an upright RGB or RGBA image, or raise InputError saying why not.
+
+    Metadata that cannot be read (oversized or damaged text chunks, EXIF, ICC profiles) is ignored and said in
+    ``notes`` (console lines); the size and pixel-count limits apply all the same.
+    """
+    if not data:
+        raise InputError(f"{name} is empty (0 bytes).", "image")
+    if len(data) > config.max_upload_bytes():
+        raise InputError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is "
+                         f"{config.max_upload_bytes() / 2**20:.0f} MB.", "image")
+    notes = [] if notes is None else notes
+    try:
+        image = _open(data, name)
+    except InputError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        if "ecompression" in type(exc).__name__:
+            raise InputError(f"{name} is too large to decode safely.", "image") from None
+        image = _without_metadata(data, name, notes, exc)
+    except Exception as exc:  # Pillow raises many kinds (OSError, SyntaxError, ValueError, struct.error…)
+        image = _without_metadata(data, name, notes, exc)
+    return normalise(image, notes)
+
+
+def _open(data: bytes, name: str) -> Image.Image:
+    """One decode of the first frame, refusing absurd sizes before the pixels are read."""
+    limit = config.max_input_megapixels()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        if image.width * image.height > limit * 1e6:
+            raise InputError(f"{name} is {image.width}×{image.height} "
+                             f"({image.width * image.height / 1e6:.0f} MP); inputs are limited to "
+                             f"{limit:g} MP.", "image")
+        image.seek(0)  # the first frame of an animation
+        image.load()
+    if data.startswith(image_meta.PNG_SIGNATURE) and len(data) > 25:
+        image_modes.png_key_to_pixel_scale(image, bit_depth=data[24])
+    return image
+
+
+def _without_metadata(data: bytes, name: str, notes: list[str], first: Exception) -> Image.Image:
+    """A second decode without the file's metadata; if that fails too, the first failure is reported."""
+    stripped, dropped = image_meta.strip(data)
+    if dropped:
+        try:
+            image = _open(stripped, name)
+        except InputError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise InputError(f"{name} is too large to decode safely.", "image") from None
+        except Exception:  # the pixels are damaged as well: the first reason is the one to give
+            pass
+        else:
+            reason = str(first) if not isinstance(first, UnidentifiedImageError) else "Pillow could not parse it"
+            notes.append(f"Ignored metadata that could not be read ({', '.join(dropped)}): "
+                         f"{reason[:200]}. The picture itself was decoded as usual.")
+            return image
+    if isinstance(first, UnidentifiedImageError):
+        raise InputError(f"{name} is not an image this app can read (PNG, JPEG, WebP, GIF, BMP or TIFF).",
+                         "image") from None
+    raise InputError(f"{name} could not be decoded: it looks truncated or damaged ({first}).", "image") from None
+
+
+def normalise(image: Image.Image, notes: list[str] | None = None) -> Image.Image:
+    """Apply EXIF orientation and convert any mode to RGBA when it declares transparency (alpha band, tRNS
+    colour key, palette alpha), else RGB; 16-bit grey is scaled, not clipped. Unreadable metadata is noted."""
+    notes = [] if notes is None else notes
+    out = image_modes.to_rgb_or_rgba(image_meta.upright(image, notes))
+    profile = image_meta.icc(image, out.mode, notes)
+    if profile:
+        out.info["icc_profile"] = profile
+    return out
+
+
+def store(image: Image.Image, source_url: str | None = None, notes: tuple[str, ...] = ()) -> InputImage:
+    """Write the normalised image as PNG under ``data/inputs`` named by its hash."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    png = buffer.getvalue()
+    digest = hashlib.sha256(png).hexdigest()
+    folder = config.data_dir() / "inputs"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{digest[:32]}.png"
+    if not path.exists():  # a temporary file of its own: runs storing the same picture at once each rename theirs
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
+        with os.fdopen(handle, "wb") as out:
+            out.write(png)
+        os.replace(tmp, path)
+    return InputImage(str(path), image.width, image.height, digest, source_url, tuple(notes))
+
+
+_seen: OrderedDict[tuple[str, str], InputImage] = OrderedDict()  # (data dir, sha256 of raw bytes) → stored
+_seen_lock = threading.Lock()
+SEEN_LIMIT = 256
+
+
+def load_bytes(data: bytes, name: str = "The image") -> InputImage:
+    """Check, decode, normalise and store image bytes; the same bytes again skip decoding (a re-run, a preview
+    then Upscale) as long as the stored file is still there."""
+    key = (str(config.data_dir()), hashlib.sha256(data).hexdigest())
+    with _seen_lock:
+        known = _seen.get(key)
+    if known is not None and Path(known.path).is_file():
+        return known
+    notes: list[str] = []
+    loaded = store(decode(data, name, notes), notes=tuple(notes))
+    with _seen_lock:
+        _seen[key] = loaded
+        while len(_seen) > SEEN_LIMIT:
+            _seen.popitem(last=False)
+    return loaded
+
+
+def load_file(path: str | Path) -> InputImage:
+    """Check and store an uploaded file (its type decided by content, not by name)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > config.max_upload_bytes():
+            raise InputError(f"The file is {size / 2**20:.1f} MB; the limit is "
+                             f"{config.max_upload_bytes() / 2**20:.0f} MB.", "image")
+        data = path.read_bytes()
+    except OSError:
+        raise InputError("The uploaded file could not be read.", "image") from None
+    return load_bytes(data, "The file")
+
+
+def decode_data_uri(uri: str) -> bytes:
+    """The bytes of a ``data:image/...;base64,`` URI, or InputError. Its size is judged from the base64 text's
+    length before anything is decoded or copied (4 characters carry 3 bytes)."""
+    uri = uri.strip()
+    comma = uri.find(",")
+    if comma < 0 or not _DATA_URI.match(uri[: comma + 1]):
+        raise InputError("This data URI is not a base64-encoded image (data:image/<type>;base64,...).",
+                         "image_url")
+    spaces = sum(uri.count(blank, comma) for blank in " \t\r\n")
+    size = (len(uri) - comma - 1 - spaces) * 3 // 4
+    if size > config.max_upload_bytes():
+        raise InputError(f"The data URI holds about {size / 2**20:.0f} MB; the limit is "
+                         f"{config.max_upload_bytes() / 2**20:.0f} MB.", "image_url")
+    payload = uri[comma + 1:]
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", payload) if spaces else payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("This data URI's base64 payload is damaged.", "image_url") from None
+
+
+def load_url(url: str, fetch: Callable[[str], bytes] | None = None) -> InputImage:
+    """Load a data URI or an https URL (fetched with ``fetch(url) -> bytes``, see core.fetch)."""
+    url = url.strip()
+    if url.lower().startswith("data:"):
+        return load_bytes(decode_data_uri(url), "The data URI")
+    if fetch is None:
+        from core.sharing.fetch import fetch_image_bytes
+
+        fetch = fetch_image_bytes
+    data = fetch(url)
+    notes: list[str] = []
+    image = decode(data, "The image at that URL", notes)
+    return store(image, source_url=url, notes=tuple(notes))
+
+
+def to_png_data_uri(path: str | Path) -> str:
+    """A PNG file as a data URI."""
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def before_path(run_id: str, data_dir: Path | None = None) -> Path:
+    """Where a run's "before" picture (its input at the output's size, for the slider) is kept."""
+    return (data_dir or config.data_dir()) / "outputs" / f"{run_id}.before.png"
+
+
+def render_before(input_path: str | Path, size: tuple[int, int], target: Path) -> Path:
+    """The input resized (Lanczos) to ``size`` as a PNG at ``target``, written whole then renamed, so a reader
+    never sees half a file. Already there at that size: kept."""
+    with contextlib.suppress(OSError, ValueError):
+        with Image.open(target) as done:
+            if done.size == tuple(size):
+                return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    with os.fdopen(handle, "wb") as out, Image.open(input_path) as source:
+        source.convert("RGB").resize((size[0], size[1]), Image.Resampling.LANCZOS).save(out, format="PNG",
+                                                                                     compress_level=1)
+    os.replace(partial, target)
+    return target

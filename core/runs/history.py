@@ -1,0 +1,300 @@
+"""The persistent history: one SQLite row per Run (WAL mode), and the pandas views the UI and CSV export use.
+
+Saved at submit and at every change of state (an upsert), so a crash loses nothing and pending fal requests can
+be resumed. Queries are filtered by owner when one is given (``owner=None``: the single-user local app, all rows).
+The store never holds a key: only Run fields and schema parameters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core import config
+from core.csv_export import write_csv
+from core.inputs.images import before_path
+from core.runs.runs import Run
+from core.schema import FIELD_BY_NAME, PARAMETER_FIELDS
+
+SCHEMA_VERSION = 1
+FILE_NAME = "history.sqlite3"
+ACTIVE_STATUSES = ("queued", "running")
+INTERRUPTED = "The app stopped before this run finished."
+SQLValue = str | int | float | bytes | None  # what a SQLite cell holds
+_ELIDED = "…"  # a data: URI is kept as its header plus this mark; the image itself is the run's input file
+
+# The plain column ``seed`` is the seed actually used (Run.seed); the seed asked for (None = random) sits apart.
+_PARAM_COLUMNS = {("requested_seed" if f.name == "seed" else f.name): f for f in PARAMETER_FIELDS}
+_LEADING = ("id", "created_at", "owner", "engine", "model", "status")
+_RUN_FIELDS = {f.name: str(f.type) for f in dataclasses.fields(Run) if f.name != "arguments"}
+
+
+def _sql_type(kind: str) -> str:
+    return {"float": "REAL", "int": "INTEGER", "bool": "INTEGER"}.get(kind.split("|")[0].strip(), "TEXT")
+
+
+_COLUMN_TYPES: dict[str, str] = {
+    **{name: _sql_type(_RUN_FIELDS[name]) for name in _LEADING},
+    **{name: _sql_type(f.kind) for name, f in _PARAM_COLUMNS.items()},
+    "image_url": "TEXT",
+    **{name: _sql_type(kind) for name, kind in _RUN_FIELDS.items() if name not in _LEADING},
+}
+COLUMNS: tuple[str, ...] = tuple(_COLUMN_TYPES)
+# Every parameter under its endpoint name (the seed is the one used, above): numbers and switches, then texts.
+TABLE_PARAMETERS = tuple(sorted((f.name for f in PARAMETER_FIELDS if f.name != "seed"),
+                                key=lambda name: FIELD_BY_NAME[name].kind == "str"))
+TABLE_COLUMNS: tuple[str, ...] = ("time", "status", "engine", "seed", *TABLE_PARAMETERS, "size", "duration (s)",
+                                  "request_id", "id")
+_DTYPES = {c: "boolean" if c in _PARAM_COLUMNS and _PARAM_COLUMNS[c].kind == "bool" else
+           {"REAL": "float64", "INTEGER": "Int64"}.get(kind, "object") for c, kind in _COLUMN_TYPES.items()}
+_UPSERT = (f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+           f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in COLUMNS if c != 'owner')} "
+           "WHERE runs.owner IS excluded.owner")
+
+
+def _row(run: Run) -> tuple[Any, ...]:
+    values: dict[str, Any] = {name: getattr(run, name) for name in _RUN_FIELDS}
+    values |= {column: run.arguments.get(f.name) for column, f in _PARAM_COLUMNS.items()}
+    values["timings"] = json.dumps(run.timings or {}, default=str)
+    url = run.arguments.get("image_url")
+    if isinstance(url, str) and url.startswith("data:"):
+        url = url[: url.find(",") + 1 or 40] + _ELIDED  # megabytes of base64 do not belong in every row
+    values["image_url"] = url
+    return tuple(values[c] for c in COLUMNS)
+
+
+def _run(row: sqlite3.Row) -> Run:
+    values = dict(zip(row.keys(), row, strict=True))
+    url = values.pop("image_url", None)
+    arguments: dict[str, Any] = {"image_url": url} if url and not url.endswith(_ELIDED) else {}
+    for column, f in _PARAM_COLUMNS.items():
+        if (value := values.pop(column, None)) is not None:
+            arguments[f.name] = bool(value) if f.kind == "bool" else value
+    try:
+        timings = json.loads(values.pop("timings", None) or "{}")
+    except ValueError:
+        timings = {}
+    kept = {name: value for name, value in values.items() if name in _RUN_FIELDS}  # a newer file may have more
+    return Run(arguments=arguments, timings=timings if isinstance(timings, dict) else {}, **kept)
+
+
+def _where(search: str = "", extra: str = "", **equal: Any) -> tuple[str, list[Any]]:
+    # ``column = value`` for each value that is not None, an extra condition, a LIKE search over the texts.
+    clauses = [f"{column} = ?" for column, value in equal.items() if value is not None] + ([extra] if extra else [])
+    params = [value for value in equal.values() if value is not None]
+    if search.strip():
+        pattern = "%" + search.strip().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+        clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '!'" for c in
+                                          ("prompt", "negative_prompt", "request_id", "id")) + ")")
+        params += [pattern] * 4
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _local_time(timestamp: Any, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return "" if pd.isna(timestamp) else time.strftime(fmt, time.localtime(float(timestamp)))
+
+
+EXPORT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "owner")  # never who else uses the app
+
+
+def export_csv(frame: pd.DataFrame, path: Path | str, data_dir: Path | None = None) -> Path:
+    """Write a ``History.frame()`` as a safe CSV (core.csv_export: no formulas, file paths relative to the data
+    directory, UTF-8 with BOM): one row per run, every column but ``owner``, times as local ISO 8601."""
+    times = {c: [_local_time(t, "%Y-%m-%dT%H:%M:%S%z") for t in frame[c]] for c in ("created_at", "started_at",
+             "finished_at") if c in frame and pd.api.types.is_numeric_dtype(frame[c])}
+    kept = [c for c in frame.columns if c != "owner"]
+    return write_csv(frame.assign(**times)[kept], path, data_dir or config.data_dir())
+
+
+class History:
+    """The run store. Thread-safe: one connection shared under a lock (WAL, busy timeout for other processes)."""
+
+    def __init__(self, path: Path | str, data_dir: Path | str | None = None) -> None:
+        self.path = Path(path)
+        self.data_dir = Path(data_dir if data_dir is not None else self.path.parent).resolve()
+        self.notice: str | None = None  # a plain sentence when the file had to be replaced
+        self._lock = threading.RLock()
+        self._failed = sqlite3.connect(":memory:")  # the connection that failed to open, see _connect
+        try:
+            self._conn = self._connect(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            if "locked" in str(exc) or "busy" in str(exc):  # another process is writing: not damage
+                raise
+            self._conn = self._recover(exc)
+
+    @classmethod
+    def open_default(cls) -> History:
+        """The store at ``config.data_dir()/history.sqlite3`` (a damaged file is moved aside, see ``notice``)."""
+        return cls(config.data_dir() / FILE_NAME)
+
+    def _connect(self, path: Path | str) -> sqlite3.Connection:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # for ":memory:" the parent is "."
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0,  # the busy timeout
+                               isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives an app crash, commits fast
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError("quick_check: " + "; ".join(problems[:3]))
+            self._create_schema(conn)
+        except BaseException:
+            self._failed = conn  # closed only after the files are moved: closing may delete the -wal file
+            raise
+        return conn
+
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
+        columns = ", ".join(f"{c} {t}{' PRIMARY KEY' if c == 'id' else ''}" for c, t in _COLUMN_TYPES.items())
+        conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+        # Columns a newer schema added (a new field, a new Run attribute) are added in place: the migration path.
+        existing = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+        for column in (c for c in _COLUMN_TYPES if c not in existing):
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {_COLUMN_TYPES[column]}")
+        for name, spec in (("owner_time", "owner, created_at"), ("time", "created_at"), ("status", "status"),
+                           ("sweep", "sweep_id")):
+            conn.execute(f"CREATE INDEX IF NOT EXISTS runs_{name} ON runs ({spec})")
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _recover(self, error: BaseException) -> sqlite3.Connection:
+        # Move the unreadable file aside (never delete it) and start afresh; in memory if even that fails.
+        reason = str(error) or type(error).__name__
+        aside: Path | None  # None: there was no file to move
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        if aside.exists():  # twice within a second
+            aside = aside.with_name(f"{aside.name}-{time.time_ns()}")
+        try:
+            if not (self.path.exists() or self.path.is_symlink()):
+                aside = None
+            else:
+                self.path.rename(aside)
+                for suffix in ("-wal", "-shm"):  # renamed so SQLite still pairs them with the moved file
+                    side = self.path.with_name(self.path.name + suffix)
+                    if side.exists():
+                        side.rename(aside.with_name(aside.name + suffix))
+            self._failed.close()
+            conn = self._connect(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            self._failed.close()
+            self.notice = (f"The history file {self.path.name} could not be opened or replaced ({reason}; {exc}). "
+                           "This session's runs are kept in memory only and are lost when the app stops.")
+            return self._connect(":memory:")
+        kept = f" The old file was kept in the data directory as {aside.name}." if aside else ""
+        self.notice = f"The history file could not be read ({reason}), so a new, empty history was started.{kept}"
+        return conn
+
+    export_csv = staticmethod(export_csv)  # also reachable from the store the UI holds
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def save(self, run: Run) -> None:
+        """Insert or update the run's row (called at submit and at every change of state)."""
+        with self._lock:
+            cursor = self._conn.execute(_UPSERT, _row(run))
+        if cursor.rowcount == 0:  # the id exists under another owner: never let one visitor overwrite another
+            raise ValueError(f"Run {run.id} belongs to another owner.")
+
+    def _runs(self, where: tuple[str, list[Any]], order: str = "") -> list[Run]:
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.row_factory = sqlite3.Row
+            rows = cursor.execute(f"SELECT * FROM runs{where[0]}{order}", where[1]).fetchall()
+        return [_run(r) for r in rows]
+
+    def get(self, run_id: str, owner: str | None = None) -> Run | None:
+        """The run with this id (of this owner, when given), or None."""
+        return next(iter(self._runs(_where(owner=owner, id=run_id))), None)
+
+    def by_request_id(self, request_id: str, owner: str | None = None) -> Run | None:
+        """The newest run with this engine request id (of this owner, when given), or None."""
+        return next(iter(self._runs(_where(owner=owner, request_id=request_id), " ORDER BY created_at DESC")), None)
+
+    def count(self, owner: str | None = None, search: str = "", status: str | None = None,
+              engine: str | None = None) -> int:
+        """How many runs the owner has (that match the search and filters, when given)."""
+        where, params = _where(search, owner=owner, status=status or None, engine=engine or None)
+        with self._lock:
+            return self._conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
+
+    def delete(self, run_id: str, owner: str | None) -> bool:
+        """Delete the run and its output file (its input too unless another run uses it). False if not found."""
+        with self._lock:
+            run = self.get(run_id, owner)
+            if run is None:
+                return False
+            self._conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            self._remove_file(str(before_path(run_id, self.data_dir)))  # a derived copy of the input
+            for path in dict.fromkeys(p for p in (run.output_path, run.input_path) if p):
+                used = self._conn.execute("SELECT 1 FROM runs WHERE input_path = ? OR output_path = ? LIMIT 1",
+                                          (path, path)).fetchone()
+                if not used:
+                    self._remove_file(path)
+        return True
+
+    def _remove_file(self, path: str) -> None:
+        target = Path(path).resolve()
+        # Only files inside the data directory: a row must never be able to point the app at anything else.
+        if target.is_relative_to(self.data_dir) and target != self.path.resolve() and target.is_file():
+            with contextlib.suppress(OSError):
+                target.unlink()
+
+    def pending(self, engine: str | None = None) -> list[Run]:
+        """Runs left queued or running (oldest first), for resuming at start-up."""
+        return self._runs(_where(extra=f"status IN {ACTIVE_STATUSES}", engine=engine), " ORDER BY created_at")
+
+    def mark_interrupted(self, engine: str | None = "local") -> int:
+        """Mark the engine's unfinished runs interrupted (a local run dies with the app). Returns how many."""
+        where, params = _where(extra=f"status IN {ACTIVE_STATUSES}", engine=engine)
+        sql = f"UPDATE runs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?){where}"
+        with self._lock:
+            return self._conn.execute(sql, [time.time(), INTERRUPTED, *params]).rowcount
+
+    def runs_for_sweep(self, sweep_id: str, owner: str | None) -> list[Run]:
+        """The runs of one sweep in the order they were made."""
+        return self._runs(_where(owner=owner, sweep_id=sweep_id), " ORDER BY created_at, rowid")
+
+    def query(self, sql: str, params: Sequence[SQLValue] = ()) -> list[sqlite3.Row]:
+        """One statement on this database, under its lock; its rows (for ``core.sweep_store``'s own table)."""
+        with self._lock:
+            cursor = self._conn.cursor()
+            cursor.row_factory = sqlite3.Row
+            return cursor.execute(sql, list(params)).fetchall()
+
+    def _select(self, columns: list[str], owner: str | None, search: str, status: str | None, engine: str | None,
+                limit: int | None, offset: int = 0) -> pd.DataFrame:
+        where, params = _where(search, owner=owner, status=status or None, engine=engine or None)
+        sql = f"SELECT {', '.join(columns)} FROM runs{where} ORDER BY created_at DESC, rowid DESC"
+        if limit is not None or offset:
+            sql, params = sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else int(limit), int(offset)]
+        # Typed even when every value is NULL: nullable integers and booleans, never floats with NaN.
+        dtype = {name: _DTYPES[name] for name in (c.split()[-1] for c in columns) if name in _DTYPES}
+        with self._lock:
+            return pd.read_sql_query(sql, self._conn, params=params, dtype=dtype)
+
+    def frame(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
+              limit: int | None = None) -> pd.DataFrame:
+        """Every column of the matching runs, newest first (for export and the API)."""
+        return self._select(list(COLUMNS), owner, search, status, engine, limit)
+
+    def table(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
+              limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
+        """The history as shown: newest first from ``offset`` (rows skipped), at most ``limit`` rows, readable
+        time, size and duration (columns ``TABLE_COLUMNS``)."""
+        raw = self._select(["created_at", "status", "engine", "COALESCE(seed, requested_seed) AS seed",
+                            *TABLE_PARAMETERS, "COALESCE(width || '×' || height, '') AS size", "started_at",
+                            "finished_at", "request_id", "id"], owner, search, status, engine, limit, offset)
+        duration = (raw["finished_at"] - raw["started_at"].fillna(raw["created_at"])).round(1)
+        table = raw.assign(time=[_local_time(t) for t in raw["created_at"]], **{"duration (s)": duration})
+        return table[list(TABLE_COLUMNS)]

@@ -1,0 +1,197 @@
+"""Execute one Run on an engine: the single path the form, sweeps and batches share.
+
+It turns engine statuses into typed events (``core/runs/events.py``; ``components/upscale/console.py`` words
+them), keeps the Run (and so the history row) current at every change of state, downloads fal's output into the
+data directory (fal's URLs expire) and stamps it with its parameters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from core import config
+from core.engines.base import Completed, Engine, InProgress, Job, Queued
+from core.errors import CancelledRun, EngineError, StudioError
+from core.runs import events
+from core.runs.runs import Run
+
+STAGES = ("queued", "running", "downloading", "done")
+
+
+@dataclass
+class Update:
+    """What changed: the run, what happened (typed events, oldest first), the stage, and the engine's result
+    once known."""
+
+    run: Run
+    events: list[events.Event] = field(default_factory=list)
+    stage: str = "queued"
+    result: dict[str, Any] | None = None
+
+
+def _log_line(entry: Any) -> events.LogLine:
+    """One of the engine's log entries (fal: ``{"message", "level", "timestamp"}``; or plain text)."""
+    if isinstance(entry, dict):
+        return events.LogLine(str(entry.get("message", "")), str(entry.get("level") or "INFO"))
+    return events.LogLine(str(entry))
+
+
+def _recorded_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """What the history keeps of the arguments: a data URI is replaced by the stored input file."""
+    kept = dict(arguments)
+    if str(kept.get("image_url", "")).startswith("data:"):
+        kept["image_url"] = None
+    return kept
+
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+
+
+def _client() -> httpx.AsyncClient:
+    """One download client per event loop: connections to fal's CDN are reused from run to run."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        client = _clients[loop] = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=15.0),
+                                                    follow_redirects=True)
+    return client
+
+
+async def _download(url: str, target: Path) -> str:
+    """Save fal's output at ``target``; returns the content type. Converts non-PNG outputs to PNG."""
+    response = await _client().get(url)
+    response.raise_for_status()
+    content_type = response.headers.get("content-type", "image/png").split(";")[0]
+    tmp = target.with_suffix(".part")
+    tmp.write_bytes(response.content)
+    if not response.content.startswith(b"\x89PNG"):
+        from PIL import Image
+
+        with Image.open(tmp) as image:
+            image.save(target, format="PNG")
+        tmp.unlink()
+    else:
+        tmp.replace(target)
+    return content_type
+
+
+async def _keep_output(run: Run, result: dict[str, Any]) -> list[events.Event]:
+    """Put the output PNG in the data directory, stamped with its parameters. Returns what happened."""
+    image = result.get("image") or {}
+    url = str(image.get("url") or "")
+    outputs = config.data_dir() / "outputs"
+    outputs.mkdir(exist_ok=True)
+    target = outputs / f"{run.id}.png"
+    run.content_type = image.get("content_type") or "image/png"
+    run.width, run.height = image.get("width"), image.get("height")
+    if url.startswith(("http://", "https://")):
+        run.result_url = url
+        try:
+            run.content_type = await _download(url, target)
+        except (httpx.HTTPError, OSError) as exc:
+            run.error = (f"The output could not be downloaded ({type(exc).__name__}); it is still at "
+                         f"{url} until fal expires it.")
+            return [events.Note(run.error)]
+    else:
+        source = Path(url)
+        if source.resolve() != target.resolve():
+            shutil.move(str(source), target)
+    run.output_path = str(target)
+    with contextlib.suppress(ImportError, OSError):
+        from core.runs import pnginfo
+
+        pnginfo.stamp_png(target, {"arguments": run.parameters(), "seed": run.seed,
+                                   "request_id": run.request_id, "engine": run.engine, "model": run.model})
+    if not run.width or not run.height:
+        from PIL import Image
+
+        with Image.open(target) as done:
+            run.width, run.height = done.size
+    return [events.Saved(run.width, run.height, target.stat().st_size)]
+
+
+async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
+    """Follow a submitted (or re-attached) job to its end, updating ``run`` and saving it at each change."""
+    position: int | None = None
+    try:
+        async for event in job.events():
+            if isinstance(event, Queued):
+                if event.position != position:
+                    position = event.position
+                    yield Update(run, [events.QueuePosition(position)], "queued")
+                continue
+            happened: list[events.Event] = []
+            if run.status != "running":
+                run.status, run.started_at = "running", time.time()
+                save(run)
+                happened.append(events.Started(run.engine, run.model))
+            logs = event.logs if isinstance(event, (InProgress, Completed)) else None  # the statuses that carry logs
+            happened += [_log_line(entry) for entry in (logs or [])]
+            if isinstance(event, Completed):
+                if event.error:
+                    raise EngineError(f"{run.engine} reported an error: {event.error}"
+                                      f"{f' ({event.error_type})' if event.error_type else ''}",
+                                      run.request_id)
+                if event.metrics:
+                    happened.append(events.Metric(dict(event.metrics)))
+            if happened:
+                yield Update(run, happened, "running")
+        yield Update(run, [events.Fetching()], "downloading")
+        result = await job.result()
+        run.seed = result.get("seed", run.arguments.get("seed"))
+        run.timings = dict(result.get("timings") or {})
+        happened = await _keep_output(run, result)
+        run.status, run.finished_at = "completed", time.time()
+        save(run)
+        happened.append(events.Done(run.run_seconds or 0.0, run.seed, run.request_id))
+        yield Update(run, happened, "done", result)
+    except (asyncio.CancelledError, CancelledRun):
+        with contextlib.suppress(Exception):
+            await asyncio.shield(job.cancel())
+        _end(run, save, "cancelled", "Cancelled by the user.")
+        raise
+    except StudioError as exc:
+        yield _failed(run, save, exc)
+
+
+def _end(run: Run, save: Callable[[Run], None], status: str, error: str, field: str | None = None) -> None:
+    run.status, run.finished_at, run.error, run.error_field = status, time.time(), error, field
+    save(run)
+
+
+def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
+    """Record the failure (with the field it names) as the run's end."""
+    _end(run, save, "failed", str(exc), getattr(exc, "field", None))
+    return Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
+
+
+async def execute(engine: Engine, run: Run, image_path: str | None,
+                  save: Callable[[Run], None] = lambda run: None, **submit_options: Any) -> AsyncIterator[Update]:
+    """Submit ``run`` to ``engine`` and follow it. The run is saved before anything is sent."""
+    run.input_path = run.input_path or image_path
+    save(run)
+    yield Update(run, [events.Submitting(engine.name)], "queued")
+    try:
+        job = await engine.submit(dict(run.arguments), image_path, **submit_options)
+    except asyncio.CancelledError:
+        _end(run, save, "cancelled", "Cancelled before it was submitted.")
+        raise
+    except StudioError as exc:
+        yield _failed(run, save, exc)
+        return
+    run.request_id = job.request_id
+    run.arguments = _recorded_arguments({**run.arguments, **job.arguments})
+    save(run)
+    yield Update(run, [events.Submitted(job.request_id)], "queued")
+    async for update in follow(job, run, save):
+        yield update

@@ -1,0 +1,184 @@
+"""A sweep's contact sheet (a labelled grid of thumbnails) and its per-cell CSV.
+
+The sheet has the X axis legend along the top, the Y axis legend down the left, and every tile carries its own
+label, so a crop of the sheet still says which settings made it. Failed or missing cells are grey tiles that
+show their status. Text uses Pillow's scalable default font (``ImageFont.load_default(size=...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+from PIL import Image, ImageDraw, ImageFont
+
+from core import config
+from core.csv_export import write_csv
+from core.schema import PARAMETER_FIELDS
+from core.sweep.axes import AXES, format_value
+
+BACKGROUND = (255, 255, 255)
+INK = (30, 30, 30)
+MUTED_TILE = (200, 200, 200)
+TILE_BACKGROUND = (238, 238, 238)
+CSV_LEADING = ("x_index", "y_index", "label", "status", "x_value", "y_value")
+CSV_TRAILING = ("request_id", "engine", "psnr", "ssim", "sharpness", "error")
+
+
+class SheetCell(NamedTuple):
+    """One tile of a sheet; a plain ``(x_index, y_index, label, image, status_text)`` tuple works too."""
+
+    x_index: int
+    y_index: int
+    label: str
+    image: Image.Image | str | Path | None  # an image, a path to one, or None for a failed/missing cell
+    status_text: str = ""
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
+    """``text`` shortened with an ellipsis until it fits ``width`` pixels."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int, max_lines: int) -> list[str]:
+    """Words of ``text`` in lines no wider than ``width``; the last line gets an ellipsis if cut."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] += " …"
+    return [_fit(draw, line, font, width) for line in lines]
+
+
+def _axis_title(name: str | None) -> str:
+    if not name:
+        return ""
+    return AXES[name].label if name in AXES else name
+
+
+def _thumbnail(image: Image.Image | str | Path, size: int) -> Image.Image:
+    """The image scaled to fit ``size × size``, alpha composited over the tile background."""
+    if not isinstance(image, Image.Image):
+        with Image.open(image) as opened:
+            image = opened.copy()
+    # fit up or down: outputs of different factors are compared at the same tile size
+    scale = size / max(image.width, image.height)
+    fitted = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    image = image.resize(fitted, Image.Resampling.LANCZOS) if fitted != image.size else image
+    tile = Image.new("RGB", image.size, TILE_BACKGROUND)
+    if "A" in image.getbands():
+        tile.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+    else:
+        tile.paste(image.convert("RGB"))
+    return tile
+
+
+def _default_label(x_axis_name: str, x_value: Any, y_axis_name: str | None, y_value: Any) -> str:
+    """The label of a cell nobody described (a missing cell), from its axis values."""
+    parts = [f"{x_axis_name}={format_value(x_axis_name, x_value)}"]
+    if y_axis_name:
+        parts.append(f"{y_axis_name}={format_value(y_axis_name, y_value)}")
+    return " · ".join(parts)
+
+
+def contact_sheet(cells: Sequence[SheetCell | tuple], x_axis_name: str, x_values: Sequence[Any],
+                  y_axis_name: str | None = None, y_values: Sequence[Any] | None = None,
+                  thumb: int = 384) -> Image.Image:
+    """A labelled grid: axis legends on top and left, one labelled tile per cell, grey tiles for failures."""
+    columns, rows = max(1, len(x_values)), max(1, len(y_values or []))
+    legend_font, cell_font = _font(max(12, thumb // 16)), _font(max(10, thumb // 20))
+    gap = max(4, thumb // 48)
+    legend_line = int(legend_font.getbbox("Ag")[3]) + gap  # whole pixels (typed float)
+    cell_line = int(cell_font.getbbox("Ag")[3]) + gap // 2
+    label_strip = cell_line + gap
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    y_texts = [format_value(y_axis_name or "", value, 60) for value in (y_values or [])]
+    left = 0
+    if y_values:
+        widest = max(measure.textlength(text, font=legend_font) for text in [*y_texts, _axis_title(y_axis_name)])
+        left = min(thumb, int(widest)) + 2 * gap
+    top = 2 * legend_line + gap
+    tile_w, tile_h = thumb + gap, thumb + label_strip + gap
+    sheet = Image.new("RGB", (left + columns * tile_w + gap, top + rows * tile_h + gap), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+
+    # legends: the X axis title centred over the grid, each value over its column; Y values beside their rows
+    title = _fit(draw, _axis_title(x_axis_name), legend_font, columns * tile_w)
+    draw.text((left + columns * tile_w / 2, gap), title, font=legend_font, fill=INK, anchor="ma")
+    for column, value in enumerate(x_values):
+        text = _fit(draw, format_value(x_axis_name, value, 60), legend_font, thumb)
+        draw.text((left + gap + column * tile_w + thumb / 2, gap + legend_line), text, font=legend_font,
+                  fill=INK, anchor="ma")
+    if y_values:
+        draw.text((gap, gap + legend_line), _fit(draw, _axis_title(y_axis_name), legend_font, left - gap),
+                  font=legend_font, fill=INK)
+        for row, text in enumerate(y_texts):
+            draw.text((gap, top + row * tile_h + thumb / 2), _fit(draw, text, legend_font, left - 2 * gap),
+                      font=legend_font, fill=INK, anchor="lm")
+
+    placed = {(cell[0], cell[1]): SheetCell(*cell) for cell in cells}
+    for row in range(rows):
+        for column in range(columns):
+            x, y = left + gap + column * tile_w, top + row * tile_h
+            cell = placed.get((column, row))
+            if cell is not None and cell.image is not None:
+                picture = _thumbnail(cell.image, thumb)
+                sheet.paste(picture, (x + (thumb - picture.width) // 2, y + (thumb - picture.height) // 2))
+            else:
+                draw.rectangle((x, y, x + thumb - 1, y + thumb - 1), fill=MUTED_TILE)
+                status = (cell.status_text if cell else "") or ("no image" if cell else "missing")
+                lines = _wrap(draw, status, legend_font, thumb - 2 * gap, max_lines=4)
+                block = len(lines) * legend_line
+                for number, line in enumerate(lines):
+                    draw.text((x + thumb / 2, y + (thumb - block) / 2 + number * legend_line), line,
+                              font=legend_font, fill=INK, anchor="ma")
+            label = cell.label if cell else _default_label(x_axis_name, x_values[column] if x_values else None,
+                                                           y_axis_name, (y_values or [None])[row])
+            draw.text((x, y + thumb + gap // 2), _fit(draw, label, cell_font, thumb), font=cell_font, fill=INK)
+    return sheet
+
+
+def sheet_to_png(image: Image.Image, path: str | Path) -> Path:
+    """Write the sheet as a PNG (parent folders created) and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format="PNG")
+    return path
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts (``arguments``, ``metrics``, ``timings``) become columns; data URIs are shortened."""
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            for inner, inner_value in value.items():
+                flat.setdefault(inner, inner_value)
+        else:
+            flat[key] = value  # a top-level value wins over the same name inside a nested dict
+    for key, value in flat.items():
+        if isinstance(value, str) and value.startswith("data:") and len(value) > 80:
+            flat[key] = f"{value[:40]}… ({len(value)} characters)"
+    return flat
+
+
+def cells_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """One CSV row per cell: position, label, status, every parameter, seed, request id, metrics."""
+    frame = pd.DataFrame([_flat(row) for row in rows])
+    parameters = tuple(field.name for field in PARAMETER_FIELDS)
+    ordered = [name for name in (*CSV_LEADING, *parameters, *CSV_TRAILING) if name in frame.columns]
+    frame = frame[ordered + [name for name in frame.columns if name not in ordered]]
+    return write_csv(frame, path, config.data_dir())  # no formulas, no server paths, UTF-8 with BOM

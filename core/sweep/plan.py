@@ -1,0 +1,295 @@
+"""Sweeps: a grid plan over one or two axes, its cost before it runs, and a concurrent runner.
+
+The runner knows nothing about engines or history: the caller injects ``run_cell`` (one engine call) and gets
+one result or one exception per cell. The axis syntax lives in ``core.axes`` and is re-exported here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from core import config
+from core.errors import CancelledRun, InputError
+from core.schema import estimated_price, output_size, validate
+from core.sweep.axes import (
+    AXES,
+    AXIS_CHOICES,
+    MAX_CELLS,
+    Axis,
+    AxisValue,
+    apply_value,
+    format_value,
+    max_cells,
+    parse_axis,
+)
+
+__all__ = ["AXES", "AXIS_CHOICES", "MAX_CELLS", "Axis", "AxisValue", "Cell", "CellKey", "Preflight", "STATUSES",
+           "SweepPlan", "cell_status", "format_value", "max_cells", "parse_axis", "plan_grid", "retry_failed",
+           "run_sweep"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CellKey = tuple[int, int]  # (x_index, y_index)
+STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+UpdateCallback = Callable[["Cell", str, object], None]  # payload: None, the result or the exception
+
+
+@dataclass
+class Cell:
+    """One grid cell: its position, axis values, validated arguments and (for an image axis) its input."""
+
+    x_index: int
+    y_index: int
+    x_value: AxisValue
+    y_value: AxisValue
+    label: str  # e.g. "creativity=0.35 · resemblance=0.6"
+    arguments: dict[str, Any]
+    image_path: str | None = None
+
+    @property
+    def key(self) -> CellKey:
+        return (self.x_index, self.y_index)
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What a plan costs before it runs: cells, output megapixels, fal price and time estimates."""
+
+    cells: int
+    total_output_megapixels: float
+    estimated_price: float  # USD on fal
+    estimated_seconds: float | None  # None when no per-megapixel rate was given
+    oversized: tuple[CellKey, ...] = ()  # cells whose output exceeds config.max_output_megapixels()
+
+    def needs_confirmation(self, price_limit: float, cell_limit: int) -> bool:
+        """True when the sweep costs more than ``price_limit`` dollars or has more than ``cell_limit`` cells."""
+        return self.estimated_price > price_limit or self.cells > cell_limit
+
+
+@dataclass
+class SweepPlan:
+    """A grid of cells over an X axis and an optional Y axis, row by row (Y outer, X inner)."""
+
+    x_axis: str
+    x_values: list[AxisValue]
+    y_axis: str | None
+    y_values: list[AxisValue]
+    cells: list[Cell]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    @property
+    def columns(self) -> int:
+        return len(self.x_values)
+
+    @property
+    def rows(self) -> int:
+        return max(1, len(self.y_values))
+
+    @property
+    def size(self) -> int:
+        return len(self.cells)
+
+    def cell(self, key: CellKey) -> Cell:
+        """The cell at (x_index, y_index)."""
+        return self.cells[key[1] * self.columns + key[0]]
+
+    def engine_of(self, cell: Cell) -> str | None:
+        """The engine a cell runs on when the plan has an engine axis (``fal``, ``local:fast``…), else None."""
+        if self.x_axis == "engine":
+            return str(cell.x_value)
+        return str(cell.y_value) if self.y_axis == "engine" else None
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """The engines of an engine axis, in order (empty without one)."""
+        values = self.x_values if self.x_axis == "engine" else self.y_values if self.y_axis == "engine" else []
+        return tuple(str(value) for value in values)
+
+    def preflight(self, width: int | None = None, height: int | None = None, *,
+                  sizes: dict[str, tuple[int, int]] | None = None, seconds_per_megapixel: float | None = None,
+                  seconds_per_cell: float = 0.0, concurrency: int = 1,
+                  free: Callable[[Cell], bool] | None = None) -> Preflight:
+        """Cost of the plan for an input of ``width × height`` (or ``sizes[image_path]`` per image cell).
+
+        The time estimate schedules the cells in order on ``concurrency`` workers, each taking
+        ``seconds_per_cell + output MP × seconds_per_megapixel``.
+        """
+        megapixels: list[float] = []
+        price, oversized = 0.0, []
+        for cell in self.cells:
+            size = (sizes or {}).get(cell.image_path or "") or (width, height)
+            if size[0] is None or size[1] is None:
+                raise InputError(f"The input size for cell {cell.label!r} is unknown.", "image")
+            factor = cell.arguments["upscale_factor"]
+            out_w, out_h = output_size(size[0], size[1], factor)
+            megapixels.append(out_w * out_h / 1e6)
+            price += 0.0 if free is not None and free(cell) else estimated_price(size[0], size[1], factor)
+            if megapixels[-1] > config.max_output_megapixels():
+                oversized.append(cell.key)
+        seconds = None
+        if seconds_per_megapixel is not None:
+            seconds = _makespan([seconds_per_cell + mp * seconds_per_megapixel for mp in megapixels], concurrency)
+        return Preflight(len(self.cells), sum(megapixels), price, seconds, tuple(oversized))
+
+
+def _makespan(durations: list[float], workers: int) -> float:
+    """When the last of ``durations`` finishes if each starts on the first free of ``workers`` (FIFO)."""
+    free_at = [0.0] * max(1, min(workers, len(durations) or 1))
+    for duration in durations:
+        heapq.heappush(free_at, heapq.heappop(free_at) + duration)
+    return max(free_at)
+
+
+def _check_axis(name: str | None, values: list[AxisValue] | None, which: str) -> None:
+    if name not in AXES:
+        raise InputError(f"{which} axis: {name!r} cannot be swept; choose one of {', '.join(AXES)}.", None)
+    if not values:
+        raise InputError(f"{AXES[name].label} axis: no values given.", name)
+
+
+def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisValue], y_axis: str | None = None,
+              y_values: list[AxisValue] | None = None, images: dict[str, str] | None = None) -> SweepPlan:
+    """Every cell of an X (× Y) grid with validated arguments; InputError when too large or inconsistent.
+
+    ``x_values``/``y_values`` come from ``parse_axis``. For an ``image`` axis the values are keys of
+    ``images`` (label → path); for ``prompt_sr`` the first value is the text replaced.
+    """
+    _check_axis(x_axis, x_values, "X")
+    if y_axis is not None or y_values:
+        _check_axis(y_axis, y_values, "Y")
+        if y_axis == x_axis:
+            raise InputError(f"X and Y both sweep {AXES[x_axis].label}; choose a different Y axis.", y_axis)
+    y_values = list(y_values or []) if y_axis else []
+    count = len(x_values) * max(1, len(y_values))
+    if count > max_cells():
+        raise InputError(f"Too many cells: this grid has {count} cells; the limit is {max_cells()}. "
+                         "Use fewer values or a coarser step.", None)
+    base = validate({k: v for k, v in base_arguments.items() if v is not None}, require_image=False)
+    searches = {}
+    for name, values in ((x_axis, x_values), (y_axis, y_values)):
+        if name == "image":
+            missing = [value for value in values if value not in (images or {})]
+            if missing:
+                raise InputError(f"Input image axis: no image labelled {missing[0]!r}; the images are "
+                                 f"{', '.join(images or {}) or 'none'}.", "image")
+        if name == "prompt_sr":
+            search = values[0]
+            if search not in base.get("prompt", "") and search not in base.get("negative_prompt", ""):
+                raise InputError(f"Prompt S/R axis: the first value {search!r} is the text to replace, but it "
+                                 "does not occur in the prompt.", "prompt_sr")
+            searches[name] = search
+    cells = []
+    for y_index, y_value in enumerate(y_values or [None]):
+        for x_index, x_value in enumerate(x_values):
+            arguments = apply_value(x_axis, x_value, base, searches.get(x_axis))
+            parts = [f"{x_axis}={format_value(x_axis, x_value)}"]
+            if y_axis:
+                arguments = apply_value(y_axis, y_value, arguments, searches.get(y_axis))
+                parts.append(f"{y_axis}={format_value(y_axis, y_value)}")
+            image_path = None
+            if "image" in (x_axis, y_axis):
+                label = str(x_value if x_axis == "image" else y_value)  # one of the labels checked above
+                image_path = (images or {})[label]
+                arguments.pop("image_url", None)  # the base image is not this cell's input
+            arguments = validate(arguments, require_image=False)
+            cells.append(Cell(x_index, y_index, x_value, y_value if y_axis else None, " · ".join(parts),
+                              arguments, image_path))
+    return SweepPlan(x_axis, list(x_values), y_axis, y_values, cells)
+
+
+def cell_status(results: Mapping[CellKey, object], key: CellKey) -> str:
+    """A cell's status from the results: completed, failed, cancelled, or queued (not run yet)."""
+    if key not in results:
+        return "queued"
+    outcome = results[key]
+    if isinstance(outcome, CancelledRun):
+        return "cancelled"
+    return "failed" if isinstance(outcome, BaseException) else "completed"
+
+
+def _notify(on_update: UpdateCallback | None, cell: Cell, status: str, payload: object) -> None:
+    if on_update is None:
+        return
+    try:
+        on_update(cell, status, payload)
+    except Exception:  # a broken progress display must not stop the sweep
+        log.exception("sweep on_update failed for cell %s", cell.label)
+
+
+async def run_sweep(plan: SweepPlan, run_cell: Callable[[Cell], Awaitable[T]], concurrency: int,
+                    on_update: UpdateCallback | None = None, *, results: dict[CellKey, T | Exception] | None = None,
+                    only: Iterable[CellKey] | None = None) -> dict[CellKey, T | Exception]:
+    """Run every cell (or ``only`` those) with at most ``concurrency`` at once; one result or exception per cell.
+
+    ``results`` is filled in place as cells finish, so a caller that cancels the sweep keeps what finished:
+    on cancellation the running cells are cancelled, every unfinished cell is recorded as ``CancelledRun``,
+    and ``CancelledError`` propagates. ``on_update(cell, status, payload)`` sees every status change.
+    """
+    if concurrency < 1:
+        raise InputError(f"Concurrency must be at least 1, not {concurrency}.", None)
+    results = {} if results is None else results
+    wanted = None if only is None else set(only)
+    cells = [cell for cell in plan.cells if wanted is None or cell.key in wanted]
+    semaphore = asyncio.Semaphore(concurrency)
+    sweep_cancelled = False
+    for cell in cells:
+        results.pop(cell.key, None)
+        _notify(on_update, cell, "queued", None)
+
+    async def run_one(cell: Cell) -> None:
+        async with semaphore:
+            _notify(on_update, cell, "running", None)
+            try:
+                value = await run_cell(cell)
+            except asyncio.CancelledError:
+                if sweep_cancelled:
+                    raise
+                # cancelled from inside the engine, not by the sweep: this cell only
+                results[cell.key] = CancelledRun("This cell was cancelled.")
+                _notify(on_update, cell, "cancelled", results[cell.key])
+            except CancelledRun as exc:
+                results[cell.key] = exc
+                _notify(on_update, cell, "cancelled", exc)
+            except Exception as exc:  # one failed cell never takes the sweep down
+                results[cell.key] = exc
+                _notify(on_update, cell, "failed", exc)
+            else:
+                results[cell.key] = value
+                _notify(on_update, cell, "completed", value)
+
+    tasks = [asyncio.create_task(run_one(cell)) for cell in cells]
+    if not tasks:
+        return results
+    try:
+        # asyncio.wait, unlike gather, leaves the cells alone when the sweep is cancelled, so we can tell the two
+        # kinds of cancellation apart before cancelling them ourselves
+        await asyncio.wait(tasks)
+    except asyncio.CancelledError:
+        sweep_cancelled = True
+        for task in tasks:
+            task.cancel()
+        try:
+            await asyncio.wait(tasks)  # let engines cancel their jobs in `finally`
+        finally:
+            for cell in cells:
+                if cell.key not in results:
+                    results[cell.key] = CancelledRun("The sweep was cancelled before this cell finished.")
+                    _notify(on_update, cell, "cancelled", results[cell.key])
+        raise
+    return results
+
+
+async def retry_failed(plan: SweepPlan, results: dict[CellKey, T | Exception], run_cell: Callable[[Cell], Awaitable[T]],
+                       concurrency: int, on_update: UpdateCallback | None = None, *,
+                       include_cancelled: bool = False) -> dict[CellKey, T | Exception]:
+    """Re-run only the failed cells (and cancelled or never-run ones with ``include_cancelled``), in place."""
+    retry = {"failed", "cancelled", "queued"} if include_cancelled else {"failed"}
+    keys = [cell.key for cell in plan.cells if cell_status(results, cell.key) in retry]
+    return await run_sweep(plan, run_cell, concurrency, on_update, results=results, only=keys)
+

@@ -1,0 +1,334 @@
+"""Sweeps as history runs: each cell of a plan through ``core.runner``, then its sheet, CSV, metrics and views.
+
+Every cell is one Run (the plan's ``sweep_id``, ``cell`` = its label) executed by ``core.runner.execute`` — the
+path every run takes — and saved at every change, so a sweep is in the history even if the app dies mid-way.
+Files live in ``data/sweeps/<sweep_id>/``: the contact sheet, the CSV, thumbnails, detail crops, heat maps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+from core import config
+from core.engines import describe, parse_spec
+from core.errors import InputError
+from core.inputs import images
+from core.runs.runner import Update, execute
+from core.runs.runs import Run
+from core.schema import FIELD_BY_NAME
+from core.sweep import metrics
+from core.sweep.axes import AXES, AxisValue, format_value
+from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
+from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, run_sweep
+
+if TYPE_CHECKING:
+    from core.engines.base import Engine
+    from core.runs.history import History
+
+CONFIRM_PRICE, CONFIRM_CELLS = 1.0, 16  # above these a sweep must be confirmed (env overrides)
+OnUpdate = Callable[[Cell, Run, "Update | None"], None]
+_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
+def concurrency_for(engine_name: str) -> int:
+    """How many cells run at once: ``CLARITY_SWEEP_CONCURRENCY`` (default 4) on fal, 1 locally (one CPU job)."""
+    return describe(engine_name).runs_at_once
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def confirm_limits() -> tuple[float, int]:
+    """The price (``CLARITY_CONFIRM_PRICE``) and cell count (``CLARITY_CONFIRM_CELLS``) above which to confirm."""
+    return _env_number("CLARITY_CONFIRM_PRICE", CONFIRM_PRICE), int(_env_number("CLARITY_CONFIRM_CELLS",
+                                                                                 CONFIRM_CELLS))
+
+
+def sweep_dir(sweep_id: str) -> Path:
+    """``data/sweeps/<sweep_id>/`` (created); the id is checked so it can never name another folder."""
+    if not _ID.fullmatch(sweep_id or ""):
+        raise InputError(f"{sweep_id!r} is not a sweep id.", None)
+    folder = config.data_dir() / "sweeps" / sweep_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def status_text(run: Run | None) -> str:
+    """What a cell shows while it has no picture: queued, running, cancelled or the failure."""
+    if run is None:
+        return "queued"
+    if run.status in ("failed", "interrupted"):
+        return f"{run.status}: {run.error}" if run.error else run.status
+    return run.status
+
+
+async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Callable[[Run], None] = lambda run: None,
+                   concurrency: int | None = None, image_path: str | None = None, on_update: OnUpdate | None = None,
+                   runs: dict[CellKey, Run] | None = None, only: Iterable[CellKey] | None = None,
+                   engine_for: Callable[[str], Engine] | None = None,
+                   **submit_options: str | None) -> dict[CellKey, Run]:
+    """Run every cell (or ``only`` those) as history Runs; one Run per cell, whatever happened to it. With an
+    engine axis each cell runs on ``engine_for(its engine spec)`` (``fal``, ``local:fast``…) instead of ``engine``.
+
+    A failed cell keeps the others going. Cancelling the awaiting task cancels the running cells, keeps the
+    finished ones, records never-started cells as cancelled runs, and re-raises CancelledError. ``runs`` is
+    filled in place (a retry passes the previous dict). ``on_update(cell, run, update)`` sees every change.
+    """
+    runs = {} if runs is None else runs
+    wanted = None if only is None else set(only)
+    cells = [cell for cell in plan.cells if wanted is None or cell.key in wanted]
+    notify = on_update or (lambda cell, run, update: None)
+
+    def engine_of(cell: Cell) -> Engine:  # an engine axis runs each cell on its own engine
+        spec = plan.engine_of(cell)
+        return engine_for(spec) if spec is not None and engine_for is not None else engine
+
+    def new_run(cell: Cell) -> Run:
+        runner = engine_of(cell)
+        return Run(engine=runner.name, arguments=dict(cell.arguments), owner=owner, sweep_id=plan.id,
+                   cell=cell.label, model=getattr(runner, "model", None))  # an engine with models says which
+
+    async def run_cell(cell: Cell) -> Run:
+        run = runs[cell.key] = new_run(cell)
+        runner = engine_of(cell)
+        options = submit_options if describe(runner.name).webhooks else {}
+        try:
+            async for update in execute(runner, run, cell.image_path or image_path, save, **options):
+                notify(cell, run, update)
+        except Exception as exc:  # not a StudioError (a bug, a full disk): this cell fails, the sweep goes on
+            run.status, run.finished_at, run.error = "failed", time.time(), f"{type(exc).__name__}: {exc}"
+            save(run)
+            notify(cell, run, None)
+        return run
+
+    try:
+        at_once = concurrency or max(concurrency_for(name) for name in engines_used(plan, engine.name))
+        await run_sweep(plan, run_cell, at_once, only=[c.key for c in cells])
+    except asyncio.CancelledError:
+        for cell in cells:
+            run = runs.get(cell.key)
+            if run is not None and run.final:  # finished, or a retry that never started: that outcome stands
+                continue
+            run = runs[cell.key] = run or new_run(cell)
+            run.status, run.finished_at = "cancelled", time.time()
+            run.error = run.error or "The sweep was cancelled before this cell finished."
+            save(run)
+            notify(cell, run, None)
+        raise
+    return runs
+
+
+def retryable(plan: SweepPlan, runs: dict[CellKey, Run], include_cancelled: bool = False) -> list[CellKey]:
+    """The cells a retry re-runs: failed ones (and cancelled or never-run ones with ``include_cancelled``)."""
+    statuses = {"failed", "interrupted"} | ({"cancelled"} if include_cancelled else set())
+    return [cell.key for cell in plan.cells if cell.arguments and (
+        runs[cell.key].status in statuses if cell.key in runs else include_cancelled)]
+
+
+async def retry_failed(plan: SweepPlan, runs: dict[CellKey, Run], engine: Engine, *, include_cancelled: bool = False,
+                       owner: str = "", save: Callable[[Run], None] = lambda run: None, concurrency: int | None = None,
+                       image_path: str | None = None, on_update: OnUpdate | None = None,
+                       engine_for: Callable[[str], Engine] | None = None,
+                       **submit_options: str | None) -> dict[CellKey, Run]:
+    """Re-run only the failed cells as new Runs (same sweep id and cell label); ``runs`` is updated in place.
+    The other options are :func:`run_plan`'s."""
+    keys = retryable(plan, runs, include_cancelled)
+    return await run_plan(plan, engine, owner=owner, save=save, concurrency=concurrency, image_path=image_path,
+                          on_update=on_update, runs=runs, only=keys, engine_for=engine_for, **submit_options)
+
+
+def cell_metrics(output_path: str, input_path: str | None) -> dict[str, float | None]:
+    """PSNR and SSIM against the input (when known) and the output's sharpness."""
+    found: dict[str, float | None] = {"psnr": None, "ssim": None, "sharpness": None}
+    with Image.open(output_path) as output:
+        output.load()
+        found["sharpness"] = round(metrics.sharpness(output), 3)
+        if input_path and Path(input_path).is_file():
+            with Image.open(input_path) as source:
+                try:
+                    fidelity = metrics.fidelity(output, source)
+                except InputError:  # too small to compare: leave the columns empty
+                    return found
+            found["psnr"], found["ssim"] = round(fidelity["psnr"], 3), round(fidelity["ssim"], 4)
+    return found
+
+
+def done(run: Run | None) -> bool:
+    """Whether the run finished with its output file on disk."""
+    return bool(run and run.status == "completed" and run.output_path and Path(run.output_path).is_file())
+
+
+def _csv_value(axis: str | None, value: AxisValue) -> AxisValue:
+    if axis is None:
+        return None
+    return value if isinstance(value, (bool, int, float, str)) else format_value(axis, value, 200)
+
+
+def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None = None,
+                  ) -> tuple[str, str]:
+    """Write ``contact-sheet.png`` and ``cells.csv`` (one row per cell, every parameter and metric)."""
+    folder = sweep_dir(plan.id)
+    tiles, rows = [], []
+    for cell in plan.cells:
+        run = runs.get(cell.key)
+        output = run.output_path if run and done(run) else None  # set only when finished
+        finished = output is not None
+        tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, output, "" if finished else status_text(run)))
+        source = cell.image_path or (run.input_path if run else None) or input_path
+        measured = cell_metrics(output, source) if output else {"psnr": None, "ssim": None, "sharpness": None}
+        parameters = run.parameters() if run else {k: v for k, v in cell.arguments.items() if k != "image_url"}
+        rows.append({"x_index": cell.x_index, "y_index": cell.y_index, "label": cell.label,
+                     "status": run.status if run else "queued", "x_value": _csv_value(plan.x_axis, cell.x_value),
+                     "y_value": _csv_value(plan.y_axis, cell.y_value), "arguments": parameters,
+                     "seed": run.seed if run and run.seed is not None else parameters.get("seed"),
+                     "request_id": run.request_id if run else None, "engine": run.engine if run else None,
+                     "model": run.model if run else None, **measured, "error": run.error if run else None,
+                     "run_id": run.id if run else None, "output_path": output})
+    thumb = 384 if plan.size <= 25 else 256
+    sheet = contact_sheet(tiles, plan.x_axis, plan.x_values, plan.y_axis, plan.y_values, thumb=thumb)
+    return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
+
+
+def _split_label(label: str, x_axis: str, y_axis: str | None) -> tuple[str, str | None]:
+    """The value texts of a label ``x=a`` or ``x=a · y=b``."""
+    rest = label.removeprefix(f"{x_axis}=")
+    if y_axis:
+        at = rest.rfind(f" · {y_axis}=")
+        if at >= 0:
+            return rest[:at], rest[at + len(f" · {y_axis}="):]
+    return rest, None
+
+
+def _axes_of(label: str) -> tuple[str, str | None]:
+    x_axis = label.partition("=")[0]
+    if x_axis not in AXES:
+        raise InputError(f"This sweep's cells are labelled {label!r}, which names no axis.", None)
+    ends = [(label.rfind(f" · {name}="), name) for name in AXES if name != x_axis]
+    at, y_axis = max(ends)
+    return x_axis, (y_axis if at >= 0 else None)
+
+
+def _value(axis: str, text: str | None, run: Run) -> AxisValue:
+    if axis in FIELD_BY_NAME:  # the exact value sent; the label may be shortened
+        return run.arguments.get(axis)
+    return text
+
+
+def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPlan, dict[CellKey, Run]]:
+    """A past sweep rebuilt from its stored runs: the grid (labels, X/Y values) and each cell's latest run."""
+    stored = history.runs_for_sweep(sweep_id, owner)
+    if not stored:
+        raise InputError(f"There is no sweep {sweep_id!r} in your history.", None)
+    latest: dict[str, Run] = {}
+    for run in stored:  # oldest first: a label keeps its first position and its newest run (after retries)
+        latest[run.cell or run.id] = run
+    x_axis, y_axis = _axes_of(next(iter(latest)))
+    xs: dict[str, tuple[int, AxisValue]] = {}
+    ys: dict[str | None, tuple[int, AxisValue]] = {}
+    found: dict[CellKey, tuple[str, Run]] = {}
+    for label, run in latest.items():
+        x_text, y_text = _split_label(label, x_axis, y_axis)
+        x_index = xs.setdefault(x_text, (len(xs), _value(x_axis, x_text, run)))[0]
+        y_index = ys.setdefault(y_text, (len(ys), _value(y_axis, y_text, run) if y_axis else None))[0]
+        found[(x_index, y_index)] = (label, run)
+    x_values = [value for _, value in xs.values()]
+    y_values = [value for _, value in ys.values()] if y_axis else []
+    cells, runs = [], {}
+    for y_index in range(max(1, len(y_values))):
+        for x_index in range(len(x_values)):
+            entry = found.get((x_index, y_index))
+            if entry is None:  # deleted from the history: shown as missing, never retried (no arguments)
+                cells.append(Cell(x_index, y_index, x_values[x_index], (y_values or [None])[y_index],
+                                  "missing", {}))
+                continue
+            label, run = entry
+            arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
+            image_path = run.input_path if "image" in (x_axis, y_axis) else None
+            cells.append(Cell(x_index, y_index, x_values[x_index], y_values[y_index] if y_axis else None, label,
+                              arguments, image_path))
+            runs[(x_index, y_index)] = run
+    return SweepPlan(x_axis, x_values, y_axis, y_values, cells, id=sweep_id), runs
+
+
+def _batch_file(owner: str) -> Path:
+    folder = config.data_dir() / "sweeps" / "batches"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{hashlib.sha256(owner.encode()).hexdigest()[:24]}.json"  # one per owner, name not shown
+
+
+def save_batch(owner: str, files: Iterable[str]) -> dict[str, str]:
+    """Store uploaded images as inputs and remember them for this owner as ``{label: path}`` (labels unique)."""
+    batch: dict[str, str] = {}
+    for file in files:
+        loaded = images.load_file(file)
+        base = re.sub(r"[,\"|=·]+", "_", Path(file).stem).strip() or "image"  # labels go into CSV and labels
+        label, number = base, 2
+        while label in batch:
+            label, number = f"{base}-{number}", number + 1
+        batch[label] = loaded.path
+    _batch_file(owner).write_text(json.dumps(batch))
+    return batch
+
+
+def resolve_images(tokens: Iterable[str], owner: str, fetch: bool = True) -> dict[str, str | None]:
+    """``{token: input path}`` for an image axis: this owner's uploaded batch labels, or https:// URLs (fetched
+    only when ``fetch``; else None)."""
+    try:
+        batch = json.loads(_batch_file(owner).read_text())
+    except (OSError, ValueError):
+        batch = {}
+    found: dict[str, str | None] = {}
+    for token in tokens:
+        if token in batch and Path(batch[token]).is_file():
+            found[token] = batch[token]
+        elif token.lower().startswith("https://"):
+            found[token] = images.load_url(token).path if fetch else None
+        else:
+            raise InputError(f"Input image axis: no uploaded image is called {token!r}; upload the images in the "
+                             f"batch box or give https:// URLs. Uploaded: {', '.join(batch) or 'none'}.", "image")
+    return found
+
+
+def preflight(plan: SweepPlan, image_path: str | None = None, *, seconds_per_megapixel: float | None = None,
+              seconds_per_cell: float = 0.0, concurrency: int = 1) -> Preflight | None:
+    """``plan.preflight`` for its input files (``image_path`` for one image); None when a size is unknown."""
+    sizes = {}
+    for key in {cell.image_path or "" for cell in plan.cells}:
+        path = key or image_path
+        if not path:
+            return None  # an https URL nobody fetched yet
+        with Image.open(path) as image:  # reads the header only
+            sizes[key] = image.size
+    return plan.preflight(sizes=sizes, seconds_per_megapixel=seconds_per_megapixel,
+                          seconds_per_cell=seconds_per_cell, concurrency=concurrency, free=free_cells(plan))
+
+
+def free_cells(plan: SweepPlan) -> Callable[[Cell], bool] | None:
+    """With an engine axis: which cells cost nothing (their engine is not priced); None otherwise."""
+    if not plan.engines:
+        return None
+
+    def free(cell: Cell) -> bool:
+        spec = plan.engine_of(cell)
+        return spec is not None and not describe(parse_spec(spec)[0]).priced
+
+    return free
+
+
+def engines_used(plan: SweepPlan, engine: str) -> tuple[str, ...]:
+    """The engine ids a plan's cells run on: those of its engine axis, else ``engine``."""
+    return tuple(dict.fromkeys(parse_spec(spec)[0] for spec in plan.engines)) or (engine,)

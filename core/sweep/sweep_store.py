@@ -1,0 +1,113 @@
+"""Sweeps as records: the ``sweeps`` table of the history database, one row per sweep, written when it starts.
+
+A record is what the person asked for — the axes and the value texts as typed, the engine and model, the base
+parameters and the input (a path relative to the data directory, or the URL) — so a re-opened sweep can put
+exactly that back into the Sweep tab. Its cells are runs (``runs.sweep_id``). Reads are filtered by owner like
+runs (``owner=None``: the single-user app, every row). Sweeps made before this table existed have no record and
+are re-opened from their cells (``core.sweep_run.reopen``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.runs.history import History
+
+_COLUMNS = {"id": "TEXT PRIMARY KEY", "owner": "TEXT", "created_at": "REAL", "engine": "TEXT", "model": "TEXT",
+            "x_axis": "TEXT", "x_values": "TEXT", "y_axis": "TEXT", "y_values": "TEXT", "parameters": "TEXT",
+            "input": "TEXT", "finished_at": "REAL"}
+_ACTIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class SweepRecord:
+    """One sweep as it was asked for. ``y_axis`` None: one axis; ``input`` None: an image axis (per cell)."""
+
+    id: str
+    engine: str
+    x_axis: str
+    x_values: str
+    y_axis: str | None = None
+    y_values: str = ""
+    model: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    input: str | None = None
+    owner: str = ""
+    created_at: float = field(default_factory=time.time)
+    finished_at: float | None = None  # when every cell had run and the sheet was made (not after a cancel)
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """One sweep as the history lists it (counted from its runs)."""
+
+    sweep_id: str
+    created_at: float
+    total: int
+    completed: int
+    failed: int
+    active: int
+
+
+def input_of(image_path: str | None, image_url: str | None, data_dir: Path) -> str | None:
+    """What a record keeps of the input: the file relative to the data directory, else an https URL, else None
+    (a data URI's file is inside the data directory; its text is never kept)."""
+    if image_path:
+        path = Path(image_path).resolve()
+        if path.is_relative_to(data_dir.resolve()):
+            return str(path.relative_to(data_dir.resolve()))
+    if image_url and image_url.lower().startswith("https://"):
+        return image_url
+    return None
+
+
+class SweepStore:
+    """The ``sweeps`` table in a History's database (created on first use)."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
+        history.query(f"CREATE TABLE IF NOT EXISTS sweeps ({columns})")
+        history.query("CREATE INDEX IF NOT EXISTS sweeps_owner_time ON sweeps (owner, created_at)")
+
+    def save(self, record: SweepRecord) -> None:
+        """Write the record once (a sweep id is never reused; another owner's id raises ValueError)."""
+        row = {**{name: getattr(record, name) for name in _COLUMNS if name != "parameters"},
+               "parameters": json.dumps(record.parameters, default=str)}
+        self.history.query(f"INSERT INTO sweeps ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
+                           "ON CONFLICT(id) DO NOTHING", list(row.values()))
+        if self.get(record.id, record.owner) is None:
+            raise ValueError(f"Sweep {record.id} belongs to another owner.")
+
+    def finished(self, sweep_id: str, at: float | None = None) -> None:
+        """Note when the sweep ran to its end (the first time only: a retry is not the sweep's own time)."""
+        self.history.query("UPDATE sweeps SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
+                           [time.time() if at is None else at, sweep_id])
+
+    def get(self, sweep_id: str, owner: str | None) -> SweepRecord | None:
+        """The record of this sweep (of this owner, when given), or None (none kept, or someone else's)."""
+        where, params = ("id = ?", [sweep_id]) if owner is None else ("id = ? AND owner = ?", [sweep_id, owner])
+        rows = self.history.query(f"SELECT {', '.join(_COLUMNS)} FROM sweeps WHERE {where}", params)
+        if not rows:
+            return None
+        values = dict(zip(_COLUMNS, rows[0], strict=True))
+        try:
+            parameters = json.loads(values.pop("parameters") or "{}")
+        except ValueError:
+            parameters = {}
+        return SweepRecord(**values, parameters=parameters if isinstance(parameters, dict) else {})
+
+    def summaries(self, owner: str | None) -> list[SweepSummary]:
+        """Every sweep of the owner that has runs, newest first, with how many completed, failed or are active."""
+        where, params = ("sweep_id IS NOT NULL", []) if owner is None else ("sweep_id IS NOT NULL AND owner = ?",
+                                                                            [owner])
+        rows = self.history.query(
+            "SELECT sweep_id, MIN(created_at), COUNT(*), SUM(status = 'completed'), "
+            f"SUM(status IN ('failed', 'cancelled', 'interrupted')), SUM(status IN {_ACTIVE}) "
+            f"FROM runs WHERE {where} GROUP BY sweep_id ORDER BY MIN(created_at) DESC", params)
+        return [SweepSummary(*row) for row in rows]
