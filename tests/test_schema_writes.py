@@ -29,12 +29,13 @@ schema.NUMERIC_FIELDS = tuple(f.name for f in schema.FIELDS if f.numeric)
 
 import inspect
 import app
-from components.code_panel import code_for
-from components.sweep_actions import sweep
-from components.upscale import upscale
-from core import pnginfo, snippets
-from core.history import History
-from core.runs import Run
+from components.code.code_panel import code_for
+from components.sweep.sweep_actions import sweep
+from components.upscale.action import upscale
+from core import snippets
+from core.runs import pnginfo
+from core.runs.history import History
+from core.runs.runs import Run
 
 demo = app.build()
 widgets = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "param-sharpness_boost"]
