@@ -134,11 +134,8 @@ def delete_preset(preset_id: str | None, session: Session) -> Any:
     return menu(session.files_owner(), None)
 
 
-def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.components.Component],
-           image_url: gr.Textbox, page_load: Any) -> Any:
-    """Wire the panel and the deep links; returns the page-load event (to chain e.g. an image preview)."""
-    from components.upscale import deeplink_panel  # it builds on this module's helpers, so it is imported here
-
+def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.components.Component]) -> None:
+    """Wire the menu, its description, save and delete (the share link and deep links: ``deeplink_panel``)."""
     widgets = list(params.values())
     # .input, not .change: a menu value set by a deep link or a save must not overwrite the form.
     panel.preset.input(apply_preset, [panel.preset, params["seed"], session], widgets, api_visibility="private")
@@ -147,4 +144,3 @@ def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.componen
     panel.save.click(save_preset, [panel.label, panel.about, session, *widgets],
                      [panel.preset, panel.description, panel.label, panel.about], api_visibility="private")
     panel.delete.click(delete_preset, [panel.preset, session], panel.preset, api_visibility="private")
-    return deeplink_panel.listen(panel, session, params, image_url, page_load)

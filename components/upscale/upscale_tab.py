@@ -9,7 +9,15 @@ from typing import Any
 import gradio as gr
 
 from components.common.engine_panel import EnginePanel
-from components.upscale import fetch_panel, image_input, parameters, pnginfo_panel, presets_panel, run_panel
+from components.upscale import (
+    deeplink_panel,
+    fetch_panel,
+    image_input,
+    parameters,
+    pnginfo_panel,
+    presets_panel,
+    run_panel,
+)
 
 
 @dataclass
@@ -44,7 +52,8 @@ def listen(tab: UpscaleTab, engine: EnginePanel, page_load: Any) -> Any:
     engine.engine.change(parameters.mark_ignored, engine.engine, list(params.values()), api_visibility="private",
                          queue=False, show_progress="hidden")
     fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])
-    presets_panel.listen(tab.presets, engine.session, params, image.url, page_load).then(
+    presets_panel.listen(tab.presets, engine.session, params)
+    deeplink_panel.listen(tab.presets, engine.session, params, image.url, page_load).then(
         image_input.preview, [image.file, image.url, params["upscale_factor"]],
         [image.preview, image.info, image.loaded], api_visibility="private")
     return run_event
