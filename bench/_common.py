@@ -37,6 +37,18 @@ def peak_rss_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
+def stop(process: Any) -> None:
+    """End a server process started by a benchmark: politely, then for sure."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def machine() -> dict[str, Any]:
     """Where the figures were measured."""
     import os

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._common import report  # noqa: E402
+from bench._common import report, stop  # noqa: E402
 from bench.startup import environment, first_ok, free_port  # noqa: E402
 
 GOAL = (0.7, 1.5)
@@ -84,12 +84,7 @@ def measure(folder: Path) -> dict[str, Any]:
                            "ratio": round(ratio, 3) if ratio else None, "preflight": line})
         client.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
     ratios = [s["ratio"] for s in sweeps]
     met = all(r is not None and GOAL[0] <= r <= GOAL[1] for r in ratios)
     goals = {f"sweeps.{i}.ratio": {"goal": f">= {GOAL[0]}", "met": bool(r and r >= GOAL[0])}

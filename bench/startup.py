@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._common import report  # noqa: E402
+from bench._common import report, stop  # noqa: E402
 
 REPEAT = 3
 GOAL_RATIO = 1.5
@@ -92,12 +92,7 @@ def app_start() -> tuple[float, float]:
             wall = first_ok(f"http://127.0.0.1:{port}/", process, start)
             return wall, cpu_seconds(process.pid)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def main() -> dict[str, Any]:
