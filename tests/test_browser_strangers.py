@@ -105,6 +105,12 @@ def test_text_from_a_file_a_link_or_a_preset_stays_text(studio, photo, tmp_path)
             assert EVIL in box.inner_text(), (notice, box.inner_text())  # shown, as the text it is
         assert "**bold** café 東京 don't" in page.locator("#preset-description").inner_text()
         assert "&#x27;" not in page.locator("#link-notice").inner_text()  # an apostrophe, not its entity
+        page.locator("#preset-tools").get_by_text("Save a preset").click()  # a name typed by the visitor
+        page.locator("#preset-label input").fill(f'X <img src="https://{EVIL}/toast.png"> <b>bold</b>')
+        page.locator("#preset-save").click()
+        toast = page.locator(".toast-body", has_text="Saved the preset")
+        toast.wait_for()
+        assert "<b>bold</b>" in toast.inner_text() and toast.locator("img, b").count() == 0
         assert page.locator(f"a[href*='{EVIL}'], img[src*='{EVIL}']").count() == 0
         assert not [url for url in asked if urlparse(url).hostname == EVIL]
         screenshot(page, "text-stays-text")

@@ -13,6 +13,8 @@ import time
 
 import gradio as gr
 
+from components.common.text import toast
+
 log = logging.getLogger("clarity.refused")
 _recent: dict[str, float] = {}  # message → when it was logged: every listener reading a refused widget raises it
 _lock = threading.Lock()
@@ -28,4 +30,4 @@ def refused(message: str, *, visible: bool = True) -> gr.Error:
         _recent[message] = now
     if not repeated:
         log.warning("refused: %s", " ".join(message.split()))
-    return gr.Error(message, visible=visible, print_exception=False)
+    return gr.Error(toast(message), visible=visible, print_exception=False)

@@ -9,6 +9,7 @@ entities, ``&#x27;``, since the Markdown renderer escapes ``&`` again).
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -22,6 +23,12 @@ def plain(value: Any, limit: int = 500) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def toast(value: Any) -> str:
+    """Text for a toast (``gr.Error``/``gr.Warning``/``gr.Info``), which Gradio renders as sanitised HTML: a
+    picture or a link would still show, so ``<``, ``>`` and ``&`` are written as entities and read as themselves."""
+    return html.escape(str(value), quote=False)
 
 
 def code(value: Any, limit: int = 200) -> str:

@@ -17,7 +17,7 @@ from components.sweep import sweep_preflight, sweep_reopen
 from components.sweep import sweep_views as views
 from components.sweep.sweep_actions import SweepView, sweep
 from components.upscale.image_input import ImageInput
-from core.sweep.axes import AXIS_CHOICES
+from core.sweep.axes import AXES, AXIS_CHOICES
 
 
 @dataclass
@@ -61,9 +61,10 @@ def render(engine_id: str = "fal") -> SweepPanel:
                 "`0.35-0.65 [4]`. The base settings and image are the Upscale tab's.", elem_id="sweep-help")
     y_choices = [("none", actions.NONE), *AXIS_CHOICES]
     with gr.Row():
-        x_axis = gr.Dropdown(AXIS_CHOICES, value=views.default_axis(engine_id), label="X axis", scale=1,
-                             elem_id="sweep-x-axis")
-        x_values = gr.Textbox(label="X values", placeholder="e.g. 0.2, 0.35, 0.5", scale=3, elem_id="sweep-x-values")
+        first = views.default_axis(engine_id)
+        x_axis = gr.Dropdown(AXIS_CHOICES, value=first, label="X axis", scale=1, elem_id="sweep-x-axis")
+        x_values = gr.Textbox(label="X values", placeholder=f"e.g. {AXES[first].example}", info=AXES[first].help,
+                              scale=3, elem_id="sweep-x-values")
     x_parsed = gr.Markdown("", elem_id="sweep-x-parsed")
     with gr.Row():
         y_axis = gr.Dropdown(y_choices, value=actions.NONE, label="Y axis", scale=1, elem_id="sweep-y-axis")
@@ -80,7 +81,8 @@ def render(engine_id: str = "fal") -> SweepPanel:
     progress = gr.Markdown("", elem_id="sweep-progress")
     grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",
                       elem_id="sweep-grid", interactive=False)
-    table = gr.Dataframe(label="Cell status", interactive=False, wrap=True, elem_id="sweep-table", max_height=320)
+    table = gr.Dataframe(label="Cell status", interactive=False, wrap=True, elem_id="sweep-table", max_height=320,
+                         visible=False)  # shown with the first sweep: an empty table is only bare headers
     with gr.Tab("Contact sheet"):
         sheet = gr.Image(label="Contact sheet", type="filepath", format="png", interactive=False,
                          elem_id="sweep-sheet", buttons=["download", "fullscreen"])

@@ -54,8 +54,8 @@ def controls(sweep_id: str, plan: SweepPlan, engine: str, session: Session) -> C
 
 async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
     """Load a past sweep: its grid, a fresh sheet and CSV, its metrics, and its axes, values and engine."""
-    if not sweep_id:
-        raise refused("Choose a past sweep first.")
+    if not sweep_id:  # the menu was opened and left with nothing chosen: nothing to say
+        raise refused("Choose a past sweep first.", visible=False)
     try:
         plan, runs = sweep_run.reopen(sweep_id, session.scope(), store.store())
     except StudioError as exc:

@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session
+from components.common.text import toast
 from components.sweep.sweep_actions import SweepView, progress, y_axis_of
 from core import config
 from core.csv_export import ENCODING
@@ -142,7 +143,8 @@ def render_grid(view: SweepView) -> tuple[str, Any, Any]:
                      "seed": run.seed if run else None,
                      "seconds": round(run.run_seconds, 1) if run and run.run_seconds is not None else None,
                      "request_id": run.request_id if run else None, "error": run.error if run else None})
-    return progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6)), pd.DataFrame(rows)
+    return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6)),
+            gr.Dataframe(value=pd.DataFrame(rows), visible=True))
 
 
 def _reference(view: SweepView) -> str | None:
@@ -244,5 +246,5 @@ def difference(view: SweepView, label: str | None, against: str | None) -> str |
     try:
         return servable(heat_map(view.plan, view.runs, label, against or "input", view.input_path))
     except StudioError as exc:
-        gr.Warning(str(exc))
+        gr.Warning(toast(exc))
         return None

@@ -6,7 +6,6 @@ handlers and their wiring. ``core.deeplink`` decides what a link may carry (neve
 
 from __future__ import annotations
 
-import html
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +13,7 @@ import gradio as gr
 
 from components.common.refusal import refused
 from components.common.session import Session
-from components.common.text import plain
+from components.common.text import plain, toast
 from components.upscale.presets_panel import PresetsPanel, choices, form_arguments, menu
 from core import deeplink
 from core.errors import InputError
@@ -75,7 +74,7 @@ def load_link(request: gr.Request, session: Session) -> list[Any]:
         return [*(gr.skip() for _ in PARAMETER_FIELDS), gr.skip(), gr.Dropdown(choices=choices(owner)), ""]
     link = deeplink.parse_query(query, owner)
     for message in link.errors:
-        gr.Warning(html.escape(message), title="Link")  # a toast renders HTML: the link's text stays text
+        gr.Warning(toast(message), title="Link")  # a toast renders HTML: the link's text stays text
     arguments = link.arguments()
     return [*(arguments[field.name] for field in PARAMETER_FIELDS), link.image_url or gr.skip(),
             menu(owner, link.preset), notice_markdown(link.errors)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from components.common.text import toast
 from core.errors import InputError
 from core.inputs import images
 from core.inputs.images import InputImage
@@ -70,7 +71,7 @@ def file_changed(file: str | None, url: str | None, factor: float, refused: str)
         try:
             images.load_file(file)
         except InputError as exc:
-            gr.Warning(f"{exc} The file was not kept.")
+            gr.Warning(toast(f"{exc} The file was not kept."))
             message = f"⚠️ {exc} The file was not kept."
             return None, None, message, None, message
     return (gr.skip(), *preview(file, url, factor), "")

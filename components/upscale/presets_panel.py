@@ -14,7 +14,7 @@ import gradio as gr
 
 from components.common.refusal import refused
 from components.common.session import Session
-from components.common.text import plain
+from components.common.text import plain, toast
 from core import presets
 from core.errors import InputError
 from core.presets import Preset
@@ -116,7 +116,7 @@ def save_preset(label: str, about: str, session: Session, *values: Any) -> tuple
         preset = presets.save(label or "", about or "", form_arguments(values), session.files_owner())
     except InputError as exc:
         raise refused(exc.message) from None
-    gr.Info(f"Saved the preset “{preset.label}”.")
+    gr.Info(toast(f"Saved the preset “{preset.label}”."))
     return menu(session.files_owner(), preset.id), describe(preset), "", ""
 
 
@@ -130,7 +130,7 @@ def delete_preset(preset_id: str | None, session: Session) -> Any:
                        f"can be.")
     if not presets.delete(preset.id, session.files_owner()):
         raise refused(f"“{preset.label}” was already deleted.")
-    gr.Info(f"Deleted the preset “{preset.label}”.")
+    gr.Info(toast(f"Deleted the preset “{preset.label}”."))
     return menu(session.files_owner(), None)
 
 

@@ -237,7 +237,8 @@ def before_path(run_id: str, data_dir: Path | None = None) -> Path:
 
 def render_before(input_path: str | Path, size: tuple[int, int], target: Path) -> Path:
     """The input resized (Lanczos) to ``size`` as a PNG at ``target``, written whole then renamed, so a reader
-    never sees half a file. Already there at that size: kept."""
+    never sees half a file; a transparent input stays transparent, as its output does. Already there at that
+    size: kept."""
     with contextlib.suppress(OSError, ValueError):
         with Image.open(target) as done:
             if done.size == tuple(size):
@@ -245,7 +246,8 @@ def render_before(input_path: str | Path, size: tuple[int, int], target: Path) -
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
     with os.fdopen(handle, "wb") as out, Image.open(input_path) as source:
-        source.convert("RGB").resize((size[0], size[1]), Image.Resampling.LANCZOS).save(out, format="PNG",
+        mode = "RGBA" if source.mode in ("RGBA", "LA", "PA") or "transparency" in source.info else "RGB"
+        source.convert(mode).resize((size[0], size[1]), Image.Resampling.LANCZOS).save(out, format="PNG",
                                                                                      compress_level=1)
     os.replace(partial, target)
     return target

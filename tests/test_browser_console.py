@@ -1,0 +1,32 @@
+"""In Chromium: the console shows its latest line as a run streams, without the visitor scrolling it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests import browser_steps as steps
+from tests.browser import browser_page, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_console_follows_its_newest_line(studio, tmp_path: Path, fal_server, fal_key, monkeypatch) -> None:
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=1, run_polls=3, logs=[f"step {n}/40" for n in range(1, 41)])
+    photo = tmp_path / "small.png"
+    Image.radial_gradient("L").resize((48, 48)).convert("RGB").save(photo)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("fal", exact=True).click()
+        steps.upload(page, str(photo))
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        steps.wait_console(page, "Done in")
+        page.wait_for_timeout(600)
+        box = page.locator("#console textarea")
+        assert box.evaluate("b => b.scrollHeight > b.clientHeight + 20")  # more lines than it shows at once
+        assert box.evaluate("b => b.scrollTop + b.clientHeight >= b.scrollHeight - 4"), "the last line is hidden"
+        screenshot(page, "console-follows")
