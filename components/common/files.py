@@ -10,23 +10,47 @@ function.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 from gradio import processing_utils, utils
+
+from core.runs.names import safe_file_name
 
 
 def _taken_as_is(path: Path) -> bool:
     return any(path.is_relative_to(Path(root).resolve()) for root in (os.getcwd(), tempfile.gettempdir()))
 
 
-def servable(path: str | None) -> str | None:
-    """A path Gradio will accept as an output value for ``path`` (the same path, or a cached copy); None stays
-    None. The caller has already checked that the file is the visitor's."""
+def _named(resolved: Path, name: str) -> Path:
+    """The file under the name a person should see it by (a download keeps it): a link, or a copy, in a folder of
+    the system's temp directory keyed by the file's path, so two runs' same-named files never collide."""
+    folder = Path(tempfile.gettempdir()) / "clarity-named" / hashlib.sha256(str(resolved).encode()).hexdigest()[:20]
+    folder.mkdir(parents=True, exist_ok=True)
+    named = folder / safe_file_name(name)
+    if not named.exists() or named.stat().st_mtime < resolved.stat().st_mtime:
+        partial = folder / f".{uuid.uuid4().hex}.part"
+        try:
+            os.link(resolved, partial)
+        except OSError:  # another file system: a copy
+            shutil.copyfile(resolved, partial)
+        os.replace(partial, named)
+    return named
+
+
+def servable(path: str | None, name: str | None = None) -> str | None:
+    """A path Gradio will accept as an output value for ``path`` (the same path, or a cached copy), under
+    ``name`` when one is given; None stays None. The caller has already checked that the file is the visitor's."""
     if not path:
         return None
     resolved = Path(path).resolve()
+    if name and resolved.is_file() and resolved.name != name:
+        resolved = _named(resolved, name)
+        path = str(resolved)
     if _taken_as_is(resolved) or not resolved.is_file():
         return path
     return processing_utils.save_file_to_cache(resolved, utils.get_upload_folder())

@@ -142,7 +142,7 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
 
     arguments = {k: v for k, v in {**run.arguments, **run.parameters()}.items() if v is not None}
     try:
-        code = snippets.subscribe_code(arguments, image_path_hint=run.input_path)
+        code = snippets.subscribe_code(arguments, image_path_hint=run.input_name or run.input_path)
     except StudioError as exc:
         code = f"# This run cannot be written as code: {exc}"
     return run.id, pair, _details(run), code
@@ -166,7 +166,7 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
     if run is None:
         raise refused("Select a run in the table first.")
     values = run.parameters()
-    image = servable(run.input_path)
+    image = servable(run.input_path, run.input_name)
     url = run.arguments.get("image_url") or "" if not image else ""
     return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale")]
 

@@ -24,6 +24,7 @@ from core import config, schema
 from core.engines import ENGINES, describe, keyless_engine, make_engine, parse_spec
 from core.engines.base import Engine
 from core.errors import InputError, StudioError
+from core.runs import names
 from core.runs.runs import Run
 from core.sharing import budget, limits
 from core.sweep import sweep_run
@@ -189,6 +190,7 @@ async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upsc
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
         return sweep_run.run_plan(plan, runner, owner=session.owner, save=store.save, image_path=image_path,
+                                  input_name=names.input_name(form.get("image"), form.get("image_url")),
                                   on_update=on_update, runs=view.runs, engine_for=engine_for, **options)
 
     price = cost.estimated_price if cost else 0.0

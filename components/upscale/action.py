@@ -23,7 +23,7 @@ from core import config, schema
 from core.engines import ENGINES, describe, make_engine
 from core.errors import InputError, StudioError
 from core.inputs import images
-from core.runs import events
+from core.runs import events, names
 from core.runs.runner import execute
 from core.runs.runs import Run
 from core.sharing import budget, limits
@@ -49,10 +49,15 @@ class View:
         return replace(self, lines=list(self.lines))
 
 
+def download_name(run: Run) -> str:
+    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png``."""
+    return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed)
+
+
 def result_json(run: Run) -> dict[str, Any]:
     """The endpoint's output shape plus what identifies the run (never a key, never a server path)."""
     return {"image": {"url": run.result_url, "content_type": run.content_type, "width": run.width,
-                      "height": run.height, "file_name": f"{run.id}.png"},
+                      "height": run.height, "file_name": download_name(run)},
             "seed": run.seed, "timings": run.timings, "request_id": run.request_id, "engine": run.engine,
             "run_id": run.id, "status": run.status, "error": run.error}
 
@@ -106,6 +111,7 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         yield None, None, view.snapshot()
         raise refused(str(exc)) from None
     run = Run(engine=engine, arguments=arguments, owner=session.owner,
+              input_name=names.input_name(image, form.get("image_url")),
               model=getattr(runner_engine, "model", None) if describe(engine).models else None)
     view.run_id = run.id
     options = {"webhook_url": session.webhook_url} if describe(engine).webhooks and session.webhook_url else {}
@@ -137,7 +143,7 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         yield None, result_json(run), view.snapshot()
         raise refused(run.error or "The run did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
-    yield servable(run.output_path), result_json(run), view.snapshot()
+    yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
 
 
 def _start_before(run: Run, image_path: str | None) -> asyncio.Task | None:

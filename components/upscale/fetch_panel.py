@@ -13,7 +13,7 @@ from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.upscale import console, result
-from components.upscale.action import View, result_json
+from components.upscale.action import View, download_name, result_json
 from components.upscale.console import stamp
 from core.engines import make_engine, resumable_engines
 from core.errors import StudioError
@@ -74,7 +74,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
         view.lines.append(stamp("Already in the history: showing the stored result."))
         view.stage, view.details, view.after = "done", result.details_markdown(run), run.output_path
         view.before, view.seed = result.before_image(run), run.seed
-        yield servable(run.output_path), result_json(run), view.snapshot()
+        yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
         return
     view.run_id = run.id
     async for update in follow_request(engine, run, store.save):
@@ -87,7 +87,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
         yield None, result_json(run), view.snapshot()
         raise refused(run.error or "The request did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
-    yield servable(run.output_path), result_json(run), view.snapshot()
+    yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
 
 
 def listen(panel: FetchPanel, session: gr.State, outputs: list) -> None:

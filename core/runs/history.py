@@ -52,8 +52,8 @@ COLUMNS: tuple[str, ...] = tuple(_COLUMN_TYPES)
 # Every parameter under its endpoint name (the seed is the one used, above): numbers and switches, then texts.
 TABLE_PARAMETERS = tuple(sorted((f.name for f in PARAMETER_FIELDS if f.name != "seed"),
                                 key=lambda name: FIELD_BY_NAME[name].kind == "str"))
-TABLE_COLUMNS: tuple[str, ...] = ("time", "status", "engine", "seed", *TABLE_PARAMETERS, "size", "duration (s)",
-                                  "request_id", "id")
+TABLE_COLUMNS: tuple[str, ...] = ("time", "input", "status", "engine", "seed", *TABLE_PARAMETERS, "size",
+                                  "duration (s)", "request_id", "id")
 _DTYPES = {c: "boolean" if c in _PARAM_COLUMNS and _PARAM_COLUMNS[c].kind == "bool" else
            {"REAL": "float64", "INTEGER": "Int64"}.get(kind, "object") for c, kind in _COLUMN_TYPES.items()}
 _UPSERT = (f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -93,9 +93,9 @@ def _where(search: str = "", extra: str = "", **equal: Any) -> tuple[str, list[A
     params = [value for value in equal.values() if value is not None]
     if search.strip():
         pattern = "%" + search.strip().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
-        clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '!'" for c in
-                                          ("prompt", "negative_prompt", "request_id", "id")) + ")")
-        params += [pattern] * 4
+        texts = ("prompt", "negative_prompt", "request_id", "id", "input_name")  # what a person searches by
+        clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '!'" for c in texts) + ")")
+        params += [pattern] * len(texts)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -292,9 +292,10 @@ class History:
               limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
         """The history as shown: newest first from ``offset`` (rows skipped), at most ``limit`` rows, readable
         time, size and duration (columns ``TABLE_COLUMNS``)."""
-        raw = self._select(["created_at", "status", "engine", "COALESCE(seed, requested_seed) AS seed",
-                            *TABLE_PARAMETERS, "COALESCE(width || '×' || height, '') AS size", "started_at",
-                            "finished_at", "request_id", "id"], owner, search, status, engine, limit, offset)
+        raw = self._select(["created_at", "COALESCE(input_name, '') AS input", "status", "engine",
+                            "COALESCE(seed, requested_seed) AS seed", *TABLE_PARAMETERS,
+                            "COALESCE(width || '×' || height, '') AS size", "started_at", "finished_at",
+                            "request_id", "id"], owner, search, status, engine, limit, offset)
         duration = (raw["finished_at"] - raw["started_at"].fillna(raw["created_at"])).round(1)
         table = raw.assign(time=[_local_time(t) for t in raw["created_at"]], **{"duration (s)": duration})
         return table[list(TABLE_COLUMNS)]

@@ -35,6 +35,7 @@ class Run:
     finished_at: float | None = None
     timings: dict[str, Any] = field(default_factory=dict)
     input_path: str | None = None
+    input_name: str | None = None  # the picture's own name: the uploaded file's, or the URL's last segment
     output_path: str | None = None
     result_url: str | None = None  # the remote output URL (fal's expire)
     width: int | None = None

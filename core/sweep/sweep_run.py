@@ -79,7 +79,7 @@ def status_text(run: Run | None) -> str:
 async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Callable[[Run], None] = lambda run: None,
                    concurrency: int | None = None, image_path: str | None = None, on_update: OnUpdate | None = None,
                    runs: dict[CellKey, Run] | None = None, only: Iterable[CellKey] | None = None,
-                   engine_for: Callable[[str], Engine] | None = None,
+                   engine_for: Callable[[str], Engine] | None = None, input_name: str | None = None,
                    **submit_options: str | None) -> dict[CellKey, Run]:
     """Run every cell (or ``only`` those) as history Runs; one Run per cell, whatever happened to it. With an
     engine axis each cell runs on ``engine_for(its engine spec)`` (``fal``, ``local:fast``…) instead of ``engine``.
@@ -99,8 +99,10 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
 
     def new_run(cell: Cell) -> Run:
         runner = engine_of(cell)
+        image_axis = "x" if plan.x_axis == "image" else "y" if plan.y_axis == "image" else None
+        name = str(cell.x_value if image_axis == "x" else cell.y_value) if image_axis else input_name
         return Run(engine=runner.name, arguments=dict(cell.arguments), owner=owner, sweep_id=plan.id,
-                   cell=cell.label, model=getattr(runner, "model", None))  # an engine with models says which
+                   cell=cell.label, model=getattr(runner, "model", None), input_name=name)
 
     async def run_cell(cell: Cell) -> Run:
         run = runs[cell.key] = new_run(cell)

@@ -1,0 +1,45 @@
+"""Runs you can tell apart: the picture's own name travels with its run — into the History, back into the form
+on Restore, into snippets — and outputs download as ``<input stem>_x<factor>_<seed>.png``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+
+from components.common.session import Session
+from components.history import history_panel
+from core.runs.names import input_name, output_name, safe_file_name
+
+
+@pytest.mark.parametrize(("name", "safe"), [
+    ("coffee400.jpg", "coffee400.jpg"), ("../../etc/passwd", "etc_passwd"), ("a\\b:c*?.png", "a_b_c.png"),
+    ("con.txt", "con_.txt"), (".bashrc", "bashrc"), ("café 東京.webp", "café 東京.webp"), ("", "image"),
+    ("x" * 200 + ".jpeg", "x" * 75 + ".jpeg"), ("tab\there.png", "tabhere.png"),
+])
+def test_a_name_is_made_safe_for_any_file_system(name: str, safe: str) -> None:
+    assert safe_file_name(name) == safe
+
+
+def test_the_name_of_an_upload_or_a_url() -> None:
+    assert input_name("/tmp/gradio/9f91/coffee400.jpg", "") == "coffee400.jpg"
+    assert input_name(None, "https://example.com/photos/red%20fox.png?size=big") == "red fox.png"
+    assert input_name(None, "data:image/png;base64,AAAA") is None and input_name(None, None) is None
+    assert output_name("coffee400.jpg", 2.0, 42) == "coffee400_x2_42.png"
+    assert output_name(None, 1.5, None) == "image_x1.5.png"
+
+
+def test_an_upload_keeps_its_name_through_the_run_the_history_and_restore(client, tmp_path: Path) -> None:
+    photo = tmp_path / "coffee400.jpg"
+    Image.radial_gradient("L").resize((40, 30)).convert("RGB").save(photo, format="JPEG")
+    png, result = client.predict(handle_file(str(photo)), None, upscale_factor=2, engine="local",
+                                 api_name="/upscale")
+    expected = f"coffee400_x2_{result['seed']}.png"
+    assert Path(png).name == expected and result["image"]["file_name"] == expected
+    table = client.predict(api_name="/history")
+    assert table["data"][0][table["headers"].index("input")] == "coffee400.jpg"
+    assert client.predict("coffee400", api_name="/history")["data"]  # found by its name
+    restored = history_panel.restore(result["run_id"], Session())
+    assert Path(restored[len(restored) - 3]).name == "coffee400.jpg"  # the image box, as it was uploaded
