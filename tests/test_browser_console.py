@@ -30,3 +30,21 @@ def test_the_console_follows_its_newest_line(studio, tmp_path: Path, fal_server,
         assert box.evaluate("b => b.scrollHeight > b.clientHeight + 20")  # more lines than it shows at once
         assert box.evaluate("b => b.scrollTop + b.clientHeight >= b.scrollHeight - 4"), "the last line is hidden"
         screenshot(page, "console-follows")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
+def test_the_result_is_in_view_when_it_arrives(studio, tmp_path: Path, width: int, height: int) -> None:
+    photo = tmp_path / "small.png"
+    Image.radial_gradient("L").resize((64, 48)).convert("RGB").save(photo)
+    with browser_page(width, height) as page:
+        steps.open_app(page, studio)
+        steps.upload(page, str(photo))
+        page.locator("#run-button").scroll_into_view_if_needed()
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        page.locator("#result-slider img").first.wait_for()
+        page.wait_for_timeout(900)
+        top, bottom = page.locator("#result-slider").evaluate(
+            "e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; }")
+        assert top >= 0 and (bottom <= height + 1 or top < height / 3), (top, bottom, height)
+        screenshot(page, f"result-in-view-{width}")

@@ -77,8 +77,18 @@ def test_menu_lists_shipped_presets_first_and_marks_saved_ones() -> None:
     presets.save("Zebra scans", "For scanned zebras", {"creativity": 0.1})
     menu = presets_panel.choices()
     shipped = [(p.label, p.id) for p in presets.shipped()]
-    assert menu == [*shipped, ("Zebra scans (saved)", "zebra-scans")]
-    assert presets_panel.choices(include_saved=False) == shipped
+    custom = ("custom (matches no preset)", presets_panel.CUSTOM)
+    assert menu == [*shipped, ("Zebra scans (saved)", "zebra-scans"), custom]
+    assert presets_panel.choices(include_saved=False) == [*shipped, custom]
+
+
+def test_the_menu_says_which_preset_the_form_matches_or_custom() -> None:
+    form = dict(zip(FIELDS, presets_panel.apply_preset("gentle-restore", 7, Session()), strict=True))
+    assert presets_panel.matching(list(form.values())) == "gentle-restore"  # the seed is the visitor's own
+    assert presets_panel.matching(list({**form, "creativity": 0.21}.values())) == presets_panel.CUSTOM
+    defaults = presets_panel.preset_values(presets.find("fal-defaults"))
+    assert presets_panel.matching(defaults) == "fal-defaults"
+    assert presets_panel.apply_preset(presets_panel.CUSTOM, None, Session()) == [gr.skip()] * len(FIELDS)
 
 
 def test_description_says_built_in_or_saved_and_delete_is_only_for_saved() -> None:

@@ -44,7 +44,8 @@ def _words(event: events.Event) -> str:
         case events.Failure(message=message):
             return f"Error: {message}"
         case events.Done(seconds=seconds, seed=seed, request_id=request_id):
-            return f"Done in {seconds:.1f} s · seed {seed} · request {request_id}"
+            took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # a fast run is not "0.0 s"
+            return f"Done in {took} s · seed {seed} · request {request_id}"
     return str(event)
 
 

@@ -18,7 +18,7 @@ from components.common.text import plain, toast
 from core import presets
 from core.errors import InputError
 from core.presets import Preset
-from core.schema import PARAMETER_FIELDS
+from core.schema import PARAMETER_FIELDS, defaults
 
 SAVED_MARK = " (saved)"
 NO_PRESET = "Choose a preset to fill the form; every value can still be changed afterwards."
@@ -37,10 +37,38 @@ class PresetsPanel:
     link: gr.Textbox
 
 
+CUSTOM = "custom"  # the menu's value when the form matches no preset
+
+
 def choices(owner: str = "", *, include_saved: bool = True) -> list[tuple[str, str]]:
-    """(label, id) pairs for the menu: shipped presets, then the owner's saved ones marked as such."""
+    """(label, id) pairs for the menu: shipped presets, then the owner's saved ones marked as such, then "custom"
+    (what the menu says when the form matches none of them)."""
     listed = presets.all_presets(owner) if include_saved else presets.shipped()
-    return [(p.label + (SAVED_MARK if p.source == "saved" else ""), p.id) for p in listed]
+    return [*((p.label + (SAVED_MARK if p.source == "saved" else ""), p.id) for p in listed),
+            ("custom (matches no preset)", CUSTOM)]
+
+
+def matching(values: Sequence[Any], owner: str = "") -> str:
+    """The preset the form's parameters (all but the seed, unless the preset sets one) match, else ``CUSTOM``."""
+    form = form_arguments(values)
+
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+            return abs(float(a) - float(b)) < 1e-9
+        return a == b or (a in (None, "") and b in (None, ""))
+
+    for preset in presets.all_presets(owner):
+        wanted = presets.merged(preset)
+        names = [f.name for f in PARAMETER_FIELDS if f.name != "seed" or "seed" in preset.arguments]
+        if all(same(form[name], wanted[name]) for name in names):
+            return preset.id
+    return CUSTOM
+
+
+def follow_form(*values: Any) -> Any:
+    """The menu's value as the form changes (``values``: the parameters in schema order, then the session)."""
+    *parameters, session = values
+    return gr.update(value=matching(parameters, session.files_owner() if session else ""))
 
 
 def describe(preset: Preset | None) -> str:
@@ -73,7 +101,8 @@ def render() -> PresetsPanel:
     # Only the shipped presets here: the visitor's own are added on page load, when the owner is known.
     notice = gr.Markdown("", elem_id="link-notice")
     with gr.Group(elem_id="presets-panel"):
-        preset = gr.Dropdown(choices(include_saved=False), value=None, label="Preset", elem_id="preset",
+        preset = gr.Dropdown(choices(include_saved=False), value=matching(list(defaults().values())),
+                             label="Preset", elem_id="preset",
                              info="Fills every parameter below; the seed stays unless the preset sets one.")
         description = gr.Markdown(NO_PRESET, elem_id="preset-description", padding=True)
     with gr.Accordion("Save a preset · share a link", open=False, elem_id="preset-tools"):
@@ -100,7 +129,9 @@ def show_preset(preset_id: str | None, session: Session) -> tuple[str, Any]:
 
 
 def apply_preset(preset_id: str | None, seed: int | None, session: Session) -> list[Any]:
-    """Every parameter widget's new value, in schema order."""
+    """Every parameter widget's new value, in schema order ("custom" changes nothing: it names no preset)."""
+    if preset_id == CUSTOM:
+        return [gr.skip() for _ in PARAMETER_FIELDS]
     preset = presets.find(preset_id, session.files_owner()) if preset_id else None
     if preset is None:
         raise refused(f"There is no preset {preset_id!r} any more; choose another." if preset_id
@@ -144,3 +175,5 @@ def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.componen
     panel.save.click(save_preset, [panel.label, panel.about, session, *widgets],
                      [panel.preset, panel.description, panel.label, panel.about], api_visibility="private")
     panel.delete.click(delete_preset, [panel.preset, session], panel.preset, api_visibility="private")
+    gr.on([widget.change for widget in widgets], follow_form, [*widgets, session], panel.preset,
+          api_visibility="private", queue=False, show_progress="hidden", trigger_mode="always_last")
