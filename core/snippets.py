@@ -163,20 +163,24 @@ def json_body(arguments: dict[str, Any]) -> str:
 
 
 def curl_code(arguments: dict[str, Any]) -> str:
-    """A curl command that submits the body to fal's queue with ``$FAL_KEY``, then how to poll and fetch."""
+    """A shell script (curl, sed, grep) for the whole queue sequence with ``$FAL_KEY``: submit the body, poll the
+    status with logs until COMPLETED, fetch the result (docs/fal-protocol.md, "The queue")."""
     body = json_body(arguments)
+    key = '--header "Authorization: Key $FAL_KEY"'
     # A quoted heredoc passes the JSON through untouched: quotes and $ in prompts need no escaping, and no
     # line of indented JSON can be the bare terminator.
     return (
-        "# Set FAL_KEY in your shell first (export FAL_KEY=...).\n"
-        f"curl --request POST \\\n"
-        f"  --url {QUEUE_URL} \\\n"
-        f"  --header \"Authorization: Key $FAL_KEY\" \\\n"
-        f"  --header \"Content-Type: application/json\" \\\n"
-        f"  --data @- <<'JSON'\n"
+        "# Set FAL_KEY in your shell first (export FAL_KEY=...). 1. Submit: fal answers with a request id.\n"
+        f"REQUEST_ID=$(curl --silent --request POST --url {QUEUE_URL} \\\n"
+        f"  {key} --header \"Content-Type: application/json\" --data @- <<'JSON' \\\n"
+        "  | sed -n 's/.*\"request_id\": *\"\\([^\"]*\\)\".*/\\1/p'\n"
         f"{body}\n"
-        f"JSON\n\n"
-        f"# The answer holds a request_id. Poll its status (with logs), then fetch the result:\n"
-        f"#   curl -H \"Authorization: Key $FAL_KEY\" \"{QUEUE_URL}/requests/$REQUEST_ID/status?logs=1\"\n"
-        f"#   curl -H \"Authorization: Key $FAL_KEY\" \"{QUEUE_URL}/requests/$REQUEST_ID\"\n"
+        "JSON\n"
+        ")\n"
+        "echo \"request $REQUEST_ID\"\n"
+        "# 2. Poll its status, with logs, until it is COMPLETED (queue position, then IN_PROGRESS).\n"
+        f"until curl --silent {key} \"{QUEUE_URL}/requests/$REQUEST_ID/status?logs=1\" \\\n"
+        "  | grep -q '\"status\": *\"COMPLETED\"'; do sleep 1; done\n"
+        "# 3. Fetch the result: the image URL, the seed and the timings.\n"
+        f"curl --silent {key} \"{QUEUE_URL}/requests/$REQUEST_ID\""
     )

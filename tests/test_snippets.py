@@ -170,3 +170,32 @@ def test_running_the_snippet_prints_each_log_line_once(render: Any, monkeypatch:
     assert out[-1] == repr(RESULT)
     assert calls[0] == ("upload_file", "me.png")
     assert calls[1][1] == {"image_url": "https://v3.fal.media/files/in.png", "creativity": 0.3}
+
+
+def test_the_curl_script_runs_the_whole_queue_sequence(fal_server, fal_key, tmp_path) -> None:
+    """Run as written by bash and curl against the test fal server (reached at fal's own host name)."""
+    import os
+    import shutil
+    import subprocess
+
+    if not shutil.which("curl"):
+        pytest.skip("curl is not installed")
+    fal_server.set_default(queue_polls=2, run_polls=2)
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), "teal").save(buffer, format="PNG")
+    picture = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    script = snippets.curl_code({"image_url": picture, "prompt": "it's $5 \"q\"", "upscale_factor": 2.0})
+    assert not script.endswith("\n") and "\n\n" not in script  # no empty numbered lines in the Code tab
+    env = {**os.environ, "FAL_KEY": fal_key, "CURL_CA_BUNDLE": os.environ["SSL_CERT_FILE"]}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    request_line, result = done.stdout.splitlines()[0], json.loads(done.stdout.splitlines()[-1])
+    assert request_line.startswith("request ") and len(request_line) > len("request ") + 8
+    assert result["image"]["url"] and "seed" in result
+    sent = [r.json for r in fal_server.submits()]
+    assert sent[-1]["prompt"] == "it's $5 \"q\""  # quotes and $ arrive untouched
