@@ -14,6 +14,7 @@ from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.common.text import plain
+from components.history import compare
 from core import config, schema
 from core.csv_export import relative_path
 from core.engines import ENGINES
@@ -45,6 +46,7 @@ class HistoryPanel:
     offset: gr.Number  # hidden: the /history API's paging inputs
     limit: gr.Number
     api_trigger: gr.Button
+    compare: compare.ComparePanel
 
 
 def render() -> HistoryPanel:
@@ -75,8 +77,9 @@ def render() -> HistoryPanel:
     with gr.Row():
         export = gr.Button("Export the table as CSV", elem_id="history-export")
         csv = gr.File(label="CSV", interactive=False, elem_id="history-csv")
+    comparing = compare.render()
     return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
-                        details, restore, reuse_seed, delete, code, export, csv, offset, limit, api_trigger)
+                        details, restore, reuse_seed, delete, code, export, csv, offset, limit, api_trigger, comparing)
 
 
 def _filters(status: str, engine: str) -> dict[str, Any]:
@@ -219,3 +222,4 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
     page_load.then(history_view, filters, shown, api_visibility="private").then(
         notice, None, panel.notice, api_visibility="private")
+    compare.listen(panel.compare, session, [tabs.select, panel.refresh.click, run_event.then])

@@ -1,0 +1,111 @@
+"""Compare any two runs of the History: their outputs in the before/after slider and side by side at 1:1 pixels
+in the same region, with the parameters that differ between them listed — whatever engines made them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from PIL import Image
+
+from components.common import store
+from components.common.files import servable
+from components.common.refusal import refused
+from components.common.session import Session
+from core import config
+from core.runs.runs import Run
+
+RECENT = 200  # finished runs offered in each menu, newest first
+CROP = 256  # the side of the 1:1 detail region, in output pixels
+
+
+@dataclass
+class ComparePanel:
+    first: gr.Dropdown
+    second: gr.Dropdown
+    go: gr.Button
+    slider: gr.ImageSlider
+    crops: gr.Gallery
+    differences: gr.Dataframe
+
+
+def render() -> ComparePanel:
+    with gr.Accordion("Compare two runs", open=False, elem_id="compare-panel"):
+        with gr.Row(equal_height=True):
+            first = gr.Dropdown([], label="Run A", scale=3, elem_id="compare-a")
+            second = gr.Dropdown([], label="Run B", scale=3, elem_id="compare-b")
+            go = gr.Button("Compare", scale=1, elem_id="compare-go")
+        slider = gr.ImageSlider(label="A / B", type="filepath", format="png", interactive=False,
+                                elem_id="compare-slider", max_height=480)
+        crops = gr.Gallery(label="The same region of both, 1:1 pixels", format="png", columns=2, object_fit="none",
+                           interactive=False, elem_id="compare-crops")
+        differences = gr.Dataframe(label="What differs", interactive=False, elem_id="compare-differences")
+    return ComparePanel(first, second, go, slider, crops, differences)
+
+
+def label(run: Run) -> str:
+    """How a run reads in the menus: when, which picture, which engine, the factor and the seed."""
+    when = time.strftime("%m-%d %H:%M:%S", time.localtime(run.created_at))
+    engine = run.engine + (f" {run.model}" if run.model else "")
+    factor = run.arguments.get("upscale_factor")
+    return (f"{when} · {run.input_name or 'image'} · {engine} · ×{factor:g} · seed {run.seed} · "
+            f"{run.width}×{run.height}") if factor is not None else f"{when} · {run.input_name or 'image'} · {engine}"
+
+
+def choices(session: Session) -> tuple[Any, Any]:
+    """Both menus: the visitor's finished runs, newest first."""
+    frame = store.store().frame(session.scope(), status="completed", limit=RECENT)
+    runs = [run for run_id in frame["id"] if (run := store.store().get(run_id, session.scope())) and run.output_path]
+    options = [(label(run), run.id) for run in runs]
+    return gr.update(choices=options), gr.update(choices=options)
+
+
+def _crop(path: str, box: tuple[int, int, int, int], name: str) -> str:
+    folder = config.data_dir() / "compare"
+    folder.mkdir(exist_ok=True)
+    target = folder / name
+    with Image.open(path) as image:
+        image.crop(box).save(target, format="PNG")
+    return str(target)
+
+
+def differences(first: Run, second: Run) -> pd.DataFrame:
+    """Every parameter (and the engine, model and input) whose value differs between the two runs."""
+    a = {"engine": first.engine, "model": first.model, "input": first.input_name, **first.parameters()}
+    b = {"engine": second.engine, "model": second.model, "input": second.input_name, **second.parameters()}
+    rows = [{"parameter": name, "A": str(a[name]), "B": str(b.get(name))} for name in a if a[name] != b.get(name)]
+    return pd.DataFrame(rows or [{"parameter": "(none)", "A": "the same settings", "B": "the same settings"}])
+
+
+def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, pd.DataFrame]:
+    """The two outputs in the slider, their centre region at 1:1, and what differs; both must be the visitor's
+    finished runs, and their outputs of one size."""
+    if not first_id or not second_id:
+        raise refused("Choose two runs, A and B.")
+    runs = [store.store().get(run_id, session.scope()) for run_id in (first_id, second_id)]
+    first, second = runs
+    if first is None or second is None or not (first.output_path and second.output_path):
+        raise refused("Both runs must be finished runs of yours, with their outputs.")
+    if not (Path(first.output_path).is_file() and Path(second.output_path).is_file()):
+        raise refused("An output file of these runs is gone (deleted with its run?).")
+    if (first.width, first.height) != (second.width, second.height):
+        raise refused(f"The outputs differ in size ({first.width}×{first.height} and {second.width}×{second.height}):"
+                      " choose two runs of the same output size.")
+    width, height = first.width or 0, first.height or 0
+    side = min(CROP, width, height)
+    box = ((width - side) // 2, (height - side) // 2, (width - side) // 2 + side, (height - side) // 2 + side)
+    crops = [(servable(_crop(run.output_path or "", box, f"{run.id}-centre.png")), f"{name}: {label(run)}")
+             for name, run in (("A", first), ("B", second))]
+    return (servable(first.output_path), servable(second.output_path)), crops, differences(first, second)
+
+
+def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:
+    """Wire the panel; the menus refill after each of ``refreshers`` (events that change the history)."""
+    for event in refreshers:
+        event(choices, session, [panel.first, panel.second], api_visibility="private", show_progress="hidden")
+    panel.go.click(compare, [panel.first, panel.second, session], [panel.slider, panel.crops, panel.differences],
+                   api_visibility="private")
