@@ -38,3 +38,18 @@ def test_two_runs_compared_in_the_slider_with_their_differences(studio, tmp_path
         cells = page.locator("#compare-differences [role=gridcell]").all_inner_texts()
         assert "seed" in [cell.strip() for cell in cells] and "11" in str(cells) and "22" in str(cells)
         screenshot(page, "compare")
+
+
+def test_a_thumbnail_selects_its_run(studio, tmp_path: Path) -> None:
+    photo = tmp_path / "fox.png"
+    Image.fromarray(samples.astronaut()[:64, :64]).save(photo)
+    _, result = Client(studio, verbose=False).predict(handle_file(str(photo)), None, upscale_factor=1,
+                                                      engine="local", api_name="/upscale")
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        steps.open_tab(page, "History")
+        page.locator("#history-gallery .thumbnail-item").first.click()
+        page.wait_for_function("id => document.querySelector('#history-details').innerText.includes(id)",
+                               arg=result["run_id"])
+        assert "fox.png" in page.locator("#history-gallery").inner_text()
+        screenshot(page, "history-thumbnails")

@@ -43,3 +43,19 @@ def test_an_upload_keeps_its_name_through_the_run_the_history_and_restore(client
     assert client.predict("coffee400", api_name="/history")["data"]  # found by its name
     restored = history_panel.restore(result["run_id"], Session())
     assert Path(restored[len(restored) - 3]).name == "coffee400.jpg"  # the image box, as it was uploaded
+
+
+def test_the_history_shows_the_newest_runs_as_pictures_that_select_their_run(client, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    photo = tmp_path / "fox.png"
+    Image.radial_gradient("L").resize((40, 30)).convert("RGB").save(photo)
+    made = [client.predict(handle_file(str(photo)), None, upscale_factor=factor, engine="local",
+                           api_name="/upscale")[1]["run_id"] for factor in (1, 2)]
+    table, _, pictures, ids = history_panel.history_view("", "any", "any", Session())
+    assert ids == made[::-1]  # newest first, like the table
+    assert [caption for _, caption in pictures] == ["fox.png · local · completed"] * 2
+    with Image.open(pictures[0][0]) as small:
+        assert max(small.size) <= 160
+    chosen = history_panel.select_picture(ids, Session(), SimpleNamespace(index=1))
+    assert chosen[0] == made[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
@@ -20,6 +21,7 @@ from core.csv_export import relative_path
 from core.engines import ENGINES
 from core.errors import StudioError
 from core.runs.runs import STATUSES, Run
+from core.runs.thumbs import thumbnail
 
 ANY = "any"
 TABLE_LIMIT = 500  # rows the table shows (and /history returns) at most: gr.Dataframe sends them all each time
@@ -47,6 +49,8 @@ class HistoryPanel:
     limit: gr.Number
     api_trigger: gr.Button
     compare: compare.ComparePanel
+    gallery: gr.Gallery
+    gallery_ids: gr.State
 
 
 def render() -> HistoryPanel:
@@ -60,6 +64,8 @@ def render() -> HistoryPanel:
     shown = gr.Markdown("", elem_id="history-shown")
     offset, limit = gr.Number(0, visible=False, precision=0), gr.Number(TABLE_LIMIT, visible=False, precision=0)
     api_trigger = gr.Button(visible=False)  # /history's own event: the page refreshes through history_view
+    gallery = gr.Gallery(label="Newest runs — select one", columns=8, rows=1, height=200, object_fit="contain",
+                         allow_preview=False, interactive=False, elem_id="history-gallery")
     table = gr.Dataframe(label="Runs", show_label=True, interactive=False, wrap=False,
                          elem_id="history-table", max_height=420, show_search="none")
     with gr.Row():
@@ -79,7 +85,8 @@ def render() -> HistoryPanel:
         csv = gr.File(label="CSV", interactive=False, elem_id="history-csv")
     comparing = compare.render()
     return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
-                        details, restore, reuse_seed, delete, code, export, csv, offset, limit, api_trigger, comparing)
+                        details, restore, reuse_seed, delete, code, export, csv, offset, limit, api_trigger, comparing,
+                        gallery, gr.State([]))
 
 
 def _filters(status: str, engine: str) -> dict[str, Any]:
@@ -115,12 +122,30 @@ def shown_text(rows: int, total: int, offset: int = 0) -> str:
     return f"ℹ️ Runs {offset + 1:,}–{offset + rows:,} of {total:,}, newest first."
 
 
-def history_view(search: str, status: str, engine: str, session: Session) -> tuple[pd.DataFrame, str]:
-    """The History tab's table and the line that says when it holds only part of the history."""
+THUMBNAILS = 48  # the newest runs shown as pictures above the table
+
+
+def history_view(search: str, status: str, engine: str, session: Session) -> tuple[Any, ...]:
+    """The History tab's table, the line that says when it holds only part of the history, and the newest runs'
+    thumbnails (with the run id of each, for selecting a run by its picture)."""
     frame = history(search, status, engine, session=session)
     total = len(frame) if len(frame) < TABLE_LIMIT else store.store().count(
         session.scope(), search=search or "", **_filters(status, engine))
-    return frame, shown_text(len(frame), total)
+    pictures, ids = [], []
+    data_dir = config.data_dir()
+    for run_id in frame["id"][:THUMBNAILS]:
+        run = store.store().get(run_id, session.scope())
+        if run is not None and (picture := thumbnail(run, data_dir)):
+            pictures.append((servable(picture), f"{run.input_name or 'image'} · {run.engine} · {run.status}"))
+            ids.append(run.id)
+    return frame, shown_text(len(frame), total), pictures, ids
+
+
+def select_picture(ids: list[str], session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str]:
+    """A thumbnail chosen: that run, as if its row had been selected."""
+    index = event.index if isinstance(event.index, int) else -1
+    run_id = ids[index] if 0 <= index < len(ids) else None
+    return select(session, SimpleNamespace(row_value=[run_id] if run_id else []))  # type: ignore[arg-type]
 
 
 def notice() -> str:
@@ -203,7 +228,7 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
            image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, page_load: Any) -> None:
     """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes."""
     filters = [panel.search, panel.status, panel.engine, session]
-    shown = [panel.table, panel.shown]
+    shown = [panel.table, panel.shown, panel.gallery, panel.gallery_ids]
     panel.refresh.click(history_view, filters, shown, api_visibility="private")
     panel.api_trigger.click(history, [*filters[:3], panel.offset, panel.limit, session], panel.table,
                             api_name="history")
@@ -213,6 +238,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
         trigger(history_view, filters, shown, api_visibility="private", show_progress="hidden")
     panel.table.select(select, session, [panel.selected, panel.before_after, panel.details, panel.code],
                        api_visibility="private")
+    panel.gallery.select(select_picture, [panel.gallery_ids, session],
+                         [panel.selected, panel.before_after, panel.details, panel.code], api_visibility="private")
     panel.restore.click(restore, [panel.selected, session], [*params.values(), image_file, image_url, tabs],
                         api_visibility="private")
     panel.reuse_seed.click(reuse_seed, [panel.selected, session], params["seed"], api_visibility="private")

@@ -1,0 +1,35 @@
+"""Thumbnails of runs for the History: small PNGs made once per run, from its output (or its input), and kept
+in the data directory (``thumbs/<run id>.png``) so a History of thousands of runs shows at once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+from core.runs.runs import Run
+
+SIZE = 160  # pixels, the longer side
+
+
+def thumbnail(run: Run, data_dir: Path) -> str | None:
+    """The run's thumbnail (made on first use), or None when it has no picture on disk."""
+    target = data_dir / "thumbs" / f"{run.id}.png"
+    if target.is_file():
+        return str(target)
+    source = next((p for p in (run.output_path, run.input_path) if p and Path(p).is_file()), None)
+    if source is None:
+        return None
+    target.parent.mkdir(exist_ok=True)
+    with contextlib.suppress(OSError, ValueError), Image.open(source) as image:
+        image.draft("RGB", (SIZE, SIZE))  # JPEG decodes at a fraction of its size; others as they are
+        image.thumbnail((SIZE, SIZE), Image.Resampling.LANCZOS)
+        handle, partial = tempfile.mkstemp(prefix=f".{run.id}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(handle, "wb") as out:
+            image.save(out, format="PNG")
+        os.replace(partial, target)
+        return str(target)
+    return None
