@@ -68,3 +68,28 @@ def test_an_engine_axis_needs_a_key_only_for_the_engines_that_do(client, photo, 
                             api_name="/sweep")
     cells = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(cells["model"]) == ["fast", "quality"] and set(cells["status"]) == {"completed"}
+
+
+@pytest.mark.browser
+def test_the_engine_axis_in_the_sweep_tab(studio, photo, fal_server, fal_key, monkeypatch) -> None:
+    from tests import browser_steps as steps
+    from tests.browser import browser_page, screenshot
+
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=1, run_polls=1)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        steps.upload(page, photo)
+        steps.open_tab(page, "Sweep")
+        steps.choose(page, "sweep-x-axis", "Engine")
+        page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("fal, local:fast")
+        steps.choose(page, "sweep-y-axis", "Creativity")
+        page.locator("#sweep-y-values textarea, #sweep-y-values input").first.fill("0.2, 0.5")
+        page.locator("#sweep-preflight").get_by_text("4 cells").wait_for()
+        assert "on fal" in page.locator("#sweep-preflight").inner_text()  # only fal's cells are priced
+        page.locator("#sweep-run").click()
+        page.locator("#sweep-progress").get_by_text("4 completed").wait_for(timeout=120_000)
+        page.wait_for_function("() => document.querySelectorAll('#sweep-grid .gallery-item img').length === 4")
+        captions = [caption for caption, _ in steps.gallery(page, "sweep-grid")]
+        assert sum("⊘ local ignores creativity" in caption for caption in captions) == 2
+        screenshot(page, "engine-axis")

@@ -198,7 +198,8 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
                      "y_value": _csv_value(plan.y_axis, cell.y_value), "arguments": parameters,
                      "seed": run.seed if run and run.seed is not None else parameters.get("seed"),
                      "request_id": run.request_id if run else None, "engine": run.engine if run else None,
-                     "model": run.model if run else None, **measured, "error": run.error if run else None,
+                     "model": run.model if run else None, "input_name": run.input_name if run else None,
+                     **measured, "error": run.error if run else None,
                      "run_id": run.id if run else None, "output_path": output})
     thumb = 384 if plan.size <= 25 else 256
     sheet = contact_sheet(tiles, plan.x_axis, plan.x_values, plan.y_axis, plan.y_values, thumb=thumb)
