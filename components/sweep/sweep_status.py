@@ -7,16 +7,22 @@ with purchases to 40) and queues the rest. The line says so, so a long wait read
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from core.engines import describe
 from core.runs import events
 from core.runs.runner import Update
+from core.runs.runs import Run
+from core.sweep.plan import Cell, CellKey, SweepPlan
 
-if TYPE_CHECKING:
-    from components.sweep.sweep_actions import SweepView
-    from core.runs.runs import Run
-    from core.sweep.plan import Cell, CellKey
+
+class SweepView(Protocol):
+    """What the line reads of the Sweep tab's view (``components/sweep/sweep_actions.py``)."""
+
+    plan: SweepPlan | None
+    runs: dict[CellKey, Run]
+    positions: dict[CellKey, int]
+    message: str
 
 
 def note_position(positions: dict[CellKey, int], cell: Cell, update: Update | None) -> None:

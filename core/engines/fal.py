@@ -18,8 +18,9 @@ import fal_client
 from fal_client import Completed, FalClientHTTPError, InProgress, Queued, Status
 
 from core import schema
-from core.engines import pacing
 from core.engines.fal_errors import KEYS_URL, NO_KEY, translate
+from core.engines.pacing import BACKOFF_FIRST_S, SUBMITS_AT_ONCE, backoff
+from core.engines.pacing import current as current_pace
 from core.errors import AuthError, CancelledRun, EngineError, EngineTimeoutError, InputError, StudioError
 
 DEFAULT_JOB_TIMEOUT = 1800.0  # seconds for a whole request (queue + run) unless events()/result() say otherwise
@@ -44,7 +45,7 @@ class FalEngine:
         self._uploaded: dict[str, str] = {}  # sha256 of the file → fal URL
         self._uploading: dict[str, asyncio.Task[str]] = {}
         self._submit_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-        self.submit_backoff = pacing.BACKOFF_FIRST_S  # the first wait after a 429 on submit
+        self.submit_backoff = BACKOFF_FIRST_S  # the first wait after a 429 on submit
 
     def __repr__(self) -> str:
         return f"FalEngine(application={self.application!r})"  # never the key
@@ -108,11 +109,11 @@ class FalEngine:
         loop = asyncio.get_running_loop()
         if loop not in self._submit_slots:
             self._submit_slots = {old: slots for old, slots in self._submit_slots.items() if not old.is_closed()}
-            self._submit_slots[loop] = asyncio.Semaphore(pacing.SUBMITS_AT_ONCE)
+            self._submit_slots[loop] = asyncio.Semaphore(SUBMITS_AT_ONCE)
         return self._submit_slots[loop]
 
     async def _submit(self, sent: dict[str, Any], webhook_url: str | None) -> fal_client.AsyncRequestHandle:
-        """Submit with at most ``pacing.SUBMITS_AT_ONCE`` in flight; a 429 (once fal_client's own retries are
+        """Submit with at most ``SUBMITS_AT_ONCE`` in flight; a 429 (once fal_client's own retries are
         spent) is waited out with a jittered backoff until the job's timeout, never failing the cell."""
         loop = asyncio.get_running_loop()
         give_up = None if self.job_timeout is None else loop.time() + self.job_timeout
@@ -123,7 +124,7 @@ class FalEngine:
                     return await self.client.submit(self.application, sent, webhook_url=webhook_url)
                 except FalClientHTTPError as exc:
                     attempt += 1
-                    wait = pacing.backoff(attempt, self.submit_backoff)
+                    wait = backoff(attempt, self.submit_backoff)
                     if exc.status_code != 429 or (give_up is not None and loop.time() + wait > give_up):
                         raise
             await asyncio.sleep(wait)  # outside the slot: the other cells' submits go on
@@ -145,7 +146,7 @@ class FalJob:
         self._completed: Completed | None = None
         self._result: dict[str, Any] | None = None
         self._cancelled = False
-        self._pace = pacing.current()  # a sweep's pace, or None: the engine's interval (the interactive run)
+        self._pace = current_pace()  # a sweep's pace, or None: the engine's interval (the interactive run)
         self._running_since: float | None = None
 
     def _interval(self, status: Status) -> float:
