@@ -28,7 +28,6 @@ TIMEOUT_S = 1800
 # without judging it. A JSON's own "goals" ({figure: {"goal": "<= 100"}}) takes precedence.
 FALLBACK_GOALS: dict[str, list[tuple[str, str | None]]] = {
     "history": [("first_table_s", "<= 0.5"), ("save_median_ms", "<= 20")],
-    "sweep": [("ratio", "<= {goal}")],
     "local_engine": [("fast.s_per_output_mp", None), ("quality.s_per_output_mp", None),
                      ("fast_1024_to_4096.peak_rss_mb", None), ("torch_rrdbnet_x4.ncnn_speed_over_torch", None)],
 }
@@ -81,7 +80,7 @@ def judge(value: Any, goal: str | None) -> str:
 
 def rows_for(name: str, figures: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
     if isinstance(figures.get("goals"), dict):
-        return [(path, lookup(figures, path), spec.get("goal") if isinstance(spec, dict) else str(spec))
+        return [(path, lookup(figures, path), spec.get("goal") if isinstance(spec, dict) else spec)
                 for path, spec in figures["goals"].items()]
     rows = []
     for path, goal in FALLBACK_GOALS.get(name, []):

@@ -1,23 +1,34 @@
-"""A 9-cell sweep against the test fal server: does running cells concurrently cost more than one job?
+"""Sweeps at the app's DEFAULT settings, as users run them: ``python app.py`` in a subprocess (no
+``CLARITY_SWEEP_CONCURRENCY``, no other setting), driven through its public ``/sweep`` by ``gradio_client``,
+against the test fal server (reached at fal's own host names through the tests' HTTPS proxy).
 
-Every job takes a fixed 2 s on the server (``run_time=2``, no queue wait). The sweep goes through
-``core.sweep_run.run_plan`` with concurrency 9 — the same path as the app: upload once, submit, poll, download,
-save each Run in a real history. Figure of merit: sweep wall time ÷ one job's wall time (same run, same path).
-Goal ≤ 1.15. Run: ``python bench/sweep.py``.
+Every fal job takes a fixed time on the server (``run_time``, no scripted queue wait); an *account limit* on the
+server plays fal's per-account concurrency (at most N requests IN_PROGRESS, the rest IN_QUEUE).
+
+(a) no account limit, 12 cells of a 2 s job: sweep wall ÷ a 1-cell sweep's wall (same path). Goal ≤ 1.15.
+(b) account limit 3, 24 cells of a 2 s job: wall ÷ the ideal — ceil(24/3) = 8 waves of fal's time plus the
+    app's fixed cost of a sweep (the 1-cell sweep's wall − one job). Goal ≤ 1.15. And status requests per
+    second at fal over the sweep. Goal ≤ 40.
+(c) account limit 10, 100 cells of a 1 s job: the app's peak memory (VmHWM), status requests per second, and
+    wall ÷ ideal (10 waves). No goal: figures to watch.
+
+Run: ``python -m bench.sweep`` (about two minutes).
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
+import math
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 # fal's host names → the test fal server (a local proxy and the test CA), before any httpx client is built.
 from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
@@ -26,57 +37,106 @@ ENVIRONMENT = prepare_environment()
 
 from bench._common import machine, report  # noqa: E402
 
-JOB_SECONDS = 2.0
-GOAL = 1.15
+GOAL_RATIO, GOAL_STATUS_PER_S = 1.15, 40.0
+SETTINGS = ("CLARITY_SWEEP_CONCURRENCY", "CLARITY_SHARED", "SPACE_ID", "CLARITY_MAX_SWEEP_CELLS",
+            "CLARITY_FAL_TIMEOUT", "CLARITY_CONFIRM_CELLS", "CLARITY_CONFIRM_PRICE")
 
 
-async def wall(plan, engine, history, image_path: str, concurrency: int) -> tuple[float, dict]:
-    from core.sweep import sweep_run
+def vm_hwm_mb(pid: int) -> float:
+    """A process's peak resident memory (VmHWM), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
-    start = time.perf_counter()
-    runs = await sweep_run.run_plan(plan, engine, save=history.save, image_path=image_path, concurrency=concurrency)
-    return time.perf_counter() - start, runs
 
-
-async def measure() -> dict:
+def photo(folder: Path) -> str:
     from PIL import Image
 
-    from core.engines.fal import FalEngine
-    from core.inputs import images
-    from core.runs.history import History
-    from core.sweep.plan import plan_grid
+    path = folder / "input.png"
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(buffer, format="PNG")
+    path.write_bytes(buffer.getvalue())
+    return str(path)
+
+
+def sweep(client: Any, image: str, cells: int) -> float:
+    """One sweep over ``cells`` seeds through the public API, as a user would call it; its wall time."""
+    from gradio_client import handle_file
+
+    start = time.perf_counter()
+    csv, sheet = client.predict(handle_file(image), "", engine="fal", x_axis="seed", x_values=f"1-{cells}",
+                                y_axis="", y_values="", confirm=True, api_name="/sweep")
+    seconds = time.perf_counter() - start
+    import pandas as pd
+
+    statuses = pd.read_csv(csv)["status"].tolist()
+    assert statuses == ["completed"] * cells, statuses
+    return seconds
+
+
+def status_requests(server: Any, since: float, until: float) -> int:
+    return sum(1 for r in server.requests if r.path.endswith("/status") and since <= r.at <= until)
+
+
+def case(server: Any, client: Any, image: str, cells: int, job_s: float, limit: int | None,
+         fixed_s: float) -> dict[str, Any]:
+    server.set_account_limit(limit)
+    server.set_default(queue_polls=0, queue_wait=0.0, run_polls=0, run_time=job_s, logs=())
+    start = time.monotonic()
+    wall = sweep(client, image, cells)
+    polls = status_requests(server, start, time.monotonic())
+    waves = math.ceil(cells / limit) if limit else 1
+    ideal = waves * job_s + fixed_s
+    return {"cells": cells, "account_limit": limit, "job_s": job_s, "wall_s": round(wall, 3),
+            "ideal_s": round(ideal, 3), "ratio_to_ideal": round(wall / ideal, 3),
+            "status_requests": polls, "status_per_s": round(polls / wall, 1),
+            "peak_in_progress": server.peak_in_progress}
+
+
+def main() -> dict[str, Any]:
+    from gradio_client import Client
+
+    from tests.apps import AppProcess
     from tests.fal_server.server import FalServer
 
+    folder = Path(tempfile.mkdtemp(prefix="clarity-bench-sweep-"))
+    for name in SETTINGS:  # the defaults users get: none of these set
+        os.environ.pop(name, None)
+    env = {"FAL_KEY": TEST_KEY, "GRADIO_TEMP_DIR": str(folder / "gradio"), "GRADIO_ANALYTICS_ENABLED": "False",
+           "HF_HUB_OFFLINE": "1"}
     server = FalServer(ENVIRONMENT)
     server.start()
+    app = AppProcess(folder / "data", env)
     try:
-        server.set_default(queue_polls=0, queue_wait=0.0, run_polls=0, run_time=JOB_SECONDS, logs=())
-        buffer = io.BytesIO()
-        Image.new("RGB", (64, 48), "teal").save(buffer, format="PNG")
-        image_path = images.load_bytes(buffer.getvalue()).path
-        engine, history = FalEngine(TEST_KEY), History(Path(os.environ["CLARITY_DATA_DIR"]) / "history.sqlite3")
-        single = plan_grid({}, "creativity", [0.35])
-        await wall(single, engine, history, image_path, 1)  # warm-up: TLS, upload, first download
-        one, runs = await wall(plan_grid({}, "creativity", [0.35]), engine, history, image_path, 1)
-        grid = plan_grid({}, "creativity", [0.2, 0.35, 0.5], "resemblance", [0.4, 0.6, 0.8])
-        nine, grid_runs = await wall(grid, engine, history, image_path, 9)
-        statuses = [run.status for run in [*runs.values(), *grid_runs.values()]]
-        assert statuses == ["completed"] * 10, statuses
-        starts = sorted(run.started_at - grid_runs[(0, 0)].created_at for run in grid_runs.values())
-        history.close()
+        app.wait_ready()
+        client, image = Client(app.url, verbose=False), photo(folder)
+        server.set_default(queue_polls=0, run_polls=0, run_time=2.0, logs=())
+        sweep(client, image, 1)  # warm-up: TLS, upload, first download
+        ones = [sweep(client, image, 1) for _ in range(3)]
+        one = sorted(ones)[1]
+        fixed = max(0.0, one - 2.0)
+        server.peak_in_progress = 0  # (no reset(): it would forget the uploaded input the app reuses)
+        a = case(server, client, image, 12, 2.0, None, fixed)
+        a["ratio_to_one_job"] = round(a["wall_s"] / one, 3)
+        server.peak_in_progress = 0
+        b = case(server, client, image, 24, 2.0, 3, fixed)
+        server.peak_in_progress = 0
+        c = case(server, client, image, 100, 1.0, 10, max(0.0, fixed))
+        c["app_peak_rss_mb"] = round(vm_hwm_mb(app.process.pid), 1)
     finally:
+        app.stop()
         server.stop()
-    return {"cells": 9, "concurrency": 9, "job_seconds_on_server": JOB_SECONDS, "one_job_wall_s": round(one, 3),
-            "sweep_wall_s": round(nine, 3), "ratio": round(nine / one, 3), "goal": GOAL,
-            "met": nine / one <= GOAL, "last_cell_started_after_s": round(starts[-1], 3),
-            "uploads": len(server.uploads()), "machine": machine()}
-
-
-def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        os.environ["CLARITY_DATA_DIR"] = folder
-        figures = asyncio.run(measure())
+    figures = {"settings": "app defaults (python app.py, no CLARITY_* setting)", "one_cell_sweep_s": round(one, 3),
+               "a_no_limit_12_cells": a, "b_limit_3_24_cells": b, "c_limit_10_100_cells": c,
+               "goals": {"a_no_limit_12_cells.ratio_to_one_job": {"goal": f"<= {GOAL_RATIO}"},
+                         "b_limit_3_24_cells.ratio_to_ideal": {"goal": f"<= {GOAL_RATIO}"},
+                         "b_limit_3_24_cells.status_per_s": {"goal": f"<= {GOAL_STATUS_PER_S}"},
+                         "c_limit_10_100_cells.app_peak_rss_mb": {"goal": None},
+                         "c_limit_10_100_cells.status_per_s": {"goal": None}},
+               "machine": machine()}
     report("sweep", figures)
+    return figures
 
 
 if __name__ == "__main__":

@@ -171,12 +171,19 @@ def test_a_server_error_is_an_engine_error_with_the_status(fal_server, fal_key):
     assert "HTTP 500" in str(error) and "internal error" in str(error) and "Internal server error" in str(error)
 
 
-def test_a_rate_limit_that_outlasts_the_retries_is_an_engine_error(fal_server, fal_key, monkeypatch):
+def test_a_rate_limit_that_outlasts_the_jobs_timeout_is_an_engine_error(fal_server, fal_key, monkeypatch):
     monkeypatch.setattr(fal_client.client, "MAX_ATTEMPTS", 2)
     fal_server.script(submit_status=429)
-    error = failure(fal_key)
-    assert type(error) is EngineError and "HTTP 429" in str(error)
-    assert len(fal_server.submits()) == 2
+    engine = FalEngine(fal_key, poll_interval=0.01, job_timeout=1.0)
+    engine.submit_backoff = 0.1
+
+    async def scenario() -> None:
+        await engine.submit({"image_url": data_uri()})
+
+    with pytest.raises(StudioError) as caught:
+        asyncio.run(scenario())
+    assert type(caught.value) is EngineError and "HTTP 429" in str(caught.value)
+    assert len(fal_server.submits()) > 2  # the engine waited out fal_client's retries and tried again
 
 
 def test_retried_troubles_do_not_reach_the_user(fal_server, fal_key):

@@ -167,10 +167,10 @@ def test_a_local_1x2_sweep_on_a_tiny_image(history):
 
 
 def test_concurrency_and_confirmation_limits_follow_the_environment(monkeypatch):
-    assert (sweep_run.concurrency_for("fal"), sweep_run.concurrency_for("local")) == (4, 1)
+    assert (sweep_run.concurrency_for("fal", 30), sweep_run.concurrency_for("local", 30)) == (30, 1)
     monkeypatch.setenv("CLARITY_SWEEP_CONCURRENCY", "9")
     monkeypatch.setenv("CLARITY_CONFIRM_PRICE", "0.5")
-    assert (sweep_run.concurrency_for("fal"), sweep_run.concurrency_for("local")) == (9, 1)
+    assert (sweep_run.concurrency_for("fal", 30), sweep_run.concurrency_for("local", 30)) == (9, 1)
     assert sweep_run.confirm_limits() == (0.5, 16)
 
 

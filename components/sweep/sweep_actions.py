@@ -19,17 +19,19 @@ from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.common.signatures import schema_handler
+from components.sweep.sweep_status import note_position, progress
 from components.upscale.action import prepare
 from core import config, schema
 from core.engines import ENGINES, describe, keyless_engine, make_engine, parse_spec
 from core.engines.base import Engine
 from core.errors import InputError, StudioError
 from core.runs import names
+from core.runs.runner import Update
 from core.runs.runs import Run
 from core.sharing import budget, limits
 from core.sweep import sweep_run
 from core.sweep.axes import parse_axis, refuse_ignored
-from core.sweep.plan import CellKey, Preflight, SweepPlan, plan_grid
+from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
 
 NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
@@ -47,6 +49,7 @@ class SweepView:
     sheet: str | None = None
     csv: str | None = None
     message: str = ""
+    positions: dict[CellKey, int] = field(default_factory=dict)  # cells in an engine's queue: their place
 
 
 def y_axis_of(name: str | None) -> str | None:
@@ -72,23 +75,15 @@ def build(form: dict[str, Any], owner: str, load: bool = True) -> tuple[SweepPla
     return plan_grid(raw, x_axis, xs, y_axis, ys, found), image_path
 
 
-def progress(view: SweepView) -> str:
-    """One line: how many cells are done, failed, running, waiting."""
-    if view.plan is None:
-        return view.message
-    counts: dict[str, int] = {}
-    for cell in view.plan.cells:
-        status = view.runs[cell.key].status if cell.key in view.runs else "queued"
-        counts[status] = counts.get(status, 0) + 1
-    parts = ", ".join(f"{count} {status}" for status, count in counts.items())
-    return f"**Sweep `{view.plan.id}`** · {view.plan.size} cells: {parts}" + (f" · {view.message}" if view.message
-                                                                          else "")
-
-
 async def _live(view: SweepView, start: Callable[[sweep_run.OnUpdate], Awaitable[Any]]) -> AsyncIterator[SweepView]:
     """Run ``start(on_update)`` and yield a fresh view (a new object: gr.State notices) whenever a cell changes."""
     changed = asyncio.Event()
-    task = asyncio.ensure_future(start(lambda cell, run, update: changed.set()))
+
+    def seen(cell: Cell, run: Run, update: Update | None) -> None:
+        note_position(view.positions, cell, update)
+        changed.set()
+
+    task = asyncio.ensure_future(start(seen))
     try:
         shown = None
         while True:
@@ -96,10 +91,11 @@ async def _live(view: SweepView, start: Callable[[sweep_run.OnUpdate], Awaitable
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             changed.clear()
-            statuses = tuple((key, run.status) for key, run in list(view.runs.items()))
+            statuses = (tuple((key, run.status) for key, run in list(view.runs.items())),
+                        tuple(sorted(view.positions.items())))
             if statuses != shown or task.done():
                 shown = statuses
-                yield replace(view, runs=dict(view.runs))
+                yield replace(view, runs=dict(view.runs), positions=dict(view.positions))
             if task.done():
                 break
             await asyncio.sleep(0.2)  # fold bursts of updates into one render

@@ -62,7 +62,7 @@ def estimate(form: dict[str, Any], owner: str) -> tuple[SweepPlan, Preflight | N
     loaded = form.get("loaded")
     engine = _engine_of(form)
     rates = rates_of.rates(store.store(), engine, form.get("model"), form.get("scope"))
-    options: dict[str, Any] = {"concurrency": describe(engine).runs_at_once}
+    options: dict[str, Any] = {"concurrency": rates_of.workers(store.store(), engine, form.get("scope"), plan.size)}
     if rates:
         options |= {"seconds_per_cell": rates.seconds_per_cell, "seconds_per_megapixel": rates.seconds_per_megapixel}
     cost = sweep_run.preflight(plan, loaded.path if loaded else None, **options)

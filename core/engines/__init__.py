@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # for the checker only: fal_client is imported when the fal e
     from core.engines.fal import FalEngine
 
 ENGINES = ("fal", "local")
-DEFAULT_SWEEP_CONCURRENCY = 4  # fal requests at once (env CLARITY_SWEEP_CONCURRENCY)
+DEFAULT_SWEEP_CONCURRENCY: int | None = None  # no ceiling: every cell goes to fal's queue, which schedules them
 _fal_engines: dict[str, FalEngine] = {}  # one fal client per key, found by the key's hash (never the key itself)
 _lock = threading.Lock()
 
@@ -42,16 +42,18 @@ def forget(key: str | None) -> bool:
         return _fal_engines.pop(hashlib.sha256(key.encode()).hexdigest(), None) is not None
 
 
-def _fal_runs_at_once() -> int:
+def _fal_runs_at_once() -> int | None:
+    """``CLARITY_SWEEP_CONCURRENCY`` as an optional ceiling on fal cells in flight; unset, empty or 0: none."""
     try:
-        return max(1, int(float(os.environ.get("CLARITY_SWEEP_CONCURRENCY", DEFAULT_SWEEP_CONCURRENCY))))
+        ceiling = int(float(os.environ.get("CLARITY_SWEEP_CONCURRENCY") or 0))
     except ValueError:
         return DEFAULT_SWEEP_CONCURRENCY
+    return ceiling if ceiling > 0 else DEFAULT_SWEEP_CONCURRENCY
 
 
 def describe(engine_id: str) -> EngineInfo:
-    """What engine ``engine_id`` can do (raises ValueError for an unknown id). Read per call: concurrency follows
-    ``CLARITY_SWEEP_CONCURRENCY``."""
+    """What engine ``engine_id`` can do (raises ValueError for an unknown id). Read per call: fal's ceiling follows
+    ``CLARITY_SWEEP_CONCURRENCY`` (none by default: fal's queue schedules every cell at the account's pace)."""
     if engine_id == "fal":
         return EngineInfo("fal", "fal (hosted clarity-upscaler)", (), PRICE_PER_MEGAPIXEL,
                           frozenset(f.name for f in PARAMETER_FIELDS), webhooks=True, resumable_by_request_id=True,

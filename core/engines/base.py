@@ -29,7 +29,7 @@ class EngineInfo:
     fields_used: frozenset[str]  # schema parameters that change its output; the rest are only recorded
     webhooks: bool  # can POST the result to a webhook URL
     resumable_by_request_id: bool  # a run can be followed again by request id after a restart
-    runs_at_once: int  # how many runs (sweep cells) it takes at once
+    runs_at_once: int | None  # how many runs (sweep cells) to hand it at once; None: all, its queue schedules them
     needs_key: bool = False  # runs only with an API key (and spends its owner's money)
     fetches_urls: bool = False  # fetches an https:// image URL itself (else the app reads the picture first)
 

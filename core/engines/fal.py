@@ -15,107 +15,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import fal_client
-import httpx
 from fal_client import Completed, FalClientHTTPError, InProgress, Queued, Status
-from fal_client.auth import MissingCredentialsError
 
 from core import schema
+from core.engines.fal_errors import KEYS_URL, NO_KEY, translate
+from core.engines.pacing import BACKOFF_FIRST_S, SUBMITS_AT_ONCE, backoff
+from core.engines.pacing import current as current_pace
 from core.errors import AuthError, CancelledRun, EngineError, EngineTimeoutError, InputError, StudioError
 
-KEYS_URL = "https://fal.ai/dashboard/keys"
-NO_KEY = f"No fal key: type one in the Engine panel or set FAL_KEY. Create one at {KEYS_URL}"
 DEFAULT_JOB_TIMEOUT = 1800.0  # seconds for a whole request (queue + run) unless events()/result() say otherwise
 _T = TypeVar("_T")
-
-
-def _scrub(text: str, key: str | None) -> str:
-    """Replace the key (and its secret half) wherever it appears."""
-    if key:
-        for secret in (key, key.partition(":")[2]):
-            if len(secret) >= 4:
-                text = text.replace(secret, "***")
-    return text
-
-
-def _item_words(item: Any) -> tuple[str | None, str]:
-    """One 422 detail entry as ``(field, plain sentence)``."""
-    if not isinstance(item, dict):
-        return None, str(item)
-    loc = item.get("loc") or []
-    name = str(loc[-1]) if loc and loc[-1] != "body" else None
-    msg = str(item.get("msg") or item.get("message") or item.get("type") or "invalid value").rstrip(".")
-    if item.get("type") == "content_policy_violation":
-        return name, f"fal's content checker refused this image ({msg})"
-    field = schema.FIELD_BY_NAME.get(name or "")
-    label = field.label if field else name
-    return name, f"{label}: {msg}" if label else msg
-
-
-def _words(detail: Any) -> str:
-    """fal's ``detail`` (text, a list of errors, or a dict) as plain words, never a Python repr."""
-    if detail is None:
-        return ""
-    if isinstance(detail, str):
-        return "" if "<html" in detail.lower() else " ".join(detail.split())[:300]
-    if isinstance(detail, dict) and "msg" not in detail:
-        return "; ".join(f"{k}: {_words(v)}" for k, v in detail.items())
-    items = detail if isinstance(detail, list) else [detail]
-    return "; ".join(_item_words(item)[1] for item in items)
-
-
-def _http_parts(exc: FalClientHTTPError | httpx.HTTPStatusError) -> tuple[int, Any, str | None]:
-    if isinstance(exc, FalClientHTTPError):
-        return exc.status_code, exc.message, exc.error_type
-    response = exc.response  # httpx.HTTPStatusError (the CDN token request raises those)
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text
-    detail = body.get("detail", body) if isinstance(body, dict) else body
-    error_type = (body.get("error_type") if isinstance(body, dict) else None) or response.headers.get(
-        "x-fal-error-type")
-    return response.status_code, detail, error_type
-
-
-def translate(exc: BaseException, *, key: str | None = None, request_id: str | None = None) -> StudioError:
-    """Any failure from fal_client or httpx as a StudioError a user can act on; ``key`` is scrubbed out."""
-    if isinstance(exc, StudioError):
-        exc.message = _scrub(exc.message, key)
-        exc.args = (exc.message,)
-        return exc
-    where = f" (request {request_id})" if request_id else ""
-    if isinstance(exc, MissingCredentialsError):
-        error: StudioError = AuthError(NO_KEY)
-    elif isinstance(exc, (FalClientHTTPError, httpx.HTTPStatusError)):
-        status, detail, error_type = _http_parts(exc)
-        words = _words(detail) or httpx.codes.get_reason_phrase(status)
-        kind = f", {error_type.replace('_', ' ')}" if error_type else ""
-        if status == 401:
-            error = AuthError(f"fal rejected this key. Check it, or create one at {KEYS_URL}", request_id)
-        elif status == 403:
-            error = AuthError(f"fal refused this key's account: {words}", request_id)
-        elif status == 422:
-            items = detail if isinstance(detail, list) else [detail]
-            fields = [_item_words(item)[0] for item in items]
-            error = InputError(f"fal refused the input: {words}.", next((f for f in fields if f), None))
-        elif status == 429:
-            error = EngineError(f"fal is limiting this key (HTTP 429{kind}): {words}. Wait a moment, or run "
-                                f"fewer requests at once.", request_id)
-        elif status >= 500:
-            error = EngineError(f"fal failed on its side (HTTP {status}{kind}){where}: {words}. Trying again "
-                                f"usually helps.", request_id)
-        else:
-            error = EngineError(f"fal refused the request (HTTP {status}{kind}){where}: {words}", request_id)
-    elif isinstance(exc, (fal_client.FalClientTimeoutError, httpx.TimeoutException, asyncio.TimeoutError,
-                          TimeoutError)):
-        error = EngineTimeoutError(f"fal did not answer in time{where}. It may still be running; try again "
-                                   f"or resume it later.", request_id)
-    elif isinstance(exc, httpx.TransportError):
-        error = EngineError(f"Could not reach fal ({type(exc).__name__}){where}. Check the network "
-                            f"connection and try again.", request_id)
-    else:
-        error = EngineError(f"fal client error{where}: {type(exc).__name__}: {exc}", request_id)
-    return translate(error, key=key)
 
 
 class FalEngine:
@@ -135,6 +44,8 @@ class FalEngine:
         self._clients: dict[asyncio.AbstractEventLoop, fal_client.AsyncClient] = {}
         self._uploaded: dict[str, str] = {}  # sha256 of the file → fal URL
         self._uploading: dict[str, asyncio.Task[str]] = {}
+        self._submit_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        self.submit_backoff = BACKOFF_FIRST_S  # the first wait after a 429 on submit
 
     def __repr__(self) -> str:
         return f"FalEngine(application={self.application!r})"  # never the key
@@ -189,10 +100,34 @@ class FalEngine:
         if image_path and not (isinstance(url, str) and url.startswith("https://")):
             sent["image_url"] = await self.upload(image_path)
         try:
-            handle = await self.client.submit(self.application, sent, webhook_url=webhook_url)
+            handle = await self._submit(sent, webhook_url)
         except Exception as exc:
             raise self.translate(exc) from None
         return FalJob(self, handle, sent)
+
+    def _slots(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if loop not in self._submit_slots:
+            self._submit_slots = {old: slots for old, slots in self._submit_slots.items() if not old.is_closed()}
+            self._submit_slots[loop] = asyncio.Semaphore(SUBMITS_AT_ONCE)
+        return self._submit_slots[loop]
+
+    async def _submit(self, sent: dict[str, Any], webhook_url: str | None) -> fal_client.AsyncRequestHandle:
+        """Submit with at most ``SUBMITS_AT_ONCE`` in flight; a 429 (once fal_client's own retries are
+        spent) is waited out with a jittered backoff until the job's timeout, never failing the cell."""
+        loop = asyncio.get_running_loop()
+        give_up = None if self.job_timeout is None else loop.time() + self.job_timeout
+        attempt = 0
+        while True:
+            async with self._slots():
+                try:
+                    return await self.client.submit(self.application, sent, webhook_url=webhook_url)
+                except FalClientHTTPError as exc:
+                    attempt += 1
+                    wait = backoff(attempt, self.submit_backoff)
+                    if exc.status_code != 429 or (give_up is not None and loop.time() + wait > give_up):
+                        raise
+            await asyncio.sleep(wait)  # outside the slot: the other cells' submits go on
 
     async def attach(self, request_id: str, arguments: dict[str, Any] | None = None) -> FalJob:
         """Follow a request submitted earlier (e.g. before a restart) by its id."""
@@ -211,6 +146,18 @@ class FalJob:
         self._completed: Completed | None = None
         self._result: dict[str, Any] | None = None
         self._cancelled = False
+        self._pace = current_pace()  # a sweep's pace, or None: the engine's interval (the interactive run)
+        self._running_since: float | None = None
+
+    def _interval(self, status: Status) -> float:
+        """Seconds before the next poll after ``status``."""
+        if self._pace is None:
+            return self._engine.poll_interval
+        if isinstance(status, Queued):
+            return self._pace.interval(None, status.position)
+        now = asyncio.get_running_loop().time()
+        self._running_since = self._running_since or now
+        return self._pace.interval(now - self._running_since)
 
     def _deadline(self, timeout: float | None) -> tuple[float | None, float | None]:
         timeout = self._engine.job_timeout if timeout is None else timeout
@@ -254,7 +201,7 @@ class FalJob:
                                 error=status.error, error_type=status.error_type)
                 return
             yield InProgress(logs=self._fresh(status.logs)) if isinstance(status, InProgress) else status
-            await self._call(asyncio.sleep(self._engine.poll_interval), deadline)
+            await self._call(asyncio.sleep(self._interval(status)), deadline)
 
     async def events(self, timeout: float | None = None) -> AsyncIterator[Status]:
         """Queued / InProgress / Completed in order, with new log lines only; Completed may carry ``error``.
@@ -298,4 +245,4 @@ class FalJob:
             raise self._engine.translate(exc, self.request_id) from None
 
 
-__all__ = ["Completed", "FalEngine", "FalJob", "InProgress", "Queued", "translate"]
+__all__ = ["KEYS_URL", "Completed", "FalEngine", "FalJob", "InProgress", "Queued", "translate"]

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from core.runs.history import History
 
 RECENT = 20  # runs (and sweeps) the rates are learned from
+CONCURRENCY_RECENT = 200  # runs the account's observed concurrency is learned from
+NEW_ACCOUNT_CONCURRENCY = 2  # fal's limit for a new account (it rises with purchases, up to 40)
+LAG_S = 0.5  # the app sees a start and an end up to a poll late: overlaps shorter than this are not counted
 
 
 @dataclass(frozen=True)
@@ -110,3 +113,28 @@ def sweep_seconds(found: Rates, cells_seconds: float, total_megapixels: float) -
 def spoken(seconds: float) -> str:
     """"about 16 s", "about 2.5 min"."""
     return f"about {seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.1f} min"
+
+
+def observed_concurrency(history: History, engine: str, owner: str | None,
+                         recent: int = CONCURRENCY_RECENT) -> int | None:
+    """The most of the owner's (None: everyone's) recent runs on ``engine`` that were running at the same moment
+    (``started_at`` … ``finished_at``): on fal, what the account's concurrency limit let through. None: no runs."""
+    mine = "" if owner is None else " AND owner = ?"
+    rows = history.query(
+        "SELECT started_at, finished_at FROM runs WHERE engine = ? AND started_at IS NOT NULL AND finished_at IS "
+        f"NOT NULL{mine} ORDER BY finished_at DESC LIMIT ?", [engine, *([owner] if mine else []), recent])
+    edges = sorted(edge for start, end in rows if end - LAG_S > start for edge in ((start, 1), (end - LAG_S, -1)))
+    running = peak = 0
+    for _, step in edges:  # at equal times an end (-1) sorts before a start: touching runs do not overlap
+        running += step
+        peak = max(peak, running)
+    return peak or None
+
+
+def workers(history: History, engine: str, owner: str | None, cells: int) -> int:
+    """How many cells of a sweep run at once, for its time estimate: the concurrency the account showed before
+    (fal's queue runs the rest in waves), else fal's default for a new account; never above the ceiling
+    (``runs_at_once``: 1 locally, ``CLARITY_SWEEP_CONCURRENCY`` on fal when set) or the cell count."""
+    ceiling = describe(engine).runs_at_once
+    seen = observed_concurrency(history, engine, owner) or NEW_ACCOUNT_CONCURRENCY
+    return max(1, min(cells, seen, ceiling or seen))

@@ -21,6 +21,7 @@ from PIL import Image
 
 from core import config
 from core.engines import describe, parse_spec
+from core.engines.pacing import SWEEP, paced
 from core.errors import InputError
 from core.inputs import images
 from core.runs.runner import Update, execute
@@ -40,9 +41,10 @@ OnUpdate = Callable[[Cell, Run, "Update | None"], None]
 _ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
-def concurrency_for(engine_name: str) -> int:
-    """How many cells run at once: ``CLARITY_SWEEP_CONCURRENCY`` (default 4) on fal, 1 locally (one CPU job)."""
-    return describe(engine_name).runs_at_once
+def concurrency_for(engine_name: str, cells: int) -> int:
+    """How many of ``cells`` are handed to the engine at once: on fal all of them (fal's queue runs them at the
+    account's concurrency; ``CLARITY_SWEEP_CONCURRENCY`` is an optional ceiling), locally 1 (one CPU job)."""
+    return max(1, min(cells, describe(engine_name).runs_at_once or cells))
 
 
 def _env_number(name: str, default: float) -> float:
@@ -118,8 +120,9 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
         return run
 
     try:
-        at_once = concurrency or max(concurrency_for(name) for name in engines_used(plan, engine.name))
-        await run_sweep(plan, run_cell, at_once, only=[c.key for c in cells])
+        at_once = concurrency or max(concurrency_for(name, len(cells)) for name in engines_used(plan, engine.name))
+        with paced(SWEEP):  # the cells' fal jobs poll at a sweep's pace, not the interactive console's
+            await run_sweep(plan, run_cell, at_once, only=[c.key for c in cells])
     except asyncio.CancelledError:
         for cell in cells:
             run = runs.get(cell.key)

@@ -35,6 +35,9 @@ Scripting (``FalServer``)
         ``result_status`` / ``result_body``  answer the result GET with this code and body
         ``cdn_upload_status``  fail ``POST /files/upload`` with this code (fal_client falls back to storage)
         ``storage_status``  fail the storage token and the signed-URL initiate with this code (no upload works)
+    ``set_account_limit(n)`` plays fal's per-account concurrency: at most ``n`` requests IN_PROGRESS at once,
+    the others IN_QUEUE in submission order with ``queue_position`` counting down (None, the default after
+    ``reset()``: no limit). ``peak_in_progress`` is the most that ran at once since the last reset.
     Records: ``requests`` (every request: method, path, query, headers, json, body_size), ``submits()``,
     ``uploads()``, ``state(request_id)`` → ``JobState(status, cancel_received, polls, arguments)``,
     ``queue_url`` (``https://queue.fal.run``), ``url`` (the CDN, ``https://v3.fal.media``: where files are served).

@@ -132,6 +132,8 @@ class Job:
     cancelled: bool = False
     position: int = 0
     logs: list[dict[str, Any]] = field(default_factory=list)
+    may_start: bool = True  # the account has a slot for it (tests/fal_server/account.py)
+    ahead: int = 0  # requests ahead of it waiting for the account's slots
 
     def _reveal(self, count: int) -> None:
         wanted = list(self.behaviour["logs"] or ())
@@ -154,7 +156,8 @@ class Job:
         if self.status == "IN_QUEUE":
             if self.cancelled:
                 self._complete(now)
-            elif self.answered >= b["queue_polls"] and now - self.created >= b["queue_wait"]:
+            elif (self.may_start and self.answered >= b["queue_polls"]
+                  and now - self.created >= b["queue_wait"]):
                 self.status, self.started, self.answered = "IN_PROGRESS", now, 0
         if self.status == "IN_PROGRESS":
             assert self.started is not None
@@ -178,7 +181,7 @@ class Job:
         by_polls = b["queue_polls"] - 1 - self.answered
         remaining = b["queue_wait"] - (time.monotonic() - self.created)
         by_time = math.ceil(remaining / b["queue_step"]) - 1 if remaining > 0 and b["queue_step"] > 0 else 0
-        return max(by_polls, by_time, 0)
+        return max(by_polls, by_time, self.ahead, 0)
 
     def status_body(self, base_url: str, with_logs: bool) -> dict[str, Any]:
         """The status JSON for the current stage (call ``advance`` first)."""

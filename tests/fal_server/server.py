@@ -24,6 +24,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Host, Route, Router
 
 from tests.fal_server import TEST_KEY, Environment, imaging
+from tests.fal_server.account import Ticker, schedule
+from tests.fal_server.cuts import CutConnection, QuietCuts
 from tests.fal_server.jobs import DEFAULT_BEHAVIOUR, Job, JobState, Script, check_behaviour, error_reply, poll_numbers
 from tests.fal_server.proxy import CDN_HOSTS, QUEUE_HOSTS, REST_HOSTS
 from tests.fal_server.storage import StorageRoutes
@@ -40,23 +42,6 @@ class RecordedRequest:
     json: Any
     body_size: int
     at: float = field(default_factory=time.monotonic)
-
-
-class _CutConnection(Response):
-    """Start a response and stop mid-body: uvicorn closes the socket, the client sees a broken connection."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 202,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
-        await send({"type": "http.response.body", "body": b'{"status": "IN_', "more_body": True})
-
-
-class _QuietCuts(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "without completing response" not in record.getMessage()
 
 
 class FalServer(StorageRoutes):
@@ -107,12 +92,24 @@ class FalServer(StorageRoutes):
             self._pending_puts: dict[str, tuple[str, str]] = {}
             self._tokens: set[str] = set()
             self._uploads: list[str] = []
+            self.account_limit: int | None = None
+            self.peak_in_progress = 0
 
     def set_default(self, **behaviour: Any) -> None:
         """Change the behaviour of submits no script matches."""
         check_behaviour(behaviour)
         with self._lock:
             self._defaults.update(behaviour)
+
+    def set_account_limit(self, limit: int | None) -> None:
+        """At most ``limit`` requests IN_PROGRESS at once, the rest IN_QUEUE in order (None: no limit)."""
+        with self._lock:
+            self.account_limit = limit
+
+    def _schedule(self) -> None:
+        with self._lock:
+            running = schedule(self._jobs.values(), self.account_limit)
+            self.peak_in_progress = max(self.peak_in_progress, running)
 
     def script(self, match: dict[str, Any] | None = None, times: int | None = None, **behaviour: Any) -> None:
         """Apply ``behaviour`` to the next ``times`` submits (every one when None) whose arguments hold ``match``."""
@@ -133,9 +130,8 @@ class FalServer(StorageRoutes):
     def state(self, request_id: str) -> JobState:
         """The request's current status and whether a cancel reached the server."""
         with self._lock:
-            job = self._jobs[request_id]
-            job.advance(answering=False)
-            return job.state()
+            self._schedule()
+            return self._jobs[request_id].state()
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
@@ -144,10 +140,11 @@ class FalServer(StorageRoutes):
                                 ssl_keyfile=str(self.environment.key_file), log_level="warning",
                                 lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
-        logging.getLogger("uvicorn.error").addFilter(_QuietCuts())
+        logging.getLogger("uvicorn.error").addFilter(QuietCuts())
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self.environment.sock]},
                                         name="fal-test-server", daemon=True)
         self._thread.start()
+        self._ticker = Ticker(self._schedule).start()
         deadline = time.monotonic() + 20
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
@@ -155,6 +152,7 @@ class FalServer(StorageRoutes):
             time.sleep(0.01)
 
     def stop(self) -> None:
+        self._ticker.stop()
         if self._server is not None and self._thread is not None:
             self._server.should_exit = self._server.force_exit = True  # don't wait for idle keep-alives
             self._thread.join(timeout=10)
@@ -223,9 +221,10 @@ class FalServer(StorageRoutes):
             job.polls += 1
             poll = job.polls
             if poll in poll_numbers(job.behaviour["reset_on_poll"]):
-                return _CutConnection()
+                return CutConnection()
             if job.behaviour["status_error"] and poll in poll_numbers(job.behaviour["status_error_polls"]):
                 return error_reply(job.behaviour["status_error"], ingress=job.behaviour["ingress"])
+            self._schedule()
             job.advance(answering=True)
             body = job.status_body(self._base(request, job.request_id),
                                    request.query_params.get("logs", "").lower() in ("true", "1"))
@@ -262,7 +261,7 @@ class FalServer(StorageRoutes):
         if job is None:
             return JSONResponse({"detail": "Request not found"}, status_code=404)
         with self._lock:
-            job.advance(answering=False)
+            self._schedule()
             b = job.behaviour
             if job.status != "COMPLETED":
                 # Not confirmed against fal: a result asked for too early is refused with a 400.
@@ -288,7 +287,7 @@ class FalServer(StorageRoutes):
         if job is None:
             return JSONResponse({"status": "NOT_FOUND"}, status_code=404)
         with self._lock:
-            job.advance(answering=False)
+            self._schedule()
             if job.status == "COMPLETED":
                 return JSONResponse({"status": "ALREADY_COMPLETED"}, status_code=400)
             job.cancel_received = True
