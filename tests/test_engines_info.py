@@ -11,7 +11,7 @@ from components.common import store
 from core import schema
 from core.engines import ENGINES, describe
 from core.errors import InputError
-from core.sweep.axes import refuse_ignored
+from core.sweep.ignored import refuse_ignored
 
 LOCAL_IGNORES = ("prompt", "negative_prompt", "creativity", "resemblance", "guidance_scale",
                  "num_inference_steps", "enable_safety_checker")

@@ -15,7 +15,7 @@ from core.engines.fal import FalEngine
 from core.errors import InputError
 from core.inputs import images
 from core.runs.history import History
-from core.sweep import sweep_run
+from core.sweep import batch, reopen, sweep_run
 from core.sweep.plan import plan_grid
 
 
@@ -118,13 +118,13 @@ def test_a_past_sweep_reopens_from_the_history(fal_server, fal_key, history):
     engine, plan, path = FalEngine(fal_key, poll_interval=0.01), grid_3x3(), input_image()
     runs = run(sweep_run.run_plan(plan, engine, owner="bob", save=history.save, image_path=path, concurrency=9))
 
-    again, found = sweep_run.reopen(plan.id, "bob", history)
+    again, found = reopen.reopen(plan.id, "bob", history)
     assert (again.x_axis, again.x_values, again.y_axis, again.y_values) == (
         "creativity", [0.2, 0.35, 0.5], "resemblance", [0.4, 0.6, 0.8])
     assert [cell.label for cell in again.cells] == [cell.label for cell in plan.cells]
     assert {key: r.id for key, r in found.items()} == {key: r.id for key, r in runs.items()}
     with pytest.raises(InputError):
-        sweep_run.reopen(plan.id, "mallory", history)  # another visitor's sweep is not theirs to open
+        reopen.reopen(plan.id, "mallory", history)  # another visitor's sweep is not theirs to open
 
 
 def test_detail_crops_and_difference_maps_of_a_finished_sweep(fal_server, fal_key, history):
@@ -146,12 +146,12 @@ def test_an_image_axis_runs_each_uploaded_image(tmp_path, history):
     for name, size in (("wide", (20, 10)), ("tall", (10, 20))):
         Image.new("RGB", size, "teal").save(tmp_path / f"{name}.png")
         files.append(str(tmp_path / f"{name}.png"))
-    batch = sweep_run.save_batch("carol", files)
-    assert list(batch) == ["wide", "tall"]
-    found = sweep_run.resolve_images(["tall", "wide"], "carol")
+    saved = batch.save_batch("carol", files)
+    assert list(saved) == ["wide", "tall"]
+    found = batch.resolve_images(["tall", "wide"], "carol")
     assert set(found) == {"tall", "wide"}
     with pytest.raises(InputError, match="'wide'"):
-        sweep_run.resolve_images(["wide"], "dave")  # another owner's batch is not visible
+        batch.resolve_images(["wide"], "dave")  # another owner's batch is not visible
     plan = plan_grid({}, "image", ["wide", "tall"], images=found)
     assert sweep_run.preflight(plan).total_output_megapixels == pytest.approx(2 * 40 * 20 / 1e6)
 

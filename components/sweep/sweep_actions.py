@@ -29,8 +29,9 @@ from core.runs import names
 from core.runs.runner import Update
 from core.runs.runs import Run
 from core.sharing import budget, limits
-from core.sweep import sweep_run
-from core.sweep.axes import parse_axis, refuse_ignored
+from core.sweep import batch, reopen, sweep_run
+from core.sweep.axes import parse_axis
+from core.sweep.ignored import refuse_ignored
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
 
@@ -66,7 +67,7 @@ def build(form: dict[str, Any], owner: str, load: bool = True) -> tuple[SweepPla
     xs = parse_axis(x_axis, form.get("x_values") or "", *prompts)
     ys = parse_axis(y_axis, form.get("y_values") or "", *prompts) if y_axis else None
     tokens = xs if x_axis == "image" else ys if y_axis == "image" else None
-    found = sweep_run.resolve_images(tokens, owner, fetch=load) if tokens else None
+    found = batch.resolve_images(tokens, owner, fetch=load) if tokens else None
     image_path = None
     if tokens is None and load:
         engine = form.get("engine") or keyless_engine()
@@ -257,7 +258,7 @@ async def after_cancel(view: SweepView, session: Session) -> tuple[str | None, s
         return None, None, view
     deadline = time.monotonic() + 15
     while True:
-        plan, runs = sweep_run.reopen(view.plan.id, session.scope(), store.store())
+        plan, runs = reopen.reopen(view.plan.id, session.scope(), store.store())
         settled = len(runs) >= view.plan.size and all(run.final for run in runs.values())
         if settled or time.monotonic() > deadline:
             break

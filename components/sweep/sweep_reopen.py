@@ -16,7 +16,7 @@ from components.common.session import Session
 from components.sweep.sweep_actions import NONE, SweepView, finish
 from core.engines import keyless_engine
 from core.errors import StudioError
-from core.sweep import sweep_run
+from core.sweep import reopen
 from core.sweep.axes import AXES, AxisValue, format_value
 from core.sweep.plan import SweepPlan
 from core.sweep.sweep_store import SweepStore
@@ -57,7 +57,7 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
     if not sweep_id:  # the menu was opened and left with nothing chosen: nothing to say
         raise refused("Choose a past sweep first.", visible=False)
     try:
-        plan, runs = sweep_run.reopen(sweep_id, session.scope(), store.store())
+        plan, runs = reopen.reopen(sweep_id, session.scope(), store.store())
     except StudioError as exc:
         raise refused(str(exc)) from None
     first = next(iter(runs.values()), None)

@@ -20,8 +20,9 @@ from core.csv_export import ENCODING
 from core.engines import ENGINES, describe, keyless_engine, parse_spec
 from core.errors import InputError, StudioError
 from core.runs.runs import Run
-from core.sweep import metrics, sweep_run
-from core.sweep.axes import AXES, axis_fields, format_value, parse_axis
+from core.sweep import batch, metrics, sweep_run
+from core.sweep.axes import AXES, format_value, parse_axis
+from core.sweep.ignored import axis_fields
 from core.sweep.plan import Cell, CellKey, SweepPlan
 
 
@@ -71,7 +72,7 @@ def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tupl
     if not session.known:  # shared mode, before the page identified the visitor: nowhere of theirs to keep them
         raise refused("The page is still loading; upload the images again in a moment.")
     try:
-        labels = ", ".join(sweep_run.save_batch(session.files_owner(), files or []))
+        labels = ", ".join(batch.save_batch(session.files_owner(), files or []))
     except StudioError as exc:
         raise refused(str(exc)) from None
     return (labels, gr.skip()) if x_axis == "image" else (gr.skip(), labels)

@@ -281,28 +281,3 @@ def apply_value(name: str, value: Any, arguments: dict[str, Any], search: Any = 
     elif name not in ("image", "engine"):  # an image or an engine is the cell's own, not an argument
         result[name] = value
     return result
-
-
-
-
-def axis_fields(name: str) -> tuple[str, ...]:
-    """The schema parameters an axis changes (``prompt_sr`` edits both prompts; ``image`` none)."""
-    if name == "prompt_sr":
-        return ("prompt", "negative_prompt")
-    return (name,) if name in FIELD_BY_NAME else ()
-
-
-def refuse_ignored(engine_id: str, *axes: str | None) -> None:
-    """Raise InputError when the engine ignores every parameter an axis changes: its cells would be identical."""
-    from core.engines import ENGINES, describe
-
-    if "engine" in axes:  # comparing engines: an axis some of them ignore is marked on their cells, not refused
-        return
-    info = describe(engine_id)
-    for axis in axes:
-        fields = axis_fields(axis or "")
-        if fields and all(info.ignores(field) for field in fields):
-            others = [other for other in ENGINES if other != engine_id and not describe(other).ignores(fields[0])]
-            choice = f"choose {' or '.join(others)} or another axis" if others else "choose another axis"
-            raise InputError(f"The {engine_id} engine ignores {axis}: these cells would be identical; {choice}.",
-                             axis)

@@ -8,8 +8,6 @@ Files live in ``data/sweeps/<sweep_id>/``: the contact sheet, the CSV, thumbnail
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import os
 import re
 import time
@@ -23,18 +21,15 @@ from core import config
 from core.engines import describe, parse_spec
 from core.engines.pacing import SWEEP, paced
 from core.errors import InputError
-from core.inputs import images
 from core.runs.runner import Update, execute
 from core.runs.runs import Run
-from core.schema import FIELD_BY_NAME
 from core.sweep import metrics
-from core.sweep.axes import AXES, AxisValue, format_value
+from core.sweep.axes import AxisValue, format_value
 from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, run_sweep
 
 if TYPE_CHECKING:
     from core.engines.base import Engine
-    from core.runs.history import History
 
 CONFIRM_PRICE, CONFIRM_CELLS = 1.0, 16  # above these a sweep must be confirmed (env overrides)
 OnUpdate = Callable[[Cell, Run, "Update | None"], None]
@@ -207,106 +202,6 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
     thumb = 384 if plan.size <= 25 else 256
     sheet = contact_sheet(tiles, plan.x_axis, plan.x_values, plan.y_axis, plan.y_values, thumb=thumb)
     return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
-
-
-def _split_label(label: str, x_axis: str, y_axis: str | None) -> tuple[str, str | None]:
-    """The value texts of a label ``x=a`` or ``x=a · y=b``."""
-    rest = label.removeprefix(f"{x_axis}=")
-    if y_axis:
-        at = rest.rfind(f" · {y_axis}=")
-        if at >= 0:
-            return rest[:at], rest[at + len(f" · {y_axis}="):]
-    return rest, None
-
-
-def _axes_of(label: str) -> tuple[str, str | None]:
-    x_axis = label.partition("=")[0]
-    if x_axis not in AXES:
-        raise InputError(f"This sweep's cells are labelled {label!r}, which names no axis.", None)
-    ends = [(label.rfind(f" · {name}="), name) for name in AXES if name != x_axis]
-    at, y_axis = max(ends)
-    return x_axis, (y_axis if at >= 0 else None)
-
-
-def _value(axis: str, text: str | None, run: Run) -> AxisValue:
-    if axis in FIELD_BY_NAME:  # the exact value sent; the label may be shortened
-        return run.arguments.get(axis)
-    return text
-
-
-def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPlan, dict[CellKey, Run]]:
-    """A past sweep rebuilt from its stored runs: the grid (labels, X/Y values) and each cell's latest run."""
-    stored = history.runs_for_sweep(sweep_id, owner)
-    if not stored:
-        raise InputError(f"There is no sweep {sweep_id!r} in your history.", None)
-    latest: dict[str, Run] = {}
-    for run in stored:  # oldest first: a label keeps its first position and its newest run (after retries)
-        latest[run.cell or run.id] = run
-    x_axis, y_axis = _axes_of(next(iter(latest)))
-    xs: dict[str, tuple[int, AxisValue]] = {}
-    ys: dict[str | None, tuple[int, AxisValue]] = {}
-    found: dict[CellKey, tuple[str, Run]] = {}
-    for label, run in latest.items():
-        x_text, y_text = _split_label(label, x_axis, y_axis)
-        x_index = xs.setdefault(x_text, (len(xs), _value(x_axis, x_text, run)))[0]
-        y_index = ys.setdefault(y_text, (len(ys), _value(y_axis, y_text, run) if y_axis else None))[0]
-        found[(x_index, y_index)] = (label, run)
-    x_values = [value for _, value in xs.values()]
-    y_values = [value for _, value in ys.values()] if y_axis else []
-    cells, runs = [], {}
-    for y_index in range(max(1, len(y_values))):
-        for x_index in range(len(x_values)):
-            entry = found.get((x_index, y_index))
-            if entry is None:  # deleted from the history: shown as missing, never retried (no arguments)
-                cells.append(Cell(x_index, y_index, x_values[x_index], (y_values or [None])[y_index],
-                                  "missing", {}))
-                continue
-            label, run = entry
-            arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
-            image_path = run.input_path if "image" in (x_axis, y_axis) else None
-            cells.append(Cell(x_index, y_index, x_values[x_index], y_values[y_index] if y_axis else None, label,
-                              arguments, image_path))
-            runs[(x_index, y_index)] = run
-    return SweepPlan(x_axis, x_values, y_axis, y_values, cells, id=sweep_id), runs
-
-
-def _batch_file(owner: str) -> Path:
-    folder = config.data_dir() / "sweeps" / "batches"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{hashlib.sha256(owner.encode()).hexdigest()[:24]}.json"  # one per owner, name not shown
-
-
-def save_batch(owner: str, files: Iterable[str]) -> dict[str, str]:
-    """Store uploaded images as inputs and remember them for this owner as ``{label: path}`` (labels unique)."""
-    batch: dict[str, str] = {}
-    for file in files:
-        loaded = images.load_file(file)
-        base = re.sub(r"[,\"|=·]+", "_", Path(file).stem).strip() or "image"  # labels go into CSV and labels
-        label, number = base, 2
-        while label in batch:
-            label, number = f"{base}-{number}", number + 1
-        batch[label] = loaded.path
-    _batch_file(owner).write_text(json.dumps(batch))
-    return batch
-
-
-def resolve_images(tokens: Iterable[str], owner: str, fetch: bool = True) -> dict[str, str | None]:
-    """``{token: input path}`` for an image axis: this owner's uploaded batch labels, or https:// URLs (fetched
-    only when ``fetch``; else None)."""
-    try:
-        batch = json.loads(_batch_file(owner).read_text())
-    except (OSError, ValueError):
-        batch = {}
-    found: dict[str, str | None] = {}
-    for token in tokens:
-        if token in batch and Path(batch[token]).is_file():
-            found[token] = batch[token]
-        elif token.lower().startswith("https://"):
-            found[token] = images.load_url(token).path if fetch else None
-        else:
-            raise InputError(f"Input image axis: no uploaded image is called {token!r}; upload the images in the "
-                             f"batch box or give https:// URLs. Uploaded: {', '.join(batch) or 'none'}.", "image")
-    return found
 
 
 def preflight(plan: SweepPlan, image_path: str | None = None, *, seconds_per_megapixel: float | None = None,

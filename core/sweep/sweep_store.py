@@ -4,7 +4,7 @@ A record is what the person asked for — the axes and the value texts as typed,
 parameters and the input (a path relative to the data directory, or the URL) — so a re-opened sweep can put
 exactly that back into the Sweep tab. Its cells are runs (``runs.sweep_id``). Reads are filtered by owner like
 runs (``owner=None``: the single-user app, every row). Sweeps made before this table existed have no record and
-are re-opened from their cells (``core.sweep_run.reopen``).
+are re-opened from their cells (``core.sweep.reopen``).
 """
 
 from __future__ import annotations
