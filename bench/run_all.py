@@ -59,9 +59,12 @@ def run(name: str) -> dict[str, Any]:
 def lookup(figures: dict[str, Any], path: str) -> Any:
     value: Any = figures
     for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):  # "sweeps.0.ratio"
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
             return None
-        value = value[part]
     return value
 
 
