@@ -146,4 +146,9 @@ def open_everything(page) -> None:
             if inner.nth(index).is_visible():
                 inner.nth(index).click()
                 open_accordions(page)
-    page.wait_for_function("() => !document.querySelector('.progress-text, .eta-bar')")
+    try:
+        page.wait_for_function("() => !document.querySelector('.progress-text, .eta-bar')")
+    except Exception:
+        print("STUCK:", page.evaluate("() => [...document.querySelectorAll('.progress-text, .eta-bar')].map(e => "
+                                      "(e.closest('[id]') || {}).id + ' ' + e.textContent)"))
+        raise

@@ -176,4 +176,4 @@ def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.componen
                      [panel.preset, panel.description, panel.label, panel.about], api_visibility="private")
     panel.delete.click(delete_preset, [panel.preset, session], panel.preset, api_visibility="private")
     gr.on([widget.change for widget in widgets], follow_form, [*widgets, session], panel.preset,
-          api_visibility="private", queue=False, show_progress="hidden", trigger_mode="always_last")
+          api_visibility="private", show_progress="hidden", trigger_mode="always_last")
