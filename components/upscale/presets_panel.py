@@ -169,11 +169,15 @@ def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.componen
     """Wire the menu, its description, save and delete (the share link and deep links: ``deeplink_panel``)."""
     widgets = list(params.values())
     # .input, not .change: a menu value set by a deep link or a save must not overwrite the form.
-    panel.preset.input(apply_preset, [panel.preset, params["seed"], session], widgets, api_visibility="private")
+    applied = panel.preset.input(apply_preset, [panel.preset, params["seed"], session], widgets,
+                                 api_visibility="private")
     panel.preset.change(show_preset, [panel.preset, session], [panel.description, panel.delete],
                         api_visibility="private", show_progress="hidden")
     panel.save.click(save_preset, [panel.label, panel.about, session, *widgets],
                      [panel.preset, panel.description, panel.label, panel.about], api_visibility="private")
     panel.delete.click(delete_preset, [panel.preset, session], panel.preset, api_visibility="private")
-    gr.on([widget.change for widget in widgets], follow_form, [*widgets, session], panel.preset,
+    # The menu follows the form: after a person's own edit, and after a preset fills it (a deep link and a restore
+    # chain follow_form themselves). Not on every .change: ten widgets changing at once stalled the page's queue.
+    gr.on([widget.input for widget in widgets], follow_form, [*widgets, session], panel.preset,
           api_visibility="private", show_progress="hidden", trigger_mode="always_last")
+    applied.then(follow_form, [*widgets, session], panel.preset, api_visibility="private", show_progress="hidden")

@@ -53,7 +53,9 @@ def listen(tab: UpscaleTab, engine: EnginePanel, page_load: Any) -> Any:
                          queue=False, show_progress="hidden")
     fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])
     presets_panel.listen(tab.presets, engine.session, params)
-    deeplink_panel.listen(tab.presets, engine.session, params, image.url, page_load).then(
-        image_input.preview, [image.file, image.url, params["upscale_factor"]],
-        [image.preview, image.info, image.loaded], api_visibility="private")
+    linked = deeplink_panel.listen(tab.presets, engine.session, params, image.url, page_load)
+    linked.then(image_input.preview, [image.file, image.url, params["upscale_factor"]],
+                [image.preview, image.info, image.loaded], api_visibility="private")
+    linked.then(presets_panel.follow_form, [*params.values(), engine.session], tab.presets.preset,
+                api_visibility="private", show_progress="hidden")
     return run_event
