@@ -62,10 +62,12 @@ def preview(file: str | None, url: str | None, factor: float) -> tuple[str | Non
     return loaded.path, images.describe(loaded.width, loaded.height, factor), loaded
 
 
-def file_changed(file: str | None, url: str | None, factor: float, refused: str) -> tuple:
+def file_changed(file: str | None, url: str | None, factor: float, refused: str, shown: str = "") -> tuple:
     """A file that is not an image (or too large) is refused the moment it is dropped: taken out of the box, its
-    reason said in the info line and a warning. Otherwise the preview, as for any input."""
-    if not file and refused and not (url or "").strip():  # the box emptied by the refusal: keep the reason
+    reason said in the info line and a warning. Otherwise the preview, as for any input. An empty box never
+    replaces a refusal's reason (``shown``, the info line as it is), whichever of their events runs first."""
+    emptied = not file and not (url or "").strip()
+    if emptied and (refused or (shown or "").startswith("⚠️")):  # the box emptied by the refusal: keep the reason
         return gr.skip(), None, gr.skip(), None, ""
     if file:
         try:
@@ -85,8 +87,10 @@ def describe(loaded: InputImage | None, factor: float) -> str:
 
 def listen(panel: ImageInput, factor: gr.Slider) -> None:
     outputs = [panel.preview, panel.info, panel.loaded]
-    panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused],
-                      [panel.file, *outputs, panel.refused], api_visibility="private")
+    # always_last: the box emptied by a refusal fires .change again; that run must wait for the refusal's own to
+    # finish (and see its reason kept), not race it.
+    panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info],
+                      [panel.file, *outputs, panel.refused], api_visibility="private", trigger_mode="always_last")
     panel.url.submit(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
     panel.url.blur(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
     factor.change(describe, [panel.loaded, factor], panel.info, api_visibility="private",
