@@ -42,7 +42,7 @@ def test_an_upload_keeps_its_name_through_the_run_the_history_and_restore(client
     assert table["data"][0][table["headers"].index("input")] == "coffee400.jpg"
     assert client.predict("coffee400", api_name="/history")["data"]  # found by its name
     restored = history_panel.restore(result["run_id"], Session())
-    assert Path(restored[len(restored) - 3]).name == "coffee400.jpg"  # the image box, as it was uploaded
+    assert Path(restored[len(restored) - 3]).name == "coffee400.png"  # its name, as the PNG it was stored as
 
 
 def test_the_history_shows_the_newest_runs_as_pictures_that_select_their_run(client, tmp_path: Path) -> None:

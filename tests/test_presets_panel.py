@@ -89,6 +89,9 @@ def test_the_menu_says_which_preset_the_form_matches_or_custom() -> None:
     defaults = presets_panel.preset_values(presets.find("fal-defaults"))
     assert presets_panel.matching(defaults) == "fal-defaults"
     assert presets_panel.apply_preset(presets_panel.CUSTOM, None, Session()) == [gr.skip()] * len(FIELDS)
+    presets.save("Plain mine", "", {})  # the same values as fal's defaults: the one chosen stays chosen
+    assert presets_panel.matching(defaults, chosen="plain-mine") == "plain-mine"
+    assert presets_panel.matching(defaults, chosen="balanced") == "fal-defaults"
 
 
 def test_description_says_built_in_or_saved_and_delete_is_only_for_saved() -> None:

@@ -43,7 +43,8 @@ def render() -> ComparePanel:
                                 elem_id="compare-slider", max_height=480)
         crops = gr.Gallery(label="The same region of both, 1:1 pixels", format="png", columns=2, object_fit="none",
                            interactive=False, elem_id="compare-crops")
-        differences = gr.Dataframe(label="What differs", interactive=False, elem_id="compare-differences")
+        differences = gr.Dataframe(label="What differs", interactive=False, elem_id="compare-differences",
+                                   visible=False)  # shown with a comparison: empty, it is only bare headers
     return ComparePanel(first, second, go, slider, crops, differences)
 
 
@@ -81,7 +82,7 @@ def differences(first: Run, second: Run) -> pd.DataFrame:
     return pd.DataFrame(rows or [{"parameter": "(none)", "A": "the same settings", "B": "the same settings"}])
 
 
-def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, pd.DataFrame]:
+def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, Any]:
     """The two outputs in the slider, their centre region at 1:1, and what differs; both must be the visitor's
     finished runs, and their outputs of one size."""
     if not first_id or not second_id:
@@ -100,7 +101,8 @@ def compare(first_id: str | None, second_id: str | None, session: Session) -> tu
     box = ((width - side) // 2, (height - side) // 2, (width - side) // 2 + side, (height - side) // 2 + side)
     crops = [(servable(_crop(run.output_path or "", box, f"{run.id}-centre.png")), f"{name}: {label(run)}")
              for name, run in (("A", first), ("B", second))]
-    return (servable(first.output_path), servable(second.output_path)), crops, differences(first, second)
+    return ((servable(first.output_path), servable(second.output_path)), crops,
+            gr.Dataframe(value=differences(first, second), visible=True))
 
 
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:

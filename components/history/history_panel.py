@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -56,7 +57,7 @@ class HistoryPanel:
 def render() -> HistoryPanel:
     notice = gr.Markdown("", elem_id="history-notice")
     with gr.Row(equal_height=True):
-        search = gr.Textbox("", label="Search", placeholder="prompt, request id, run id", scale=3,
+        search = gr.Textbox("", label="Search", placeholder="prompt, picture name, request id, run id", scale=3,
                             elem_id="history-search")
         status = gr.Dropdown([ANY, *STATUSES], value=ANY, label="Status", scale=1)
         engine = gr.Dropdown([ANY, *ENGINES], value=ANY, label="Engine", scale=1)
@@ -194,7 +195,8 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
     if run is None:
         raise refused("Select a run in the table first.")
     values = run.parameters()
-    image = servable(run.input_path, run.input_name)
+    # The stored input is a PNG (every input is normalised): it keeps its name, with the extension it now has.
+    image = servable(run.input_path, Path(run.input_name).stem + ".png" if run.input_name else None)
     url = run.arguments.get("image_url") or "" if not image else ""
     return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale")]
 

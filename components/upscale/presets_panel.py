@@ -48,8 +48,9 @@ def choices(owner: str = "", *, include_saved: bool = True) -> list[tuple[str, s
             ("custom (matches no preset)", CUSTOM)]
 
 
-def matching(values: Sequence[Any], owner: str = "") -> str:
-    """The preset the form's parameters (all but the seed, unless the preset sets one) match, else ``CUSTOM``."""
+def matching(values: Sequence[Any], owner: str = "", chosen: str | None = None) -> str:
+    """The preset the form's parameters (all but the seed, unless the preset sets one) match, else ``CUSTOM``;
+    the ``chosen`` one first, so two presets with the same values keep the one the person picked."""
     form = form_arguments(values)
 
     def same(a: Any, b: Any) -> bool:
@@ -57,7 +58,8 @@ def matching(values: Sequence[Any], owner: str = "") -> str:
             return abs(float(a) - float(b)) < 1e-9
         return a == b or (a in (None, "") and b in (None, ""))
 
-    for preset in presets.all_presets(owner):
+    listed = presets.all_presets(owner)
+    for preset in sorted(listed, key=lambda preset: preset.id != chosen):
         wanted = presets.merged(preset)
         names = [f.name for f in PARAMETER_FIELDS if f.name != "seed" or "seed" in preset.arguments]
         if all(same(form[name], wanted[name]) for name in names):
@@ -66,9 +68,10 @@ def matching(values: Sequence[Any], owner: str = "") -> str:
 
 
 def follow_form(*values: Any) -> Any:
-    """The menu's value as the form changes (``values``: the parameters in schema order, then the session)."""
-    *parameters, session = values
-    return gr.update(value=matching(parameters, session.files_owner() if session else ""))
+    """The menu's value as the form changes (``values``: the parameters in schema order, the menu's value, then
+    the session)."""
+    *parameters, chosen, session = values
+    return gr.update(value=matching(parameters, session.files_owner() if session else "", chosen))
 
 
 def describe(preset: Preset | None) -> str:
@@ -104,7 +107,8 @@ def render() -> PresetsPanel:
         preset = gr.Dropdown(choices(include_saved=False), value=matching(list(defaults().values())),
                              label="Preset", elem_id="preset",
                              info="Fills every parameter below; the seed stays unless the preset sets one.")
-        description = gr.Markdown(NO_PRESET, elem_id="preset-description", padding=True)
+        description = gr.Markdown(describe(presets.find(preset.value) if isinstance(preset.value, str) else None),
+                                  elem_id="preset-description", padding=True)
     with gr.Accordion("Save a preset · share a link", open=False, elem_id="preset-tools"):
         with gr.Row():
             label = gr.Textbox(label="Preset name", max_lines=1, max_length=presets.MAX_LABEL_CHARS,
@@ -178,6 +182,7 @@ def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.componen
     panel.delete.click(delete_preset, [panel.preset, session], panel.preset, api_visibility="private")
     # The menu follows the form: after a person's own edit, and after a preset fills it (a deep link and a restore
     # chain follow_form themselves). Not on every .change: ten widgets changing at once stalled the page's queue.
-    gr.on([widget.input for widget in widgets], follow_form, [*widgets, session], panel.preset,
+    following = [*widgets, panel.preset, session]
+    gr.on([widget.input for widget in widgets], follow_form, following, panel.preset,
           api_visibility="private", show_progress="hidden", trigger_mode="always_last")
-    applied.then(follow_form, [*widgets, session], panel.preset, api_visibility="private", show_progress="hidden")
+    applied.then(follow_form, following, panel.preset, api_visibility="private", show_progress="hidden")

@@ -56,6 +56,6 @@ def listen(tab: UpscaleTab, engine: EnginePanel, page_load: Any) -> Any:
     linked = deeplink_panel.listen(tab.presets, engine.session, params, image.url, page_load)
     linked.then(image_input.preview, [image.file, image.url, params["upscale_factor"]],
                 [image.preview, image.info, image.loaded], api_visibility="private")
-    linked.then(presets_panel.follow_form, [*params.values(), engine.session], tab.presets.preset,
+    linked.then(presets_panel.follow_form, [*params.values(), tab.presets.preset, engine.session], tab.presets.preset,
                 api_visibility="private", show_progress="hidden")
     return run_event

@@ -292,7 +292,8 @@ class History:
               limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
         """The history as shown: newest first from ``offset`` (rows skipped), at most ``limit`` rows, readable
         time, size and duration (columns ``TABLE_COLUMNS``)."""
-        raw = self._select(["created_at", "COALESCE(input_name, '') AS input", "status", "engine",
+        raw = self._select(["created_at", "COALESCE(input_name, '') AS input", "status",
+                            "engine || COALESCE(' ' || model, '') AS engine",
                             "COALESCE(seed, requested_seed) AS seed", *TABLE_PARAMETERS,
                             "COALESCE(width || '×' || height, '') AS size", "started_at", "finished_at",
                             "request_id", "id"], owner, search, status, engine, limit, offset)
