@@ -81,15 +81,22 @@ def judge(value: Any, goal: str | None) -> str:
     return "—" if met is None else ("yes" if met else "**no**")
 
 
-def rows_for(name: str, figures: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
+def rows_for(name: str, figures: dict[str, Any]) -> list[tuple[str, Any, str | None, str]]:
+    """(figure, value, goal, floor) per judged figure. A goal spec may name a ``floor``: the path of the figure
+    it is measured against in the same run (a bare Gradio page, a bare engine call), shown beside it."""
     if isinstance(figures.get("goals"), dict):
-        return [(path, lookup(figures, path), spec.get("goal") if isinstance(spec, dict) else spec)
-                for path, spec in figures["goals"].items()]
+        rows = []
+        for path, spec in figures["goals"].items():
+            goal = spec.get("goal") if isinstance(spec, dict) else spec
+            floor_path = spec.get("floor") if isinstance(spec, dict) else None
+            floor = f"{floor_path} = {show(lookup(figures, floor_path))}" if floor_path else "—"
+            rows.append((path, lookup(figures, path), goal, floor))
+        return rows
     rows = []
     for path, goal in FALLBACK_GOALS.get(name, []):
         if goal is not None and "{goal}" in goal:
             goal = goal.format(goal=figures.get("goal")) if figures.get("goal") is not None else None
-        rows.append((path, lookup(figures, path), goal))
+        rows.append((path, lookup(figures, path), goal, "—"))
     return rows
 
 
@@ -101,22 +108,23 @@ def show(value: Any) -> str:
 
 def summary(names: list[str], runs: dict[str, dict[str, Any]]) -> str:
     """The markdown summary of every result file present (and of the runs that failed)."""
-    lines = ["| benchmark | figure | value | goal | met? | measured |", "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| benchmark | figure | value | goal | met? | floor (same run) | measured |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for name in names:
         path = RESULTS / f"{name}.json"
         outcome = runs.get(name)
         if outcome and outcome["exit"] != 0:
-            lines.append(f"| {name} | run | failed (exit {outcome['exit']}) | — | **no** | — |")
+            lines.append(f"| {name} | run | failed (exit {outcome['exit']}) | — | **no** | — | — |")
             continue
         if not path.exists():
-            lines.append(f"| {name} | — | no result yet | — | — | — |")
+            lines.append(f"| {name} | — | no result yet | — | — | — | — |")
             continue
         figures = json.loads(path.read_text())
         when = str(figures.get("measured_at", "—"))[:16].replace("T", " ")
-        rows = rows_for(name, figures) or [("(no goal)", None, None)]
-        for figure, value, goal in rows:
+        rows = rows_for(name, figures) or [("(no goal)", None, None, "—")]
+        for figure, value, goal, floor in rows:
             shown = "—" if figure == "(no goal)" else show(value)
-            lines.append(f"| {name} | {figure} | {shown} | {goal or '—'} | {judge(value, goal)} | {when} |")
+            lines.append(f"| {name} | {figure} | {shown} | {goal or '—'} | {judge(value, goal)} | {floor} | {when} |")
     about = machine()
     head = (f"# Benchmark summary\n\nMeasured on Python {about['python']}, {about['processor']}, {about['cores']} "
             f"cores; written {time.strftime('%Y-%m-%d %H:%M:%S %z')}. Each benchmark's full figures are in "
