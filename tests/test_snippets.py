@@ -199,3 +199,24 @@ def test_the_curl_script_runs_the_whole_queue_sequence(fal_server, fal_key, tmp_
     assert result["image"]["url"] and "seed" in result
     sent = [r.json for r in fal_server.submits()]
     assert sent[-1]["prompt"] == "it's $5 \"q\""  # quotes and $ arrive untouched
+
+
+@pytest.mark.parametrize("trouble", ["refused submit", "wrong key"])
+def test_the_curl_script_stops_and_says_why_when_fal_refuses(fal_server, fal_key, trouble) -> None:
+    """A refused submit or a wrong key ends the script with fal's answer; it used to poll for ever."""
+    import os
+    import shutil
+    import subprocess
+
+    if not shutil.which("curl"):
+        pytest.skip("curl is not installed")
+    if trouble == "refused submit":
+        fal_server.set_default(submit_status=422, submit_body={"detail": [{"msg": "image_url is not an image"}]})
+    key = fal_key if trouble == "refused submit" else "not-a-key"
+    script = snippets.curl_code({"image_url": "https://example.com/a.png", "upscale_factor": 2.0})
+    env = {**os.environ, "FAL_KEY": key, "CURL_CA_BUNDLE": os.environ["SSL_CERT_FILE"]}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.stdout.startswith("request refused: ")
+    assert "fal answered: " in done.stderr
+    if trouble == "refused submit":
+        assert "image_url is not an image" in done.stdout
