@@ -1,0 +1,54 @@
+"""What a local run leaves for the person who clicked, now that less is done around the engine: the output PNG
+under its download name with its parameters, pixel for pixel the file the history keeps; the history row with its
+files and timings; the slider's "before" being the stored input itself, not a resized copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+from skimage import data as samples
+
+from components.common import store
+from components.upscale import result as result_panel
+from core import config
+from core.runs import pnginfo
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> str:
+    path = tmp_path / "helmet.png"
+    Image.fromarray(samples.astronaut()[40:120, 200:296]).save(path)
+    return str(path)
+
+
+def test_the_output_png_keeps_its_name_parameters_and_pixels(client, photo: str) -> None:
+    png, result = client.predict(handle_file(photo), "", upscale_factor=2, seed=77, engine="local",
+                                 api_name="/upscale")
+    assert Path(png).name == "helmet_x2_77.png" == result["image"]["file_name"]
+    info = pnginfo.read_png_metadata(png)
+    assert info is not None
+    assert info["arguments"]["seed"] == 77 and info["arguments"]["upscale_factor"] == 2
+    assert info["engine"] == "local" and info["model"] == "fast" and info["request_id"] == result["request_id"]
+    with Image.open(png) as image:
+        assert "Seed: 77" in image.info[pnginfo.TEXT_CHUNK] and image.size == (192, 160)
+        downloaded = np.asarray(image)
+    run = store.store().get(result["run_id"])
+    assert run is not None and run.status == "completed"
+    with Image.open(run.output_path) as kept:
+        assert np.array_equal(np.asarray(kept), downloaded)  # lossless, and the same file the history keeps
+    assert run.input_path and Path(run.input_path).is_file()
+    assert run.timings["inference"] > 0 and run.width == 192 and run.height == 160
+
+
+def test_the_sliders_before_picture_is_the_stored_input_not_a_copy(client, photo: str) -> None:
+    _, result = client.predict(handle_file(photo), "", upscale_factor=2, seed=5, engine="local",
+                               api_name="/upscale")
+    run = store.store().get(result["run_id"])
+    assert run is not None
+    assert result_panel.before_image(run) == run.input_path
+    outputs = sorted(p.name for p in (config.data_dir() / "outputs").iterdir())
+    assert outputs == [Path(run.output_path).name]  # no resized "before" written beside the output
