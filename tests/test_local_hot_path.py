@@ -52,3 +52,18 @@ def test_the_sliders_before_picture_is_the_stored_input_not_a_copy(client, photo
     assert result_panel.before_image(run) == run.input_path
     outputs = sorted(p.name for p in (config.data_dir() / "outputs").iterdir())
     assert outputs == [Path(run.output_path).name]  # no resized "before" written beside the output
+
+
+def test_restamping_a_png_that_already_carries_its_parameters_leaves_it_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "out.png"
+    info = {"arguments": {"upscale_factor": 2.0, "prompt": "Ünïcode ✓"}, "seed": 3, "engine": "local",
+            "request_id": "local-1", "model": "fast"}
+    pnginfo.write_png(Image.new("RGB", (8, 8), (1, 2, 3)), path, info)
+    before = path.stat().st_mtime_ns, path.read_bytes()
+    assert pnginfo.carries(path, info)
+    pnginfo.stamp_png(path, info)
+    assert (path.stat().st_mtime_ns, path.read_bytes()) == before
+    pnginfo.stamp_png(path, {**info, "seed": 4})  # different parameters: stamped again
+    assert not pnginfo.carries(path, info) and pnginfo.read_png_info(path)["seed"] == 4
+    with Image.open(path) as image:
+        assert image.getpixel((0, 0)) == (1, 2, 3)

@@ -111,9 +111,24 @@ def _restamped(data: bytes, info: dict[str, Any]) -> bytes:
     return b"".join(out)
 
 
+def carries(path: str | Path, info: dict[str, Any]) -> bool:
+    """Whether the PNG at ``path`` already carries exactly the chunks ``stamp_png(path, info)`` would write (read
+    from the header only, never the pixels)."""
+    try:
+        with Image.open(path) as image:
+            text = dict(image.info)  # the chunks before the pixels; ``image.text`` would decode them
+    except Exception:  # not a PNG, or damaged: it needs stamping (or decoding) anyway
+        return False
+    return (text.get(CHUNK) == json.dumps(payload(info), ensure_ascii=True, default=str)
+            and text.get(TEXT_CHUNK) == parameters_text(info))
+
+
 def stamp_png(path: str | Path, info: dict[str, Any]) -> None:
-    """Put the parameter chunks into an existing PNG: pixels and other chunks untouched, replaced atomically."""
+    """Put the parameter chunks into an existing PNG: pixels and other chunks untouched, replaced atomically;
+    a PNG that already carries them (the local engine writes them with the pixels) is left as it is."""
     path = Path(path)
+    if carries(path, info):
+        return
     data = path.read_bytes()
     try:
         stamped = _restamped(data, info)
