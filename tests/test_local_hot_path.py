@@ -67,3 +67,18 @@ def test_restamping_a_png_that_already_carries_its_parameters_leaves_it_untouche
     assert not pnginfo.carries(path, info) and pnginfo.read_png_info(path)["seed"] == 4
     with Image.open(path) as image:
         assert image.getpixel((0, 0)) == (1, 2, 3)
+
+
+def test_the_run_length_png_is_lossless_and_carries_its_parameters(tmp_path: Path) -> None:
+    import zlib
+
+    noisy = np.random.default_rng(1).integers(0, 256, (64, 48, 3), dtype=np.uint8)
+    flat = np.zeros((64, 48, 4), np.uint8)
+    flat[10:30, 5:40] = (200, 10, 10, 128)
+    info = {"arguments": {"upscale_factor": 2.0}, "seed": 9, "engine": "local", "request_id": "r", "model": "fast"}
+    for name, pixels in (("noisy", noisy), ("flat", flat)):
+        path = tmp_path / f"{name}.png"
+        pnginfo.write_png(Image.fromarray(pixels), path, info, compress_level=1, compress_type=zlib.Z_RLE)
+        with Image.open(path) as image:
+            assert np.array_equal(np.asarray(image), pixels), name
+        assert pnginfo.read_png_info(path)["seed"] == 9

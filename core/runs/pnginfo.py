@@ -69,14 +69,17 @@ def _pnginfo(info: dict[str, Any], keep: dict[str, Any] | None = None) -> PngIma
 
 
 def _save(image: Image.Image, path: Path | io.BytesIO, chunks: PngImagePlugin.PngInfo, compress_level: int = 6,
-          ) -> None:
+          compress_type: int = -1) -> None:
     extra: dict[str, Any] = {key: image.info[key] for key in ("icc_profile", "dpi", "exif") if image.info.get(key)}
-    image.save(path, format="PNG", pnginfo=chunks, compress_level=compress_level, **extra)
+    image.save(path, format="PNG", pnginfo=chunks, compress_level=compress_level, compress_type=compress_type,
+               **extra)
 
 
-def write_png(image: Image.Image, path: str | Path, info: dict[str, Any], *, compress_level: int = 6) -> None:
-    """Write ``image`` as a PNG at ``path`` carrying its parameters (see ``payload``); lossless at any level."""
-    _save(image, Path(path), _pnginfo(info), compress_level)
+def write_png(image: Image.Image, path: str | Path, info: dict[str, Any], *, compress_level: int = 6,
+              compress_type: int = -1) -> None:
+    """Write ``image`` as a PNG at ``path`` carrying its parameters (see ``payload``); lossless at any level and
+    zlib strategy (``compress_type``, e.g. ``zlib.Z_RLE``; -1 is zlib's default)."""
+    _save(image, Path(path), _pnginfo(info), compress_level, compress_type)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
