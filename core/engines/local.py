@@ -41,6 +41,7 @@ from core.runs import pnginfo
 from core.schema import FIELD_BY_NAME, MAX_SEED, output_size
 
 DEFAULT_MODEL = "fast"
+LOG_INTERVAL_S = 0.2  # tile lines are handed out in batches at most this often (see LocalJob.events)
 
 
 def _log(message: str, level: str = "INFO") -> dict[str, Any]:
@@ -129,20 +130,27 @@ class LocalJob:
                 "seed": self.seed, "timings": {"inference": round(inference, 3)}}
 
     # --- read from any event loop ---------------------------------------------------------------
-    async def _wait_for_news(self, seen: int) -> None:
+    async def _wait_for_news(self, seen: int, timeout: float = 1.0) -> None:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         with self._lock:
             if len(self._events) > seen or self._finished:
                 return
             self._waiters.append((loop, future))
-        # The timeout is a safety net only: wake-ups normally arrive through call_soon_threadsafe.
-        await asyncio.wait({future}, timeout=1.0)
+        # Without news, the timeout ends the wait (a held batch of log lines falls due; otherwise a safety net:
+        # wake-ups normally arrive through call_soon_threadsafe).
+        await asyncio.wait({future}, timeout=max(0.0, timeout))
 
     async def events(self) -> AsyncIterator[Status]:
-        """Queued → InProgress (one per new log line) → Completed; once cancelled, raises CancelledRun as the
-        fal engine does (unless the run had already completed)."""
-        seen = 0
+        """Queued → InProgress → Completed; once cancelled, raises CancelledRun as the fal engine does (unless the
+        run had already completed).
+
+        Tile lines are handed out at most every ``LOG_INTERVAL_S``, several in one InProgress: every status is a
+        step of the app's streaming handler (a Gradio update and, in a browser, a console re-render), and one per
+        tile — 25 a second with the fast model — cost the engine CPU time on 2 cores (bench/local_overhead.py).
+        Other statuses, and the lines before them, go out at once.
+        """
+        seen, held, last = 0, [], -LOG_INTERVAL_S
         while True:
             with self._lock:
                 batch, finished = self._events[seen:], self._finished
@@ -150,13 +158,25 @@ class LocalJob:
                 if self._cancel.is_set():
                     break
                 seen += 1
+                if isinstance(event, InProgress):
+                    held += event.logs or []
+                    continue
+                if held:
+                    yield InProgress(logs=held)
+                    held = []
                 yield event
             if self._cancel.is_set() and self._output is None:
                 raise CancelledRun("The run was cancelled; the local engine stopped it.")
-            if self._cancel.is_set() or (finished and not batch):
+            if self._cancel.is_set():
                 return
-            if not batch:
-                await self._wait_for_news(seen)
+            due = last + LOG_INTERVAL_S
+            if held and (finished or time.monotonic() >= due):
+                yield InProgress(logs=held)
+                held, last = [], time.monotonic()
+            if finished:  # read with its batch: every status has been handed out
+                return
+            if not batch or held:
+                await self._wait_for_news(seen, due - time.monotonic() if held else 1.0)
 
     async def result(self) -> dict[str, Any]:
         """The endpoint's output shape with ``image.url`` the absolute path of the PNG."""
