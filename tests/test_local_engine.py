@@ -275,3 +275,14 @@ def test_tile_lines_arrive_once_in_order_a_few_statuses_at_a_time(input_png: str
     assert "Fast" in lines[0] and lines[1:] == [f"tile {n}/30 done" for n in range(1, 31)]
     assert len(progress) < len(lines)  # batched: not one status per line
     assert isinstance(events[-1], Completed) and events[-1].error is None
+
+
+def test_a_run_that_starts_at_once_uses_the_picture_submit_already_read(input_png: str) -> None:
+    async def scenario():
+        job = await LocalEngine().submit({"upscale_factor": 2}, input_png)
+        Path(input_png).unlink()  # read once, at submit: the run needs the file no more
+        return await job.result()
+
+    result = asyncio.run(scenario())
+    with Image.open(result["image"]["url"]) as output:
+        assert output.size == (96, 80)

@@ -60,6 +60,7 @@ class LocalJob:
         self.model = model
         self.input_path = input_path
         self.input_size = size
+        self.decoded: Image.Image | None = None  # the input as submit decoded it, when it starts at once
         self.tile, self.overlap = tile, overlap
         self.seed = arguments["seed"] if arguments.get("seed") is not None else random.randint(0, MAX_SEED)
         self._lock = threading.Lock()
@@ -93,7 +94,9 @@ class LocalJob:
         self._push(InProgress(logs=[_log(f"Local engine, {info.label}: {width}×{height} → {out_w}×{out_h} "
                                          f"in {tiles} tiles on {THREADS} CPU threads")]))
         try:
-            image = images.decode(Path(self.input_path).read_bytes(), "The input image")
+            image, self.decoded = self.decoded, None
+            if image is None:  # waited in the queue: decoded now, not held in memory all that time
+                image = images.decode(Path(self.input_path).read_bytes(), "The input image")
             started = time.perf_counter()
             result = upscale(image, factor, self.model, self.tile, self.overlap,
                              on_tile=self._tile_done, should_cancel=self._cancel.is_set)
@@ -137,19 +140,16 @@ class LocalJob:
             if len(self._events) > seen or self._finished:
                 return
             self._waiters.append((loop, future))
-        # Without news, the timeout ends the wait (a held batch of log lines falls due; otherwise a safety net:
-        # wake-ups normally arrive through call_soon_threadsafe).
+        # The timeout: held log lines fall due, or a safety net (wake-ups come through call_soon_threadsafe).
         await asyncio.wait({future}, timeout=max(0.0, timeout))
 
     async def events(self) -> AsyncIterator[Status]:
         """Queued → InProgress → Completed; once cancelled, raises CancelledRun as the fal engine does (unless the
         run had already completed).
 
-        Tile lines are handed out at most every ``LOG_INTERVAL_S``, several in one InProgress: every status is a
-        step of the app's streaming handler (a Gradio update and, in a browser, a console re-render), and one per
-        tile — 25 a second with the fast model — cost the engine CPU time on 2 cores (bench/local_overhead.py).
-        Other statuses, and the lines before them, go out at once.
-        """
+        Tile lines go out at most every ``LOG_INTERVAL_S``, several per InProgress: each status is a handler step
+        (a Gradio update, a console re-render); one per tile, 25/s, took CPU from the engine (bench/local_overhead).
+        Other statuses, and the lines before them, go out at once."""
         seen, held, last = 0, [], -LOG_INTERVAL_S
         while True:
             with self._lock:
@@ -227,6 +227,9 @@ class _Worker:
                 self._thread.start()
             self._condition.notify()
 
+    def idle(self) -> bool:  # nothing waits: a job submitted now starts next (read unlocked: at worst, decoded twice)
+        return not self._pending
+
     def withdraw(self, job: LocalJob) -> bool:
         """Remove a job that has not started; False if it is running or done."""
         with self._condition:
@@ -283,6 +286,8 @@ class LocalEngine:
                              f"{config.max_output_megapixels():g} MP. Lower the upscale factor.", "upscale_factor")
         job = LocalJob("local-" + uuid.uuid4().hex, dict(arguments), str(image_path), image.size,
                        self.model, self.tile, self.overlap)
+        if _WORKER.idle():  # it starts at once: no need to decode the file a second time
+            job.decoded = image
         _WORKER.enqueue(job)
         return job
 
