@@ -5,7 +5,7 @@ The app is launched in-process and driven by ``gradio_client`` (``/upscale``); t
 ``FalEngine`` submit → events → result → download in the same process, interleaved run by run so both see the
 same machine load. The input is uploaded to Gradio once (as a browser does when the file is picked), so a
 "click" is the predict call alone; the output PNG is downloaded by the client, as the browser's slider does.
-local: the same image at factor 2 through the app (engine="local") against a bare ``core.upscale.upscale``.
+The local engine's overhead is bench/local_overhead.py.
 
 Run: python -m bench.overhead        (about two minutes)        Goal: fal overhead median ≤ 100 ms.
 """
@@ -34,7 +34,7 @@ ENVIRONMENT = prepare_environment()
 from bench._common import report  # noqa: E402
 
 RUN_TIME_S = 1.0  # the server's fixed "inference" time per fal job
-FAL_RUNS, LOCAL_RUNS, WARMUP = 10, 4, 2
+FAL_RUNS, WARMUP = 10, 2
 GOAL_FAL_MEDIAN_MS = 100.0
 LOGS = ["Loading the diffusion model", "Upscaling tile 1/2", "Upscaling tile 2/2"]
 
@@ -231,30 +231,6 @@ def fal_overhead(server, client, image: Path, scratch: Path, floor_client) -> di
             "goal_median_ms": GOAL_FAL_MEDIAN_MS, "met": overhead["median_ms"] <= GOAL_FAL_MEDIAN_MS}
 
 
-def local_overhead(client, image: Path) -> dict[str, Any]:
-    from PIL import Image
-
-    from core.engines.realesrgan import load_model, upscale
-
-    load_model("fast")
-    with Image.open(image) as opened:
-        picture = opened.convert("RGB")
-    app_call(client, image, "local", seed=0)  # warm-up: the app's worker thread and its model
-    app_s, bare_s = [], []
-    for index in range(LOCAL_RUNS):
-        app_s.append(app_call(client, image, "local", seed=index + 1))
-        start = time.monotonic()
-        upscale(picture, 2.0, "fast")
-        bare_s.append(time.monotonic() - start)
-    ratios = [a / b for a, b in zip(app_s, bare_s, strict=True)]
-    return {"runs": LOCAL_RUNS, "model": "fast", "output": "1000x1000 PNG",
-            "app_click_to_result": summary_ms(app_s), "bare_upscale": summary_ms(bare_s),
-            "overhead": summary_ms([a - b for a, b in zip(app_s, bare_s, strict=True)]),
-            "ratio_median": round(statistics.median(ratios), 3),
-            "ratio_of_minima": round(min(app_s) / min(bare_s), 3),  # least disturbed by other processes
-            "ratio_spread": [round(min(ratios), 3), round(max(ratios), 3)]}
-
-
 def main() -> dict[str, Any]:
     scratch = isolate()
     server = start_fal_server(queue_polls=1, run_polls=1, run_time=RUN_TIME_S, logs=LOGS)
@@ -268,8 +244,7 @@ def main() -> dict[str, Any]:
         client = Client(url, verbose=False, download_files=str(scratch / "downloads"))
         floor_client = Client(floor_url, verbose=False, download_files=str(scratch / "floor-downloads"))
         image = input_png(scratch)
-        figures = {"fal": fal_overhead(server, client, image, scratch, floor_client),
-                   "local": local_overhead(client, image)}
+        figures = {"fal": fal_overhead(server, client, image, scratch, floor_client)}
     finally:
         floor.close()
         demo.close()
@@ -277,7 +252,6 @@ def main() -> dict[str, Any]:
     figures["fal_overhead_median_ms"] = figures["fal"]["overhead"]["median_ms"]
     figures["fal_overhead_p95_ms"] = figures["fal"]["overhead"]["p95_ms"]
     figures["gradio_floor_median_ms"] = figures["fal"]["gradio_floor"]["median_ms"]
-    figures["local_ratio_median"] = figures["local"]["ratio_median"]
     figures["goals"] = {"fal_overhead_median_ms": {"goal": f"<= {GOAL_FAL_MEDIAN_MS:g}",
                                                    "met": figures["fal"]["met"]}}
     report("overhead", figures)

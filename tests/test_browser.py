@@ -38,6 +38,13 @@ def test_upload_upscale_and_compare_on_the_local_engine(studio: str, photo: str)
         slider_images = page.locator("#result-slider img")
         slider_images.first.wait_for()
         assert slider_images.count() == 2
+        slider_images.nth(1).wait_for()
+        page.wait_for_function("[...document.querySelectorAll('#result-slider img')].every(i => i.naturalWidth)")
+        shown = slider_images.evaluate_all(
+            "images => images.map(i => { const r = i.getBoundingClientRect(); "
+            "return [i.naturalWidth, Math.round(r.x), Math.round(r.y), Math.round(r.width), Math.round(r.height)]; })")
+        assert [natural for natural, *_ in shown] == [256, 512]  # the input itself before, the output after
+        assert shown[0][1:] == shown[1][1:] and shown[0][3] > 0  # drawn in the same box: they line up
         assert "512×512" in page.locator("#result-details").inner_text()
         screenshot(page, "upscale")
 

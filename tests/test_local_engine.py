@@ -253,3 +253,36 @@ def test_random_seed_is_reported_and_bad_input_fails_at_submit(input_png: str, d
     broken.write_bytes(b"not an image")
     with pytest.raises(InputError):
         asyncio.run(LocalEngine().submit({"upscale_factor": 2}, str(broken)))
+
+
+def test_tile_lines_arrive_once_in_order_a_few_statuses_at_a_time(input_png: str, monkeypatch) -> None:
+    """Each status is a step of the app's handler (an update, a console re-render): tile lines that come close
+    together are handed out together, none lost, the start line first."""
+    def quick(image, factor, model, tile, overlap, on_tile=None, should_cancel=None):
+        for done in range(1, 31):
+            on_tile(done, 30)
+        return image.resize(output_size(image.width, image.height, factor))
+
+    monkeypatch.setattr(local, "upscale", quick)
+
+    async def scenario():
+        job = await LocalEngine().submit({"upscale_factor": 2}, input_png)
+        return [e async for e in job.events()]
+
+    events = asyncio.run(scenario())
+    progress = [e for e in events if isinstance(e, InProgress)]
+    lines = [m for e in progress for m in _messages(e)]
+    assert "Fast" in lines[0] and lines[1:] == [f"tile {n}/30 done" for n in range(1, 31)]
+    assert len(progress) < len(lines)  # batched: not one status per line
+    assert isinstance(events[-1], Completed) and events[-1].error is None
+
+
+def test_a_run_that_starts_at_once_uses_the_picture_submit_already_read(input_png: str) -> None:
+    async def scenario():
+        job = await LocalEngine().submit({"upscale_factor": 2}, input_png)
+        Path(input_png).unlink()  # read once, at submit: the run needs the file no more
+        return await job.result()
+
+    result = asyncio.run(scenario())
+    with Image.open(result["image"]["url"]) as output:
+        assert output.size == (96, 80)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
-from PIL import Image
 
 from components.common import spending, store
 from components.common.files import servable
@@ -115,13 +113,11 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
               model=getattr(runner_engine, "model", None) if describe(engine).models else None)
     view.run_id = run.id
     options = {"webhook_url": session.webhook_url} if describe(engine).webhooks and session.webhook_url else {}
-    early = None
     try:
         limits.check_rate(session.limit_keys())
         price = images.price_of(image_path, arguments["upscale_factor"]) if image_path else 0.0
         with limits.job_slot(session.limit_keys()), spending.reserved(session, engine, price, "run") as spend:
             spend.add(run, price)
-            early = _start_before(run, image_path)  # only for a run that goes ahead: a refused one leaves no file
             async for update in execute(runner_engine, run, image_path, store.save, **options):
                 view.lines.extend(console.lines(update.events))
                 view.stage = update.stage
@@ -134,32 +130,12 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
         raise refused(str(exc)) from None
-    if early:
-        with contextlib.suppress(Exception):
-            await early
     if run.status != "completed" or not run.output_path:
-        images.before_path(run.id).unlink(missing_ok=True)
         view.error, view.error_field = run.error, run.error_field
         yield None, result_json(run), view.snapshot()
         raise refused(run.error or "The run did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
     yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
-
-
-def _start_before(run: Run, image_path: str | None) -> asyncio.Task | None:
-    """Make the slider's "before" picture at the expected output size while the engine works: done after the
-    result, it cost 130-160 ms of every fal run (bench/overhead.py). A different actual size redoes it."""
-    if not image_path:
-        return None
-
-    def make() -> None:
-        with Image.open(image_path) as source:
-            size = schema.output_size(*source.size, run.arguments["upscale_factor"])
-        images.render_before(image_path, size, images.before_path(run.id))
-
-    task = asyncio.create_task(asyncio.to_thread(make))
-    task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved even if not awaited
-    return task
 
 
 STREAMING = ("running", "downloading")  # stages in which the form's notes cannot change

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
 from components.common.text import code, plain
-from core.inputs import images
 from core.runs.runs import Run
 
 
@@ -30,10 +30,12 @@ def render() -> Result:
 
 
 def before_image(run: Run) -> str | None:
-    """The input resized to the output's size (for a fair slider); made once, often already at submit time."""
-    if not (run.input_path and run.output_path and run.width and run.height):
+    """The slider's "before": the stored input itself. The slider draws both pictures in the same box, so the
+    input shows at the output's size without being resized and encoded again (that cost ~180 ms of CPU per run,
+    taken from the engine on 2 cores: bench/local_overhead.py)."""
+    if not (run.input_path and run.output_path and Path(run.input_path).is_file()):
         return None
-    return str(images.render_before(run.input_path, (run.width, run.height), images.before_path(run.id)))
+    return run.input_path
 
 
 def details_markdown(run: Run) -> str:

@@ -69,14 +69,17 @@ def _pnginfo(info: dict[str, Any], keep: dict[str, Any] | None = None) -> PngIma
 
 
 def _save(image: Image.Image, path: Path | io.BytesIO, chunks: PngImagePlugin.PngInfo, compress_level: int = 6,
-          ) -> None:
+          compress_type: int = -1) -> None:
     extra: dict[str, Any] = {key: image.info[key] for key in ("icc_profile", "dpi", "exif") if image.info.get(key)}
-    image.save(path, format="PNG", pnginfo=chunks, compress_level=compress_level, **extra)
+    image.save(path, format="PNG", pnginfo=chunks, compress_level=compress_level, compress_type=compress_type,
+               **extra)
 
 
-def write_png(image: Image.Image, path: str | Path, info: dict[str, Any], *, compress_level: int = 6) -> None:
-    """Write ``image`` as a PNG at ``path`` carrying its parameters (see ``payload``); lossless at any level."""
-    _save(image, Path(path), _pnginfo(info), compress_level)
+def write_png(image: Image.Image, path: str | Path, info: dict[str, Any], *, compress_level: int = 6,
+              compress_type: int = -1) -> None:
+    """Write ``image`` as a PNG at ``path`` carrying its parameters (see ``payload``); lossless at any level and
+    zlib strategy (``compress_type``, e.g. ``zlib.Z_RLE``; -1 is zlib's default)."""
+    _save(image, Path(path), _pnginfo(info), compress_level, compress_type)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -111,9 +114,24 @@ def _restamped(data: bytes, info: dict[str, Any]) -> bytes:
     return b"".join(out)
 
 
+def carries(path: str | Path, info: dict[str, Any]) -> bool:
+    """Whether the PNG at ``path`` already carries exactly the chunks ``stamp_png(path, info)`` would write (read
+    from the header only, never the pixels)."""
+    try:
+        with Image.open(path) as image:
+            text = dict(image.info)  # the chunks before the pixels; ``image.text`` would decode them
+    except Exception:  # not a PNG, or damaged: it needs stamping (or decoding) anyway
+        return False
+    return (text.get(CHUNK) == json.dumps(payload(info), ensure_ascii=True, default=str)
+            and text.get(TEXT_CHUNK) == parameters_text(info))
+
+
 def stamp_png(path: str | Path, info: dict[str, Any]) -> None:
-    """Put the parameter chunks into an existing PNG: pixels and other chunks untouched, replaced atomically."""
+    """Put the parameter chunks into an existing PNG: pixels and other chunks untouched, replaced atomically;
+    a PNG that already carries them (the local engine writes them with the pixels) is left as it is."""
     path = Path(path)
+    if carries(path, info):
+        return
     data = path.read_bytes()
     try:
         stamped = _restamped(data, info)
