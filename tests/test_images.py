@@ -92,23 +92,6 @@ def test_describe_gives_output_size_megapixels_and_price() -> None:
     assert images.describe(512, 512, 2) == ("Input 512×512 → output 1024×1024 (1.05 MP) · estimated $0.031 on fal")
 
 
-def test_the_sliders_before_picture_matches_the_actual_output_size(tmp_path) -> None:
-    source = tmp_path / "in.png"
-    Image.new("RGBA", (30, 20), (200, 10, 10, 0)).save(source)
-    target = images.before_path("run-1", tmp_path)
-    images.render_before(source, (60, 40), target)  # made at submit time, for the expected size
-    with Image.open(target) as made:  # transparent as the output is, so the slider compares like with like
-        assert made.size == (60, 40) and made.mode == "RGBA" and made.getpixel((5, 5))[3] == 0
-    images.render_before(source, (64, 40), target)  # the engine's output came out at another size
-    with Image.open(target) as redone:
-        assert redone.size == (64, 40)
-    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no partial files left behind
-    opaque = tmp_path / "opaque.png"
-    Image.new("RGB", (30, 20), "teal").save(opaque)
-    with Image.open(images.render_before(opaque, (60, 40), tmp_path / "opaque-before.png")) as made:
-        assert made.mode == "RGB"
-
-
 def test_the_same_picture_stored_by_many_runs_at_once_is_stored_for_each(tmp_path, monkeypatch) -> None:
     """A batch of four submits of one photo lost a run: two writers shared one temporary file name."""
     monkeypatch.setenv("CLARITY_DATA_DIR", str(tmp_path))

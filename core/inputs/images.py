@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import io
 import os
@@ -231,23 +230,6 @@ def to_png_data_uri(path: str | Path) -> str:
 
 
 def before_path(run_id: str, data_dir: Path | None = None) -> Path:
-    """Where a run's "before" picture (its input at the output's size, for the slider) is kept."""
+    """Where runs made before 2026-11-29 kept their "before" picture (the input at the output's size); the slider
+    now shows the stored input itself, and deleting a run still removes such a file."""
     return (data_dir or config.data_dir()) / "outputs" / f"{run_id}.before.png"
-
-
-def render_before(input_path: str | Path, size: tuple[int, int], target: Path) -> Path:
-    """The input resized (Lanczos) to ``size`` as a PNG at ``target``, written whole then renamed, so a reader
-    never sees half a file; a transparent input stays transparent, as its output does. Already there at that
-    size: kept."""
-    with contextlib.suppress(OSError, ValueError):
-        with Image.open(target) as done:
-            if done.size == tuple(size):
-                return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
-    with os.fdopen(handle, "wb") as out, Image.open(input_path) as source:
-        mode = "RGBA" if source.mode in ("RGBA", "LA", "PA") or "transparency" in source.info else "RGB"
-        source.convert(mode).resize((size[0], size[1]), Image.Resampling.LANCZOS).save(out, format="PNG",
-                                                                                     compress_level=1)
-    os.replace(partial, target)
-    return target
