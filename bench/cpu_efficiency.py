@@ -2,7 +2,7 @@
 their ncnn .param files, ÷ the seconds the app's tiled upscale takes, against this CPU's fp32 FMA peak
 (cores × FMA units × SIMD lanes × 2 × clock, each factor read from the machine).
 
-Run: python -m bench.cpu_efficiency      (about a minute and a half on 2 cores)
+Run: python -m bench.cpu_efficiency      (under a minute on 2 quiet cores; minutes when they are shared)
      BENCH_FMA_UNITS=1 BENCH_CPU_MHZ=3700 python -m bench.cpu_efficiency   (override the peak's assumptions)
 """
 
@@ -266,7 +266,7 @@ def main() -> None:
         one_tile = image.crop((0, 0, side, side))
         cases[f"{model}_no_winograd"] = (model, one_tile, partial(
             engine.upscale_array, np.asarray(one_tile), without_winograd(model), 4, info.tile, info.overlap))
-    runs = {"quality": 5, "fast": 9, "quality_no_winograd": 3, "fast_no_winograd": 5}
+    runs = {"quality": 7, "fast": 9, "quality_no_winograd": 3, "fast_no_winograd": 5}
     for *_, action in cases.values():
         action()  # warm-up: ncnn's allocations and thread pool (model loading excluded, as after a first job)
     walls: dict[str, list[float]] = {case: [] for case in cases}
