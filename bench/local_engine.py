@@ -115,7 +115,7 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from PIL import Image
 from skimage import data
-from core.upscale import load_model, upscale
+from core.engines.realesrgan import load_model, upscale
 
 def status(key):  # VmHWM is this process's own peak; ru_maxrss also counts the parent when spawned by vfork
     line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key + ":"))
