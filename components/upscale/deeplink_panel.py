@@ -66,7 +66,8 @@ def notice_markdown(errors: list[str]) -> str:
 
 
 def load_link(request: gr.Request, session: Session) -> list[Any]:
-    """On page load: [every parameter in schema order, image URL, preset menu, notice] from the query string."""
+    """On page load (``page_open``): [every parameter in schema order, image URL, preset menu, notice] from the
+    query string."""
     owner = session.files_owner()
     query = _query(request)
     if not any(name not in deeplink.GRADIO_PARAMS for name in query):
@@ -80,11 +81,8 @@ def load_link(request: gr.Request, session: Session) -> list[Any]:
             menu(owner, link.preset), notice_markdown(link.errors)]
 
 
-def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.components.Component],
-           image_url: gr.Textbox, page_load: Any) -> Any:
-    """Wire the share button and the page-load deep link; returns the load event."""
+def listen(panel: PresetsPanel, params: dict[str, gr.components.Component], image_url: gr.Textbox) -> None:
+    """Wire the share button (the deep link is read by the page's load event: ``page_open``)."""
     widgets = list(params.values())
     panel.share.click(share_link, [panel.preset, image_url, *widgets], panel.link, api_visibility="private",
                       show_progress="hidden")
-    return page_load.then(load_link, session, [*widgets, image_url, panel.preset, panel.notice],
-                     api_visibility="private")
