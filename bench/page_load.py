@@ -78,7 +78,7 @@ window.__events = {};
       window.__readyLog.push([performance.now(), buttons, pending]);
     }
   };
-  setInterval(sample, %d);
+  setInterval(sample, SAMPLE_MS);
   const read = async (body) => {
     const reader = body.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
@@ -114,7 +114,7 @@ window.__events = {};
     return response;
   };
 })();
-""" % SAMPLE_MS
+""".replace("SAMPLE_MS", str(SAMPLE_MS))
 
 
 def start_server(command: list[str], data_dir: str) -> tuple[subprocess.Popen, str]:
@@ -127,7 +127,9 @@ def start_server(command: list[str], data_dir: str) -> tuple[subprocess.Popen, s
 
 
 class Requests:
-    """The page's requests (but its streams) as (start, end) wall-clock seconds; end is None while open."""
+    """The page's requests (but its streams) as [start, end, url] in wall-clock seconds, from each request's own
+    timing (Playwright reports events only when it is called: their arrival says little); end is None while
+    the request is in flight."""
 
     def __init__(self, page: Any) -> None:
         self.spans: dict[Any, list[Any]] = {}
@@ -137,17 +139,20 @@ class Requests:
 
     def _start(self, request: Any) -> None:
         if not any(stream in request.url for stream in STREAMS):
-            self.spans[request] = [time.time(), None, request.url, request.method]
+            self.spans[request] = [time.time(), None, request.url]
 
     def _end(self, request: Any) -> None:
         if request in self.spans:
-            self.spans[request][1] = time.time()
+            timing = request.timing
+            start = timing["startTime"] / 1000 if timing.get("startTime", -1) > 0 else self.spans[request][0]
+            ended = timing.get("responseEnd", -1)
+            self.spans[request][:2] = [start, start + ended / 1000 if ended >= 0 else time.time()]
 
     def last_activity(self) -> float | None:
         """Wall time of the latest request start or end; None while one is in flight."""
-        if any(end is None for _, end, *_ in self.spans.values()):
+        if any(end is None for _, end, _ in self.spans.values()):
             return None
-        return max((max(start, end) for start, end, *_ in self.spans.values()), default=0.0)
+        return max((max(start, end) for start, end, _ in self.spans.values()), default=0.0)
 
 
 def ready_time(log: list[list[float]]) -> float | None:
@@ -184,7 +189,7 @@ def load_once(browser: Any, url: str, server_pid: int) -> dict[str, Any]:
     server_cpu = cpu_seconds(server_pid) - cpu_before
     timing = page.evaluate("performance.getEntriesByType('navigation')[0].toJSON()")
     spans = list(requests.spans.values())
-    joins = sorted((start - origin_s, end - origin_s) for start, end, u, _ in spans if "/queue/join" in u)
+    joins = sorted((start - origin_s, end - origin_s) for start, end, u in spans if "/queue/join" in u)
     context.close()
     mounted = next((at for at, buttons, _ in log if buttons > 0), None)
     return {"ready_s": ready, "html_s": timing["responseEnd"] / 1000,
