@@ -15,7 +15,7 @@ import gradio as gr
 from components.common import engine_panel
 from components.common.engine_panel import EnginePanel
 from components.common.session import Session, identify
-from components.upscale import deeplink_panel, image_input, presets_panel
+from components.upscale import deeplink_panel, image_input
 from components.upscale.upscale_tab import UpscaleTab
 from core.schema import PARAMETER_FIELDS
 
@@ -27,15 +27,12 @@ def open_page(token: str | None, session: Session, request: gr.Request = None,
     token, session = identify(token, session, request, profile)
     linked = deeplink_panel.load_link(request, session)
     count = len(PARAMETER_FIELDS)
-    values, url, menu, notice = linked[:count], linked[count], linked[count + 1], linked[count + 2]
+    values, url = linked[:count], linked[count]
     shown: list[Any] = [gr.skip(), gr.skip(), gr.skip()]
-    if values and values[0] != gr.skip():  # a link filled the form: the menu names the preset it now matches
-        owner = session.files_owner()
-        menu = presets_panel.menu(owner, presets_panel.matching(values, owner, menu.value))
-        if url != gr.skip():
-            shown = list(image_input.preview(None, url, values[[f.name for f in PARAMETER_FIELDS].index(
-                "upscale_factor")]))
-    return [token, session, engine_panel.status(session), *values, url, menu, notice, *shown]
+    if url != gr.skip():  # the link gave a picture: its preview and size line, as when a URL is typed
+        factor = values[[field.name for field in PARAMETER_FIELDS].index("upscale_factor")]
+        shown = list(image_input.preview(None, url, factor))
+    return [token, session, engine_panel.status(session), *linked, *shown]
 
 
 def listen(demo: gr.Blocks, engine: EnginePanel, tab: UpscaleTab) -> Any:
