@@ -8,7 +8,7 @@ from components.code import code_panel
 from components.common import engine_panel, header, startup
 from components.history import history_panel
 from components.sweep import sweep_panel
-from components.upscale import upscale_tab
+from components.upscale import page_open, upscale_tab
 
 
 def build() -> gr.Blocks:
@@ -25,13 +25,14 @@ def build() -> gr.Blocks:
                 history = history_panel.render()
             with gr.Tab("Code", id="code"):
                 code = code_panel.render()
-        page_load = engine_panel.listen(engine, demo)
-        run_event = upscale_tab.listen(upscale, engine, page_load)
+        engine_panel.listen(engine)
+        page_open.listen(demo, engine, upscale)
+        run_event = upscale_tab.listen(upscale, engine)
         sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image)
         engine_panel.refresh_after(engine, run_event, sweep_event)
         code_panel.listen(code, upscale.params, upscale.image.url, upscale.image.file)
         history_panel.listen(history, engine.session, upscale.params, upscale.image.file, upscale.image.url, tabs,
-                             run_event, page_load)
+                             run_event)
     return demo
 
 

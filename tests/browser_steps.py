@@ -24,7 +24,7 @@ def wait_value(page, selector: str, value: str) -> None:
 
 
 def open_app(page, url: str) -> None:
-    """Open the page and wait until its load events (visitor, deep link, history) have run."""
+    """Open the page and wait until its load event (visitor, key status, deep link, preset menu) has run."""
     page.goto(url)
     page.locator("#run-button").wait_for()
     page.wait_for_function("() => !document.querySelector('.progress-text, .eta-bar')")

@@ -188,7 +188,9 @@ def test_deep_link_fills_the_form_the_url_and_the_menu() -> None:
     expected = {**presets.merged(presets.find("gentle-restore")), "creativity": 0.5, "seed": 42}
     assert outputs[:len(FIELDS)] == [expected[name] for name in FIELDS]
     url, menu, notice = outputs[len(FIELDS):]
-    assert url == URL and menu.value == "gentle-restore" and notice == ""
+    assert url == URL and menu.value == "custom" and notice == ""  # the link changed a value of the preset's
+    kept = deeplink_panel.load_link(request({"preset": "gentle-restore", "seed": "42"}), Session())
+    assert kept[len(FIELDS) + 1].value == "gentle-restore"  # the seed alone: the form still matches it
 
 
 def test_each_refused_parameter_is_shown_and_the_rest_applies() -> None:

@@ -73,7 +73,7 @@ def page_event(demo: Any, url: str, name: str, data: list[Any], session_hash: st
 
 def identify(demo: Any, url: str, client: Client, token: str) -> str:
     """What the page does on load with the value kept in this browser; returns the value it keeps after."""
-    return page_event(demo, url, "identify", [token, None], client.session_hash)[0]
+    return page_event(demo, url, "open_page", [token, None], client.session_hash)[0]
 
 
 def history_ids(client: Client) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from components.common import spending
-from components.common.session import Session, default_engine, identify
+from components.common.session import Session, default_engine
 from core import config
 from core.engines import ENGINES, forget
 
@@ -91,8 +91,9 @@ def set_webhook(url: str, session: Session) -> Session:
     return replace(session, webhook_url=(url or "").strip())
 
 
-def listen(panel: EnginePanel, demo: gr.Blocks) -> Any:
-    """Wire the panel; returns the page-load event that identifies the visitor (other loads chain on it)."""
+def listen(panel: EnginePanel) -> None:
+    """Wire the panel (the visitor is identified, and the key's status said, by the page's load event:
+    ``components/upscale/page_open.py``)."""
     panel.key.submit(set_key, [panel.key, panel.session], [panel.key, panel.session, panel.key_status,
                                                            panel.engine], api_visibility="private")
     panel.key.blur(set_key, [panel.key, panel.session], [panel.key, panel.session, panel.key_status,
@@ -103,10 +104,6 @@ def listen(panel: EnginePanel, demo: gr.Blocks) -> Any:
                              api_visibility="private")
     panel.webhook_url.change(set_webhook, [panel.webhook_url, panel.session], panel.session,
                              api_visibility="private")
-    load = demo.load(identify, [panel.browser_owner, panel.session], [panel.browser_owner, panel.session],
-                     api_visibility="private")
-    load.then(status, panel.session, panel.key_status, api_visibility="private", show_progress="hidden")
-    return load
 
 
 def refresh_after(panel: EnginePanel, *events: Any) -> None:

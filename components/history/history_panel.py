@@ -227,8 +227,10 @@ def export_csv(search: str, status: str, engine: str, session: Session) -> str:
 
 
 def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.components.Component],
-           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, page_load: Any) -> None:
-    """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes."""
+           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any) -> None:
+    """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes. Nothing of it is
+    filled when the page loads: the table, the pictures, the notice and Compare's menus fill when a tab is
+    selected (the History tab among them), so the first screen waits for none of them."""
     filters = [panel.search, panel.status, panel.engine, session]
     shown = [panel.table, panel.shown, panel.gallery, panel.gallery_ids]
     panel.refresh.click(history_view, filters, shown, api_visibility="private")
@@ -249,6 +251,5 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
                        [panel.selected, panel.before_after, panel.details, panel.code, *shown],
                        api_visibility="private")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
-    page_load.then(history_view, filters, shown, api_visibility="private").then(
-        notice, None, panel.notice, api_visibility="private")
+    tabs.select(notice, None, panel.notice, api_visibility="private", show_progress="hidden")
     compare.listen(panel.compare, session, [tabs.select, panel.refresh.click, run_event.then])

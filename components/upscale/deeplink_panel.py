@@ -14,7 +14,7 @@ import gradio as gr
 from components.common.refusal import refused
 from components.common.session import Session
 from components.common.text import plain, toast
-from components.upscale.presets_panel import PresetsPanel, choices, form_arguments, menu
+from components.upscale.presets_panel import PresetsPanel, choices, form_arguments, matching, menu
 from core import deeplink
 from core.errors import InputError
 from core.schema import PARAMETER_FIELDS
@@ -65,26 +65,33 @@ def notice_markdown(errors: list[str]) -> str:
     return f"⚠️ **Parts of the link were not applied:**\n{lines}"
 
 
-def load_link(request: gr.Request, session: Session) -> list[Any]:
-    """On page load: [every parameter in schema order, image URL, preset menu, notice] from the query string."""
-    owner = session.files_owner()
+def read_link(request: Any, owner: str) -> deeplink.Link | None:
+    """The deep link in the page's address (None on a plain visit); each refused part said in a toast."""
     query = _query(request)
     if not any(name not in deeplink.GRADIO_PARAMS for name in query):
-        # A plain visit: leave the form alone, only add the visitor's saved presets to the menu.
-        return [*(gr.skip() for _ in PARAMETER_FIELDS), gr.skip(), gr.Dropdown(choices=choices(owner)), ""]
+        return None
     link = deeplink.parse_query(query, owner)
     for message in link.errors:
         gr.Warning(toast(message), title="Link")  # a toast renders HTML: the link's text stays text
-    arguments = link.arguments()
-    return [*(arguments[field.name] for field in PARAMETER_FIELDS), link.image_url or gr.skip(),
-            menu(owner, link.preset), notice_markdown(link.errors)]
+    return link
 
 
-def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.components.Component],
-           image_url: gr.Textbox, page_load: Any) -> Any:
-    """Wire the share button and the page-load deep link; returns the load event."""
+def load_link(request: gr.Request, session: Session) -> list[Any]:
+    """On page load (``page_open``): [every parameter in schema order, image URL, preset menu, notice] from the
+    query string. The menu names the preset the form now matches: the link's own, unless the link changed one of
+    its values (then "custom")."""
+    owner = session.files_owner()
+    link = read_link(request, owner)
+    if link is None:
+        # A plain visit: leave the form alone, only add the visitor's saved presets to the menu.
+        return [*(gr.skip() for _ in PARAMETER_FIELDS), gr.skip(), gr.Dropdown(choices=choices(owner)), ""]
+    values = [link.arguments()[field.name] for field in PARAMETER_FIELDS]
+    return [*values, link.image_url or gr.skip(), menu(owner, matching(values, owner, link.preset)),
+            notice_markdown(link.errors)]
+
+
+def listen(panel: PresetsPanel, params: dict[str, gr.components.Component], image_url: gr.Textbox) -> None:
+    """Wire the share button (the deep link is read by the page's load event: ``page_open``)."""
     widgets = list(params.values())
     panel.share.click(share_link, [panel.preset, image_url, *widgets], panel.link, api_visibility="private",
                       show_progress="hidden")
-    return page_load.then(load_link, session, [*widgets, image_url, panel.preset, panel.notice],
-                     api_visibility="private")

@@ -43,7 +43,7 @@ def render(engine_id: str = "fal") -> UpscaleTab:
     return UpscaleTab(presets, image, png_info, params, run, fetch)
 
 
-def listen(tab: UpscaleTab, engine: EnginePanel, page_load: Any) -> Any:
+def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:
     """Wire the tab; returns the Upscale event (the history refreshes after it)."""
     image, params, run = tab.image, tab.params, tab.run
     image_input.listen(image, params["upscale_factor"])
@@ -53,9 +53,5 @@ def listen(tab: UpscaleTab, engine: EnginePanel, page_load: Any) -> Any:
                          queue=False, show_progress="hidden")
     fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])
     presets_panel.listen(tab.presets, engine.session, params)
-    linked = deeplink_panel.listen(tab.presets, engine.session, params, image.url, page_load)
-    linked.then(image_input.preview, [image.file, image.url, params["upscale_factor"]],
-                [image.preview, image.info, image.loaded], api_visibility="private")
-    linked.then(presets_panel.follow_form, [*params.values(), tab.presets.preset, engine.session], tab.presets.preset,
-                api_visibility="private", show_progress="hidden")
+    deeplink_panel.listen(tab.presets, params, image.url)
     return run_event

@@ -1,0 +1,44 @@
+"""What the page does when it opens, as one event: who the visitor is, the key's status (with today's spending),
+and the deep link — the form, its picture's preview, and the preset menu with the visitor's saved presets.
+
+One event, not a chain of them: each event is a round trip through Gradio's queue, and a chain pays them one after
+another before the page is ready (``bench/page_load.py``). The History tab fills itself when it is opened
+(``components/history/history_panel.py``), not here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from components.common import engine_panel
+from components.common.engine_panel import EnginePanel
+from components.common.session import Session, identify
+from components.upscale import deeplink_panel, image_input
+from components.upscale.upscale_tab import UpscaleTab
+from core.schema import PARAMETER_FIELDS
+
+
+def open_page(token: str | None, session: Session, request: gr.Request = None,
+              profile: gr.OAuthProfile | None = None) -> list[Any]:
+    """[the token the browser keeps, the session, the key's status, every parameter in schema order, the image URL,
+    the preset menu, the link's notice, the input preview, its size/price line, the loaded input]."""
+    token, session = identify(token, session, request, profile)
+    linked = deeplink_panel.load_link(request, session)
+    count = len(PARAMETER_FIELDS)
+    values, url = linked[:count], linked[count]
+    shown: list[Any] = [gr.skip(), gr.skip(), gr.skip()]
+    if url != gr.skip():  # the link gave a picture: its preview and size line, as when a URL is typed
+        factor = values[[field.name for field in PARAMETER_FIELDS].index("upscale_factor")]
+        shown = list(image_input.preview(None, url, factor))
+    return [token, session, engine_panel.status(session), *linked, *shown]
+
+
+def listen(demo: gr.Blocks, engine: EnginePanel, tab: UpscaleTab) -> Any:
+    """Wire the page's one load event; returns it."""
+    image, presets = tab.image, tab.presets
+    outputs = [engine.browser_owner, engine.session, engine.key_status, *tab.params.values(), image.url,
+               presets.preset, presets.notice, image.preview, image.info, image.loaded]
+    return demo.load(open_page, [engine.browser_owner, engine.session], outputs, api_visibility="private",
+                     show_progress="minimal")
