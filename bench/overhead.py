@@ -7,7 +7,9 @@ same machine load. The input is uploaded to Gradio once (as a browser does when 
 "click" is the predict call alone; the output PNG is downloaded by the client, as the browser's slider does.
 local: the same image at factor 2 through the app (engine="local") against a bare ``core.upscale.upscale``.
 
-Run: python -m bench.overhead        (about two minutes)        Goal: fal overhead median ≤ 100 ms.
+Run: python -m bench.overhead        (about two minutes)
+Goal (fal): the app's own share, click-to-result − bare engine − Gradio's floor (a do-nothing handler of the same
+shape, same run), median ≤ 30 ms.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ ENVIRONMENT = prepare_environment()
 from bench._common import report  # noqa: E402
 
 RUN_TIME_S = 1.0  # the server's fixed "inference" time per fal job
-FAL_RUNS, LOCAL_RUNS, WARMUP = 10, 4, 2
-GOAL_FAL_MEDIAN_MS = 100.0
+FAL_RUNS, LOCAL_RUNS, WARMUP = 15, 4, 2
+GOAL_FAL_ABOVE_FLOOR_MS = 30.0
 LOGS = ["Loading the diffusion model", "Upscaling tile 1/2", "Upscaling tile 2/2"]
 
 
@@ -223,12 +225,13 @@ def fal_overhead(server, client, image: Path, scratch: Path, floor_client) -> di
     bare.close()
     where = {side: {part: round(statistics.median(values) * 1000, 1) for part, values in parts.items()}
              for side, parts in splits.items()}
-    overhead = summary_ms(paired)
+    overhead, above = summary_ms(paired), summary_ms(above_floor)
     return {"runs": FAL_RUNS, "server_run_time_s": RUN_TIME_S, "output": "1000x1000 PNG",
             "app_click_to_result": summary_ms(app_s), "bare_engine": summary_ms(bare_s),
             "overhead": overhead, "median_split_ms": where,
-            "gradio_floor": summary_ms(floor_s), "overhead_above_gradio_floor": summary_ms(above_floor),
-            "goal_median_ms": GOAL_FAL_MEDIAN_MS, "met": overhead["median_ms"] <= GOAL_FAL_MEDIAN_MS}
+            "gradio_floor": summary_ms(floor_s), "overhead_above_gradio_floor": above,
+            "goal_above_floor_median_ms": GOAL_FAL_ABOVE_FLOOR_MS,
+            "met": above["median_ms"] <= GOAL_FAL_ABOVE_FLOOR_MS}
 
 
 def local_overhead(client, image: Path) -> dict[str, Any]:
@@ -278,8 +281,8 @@ def main() -> dict[str, Any]:
     figures["fal_overhead_p95_ms"] = figures["fal"]["overhead"]["p95_ms"]
     figures["gradio_floor_median_ms"] = figures["fal"]["gradio_floor"]["median_ms"]
     figures["local_ratio_median"] = figures["local"]["ratio_median"]
-    figures["goals"] = {"fal_overhead_median_ms": {"goal": f"<= {GOAL_FAL_MEDIAN_MS:g}",
-                                                   "met": figures["fal"]["met"]}}
+    figures["goals"] = {"fal.overhead_above_gradio_floor.median_ms": {
+        "goal": f"<= {GOAL_FAL_ABOVE_FLOOR_MS:g}", "floor": "fal.gradio_floor.median_ms", "met": figures["fal"]["met"]}}
     report("overhead", figures)
     return figures
 
