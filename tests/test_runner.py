@@ -50,8 +50,8 @@ def test_a_completed_run_is_downloaded_and_stamped(tmp_path: Path, fal_server, f
 
 
 def test_a_page_closed_while_the_result_is_fetched_leaves_the_run_on_fal(tmp_path: Path, fal_server, fal_key) -> None:
-    """The result is asked for while the page is told "downloading"; a page that goes away at that moment (Gradio
-    closes the generator) stops only that wait: fal is not told to cancel, and the run can be resumed by its id."""
+    """A page that goes away while it is told "downloading" (Gradio closes the generator): fal is not told to cancel,
+    and the run can be resumed by its id."""
     image = tmp_path / "in.png"
     Image.new("RGB", (8, 8), "teal").save(image)
     history = History(tmp_path / "history.sqlite3", tmp_path)

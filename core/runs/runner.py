@@ -146,13 +146,8 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
                     happened.append(events.Metric(dict(event.metrics)))
             if happened:
                 yield Update(run, happened, "running")
-        fetching = asyncio.ensure_future(job.result())  # asked while the page is told: one step less to wait
-        fetching.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved if unawaited
-        try:
-            yield Update(run, [events.Fetching()], "downloading")
-            result = await fetching
-        finally:
-            fetching.cancel()  # closed at the yield (a closed tab, Cancel): only this wait stops; the run stays on fal
+        yield Update(run, [events.Fetching()], "downloading")
+        result = await job.result()
         run.seed = result.get("seed", run.arguments.get("seed"))
         run.timings = dict(result.get("timings") or {})
         happened = await _keep_output(run, result)
