@@ -65,8 +65,8 @@ def test_a_streamed_line_stays_in_the_console(studio, tmp_path: Path, fal_server
     later render must never put back an older text, so a line once shown stays until the next run."""
     monkeypatch.setenv("FAL_KEY", fal_key)
     fal_server.set_default(queue_polls=2, run_polls=8, logs=[f"tile {n}/8" for n in range(1, 9)])
-    photo = tmp_path / "small.png"
-    Image.radial_gradient("L").resize((48, 48)).convert("RGB").save(photo)
+    photo = tmp_path / "small.png"  # not the other test's picture: the app's engine remembers its upload URL by
+    Image.radial_gradient("L").resize((40, 40)).convert("RGB").save(photo)  # content; the server forgets it
     with browser_page(1366, 900) as page:
         steps.open_app(page, studio)
         page.locator("#engine").get_by_text("fal", exact=True).click()
