@@ -7,7 +7,9 @@ same machine load. The input is uploaded to Gradio once (as a browser does when 
 "click" is the predict call alone; the output PNG is downloaded by the client, as the browser's slider does.
 The local engine's overhead is bench/local_overhead.py.
 
-Run: python -m bench.overhead        (about two minutes)        Goal: fal overhead median ≤ 100 ms.
+Run: python -m bench.overhead        (about two minutes)
+Goal (fal): the app's own share, click-to-result − bare engine − Gradio's floor (a do-nothing handler of the same
+shape, same run), median ≤ 30 ms.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ ENVIRONMENT = prepare_environment()
 from bench._common import report  # noqa: E402
 
 RUN_TIME_S = 1.0  # the server's fixed "inference" time per fal job
-FAL_RUNS, WARMUP = 10, 2
-GOAL_FAL_MEDIAN_MS = 100.0
+FAL_RUNS, WARMUP = 15, 2
+GOAL_FAL_ABOVE_FLOOR_MS = 30.0
 LOGS = ["Loading the diffusion model", "Upscaling tile 1/2", "Upscaling tile 2/2"]
 
 
@@ -197,19 +199,22 @@ def fal_overhead(server, client, image: Path, scratch: Path, floor_client) -> di
     bare = BareFal()
     arguments = {"prompt": "", "upscale_factor": 2.0, "seed": 1}
     target = scratch / "bare.png"
-    app_s, bare_s, paired, floor_s, above_floor = [], [], [], [], []
+    app_s, bare_s, paired, floor_s, above_floor, cpu_above = [], [], [], [], [], []
     splits: dict[str, dict[str, list[float]]] = {"app": {}, "bare": {}}
     for index in range(WARMUP + FAL_RUNS):
-        marks = {}
+        marks, cpu = {}, [time.process_time()]
         since = len(server.requests)
         start = time.monotonic()
         one_app = app_call(client, image, "fal", seed=index)
         marks["app"] = (server.requests[since:], start, start + one_app)
+        cpu.append(time.process_time())
         since = len(server.requests)
         start = time.monotonic()
         one_bare = bare.run({**arguments, "seed": index}, image, target)
         marks["bare"] = (server.requests[since:], start, start + one_bare)
+        cpu.append(time.process_time())
         one_floor = floor_call(floor_client, image)
+        cpu.append(time.process_time())
         if index < WARMUP:  # the first runs upload the input and open connections
             continue
         app_s.append(one_app)
@@ -217,18 +222,22 @@ def fal_overhead(server, client, image: Path, scratch: Path, floor_client) -> di
         paired.append(one_app - one_bare)
         floor_s.append(one_floor)
         above_floor.append(one_app - one_bare - one_floor)
+        # CPU seconds of this whole process (app, client, test server): less disturbed by other processes
+        cpu_above.append((cpu[1] - cpu[0]) - (cpu[2] - cpu[1]) - (cpu[3] - cpu[2]))
         for side, (requests, start, end) in marks.items():
             for part, value in server_split(requests, start, end).items():
                 splits[side].setdefault(part, []).append(value)
     bare.close()
     where = {side: {part: round(statistics.median(values) * 1000, 1) for part, values in parts.items()}
              for side, parts in splits.items()}
-    overhead = summary_ms(paired)
+    overhead, above = summary_ms(paired), summary_ms(above_floor)
     return {"runs": FAL_RUNS, "server_run_time_s": RUN_TIME_S, "output": "1000x1000 PNG",
             "app_click_to_result": summary_ms(app_s), "bare_engine": summary_ms(bare_s),
             "overhead": overhead, "median_split_ms": where,
-            "gradio_floor": summary_ms(floor_s), "overhead_above_gradio_floor": summary_ms(above_floor),
-            "goal_median_ms": GOAL_FAL_MEDIAN_MS, "met": overhead["median_ms"] <= GOAL_FAL_MEDIAN_MS}
+            "gradio_floor": summary_ms(floor_s), "overhead_above_gradio_floor": above,
+            "cpu_above_gradio_floor": summary_ms(cpu_above),
+            "goal_above_floor_median_ms": GOAL_FAL_ABOVE_FLOOR_MS,
+            "met": above["median_ms"] <= GOAL_FAL_ABOVE_FLOOR_MS}
 
 
 def main() -> dict[str, Any]:
@@ -252,8 +261,8 @@ def main() -> dict[str, Any]:
     figures["fal_overhead_median_ms"] = figures["fal"]["overhead"]["median_ms"]
     figures["fal_overhead_p95_ms"] = figures["fal"]["overhead"]["p95_ms"]
     figures["gradio_floor_median_ms"] = figures["fal"]["gradio_floor"]["median_ms"]
-    figures["goals"] = {"fal_overhead_median_ms": {"goal": f"<= {GOAL_FAL_MEDIAN_MS:g}",
-                                                   "met": figures["fal"]["met"]}}
+    figures["goals"] = {"fal.overhead_above_gradio_floor.median_ms": {
+        "goal": f"<= {GOAL_FAL_ABOVE_FLOOR_MS:g}", "floor": "fal.gradio_floor.median_ms", "met": figures["fal"]["met"]}}
     report("overhead", figures)
     return figures
 

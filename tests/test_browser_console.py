@@ -48,3 +48,36 @@ def test_the_result_is_in_view_when_it_arrives(studio, tmp_path: Path, width: in
             "e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; }")
         assert top >= 0 and (bottom <= height + 1 or top < height / 3), (top, bottom, height)
         screenshot(page, f"result-in-view-{width}")
+
+
+# Every value the console shows, polled every 5 ms (a textarea's value changes without DOM mutations).
+RECORD = """() => {
+  window.__shown = [];
+  setInterval(() => {
+    const value = document.querySelector('#console textarea').value;
+    if (window.__shown[window.__shown.length - 1] !== value) window.__shown.push(value);
+  }, 5);
+}"""
+
+
+def test_a_streamed_line_stays_in_the_console(studio, tmp_path: Path, fal_server, fal_key, monkeypatch) -> None:
+    """The Upscale event writes the console itself, and the view's own render follows one request later: that
+    later render must never put back an older text, so a line once shown stays until the next run."""
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=2, run_polls=8, logs=[f"tile {n}/8" for n in range(1, 9)])
+    photo = tmp_path / "small.png"  # not the other test's picture: the app's engine remembers its upload URL by
+    Image.radial_gradient("L").resize((40, 40)).convert("RGB").save(photo)  # content; the server forgets it
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("fal", exact=True).click()
+        steps.upload(page, str(photo))
+        page.evaluate(RECORD)
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        steps.wait_console(page, "Done in")
+        page.wait_for_timeout(500)
+        shown = [value for value in page.evaluate("window.__shown") if "Checking the input" in value]
+        final = steps.console_text(page)
+        assert all(final.startswith(value) for value in shown), "a line vanished from the console"
+        assert all(f"[INFO] tile {n}/8" in final for n in range(1, 9)) and final.count("tile 8/8") == 1
+        assert len(shown) >= 5  # it streamed: the lines came in several updates, not at the end

@@ -47,3 +47,25 @@ def test_a_completed_run_is_downloaded_and_stamped(tmp_path: Path, fal_server, f
     assert pnginfo.read_png_info(stored.output_path)["creativity"] == 0.5
     assert pnginfo.read_png_metadata(stored.output_path)["request_id"] == stored.request_id
     assert stored.started_at and stored.finished_at and stored.finished_at >= stored.started_at
+
+
+def test_a_page_closed_while_the_result_is_fetched_leaves_the_run_on_fal(tmp_path: Path, fal_server, fal_key) -> None:
+    """A page that goes away while it is told "downloading" (Gradio closes the generator): fal is not told to cancel,
+    and the run can be resumed by its id."""
+    image = tmp_path / "in.png"
+    Image.new("RGB", (8, 8), "teal").save(image)
+    history = History(tmp_path / "history.sqlite3", tmp_path)
+    run = Run(engine="fal", arguments={"upscale_factor": 2.0})
+
+    async def go() -> None:
+        updates = execute(FalEngine(fal_key), run, str(image), history.save)
+        async for update in updates:
+            if update.stage == "downloading":
+                await updates.aclose()
+                break
+        await asyncio.sleep(0.3)  # time for a stray cancel or download to happen
+
+    asyncio.run(go())
+    stored = history.get(run.id)
+    assert stored.request_id and not fal_server.state(stored.request_id).cancel_received
+    assert stored.status == "running" and stored.output_path is None  # resumable: core/runs/resume.py

@@ -41,10 +41,11 @@ class View:
     run_id: str | None = None
     seed: int | None = None
     cancel_requested: bool = False  # Cancel was pressed; its outcome is still to be said
+    live: bool = False  # the Upscale event has already put ``lines`` in the console (run_panel.upscale_live)
 
     def snapshot(self) -> View:
-        """A copy: gr.State fires ``change`` only when the value it holds differs from the last one."""
-        return replace(self, lines=list(self.lines))
+        """A copy (not live): gr.State fires ``change`` only when the value it holds differs from the last one."""
+        return replace(self, lines=list(self.lines), live=False)
 
 
 def download_name(run: Run) -> str:
@@ -145,9 +146,11 @@ def render_view(view: View) -> list[Any]:
     """Console text, stage strip, slider, details, then one info update per parameter widget.
 
     While a job streams its logs the parameter notes are skipped: re-sending ten help texts with every log
-    line made each console update several times larger (bench/log_latency.py).
+    line made each console update several times larger (bench/log_latency.py). A live view's console text is
+    already on the page (the Upscale event wrote it); re-sent here, one request later, it could replace newer lines.
     """
     slider = (servable(view.before or view.after), servable(view.after)) if view.after else gr.skip()
     notes = ([gr.skip()] * len(schema.PARAMETER_FIELDS) if view.stage in STREAMING
              else parameters.field_messages(view.error_field, view.error))
-    return ["\n".join(view.lines), stage_html(view.stage), slider, view.details, *notes]
+    text = gr.skip() if view.live else "\n".join(view.lines)
+    return [text, stage_html(view.stage), slider, view.details, *notes]

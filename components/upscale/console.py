@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from components.upscale.console_log import ConsoleLog
 from core.runs import events
 from core.runs.runner import STAGES
 
@@ -57,7 +58,7 @@ def lines(happened: list[events.Event]) -> list[str]:
 @dataclass
 class Console:
     stage: gr.HTML
-    log: gr.Textbox
+    log: ConsoleLog
 
 
 def stage_html(stage: str) -> str:
@@ -75,6 +76,6 @@ def stage_html(stage: str) -> str:
 
 def render() -> Console:
     stage = gr.HTML(stage_html("idle"), elem_id="stage")
-    log = gr.Textbox(label="Console", lines=10, max_lines=18, interactive=False, autoscroll=True,
+    log = ConsoleLog(label="Console", lines=10, max_lines=18, interactive=False, autoscroll=True,
                      elem_id="console", buttons=["copy"], placeholder="Queue status and logs appear here.")
     return Console(stage, log)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
@@ -33,6 +35,19 @@ def render() -> RunPanel:
     return RunPanel(run, cancel, reuse_seed, panel_console, panel_result, gr.State(View()))
 
 
+@functools.wraps(upscale)
+async def upscale_live(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any, View, str]]:
+    """``upscale``, each update also carrying the console's text: the line reaches the page with the update,
+    not one request later through the State's ``change`` (bench/log_latency.py). Same inputs, same API outputs
+    (the console is left out of them, see ``console.ConsoleLog``); Gradio closes or cancels it as it did ``upscale``."""
+    async for output, result_json, view in upscale(*args, **kwargs):
+        yield output, result_json, replace(view, live=True), "\n".join(view.lines)
+
+
+upscale_live.__signature__ = upscale.__signature__  # type: ignore[attr-defined]
+del upscale_live.__wrapped__  # type: ignore[attr-defined]  # Gradio reads the written signature
+
+
 def seed_of(view: View) -> float | None:
     return view.seed if view.seed is not None else gr.skip()
 
@@ -41,7 +56,8 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, gr.components.C
            engine: EnginePanel) -> Any:
     """Wire the panel and return the Upscale event (others chain on it)."""
     inputs = [image.file, image.url, *params.values(), engine.engine, engine.session]
-    event = panel.run.click(upscale, inputs, [panel.result.file, panel.result.json, panel.view],
+    outputs = [panel.result.file, panel.result.json, panel.view, panel.console.log]
+    event = panel.run.click(upscale_live, inputs, outputs,
                             api_name="upscale", concurrency_limit=None, show_progress="minimal",
                             show_progress_on=[panel.result.slider])
     run_cancel.listen(panel.cancel, event, panel.view)
