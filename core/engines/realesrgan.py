@@ -56,12 +56,12 @@ class ModelInfo:
 MODELS: dict[str, ModelInfo] = {
     "fast": ModelInfo(
         "fast", "Fast (Real-ESRGAN AnimeVideo v3)",
-        "A compact Real-ESRGAN network (about 1 s per output megapixel on 2 cores). Clean, sharp edges; "
+        "A compact Real-ESRGAN network (well under 1 s per output megapixel on 2 cores). Clean, sharp edges; "
         "flattens fine texture such as skin, foliage and fabric a little.",
         {2: "REALESRGAN_ANIMAVIDEOV3_UP2X", 3: "REALESRGAN_ANIMAVIDEOV3_UP3X", 4: "REALESRGAN_ANIMAVIDEOV3_UP4X"}),
     "quality": ModelInfo(
         "quality", "Quality (Real-ESRGAN x4plus)",
-        "The full Real-ESRGAN x4plus network for photos: more natural texture, about 20 s per output "
+        "The full Real-ESRGAN x4plus network for photos: more natural texture, about 7 s per output "
         "megapixel on 2 cores (minutes for large outputs).",
         {4: "REALESRGAN_X4PLUS_UP4X"}, tile=96),
 }
