@@ -6,12 +6,12 @@ line per tile and stops between tiles when cancelled. The worker thread, not the
 runs the work, so any number of event loops and threads (Gradio runs handlers in several) can submit, listen
 and cancel; events are handed over through a lock and ``call_soon_threadsafe`` wake-ups.
 
-DEFAULT_MODEL is "fast" (Real-ESRGAN AnimeVideo v3). Measured on this 2-core machine, quiet, 2026-11-29
-(a 256² photo at 4×, bench/cpu_efficiency.py gives the same): about 0.2–0.7 s per output megapixel (0.2 s with the
-4× network, 0.7 s with the 2× one) against about 7 s for x4plus. Looked at side by side on ``skimage.data.astronaut()`` crops: both are
-clearly crisper than Lanczos (eyes, teeth, the helmet rim); x4plus keeps skin and hair more natural, the fast
-net flattens them slightly into smooth strokes, most visibly at 4×. For a local stand-in used to try
-settings and sweeps, 30× faster wins; "quality" stays one choice away for a final render.
+DEFAULT_MODEL is "fast" (Real-ESRGAN AnimeVideo v3). Measured on this 2-core machine, quiet, 2026-11-29 (a 256²
+photo at 4×, bench/cpu_efficiency.py gives the same): about 0.2–0.7 s per output megapixel (0.2 s with the 4×
+network, 0.7 s with the 2× one) against about 7 s for x4plus. Looked at side by side on
+``skimage.data.astronaut()`` crops: both are clearly crisper than Lanczos (eyes, teeth, the helmet rim); x4plus
+keeps skin and hair more natural, the fast net flattens them slightly into smooth strokes, most visibly at 4×. For
+a local stand-in used to try settings and sweeps, 30× faster wins; "quality" is one choice away for a final one.
 """
 
 from __future__ import annotations
