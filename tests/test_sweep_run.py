@@ -225,3 +225,12 @@ def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monke
     plan, cost, _ = sweep_preflight.estimate(form, "")
     assert "above the limits that need a confirmation" in sweep_actions.needs_confirmation(plan, cost, "fal")
     assert sweep_actions.needs_confirmation(plan, cost, "local") == ""  # free, and 2 cells are under 16
+
+
+def test_a_sweep_without_a_seed_gives_every_cell_the_same_seed() -> None:
+    """An empty seed used to leave each cell to its own random seed, mixing the seed's effect into the grid."""
+    plan = plan_grid({}, "creativity", [0.1, 0.2, 0.3], "resemblance", [0.4, 0.6])
+    seeds = {cell.arguments["seed"] for cell in plan.cells}
+    assert len(seeds) == 1 and isinstance(seeds.pop(), int)
+    assert {cell.arguments["seed"] for cell in plan_grid({"seed": 7}, "creativity", [0.1, 0.2]).cells} == {7}
+    assert [cell.arguments["seed"] for cell in plan_grid({}, "seed", [1, 2]).cells] == [1, 2]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 
 from core import config
 from core.errors import CancelledRun, InputError
-from core.schema import estimated_price, output_size, validate
+from core.schema import MAX_SEED, estimated_price, output_size, validate
 from core.sweep.axes import (
     AXES,
     AXIS_CHOICES,
@@ -158,7 +159,9 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
     """Every cell of an X (× Y) grid with validated arguments; InputError when too large or inconsistent.
 
     ``x_values``/``y_values`` come from ``parse_axis``. For an ``image`` axis the values are keys of
-    ``images`` (label → path); for ``prompt_sr`` the first value is the text replaced.
+    ``images`` (label → path); for ``prompt_sr`` the first value is the text replaced. With no seed given and
+    no seed axis, one random seed is drawn for the whole grid (as A1111's X/Y plot does), so cells differ only by
+    their axis values.
     """
     _check_axis(x_axis, x_values, "X")
     if y_axis is not None or y_values:
@@ -171,6 +174,8 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
         raise InputError(f"Too many cells: this grid has {count} cells; the limit is {max_cells()}. "
                          "Use fewer values or a coarser step.", None)
     base = validate({k: v for k, v in base_arguments.items() if v is not None}, require_image=False)
+    if base.get("seed") is None and "seed" not in (x_axis, y_axis):
+        base["seed"] = random.randint(0, MAX_SEED)
     searches = {}
     for name, values in ((x_axis, x_values), (y_axis, y_values)):
         if name == "image":
