@@ -21,6 +21,7 @@ from core import config, schema
 from core.csv_export import relative_path
 from core.engines import ENGINES
 from core.errors import StudioError
+from core.runs import names
 from core.runs.runs import STATUSES, Run
 from core.runs.thumbs import thumbnail
 
@@ -166,7 +167,9 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
         return None, None, {}, ""
-    pair = (servable(run.input_path), servable(run.output_path)) if run.input_path and run.output_path else None
+    named = names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed)
+    pair = ((servable(run.input_path), servable(run.output_path, named)) if run.input_path and run.output_path
+            else None)
     from core import snippets
 
     arguments = {k: v for k, v in {**run.arguments, **run.parameters()}.items() if v is not None}

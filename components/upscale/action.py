@@ -35,6 +35,7 @@ class View:
     stage: str = "idle"
     before: str | None = None
     after: str | None = None
+    after_name: str | None = None  # what the slider's download saves the output as (as the Output PNG's link)
     details: str = ""
     error: str | None = None
     error_field: str | None = None
@@ -136,6 +137,7 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         yield None, result_json(run), view.snapshot()
         raise refused(run.error or "The run did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
+    view.after_name = download_name(run)
     yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
 
 
@@ -149,7 +151,8 @@ def render_view(view: View) -> list[Any]:
     line made each console update several times larger (bench/log_latency.py). A live view's console text is
     already on the page (the Upscale event wrote it); re-sent here, one request later, it could replace newer lines.
     """
-    slider = (servable(view.before or view.after), servable(view.after)) if view.after else gr.skip()
+    slider = ((servable(view.before or view.after), servable(view.after, view.after_name)) if view.after
+              else gr.skip())
     notes = ([gr.skip()] * len(schema.PARAMETER_FIELDS) if view.stage in STREAMING
              else parameters.field_messages(view.error_field, view.error))
     text = gr.skip() if view.live else "\n".join(view.lines)

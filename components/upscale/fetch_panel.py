@@ -73,6 +73,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
     elif run.status == "completed" and run.output_path:
         view.lines.append(stamp("Already in the history: showing the stored result."))
         view.stage, view.details, view.after = "done", result.details_markdown(run), run.output_path
+        view.after_name = download_name(run)
         view.before, view.seed = result.before_image(run), run.seed
         yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
         return
@@ -87,6 +88,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
         yield None, result_json(run), view.snapshot()
         raise refused(run.error or "The request did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
+    view.after_name = download_name(run)
     yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
 
 

@@ -10,7 +10,7 @@ from components.upscale.checked_inputs import CheckedSlider, SeedBox
 from core import schema
 from core.engines import ENGINES, describe
 
-MAIN_FIELDS = ("prompt", "upscale_factor", "creativity", "resemblance")
+MAIN_FIELDS = ("prompt", "upscale_factor", "creativity", "resemblance", "seed")  # the seed in sight: Reuse fills it
 
 
 def local_note() -> str:

@@ -48,8 +48,12 @@ upscale_live.__signature__ = upscale.__signature__  # type: ignore[attr-defined]
 del upscale_live.__wrapped__  # type: ignore[attr-defined]  # Gradio reads the written signature
 
 
-def seed_of(view: View) -> float | None:
-    return view.seed if view.seed is not None else gr.skip()
+def seed_of(view: View) -> Any:
+    """The shown result's seed for the form's Seed box (beside the main knobs), with a toast saying so."""
+    if view.seed is None:
+        return gr.skip()
+    gr.Info(f"Seed {view.seed} is in the form: the next run with these settings gives this picture again.")
+    return view.seed
 
 
 def listen(panel: RunPanel, image: ImageInput, params: dict[str, gr.components.Component],
