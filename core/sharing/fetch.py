@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import re
 from urllib.parse import urljoin
 
 import httpx
@@ -59,13 +60,22 @@ async def _read_capped(response: httpx.Response) -> bytes:
     return bytes(body)
 
 
+def _not_https(url: str) -> str:
+    """Why ``url`` is not fetched: its scheme when it has one, else that it is no address at all."""
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", url.strip())
+    if scheme:
+        return f"Only https:// image URLs can be fetched, not {scheme.group(0)}."
+    shown = url.strip() if len(url.strip()) <= 60 else url.strip()[:57] + "…"
+    return (f"“{shown}” is not an image address: paste an https:// URL or a data: URI, or upload the file "
+            "instead.")
+
+
 async def fetch_image_bytes_async(url: str) -> bytes:
     """The body of an https URL that should hold an image, or InputError saying why not."""
     shared = config.shared_mode()
     for _ in range(MAX_REDIRECTS + 1):
         if not url.lower().startswith("https://"):
-            raise InputError(f"Only https:// image URLs can be fetched, not {url.split(':', 1)[0]}:.",
-                             "image_url")
+            raise InputError(_not_https(url), "image_url")
         try:
             async with await _client(url, shared) as client, client.stream("GET", url) as response:
                 if response.is_redirect and "location" in response.headers:

@@ -141,6 +141,8 @@ NOT_PUBLIC = "not a public internet address"
     ("file:///etc/passwd", r"Only https:// image URLs can be fetched, not file:"),
     ("ftp://ftp.example.com/cat.png", r"Only https:// image URLs can be fetched, not ftp:"),
     ("http://example.com/cat.png", r"Only https:// image URLs can be fetched, not http:"),
+    ("not a url", r"^“not a url” is not an image address: paste an https:// URL"),  # said "not not a url:."
+    ("example.com/cat.png", r"^“example.com/cat.png” is not an image address"),
     ("https://10.0.0.7/cat.png", NOT_PUBLIC),
     ("https://192.168.1.1/cat.png", NOT_PUBLIC),
     ("https://172.16.0.1/cat.png", NOT_PUBLIC),
