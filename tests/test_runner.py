@@ -69,3 +69,47 @@ def test_a_page_closed_while_the_result_is_fetched_leaves_the_run_on_fal(tmp_pat
     stored = history.get(run.id)
     assert stored.request_id and not fal_server.state(stored.request_id).cancel_received
     assert stored.status == "running" and stored.output_path is None  # resumable: core/runs/resume.py
+
+
+class _LateJob:
+    """A job whose only status is its completion after 2 s of inference: the runner hears of it at the end."""
+
+    request_id, arguments = "late-1", {}
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+
+    async def events(self):
+        from fal_client import Completed
+
+        yield Completed(logs=[], metrics={"inference_time": 2.0})
+
+    async def result(self) -> dict:
+        return {"image": {"url": str(self.output), "content_type": "image/png", "width": 8, "height": 6}, "seed": 5}
+
+    async def cancel(self) -> None:
+        return None
+
+
+class _LateEngine:
+    name = "local"
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+
+    async def submit(self, arguments, image_path=None, **options):
+        return _LateJob(self.output)
+
+
+def test_a_run_never_lasts_less_than_its_engines_inference(tmp_path: Path) -> None:
+    """A user trial saw 'inference_time=0.449' and then 'Done in 0.38 s': the run's start was when the first
+    status reached the runner, not when the engine began."""
+    image, output = tmp_path / "in.png", tmp_path / "out.png"
+    Image.new("RGB", (4, 3), "teal").save(image)
+    Image.new("RGB", (8, 6), "teal").save(output)
+    history = History(tmp_path / "history.sqlite3", tmp_path)
+    run = Run(engine="local", arguments={"upscale_factor": 2.0})
+    updates = run_once(_LateEngine(output), run, str(image), history)
+    done = [event for u in updates for event in u.events if type(event).__name__ == "Done"]
+    assert done and done[0].seconds >= 2.0
+    assert history.get(run.id).run_seconds >= 2.0

@@ -144,6 +144,7 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
                                       run.request_id)
                 if event.metrics:
                     happened.append(events.Metric(dict(event.metrics)))
+                    _started_by(run, event.metrics.get("inference_time"))
             if happened:
                 yield Update(run, happened, "running")
         yield Update(run, [events.Fetching()], "downloading")
@@ -173,6 +174,14 @@ def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
     """Record the failure (with the field it names) as the run's end."""
     _end(run, save, "failed", str(exc), getattr(exc, "field", None))
     return Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
+
+
+def _started_by(run: Run, inference_s: Any) -> None:
+    """The engine's own inference time (seconds) says the run began no later than that long ago: a run whose
+    first status reached us late (an event loop busy with another page) must not report less time than its
+    inference took."""
+    if isinstance(inference_s, (int, float)) and inference_s > 0:
+        run.started_at = min(run.started_at or time.time(), time.time() - float(inference_s))
 
 
 async def execute(engine: Engine, run: Run, image_path: str | None,
