@@ -34,3 +34,8 @@ def test_the_history_tab_shows_runs_made_before_the_page_opened(studio, tmp_path
         assert steps.table_column(page, "history-table", "id") == [result["run_id"]]
         page.locator("#history-gallery .thumbnail-item").first.wait_for()
         assert "owl.png" in page.locator("#history-gallery").inner_text()
+        # the one thumbnail and its caption fit inside the strip (a few runs drew squares taller than it)
+        strip = page.locator("#history-gallery .grid-wrap").bounding_box()
+        for part in (".thumbnail-item", ".caption-label"):
+            box = page.locator(f"#history-gallery {part}").first.bounding_box()
+            assert box["y"] + box["height"] <= strip["y"] + strip["height"] + 1, part
