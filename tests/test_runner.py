@@ -113,3 +113,13 @@ def test_a_run_never_lasts_less_than_its_engines_inference(tmp_path: Path) -> No
     done = [event for u in updates for event in u.events if type(event).__name__ == "Done"]
     assert done and done[0].seconds >= 2.0
     assert history.get(run.id).run_seconds >= 2.0
+
+
+def test_the_details_line_says_a_fast_runs_time_as_the_console_does() -> None:
+    """'run 0.4 s · timings inference 0.44 s' read as a run shorter than its inference (a user trial)."""
+    from components.upscale.result import details_markdown
+
+    run = Run(engine="local", arguments={"upscale_factor": 2.0}, status="completed", seed=1, width=8, height=6)
+    run.created_at, run.started_at, run.finished_at = 100.0, 100.0, 100.46
+    run.timings = {"inference": 0.44}
+    assert "**run** 0.46 s" in details_markdown(run)

@@ -38,6 +38,13 @@ def before_image(run: Run) -> str | None:
     return run.input_path
 
 
+def _seconds(value: float | None) -> str:
+    """Seconds as the console says them: two decimals under a second (a fast run is not "0.0 s"), else one."""
+    if value is None:
+        return "—"
+    return f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
+
+
 def details_markdown(run: Run) -> str:
     """Seed, size, timings, content type and request id of a finished run."""
     if run.status != "completed":
@@ -45,8 +52,8 @@ def details_markdown(run: Run) -> str:
                                                                            else "")
     timings = ", ".join(f"{k} {v:.2f} s" if isinstance(v, (int, float)) else f"{k} {v}"
                         for k, v in run.timings.items()) or "—"
-    wall = f"{run.run_seconds:.1f} s" if run.run_seconds is not None else "—"
-    queue = f"{run.queue_seconds:.1f} s" if run.queue_seconds is not None else "—"
+    wall = _seconds(run.run_seconds)
+    queue = _seconds(run.queue_seconds)
     lines = [f"**Seed** `{run.seed}` · **size** {run.width}×{run.height} · **type** {plain(run.content_type)}",
              f"**engine** {run.engine}{f' ({run.model})' if run.model else ''} · **queue** {queue} · "
              f"**run** {wall} · **timings** {timings}",
