@@ -95,9 +95,9 @@ def set_number(page, name: str, value: str) -> None:
 
 
 def open_advanced(page) -> None:
-    if not page.locator("#param-seed").is_visible():
+    if not page.locator("#param-guidance_scale").is_visible():
         page.locator("#advanced").get_by_text("Advanced").click()
-    page.locator("#param-seed input").wait_for()
+    page.locator("#param-guidance_scale input[type=number]").wait_for()
 
 
 def field_info(page, name: str) -> str:

@@ -47,6 +47,13 @@ def test_upload_upscale_and_compare_on_the_local_engine(studio: str, photo: str)
         assert shown[0][1:] == shown[1][1:] and shown[0][3] > 0  # drawn in the same box: they line up
         assert "512×512" in page.locator("#result-details").inner_text()
         screenshot(page, "upscale")
+        seed = re.search(r"\*?\*?Seed\*?\*?\s+(\d+)", page.locator("#result-details").inner_text()).group(1)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator("#reuse-seed").click()  # the seed lands in its box, in view, and a toast says so
+        page.get_by_text(f"Seed {seed} is in the form").wait_for()
+        page.wait_for_function(f"document.querySelector('#param-seed input, #param-seed textarea').value === '{seed}'")
+        page.wait_for_function("(() => { const r = document.querySelector('#param-seed').getBoundingClientRect();"
+                               " return r.top >= 0 && r.bottom <= window.innerHeight; })()")
 
 
 def test_fal_run_streams_queue_positions_and_each_log_line_once(studio, photo, fal_server, fal_key,

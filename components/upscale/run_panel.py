@@ -48,6 +48,9 @@ upscale_live.__signature__ = upscale.__signature__  # type: ignore[attr-defined]
 del upscale_live.__wrapped__  # type: ignore[attr-defined]  # Gradio reads the written signature
 
 
+SHOW_SEED = "() => document.querySelector('#param-seed')?.scrollIntoView({block: 'center', behavior: 'smooth'})"
+
+
 def seed_of(view: View) -> Any:
     """The shown result's seed for the form's Seed box (beside the main knobs), with a toast saying so."""
     if view.seed is None:
@@ -69,5 +72,7 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, gr.components.C
                       [panel.console.log, panel.console.stage, panel.result.slider, panel.result.details,
                        *params.values()], api_visibility="private", queue=False, show_progress="hidden")
     form_check.listen(panel.run, params, panel.view)
-    panel.reuse_seed.click(seed_of, panel.view, params["seed"], api_visibility="private", queue=False)
+    # queued, so the toast reaches the page; then the Seed box is brought into view (below the fold on a phone)
+    panel.reuse_seed.click(seed_of, panel.view, params["seed"], api_visibility="private",
+                           show_progress="hidden").then(None, js=SHOW_SEED)
     return event
