@@ -54,7 +54,9 @@ def test_the_history_shows_the_newest_runs_as_pictures_that_select_their_run(cli
                            api_name="/upscale")[1]["run_id"] for factor in (1, 2)]
     table, _, pictures, ids = history_panel.history_view("", "any", "any", Session())
     assert ids == made[::-1]  # newest first, like the table
-    assert [caption for _, caption in pictures] == ["fox.png · local · completed"] * 2
+    captions = [caption for _, caption in pictures]  # runs of one picture told apart by factor and seed
+    assert captions[0].startswith("fox.png ×2 · seed ") and captions[1].startswith("fox.png ×1 · seed ")
+    assert all(caption.endswith(" · local") for caption in captions)
     with Image.open(pictures[0][0]) as small:
         assert max(small.size) <= 160
     chosen = history_panel.select_picture(ids, Session(), SimpleNamespace(index=1))

@@ -127,6 +127,18 @@ def shown_text(rows: int, total: int, offset: int = 0) -> str:
 THUMBNAILS = 48  # the newest runs shown as pictures above the table
 
 
+SHOW_CHOSEN = "() => document.querySelector('#history-slider')?.scrollIntoView({block: 'start', behavior: 'smooth'})"
+
+
+def caption(run: Run) -> str:
+    """A thumbnail's caption, what tells runs of one picture apart first (a strip cuts long captions):
+    "fox.png ×2 · seed 7 · local", then the status unless the run completed."""
+    factor = run.arguments.get("upscale_factor")
+    parts = [f"{run.input_name or 'image'}" + (f" ×{factor:g}" if isinstance(factor, (int, float)) else ""),
+             *([f"seed {run.seed}"] if run.seed is not None else []), run.engine]
+    return " · ".join(parts + ([] if run.status == "completed" else [run.status]))
+
+
 def history_view(search: str, status: str, engine: str, session: Session) -> tuple[Any, ...]:
     """The History tab's table, the line that says when it holds only part of the history, and the newest runs'
     thumbnails (with the run id of each, for selecting a run by its picture)."""
@@ -138,7 +150,7 @@ def history_view(search: str, status: str, engine: str, session: Session) -> tup
     for run_id in frame["id"][:THUMBNAILS]:
         run = store.store().get(run_id, session.scope())
         if run is not None and (picture := thumbnail(run, data_dir)):
-            pictures.append((servable(picture), f"{run.input_name or 'image'} · {run.engine} · {run.status}"))
+            pictures.append((servable(picture), caption(run)))
             ids.append(run.id)
     return frame, shown_text(len(frame), total), pictures, ids
 
@@ -243,10 +255,10 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.componen
     # never announced.
     for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
         trigger(history_view, filters, shown, api_visibility="private", show_progress="hidden")
-    panel.table.select(select, session, [panel.selected, panel.before_after, panel.details, panel.code],
-                       api_visibility="private")
-    panel.gallery.select(select_picture, [panel.gallery_ids, session],
-                         [panel.selected, panel.before_after, panel.details, panel.code], api_visibility="private")
+    chosen = [panel.selected, panel.before_after, panel.details, panel.code]
+    panel.table.select(select, session, chosen, api_visibility="private").then(None, js=SHOW_CHOSEN)
+    panel.gallery.select(select_picture, [panel.gallery_ids, session], chosen,
+                         api_visibility="private").then(None, js=SHOW_CHOSEN)
     panel.restore.click(restore, [panel.selected, session], [*params.values(), image_file, image_url, tabs],
                         api_visibility="private")
     panel.reuse_seed.click(reuse_seed, [panel.selected, session], params["seed"], api_visibility="private")
