@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import resource
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -79,3 +80,20 @@ def report(name: str, figures: dict[str, Any]) -> Path:
     path.write_text(json.dumps(figures, indent=2, default=str) + "\n")
     print(f"written to {path.relative_to(ROOT)}")
     return path
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def launch_app() -> tuple[Any, str]:
+    """``app.build()`` launched in this process at its defaults; returns ``(demo, base_url)``."""
+    import app
+
+    demo = app.build()
+    port = free_port()
+    app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    return demo, f"http://127.0.0.1:{port}/"

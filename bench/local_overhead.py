@@ -22,7 +22,6 @@ Run: python -m bench.local_overhead     (about two minutes)     Goal: ratio_medi
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._common import report  # noqa: E402
+from bench._common import free_port, launch_app, report  # noqa: E402
 
 RUNS, WARMUP = 21, 2
 SIDE = 512  # input pixels per side: a 1 MP output at the default factor 2
@@ -53,20 +52,6 @@ def isolate() -> Path:
     return scratch
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def launch_app():
-    """``app.build()`` launched in this process at its defaults; returns ``(demo, base_url)``."""
-    import app
-
-    demo = app.build()
-    port = free_port()
-    app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    return demo, f"http://127.0.0.1:{port}/"
 
 
 def launch_floor(output: Path):

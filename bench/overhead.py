@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
 
 ENVIRONMENT = prepare_environment()
 
-from bench._common import report  # noqa: E402
+from bench._common import free_port, launch_app, report  # noqa: E402
 
 RUN_TIME_S = 1.0  # the server's fixed "inference" time per fal job
 FAL_RUNS, WARMUP = 15, 2
@@ -64,20 +63,6 @@ def start_fal_server(**behaviour: Any):
     return server
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def launch_app():
-    """``app.build()`` launched in this process; returns ``(demo, base_url)``."""
-    import app
-
-    demo = app.build()
-    port = free_port()
-    app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    return demo, f"http://127.0.0.1:{port}/"
 
 
 def launch_floor(output: Path):

@@ -10,7 +10,6 @@ Run: python -m bench.startup        (about a minute)        Goal: ratio ≤ 1.5.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,17 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._common import report, stop  # noqa: E402
+from bench._common import free_port, report, stop  # noqa: E402
 
 REPEAT = 3
 GOAL_RATIO = 1.5
 TIMEOUT_S = 120.0
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def environment(data_dir: str, port: int | None = None) -> dict[str, str]:
