@@ -39,6 +39,8 @@ def test_the_history_tab_shows_runs_made_before_the_page_opened(studio, tmp_path
         for part in (".thumbnail-item", ".caption-label"):
             box = page.locator(f"#history-gallery {part}").first.bounding_box()
             assert box["y"] + box["height"] <= strip["y"] + strip["height"] + 1, part
+        assert page.locator("#history-gallery .caption-label").first.evaluate(
+            "c => c.scrollWidth <= c.clientWidth")  # the whole caption shows, seed included, no "…"
         page.set_viewport_size({"width": 390, "height": 844})  # on a phone the run's pictures are far below
         page.evaluate("window.scrollTo(0, 0)")
         page.locator("#history-gallery .thumbnail-item").first.click()
