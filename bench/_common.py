@@ -97,3 +97,18 @@ def launch_app() -> tuple[Any, str]:
     port = free_port()
     app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     return demo, f"http://127.0.0.1:{port}/"
+
+
+def upload_once() -> None:
+    """Make gradio_client upload a given file once and reuse its server path, as a browser does."""
+    from gradio_client.client import Endpoint
+
+    original = Endpoint._upload_file
+    cache: dict[str, dict[str, Any]] = {}
+
+    def cached(self, f: dict, data_index: int) -> dict[str, Any]:
+        if f["path"] not in cache:
+            cache[f["path"]] = original(self, f, data_index)
+        return dict(cache[f["path"]])
+
+    Endpoint._upload_file = cached

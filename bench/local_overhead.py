@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._common import free_port, launch_app, report  # noqa: E402
+from bench._common import free_port, launch_app, report, upload_once  # noqa: E402
 
 RUNS, WARMUP = 21, 2
 SIDE = 512  # input pixels per side: a 1 MP output at the default factor 2
@@ -79,21 +79,6 @@ def floor_call(client, image: Path) -> tuple[float, float]:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert result["status"] == "completed" and Path(output).stat().st_size > 0
     return wall, cpu
-
-
-def upload_once() -> None:
-    """Make gradio_client upload a given file once and reuse its server path, as a browser does."""
-    from gradio_client.client import Endpoint
-
-    original = Endpoint._upload_file
-    cache: dict[str, dict[str, Any]] = {}
-
-    def cached(self, f: dict, data_index: int) -> dict[str, Any]:
-        if f["path"] not in cache:
-            cache[f["path"]] = original(self, f, data_index)
-        return dict(cache[f["path"]])
-
-    Endpoint._upload_file = cached
 
 
 def input_png(folder: Path) -> Path:

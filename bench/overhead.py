@@ -32,7 +32,7 @@ from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
 
 ENVIRONMENT = prepare_environment()
 
-from bench._common import free_port, launch_app, report  # noqa: E402
+from bench._common import free_port, launch_app, report, upload_once  # noqa: E402
 
 RUN_TIME_S = 1.0  # the server's fixed "inference" time per fal job
 FAL_RUNS, WARMUP = 15, 2
@@ -101,21 +101,6 @@ def input_png(folder: Path, size: int = 500) -> Path:
     path = folder / f"astronaut-{size}.png"
     Image.fromarray(data.astronaut()).resize((size, size), Image.Resampling.LANCZOS).save(path)
     return path
-
-
-def upload_once() -> None:
-    """Make gradio_client upload a given file once and reuse its server path, as a browser does."""
-    from gradio_client.client import Endpoint
-
-    original = Endpoint._upload_file
-    cache: dict[str, dict[str, Any]] = {}
-
-    def cached(self, f: dict, data_index: int) -> dict[str, Any]:
-        if f["path"] not in cache:
-            cache[f["path"]] = original(self, f, data_index)
-        return dict(cache[f["path"]])
-
-    Endpoint._upload_file = cached
 
 
 def summary_ms(seconds: list[float]) -> dict[str, float]:
