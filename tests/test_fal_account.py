@@ -39,9 +39,10 @@ def test_an_account_limit_runs_n_at_once_and_queues_the_rest_with_positions(fal_
     assert [s.position for s in first[2:]] == [0, 1, 2]  # 0 = next
     positions = [s.position for statuses in later for s in statuses[4:] if isinstance(s, Queued)]
     assert positions == sorted(positions, reverse=True) and 0 in positions  # counting down
-    assert max(sum(isinstance(s, InProgress) for s in statuses) for statuses in later) <= 2
+    # A sweep of status calls is not one instant (a request may finish and the next start between two calls),
+    # so how many ran at once is the server's own count.
     assert fal_server.peak_in_progress == 2
-    assert 1.1 <= seconds < 2.0  # three waves of 0.4 s
+    assert seconds >= 1.1  # three waves of 0.4 s, not one: no upper bound, a loaded machine only adds time
 
 
 def test_without_a_limit_every_request_runs_at_once(fal_server, fal_key):
