@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # fal's host names → the test fal server (a local proxy and the test CA), before any httpx client is built.
-from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
+from testsupport.fal_server import TEST_KEY, prepare_environment  # noqa: E402
 
 ENVIRONMENT = prepare_environment()
 
@@ -55,7 +55,7 @@ def isolate() -> Path:
 
 def start_fal_server(**behaviour: Any):
     """The test fal server, started, with ``behaviour`` as every submit's default."""
-    from tests.fal_server.server import FalServer
+    from testsupport.fal_server.server import FalServer
 
     server = FalServer(ENVIRONMENT)
     server.start()

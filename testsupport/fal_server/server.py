@@ -23,12 +23,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Host, Route, Router
 
-from tests.fal_server import TEST_KEY, Environment, imaging
-from tests.fal_server.account import Ticker, schedule
-from tests.fal_server.cuts import CutConnection, QuietCuts
-from tests.fal_server.jobs import DEFAULT_BEHAVIOUR, Job, JobState, Script, check_behaviour, error_reply, poll_numbers
-from tests.fal_server.proxy import CDN_HOSTS, QUEUE_HOSTS, REST_HOSTS
-from tests.fal_server.storage import StorageRoutes
+from testsupport.fal_server import TEST_KEY, Environment, imaging
+from testsupport.fal_server.account import Ticker, schedule
+from testsupport.fal_server.cuts import CutConnection, QuietCuts
+from testsupport.fal_server.jobs import (
+    DEFAULT_BEHAVIOUR,
+    Job,
+    JobState,
+    Script,
+    check_behaviour,
+    error_reply,
+    poll_numbers,
+)
+from testsupport.fal_server.proxy import CDN_HOSTS, QUEUE_HOSTS, REST_HOSTS
+from testsupport.fal_server.storage import StorageRoutes
 
 
 @dataclass(frozen=True)
