@@ -71,7 +71,7 @@ def measure(folder: Path) -> dict[str, Any]:
         client = Client(url, verbose=False)
         for factor in (2.0, 3.0):  # the warm-up: a user's first runs
             client.predict(image=handle_file(str(image)), upscale_factor=factor, api_name="/upscale")
-        sweeps = []
+        sweeps: list[dict[str, Any]] = []
         for x_axis, x_values, y_axis, y_values in SWEEPS:
             seconds, line = estimated(image, x_axis, x_values, y_axis, y_values)
             start = time.perf_counter()

@@ -16,6 +16,7 @@ import time
 import tracemalloc
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -148,13 +149,7 @@ def main() -> dict:
     return result
 
 
-def write_result(name: str, result: dict) -> Path:
-    try:
-        from bench import _common
-    except ImportError:
-        _common = None
-    if _common is not None and hasattr(_common, "write_result"):
-        return Path(_common.write_result(name, result))
+def write_result(name: str, result: dict[str, Any]) -> Path:
     path = Path(__file__).resolve().parent / "results" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:

@@ -116,7 +116,7 @@ def engine_run(server, engine, loop, image: Path, run: int, collected: dict[str,
     async def one() -> None:
         server.set_default(logs=lines_for(run))
         job = await engine.submit({"upscale_factor": 2.0, "seed": run}, str(image))
-        seen = {}
+        seen: dict[str, float] = {}
         async for event in job.events():
             now = time.time()
             for entry in getattr(event, "logs", None) or []:

@@ -21,7 +21,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -119,7 +122,7 @@ class BareFal:
 
         self.engine = FalEngine(TEST_KEY)
         self.loop = asyncio.new_event_loop()
-        self.http = None
+        self.http: httpx.AsyncClient | None = None
 
     async def _once(self, arguments: dict[str, Any], image: Path, target: Path) -> None:
         import httpx

@@ -10,5 +10,5 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 python -m ruff check .
-python -m mypy  # over core/, as configured in pyproject.toml ([tool.mypy])
+python -m mypy  # app.py, components/, core/ (strict), bench/, testsupport/: pyproject.toml [tool.mypy]
 python -m pytest -q -p no:cacheprovider "$@"

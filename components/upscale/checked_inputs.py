@@ -17,13 +17,14 @@ import math
 from typing import Any
 
 import gradio as gr
+from gradio.i18n import I18nData
 
 from components.common.refusal import refused
 from core import schema
 from core.errors import InputError
 
 
-def checked_number(label: str | None, payload: Any, optional: bool) -> Any:
+def checked_number(label: str | I18nData | None, payload: Any, optional: bool) -> Any:
     """An API value as a finite number (or None when optional), or a gr.Error naming the field."""
     if isinstance(payload, str):
         text = payload.strip()
@@ -44,7 +45,7 @@ def _quiet(message: str) -> gr.Error:
     return refused(message, visible=False)
 
 
-def _named(label: str | None, error: gr.Error) -> gr.Error:
+def _named(label: str | I18nData | None, error: gr.Error) -> gr.Error:
     return _quiet(f"{label}: {error.message}")  # Gradio's "Value 5 is greater than maximum value 4."
 
 

@@ -226,7 +226,7 @@ class History:
         """How many runs the owner has (that match the search and filters, when given)."""
         where, params = _where(search, owner=owner, status=status or None, engine=engine or None)
         with self._lock:
-            return self._conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
+            return int(self._conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0])
 
     def delete(self, run_id: str, owner: str | None) -> bool:
         """Delete the run and its output file (its input too unless another run uses it). False if not found."""

@@ -282,7 +282,7 @@ class FalServer(StorageRoutes):
                 return error_reply(500, {"detail": b["completed_error"],
                                                     "error_type": b["completed_error_type"]})
             code, output = job.outcome
-            if code == 200:
+            if code == 200 and job.finished is not None and job.started is not None:
                 output = {**output, "timings": {"inference": round(job.finished - job.started, 4)}}
         return JSONResponse(output, status_code=code, headers={"x-fal-request-id": job.request_id})
 
