@@ -4,11 +4,11 @@ Gradio compares a slider's value with its bounds before any handler runs: a stri
 TypeError there and NaN crashed the seed's rounding, so API callers got a blank error, and its range message
 did not say which field. These subclasses (Gradio's own way to extend a component) turn every such value into a
 message naming the field. Gradio writes ``checked_inputs.pyi`` beside any module that subclasses a component;
-it is committed, so importing this module changes nothing on disk.
+Gradio rewrites it from this module when it is out of date, and git ignores it (``.gitignore``).
 
 Their errors carry ``visible=False``: every listener that reads the widget raised the same error, so the page
 showed one identical toast per listener (six for two fields). API callers still get the message; in the page
-``components.form_check`` says it once, on the field and in the console.
+``components.upscale.form_check`` says it once, on the field and in the console.
 """
 
 from __future__ import annotations

@@ -266,7 +266,7 @@ class History:
         return self._runs(_where(owner=owner, sweep_id=sweep_id), " ORDER BY created_at, rowid")
 
     def query(self, sql: str, params: Sequence[SQLValue] = ()) -> list[sqlite3.Row]:
-        """One statement on this database, under its lock; its rows (for ``core.sweep_store``'s own table)."""
+        """One statement on this database, under its lock; its rows (for ``core.sweep.sweep_store``'s own table)."""
         with self._lock:
             cursor = self._conn.cursor()
             cursor.row_factory = sqlite3.Row

@@ -1,7 +1,7 @@
 """Sweeps: a grid plan over one or two axes, its cost before it runs, and a concurrent runner.
 
 The runner knows nothing about engines or history: the caller injects ``run_cell`` (one engine call) and gets
-one result or one exception per cell. The axis syntax lives in ``core.axes`` and is re-exported here.
+one result or one exception per cell. The axis syntax lives in ``core.sweep.axes`` and is re-exported here.
 """
 
 from __future__ import annotations
