@@ -291,9 +291,12 @@ class History:
     def table(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
               limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
         """``TABLE_COLUMNS`` of the newest runs after ``offset``, at most ``limit``: readable time, size, duration."""
-        shown = ["created_at", "COALESCE(input_name, '') AS input", "status", "engine || COALESCE(' ' || model, '') AS "
-                 "engine", "COALESCE(seed, requested_seed) AS seed", *TABLE_PARAMETERS, "COALESCE(width || '×' || "
-                 "height, '') AS size", "started_at", "finished_at", "request_id", "id"]
+        shown = ["created_at", "COALESCE(input_name, '') AS input", "status",
+                 "engine || COALESCE(' ' || model, '') AS engine",
+                 "COALESCE(seed, requested_seed) AS seed",
+                 *TABLE_PARAMETERS,
+                 "COALESCE(width || '×' || height, '') AS size",
+                 "started_at", "finished_at", "request_id", "id"]
         raw = self._select(shown, owner, search, status, engine, limit, offset)
         duration = (raw["finished_at"] - raw["started_at"].fillna(raw["created_at"])).round(1)
         table = raw.assign(time=[_local_time(t) for t in raw["created_at"]], **{"duration (s)": duration})
