@@ -26,7 +26,8 @@ from core.runs.runs import Run
 from core.sweep import metrics
 from core.sweep.axes import AxisValue, format_value
 from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
-from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, run_sweep
+from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan
+from core.sweep.scheduler import run_sweep
 
 if TYPE_CHECKING:
     from core.engines.base import Engine
