@@ -43,7 +43,8 @@ Scripting (``FalServer``)
     ``queue_url`` (``https://queue.fal.run``), ``url`` (the CDN, ``https://v3.fal.media``: where files are served).
 
 Validation happens when the job runs, as on fal's queue: a bad argument or an unreadable image still gets a
-request id, and the result GET answers 422 ``{"detail": [{"loc": ["body", field], "msg", "type"}]}``.
+request id, and the result GET answers 422 ``{"detail": [{"loc": ["body", field], "msg", "type"}]}``. The
+arguments are checked against fal's published schema, kept here in ``published.py`` (never the app's own).
 """
 
 from __future__ import annotations
