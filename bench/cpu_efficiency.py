@@ -182,8 +182,12 @@ def cpu_peak() -> dict[str, Any]:
     info = _cpuinfo()
     flags = set(info.get("flags", "").split())
     cores = len(os.sched_getaffinity(0))
-    isa, lanes = (("avx512f", 16) if "avx512f" in flags else ("avx2+fma", 8) if {"avx2", "fma"} <= flags
-                  else ("sse (no fma)", 4))
+    if "avx512f" in flags:
+        isa, lanes = "avx512f", 16
+    elif {"avx2", "fma"} <= flags:
+        isa, lanes = "avx2+fma", 8
+    else:
+        isa, lanes = "sse (no fma)", 4
     units, why = fma_units(info.get("vendor_id", ""), int(info.get("cpu family", 0)), int(info.get("model", 0)),
                            "avx512f" in flags)
     mhz_source = "BENCH_CPU_MHZ" if os.environ.get("BENCH_CPU_MHZ") else "/proc/cpuinfo cpu MHz"
@@ -209,10 +213,10 @@ def _read(path: str) -> str | None:
 
 def computed_flops(model: str, width: int, height: int) -> int:
     """The FLOPs the app's tiling actually runs: every tile (overlap included) through the network."""
-    info, text = MODELS[model], param_text(model)
-    (tile_h, ys), (tile_w, xs) = tile_layout(height, info.tile, info.overlap), tile_layout(width, info.tile,
-                                                                                          info.overlap)
-    return len(ys) * len(xs) * network_flops(text, tile_h, tile_w)
+    info = MODELS[model]
+    tile_h, ys = tile_layout(height, info.tile, info.overlap)
+    tile_w, xs = tile_layout(width, info.tile, info.overlap)
+    return len(ys) * len(xs) * network_flops(param_text(model), tile_h, tile_w)
 
 
 def efficiency(model: str, image: Image.Image, walls: list[float], cpus: list[float], peak: dict) -> dict:
@@ -221,11 +225,12 @@ def efficiency(model: str, image: Image.Image, walls: list[float], cpus: list[fl
     useful = flops_per_output_mp(param_text(model)) * out_mp
     computed = computed_flops(model, image.width, image.height)
     wall, cpu = statistics.median(walls), statistics.median(cpus)
+    info = MODELS[model]
+    rows = tile_layout(image.height, info.tile, info.overlap)[1]
+    columns = tile_layout(image.width, info.tile, info.overlap)[1]
     figures: dict[str, Any] = {
         "input": f"{image.width}x{image.height}", "output_mp": round(out_mp, 4),
-        "tile": MODELS[model].tile, "overlap": MODELS[model].overlap, "threads": THREADS,
-        "tiles": len(tile_layout(image.height, MODELS[model].tile, MODELS[model].overlap)[1])
-        * len(tile_layout(image.width, MODELS[model].tile, MODELS[model].overlap)[1]),
+        "tile": info.tile, "overlap": info.overlap, "threads": THREADS, "tiles": len(rows) * len(columns),
         "convolutions": len(convolutions(param_text(model), 16, 16)[0]),
         "gflop_per_output_mp": round(useful / out_mp / 1e9, 2), "computed_over_useful": round(computed / useful, 3),
         "runs": len(walls), "wall_s": _spread(walls), "cpu_s": _spread(cpus), "cpu_over_wall": round(cpu / wall, 2),

@@ -3,7 +3,7 @@
 The app is started the way users start it (``python app.py`` in a subprocess, default settings, no key: the local
 engine, its default fast model, an empty data directory). Its history is warmed with two ``/upscale`` runs
 through the public API (``gradio_client``). Then for sweeps of 2, 4 and 6 cells on a 512×512 photo, the estimate
-is read with the very function the pre-flight line calls (``components.sweep_preflight.estimate``, on the app's
+is read with the very function the pre-flight line calls (``components.sweep.sweep_preflight.estimate``, on the app's
 data directory, as a single-user page reads it), and the ``/sweep`` call is timed from the client (upload,
 cells, contact sheet, CSV, download). Each sweep's own record teaches the next one the time around its cells.
 
@@ -71,7 +71,7 @@ def measure(folder: Path) -> dict[str, Any]:
         client = Client(url, verbose=False)
         for factor in (2.0, 3.0):  # the warm-up: a user's first runs
             client.predict(image=handle_file(str(image)), upscale_factor=factor, api_name="/upscale")
-        sweeps = []
+        sweeps: list[dict[str, Any]] = []
         for x_axis, x_values, y_axis, y_values in SWEEPS:
             seconds, line = estimated(image, x_axis, x_values, y_axis, y_values)
             start = time.perf_counter()

@@ -16,6 +16,7 @@ import time
 import tracemalloc
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -25,6 +26,7 @@ from core.runs.runs import Run  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_HISTORY_RUNS", 100_000))
 TABLE_LIMIT = 500  # what the history panel shows (History.table's default)
+THUMBNAILS = 48  # the newest runs the History tab shows as pictures (components/history/history_panel.py)
 GOAL_TABLE_S, GOAL_SAVE_MS = 0.5, 20.0
 WORDS = ("fox", "cat", "portrait", "city", "night", "watercolour", "macro", "forest", "neon", "film", "grain",
          "studio", "light", "old", "photo")
@@ -76,7 +78,7 @@ def main() -> dict:
         size_mb = Path(folder, "history.sqlite3").stat().st_size / 1e6
 
         # As at start-up: open (quick_check included), then the first table and its conversion for gr.Dataframe,
-        # and the count behind "newest 500 of N" (components/history_panel.history_view asks for it when full).
+        # and the count behind "newest 500 of N" (the History tab's history_view asks for it when full).
         rss_before = rss_mb()
         tracemalloc.start()
         first_start = time.perf_counter()
@@ -96,20 +98,28 @@ def main() -> dict:
         everything_s = min(timed(lambda: history.table(None, limit=None).to_dict("split")) for _ in range(3))
         frame_s = timed(lambda: history.frame(None))
 
-        # The History tab's first render with its thumbnails, through its own handler: the newest runs get real
-        # 1024×1024 outputs, whose thumbnails are made on that first render (cold) and read back after (warm).
+        # The History tab's first render with its thumbnails, as its handler makes it (the table, then the newest
+        # runs' thumbnails): the newest runs get real 1024×1024 outputs, whose thumbnails are made on that first
+        # render (cold) and read back after (warm).
         from PIL import Image
 
-        from components.common.session import Session
-        from components.history import history_panel
+        from core.runs.thumbs import thumbnail
 
         picture = Image.effect_noise((1024, 1024), 60).convert("RGB")
-        for run_id in history.table(None, limit=history_panel.THUMBNAILS)["id"]:
+        for run_id in history.table(None, limit=THUMBNAILS)["id"]:
             run = history.get(run_id)
+            if run is None:
+                raise RuntimeError(f"run {run_id} vanished from the history it was just listed in")
             run.output_path = str(Path(folder, f"{run_id}.png"))
             picture.save(run.output_path, compress_level=1)
             history.save(run)
-        view = lambda: history_panel.history_view("", "any", "any", Session())  # noqa: E731
+
+        def view() -> None:
+            frame = history.table(None)
+            for run_id in frame["id"][:THUMBNAILS]:
+                run = history.get(run_id)
+                if run is not None:
+                    thumbnail(run, Path(folder))
         with_thumbnails_cold_s = timed(view)
         with_thumbnails_warm_s = min(timed(view) for _ in range(3))
 
@@ -139,13 +149,7 @@ def main() -> dict:
     return result
 
 
-def write_result(name: str, result: dict) -> Path:
-    try:
-        from bench import _common
-    except ImportError:
-        _common = None
-    if _common is not None and hasattr(_common, "write_result"):
-        return Path(_common.write_result(name, result))
+def write_result(name: str, result: dict[str, Any]) -> Path:
     path = Path(__file__).resolve().parent / "results" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:

@@ -12,7 +12,9 @@ import os
 import statistics
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -57,7 +59,7 @@ def tile_sweep() -> dict[str, float]:
     model, pixels = load_model("fast"), np.asarray(PHOTO)
     out = {}
     for tile in TILE_SWEEP:
-        seconds, _ = timed(lambda tile=tile: upscale_array(pixels, model, 4, tile, min(DEFAULT_OVERLAP, tile // 4)))
+        seconds, _ = timed(partial(upscale_array, pixels, model, 4, tile, min(DEFAULT_OVERLAP, tile // 4)))
         out[str(tile)] = round(seconds / (pixels.shape[0] * pixels.shape[1] * 16 / 1e6), 3)
     return out
 
@@ -68,7 +70,7 @@ def thread_sweep(crop: Image.Image) -> dict[str, float]:
     for threads in sorted({1, THREADS}):
         model = open_model("fast", threads)
         upscale_array(pixels, model, 4)  # warm-up
-        seconds, _ = timed(lambda model=model: upscale_array(pixels, model, 4), 2)
+        seconds, _ = timed(partial(upscale_array, pixels, model, 4), 2)
         out[str(threads)] = round(seconds / (pixels.shape[0] * pixels.shape[1] * 16 / 1e6), 3)
     return out
 
@@ -101,7 +103,7 @@ def option_sweep(model: str, repeat: int = 5) -> dict[str, dict[str, float]]:
     times: dict[str, list[float]] = {name: [] for name in nets}
     for _ in range(repeat):
         for name, net in nets.items():
-            times[name].append(timed(lambda net=net: net.run(4, pixels))[0])
+            times[name].append(timed(partial(net.run, 4, pixels))[0])
     base = np.clip(outputs["default"], 0, 1) * 255
     return {name: {"median_s": round(statistics.median(times[name]), 3),
                    "max_pixel_change": float(np.abs(np.round(np.clip(outputs[name], 0, 1) * 255) - np.round(base))
@@ -228,7 +230,8 @@ def against_torch(model: str, repeat: int) -> dict:
         with torch.inference_mode():
             twin(tensor)
 
-    ncnn_once(), torch_once()  # warm-up: allocations, oneDNN primitives
+    ncnn_once()  # warm-up: allocations, oneDNN primitives
+    torch_once()
     ncnn_s, torch_s = [], []
     for _ in range(repeat):
         # each library's OpenMP threads keep spinning for a while after its calls (torch's for ~200 ms), so the
@@ -257,7 +260,7 @@ def torch_in_child(model: str, repeat: int) -> dict:
 def main() -> None:
     fast_crop = PHOTO.crop((128, 0, 384, 256))  # 256² → 1024²: face, hair and the suit's edge
     quality_crop = PHOTO.crop((160, 40, 288, 168))  # 128² → 512²: the face
-    figures = {"settings": {"threads": THREADS, "cpu_count": os.cpu_count(),
+    figures: dict[str, Any] = {"settings": {"threads": THREADS, "cpu_count": os.cpu_count(),
                             **{f"{name}_tile": MODELS[name].tile for name in MODELS}, "overlap": DEFAULT_OVERLAP}}
     # Fresh processes first, while this one is still small (see CHILD about ru_maxrss).
     figures["fast_1024_to_4096"] = in_child("fast", 1024, MODELS["fast"].tile, png=True)

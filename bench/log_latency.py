@@ -63,7 +63,7 @@ def lines_for(run: int) -> list[str]:
 
 
 def job_of(server, request_id: str):
-    # The one private read: the job's start time and served log entries (tests/fal_server/jobs.py ``Job``).
+    # The one private read: the job's start time and served log entries (testsupport/fal_server/jobs.py ``Job``).
     with server._lock:
         return server._jobs[request_id]
 
@@ -116,7 +116,7 @@ def engine_run(server, engine, loop, image: Path, run: int, collected: dict[str,
     async def one() -> None:
         server.set_default(logs=lines_for(run))
         job = await engine.submit({"upscale_factor": 2.0, "seed": run}, str(image))
-        seen = {}
+        seen: dict[str, float] = {}
         async for event in job.events():
             now = time.time()
             for entry in getattr(event, "logs", None) or []:
@@ -151,7 +151,7 @@ def both_levels(server, url: str, image: Path) -> tuple[dict[str, list[float]], 
     from playwright.sync_api import sync_playwright
 
     from core.engines.fal import FalEngine
-    from tests.browser import ARGS
+    from testsupport.chromium import ARGS
 
     engine = FalEngine(TEST_KEY)
     loop = asyncio.new_event_loop()  # Playwright's sync API holds this thread's loop

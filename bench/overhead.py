@@ -21,14 +21,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # fal's host names → the test fal server (a local proxy and the test CA), before any httpx client is built.
-from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
+from testsupport.fal_server import TEST_KEY, prepare_environment  # noqa: E402
 
 ENVIRONMENT = prepare_environment()
 
@@ -55,7 +58,7 @@ def isolate() -> Path:
 
 def start_fal_server(**behaviour: Any):
     """The test fal server, started, with ``behaviour`` as every submit's default."""
-    from tests.fal_server.server import FalServer
+    from testsupport.fal_server.server import FalServer
 
     server = FalServer(ENVIRONMENT)
     server.start()
@@ -119,7 +122,7 @@ class BareFal:
 
         self.engine = FalEngine(TEST_KEY)
         self.loop = asyncio.new_event_loop()
-        self.http = None
+        self.http: httpx.AsyncClient | None = None
 
     async def _once(self, arguments: dict[str, Any], image: Path, target: Path) -> None:
         import httpx

@@ -49,7 +49,8 @@ def run(name: str) -> dict[str, Any]:
                               timeout=TIMEOUT_S)
         code, output = done.returncode, done.stdout + done.stderr
     except subprocess.TimeoutExpired as exc:
-        code, output = -1, f"timed out after {TIMEOUT_S} s\n{exc.stdout or ''}"
+        partial = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        code, output = -1, f"timed out after {TIMEOUT_S} s\n{partial}"
     seconds = time.monotonic() - start
     tail = "\n".join(line for line in output.splitlines() if not line.startswith("Closing server"))[-3000:]
     print(tail, flush=True)

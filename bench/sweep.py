@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # fal's host names → the test fal server (a local proxy and the test CA), before any httpx client is built.
-from tests.fal_server import TEST_KEY, prepare_environment  # noqa: E402
+from testsupport.fal_server import TEST_KEY, prepare_environment  # noqa: E402
 
 ENVIRONMENT = prepare_environment()
 
@@ -97,8 +97,8 @@ def case(server: Any, client: Any, image: str, cells: int, job_s: float, limit: 
 def main() -> dict[str, Any]:
     from gradio_client import Client
 
-    from tests.apps import AppProcess
-    from tests.fal_server.server import FalServer
+    from testsupport.apps import AppProcess
+    from testsupport.fal_server.server import FalServer
 
     folder = Path(tempfile.mkdtemp(prefix="clarity-bench-sweep-"))
     for name in SETTINGS:  # the defaults users get: none of these set

@@ -49,7 +49,8 @@ def _parse_image_url(raw: str) -> str:
     text = raw.strip()
     if not text.lower().startswith("https://"):
         raise InputError("only https:// addresses can come from a link (upload files in the page).", "image_url")
-    return check_value("image_url", text)
+    url: str = check_value("image_url", text)
+    return url
 
 
 def _parse_value(name: str, raw: Any) -> Any:

@@ -89,7 +89,7 @@ def _broken_unicode(value: str) -> bool:
     return any("\ud800" <= c <= "\udfff" for c in value)
 
 
-def _check_url(value: Any) -> str:
+def _check_url(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError("Image URL: give an https:// address or a data: URI of an image.", "image_url")
     value = value.strip()
@@ -128,7 +128,7 @@ def range_text(field: Field) -> str:
     return f"the {field.label.lower()} must be {kind} from {plain(low)} to {plain(high)}"
 
 
-def _check_number(field: Field, value: Any) -> int | float:
+def _check_number(field: Field, value: object) -> int | float:
     if isinstance(value, bool):
         raise InputError(f"{field.label}: expected a number, got {value!r}.", field.name)
     if isinstance(value, str):
@@ -136,7 +136,7 @@ def _check_number(field: Field, value: Any) -> int | float:
         try:
             value = float(text) if text else math.nan
         except ValueError:
-            raise InputError(f"{field.label}: {value[:40]!r} is not a number.", field.name) from None
+            raise InputError(f"{field.label}: {text[:40]!r} is not a number.", field.name) from None
     if not isinstance(value, (int, float)):
         raise InputError(f"{field.label}: expected a number, got {type(value).__name__}.", field.name)
     if not math.isfinite(value):
@@ -148,8 +148,9 @@ def _check_number(field: Field, value: Any) -> int | float:
         value = int(value)
     else:
         value = float(value)
-    if not field.minimum <= value <= field.maximum:
-        side = "too small" if value < field.minimum else "too large"
+    too_small = field.minimum is not None and value < field.minimum
+    if too_small or (field.maximum is not None and value > field.maximum):
+        side = "too small" if too_small else "too large"
         raise InputError(f"{field.label}: {plain(value)} is {side}; {range_text(field)}.", field.name)
     return value
 

@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
-# The README's test command: install what the tests need, then lint and run every test.
+# The README's test command: install what the tests need, then lint, type-check and run every test; inside a git
+# checkout, fail if the run left anything in it that was not there before (a test must write only to temp dirs).
 # Debian's chromium serves the browser tests (Playwright's own browser download does not work offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  BEFORE="$(git status --porcelain --untracked-files=all | sort)"
+  check_clean() {
+    local status=$? left
+    left="$(comm -13 <(printf '%s\n' "$BEFORE") <(git status --porcelain --untracked-files=all | sort))"
+    if [ -n "$left" ]; then
+      printf 'FAIL: the test run left these in the checkout (git status):\n%s\n' "$left" >&2
+      exit 1
+    fi
+    exit "$status"
+  }
+  trap check_clean EXIT
+fi
 python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 if [ ! -x /usr/bin/chromium ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -10,5 +24,5 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 python -m ruff check .
-python -m mypy  # over core/, as configured in pyproject.toml ([tool.mypy])
+python -m mypy  # app.py, components/, core/ (strict), bench/, testsupport/: pyproject.toml [tool.mypy]
 python -m pytest -q -p no:cacheprovider "$@"

@@ -1,5 +1,5 @@
 """Test setup. The fal test server's environment (a proxy that takes fal's host names to it, and the test CA)
-is prepared at import time, before any test builds an httpx client (see ``tests/fal_server/__init__.py``)."""
+is prepared at import time, before any test builds an httpx client (see ``testsupport/fal_server/__init__.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fal_server import prepare_environment  # noqa: E402  (the path must be set first)
+from testsupport.apps import free_port  # noqa: E402  (the path must be set first)
+from testsupport.fal_server import prepare_environment  # noqa: E402
 
 _ENVIRONMENT = prepare_environment()
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -25,7 +26,7 @@ os.environ["GRADIO_TEMP_DIR"] = os.environ["CLARITY_TEST_GRADIO_TEMP_DIR"]
 
 import pytest  # noqa: E402
 
-pytest_plugins = ["tests.fal_server.fixtures"]
+pytest_plugins = ["testsupport.fal_server.fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +34,6 @@ def _data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test's data in its own tmp_path."""
     monkeypatch.setenv("CLARITY_DATA_DIR", str(tmp_path / "data"))
 
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def launched_app() -> tuple[object, str]:

@@ -1,4 +1,5 @@
-"""The test proxy takes fal's host names to the test fal server, and nothing anywhere (tests/fal_server/proxy.py)."""
+"""The test proxy takes fal's host names to the test fal server, and nothing anywhere
+(testsupport/fal_server/proxy.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import fal_client.client
 import httpx
 import pytest
 
-from tests.fal_server import prepare_environment
-from tests.fal_server.proxy import FAL_HOSTS, TunnelProxy
+from testsupport.fal_server import prepare_environment
+from testsupport.fal_server.proxy import FAL_HOSTS, TunnelProxy
 
 
 def raw_connect(port: int, target: str) -> bytes:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from core.inputs import images
 from core.runs.history import History
-from tests.apps import AppProcess
+from testsupport.apps import AppProcess
 
 
 @pytest.fixture

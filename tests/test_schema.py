@@ -104,3 +104,16 @@ def test_bounds_are_said_in_plain_numbers(name: str, value: float, message: str)
     with pytest.raises(InputError) as caught:
         schema.check_value(name, value)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("minimum", "maximum", "value", "side"),
+                         [(None, 10, 11, "too large"), (0, None, -1, "too small")])
+def test_a_field_bounded_on_one_side_is_checked_on_that_side_only(minimum: float | None, maximum: float | None,
+                                                                   value: float, side: str) -> None:
+    """A number field may have one bound (or none): the check names the side it broke, and never crashes comparing
+    a number with a missing bound (it raised TypeError before: ``None <= value``)."""
+    field = schema.Field("knob", "float", "Knob", "", default=1.0, minimum=minimum, maximum=maximum)
+    assert schema._check_number(field, 5) == 5.0
+    assert schema._check_number(schema.Field("free", "int", "Free", ""), "-7") == -7
+    with pytest.raises(InputError, match=side):
+        schema._check_number(field, value)

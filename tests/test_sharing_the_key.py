@@ -20,9 +20,9 @@ from core.engines import make_engine
 from core.errors import InputError
 from core.runs.runs import Run
 from core.sharing import budget, identity, limits
-from tests.apps import AppProcess
 from tests.conftest import launched_app
 from tests.reliability import noise_png
+from testsupport.apps import AppProcess
 
 
 @pytest.fixture(scope="module")

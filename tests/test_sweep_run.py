@@ -1,4 +1,4 @@
-"""Sweeps run as history runs through core.runner: the fal test server, the local engine, sheet, CSV, re-open."""
+"""Sweeps run as history runs through core.runs.runner: the fal test server, the local engine, sheet, CSV, re-open."""
 
 from __future__ import annotations
 

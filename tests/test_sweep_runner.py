@@ -8,7 +8,8 @@ import pytest
 
 from core.errors import CancelledRun, EngineError, InputError
 from core.schema import estimated_price
-from core.sweep.plan import Cell, cell_status, parse_axis, plan_grid, retry_failed, run_sweep
+from core.sweep.plan import Cell, parse_axis, plan_grid
+from core.sweep.scheduler import cell_status, retry_failed, run_sweep
 
 
 def _plan_3x3():

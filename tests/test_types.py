@@ -1,5 +1,6 @@
-"""Types at the seams (issue 14, point 8): mypy passes over core/, and the engine, history and sweep seams say
-what they take and return — no ``Any`` but in JSON dicts (``dict[str, Any]``: arguments, results)."""
+"""Types at the seams (issue 14, point 8; issue 24): mypy passes over the app, its components, core/ (strict) and
+the benchmarks, and the engine, history and sweep seams say what they take and return — no ``Any`` but in JSON
+dicts (``dict[str, Any]``: arguments, results)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,27 @@ SEAMS = ("core/engines/base.py", "core/engines/__init__.py", "core/runs/history.
          "core/sweep/sweep_run.py", "core/runs/resume.py")
 
 
-def test_mypy_reports_no_errors_over_core() -> None:
+STRICT_PER_MODULE = ("disallow_any_generics", "disallow_subclassing_any", "disallow_untyped_calls",
+                     "disallow_untyped_decorators", "warn_return_any", "no_implicit_reexport", "extra_checks")
+
+
+def test_mypy_reports_no_errors_over_the_configured_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # mypy reads [tool.mypy] files relative to where it runs, as scripts/test.sh does
     stdout, stderr, status = api.run(["--config-file", str(ROOT / "pyproject.toml"),
-                                      "--cache-dir", str(ROOT / ".mypy_cache"), str(ROOT / "core")])
+                                      "--cache-dir", str(ROOT / ".mypy_cache")])
     assert status == 0, stdout + stderr
     assert stdout.startswith("Success: no issues found"), stdout
 
 
-def test_mypy_is_configured_strictly_for_core() -> None:
+def test_mypy_checks_the_whole_app_and_core_strictly() -> None:
     settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
-    assert settings["files"] == ["core"]
+    assert {"app.py", "components", "core", "bench"} <= set(settings["files"])
     for flag in ("disallow_untyped_defs", "disallow_incomplete_defs", "check_untyped_defs", "warn_unused_ignores",
-                 "no_implicit_optional"):
+                 "no_implicit_optional", "warn_redundant_casts", "warn_unused_configs", "strict_equality"):
         assert settings.get(flag) is True, flag
+    core = [o for o in settings["overrides"] if o["module"] == ["core", "core.*"]]
+    assert len(core) == 1 and all(core[0].get(flag) is True for flag in STRICT_PER_MODULE), core
+    assert "strict" not in core[0]  # `strict = true` in an override applies to every module, not just these
     assert "ignore_missing_imports" not in settings  # only per module that ships no types (overrides)
     pinned = (ROOT / "requirements-dev.txt").read_text().splitlines()
     assert any(line.startswith("mypy==") for line in pinned)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from components.common.signatures import schema_handler
 from core import schema, snippets
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 NOTE = ("The same request as the form, with `fal_client` or plain HTTP. The key is read from the `FAL_KEY` "
         "environment variable and never written here. An uploaded file is referred to by its name: run the "
@@ -66,7 +69,7 @@ def render() -> CodePanel:
     return CodePanel(note, subscribe, queue, body, curl)
 
 
-def listen(panel: CodePanel, params: dict[str, gr.components.Component], image_url: gr.Textbox,
+def listen(panel: CodePanel, params: dict[str, Widget], image_url: gr.Textbox,
            image_file: gr.File) -> None:
     """Regenerate the code on every change of the form (the last change wins)."""
     inputs = [image_file, image_url, *params.values()]

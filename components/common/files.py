@@ -43,15 +43,19 @@ def _named(resolved: Path, name: str) -> Path:
 
 
 def servable(path: str | None, name: str | None = None) -> str | None:
+    """``served(path, name)``; no path ('' or None) stays None."""
+    return served(path, name) if path else None
+
+
+def served(path: str, name: str | None = None) -> str:
     """A path Gradio will accept as an output value for ``path`` (the same path, or a cached copy), under
-    ``name`` when one is given; None stays None. The caller has already checked that the file is the visitor's."""
-    if not path:
-        return None
+    ``name`` when one is given. The caller has already checked that the file is the visitor's."""
     resolved = Path(path).resolve()
     if name and resolved.is_file() and resolved.name != name:
         resolved = _named(resolved, name)
         path = str(resolved)
     if _taken_as_is(resolved) or not resolved.is_file():
         return path
-    return processing_utils.save_file_to_cache(resolved, utils.get_upload_folder())
+    cached: str = processing_utils.save_file_to_cache(resolved, utils.get_upload_folder())
+    return cached
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from core import schema
 
-F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 _TYPES = {"str": str, "url": str, "float": float, "int": int, "bool": bool}
 FORM_NAMES: tuple[str, ...] = ("image", "image_url", *(f.name for f in schema.PARAMETER_FIELDS))
 
@@ -38,8 +38,9 @@ def form_parameters() -> list[inspect.Parameter]:
     return found
 
 
-def schema_handler(fn: F) -> F:
-    """``fn(form, *rest)`` as a handler whose signature is the form's parameters followed by ``rest``."""
+def schema_handler(fn: Callable[..., R]) -> Callable[..., R]:
+    """``fn(form, *rest)`` as a handler whose signature is the form's parameters followed by ``rest`` (written at
+    run time: to a type checker it takes any arguments)."""
     own = list(inspect.signature(fn).parameters.values())[1:]  # after ``form``
     hints = typing.get_type_hints(fn)
     parameters = form_parameters() + [p.replace(annotation=hints.get(p.name, p.annotation)) for p in own]
@@ -67,4 +68,4 @@ def schema_handler(fn: F) -> F:
     handler.__signature__ = signature
     handler.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": signature.return_annotation}
     del handler.__wrapped__  # Gradio and inspect read the written signature, not the inner one
-    return typing.cast(F, handler)
+    return typing.cast(Callable[..., R], handler)

@@ -6,13 +6,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import pandas as pd
 
 from components.common import store
-from components.common.files import servable
+from components.common.files import servable, served
 from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.common.text import plain
@@ -24,6 +24,9 @@ from core.errors import StudioError
 from core.runs import names
 from core.runs.runs import STATUSES, Run
 from core.runs.thumbs import thumbnail
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 ANY = "any"
 TABLE_LIMIT = 500  # rows the table shows (and /history returns) at most: gr.Dataframe sends them all each time
@@ -97,7 +100,7 @@ def _filters(status: str, engine: str) -> dict[str, Any]:
 
 
 def history(search: str = "", status: str = ANY, engine: str = ANY, offset: int = 0, limit: int = TABLE_LIMIT,
-            session: Session | None = None, request: gr.Request = None) -> pd.DataFrame:
+            session: Session | None = None, request: gr.Request | None = None) -> pd.DataFrame:
     """The caller's runs, newest first, with every schema field, seed, request id, status and engine: ``limit``
     rows (1–500) after skipping the ``offset`` newest; raises gr.Error naming a bad offset or limit."""
     owner = for_request(session, request).scope()
@@ -238,10 +241,10 @@ def export_csv(search: str, status: str, engine: str, session: Session) -> str:
     folder = config.data_dir() / "exports"
     folder.mkdir(exist_ok=True)
     path = folder / f"history-{time.strftime('%Y%m%d-%H%M%S')}-{len(frame)}.csv"
-    return servable(str(store.store().export_csv(frame, path)))
+    return served(str(store.store().export_csv(frame, path)))
 
 
-def listen(panel: HistoryPanel, session: gr.State, params: dict[str, gr.components.Component],
+def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
            image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any) -> None:
     """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes. Nothing of it is
     filled when the page loads: the table, the pictures, the notice and Compare's menus fill when a tab is

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -18,6 +18,9 @@ from components.sweep import sweep_views as views
 from components.sweep.sweep_actions import SweepView, sweep
 from components.upscale.image_input import ImageInput
 from core.sweep.axes import AXES, AXIS_CHOICES
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 
 @dataclass
@@ -119,7 +122,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
                       gr.State(SweepView()))
 
 
-def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, gr.components.Component],
+def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
            image: ImageInput) -> Any:
     """Wire the tab; ``params`` are the Upscale tab's parameter widgets (schema order), ``image`` its input."""
     private: dict[str, Any] = {"api_visibility": "private"}
@@ -136,6 +139,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
                        **private)
 
+    names: dict[gr.components.Component, str]
     names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",
              panel.x_axis: "x_axis", panel.x_values: "x_values", panel.y_axis: "y_axis",
              panel.y_values: "y_values", session: "session", panel.confirm: "confirm"}

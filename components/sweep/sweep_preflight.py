@@ -1,5 +1,5 @@
 """The Sweep tab's pre-flight line: cells, output megapixels, price, and the time this machine and engine took
-for such work before (``core.estimate``), with its basis; and the confirmation box when one is needed."""
+for such work before (``core.sweep.estimate``), with its basis; and the confirmation box when one is needed."""
 
 from __future__ import annotations
 

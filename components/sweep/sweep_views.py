@@ -10,7 +10,7 @@ import gradio as gr
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from components.common.files import servable
+from components.common.files import servable, served
 from components.common.refusal import refused
 from components.common.session import Session
 from components.common.text import toast
@@ -93,12 +93,17 @@ def plot(view: SweepView, metric: str) -> Any:
     return gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=metric)
 
 
-def _thumbnail(view: SweepView, run: Run, size: int = 384) -> str:
+def _finished_output(run: Run | None) -> str | None:
+    """The output file of a finished cell's run (None while it has none)."""
+    return run.output_path if run is not None and sweep_run.done(run) else None
+
+
+def _thumbnail(view: SweepView, run: Run, output_path: str, size: int = 384) -> str:
     folder = sweep_run.sweep_dir(view.plan.id if view.plan else "none") / "thumbs"
     folder.mkdir(exist_ok=True)
     path = folder / f"{run.id}.png"
     if not path.exists():  # outputs can be tens of megapixels: the live grid shows small copies
-        with Image.open(run.output_path) as image:
+        with Image.open(output_path) as image:
             image.thumbnail((size, size), Image.Resampling.LANCZOS)
             image.save(path, format="PNG")
     return str(path)
@@ -136,9 +141,9 @@ def render_grid(view: SweepView) -> tuple[str, Any, Any]:
         run = view.runs.get(cell.key)
         label = cell.label + ignored_note(view.plan, cell)
         if run is not None and run.status == "completed" and run.output_path:
-            items.append((servable(_thumbnail(view, run)), label))
+            items.append((served(_thumbnail(view, run, run.output_path)), label))
         else:
-            items.append((servable(_status_tile(run.status if run else "queued")),
+            items.append((served(_status_tile(run.status if run else "queued")),
                           f"{label} — {sweep_run.status_text(run)}"))
         rows.append({"cell": cell.label, "status": run.status if run else "queued",
                      "seed": run.seed if run else None,
@@ -190,7 +195,8 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
     for cell in plan.cells:
         run = runs.get(cell.key)
         source = cell_input(cell, run, input_path)
-        if not sweep_run.done(run) or source is None:
+        output_path = _finished_output(run)
+        if output_path is None or source is None:
             continue
         with Image.open(source) as opened:
             in_size = opened.size
@@ -198,11 +204,11 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
         half = min(max(1.0, size * scale / 2), min(in_size) / 2)
         x, y = centre[0] * scale, centre[1] * (in_size[1] / reference[1] if reference[1] else 1.0)
         x, y = min(max(x, half), in_size[0] - half), min(max(y, half), in_size[1] - half)
-        with Image.open(run.output_path) as output:
+        with Image.open(output_path) as output:
             crop = metrics.detail_crop(output, (x - half, y - half, x + half, y + half), in_size)
         path = folder / f"{cell.x_index}-{cell.y_index}.png"
         crop.save(path, format="PNG")
-        crops.append((servable(str(path)), cell.label))
+        crops.append((served(str(path)), cell.label))
     return crops
 
 
@@ -210,18 +216,19 @@ def heat_map(plan: SweepPlan, runs: dict[CellKey, Run], label: str, against: str
                input_path: str | None = None) -> str:
     """A heat map of one cell's output against its input ("input") or another cell's output (by label)."""
     by_label = {cell.label: cell for cell in plan.cells}
-    if label not in by_label or not sweep_run.done(runs.get(by_label[label].key)):
+    first = runs.get(by_label[label].key) if label in by_label else None
+    first_output = _finished_output(first)
+    if first is None or first_output is None:
         raise InputError(f"Cell {label!r} has no finished output to compare.", None)
-    first = runs[by_label[label].key]
     if against == "input":
         other = cell_input(by_label[label], first, input_path)
         if other is None:
             raise InputError("This cell's input file is not available (fal fetched it from its URL).", None)
-    elif against in by_label and sweep_run.done(runs.get(by_label[against].key)):
-        other = runs[by_label[against].key].output_path
     else:
-        raise InputError(f"Cell {against!r} has no finished output to compare.", None)
-    with Image.open(first.output_path) as a, Image.open(other) as b:
+        other = _finished_output(runs.get(by_label[against].key)) if against in by_label else None
+        if other is None:
+            raise InputError(f"Cell {against!r} has no finished output to compare.", None)
+    with Image.open(first_output) as a, Image.open(other) as b:
         heat = metrics.difference_map(a, b)
     name = hashlib.sha256(f"{first.id}|{other}".encode()).hexdigest()[:16]
     path = sweep_run.sweep_dir(plan.id) / f"difference-{name}.png"

@@ -4,11 +4,11 @@ Gradio compares a slider's value with its bounds before any handler runs: a stri
 TypeError there and NaN crashed the seed's rounding, so API callers got a blank error, and its range message
 did not say which field. These subclasses (Gradio's own way to extend a component) turn every such value into a
 message naming the field. Gradio writes ``checked_inputs.pyi`` beside any module that subclasses a component;
-it is committed, so importing this module changes nothing on disk.
+Gradio rewrites it from this module when it is out of date, and git ignores it (``.gitignore``).
 
 Their errors carry ``visible=False``: every listener that reads the widget raised the same error, so the page
 showed one identical toast per listener (six for two fields). API callers still get the message; in the page
-``components.form_check`` says it once, on the field and in the console.
+``components.upscale.form_check`` says it once, on the field and in the console.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import math
 from typing import Any
 
 import gradio as gr
+from gradio.i18n import I18nData
 
 from components.common.refusal import refused
 from core import schema
 from core.errors import InputError
 
 
-def checked_number(label: str | None, payload: Any, optional: bool) -> Any:
+def checked_number(label: str | I18nData | None, payload: Any, optional: bool) -> Any:
     """An API value as a finite number (or None when optional), or a gr.Error naming the field."""
     if isinstance(payload, str):
         text = payload.strip()
@@ -44,7 +45,7 @@ def _quiet(message: str) -> gr.Error:
     return refused(message, visible=False)
 
 
-def _named(label: str | None, error: gr.Error) -> gr.Error:
+def _named(label: str | I18nData | None, error: gr.Error) -> gr.Error:
     return _quiet(f"{label}: {error.message}")  # Gradio's "Value 5 is greater than maximum value 4."
 
 

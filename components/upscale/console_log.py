@@ -4,8 +4,8 @@ The Upscale event streams each update's console text straight into it (``run_pan
 reaches the page with the update itself, not one request later through the State's ``change`` listener
 (bench/log_latency.py), and ``/upscale`` still returns only the PNG and the result JSON. A template of
 ``gr.Textbox``, as Gradio's own ``gr.TextArea`` is (the page uses the Textbox), with ``skip_api`` as ``gr.State``
-and ``gr.Button`` have it. Gradio writes ``console_log.pyi`` beside any module that subclasses a component; it is
-committed, so importing this module changes nothing on disk.
+and ``gr.Button`` have it. Gradio writes ``console_log.pyi`` beside any module that subclasses a component; git
+ignores it (``.gitignore``).
 """
 
 from __future__ import annotations

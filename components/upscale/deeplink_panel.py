@@ -6,7 +6,7 @@ handlers and their wiring. ``core.deeplink`` decides what a link may carry (neve
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import gradio as gr
@@ -18,6 +18,9 @@ from components.upscale.presets_panel import PresetsPanel, choices, form_argumen
 from core import deeplink
 from core.errors import InputError
 from core.schema import PARAMETER_FIELDS
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 
 def _first(value: str | None) -> str:
@@ -65,7 +68,7 @@ def notice_markdown(errors: list[str]) -> str:
     return f"⚠️ **Parts of the link were not applied:**\n{lines}"
 
 
-def read_link(request: Any, owner: str) -> deeplink.Link | None:
+def read_link(request: Any, owner: str) -> deeplink.DeepLink | None:
     """The deep link in the page's address (None on a plain visit); each refused part said in a toast."""
     query = _query(request)
     if not any(name not in deeplink.GRADIO_PARAMS for name in query):
@@ -76,7 +79,7 @@ def read_link(request: Any, owner: str) -> deeplink.Link | None:
     return link
 
 
-def load_link(request: gr.Request, session: Session) -> list[Any]:
+def load_link(request: gr.Request | None, session: Session) -> list[Any]:
     """On page load (``page_open``): [every parameter in schema order, image URL, preset menu, notice] from the
     query string. The menu names the preset the form now matches: the link's own, unless the link changed one of
     its values (then "custom")."""
@@ -90,7 +93,7 @@ def load_link(request: gr.Request, session: Session) -> list[Any]:
             notice_markdown(link.errors)]
 
 
-def listen(panel: PresetsPanel, params: dict[str, gr.components.Component], image_url: gr.Textbox) -> None:
+def listen(panel: PresetsPanel, params: dict[str, Widget], image_url: gr.Textbox) -> None:
     """Wire the share button (the deep link is read by the page's load event: ``page_open``)."""
     widgets = list(params.values())
     panel.share.click(share_link, [panel.preset, image_url, *widgets], panel.link, api_visibility="private",

@@ -7,7 +7,7 @@ and check them with ``core.schema``: while typing, and when Upscale is pressed (
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -15,6 +15,9 @@ from components.upscale.action import View
 from components.upscale.console import stamp
 from core import schema
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 NAMES = tuple(field.name for field in schema.PARAMETER_FIELDS)
 
@@ -66,7 +69,7 @@ def before_run(view: View, *values: Any) -> Any:
                 error_field=exc.field)
 
 
-def listen(run: gr.Button, params: dict[str, gr.components.Component], view: gr.State) -> None:
+def listen(run: gr.Button, params: dict[str, Widget], view: gr.State) -> None:
     """Wire the checks. Queued on purpose: Gradio 6.31's page fires a State's .change only after a queued event."""
     inputs = [view, *params.values()]
     options: dict[str, Any] = {"preprocess": False, "api_visibility": "private", "concurrency_limit": None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
@@ -11,6 +12,9 @@ from components.common.text import toast
 from core.errors import InputError
 from core.inputs import images
 from core.inputs.images import InputImage
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = ("astronaut.jpg", "coffee.jpg", "chelsea.jpg", "rocket.jpg")
@@ -85,7 +89,7 @@ def describe(loaded: InputImage | None, factor: float) -> str:
     return images.describe(loaded.width, loaded.height, factor)
 
 
-def listen(panel: ImageInput, factor: gr.Slider) -> None:
+def listen(panel: ImageInput, factor: Widget) -> None:
     outputs = [panel.preview, panel.info, panel.loaded]
     # always_last: the box emptied by a refusal fires .change again; that run must wait for the refusal's own to
     # finish (and see its reason kept), not race it.

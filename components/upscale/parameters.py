@@ -10,6 +10,7 @@ from components.upscale.checked_inputs import CheckedSlider, SeedBox
 from core import schema
 from core.engines import ENGINES, describe
 
+Widget = gr.Slider | gr.Number | gr.Checkbox | gr.Textbox  # a parameter's widget (CheckedSlider, SeedBox among them)
 MAIN_FIELDS = ("prompt", "upscale_factor", "creativity", "resemblance", "seed")  # the seed in sight: Reuse fills it
 
 
@@ -31,24 +32,26 @@ def mark_ignored(engine_id: str) -> list[Any]:
     return [gr.update(elem_classes=marks(engine_id, field)) for field in schema.PARAMETER_FIELDS]
 
 
-def widget(field: schema.Field, value: Any = None, engine_id: str = "fal") -> gr.components.Component:
+def widget(field: schema.Field, value: Any = None, engine_id: str = "fal") -> Widget:
     """The widget for one schema field, marked when ``engine_id`` ignores it."""
     value = field.default if value is None else value
-    common = {"label": field.label, "info": field.help, "elem_id": f"param-{field.name}",
+    common: dict[str, Any] = {"label": field.label, "info": field.help, "elem_id": f"param-{field.name}",
               "elem_classes": marks(engine_id, field)}
     if field.name == "seed":
         return SeedBox(value=value, placeholder="random", max_lines=1, **common)
     if field.numeric:
+        if field.minimum is None or field.maximum is None:
+            return gr.Number(value=value, step=field.step or 1, **common)  # a slider needs both bounds
         return CheckedSlider(field.minimum, field.maximum, value=value, step=field.step, **common)
     if field.kind == "bool":
         return gr.Checkbox(value=value, **common)
     return gr.Textbox(value=value, lines=2, max_lines=6, max_length=schema.MAX_PROMPT_CHARS, **common)
 
 
-def render(engine_id: str = "fal") -> dict[str, gr.components.Component]:
+def render(engine_id: str = "fal") -> dict[str, Widget]:
     """Every parameter field (not the image) as a widget, main knobs first, the rest in an accordion; the knobs
     ``engine_id`` (the engine chosen at start) ignores are marked."""
-    widgets: dict[str, gr.components.Component] = {}
+    widgets: dict[str, Widget] = {}
     for name in MAIN_FIELDS:
         widgets[name] = widget(schema.FIELD_BY_NAME[name], engine_id=engine_id)
     with gr.Accordion("Advanced", open=False, elem_id="advanced"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -11,6 +11,9 @@ from components.common.refusal import refused
 from components.common.text import code, plain
 from core import schema
 from core.runs import pnginfo
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 
 @dataclass
@@ -29,7 +32,7 @@ def render() -> PngInfoPanel:
 def inspect(file: str | None) -> tuple[str, Any, dict | None]:
     """The notice, the button's visibility and the parameters when the file carries Clarity Studio's chunk."""
     found = pnginfo.read_png_info(file) if file else None
-    if not found:
+    if not file or not found:
         return "", gr.Button(visible=False), None
     meta = pnginfo.read_png_metadata(file) or {}  # what a file says is shown as text, never as Markdown
     made = f"{plain(meta.get('engine', '?'), 40)} engine" + (f", request {code(meta['request_id'], 128)}"
@@ -47,7 +50,7 @@ def apply(found: dict | None) -> list[Any]:
     return [found.get(field.name, field.default) for field in schema.PARAMETER_FIELDS]
 
 
-def listen(panel: PngInfoPanel, file: gr.File, params: dict[str, gr.components.Component]) -> None:
+def listen(panel: PngInfoPanel, file: gr.File, params: dict[str, Widget]) -> None:
     file.change(inspect, file, [panel.notice, panel.apply, panel.found], api_visibility="private",
                 show_progress="hidden")
     panel.apply.click(apply, panel.found, list(params.values()), api_visibility="private")

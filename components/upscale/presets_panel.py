@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -19,6 +19,9 @@ from core import presets
 from core.errors import InputError
 from core.presets import Preset
 from core.schema import PARAMETER_FIELDS, defaults
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 SAVED_MARK = " (saved)"
 NO_PRESET = "Choose a preset to fill the form; every value can still be changed afterwards."
@@ -169,7 +172,7 @@ def delete_preset(preset_id: str | None, session: Session) -> Any:
     return menu(session.files_owner(), None)
 
 
-def listen(panel: PresetsPanel, session: gr.State, params: dict[str, gr.components.Component]) -> None:
+def listen(panel: PresetsPanel, session: gr.State, params: dict[str, Widget]) -> None:
     """Wire the menu, its description, save and delete (the share link and deep links: ``deeplink_panel``)."""
     widgets = list(params.values())
     # .input, not .change: a menu value set by a deep link or a save must not overwrite the form.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -13,6 +13,9 @@ from components.common.engine_panel import EnginePanel
 from components.upscale import console, form_check, result, run_cancel
 from components.upscale.action import View, render_view, upscale
 from components.upscale.image_input import ImageInput
+
+if TYPE_CHECKING:
+    from components.upscale.parameters import Widget
 
 
 @dataclass
@@ -45,7 +48,7 @@ async def upscale_live(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, An
 
 
 upscale_live.__signature__ = upscale.__signature__  # type: ignore[attr-defined]
-del upscale_live.__wrapped__  # type: ignore[attr-defined]  # Gradio reads the written signature
+del upscale_live.__wrapped__  # Gradio reads the written signature
 
 
 SHOW_SEED = "() => document.querySelector('#param-seed')?.scrollIntoView({block: 'center', behavior: 'smooth'})"
@@ -59,7 +62,7 @@ def seed_of(view: View) -> Any:
     return view.seed
 
 
-def listen(panel: RunPanel, image: ImageInput, params: dict[str, gr.components.Component],
+def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
            engine: EnginePanel) -> Any:
     """Wire the panel and return the Upscale event (others chain on it)."""
     inputs = [image.file, image.url, *params.values(), engine.engine, engine.session]

@@ -25,7 +25,7 @@ class UpscaleTab:
     presets: presets_panel.PresetsPanel
     image: image_input.ImageInput
     png_info: pnginfo_panel.PngInfoPanel
-    params: dict[str, gr.components.Component]
+    params: dict[str, parameters.Widget]
     run: run_panel.RunPanel
     fetch: fetch_panel.FetchPanel
 

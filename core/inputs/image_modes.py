@@ -63,11 +63,14 @@ def _grey8(image: Image.Image) -> np.ndarray:
 def _key_mask(image: Image.Image, key: int | tuple[int, int, int]) -> np.ndarray:
     """(H, W) bool: True where a pixel is not the key colour (opaque)."""
     if image.mode == "1":
-        return np.asarray(image.convert("L")) != (255 if key else 0)
+        mask: np.ndarray = np.asarray(image.convert("L")) != (255 if key else 0)
+        return mask
     array = np.asarray(image)
     if array.ndim == 2:
-        return array != key
-    return np.any(array[..., :3] != np.asarray(key, dtype=array.dtype), axis=-1)
+        mask = array != key
+        return mask
+    mask = np.any(array[..., :3] != np.asarray(key, dtype=array.dtype), axis=-1)
+    return mask
 
 
 def to_rgb_or_rgba(image: Image.Image) -> Image.Image:

@@ -210,7 +210,7 @@ def decode_data_uri(uri: str) -> bytes:
 
 
 def load_url(url: str, fetch: Callable[[str], bytes] | None = None) -> InputImage:
-    """Load a data URI or an https URL (fetched with ``fetch(url) -> bytes``, see core.fetch)."""
+    """Load a data URI or an https URL (fetched with ``fetch(url) -> bytes``, see core.sharing.fetch)."""
     url = url.strip()
     if url.lower().startswith("data:"):
         return load_bytes(decode_data_uri(url), "The data URI")

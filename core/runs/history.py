@@ -226,7 +226,7 @@ class History:
         """How many runs the owner has (that match the search and filters, when given)."""
         where, params = _where(search, owner=owner, status=status or None, engine=engine or None)
         with self._lock:
-            return self._conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
+            return int(self._conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0])
 
     def delete(self, run_id: str, owner: str | None) -> bool:
         """Delete the run and its output file (its input too unless another run uses it). False if not found."""
@@ -266,7 +266,7 @@ class History:
         return self._runs(_where(owner=owner, sweep_id=sweep_id), " ORDER BY created_at, rowid")
 
     def query(self, sql: str, params: Sequence[SQLValue] = ()) -> list[sqlite3.Row]:
-        """One statement on this database, under its lock; its rows (for ``core.sweep_store``'s own table)."""
+        """One statement on this database, under its lock; its rows (for ``core.sweep.sweep_store``'s own table)."""
         with self._lock:
             cursor = self._conn.cursor()
             cursor.row_factory = sqlite3.Row
@@ -291,9 +291,12 @@ class History:
     def table(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
               limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
         """``TABLE_COLUMNS`` of the newest runs after ``offset``, at most ``limit``: readable time, size, duration."""
-        shown = ["created_at", "COALESCE(input_name, '') AS input", "status", "engine || COALESCE(' ' || model, '') AS "
-                 "engine", "COALESCE(seed, requested_seed) AS seed", *TABLE_PARAMETERS, "COALESCE(width || '×' || "
-                 "height, '') AS size", "started_at", "finished_at", "request_id", "id"]
+        shown = ["created_at", "COALESCE(input_name, '') AS input", "status",
+                 "engine || COALESCE(' ' || model, '') AS engine",
+                 "COALESCE(seed, requested_seed) AS seed",
+                 *TABLE_PARAMETERS,
+                 "COALESCE(width || '×' || height, '') AS size",
+                 "started_at", "finished_at", "request_id", "id"]
         raw = self._select(shown, owner, search, status, engine, limit, offset)
         duration = (raw["finished_at"] - raw["started_at"].fillna(raw["created_at"])).round(1)
         table = raw.assign(time=[_local_time(t) for t in raw["created_at"]], **{"duration (s)": duration})

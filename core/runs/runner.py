@@ -71,7 +71,7 @@ async def _download(url: str, target: Path) -> str:
     """Save fal's output at ``target``; returns the content type. Converts non-PNG outputs to PNG."""
     response = await _client().get(url)
     response.raise_for_status()
-    content_type = response.headers.get("content-type", "image/png").split(";")[0]
+    content_type: str = response.headers.get("content-type", "image/png").split(";")[0]
     tmp = target.with_suffix(".part")
     tmp.write_bytes(response.content)
     if not response.content.startswith(b"\x89PNG"):

@@ -95,7 +95,7 @@ def _default_label(x_axis_name: str, x_value: Any, y_axis_name: str | None, y_va
     return " · ".join(parts)
 
 
-def contact_sheet(cells: Sequence[SheetCell | tuple], x_axis_name: str, x_values: Sequence[Any],
+def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str, x_values: Sequence[Any],
                   y_axis_name: str | None = None, y_values: Sequence[Any] | None = None,
                   thumb: int = 384) -> Image.Image:
     """A labelled grid: axis legends on top and left, one labelled tile per cell, grey tiles for failures."""

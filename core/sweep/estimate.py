@@ -3,9 +3,9 @@
 A cell takes ``seconds_per_cell + output MP × seconds_per_megapixel``, both fitted (Theil–Sen: the median of
 pairwise slopes, so one slow first run that loaded the model does not skew it) over the engine and model's
 ``RECENT`` latest completed runs (``finished_at − started_at``, output ``width × height``). Cells are scheduled on
-the engine's ``runs_at_once`` workers (``core.sweep.SweepPlan.preflight``). A sweep also spends time around its
+the engine's ``runs_at_once`` workers (``core.sweep.plan.SweepPlan.preflight``). A sweep also spends time around its
 cells (metrics, thumbnails, the contact sheet): fitted the same way, fixed + per output MP, over the recent
-finished sweep records (``core.sweep_store``). No completed run yet: no estimate.
+finished sweep records (``core.sweep.sweep_store``). No completed run yet: no estimate.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Sweeps as history runs: each cell of a plan through ``core.runner``, then its sheet, CSV, metrics and views.
+"""Sweeps as history runs: each cell of a plan through ``core.runs.runner``, then its sheet, CSV, metrics and views.
 
-Every cell is one Run (the plan's ``sweep_id``, ``cell`` = its label) executed by ``core.runner.execute`` — the
+Every cell is one Run (the plan's ``sweep_id``, ``cell`` = its label) executed by ``core.runs.runner.execute`` — the
 path every run takes — and saved at every change, so a sweep is in the history even if the app dies mid-way.
 Files live in ``data/sweeps/<sweep_id>/``: the contact sheet, the CSV, thumbnails, detail crops, heat maps.
 """
@@ -26,7 +26,8 @@ from core.runs.runs import Run
 from core.sweep import metrics
 from core.sweep.axes import AxisValue, format_value
 from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
-from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, run_sweep
+from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan
+from core.sweep.scheduler import run_sweep
 
 if TYPE_CHECKING:
     from core.engines.base import Engine

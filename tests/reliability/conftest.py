@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.fal_server import prepare_environment
+from testsupport.fal_server import prepare_environment
 
 MODULE_CATEGORIES = {"test_hostile_inputs": "hostile files", "test_fal_faults": "fal faults", "test_load": "load",
                      "test_field_reports": "field reports"}  # its tests name their kind: transparency, metadata…

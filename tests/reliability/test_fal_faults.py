@@ -13,8 +13,8 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from tests.apps import AppProcess  # at collection: importing tests.conftest later would reset GRADIO_TEMP_DIR
 from tests.reliability import TIMEOUT, assert_history_sound, history_rows, noise_png, wait_for
+from testsupport.apps import AppProcess  # at collection: importing tests.conftest later would reset GRADIO_TEMP_DIR
 
 
 @pytest.fixture

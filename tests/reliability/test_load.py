@@ -15,8 +15,8 @@ import pytest
 from gradio_client import Client, handle_file
 
 from core import config
-from tests.conftest import free_port  # at collection: a later first import would reset GRADIO_TEMP_DIR
 from tests.reliability import noise_png
+from testsupport.apps import free_port
 
 SESSIONS = 20
 CREATIVITY = (0.2, 0.4, 0.6, 0.8)

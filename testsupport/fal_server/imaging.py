@@ -1,4 +1,5 @@
-"""What the fake clarity-upscaler runner does: validate like fal (pydantic v2 shapes), read the input, resize.
+"""What the fake clarity-upscaler runner does: validate like fal (pydantic v2 shapes) against fal's published
+schema (``published.py``, not the app's), read the input, resize.
 
 The output is a real PNG of exactly ``round(w·f) × round(h·f)`` so callers can check sizes end to end.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from core import schema
+from testsupport.fal_server.published import INPUTS, Input
 
 ErrorItem = dict[str, Any]
 _DATA_URI = re.compile(r"^data:([\w.+-]+/[\w.+-]+)?(;[\w=.+-]+)*;base64,(.*)$", re.S)
@@ -36,30 +37,35 @@ def _error(field: str, msg: str, kind: str, value: Any = None, ctx: dict | None 
     return item
 
 
-def _number(field: schema.Field, value: Any) -> tuple[float | None, ErrorItem | None]:
+MAX_RANDOM_SEED = 2**32 - 1  # the range this server draws a random seed from (fal publishes none)
+
+
+def _number(field: Input, value: Any) -> tuple[float | None, ErrorItem | None]:
     """pydantic's lax number parsing: numbers and numeric strings, never booleans."""
-    label = "integer" if field.kind == "int" else "number"
+    integer = field.type == "integer"
+    kind = "int" if integer else "float"
+    label = "integer" if integer else "number"
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None, _error(field.name, f"Input should be a valid {label}", f"{field.kind}_type", value)
+        return None, _error(field.name, f"Input should be a valid {label}", f"{kind}_type", value)
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
             return None, _error(field.name, f"Input should be a valid {label}, unable to parse string as "
-                                f"{'an integer' if field.kind == 'int' else 'a number'}",
-                                f"{field.kind}_parsing", value)
+                                f"{'an integer' if integer else 'a number'}",
+                                f"{kind}_parsing", value)
     if not math.isfinite(value):
         return None, _error(field.name, "Input should be a finite number", "finite_number", value)
-    if field.kind == "int" and value != int(value):
+    if integer and value != int(value):
         return None, _error(field.name, "Input should be a valid integer, got a number with a fractional part",
                             "int_from_float", value)
-    value = int(value) if field.kind == "int" else float(value)
-    if field.minimum is not None and value < field.minimum:
-        return None, _error(field.name, f"Input should be greater than or equal to {field.minimum:g}",
-                            "greater_than_equal", value, {"ge": field.minimum})
-    if field.maximum is not None and value > field.maximum:
-        return None, _error(field.name, f"Input should be less than or equal to {field.maximum:g}",
-                            "less_than_equal", value, {"le": field.maximum})
+    value = int(value) if integer else float(value)
+    if field.ge is not None and value < field.ge:
+        return None, _error(field.name, f"Input should be greater than or equal to {field.ge:g}",
+                            "greater_than_equal", value, {"ge": field.ge})
+    if field.le is not None and value > field.le:
+        return None, _error(field.name, f"Input should be less than or equal to {field.le:g}",
+                            "less_than_equal", value, {"le": field.le})
     return value, None
 
 
@@ -69,7 +75,7 @@ def validate(arguments: Any) -> tuple[dict[str, Any], list[ErrorItem]]:
         return {}, [{"loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type"}]
     clean: dict[str, Any] = {}
     errors: list[ErrorItem] = []
-    for field in schema.FIELDS:
+    for field in INPUTS:
         value = arguments.get(field.name)
         if field.name not in arguments or (value is None and field.name == "seed"):
             if field.required:
@@ -77,11 +83,11 @@ def validate(arguments: Any) -> tuple[dict[str, Any], list[ErrorItem]]:
             elif field.default is not None:
                 clean[field.name] = field.default
             continue
-        if field.numeric:
+        if field.type in ("float", "integer"):
             number, error = _number(field, value)
             errors.extend([error] if error else [])
             clean[field.name] = number
-        elif field.kind == "bool":
+        elif field.type == "boolean":
             lax = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
             if isinstance(value, bool):
                 clean[field.name] = value
@@ -133,14 +139,15 @@ def upscale(arguments: dict[str, Any], read_served: Callable[[str], bytes | None
         return 422, {"detail": [image]}, None
     if image.mode not in ("RGB", "RGBA", "L"):
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    size = schema.output_size(image.width, image.height, clean["upscale_factor"])
+    factor = clean["upscale_factor"]
+    size = max(1, round(image.width * factor)), max(1, round(image.height * factor))
     output = image.resize(size, Image.Resampling.BICUBIC)
     buffer = io.BytesIO()
     output.save(buffer, format="PNG")
     png = buffer.getvalue()
     seed = clean.get("seed")
     if seed is None:
-        seed = random.randint(0, schema.MAX_SEED)
+        seed = random.randint(0, MAX_RANDOM_SEED)
     name = "".join(random.choices("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", k=12))
     result = {
         "image": {"url": None, "content_type": "image/png", "file_name": f"{name}.png", "file_size": len(png),

@@ -132,7 +132,7 @@ class Job:
     cancelled: bool = False
     position: int = 0
     logs: list[dict[str, Any]] = field(default_factory=list)
-    may_start: bool = True  # the account has a slot for it (tests/fal_server/account.py)
+    may_start: bool = True  # the account has a slot for it (testsupport/fal_server/account.py)
     ahead: int = 0  # requests ahead of it waiting for the account's slots
 
     def _reveal(self, count: int) -> None:

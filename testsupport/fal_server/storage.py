@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.fal_server import Environment
-from tests.fal_server.jobs import error_reply
-from tests.fal_server.proxy import CDN_HOSTS
+from testsupport.fal_server import Environment
+from testsupport.fal_server.jobs import error_reply
+from testsupport.fal_server.proxy import CDN_HOSTS
 
 
 class StorageRoutes:

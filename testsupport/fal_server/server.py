@@ -23,12 +23,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Host, Route, Router
 
-from tests.fal_server import TEST_KEY, Environment, imaging
-from tests.fal_server.account import Ticker, schedule
-from tests.fal_server.cuts import CutConnection, QuietCuts
-from tests.fal_server.jobs import DEFAULT_BEHAVIOUR, Job, JobState, Script, check_behaviour, error_reply, poll_numbers
-from tests.fal_server.proxy import CDN_HOSTS, QUEUE_HOSTS, REST_HOSTS
-from tests.fal_server.storage import StorageRoutes
+from testsupport.fal_server import TEST_KEY, Environment, imaging
+from testsupport.fal_server.account import Ticker, schedule
+from testsupport.fal_server.cuts import CutConnection, QuietCuts
+from testsupport.fal_server.jobs import (
+    DEFAULT_BEHAVIOUR,
+    Job,
+    JobState,
+    Script,
+    check_behaviour,
+    error_reply,
+    poll_numbers,
+)
+from testsupport.fal_server.proxy import CDN_HOSTS, QUEUE_HOSTS, REST_HOSTS
+from testsupport.fal_server.storage import StorageRoutes
 
 
 @dataclass(frozen=True)
@@ -274,7 +282,7 @@ class FalServer(StorageRoutes):
                 return error_reply(500, {"detail": b["completed_error"],
                                                     "error_type": b["completed_error_type"]})
             code, output = job.outcome
-            if code == 200:
+            if code == 200 and job.finished is not None and job.started is not None:
                 output = {**output, "timings": {"inference": round(job.finished - job.started, 4)}}
         return JSONResponse(output, status_code=code, headers={"x-fal-request-id": job.request_id})
 

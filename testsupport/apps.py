@@ -1,6 +1,6 @@
 """Start the app as a real process (``python app.py``, unmodified), for restart and kill tests.
 
-It inherits the test environment (``tests/conftest.py``): ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` take its fal
+It inherits the test environment (``tests/conftest.py`` sets it): ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` take its fal
 traffic to the test fal server at fal's own host names.
 """
 
@@ -15,9 +15,17 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
-
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 class AppProcess:

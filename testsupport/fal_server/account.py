@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from tests.fal_server.jobs import Job
+from testsupport.fal_server.jobs import Job
 
 TICK_S = 0.01  # how often a free slot is handed on when nobody polls (fal starts the next request at once)
 

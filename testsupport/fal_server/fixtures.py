@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.fal_server import TEST_KEY, prepare_environment
-from tests.fal_server.proxy import FAL_HOSTS
-from tests.fal_server.server import FalServer
+from testsupport.fal_server import TEST_KEY, prepare_environment
+from testsupport.fal_server.proxy import FAL_HOSTS
+from testsupport.fal_server.server import FalServer
 
 _running: list[FalServer] = []
 

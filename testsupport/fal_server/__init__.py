@@ -2,7 +2,7 @@
 
 The real ``fal_client`` talks to it unchanged, at ``queue.fal.run``, ``rest.fal.ai`` and ``v3.fal.media``:
 :func:`prepare_environment` (called by ``tests/conftest.py`` and the benchmarks) makes a ``trustme`` test CA and a
-server certificate naming fal's hosts (``tests/fal_server/proxy.py``: ``FAL_HOSTS``), starts a local CONNECT
+server certificate naming fal's hosts (``testsupport/fal_server/proxy.py``: ``FAL_HOSTS``), starts a local CONNECT
 proxy that tunnels those names — and only those — to the server's port on 127.0.0.1, and sets
 ``HTTPS_PROXY`` / ``HTTP_PROXY`` (the proxy), ``SSL_CERT_FILE`` (the test CA) and ``NO_PROXY`` (loopback, so
 the app's own traffic, gradio_client and the reliability web server stay direct). httpx reads all three when a
@@ -11,8 +11,8 @@ set-up through its environment. The server tells fal's hosts apart by ``Host``: 
 ``queue.fal.run``, the storage token and signed-URL upload on ``rest.fal.ai``, the CDN upload and every file on
 ``v3.fal.media``.
 
-Fixtures (``tests/fal_server/fixtures.py``)
-    ``fal_server``  session-scoped :class:`~tests.fal_server.server.FalServer`, started on first use and reset
+Fixtures (``testsupport/fal_server/fixtures.py``)
+    ``fal_server``  session-scoped :class:`~testsupport.fal_server.server.FalServer`, started on first use and reset
                     before every test (scripts, defaults, records, jobs, files).
     ``fal_key``     a key the server accepts; any other key gets 401 ``No user found for Key ID and Secret``.
 
@@ -43,7 +43,8 @@ Scripting (``FalServer``)
     ``queue_url`` (``https://queue.fal.run``), ``url`` (the CDN, ``https://v3.fal.media``: where files are served).
 
 Validation happens when the job runs, as on fal's queue: a bad argument or an unreadable image still gets a
-request id, and the result GET answers 422 ``{"detail": [{"loc": ["body", field], "msg", "type"}]}``.
+request id, and the result GET answers 422 ``{"detail": [{"loc": ["body", field], "msg", "type"}]}``. The
+arguments are checked against fal's published schema, kept here in ``published.py`` (never the app's own).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.fal_server.proxy import FAL_HOSTS, TunnelProxy
+from testsupport.fal_server.proxy import FAL_HOSTS, TunnelProxy
 
 TEST_KEY = "clarity-test-key-id:0123456789abcdef0123456789abcdef"
 
