@@ -8,8 +8,9 @@ from pathlib import Path
 import gradio as gr
 
 from components.common.text import toast
+from components.upscale.checked_inputs import PictureFile
 from core.errors import InputError
-from core.inputs import images
+from core.inputs import formats, images
 from core.inputs.images import InputImage
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -28,8 +29,8 @@ class ImageInput:
 
 
 def render() -> ImageInput:
-    file = gr.File(label="Image (PNG, JPEG, WebP, GIF, BMP, TIFF)", file_types=["image"], type="filepath",
-                   elem_id="input-file", height=120)
+    file = PictureFile(label=f"Image ({formats.label_list()})", file_types=formats.PICKER_HINT, type="filepath",
+                       elem_id="input-file", height=120)
     url = gr.Textbox(label="…or an image URL", placeholder="https://… or data:image/png;base64,…",
                      elem_id="input-url", max_lines=1)
     preview = gr.Image(label="Input", type="filepath", format="png", interactive=False, height=220,
