@@ -82,6 +82,27 @@ _MAGIC = (
 )
 
 
+_READABLE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
+                   (b"BM", "BMP"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
+
+
+def readable_label(data: bytes) -> str | None:
+    """The label of the readable format ``data`` starts like (its signature only), or None."""
+    head = data[:16]
+    for magic, label in _READABLE_MAGIC:
+        if head.startswith(magic):
+            return label
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return "AVIF" if brand in (b"avif", b"avis") else "HEIC/HEIF" if brand in _HEIF_BRANDS else None
+    return None
+
+
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
 def sniff(data: bytes) -> str:
     """What ``data`` looks like, from its first bytes only (never a name): ``"a PDF document"``, ``"an SVG
     drawing"``, ``"a HEIC image"``…, or ``"not a picture format it recognises"``."""

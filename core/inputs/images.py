@@ -138,10 +138,13 @@ def _without_metadata(data: bytes, name: str, notes: list[str], first: Exception
             notes.append(f"Ignored metadata that could not be read ({', '.join(dropped)}): "
                          f"{reason[:200]}. The picture itself was decoded as usual.")
             return image
-    if isinstance(first, UnidentifiedImageError):
+    if isinstance(first, UnidentifiedImageError) and formats.readable_label(data) is None:
         raise InputError(f"{name} is {formats.sniff(data)}, not an image this app can read "
                          f"({formats.label_list()}).", "image") from None
-    raise InputError(f"{name} could not be decoded: it looks truncated or damaged ({first}).", "image") from None
+    label = formats.readable_label(data)
+    reason = "Pillow could not parse it" if isinstance(first, UnidentifiedImageError) else str(first)
+    raise InputError(f"{name} could not be decoded: it looks {f'like a {label} file, but ' if label else ''}"
+                     f"truncated or damaged ({reason}).", "image") from None
 
 
 def normalise(image: Image.Image, notes: list[str] | None = None) -> Image.Image:
