@@ -12,7 +12,8 @@ _UNSAFE = re.compile(r"[^\w.\- ]+")  # Windows forbids <>:"/\\|?* and control ch
 _RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$",
              *(f"{port}{n}" for port in ("com", "lpt") for n in (*"123456789", "¹", "²", "³"))}
 MAX_NAME = 80  # characters: long enough to recognise a picture, short enough for a download bar
-MAX_BYTES = 255  # bytes of UTF-8: the limit of ext4, APFS and NTFS (in UTF-16 units) on one name
+MAX_BYTES = 200  # bytes of UTF-8: under the 255 of ext4, APFS and NTFS, and Gradio's own cut when it caches a
+# file to serve it (gradio_client.utils.strip_invalid_filename_characters drops a longer name's last bytes)
 
 
 def _fitted(stem: str, tail: str, fallback: str) -> str:
