@@ -263,3 +263,32 @@ def test_prepare_hands_fal_the_url_or_the_converted_png(monkeypatch) -> None:
         assert path is not None
         assert (arguments.get("image_url") == URL) is expect_url
         assert expect_url or any("Adobe RGB (1998) → sRGB" in note for note in notes)
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["srgb url: as it is", "display p3 url: converted"])
+def test_a_pasted_url_on_fal_keeps_the_url_and_what_fal_received(client, fal_server, fal_key, monkeypatch,
+                                                                 wide: bool) -> None:
+    import fal_client
+
+    from components.common import store
+    from core import snippets
+    from core.sharing import fetch
+
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=1, run_polls=1)
+    data = encoded(patches(), "PNG", icc.matrix_profile("Display P3") if wide else None)
+    url = fal_client.SyncClient(key=fal_key).upload(data, "image/png", file_name="photo.png")
+    monkeypatch.setattr(fetch, "fetch_image_bytes", lambda address: fal_server.read_served(address))
+    _, result = client.predict(None, url, upscale_factor=2, engine="fal", api_name="/upscale")
+    run = store.store().get(result["run_id"])
+    assert run is not None and run.source_url == url
+    (submit,) = fal_server.submits()
+    received = submit.json["image_url"]
+    assert run.arguments["image_url"] == received  # what fal received, which the snippet sends again
+    assert received in snippets.subscribe_code(run.arguments)
+    if wide:
+        assert received != url  # the converted sRGB PNG, uploaded
+        with Image.open(io.BytesIO(fal_server.read_served(received))) as sent:
+            assert worst(sent, littlecms_srgb(data)) <= 1
+    else:
+        assert received == url
