@@ -91,7 +91,7 @@ def to_srgb(image: Image.Image, notes: list[str]) -> tuple[Image.Image, str | No
     if profile is None:
         return out, None
     grey = image.mode in (*image_modes.GREY_MODES, "LA", "La", "PA") and profile.space == "GRAY"
-    if not (profile.space == "RGB" and image.mode not in ("CMYK", "YCbCr")) and not grey:
+    if not (profile.space == "RGB" and image.mode != "CMYK") and not grey:
         notes.append(f"Ignored the image's colour profile ({profile.name}: {profile.space or 'unknown'} colours), "
                      f"which does not fit its {image.mode} pixels; its colours are taken as sRGB.")
         return out, None
