@@ -107,24 +107,3 @@ class SeedBox(gr.Textbox):
     if TYPE_CHECKING:
         from gradio.components import Timer
         from gradio.components.base import Component
-class PictureFile(gr.File):
-    """A file box whose ``file_types`` is only the file picker's hint (``core.inputs.formats.PICKER_HINT``).
-
-    Gradio's own file box also refuses, on the server, any file whose *name* does not match ``file_types``
-    (``client_utils.is_valid_file`` guesses a MIME type from the extension): an upload without a name, a
-    ``.HEIC`` on a system whose MIME table lacks it, a photo saved as ``IMG_1.jpg.download``. The app decides the
-    format by content (``core/inputs/images.py``), so this box passes every file on and lets that decide."""
-
-    is_template = True  # rendered by Gradio's own file box
-
-    def _process_single_file(self, f: FileData) -> NamedString | bytes:
-        if self.type == "filepath":
-            return NamedString(f.path)
-        return super()._process_single_file(f)
-    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
-    from gradio.blocks import Block
-    if TYPE_CHECKING:
-        from gradio.components import Timer
-        from gradio.components.base import Component
-
-    

@@ -1,6 +1,6 @@
 """The picture formats the app reads, in one place, and what an unreadable file is (sniffed from its bytes).
 
-Every list a person sees — the upload box's hint, the README, the refusal message — and the decoder itself
+Every list a person sees — the upload box's label, the README, the refusal message — and the decoder itself
 (``Image.open(..., formats=PILLOW_FORMATS)``) read ``READABLE``. The format is always decided by the file's
 content: a name or an extension is at most a hint for the browser's file picker. HEIC/HEIF is read through
 ``pillow-heif`` (a Pillow plugin on PyPI, registered on first use); AVIF by Pillow itself (12+).
@@ -33,7 +33,7 @@ READABLE = (
 )
 PILLOW_FORMATS = tuple(entry.pillow for entry in READABLE)
 FAL_READS = ("PNG", "JPEG", "WEBP")  # what a pasted URL may hold to be passed to fal as it is (docs/fal-protocol.md)
-PICKER_HINT = ["image", *(extension for entry in READABLE for extension in entry.extensions)]
+EXTENSIONS = tuple(extension for entry in READABLE for extension in entry.extensions)  # names seen on such files
 
 
 def label_list(conjunction: str = "or") -> str:
