@@ -102,6 +102,9 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
             raise InputError(f"Engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}.", "engine")
         notes: list[str] = []
         measure = spending.space_key_in_use(session, engine) and budget.caps().any
+        pasted = (raw.get("image_url") or "").strip()
+        if describe(engine).fetches_urls and pasted and not pasted.lower().startswith("data:"):
+            schema.check_value("image_url", pasted)  # a malformed URL is named before the key is asked for
         runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)  # no key: nothing read
         arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine, notes, measure)  # decodes
         view.lines += console.lines([events.Note(note) for note in notes])
