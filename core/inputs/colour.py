@@ -24,7 +24,6 @@ from PIL import Image, ImageCms
 from core.inputs import image_modes
 
 INTENT = ImageCms.Intent.RELATIVE_COLORIMETRIC
-_SPACES = {"RGB": "RGB", "GRAY": "L", "CMYK": "CMYK"}  # the profile's colour space → the mode LittleCMS reads
 
 
 @functools.lru_cache(maxsize=1)
@@ -90,7 +89,7 @@ def to_srgb(image: Image.Image, notes: list[str]) -> tuple[Image.Image, str | No
     out = image_modes.to_rgb_or_rgba(image)
     if profile is None:
         return out, None
-    grey = image.mode in (*image_modes.GREY_MODES, "LA", "La", "PA") and profile.space == "GRAY"
+    grey = image.mode in (*image_modes.GREY_MODES, "LA", "La") and profile.space == "GRAY"
     if not (profile.space == "RGB" and image.mode != "CMYK") and not grey:
         notes.append(f"Ignored the image's colour profile ({profile.name}: {profile.space or 'unknown'} colours), "
                      f"which does not fit its {image.mode} pixels; its colours are taken as sRGB.")
