@@ -84,12 +84,22 @@ CASES: dict[str, tuple[Callable[[], bytes], str, list[tuple[int, ...]]]] = {
                                [(255, 255, 255)]),
     "tiff CMYK (no profile)": (lambda: saved(Image.new("CMYK", (4, 4), (0, 255, 255, 0)), "TIFF"), "RGB",
                                [(255, 0, 0)]),
-    "tiff YCbCr": (lambda: saved(Image.new("YCbCr", (4, 4), (128, 128, 128)), "TIFF"), "RGB", [(128, 128, 128)]),
+    "tiff YCbCr": (lambda: saved(Image.new("YCbCr", (4, 4), (128, 128, 128)), "TIFF", compression="tiff_deflate"),
+                   "RGB", [(128, 128, 128)]),  # libtiff reads it (Pillow's own reader cannot, uncompressed)
     "tiff LAB (neutral mid-grey)": (lambda: saved(Image.new("LAB", (4, 4), (128, 128, 128)), "TIFF"), "RGB",
                                     [(119, 119, 119)]),
     "tiff LAB (white)": (lambda: saved(Image.new("LAB", (4, 4), (255, 128, 128)), "TIFF"), "RGB",
                          [(255, 255, 255)]),
 }
+
+
+@pytest.mark.parametrize(("mode", "value", "expected"), [("YCbCr", (128, 128, 128), (128, 128, 128)),
+                                                         ("LAB", (255, 128, 128), (255, 255, 255)),
+                                                         ("I;16B", 32896, (128, 128, 128)),
+                                                         ("I;16L", 200, (1, 1, 1))])
+def test_modes_made_in_memory(mode: str, value: object, expected: tuple[int, ...]) -> None:
+    out = images.normalise(Image.new(mode, (4, 4), value))  # type: ignore[arg-type]
+    assert out.mode == "RGB" and np.abs(np.array(out.getpixel((1, 1))) - expected).max() <= 1
 
 
 @pytest.mark.parametrize("name", CASES)
