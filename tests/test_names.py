@@ -23,6 +23,32 @@ def test_a_name_is_made_safe_for_any_file_system(name: str, safe: str) -> None:
     assert safe_file_name(name) == safe
 
 
+LONG_NAMES = {"80 CJK characters": "東京の夜景" * 16 + ".jpg", "72 ASCII characters": "a" * 72 + ".png",
+              "200 accented letters": "é" * 200 + ".webp", "a long name with a dot inside": "v1.2." + "x" * 90 + ".png",
+              "a name ending in dots and spaces": "holiday" + " ." * 50 + ".png"}
+
+
+@pytest.mark.parametrize("name", LONG_NAMES)
+@pytest.mark.parametrize(("factor", "seed"), [(2.0, 1916117763), (1.5, 0), (4.0, None), (None, 4294967295)])
+def test_a_long_name_keeps_its_factor_and_seed_whole(name: str, factor: float | None, seed: int | None) -> None:
+    made = output_name(input_name(f"/tmp/{LONG_NAMES[name]}", None), factor, seed)
+    tail = (f"_x{factor:g}" if factor is not None else "") + (f"_{seed}" if seed is not None else "") + ".png"
+    assert made.endswith(tail), made  # a cut seed would name another, valid seed
+    stem = made[: -len(tail)]
+    assert stem and stem[-1] not in " ." and len(made) <= 80 and len(made.encode("utf-8")) <= 200
+    assert LONG_NAMES[name].startswith(stem[:4])
+
+
+@pytest.mark.parametrize("name", ["CON.png", "con", "nul.tar.gz", "Aux.JPG", "com1 .png", "LPT9.", "COM¹.png",
+                                  "conin$.png", "prn....png", " . .png"])
+def test_names_stay_valid_on_windows(name: str) -> None:
+    for made in (safe_file_name(name), output_name(name, None, None), output_name(name, 2, 7)):
+        first = made.split(".", 1)[0].rstrip(" ").lower()
+        assert first not in {"con", "prn", "aux", "nul", "conin$", "conout$", "com1", "lpt9", "com¹"}
+        assert made == made.strip(" .") or made.endswith(".png")
+        assert not set('<>:"/\\|?*') & set(made) and made[-1] not in " ."
+
+
 def test_the_name_of_an_upload_or_a_url() -> None:
     assert input_name("/tmp/gradio/9f91/coffee400.jpg", "") == "coffee400.jpg"
     assert input_name(None, "https://example.com/photos/red%20fox.png?size=big") == "red fox.png"

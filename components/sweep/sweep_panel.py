@@ -16,7 +16,7 @@ from components.sweep import sweep_actions as actions
 from components.sweep import sweep_preflight, sweep_reopen
 from components.sweep import sweep_views as views
 from components.sweep.sweep_actions import SweepView, sweep
-from components.upscale.image_input import ImageInput
+from components.upscale.image_input import FILE_TYPES, ImageInput
 from core.sweep.axes import AXES, AXIS_CHOICES
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
         y_axis = gr.Dropdown(y_choices, value=actions.NONE, label="Y axis", scale=1, elem_id="sweep-y-axis")
         y_values = gr.Textbox(label="Y values", interactive=False, scale=3, elem_id="sweep-y-values")
     y_parsed = gr.Markdown("", elem_id="sweep-y-parsed")
-    batch = gr.File(label="Images for the image axis (batch)", file_count="multiple", file_types=["image"],
+    batch = gr.File(label="Images for the image axis (batch)", file_count="multiple", file_types=FILE_TYPES,
                     type="filepath", visible=False, elem_id="sweep-batch")
     preflight = gr.Markdown("", elem_id="sweep-preflight")
     confirm = gr.Checkbox(False, label="I understand", visible=False, elem_id="sweep-confirm")

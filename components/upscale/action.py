@@ -64,17 +64,17 @@ def result_json(run: Run) -> dict[str, Any]:
 
 def prepare(raw: dict[str, Any], image: str | None, engine: str, notes: list[str] | None = None,
             measure: bool = False) -> tuple[dict[str, Any], str | None]:
-    """Validated arguments and the local input file (None when fal fetches an https URL itself, unless
-    ``measure``: a budget needs the picture's size first); what was ignored while reading the image (unreadable
-    metadata) is appended to ``notes``."""
+    """Validated arguments and the stored input file; what was ignored or converted while reading the image
+    (unreadable metadata, a colour profile) is appended to ``notes``. An https URL is read too: an engine that
+    fetches URLs is handed it as it is (``image_url``) only when the picture is already 8-bit sRGB in a format
+    it reads, else the stored, converted PNG (``measure`` is kept for callers; the size is always known now)."""
     url = (raw.pop("image_url") or "").strip() if raw.get("image_url") else ""
     arguments = schema.validate(raw, require_image=False)
     if not image and not url:
         raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.", "image")
-    if not image and describe(engine).fetches_urls and url.lower().startswith("https://") and not measure:
-        arguments["image_url"] = schema.check_value("image_url", url)
-        return arguments, None
     loaded = load_input(image, url)
+    if not image and describe(engine).fetches_urls and loaded.source_url:
+        arguments["image_url"] = schema.check_value("image_url", loaded.source_url)
     if notes is not None:
         notes.extend(loaded.notes)
     out_w, out_h = schema.output_size(loaded.width, loaded.height, arguments["upscale_factor"])
@@ -102,9 +102,12 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
             raise InputError(f"Engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}.", "engine")
         notes: list[str] = []
         measure = spending.space_key_in_use(session, engine) and budget.caps().any
+        pasted = (raw.get("image_url") or "").strip()
+        if describe(engine).fetches_urls and pasted and not pasted.lower().startswith("data:"):
+            schema.check_value("image_url", pasted)  # a malformed URL is named before the key is asked for
+        runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)  # no key: nothing read
         arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine, notes, measure)  # decodes
         view.lines += console.lines([events.Note(note) for note in notes])
-        runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)
     except StudioError as exc:
         view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)
         view.lines.append(stamp(f"Error: {exc}"))
@@ -112,6 +115,7 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         raise refused(str(exc)) from None
     run = Run(engine=engine, arguments=arguments, owner=session.owner,
               input_name=names.input_name(image, form.get("image_url")),
+              source_url=names.source_url(image, form.get("image_url")),
               model=getattr(runner_engine, "model", None) if describe(engine).models else None)
     view.run_id = run.id
     options = {"webhook_url": session.webhook_url} if describe(engine).webhooks and session.webhook_url else {}

@@ -10,7 +10,7 @@ import gradio as gr
 
 from components.common.text import toast
 from core.errors import InputError
-from core.inputs import images
+from core.inputs import formats, images
 from core.inputs.images import InputImage
 
 if TYPE_CHECKING:
@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = ("astronaut.jpg", "coffee.jpg", "chelsea.jpg", "rocket.jpg")
+# No ``file_types``: Gradio 6.31 makes any list a filter, not a hint — the page drops a picked or dropped file
+# whose extension and MIME type are not listed (an unnamed upload, "IMG_1.jpg.download", a .heic the browser
+# types as "") and the server refuses one whose name guesses no listed type (gradio_client.utils.is_valid_file);
+# only a lone "file" passes all, and it hints nothing. The label names the formats read (formats.label_list());
+# the content decides (core/inputs/images.py), and a refusal names what the file is.
+FILE_TYPES: list[str] | None = None
 FAL_EXAMPLE_URL = "https://storage.googleapis.com/falserverless/gallery/NOCA_Mick-Thompson.resized.resized.jpg"
 
 
@@ -32,7 +38,7 @@ class ImageInput:
 
 
 def render() -> ImageInput:
-    file = gr.File(label="Image (PNG, JPEG, WebP, GIF, BMP, TIFF)", file_types=["image"], type="filepath",
+    file = gr.File(label=f"Image ({formats.label_list()})", file_types=FILE_TYPES, type="filepath",
                    elem_id="input-file", height=120)
     url = gr.Textbox(label="…or an image URL", placeholder="https://… or data:image/png;base64,…",
                      elem_id="input-url", max_lines=1)

@@ -8,6 +8,7 @@ from pathlib import Path
 import gradio as gr
 
 from components.common.text import code, plain
+from core.inputs import images
 from core.runs.runs import Run
 
 
@@ -46,7 +47,8 @@ def _seconds(value: float | None) -> str:
 
 
 def details_markdown(run: Run) -> str:
-    """Seed, size, timings, content type and request id of a finished run."""
+    """Seed, size, timings, content type and request id of a finished run, and what its input's colours were
+    converted from (read from the stored input: ``Display P3 → sRGB``)."""
     if run.status != "completed":
         return f"**{run.status}** · request {code(run.request_id or '—')}" + (f" · {plain(run.error)}" if run.error
                                                                            else "")
@@ -58,6 +60,10 @@ def details_markdown(run: Run) -> str:
              f"**engine** {run.engine}{f' ({run.model})' if run.model else ''} · **queue** {queue} · "
              f"**run** {wall} · **timings** {timings}",
              f"**request id** {code(run.request_id)}"]
+    converted = images.stored_colour(run.input_path)
+    if converted:
+        lines.append(f"**colour** {plain(converted)} (the input's profile, applied by LittleCMS; the output is "
+                     f"tagged sRGB)")
     if run.error:
         lines.append(f"⚠️ {plain(run.error)}")
     return "  \n".join(lines)

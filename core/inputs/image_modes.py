@@ -5,6 +5,11 @@ an alpha band (RGBA, LA, PA; premultiplied RGBa, La; 16-bit PNG grey+alpha and R
 TIFF alpha), a colour key in ``info["transparency"]`` (PNG tRNS for grey at 1/2/4/8/16 bits — modes 1, L,
 I;16 — and for RGB at 8/16 bits; GIF's transparent index in L), and per-entry alpha for palettes (P, with an
 index or a byte string). Every other image is opaque and becomes RGB.
+
+Depth comes from the mode Pillow gives the file, never from the pixel values: 16-bit grey (``I;16`` in any byte
+order) is scaled from 0–65535, however dark the picture; 16-bit-per-channel RGB/RGBA PNG and TIFF already open
+as 8-bit modes, their high byte kept (a scale by 1/256, at most one level from exact rounding). Modes with no
+declared range — 32-bit float (``F``) and 32-bit integer (``I``) — are refused by name (``refuse_unranged``).
 """
 
 from __future__ import annotations
@@ -12,9 +17,21 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from core.errors import InputError
+
 GREY_MODES = ("1", "L", "I", "I;16", "I;16L", "I;16B", "I;16N")  # a grey colour key applies to these
 PREMULTIPLIED = {"RGBa": "RGBA", "La": "LA"}
 ALPHA_MODES = ("RGBA", "LA", "PA", *PREMULTIPLIED)  # not LAB: its "A" band is the a* colour axis
+SIXTEEN_BIT_GREY = ("I;16", "I;16L", "I;16B", "I;16N")
+UNRANGED = {"F": "32-bit float", "I": "32-bit integer"}  # no declared white: any mapping to 8 bits is a guess
+
+
+def refuse_unranged(image: Image.Image, name: str = "The image") -> None:
+    """Raise InputError naming the mode when the pixels have no declared range (``UNRANGED``)."""
+    kind = UNRANGED.get(image.mode)
+    if kind:
+        raise InputError(f"{name} is a {kind} picture (mode {image.mode}): {kind} pictures are not supported; "
+                         f"export 8 or 16 bits.", "image")
 
 
 def colour_key(image: Image.Image) -> int | tuple[int, int, int] | None:
@@ -50,14 +67,17 @@ def has_alpha(image: Image.Image) -> bool:
 
 
 def _grey8(image: Image.Image) -> np.ndarray:
-    """(H, W) uint8 of a grey image; 16/32-bit grey is scaled (not clipped) to 8 bits."""
+    """(H, W) uint8 of a grey image; 16-bit grey is scaled from its declared 0–65535 (never guessed from the
+    values: a dark 16-bit picture stays dark)."""
     if image.mode == "1":
         return np.asarray(image.convert("L"))
     if image.mode == "L":
         return np.asarray(image)
+    if image.mode not in SIXTEEN_BIT_GREY:
+        raise InputError(f"{UNRANGED.get(image.mode, image.mode)} pictures are not supported; export 8 or 16 bits.",
+                         "image")
     array = np.asarray(image, dtype=np.float64)
-    peak = 65535.0 if array.size and array.max() > 255 else 255.0
-    return (array / peak * 255).round().clip(0, 255).astype(np.uint8)
+    return (array / 65535.0 * 255).round().clip(0, 255).astype(np.uint8)
 
 
 def _key_mask(image: Image.Image, key: int | tuple[int, int, int]) -> np.ndarray:

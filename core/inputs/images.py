@@ -1,7 +1,9 @@
 """Read, check and normalise input images; sizes, megapixels and price.
 
-Every input (upload, https URL, data URI) becomes an RGB PNG (RGBA when it declares transparency) in the data
-directory, named by the hash of its content, so a sweep or a re-run uploads it once.
+Every input (upload, https URL, data URI) becomes an 8-bit sRGB PNG (RGBA when it declares transparency) in the
+data directory, tagged with an sRGB profile and named by the hash of its content, so a sweep or a re-run uploads
+it once. Its format is decided by content (``core/inputs/formats.py``), its colours converted to sRGB through any
+embedded profile (``core/inputs/colour.py``), its depth read from the file (``core/inputs/image_modes.py``).
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from core import config
 from core.errors import InputError
-from core.inputs import image_meta, image_modes
+from core.inputs import colour, formats, image_meta, image_modes
 from core.schema import estimated_price, output_size
 
-FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")  # decided by content, never by file name
+FORMATS = formats.PILLOW_FORMATS  # decided by content, never by file name
+COLOUR_CHUNK = "clarity-studio-colour"  # a stored input's text chunk: what its colours were converted from
+_EIGHT_BIT_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
 _DATA_URI = re.compile(r"^data:(image/[\w.+-]+)(?:;[\w=.+-]+)*;base64,(.*)$", re.S | re.I)
 
 
@@ -39,8 +43,10 @@ class InputImage:
     width: int
     height: int
     digest: str  # sha256 of the normalised PNG
-    source_url: str | None = None  # the https URL it came from, if any (fal can fetch it itself)
-    notes: tuple[str, ...] = ()  # metadata ignored while reading it, one console line each
+    source_url: str | None = None  # the https URL it came from, only when fal may fetch it as it is: 8-bit
+    # sRGB, upright, in a format fal reads (formats.FAL_READS); otherwise fal is sent this stored, converted PNG
+    notes: tuple[str, ...] = ()  # metadata ignored or colours converted while reading it, one console line each
+    colour: str | None = None  # what its colours were converted from, e.g. "Display P3 → sRGB"
 
     @property
     def megapixels(self) -> float:
@@ -61,17 +67,25 @@ def describe(width: int, height: int, factor: float) -> str:
 
 
 def decode(data: bytes, name: str = "image", notes: list[str] | None = None) -> Image.Image:
-    """Decode bytes into an upright RGB or RGBA image, or raise InputError saying why not.
+    """Decode bytes into an upright 8-bit sRGB image (RGB, or RGBA with transparency), or raise InputError
+    saying why not (an unreadable format is named from its bytes; 32-bit float/integer pixels are refused).
 
     Metadata that cannot be read (oversized or damaged text chunks, EXIF, ICC profiles) is ignored and said in
-    ``notes`` (console lines); the size and pixel-count limits apply all the same.
+    ``notes`` (console lines), as is a colour conversion; the size and pixel-count limits apply all the same.
     """
+    return _read(data, name, notes)[0]
+
+
+def _read(data: bytes, name: str, notes: list[str] | None) -> tuple[Image.Image, bool]:
+    """The decoded image and whether the file is, as it is, what the app makes of it: 8-bit sRGB, upright, in a
+    format fal reads (so fal may fetch its URL itself)."""
     if not data:
         raise InputError(f"{name} is empty (0 bytes).", "image")
     if len(data) > config.max_upload_bytes():
         raise InputError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is "
                          f"{config.max_upload_bytes() / 2**20:.0f} MB.", "image")
     notes = [] if notes is None else notes
+    formats.register_plugins()
     try:
         image = _open(data, name)
     except InputError:
@@ -82,7 +96,12 @@ def decode(data: bytes, name: str = "image", notes: list[str] | None = None) -> 
         image = _without_metadata(data, name, notes, exc)
     except Exception as exc:  # Pillow raises many kinds (OSError, SyntaxError, ValueError, struct.error…)
         image = _without_metadata(data, name, notes, exc)
-    return normalise(image, notes)
+    image_modes.refuse_unranged(image, name)
+    eight_bit = image.mode in _EIGHT_BIT_MODES and not (data.startswith(image_meta.PNG_SIGNATURE) and
+                                                        len(data) > 25 and data[24] > 8)
+    fal_reads = image.format in formats.FAL_READS and eight_bit
+    out = normalise(image, notes)  # a note (metadata ignored, colours converted) means fal would see otherwise
+    return out, fal_reads and not notes and out.info.get("upright", True)
 
 
 def _open(data: bytes, name: str) -> Image.Image:
@@ -119,27 +138,52 @@ def _without_metadata(data: bytes, name: str, notes: list[str], first: Exception
             notes.append(f"Ignored metadata that could not be read ({', '.join(dropped)}): "
                          f"{reason[:200]}. The picture itself was decoded as usual.")
             return image
-    if isinstance(first, UnidentifiedImageError):
-        raise InputError(f"{name} is not an image this app can read (PNG, JPEG, WebP, GIF, BMP or TIFF).",
-                         "image") from None
-    raise InputError(f"{name} could not be decoded: it looks truncated or damaged ({first}).", "image") from None
+    if isinstance(first, UnidentifiedImageError) and formats.readable_label(data) is None:
+        raise InputError(f"{name} is {formats.sniff(data)}, not an image this app can read "
+                         f"({formats.label_list()}).", "image") from None
+    label = formats.readable_label(data)
+    reason = "Pillow could not parse it" if isinstance(first, UnidentifiedImageError) else str(first)
+    raise InputError(f"{name} could not be decoded: it looks {f'like a {label} file, but ' if label else ''}"
+                     f"truncated or damaged ({reason}).", "image") from None
 
 
 def normalise(image: Image.Image, notes: list[str] | None = None) -> Image.Image:
-    """Apply EXIF orientation and convert any mode to RGBA when it declares transparency (alpha band, tRNS
-    colour key, palette alpha), else RGB; 16-bit grey is scaled, not clipped. Unreadable metadata is noted."""
+    """Apply EXIF orientation, convert the colours to sRGB through the embedded profile (``colour.to_srgb``)
+    and any mode to 8-bit RGBA when it declares transparency (alpha band, tRNS colour key, palette alpha), else
+    RGB; 16-bit grey is scaled by its declared range. Unreadable metadata and conversions are noted.
+
+    ``info`` holds only ``colour`` (what was converted, e.g. ``"Display P3 → sRGB"``) and ``upright: False``
+    when the EXIF orientation turned the picture."""
     notes = [] if notes is None else notes
-    out = image_modes.to_rgb_or_rgba(image_meta.upright(image, notes))
-    profile = image_meta.icc(image, out.mode, notes)
-    if profile:
-        out.info["icc_profile"] = profile
+    upright = image_meta.upright(image, notes)
+    image_modes.refuse_unranged(upright)
+    try:
+        out, converted = colour.to_srgb(upright, notes)
+    except Exception as exc:  # LittleCMS parsed the profile but cannot use it: the pixels are taken as sRGB
+        notes.append(f"Ignored the image's colour profile, which LittleCMS could not apply ({exc}); its colours "
+                     f"are taken as sRGB.")
+        out, converted = image_modes.to_rgb_or_rgba(upright), None
+    if out is image:
+        out = image.copy()
+    out.info = {}
+    if converted:
+        notes.append(f"Colours converted to sRGB: {converted} (LittleCMS, relative colorimetric intent; colours "
+                     f"outside sRGB are clipped to its edge).")
+        out.info["colour"] = converted
+    if upright is not image:
+        out.info["upright"] = False
     return out
 
 
 def store(image: Image.Image, source_url: str | None = None, notes: tuple[str, ...] = ()) -> InputImage:
-    """Write the normalised image as PNG under ``data/inputs`` named by its hash."""
+    """Write the normalised image as an sRGB-tagged PNG under ``data/inputs`` named by its hash; what its colours
+    were converted from (``info["colour"]``) goes in a text chunk, read back by ``stored_colour``."""
+    converted = image.info.get("colour")
+    chunks = PngImagePlugin.PngInfo()
+    if converted:
+        chunks.add_itxt(COLOUR_CHUNK, str(converted))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", icc_profile=colour.srgb_profile(), pnginfo=chunks)
     png = buffer.getvalue()
     digest = hashlib.sha256(png).hexdigest()
     folder = config.data_dir() / "inputs"
@@ -150,7 +194,21 @@ def store(image: Image.Image, source_url: str | None = None, notes: tuple[str, .
         with os.fdopen(handle, "wb") as out:
             out.write(png)
         os.replace(tmp, path)
-    return InputImage(str(path), image.width, image.height, digest, source_url, tuple(notes))
+    return InputImage(str(path), image.width, image.height, digest, source_url, tuple(notes),
+                      str(converted) if converted else None)
+
+
+def stored_colour(path: str | Path | None) -> str | None:
+    """What a stored input's colours were converted from (``"Adobe RGB (1998) → sRGB"``), read from its header
+    only; None when nothing was converted, or for a missing or foreign file."""
+    if not path:
+        return None
+    try:
+        with Image.open(path) as image:
+            value = image.info.get(COLOUR_CHUNK)
+    except Exception:  # a removed or damaged file: nothing to say
+        return None
+    return str(value) if value else None
 
 
 _seen: OrderedDict[tuple[str, str], InputImage] = OrderedDict()  # (data dir, sha256 of raw bytes) → stored
@@ -220,8 +278,8 @@ def load_url(url: str, fetch: Callable[[str], bytes] | None = None) -> InputImag
         fetch = fetch_image_bytes
     data = fetch(url)
     notes: list[str] = []
-    image = decode(data, "The image at that URL", notes)
-    return store(image, source_url=url, notes=tuple(notes))
+    image, as_is = _read(data, "The image at that URL", notes)
+    return store(image, source_url=url if as_is else None, notes=tuple(notes))
 
 
 def to_png_data_uri(path: str | Path) -> str:

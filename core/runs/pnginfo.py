@@ -2,6 +2,9 @@
 
 Two chunks are written: ``clarity-studio`` (JSON the app reads back) and ``parameters`` (the one-line-per-part
 text AUTOMATIC1111-style tools show). Reading never decodes pixels and never raises on a random file.
+
+Every output PNG is tagged sRGB (an iCCP chunk holding ``core.inputs.colour.srgb_profile()``): the local
+engine's as it is written, fal's when it is stamped; a fal output carrying another profile is converted to sRGB.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from PIL import Image, PngImagePlugin
 
 from core.errors import InputError
+from core.inputs import colour
 from core.schema import ENDPOINT, FIELD_BY_NAME, PARAMETER_FIELDS, check_value
 
 CHUNK = "clarity-studio"
@@ -70,7 +74,8 @@ def _pnginfo(info: dict[str, Any], keep: dict[str, Any] | None = None) -> PngIma
 
 def _save(image: Image.Image, path: Path | io.BytesIO, chunks: PngImagePlugin.PngInfo, compress_level: int = 6,
           compress_type: int = -1) -> None:
-    extra: dict[str, Any] = {key: image.info[key] for key in ("icc_profile", "dpi", "exif") if image.info.get(key)}
+    extra: dict[str, Any] = {key: image.info[key] for key in ("dpi", "exif") if image.info.get(key)}
+    extra["icc_profile"] = colour.srgb_profile()  # the pixels are sRGB (converted when read): say so
     image.save(path, format="PNG", pnginfo=chunks, compress_level=compress_level, compress_type=compress_type,
                **extra)
 
@@ -93,8 +98,13 @@ def _text_chunk(key: str, value: str) -> bytes:
         return _chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8"))
 
 
-def _restamped(data: bytes, info: dict[str, Any]) -> bytes:
-    """The same PNG bytes with our two chunks (re)placed after IHDR; every other chunk is copied untouched."""
+def _profile_chunk() -> bytes:
+    return _chunk(b"iCCP", b"sRGB\0\0" + zlib.compress(colour.srgb_profile()))
+
+
+def _restamped(data: bytes, info: dict[str, Any], tag_srgb: bool = False) -> bytes:
+    """The same PNG bytes with our two chunks (re)placed after IHDR, and an sRGB iCCP chunk when ``tag_srgb``;
+    every other chunk is copied untouched."""
     if not data.startswith(PNG_SIGNATURE):
         raise ValueError("not a PNG")
     out, position, ours = [PNG_SIGNATURE], len(PNG_SIGNATURE), {CHUNK.encode(), TEXT_CHUNK.encode()}
@@ -110,36 +120,46 @@ def _restamped(data: bytes, info: dict[str, Any]) -> bytes:
         if kind == b"IHDR":
             out += [_text_chunk(CHUNK, json.dumps(payload(info), ensure_ascii=True, default=str)),
                     _text_chunk(TEXT_CHUNK, parameters_text(info))]
+            if tag_srgb:
+                out.append(_profile_chunk())
         position = end
     return b"".join(out)
 
 
 def carries(path: str | Path, info: dict[str, Any]) -> bool:
-    """Whether the PNG at ``path`` already carries exactly the chunks ``stamp_png(path, info)`` would write (read
-    from the header only, never the pixels)."""
+    """Whether the PNG at ``path`` already carries exactly the chunks ``stamp_png(path, info)`` would write and
+    an sRGB profile (read from the header only, never the pixels)."""
     try:
         with Image.open(path) as image:
             text = dict(image.info)  # the chunks before the pixels; ``image.text`` would decode them
     except Exception:  # not a PNG, or damaged: it needs stamping (or decoding) anyway
         return False
-    return (text.get(CHUNK) == json.dumps(payload(info), ensure_ascii=True, default=str)
-            and text.get(TEXT_CHUNK) == parameters_text(info))
+    ours = text.get(CHUNK) == json.dumps(payload(info), ensure_ascii=True, default=str)
+    return ours and text.get(TEXT_CHUNK) == parameters_text(info) and colour.is_srgb(text.get("icc_profile"))
 
 
 def stamp_png(path: str | Path, info: dict[str, Any]) -> None:
-    """Put the parameter chunks into an existing PNG: pixels and other chunks untouched, replaced atomically;
-    a PNG that already carries them (the local engine writes them with the pixels) is left as it is."""
+    """Put the parameter chunks and an sRGB profile into an existing PNG, replaced atomically: pixels and other
+    chunks untouched when it has no profile or an sRGB one; converted to sRGB when it carries another (or is
+    not a well-formed PNG). A PNG that already carries them (the local engine writes them with the pixels) is
+    left as it is."""
     path = Path(path)
     if carries(path, info):
         return
     data = path.read_bytes()
     try:
-        stamped = _restamped(data, info)
-    except ValueError:  # not a well-formed PNG: decode and write it as one
+        with Image.open(io.BytesIO(data)) as header:
+            profile, srgb_chunk = header.info.get("icc_profile"), "srgb" in header.info
+        if profile and not colour.is_srgb(profile):
+            raise ValueError("another colour profile")
+        stamped = _restamped(data, info, tag_srgb=not profile and not srgb_chunk)
+    except Exception:  # not a well-formed PNG, or not sRGB: decode, convert, and write it as one
         with Image.open(io.BytesIO(data)) as image:
             image.load()
+            text = dict(getattr(image, "text", {}))
+            converted, _ = colour.to_srgb(image, [])
             buffer = io.BytesIO()
-            _save(image, buffer, _pnginfo(info, getattr(image, "text", {})))
+            _save(converted, buffer, _pnginfo(info, text))
             stamped = buffer.getvalue()
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -36,6 +36,8 @@ class Run:
     timings: dict[str, Any] = field(default_factory=dict)
     input_path: str | None = None
     input_name: str | None = None  # the picture's own name: the uploaded file's, or the URL's last segment
+    source_url: str | None = None  # the https URL the picture was given as; arguments["image_url"] is what fal
+    # received: the same URL when the picture was already 8-bit sRGB, else the converted PNG the app uploaded
     output_path: str | None = None
     result_url: str | None = None  # the remote output URL (fal's expire)
     width: int | None = None
