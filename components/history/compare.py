@@ -12,11 +12,11 @@ import gradio as gr
 import pandas as pd
 from PIL import Image
 
-from components.common import store
 from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session
 from core import config
+from core.runs import store
 from core.runs.runs import Run
 
 RECENT = 200  # finished runs offered in each menu, newest first

@@ -21,7 +21,7 @@ from core.engines import ENGINES, describe, keyless_engine, parse_spec
 from core.errors import InputError, StudioError
 from core.runs.runs import Run
 from core.sweep import batch, metrics, sweep_run
-from core.sweep.axes import AXES, format_value, parse_axis
+from core.sweep.axes import AXES, ENGINE, IMAGE, format_value, is_kind, parse_axis, side_of
 from core.sweep.ignored import axis_fields
 from core.sweep.plan import Cell, CellKey, SweepPlan
 
@@ -64,7 +64,7 @@ def axis_changed(axis: str) -> Any:
 
 
 def batch_visible(x_axis: str, y_axis: str) -> Any:
-    return gr.update(visible="image" in (x_axis, y_axis))
+    return gr.update(visible=side_of(IMAGE, x_axis, y_axis) is not None)
 
 
 def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tuple[Any, Any]:
@@ -75,7 +75,7 @@ def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tupl
         labels = ", ".join(batch.save_batch(session.files_owner(), files or []))
     except StudioError as exc:
         raise refused(str(exc)) from None
-    return (labels, gr.skip()) if x_axis == "image" else (gr.skip(), labels)
+    return (labels, gr.skip()) if is_kind(x_axis, IMAGE) else (gr.skip(), labels)
 
 
 def pick_centre(event: gr.SelectData) -> tuple[int, int]:
@@ -119,7 +119,7 @@ def _status_tile(status: str, size: int = 256) -> str:
 def ignored_note(plan: SweepPlan, cell: Cell) -> str:
     """On an engine axis, a cell whose engine ignores the other axis says so: its pictures cannot differ."""
     spec = plan.engine_of(cell)
-    other = plan.y_axis if plan.x_axis == "engine" else plan.x_axis
+    other = plan.y_axis if is_kind(plan.x_axis, ENGINE) else plan.x_axis
     if spec is None or not other:
         return ""
     info = describe(parse_spec(spec)[0])
