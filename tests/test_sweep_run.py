@@ -209,8 +209,9 @@ def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_t
 
 
 def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monkeypatch):
-    from components.sweep import sweep_actions, sweep_preflight
+    from components.sweep import sweep_preflight
     from core.inputs.images import InputImage
+    from core.usecases.sweep import needs_confirmation
 
     big = InputImage(input_image(1000, 1000), 1000, 1000, "digest")
     form = {"loaded": big, "engine": "fal", "x_axis": "upscale_factor", "x_values": "2, 4", "y_axis": "",
@@ -223,8 +224,11 @@ def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monke
     text, confirm = sweep_preflight.preflight(names, form)
     assert confirm["visible"] is True and confirm["label"] == "I understand: run 2 cells for $0.60"
     plan, cost, _ = sweep_preflight.estimate(form, "")
-    assert "above the limits that need a confirmation" in sweep_actions.needs_confirmation(plan, cost, "fal")
-    assert sweep_actions.needs_confirmation(plan, cost, "local") == ""  # free, and 2 cells are under 16
+    assert "above the limits that need a confirmation" in needs_confirmation(plan, cost, "fal")
+    plan, cost, _ = sweep_preflight.estimate({**form, "engine": "local"}, "")  # each cell priced by its engine
+    assert needs_confirmation(plan, cost, "local") == ""  # free, and 2 cells are under 16
+    plan, cost, _ = sweep_preflight.estimate({**form, "engine": "lanczos"}, "")
+    assert cost.estimated_price == 0 and needs_confirmation(plan, cost, "lanczos") == ""
 
 
 def test_a_sweep_without_a_seed_gives_every_cell_the_same_seed() -> None:

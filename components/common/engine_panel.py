@@ -12,8 +12,7 @@ import gradio as gr
 
 from components.common.session import Session, default_engine
 from core import config
-from core.engines import ENGINES, describe, forget
-from core.engines.base import EngineInfo
+from core.engines import ENGINES, EngineInfo, describe, forget
 from core.usecases import spent_today
 
 

@@ -9,8 +9,7 @@ from typing import Any
 import gradio as gr
 
 from components.common import request_limits
-from core import config
-from core.usecases import resume_pending
+from core import config, usecases
 
 HERE = Path(__file__).resolve().parent
 
@@ -18,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 def resume_pending_runs() -> Any:
     """Follow every pending fal run to completion in the background; mark interrupted local runs
     (``core/usecases/fetch.py``)."""
-    return resume_pending()
+    return usecases.resume_pending()
 
 
 def prepare(demo: gr.Blocks) -> None:

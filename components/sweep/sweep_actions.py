@@ -18,7 +18,7 @@ from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.common.signatures import schema_handler
 from components.sweep.sweep_status import progress
-from core import schema
+from core import schema, usecases
 from core.engines import keyless_engine
 from core.errors import StudioError
 from core.runs import store
@@ -26,7 +26,7 @@ from core.runs.runs import Run
 from core.sweep import reopen
 from core.sweep.plan import CellKey, SweepPlan
 from core.sweep.sweep_run import Phase
-from core.usecases import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
+from core.usecases import RetryRequest, SweepProgress, SweepRequest
 from core.usecases.sweep import finished
 
 NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
@@ -97,7 +97,7 @@ async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upsc
                         "y_values": y_values, "confirm": confirm}, session)
     asked = replace(asked, engine=engine)  # an unknown engine is refused by name, never replaced
     try:
-        async for step in run_sweep(asked, session):
+        async for step in usecases.run_sweep(asked, session):
             view = shown(step, Phase.DONE if step.finished else Phase.RUNNING, "done." if step.finished else "running…")
             yield files_of(view) if step.finished else (None, None, view)
     except StudioError as exc:  # refused before anything was sent
@@ -109,7 +109,8 @@ async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | 
     if view.plan is None:
         raise refused("There is no failed cell to retry.")
     try:
-        async for step in retry_cells(RetryRequest(view.plan, view.runs, view.engine, view.input_path), session):
+        asked = RetryRequest(view.plan, view.runs, view.engine, view.input_path)
+        async for step in usecases.retry_cells(asked, session):
             view = shown(step, Phase.DONE if step.finished else Phase.RETRYING,
                          "done." if step.finished else "retrying the failed cells…")
             yield files_of(view) if step.finished else (None, None, view)

@@ -14,11 +14,11 @@ from components.common.session import Session, for_request
 from components.common.signatures import schema_handler
 from components.upscale import console, parameters, result
 from components.upscale.console import stage_html, stamp
-from core import schema
+from core import schema, usecases
 from core.errors import StudioError
 from core.runs import names
 from core.runs.runs import Run
-from core.usecases import RunRequest, run_one
+from core.usecases import RunRequest
 
 
 @dataclass
@@ -77,7 +77,7 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
     view = View(stage="queued", lines=[stamp("Checking the input…")])
     run: Run | None = None
     try:
-        async for update in run_one(request_of(form, engine, session), session):
+        async for update in usecases.run_one(request_of(form, engine, session), session):
             run = update.run
             view.run_id = run.id
             view.lines.extend(console.lines(update.events))

@@ -13,9 +13,9 @@ from components.common.session import Session, for_request
 from components.upscale import console, result
 from components.upscale.action import View, download_name, result_json
 from components.upscale.console import stamp
+from core import usecases
 from core.errors import StudioError
 from core.runs.runs import Run
-from core.usecases import fetch
 
 
 @dataclass
@@ -42,7 +42,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request =
     view = View(stage="queued", lines=[stamp(f"Fetching request {request_id}…")])
     run: Run | None = None
     try:
-        async for update in fetch(request_id, session):
+        async for update in usecases.fetch(request_id, session):
             run = update.run
             view.run_id = run.id
             view.lines.extend(console.lines(update.events))

@@ -17,6 +17,9 @@ from types import ModuleType
 from core.engines.base import EngineInfo, Factory
 from core.errors import InputError
 
+__all__ = ["ENGINES", "EngineInfo", "describe", "factory", "forget", "keyed_engine", "keyless_engine", "parse_spec",
+           "resumable_engines"]
+
 ENGINES = ("fal", "local", "lanczos")  # the one line an engine adds; the order is the engine radio's
 
 
