@@ -8,6 +8,7 @@ import re
 import threading
 from collections.abc import AsyncIterator
 
+import core.usecases.admission as admission
 from core.engines import describe, resumable_engines
 from core.engines.base import ResumableEngine
 from core.errors import StudioError
@@ -16,7 +17,6 @@ from core.runs.resume import follow_request, resume_in_background
 from core.runs.runner import Update
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
-from core.usecases import admission
 
 RUN_ID = re.compile(r"^[A-Za-z0-9._:-]{4,128}$")  # a request id or a run id: letters, digits, dashes
 

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import core.usecases.admission as admission
 from core.engines import describe
 from core.runs import events, names, store
 from core.runs.runner import Update, execute
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
-from core.usecases import admission
 from core.usecases.validate import prepare
 
 

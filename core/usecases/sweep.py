@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import core.usecases.admission as admission
 from core import config, schema
 from core.engines import describe, parse_spec
 from core.engines.base import Engine
@@ -27,7 +28,6 @@ from core.sweep.axes import ENGINE, IMAGE, is_kind, parse_axis, side_of
 from core.sweep.ignored import refuse_ignored
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
-from core.usecases import admission
 from core.usecases.validate import prepare
 
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
