@@ -260,7 +260,7 @@ def small(tmp_path: Path) -> str:
     ({"enable_safety_checker": "maybe"}, "Safety checker: expected true or false, got 'maybe'"),
     ({"prompt": "x" * 100_000}, "Prompt: 100000 characters is too long"),
     ({"negative_prompt": "blurry\x00; DROP TABLE runs;--"}, "Negative prompt: contains control characters"),
-    ({"engine": "gpu"}, r"'gpu' .* is not in the list of choices: \['fal', 'local'\]"),
+    ({"engine": "gpu"}, r"'gpu' .* is not in the list of choices: \['fal', 'local', 'lanczos'\]"),
     ({"engine": "fal"}, "No fal key"),  # no FAL_KEY in the test environment
 ])
 def test_bad_parameter(client, small: str, params: dict[str, Any], match: str) -> None:
