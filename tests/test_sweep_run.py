@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from components.sweep import sweep_views
 from core.engines.fal import FalEngine
 from core.errors import InputError
 from core.inputs import images
 from core.runs.history import History
-from core.sweep import batch, reopen, sweep_run
+from core.sweep import batch, crops, reopen, sweep_run
 from core.sweep.plan import plan_grid
 
 
@@ -132,13 +131,13 @@ def test_detail_crops_and_difference_maps_of_a_finished_sweep(fal_server, fal_ke
     plan = plan_grid({}, "upscale_factor", [2, 3])
     runs = run(sweep_run.run_plan(plan, engine, save=history.save, image_path=path))
 
-    crops = sweep_views.detail_crops(plan, runs, (12, 8), 8, (24, 16), path)
-    assert [label for _, label in crops] == ["upscale_factor=2", "upscale_factor=3"]
-    assert [Image.open(p).size for p, _ in crops] == [(16, 16), (24, 24)]  # 1:1 output pixels
-    heat = sweep_views.heat_map(plan, runs, "upscale_factor=2", "upscale_factor=3", path)
+    found = crops.detail_crops(plan, runs, (12, 8), 8, (24, 16), path)
+    assert [label for _, label in found] == ["upscale_factor=2", "upscale_factor=3"]
+    assert [Image.open(p).size for p, _ in found] == [(16, 16), (24, 24)]  # 1:1 output pixels
+    heat = crops.heat_map(plan, runs, "upscale_factor=2", "upscale_factor=3", path)
     assert Image.open(heat).size == (48, 32)
     with pytest.raises(InputError):
-        sweep_views.heat_map(plan, runs, "upscale_factor=9", "input", path)
+        crops.heat_map(plan, runs, "upscale_factor=9", "input", path)
 
 
 def test_an_image_axis_runs_each_uploaded_image(tmp_path, history):
