@@ -64,7 +64,7 @@ def for_request(session: Session | None, request: Any = None) -> Session:
     return session
 
 
-def identify(token: str | None, session: Session, request: gr.Request = None,
+def identify(token: str | None, session: Session, request: gr.Request | None = None,
              profile: gr.OAuthProfile | None = None) -> tuple[str, Session]:
     """On page load: who this visitor is. A Hugging Face sign-in (``profile``) names them; otherwise the token
     kept in their browser, if the server signed it, else a freshly issued one. Returns the token to keep."""

@@ -84,7 +84,7 @@ async def finish(view: SweepView, message: str = "done.", phase: Phase = Phase.D
 @schema_handler
 async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upscale_factor", x_values: str = "",
                 y_axis: str = "", y_values: str = "", confirm: bool = False, session: Session | None = None,
-                request: gr.Request = None) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
+                request: gr.Request | None = None) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
 
     ``y_axis`` empty means one axis. Every cell is saved in the history with the same sweep id. A sweep above

@@ -66,7 +66,7 @@ def request_of(form: dict[str, Any], engine: str, session: Session) -> RunReques
 
 @schema_handler
 async def upscale(form: dict[str, Any], engine: str = "local", session: Session | None = None,
-                  request: gr.Request = None) -> AsyncIterator[tuple[str | None, dict | None, View]]:
+                  request: gr.Request | None = None) -> AsyncIterator[tuple[str | None, dict | None, View]]:
     """Upscale one image with ``fal-ai/clarity-upscaler`` (engine="fal"), Real-ESRGAN (engine="local") or a plain
     Lanczos resize (engine="lanczos"): ``core/usecases/run.py``'s ``run_one``.
 

@@ -33,7 +33,7 @@ def render() -> FetchPanel:
     return FetchPanel(request_id, fetch)
 
 
-async def fetch_request(request_id: str, session: Session, request: gr.Request = None,
+async def fetch_request(request_id: str, session: Session, request: gr.Request | None = None,
                         ) -> AsyncIterator[tuple[str | None, dict | None, View]]:
     """Show a run by its fal request id or its run id in the run panel (``core/usecases/fetch.py``): a run in the
     history as stored, whatever its engine; a pending fal request followed to its end and recorded."""
