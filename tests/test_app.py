@@ -11,8 +11,8 @@ from gradio_client import handle_file
 from PIL import Image
 from skimage import data as samples
 
-from components.common import store
 from core import schema
+from core.runs import store
 
 
 @pytest.fixture

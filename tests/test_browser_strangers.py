@@ -17,8 +17,7 @@ from gradio_client import Client, handle_file
 from PIL import Image, PngImagePlugin
 from skimage import data as samples
 
-from core import presets
-from core.runs import pnginfo
+from core import pnginfo, presets
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
 from tests.conftest import launched_app

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from core import pnginfo
 from core.engines.fal import FalEngine
 from core.engines.local import LocalEngine
 from core.inputs import colour, images
-from core.runs import pnginfo
 from core.runs.runner import execute
 from core.runs.runs import Run
 from tests import icc_profiles as icc
@@ -252,14 +252,14 @@ def test_a_turned_jpeg_url_is_sent_upright_not_as_is() -> None:
 
 
 def test_prepare_hands_fal_the_url_or_the_converted_png(monkeypatch) -> None:
-    from components.upscale import action
     from core.sharing import fetch
+    from core.usecases import validate
 
     for data, expect_url in ((encoded(patches(), "PNG", None), True),
                              (encoded(patches(), "PNG", icc.matrix_profile("Adobe RGB (1998)")), False)):
         monkeypatch.setattr(fetch, "fetch_image_bytes", lambda url, data=data: data)
         notes: list[str] = []
-        arguments, path = action.prepare({"image_url": URL}, None, "fal", notes)
+        arguments, path = validate.prepare({"image_url": URL}, None, "fal", notes)
         assert path is not None
         assert (arguments.get("image_url") == URL) is expect_url
         assert expect_url or any("Adobe RGB (1998) → sRGB" in note for note in notes)
@@ -270,8 +270,8 @@ def test_a_pasted_url_on_fal_keeps_the_url_and_what_fal_received(client, fal_ser
                                                                  wide: bool) -> None:
     import fal_client
 
-    from components.common import store
     from core import snippets
+    from core.runs import store
     from core.sharing import fetch
 
     monkeypatch.setenv("FAL_KEY", fal_key)

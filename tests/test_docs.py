@@ -71,10 +71,7 @@ def test_the_tests_screenshots_leave_the_checkout_clean(monkeypatch: pytest.Monk
 _OWN = "core|components|bench|tests|testsupport|docs|scripts|presets|examples"
 _PATH = re.compile(rf"(?<![\w./-])((?:{_OWN})/[\w./-]*\w)")
 _DOTTED = re.compile(r"(?<![\w./-])((?:core|components|testsupport|bench)(?:\.[A-Za-z_]\w*)+)")
-# TEMP until the usecases branch merges: these files are rewritten there (their stale names go with them).
-_STALE_ELSEWHERE = {"components/sweep/sweep_actions.py", "components/common/session.py",
-                    "core/engines/realesrgan.py"}
-_SKIPPED = {"tests/test_docs.py", *_STALE_ELSEWHERE}  # this file names stale paths on purpose (the check's own test)
+_SKIPPED = {"tests/test_docs.py"}  # this file names stale paths on purpose (the check's own test)
 
 
 def _names_a_real_path(text: str) -> bool:

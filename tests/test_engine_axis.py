@@ -11,12 +11,12 @@ import pytest
 from gradio_client import handle_file
 
 from components.sweep import sweep_views
-from components.sweep.sweep_actions import build
+from components.sweep.sweep_actions import request_of
 from core import schema
 from core.errors import InputError
 from core.inputs.images import estimated_price
-from core.sweep import sweep_run
 from core.sweep.axes import parse_axis
+from core.usecases.sweep import plan_sweep, preflight
 from tests.reliability import noise_png
 
 
@@ -38,8 +38,8 @@ def test_each_cell_runs_on_its_engine_and_only_fals_are_priced(client, photo, fa
     fal_server.set_default(queue_polls=1, run_polls=1)
     form = {"engine": "fal", "x_axis": "engine", "x_values": "fal, local:fast", "y_axis": "creativity",
             "y_values": "0.2, 0.5", **schema.defaults(), "image": photo, "image_url": None}
-    plan, image_path = build(form, "")
-    cost = sweep_run.preflight(plan, image_path)
+    plan, image_path = plan_sweep(request_of(form), "")
+    cost = preflight(plan, "fal", image_path)
     assert cost.estimated_price == pytest.approx(2 * estimated_price(40, 30, 2.0))  # two fal cells, two free
 
     csv, _ = client.predict(handle_file(photo), None, engine="fal", x_axis="engine", x_values="fal, local:fast",

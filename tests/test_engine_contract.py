@@ -1,5 +1,5 @@
 """The engine seam's contract, the same cases for every engine (fal against the test fal server, local on the
-CPU): what a caller of ``core/engines/base.py`` may rely on whichever engine it holds.
+CPU, lanczos in the process): what a caller of ``core/engines/base.py`` may rely on whichever engine it holds.
 
 - ``submit`` returns a job with a request id and the arguments as sent;
 - ``events()`` yields Queued (0 or more), then InProgress, and ends with one Completed;
@@ -24,10 +24,11 @@ from core import schema
 from core.engines import local
 from core.engines.base import Completed, InProgress, Queued
 from core.engines.fal import FalEngine
+from core.engines.lanczos import LanczosEngine
 from core.engines.local import LocalEngine
 from core.errors import CancelledRun, StudioError
 
-ENGINES = ("fal", "local")
+ENGINES = ("fal", "local", "lanczos")
 
 
 @pytest.fixture
@@ -55,7 +56,9 @@ def hold_local(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 
 
 def make(name: str, fal_key: str) -> Any:
-    return FalEngine(fal_key, poll_interval=0.01) if name == "fal" else LocalEngine(tile=16, overlap=4)
+    made = {"fal": lambda: FalEngine(fal_key, poll_interval=0.01), "local": lambda: LocalEngine(tile=16, overlap=4),
+            "lanczos": LanczosEngine}
+    return made[name]()
 
 
 def arguments(**overrides: Any) -> dict[str, Any]:

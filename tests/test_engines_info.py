@@ -7,10 +7,10 @@ from gradio_client import handle_file
 from PIL import Image
 from skimage import data as samples
 
-from components.common import store
 from core import schema
 from core.engines import ENGINES, describe
 from core.errors import InputError
+from core.runs import store
 from core.sweep.ignored import refuse_ignored
 
 LOCAL_IGNORES = ("prompt", "negative_prompt", "creativity", "resemblance", "guidance_scale",

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from components.common import store
 from components.common.session import Session
 from components.sweep import sweep_preflight
 from core.inputs.images import InputImage
+from core.runs import store
 from core.runs.runs import Run
 from core.sweep import estimate
 from core.sweep.sweep_store import SweepRecord, SweepStore

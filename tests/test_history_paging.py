@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from components.common import store
 from components.common.session import Session
 from components.history import history_panel
+from core.runs import store
 from core.runs.runs import Run
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,11 +9,11 @@ import pandas as pd
 from gradio_client import handle_file
 from PIL import Image
 
-from components.common import store
 from components.common.session import Session
 from components.history import history_panel
 from components.upscale import pnginfo_panel
 from core import schema
+from core.runs import store
 from core.runs.runs import Run
 from tests.test_presets_panel import run_snippet
 

@@ -14,12 +14,12 @@ from PIL import Image
 from skimage import data
 from skimage.metrics import peak_signal_noise_ratio
 
+from core import pnginfo
 from core.engines import local
 from core.engines.base import Completed, InProgress, Queued
 from core.engines.local import LocalEngine
 from core.engines.realesrgan import MODELS, tile_layout, upscale
 from core.errors import CancelledRun, InputError
-from core.runs import pnginfo
 from core.schema import output_size
 
 

@@ -12,10 +12,9 @@ from gradio_client import handle_file
 from PIL import Image
 from skimage import data as samples
 
-from components.common import store
 from components.upscale import result as result_panel
-from core import config
-from core.runs import pnginfo
+from core import config, pnginfo
+from core.runs import store
 
 
 @pytest.fixture

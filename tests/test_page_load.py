@@ -10,9 +10,9 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from components.common import store
 from components.common.session import Session
 from components.upscale import page_open
+from core.runs import store
 from core.runs.runs import Run
 
 

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
-from core import schema
-from core.runs import pnginfo
+from core import pnginfo, schema
 
 ARGUMENTS = {"prompt": "ein Fuchs im Schnee — 雪の狐", "upscale_factor": 3.25, "negative_prompt": "blurry, jpeg",
              "creativity": 0.72, "resemblance": 0.15, "guidance_scale": 11.5, "num_inference_steps": 33,

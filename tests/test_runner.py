@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from core import pnginfo
 from core.engines.fal import FalEngine
-from core.runs import pnginfo
 from core.runs.history import History
 from core.runs.runner import execute
 from core.runs.runs import Run

@@ -33,7 +33,7 @@ from components.code.code_panel import code_for
 from components.sweep.sweep_actions import sweep
 from components.upscale.action import upscale
 from core import snippets
-from core.runs import pnginfo
+from core import pnginfo
 from core.runs.history import History
 from core.runs.runs import Run
 

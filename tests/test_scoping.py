@@ -9,12 +9,12 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from components.common import store
 from components.common.session import Session
 from components.history import history_panel
 from components.sweep import sweep_reopen
 from components.upscale import fetch_panel, presets_panel
 from core import presets
+from core.runs import store
 from core.runs.runs import Run
 from core.sweep.sweep_store import SweepRecord, SweepStore
 

@@ -13,13 +13,13 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from components.common import engine_panel, spending
+from components.common import engine_panel
 from components.common.session import Session
 from core import config, engines
-from core.engines import make_engine
 from core.errors import InputError
 from core.runs.runs import Run
-from core.sharing import budget, identity, limits
+from core.sharing import budget, identity, limits, spending
+from core.usecases.admission import build
 from tests.conftest import launched_app
 from tests.reliability import noise_png
 from testsupport.apps import AppProcess
@@ -172,10 +172,10 @@ def test_on_a_space_the_history_lives_on_persistent_storage(tmp_path, monkeypatc
 def test_forgetting_a_typed_key_or_closing_the_tab_drops_its_engine(on_space) -> None:
     key = "visitor-typed:key-123"
     _, session, _, _ = engine_panel.set_key(key, Session(shared=True, owner="dan"))
-    first = make_engine("fal", key)
-    assert make_engine("fal", key) is first  # kept while the session lasts
+    first = build("fal", session)
+    assert build("fal", session) is first  # kept while the session lasts
     engine_panel.forget_key(session)
-    assert make_engine("fal", key) is not first  # a new one: the old one is gone from the process
+    assert build("fal", Session(typed_key=key)) is not first  # a new one: the old one is gone from the process
     engine_panel.end_session(Session(typed_key=key))
     assert not engines.forget(key)  # the tab's end already dropped it
 

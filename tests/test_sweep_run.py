@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from components.sweep import sweep_views
 from core.engines.fal import FalEngine
 from core.errors import InputError
 from core.inputs import images
 from core.runs.history import History
-from core.sweep import batch, reopen, sweep_run
+from core.sweep import batch, crops, reopen, sweep_run
 from core.sweep.plan import plan_grid
 
 
@@ -132,13 +131,13 @@ def test_detail_crops_and_difference_maps_of_a_finished_sweep(fal_server, fal_ke
     plan = plan_grid({}, "upscale_factor", [2, 3])
     runs = run(sweep_run.run_plan(plan, engine, save=history.save, image_path=path))
 
-    crops = sweep_views.detail_crops(plan, runs, (12, 8), 8, (24, 16), path)
-    assert [label for _, label in crops] == ["upscale_factor=2", "upscale_factor=3"]
-    assert [Image.open(p).size for p, _ in crops] == [(16, 16), (24, 24)]  # 1:1 output pixels
-    heat = sweep_views.heat_map(plan, runs, "upscale_factor=2", "upscale_factor=3", path)
+    found = crops.detail_crops(plan, runs, (12, 8), 8, (24, 16), path)
+    assert [label for _, label in found] == ["upscale_factor=2", "upscale_factor=3"]
+    assert [Image.open(p).size for p, _ in found] == [(16, 16), (24, 24)]  # 1:1 output pixels
+    heat = crops.heat_map(plan, runs, "upscale_factor=2", "upscale_factor=3", path)
     assert Image.open(heat).size == (48, 32)
     with pytest.raises(InputError):
-        sweep_views.heat_map(plan, runs, "upscale_factor=9", "input", path)
+        crops.heat_map(plan, runs, "upscale_factor=9", "input", path)
 
 
 def test_an_image_axis_runs_each_uploaded_image(tmp_path, history):
@@ -209,8 +208,9 @@ def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_t
 
 
 def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monkeypatch):
-    from components.sweep import sweep_actions, sweep_preflight
+    from components.sweep import sweep_preflight
     from core.inputs.images import InputImage
+    from core.usecases.sweep import needs_confirmation
 
     big = InputImage(input_image(1000, 1000), 1000, 1000, "digest")
     form = {"loaded": big, "engine": "fal", "x_axis": "upscale_factor", "x_values": "2, 4", "y_axis": "",
@@ -223,8 +223,11 @@ def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monke
     text, confirm = sweep_preflight.preflight(names, form)
     assert confirm["visible"] is True and confirm["label"] == "I understand: run 2 cells for $0.60"
     plan, cost, _ = sweep_preflight.estimate(form, "")
-    assert "above the limits that need a confirmation" in sweep_actions.needs_confirmation(plan, cost, "fal")
-    assert sweep_actions.needs_confirmation(plan, cost, "local") == ""  # free, and 2 cells are under 16
+    assert "above the limits that need a confirmation" in needs_confirmation(plan, cost, "fal")
+    plan, cost, _ = sweep_preflight.estimate({**form, "engine": "local"}, "")  # each cell priced by its engine
+    assert needs_confirmation(plan, cost, "local") == ""  # free, and 2 cells are under 16
+    plan, cost, _ = sweep_preflight.estimate({**form, "engine": "lanczos"}, "")
+    assert cost.estimated_price == 0 and needs_confirmation(plan, cost, "lanczos") == ""
 
 
 def test_a_sweep_without_a_seed_gives_every_cell_the_same_seed() -> None:

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from core import schema
 from core.errors import CancelledRun, EngineError, InputError
 from core.schema import estimated_price
 from core.sweep.plan import Cell, parse_axis, plan_grid
@@ -82,7 +83,8 @@ def test_plan_rejects_the_same_axis_twice_and_bad_base_arguments() -> None:
 
 def test_preflight_adds_up_cells_megapixels_price_and_time() -> None:
     plan = plan_grid({}, "upscale_factor", [1.0, 2.0])
-    check = plan.preflight(1000, 500, seconds_per_megapixel=10.0, concurrency=2)
+    check = plan.preflight(1000, 500, seconds_per_megapixel=10.0, concurrency=2,
+                           price_per_megapixel=lambda cell: schema.PRICE_PER_MEGAPIXEL)
     assert check.cells == 2
     assert check.total_output_megapixels == pytest.approx(0.5 + 2.0)
     assert check.estimated_price == pytest.approx(estimated_price(1000, 500, 1) + estimated_price(1000, 500, 2))

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from components.common import store
 from components.sweep import sweep_preflight
 from components.sweep.sweep_actions import SweepView
 from components.sweep.sweep_status import note_position, progress
 from core.inputs.images import InputImage
-from core.runs import events
+from core.runs import events, store
 from core.runs.runner import Update
 from core.runs.runs import Run
 from core.sweep import estimate

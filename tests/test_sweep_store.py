@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from components.common import store
 from components.common.session import Session
 from components.sweep import sweep_actions, sweep_reopen
 from core import config
+from core.runs import store
 from core.runs.history import History
 from core.runs.runs import Run
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of

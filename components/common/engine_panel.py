@@ -1,17 +1,19 @@
-"""Engine panel: fal or local, the key (typed for this session only), the local model, a webhook URL."""
+"""Engine panel: the engine choice, the key (typed for this session only), each engine's model choice, a webhook
+URL — drawn from the engines' descriptors (``core/engines``): a key box when an engine needs a key, a model
+dropdown for each engine that offers models."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
 
-from components.common import spending
 from components.common.session import Session, default_engine
 from core import config
-from core.engines import ENGINES, forget
+from core.engines import ENGINES, EngineInfo, describe, forget
+from core.usecases import spent_today
 
 
 @dataclass
@@ -20,44 +22,44 @@ class EnginePanel:
     key_status: gr.Markdown
     key: gr.Textbox
     forget: gr.Button
-    local_model: gr.Dropdown
+    models: dict[str, gr.Dropdown]  # engine id → its model choice
     webhook_url: gr.Textbox
     session: gr.State
     browser_owner: gr.BrowserState
 
 
-def _model_choices() -> tuple[list[tuple[str, str]], str]:
-    from core.engines.local import DEFAULT_MODEL
-    from core.engines.realesrgan import MODELS
-
-    chosen = os.environ.get("CLARITY_LOCAL_MODEL", "").strip()
-    return [(model.label, name) for name, model in MODELS.items()], chosen if chosen in MODELS else DEFAULT_MODEL
+def _with_models() -> list[EngineInfo]:
+    return [info for info in map(describe, ENGINES) if info.models]
 
 
 def render() -> EnginePanel:
     session = Session(shared=config.shared_mode())
-    choices, default_model = _model_choices()
-    session.local_model = default_model
+    session.models = {info.id: info.default_model or info.models[0] for info in _with_models()}
+    blurbs = "; ".join(info.blurb for info in map(describe, ENGINES) if info.blurb)
+    keyed = any(describe(engine).needs_key for engine in ENGINES)
     with gr.Group(elem_id="engine-panel"):
         with gr.Row(equal_height=True):
             engine = gr.Radio(list(ENGINES), value=default_engine(session), label="Engine", elem_id="engine",
-                              info="fal runs the hosted clarity-upscaler; local runs Real-ESRGAN on this CPU.")
+                              info=f"{blurbs}.")
             key_status = gr.Markdown(session.key_status(), elem_id="key-status")
         with gr.Accordion("Key, local model, webhook", open=False):
             key = gr.Textbox(label="fal key", type="password", placeholder="key-id:secret", elem_id="fal-key",
-                             info="Kept in server memory for this browser session only; never shown again.")
-            forget_button = gr.Button("Forget the typed key", size="sm")
-            local_model = gr.Dropdown(choices, value=default_model, label="Local model", elem_id="local-model")
+                             info="Kept in server memory for this browser session only; never shown again.",
+                             visible=keyed)
+            forget_button = gr.Button("Forget the typed key", size="sm", visible=keyed)
+            models = {info.id: gr.Dropdown(list(info.model_choices), value=session.models[info.id],
+                                           label=info.model_label or f"{info.id} model", elem_id=f"{info.id}-model")
+                      for info in _with_models()}
             webhook_url = gr.Textbox(label="Webhook URL (fal, optional)", placeholder="https://…",
                                      info="fal POSTs the result here too when the run ends.")
     browser_owner = gr.BrowserState("", storage_key="clarity-studio-owner", secret=config.browser_secret())
-    return EnginePanel(engine, key_status, key, forget_button, local_model, webhook_url,
+    return EnginePanel(engine, key_status, key, forget_button, models, webhook_url,
                        gr.State(session, delete_callback=end_session), browser_owner)
 
 
 def status(session: Session) -> str:
     """The key's status, and what this visitor has spent today of a budgeted Space key."""
-    spent = spending.today_line(session)
+    spent = spent_today(session)
     return session.key_status() + (f" · {spent}" if spent else "")
 
 
@@ -83,8 +85,13 @@ def end_session(session: Session | None) -> None:
         forget(session.typed_key)
 
 
-def set_local_model(model: str, session: Session) -> Session:
-    return replace(session, local_model=model)
+def model_setter(engine: str) -> Callable[[str, Session], Session]:
+    """The handler keeping the model chosen for ``engine`` in the session."""
+
+    def set_model(model: str, session: Session) -> Session:
+        return replace(session, models={**session.models, engine: model})
+
+    return set_model
 
 
 def set_webhook(url: str, session: Session) -> Session:
@@ -100,8 +107,8 @@ def listen(panel: EnginePanel) -> None:
                                                          panel.engine], api_visibility="private")
     panel.forget.click(forget_key, panel.session, [panel.session, panel.key_status, panel.engine],
                        api_visibility="private")
-    panel.local_model.change(set_local_model, [panel.local_model, panel.session], panel.session,
-                             api_visibility="private")
+    for engine, dropdown in panel.models.items():
+        dropdown.change(model_setter(engine), [dropdown, panel.session], panel.session, api_visibility="private")
     panel.webhook_url.change(set_webhook, [panel.webhook_url, panel.session], panel.session,
                              api_visibility="private")
 

@@ -2,7 +2,7 @@
 
 Single-user mode (a local app): every run belongs to everyone (``scope()`` is None). Shared mode (a Space, or
 ``CLARITY_SHARED=1``): each visitor has an owner id and sees only their own runs, sweeps, files and presets. The
-id is issued and signed by the server (``core.identity``) and kept in the visitor's browser, or is their Hugging
+id is issued and signed by the server (``core.sharing.identity``) and kept in the visitor's browser, or is their Hugging
 Face username when they signed in; an API caller with neither gets one derived from its Gradio session. Until it
 is known, a visitor sees nothing (``scope()`` matches no run).
 """
@@ -19,50 +19,16 @@ import gradio as gr
 from core import config
 from core.engines import keyed_engine, keyless_engine
 from core.sharing import identity
+from core.sharing.visitor import UNASSIGNED, Visitor
 
-UNASSIGNED = "unassigned-visitor"  # matches no run: a shared session with no owner yet sees nothing
+__all__ = ["UNASSIGNED", "Session", "Visitor", "default_engine", "for_request", "identify"]
 
 
-@dataclass
-class Session:
-    """One browser session: its typed key (server memory only), owner id, local model and webhook."""
+@dataclass(repr=False)  # Visitor's repr: never the key
+class Session(Visitor):
+    """One browser session: the visitor (``core/sharing/visitor.py``) and its webhook URL."""
 
-    typed_key: str | None = None
-    owner: str = ""
-    local_model: str = ""
     webhook_url: str = ""
-    shared: bool = False
-    signed_in: bool = False  # identified by a Hugging Face sign-in, not by a browser token
-    address: str = ""  # the client's network address (behind a Space's proxy: X-Forwarded-For)
-
-    def __repr__(self) -> str:  # never let a typed key reach a log line through a repr
-        return f"Session(owner={self.owner!r}, shared={self.shared}, key={'set' if self.typed_key else 'none'})"
-
-    def fal_key(self) -> str | None:
-        """The key this session uses: the one typed in, else the machine's ``FAL_KEY``."""
-        return self.typed_key or config.env_fal_key()
-
-    def scope(self) -> str | None:
-        """The owner to filter the history by: None (everything) when single-user."""
-        return (self.owner or UNASSIGNED) if self.shared else None
-
-    @property
-    def known(self) -> bool:
-        """Whether the visitor's data may be read or written: always when single-user, else once identified."""
-        return not self.shared or bool(self.owner)
-
-    def files_owner(self) -> str:
-        """Whose saved presets and batch images this visitor sees: the common folder when single-user, else their
-        own (a folder nobody writes to while they are not identified)."""
-        return (self.owner or UNASSIGNED) if self.shared else ""
-
-    def limit_keys(self) -> tuple[str, ...]:
-        """What the per-visitor limits count against: the owner, and for anonymous visitors in shared mode their
-        network address too — so opening more sessions (each its own owner) does not multiply the limits."""
-        keys = (self.owner or "single-user",)
-        if self.shared and not self.signed_in:
-            keys += (f"address:{self.address or 'unknown'}",)
-        return keys
 
     def key_status(self) -> str:
         """A sentence about the key that never shows any part of it."""
@@ -98,7 +64,7 @@ def for_request(session: Session | None, request: Any = None) -> Session:
     return session
 
 
-def identify(token: str | None, session: Session, request: gr.Request = None,
+def identify(token: str | None, session: Session, request: gr.Request | None = None,
              profile: gr.OAuthProfile | None = None) -> tuple[str, Session]:
     """On page load: who this visitor is. A Hugging Face sign-in (``profile``) names them; otherwise the token
     kept in their browser, if the server signed it, else a freshly issued one. Returns the token to keep."""

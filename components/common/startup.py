@@ -8,23 +8,16 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import request_limits, store
-from core import config
-from core.engines import make_engine, resumable_engines
-from core.runs.resume import resume_in_background
-from core.runs.runs import Run
+from components.common import request_limits
+from core import config, usecases
 
 HERE = Path(__file__).resolve().parent
 
 
-def _engine_for(run: Run) -> Any:
-    key = config.env_fal_key()  # a key typed in a browser session died with it; such runs wait for a fetch
-    return make_engine(run.engine, key) if key and run.engine in resumable_engines() else None
-
-
 def resume_pending_runs() -> Any:
-    """Follow every pending fal run to completion in the background; mark interrupted local runs."""
-    return resume_in_background(store.store(), _engine_for)
+    """Follow every pending fal run to completion in the background; mark interrupted local runs
+    (``core/usecases/fetch.py``)."""
+    return usecases.resume_pending()
 
 
 def prepare(demo: gr.Blocks) -> None:

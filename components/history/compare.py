@@ -10,17 +10,15 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
-from PIL import Image
 
-from components.common import store
 from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session
-from core import config
+from core.runs import store
+from core.runs.crops import centre_crops
 from core.runs.runs import Run
 
 RECENT = 200  # finished runs offered in each menu, newest first
-CROP = 256  # the side of the 1:1 detail region, in output pixels
 
 
 @dataclass
@@ -65,15 +63,6 @@ def choices(session: Session) -> tuple[Any, Any]:
     return gr.update(choices=options), gr.update(choices=options)
 
 
-def _crop(path: str, box: tuple[int, int, int, int], name: str) -> str:
-    folder = config.data_dir() / "compare"
-    folder.mkdir(exist_ok=True)
-    target = folder / name
-    with Image.open(path) as image:
-        image.crop(box).save(target, format="PNG")
-    return str(target)
-
-
 def differences(first: Run, second: Run) -> pd.DataFrame:
     """Every parameter (and the engine, model and input) whose value differs between the two runs."""
     a = {"engine": first.engine, "model": first.model, "input": first.input_name, **first.parameters()}
@@ -96,11 +85,8 @@ def compare(first_id: str | None, second_id: str | None, session: Session) -> tu
     if (first.width, first.height) != (second.width, second.height):
         raise refused(f"The outputs differ in size ({first.width}×{first.height} and {second.width}×{second.height}):"
                       " choose two runs of the same output size.")
-    width, height = first.width or 0, first.height or 0
-    side = min(CROP, width, height)
-    box = ((width - side) // 2, (height - side) // 2, (width - side) // 2 + side, (height - side) // 2 + side)
-    crops = [(servable(_crop(run.output_path or "", box, f"{run.id}-centre.png")), f"{name}: {label(run)}")
-             for name, run in (("A", first), ("B", second))]
+    crops = [(servable(path), f"{name}: {label(run)}")
+             for name, run, path in zip(("A", "B"), (first, second), centre_crops([first, second]), strict=True)]
     return ((servable(first.output_path), servable(second.output_path)), crops,
             gr.Dataframe(value=differences(first, second), visible=True))
 

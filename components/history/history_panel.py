@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import pandas as pd
 
-from components.common import store
 from components.common.files import servable, served
 from components.common.refusal import refused
 from components.common.session import Session, for_request
@@ -21,7 +20,7 @@ from core import config, schema
 from core.csv_export import relative_path
 from core.engines import ENGINES
 from core.errors import StudioError
-from core.runs import names
+from core.runs import names, store
 from core.runs.runs import STATUSES, Run
 from core.runs.thumbs import thumbnail
 

@@ -3,21 +3,19 @@ put back into the Sweep tab's controls above it, so what is on screen describes 
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from typing import Any
 
 import gradio as gr
 
-from components.common import store
 from components.common.refusal import refused
 from components.common.session import Session
 from components.sweep.sweep_actions import NONE, SweepView, finish
 from core.engines import keyless_engine
 from core.errors import StudioError
+from core.runs import store
 from core.sweep import reopen
-from core.sweep.axes import AXES, AxisValue, format_value
+from core.sweep.axes import IMAGE, side_of, values_text
 from core.sweep.plan import SweepPlan
 from core.sweep.sweep_store import SweepStore
 
@@ -30,17 +28,6 @@ def sweep_choices(session: Session) -> Any:
                 f"{s.completed} done · {s.failed} failed/cancelled · {s.sweep_id}", s.sweep_id)
                for s in SweepStore(store.store()).summaries(session.scope())]
     return gr.update(choices=choices)
-
-
-def values_text(axis: str, values: list[AxisValue]) -> str:
-    """A value list written back in the axis syntax (for a sweep kept before records: from its cells)."""
-    if AXES[axis].kind == "text":
-        return " | ".join(str(value) for value in values)
-    if AXES[axis].kind in ("search_replace", "image"):
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="").writerow([str(value) for value in values])
-        return buffer.getvalue()
-    return ", ".join(format_value(axis, value, 10**6) for value in values)
 
 
 def controls(sweep_id: str, plan: SweepPlan, engine: str, session: Session) -> Controls:
@@ -62,6 +49,6 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
         raise refused(str(exc)) from None
     first = next(iter(runs.values()), None)
     engine = first.engine if first else keyless_engine()
-    single_input = first.input_path if first and "image" not in (plan.x_axis, plan.y_axis) else None
+    single_input = first.input_path if first and not side_of(IMAGE, plan.x_axis, plan.y_axis) else None
     shown = controls(sweep_id, plan, engine, session)
     return (*await finish(SweepView(plan, runs, shown[-1], single_input)), *shown)

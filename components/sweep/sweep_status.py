@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from core.engines import describe
-from core.runs import events
-from core.runs.runner import Update
 from core.runs.runs import Run
-from core.sweep.plan import Cell, CellKey, SweepPlan
+from core.sweep.plan import CellKey, SweepPlan
+from core.sweep.sweep_run import Phase
+from core.usecases.sweep import note_position
+
+__all__ = ["SweepView", "note_position", "progress"]
 
 
 class SweepView(Protocol):
@@ -23,16 +25,7 @@ class SweepView(Protocol):
     runs: dict[CellKey, Run]
     positions: dict[CellKey, int]
     message: str
-
-
-def note_position(positions: dict[CellKey, int], cell: Cell, update: Update | None) -> None:
-    """Keep each cell's latest queue position (forgotten once it runs or ends)."""
-    if update is None or update.stage != "queued":
-        positions.pop(cell.key, None)
-        return
-    for event in update.events:
-        if isinstance(event, events.QueuePosition):
-            positions[cell.key] = event.position
+    phase: Phase
 
 
 def _span(values: list[int]) -> str:
@@ -63,7 +56,7 @@ def progress(view: SweepView) -> str:
         parts.append(f"{len(waiting) - len(hosted_waiting)} waiting their turn on this machine")
     unsent = sum(1 for run in runs if run is None or (run.status == "queued" and not run.request_id))
     if unsent:
-        parts.append(f"{unsent} being sent" if view.message == "running…" else f"{unsent} queued")
+        parts.append(f"{unsent} being sent" if view.phase is Phase.RUNNING else f"{unsent} queued")
     counts: dict[str, int] = {}
     for run in runs:
         if run is not None and run.status not in ("queued", "running"):

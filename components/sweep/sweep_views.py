@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -20,10 +18,11 @@ from core.csv_export import ENCODING
 from core.engines import ENGINES, describe, keyless_engine, parse_spec
 from core.errors import InputError, StudioError
 from core.runs.runs import Run
-from core.sweep import batch, metrics, sweep_run
-from core.sweep.axes import AXES, format_value, parse_axis
+from core.sweep import batch, sweep_run
+from core.sweep.axes import AXES, ENGINE, IMAGE, format_value, is_kind, parse_axis, side_of
+from core.sweep.crops import cell_input, detail_crops, heat_map
 from core.sweep.ignored import axis_fields
-from core.sweep.plan import Cell, CellKey, SweepPlan
+from core.sweep.plan import Cell, SweepPlan
 
 
 def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> str:
@@ -64,7 +63,7 @@ def axis_changed(axis: str) -> Any:
 
 
 def batch_visible(x_axis: str, y_axis: str) -> Any:
-    return gr.update(visible="image" in (x_axis, y_axis))
+    return gr.update(visible=side_of(IMAGE, x_axis, y_axis) is not None)
 
 
 def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tuple[Any, Any]:
@@ -75,7 +74,7 @@ def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tupl
         labels = ", ".join(batch.save_batch(session.files_owner(), files or []))
     except StudioError as exc:
         raise refused(str(exc)) from None
-    return (labels, gr.skip()) if x_axis == "image" else (gr.skip(), labels)
+    return (labels, gr.skip()) if is_kind(x_axis, IMAGE) else (gr.skip(), labels)
 
 
 def pick_centre(event: gr.SelectData) -> tuple[int, int]:
@@ -124,7 +123,7 @@ def _status_tile(status: str, size: int = 256) -> str:
 def ignored_note(plan: SweepPlan, cell: Cell) -> str:
     """On an engine axis, a cell whose engine ignores the other axis says so: its pictures cannot differ."""
     spec = plan.engine_of(cell)
-    other = plan.y_axis if plan.x_axis == "engine" else plan.x_axis
+    other = plan.y_axis if is_kind(plan.x_axis, ENGINE) else plan.x_axis
     if spec is None or not other:
         return ""
     info = describe(parse_spec(spec)[0])
@@ -176,66 +175,6 @@ def render_results(view: SweepView) -> list[Any]:
             gr.update(choices=["input", *done], value="input"), frame[columns]]
 
 
-def cell_input(cell: Cell, run: Run | None, input_path: str | None) -> str | None:
-    """The input file a cell was made from."""
-    path = cell.image_path or (run.input_path if run else None) or input_path
-    return path if path and Path(path).is_file() else None
-
-
-def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float, float], size: float,
-                 reference: tuple[int, int], input_path: str | None = None) -> list[tuple[str, str]]:
-    """The same region of every finished cell at 1:1 output pixels, as ``(png path, label)``.
-
-    ``centre`` and ``size`` are in pixels of an input of size ``reference``; cells with another input (an image
-    axis) get the same relative region.
-    """
-    folder = sweep_run.sweep_dir(plan.id) / "crops"
-    folder.mkdir(exist_ok=True)
-    crops = []
-    for cell in plan.cells:
-        run = runs.get(cell.key)
-        source = cell_input(cell, run, input_path)
-        output_path = _finished_output(run)
-        if output_path is None or source is None:
-            continue
-        with Image.open(source) as opened:
-            in_size = opened.size
-        scale = in_size[0] / reference[0] if reference[0] else 1.0
-        half = min(max(1.0, size * scale / 2), min(in_size) / 2)
-        x, y = centre[0] * scale, centre[1] * (in_size[1] / reference[1] if reference[1] else 1.0)
-        x, y = min(max(x, half), in_size[0] - half), min(max(y, half), in_size[1] - half)
-        with Image.open(output_path) as output:
-            crop = metrics.detail_crop(output, (x - half, y - half, x + half, y + half), in_size)
-        path = folder / f"{cell.x_index}-{cell.y_index}.png"
-        crop.save(path, format="PNG")
-        crops.append((served(str(path)), cell.label))
-    return crops
-
-
-def heat_map(plan: SweepPlan, runs: dict[CellKey, Run], label: str, against: str,
-               input_path: str | None = None) -> str:
-    """A heat map of one cell's output against its input ("input") or another cell's output (by label)."""
-    by_label = {cell.label: cell for cell in plan.cells}
-    first = runs.get(by_label[label].key) if label in by_label else None
-    first_output = _finished_output(first)
-    if first is None or first_output is None:
-        raise InputError(f"Cell {label!r} has no finished output to compare.", None)
-    if against == "input":
-        other = cell_input(by_label[label], first, input_path)
-        if other is None:
-            raise InputError("This cell's input file is not available (fal fetched it from its URL).", None)
-    else:
-        other = _finished_output(runs.get(by_label[against].key)) if against in by_label else None
-        if other is None:
-            raise InputError(f"Cell {against!r} has no finished output to compare.", None)
-    with Image.open(first_output) as a, Image.open(other) as b:
-        heat = metrics.difference_map(a, b)
-    name = hashlib.sha256(f"{first.id}|{other}".encode()).hexdigest()[:16]
-    path = sweep_run.sweep_dir(plan.id) / f"difference-{name}.png"
-    heat.save(path, format="PNG")
-    return str(path)
-
-
 def crops(view: SweepView, x: float, y: float, size: float) -> Any:
     """The chosen region of every finished cell at 1:1 output pixels, labelled, laid out like the grid."""
     reference = _reference(view)
@@ -243,8 +182,8 @@ def crops(view: SweepView, x: float, y: float, size: float) -> Any:
         return []
     with Image.open(reference) as image:
         reference_size = image.size
-    return gr.Gallery(value=detail_crops(view.plan, view.runs, (x, y), size, reference_size, view.input_path),
-                      columns=min(view.plan.columns, 6))
+    found = detail_crops(view.plan, view.runs, (x, y), size, reference_size, view.input_path)
+    return gr.Gallery(value=[(servable(path), label) for path, label in found], columns=min(view.plan.columns, 6))
 
 
 def difference(view: SweepView, label: str | None, against: str | None) -> str | None:

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gradio as gr
 
-from components.common import spending, store
 from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.common.signatures import schema_handler
 from components.upscale import console, parameters, result
 from components.upscale.console import stage_html, stamp
-from components.upscale.image_input import load as load_input
-from core import config, schema
-from core.engines import ENGINES, describe, make_engine
-from core.errors import InputError, StudioError
-from core.inputs import images
-from core.runs import events, names
-from core.runs.runner import execute
+from core import schema, usecases
+from core.errors import StudioError
+from core.runs import names
 from core.runs.runs import Run
-from core.sharing import budget, limits
+from core.usecases import RunRequest
 
 
 @dataclass
@@ -62,84 +56,45 @@ def result_json(run: Run) -> dict[str, Any]:
             "run_id": run.id, "status": run.status, "error": run.error}
 
 
-def prepare(raw: dict[str, Any], image: str | None, engine: str, notes: list[str] | None = None,
-            measure: bool = False) -> tuple[dict[str, Any], str | None]:
-    """Validated arguments and the stored input file; what was ignored or converted while reading the image
-    (unreadable metadata, a colour profile) is appended to ``notes``. An https URL is read too: an engine that
-    fetches URLs is handed it as it is (``image_url``) only when the picture is already 8-bit sRGB in a format
-    it reads, else the stored, converted PNG (``measure`` is kept for callers; the size is always known now)."""
-    url = (raw.pop("image_url") or "").strip() if raw.get("image_url") else ""
-    arguments = schema.validate(raw, require_image=False)
-    if not image and not url:
-        raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.", "image")
-    loaded = load_input(image, url)
-    if not image and describe(engine).fetches_urls and loaded.source_url:
-        arguments["image_url"] = schema.check_value("image_url", loaded.source_url)
-    if notes is not None:
-        notes.extend(loaded.notes)
-    out_w, out_h = schema.output_size(loaded.width, loaded.height, arguments["upscale_factor"])
-    limit = config.max_output_megapixels()
-    if out_w * out_h > limit * 1e6:
-        raise InputError(f"The output would be {out_w}×{out_h} ({out_w * out_h / 1e6:.0f} MP); the limit is "
-                         f"{limit:g} MP. Lower the upscale factor.", "upscale_factor")
-    return arguments, loaded.path
+def request_of(form: dict[str, Any], engine: str, session: Session) -> RunRequest:
+    """The run the form asks for: its parameters (``image_url`` among them), the uploaded file, the engine, and
+    the session's webhook."""
+    parameters = dict(form)
+    image = parameters.pop("image", None)
+    return RunRequest(parameters, image, engine, webhook_url=session.webhook_url)
 
 
 @schema_handler
 async def upscale(form: dict[str, Any], engine: str = "local", session: Session | None = None,
-                  request: gr.Request = None) -> AsyncIterator[tuple[str | None, dict | None, View]]:
-    """Upscale one image with ``fal-ai/clarity-upscaler`` (engine="fal") or Real-ESRGAN (engine="local").
+                  request: gr.Request | None = None) -> AsyncIterator[tuple[str | None, dict | None, View]]:
+    """Upscale one image with ``fal-ai/clarity-upscaler`` (engine="fal"), Real-ESRGAN (engine="local") or a plain
+    Lanczos resize (engine="lanczos"): ``core/usecases/run.py``'s ``run_one``.
 
     Takes ``image`` (a file) or ``image_url``, then every endpoint parameter (components/common/signatures.py).
     Returns the output PNG and the result JSON (seed, timings, request id).
     """
     session = for_request(session, request)
     view = View(stage="queued", lines=[stamp("Checking the input…")])
-    raw = dict(form)
-    image = raw.pop("image")
+    run: Run | None = None
     try:
-        if engine not in ENGINES:
-            raise InputError(f"Engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}.", "engine")
-        notes: list[str] = []
-        measure = spending.space_key_in_use(session, engine) and budget.caps().any
-        pasted = (raw.get("image_url") or "").strip()
-        if describe(engine).fetches_urls and pasted and not pasted.lower().startswith("data:"):
-            schema.check_value("image_url", pasted)  # a malformed URL is named before the key is asked for
-        runner_engine = make_engine(engine, session.fal_key(), session.local_model or None)  # no key: nothing read
-        arguments, image_path = await asyncio.to_thread(prepare, raw, image, engine, notes, measure)  # decodes
-        view.lines += console.lines([events.Note(note) for note in notes])
-    except StudioError as exc:
+        async for update in usecases.run_one(request_of(form, engine, session), session):
+            run = update.run
+            view.run_id = run.id
+            view.lines.extend(console.lines(update.events))
+            view.stage = update.stage
+            if update.stage in ("done", "failed"):  # the last update: sent with the result just below
+                view.details = result.details_markdown(run)
+                continue
+            yield None, None, view.snapshot()
+    except StudioError as exc:  # refused before anything was sent: bad input, no key, a limit or a budget
         view.stage, view.error, view.error_field = "failed", str(exc), getattr(exc, "field", None)
         view.lines.append(stamp(f"Error: {exc}"))
         yield None, None, view.snapshot()
         raise refused(str(exc)) from None
-    run = Run(engine=engine, arguments=arguments, owner=session.owner,
-              input_name=names.input_name(image, form.get("image_url")),
-              source_url=names.source_url(image, form.get("image_url")),
-              model=getattr(runner_engine, "model", None) if describe(engine).models else None)
-    view.run_id = run.id
-    options = {"webhook_url": session.webhook_url} if describe(engine).webhooks and session.webhook_url else {}
-    try:
-        limits.check_rate(session.limit_keys())
-        price = images.price_of(image_path, arguments["upscale_factor"]) if image_path else 0.0
-        with limits.job_slot(session.limit_keys()), spending.reserved(session, engine, price, "run") as spend:
-            spend.add(run, price)
-            async for update in execute(runner_engine, run, image_path, store.save, **options):
-                view.lines.extend(console.lines(update.events))
-                view.stage = update.stage
-                if update.stage in ("done", "failed"):  # the last update: sent with the result just below
-                    view.details = result.details_markdown(run)
-                    continue
-                yield None, None, view.snapshot()
-    except InputError as exc:  # a limit: nothing was sent
-        view.stage, view.error = "failed", str(exc)
-        view.lines.append(stamp(f"Error: {exc}"))
-        yield None, None, view.snapshot()
-        raise refused(str(exc)) from None
-    if run.status != "completed" or not run.output_path:
-        view.error, view.error_field = run.error, run.error_field
-        yield None, result_json(run), view.snapshot()
-        raise refused(run.error or "The run did not complete.")
+    if run is None or run.status != "completed" or not run.output_path:
+        view.error, view.error_field = (run.error, run.error_field) if run else ("The run did not start.", None)
+        yield None, result_json(run) if run else None, view.snapshot()
+        raise refused((run.error if run else None) or "The run did not complete.")
     view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
     view.after_name = download_name(run)
     yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()

@@ -42,6 +42,8 @@ def _words(event: events.Event) -> str:
             return f"Saved {width}×{height} PNG ({size / 1e6:.2f} MB)."
         case events.Note(text=text):
             return f"Note: {text}"
+        case events.FromHistory():
+            return "Already in the history: showing the stored result."
         case events.Failure(message=message):
             return f"Error: {message}"
         case events.Done(seconds=seconds, seed=seed, request_id=request_id):

@@ -12,6 +12,7 @@ from components.common.text import toast
 from core.errors import InputError
 from core.inputs import formats, images
 from core.inputs.images import InputImage
+from core.usecases.validate import read_input
 
 if TYPE_CHECKING:
     from components.upscale.parameters import Widget
@@ -52,21 +53,12 @@ def render() -> ImageInput:
     return ImageInput(file, url, preview, info, gr.State(None), gr.State(""))
 
 
-def load(file: str | None, url: str | None) -> InputImage:
-    """The input the user gave: the file first, else the URL or data URI. Raises InputError."""
-    if file:
-        return images.load_file(file)
-    if url and url.strip():
-        return images.load_url(url.strip())
-    raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.", "image")
-
-
 def preview(file: str | None, url: str | None, factor: float) -> tuple[str | None, str, InputImage | None]:
     """Preview path, the size/price line (or the reason the input is refused), and the loaded input."""
     if not file and not (url or "").strip():
         return None, "Give an image to see its output size and estimated price.", None
     try:
-        loaded = load(file, url)
+        loaded = read_input(file, url)
     except InputError as exc:
         return None, f"⚠️ {exc}", None
     return loaded.path, images.describe(loaded.width, loaded.height, factor), loaded

@@ -24,8 +24,7 @@ def open_page(token: str | None, session: Session, request: gr.Request | None = 
               profile: gr.OAuthProfile | None = None) -> list[Any]:
     """[the token the browser keeps, the session, the key's status, every parameter in schema order, the image URL,
     the preset menu, the link's notice, the input preview, its size/price line, the loaded input]."""
-    # TEMP until the usecases branch merges: session.identify takes no None request in its annotation, yet does.
-    token, session = identify(token, session, request, profile)  # type: ignore[arg-type]
+    token, session = identify(token, session, request, profile)
     linked = deeplink_panel.load_link(request, session)
     count = len(PARAMETER_FIELDS)
     values, url = linked[:count], linked[count]

@@ -22,7 +22,7 @@ def local_note() -> str:
 
 def marks(engine_id: str, field: schema.Field) -> list[str]:
     """The CSS classes that mark a knob the engine ignores (style.css says so above the widget)."""
-    return [f"ignored-by-{engine_id}"] if describe(engine_id).ignores(field.name) else []
+    return ["ignored-by-engine", f"ignored-by-{engine_id}"] if describe(engine_id).ignores(field.name) else []
 
 
 def mark_ignored(engine_id: str) -> list[Any]:

@@ -9,8 +9,7 @@ import gradio as gr
 
 from components.common.refusal import refused
 from components.common.text import code, plain
-from core import schema
-from core.runs import pnginfo
+from core import pnginfo, schema
 
 if TYPE_CHECKING:
     from components.upscale.parameters import Widget

@@ -7,9 +7,9 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import store
 from components.upscale.action import View
 from components.upscale.console import stamp
+from core.runs import store
 
 CANCEL_REQUESTED = "Cancel requested: cancelling the request at its engine…"
 

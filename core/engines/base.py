@@ -7,22 +7,25 @@ Unlike raw fal statuses, ``logs`` here carry only the lines not yet seen: the en
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from fal_client import Completed, InProgress, Queued, Status
 
 from core.schema import PARAMETER_FIELDS
 
-__all__ = ["Completed", "Engine", "EngineInfo", "InProgress", "Job", "Queued", "ResumableEngine", "Status"]
+__all__ = ["Completed", "Engine", "EngineInfo", "EngineSettings", "Factory", "InProgress", "Job", "Queued",
+           "ResumableEngine", "Status"]
 
 
 @dataclass(frozen=True)
 class EngineInfo:
-    """What an engine can do, so callers tell engines apart by ability rather than by name."""
+    """What an engine can do and what it needs from the visitor, so callers tell engines apart by ability rather
+    than by name. Each engine module exports one (``info()``) beside its factory (``make()``); ``core/engines``
+    lists the modules."""
 
-    id: str  # "fal" or "local"
+    id: str  # the engine module's name: "fal", "local", "lanczos"
     label: str
     models: tuple[str, ...]  # model names the engine offers (empty: the endpoint's one)
     price_per_output_megapixel: float  # USD; 0 for an engine that costs nothing
@@ -32,6 +35,10 @@ class EngineInfo:
     runs_at_once: int | None  # how many runs (sweep cells) to hand it at once; None: all, its queue schedules them
     needs_key: bool = False  # runs only with an API key (and spends its owner's money)
     fetches_urls: bool = False  # fetches an https:// image URL itself (else the app reads the picture first)
+    model_label: str = ""  # what the engine panel calls its model choice ("Local model"); shown when ``models``
+    model_choices: tuple[tuple[str, str], ...] = ()  # (label, model name) for the engine panel's dropdown
+    default_model: str | None = None  # the model used when the visitor chose none
+    blurb: str = ""  # one clause for the engine radio's help: what the engine is and where it runs
 
     @property
     def priced(self) -> bool:
@@ -46,6 +53,15 @@ class EngineInfo:
     def ignores(self, name: str) -> bool:
         """Whether parameter ``name`` cannot change this engine's output."""
         return name in self.ignored
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What a visitor gives an engine's factory: the key (for an engine that ``needs_key``) and the model (for one
+    with ``models``). The key never appears in a repr."""
+
+    key: str | None = field(default=None, repr=False)
+    model: str | None = None
 
 
 class Job(Protocol):
@@ -75,9 +91,13 @@ class Engine(Protocol):
         ...
 
 
+@runtime_checkable
 class ResumableEngine(Protocol):
     """An engine that can follow a request submitted earlier by its id (fal; core/runs/resume.py)."""
 
     async def attach(self, request_id: str, arguments: dict[str, Any] | None = None) -> Job:
         """The job of ``request_id``; ``arguments`` are what was sent, when known."""
         ...
+
+
+Factory = Callable[[EngineSettings], Engine]  # an engine module's ``make``: AuthError/InputError when it cannot run

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import mimetypes
+import os
+import threading
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +20,7 @@ import fal_client
 from fal_client import Completed, FalClientHTTPError, InProgress, Queued, Status
 
 from core import schema
+from core.engines.base import EngineInfo, EngineSettings
 from core.engines.fal_errors import KEYS_URL, NO_KEY, translate
 from core.engines.pacing import BACKOFF_FIRST_S, SUBMITS_AT_ONCE, backoff
 from core.engines.pacing import current as current_pace
@@ -245,4 +248,61 @@ class FalJob:
             raise self._engine.translate(exc, self.request_id) from None
 
 
-__all__ = ["KEYS_URL", "Completed", "FalEngine", "FalJob", "InProgress", "Queued", "translate"]
+DEFAULT_SWEEP_CONCURRENCY: int | None = None  # no ceiling: every cell goes to fal's queue, which schedules them
+_engines: dict[str, FalEngine] = {}  # one fal client per key, found by the key's hash (never the key itself)
+_lock = threading.Lock()
+
+
+def fal_job_timeout(default: float) -> float | None:
+    """Seconds a fal request may take, queue included: ``CLARITY_FAL_TIMEOUT`` (0 = no limit), else ``default``."""
+    try:
+        seconds = float(os.environ.get("CLARITY_FAL_TIMEOUT", default))
+    except ValueError:
+        seconds = default
+    return seconds if seconds > 0 else None
+
+
+def _runs_at_once() -> int | None:
+    """``CLARITY_SWEEP_CONCURRENCY`` as an optional ceiling on fal cells in flight; unset, empty or 0: none."""
+    try:
+        ceiling = int(float(os.environ.get("CLARITY_SWEEP_CONCURRENCY") or 0))
+    except ValueError:
+        return DEFAULT_SWEEP_CONCURRENCY
+    return ceiling if ceiling > 0 else DEFAULT_SWEEP_CONCURRENCY
+
+
+def info() -> EngineInfo:
+    """fal's descriptor: every parameter counts, priced at fal's published rate, needs a key. Read per call: its
+    ceiling follows ``CLARITY_SWEEP_CONCURRENCY`` (none by default: fal's queue schedules every cell)."""
+    return EngineInfo("fal", "fal (hosted clarity-upscaler)", (), schema.PRICE_PER_MEGAPIXEL,
+                      frozenset(f.name for f in schema.PARAMETER_FIELDS), webhooks=True, resumable_by_request_id=True,
+                      runs_at_once=_runs_at_once(), needs_key=True, fetches_urls=True,
+                      blurb="fal runs the hosted clarity-upscaler")
+
+
+def make(settings: EngineSettings) -> FalEngine:
+    """The fal engine for ``settings.key`` (typed in, or ``FAL_KEY``): one per key, kept until ``forget``;
+    AuthError without a key."""
+    key = settings.key
+    if not key:
+        raise AuthError("No fal key: set FAL_KEY, type a key in the Engine panel, or use the local engine. "
+                        "Keys are made at https://fal.ai/dashboard/keys.")
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    with _lock:
+        engine = _engines.get(digest)
+        if engine is None:
+            engine = _engines[digest] = FalEngine(key)
+        engine.job_timeout = fal_job_timeout(DEFAULT_JOB_TIMEOUT)  # read per call: the engine is kept per key
+    return engine
+
+
+def forget(key: str | None) -> bool:
+    """Drop the engine (and so the client holding ``key``) made for a typed key; True if there was one."""
+    if not key:
+        return False
+    with _lock:
+        return _engines.pop(hashlib.sha256(key.encode()).hexdigest(), None) is not None
+
+
+__all__ = ["KEYS_URL", "Completed", "FalEngine", "FalJob", "InProgress", "Queued", "forget", "info", "make",
+           "translate"]

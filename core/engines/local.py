@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import threading
 import time
@@ -32,12 +33,11 @@ from typing import Any
 
 from PIL import Image
 
-from core import config
-from core.engines.base import Completed, InProgress, Queued, Status
+from core import config, pnginfo
+from core.engines.base import Completed, EngineInfo, EngineSettings, InProgress, Queued, Status
 from core.engines.realesrgan import MODELS, THREADS, tile_count, upscale
 from core.errors import CancelledRun, EngineError, InputError
 from core.inputs import images
-from core.runs import pnginfo
 from core.schema import FIELD_BY_NAME, MAX_SEED, output_size
 
 DEFAULT_MODEL = "fast"
@@ -65,7 +65,7 @@ class LocalJob:
         self.seed = arguments["seed"] if arguments.get("seed") is not None else random.randint(0, MAX_SEED)
         self._lock = threading.Lock()
         self._events: list[Status] = []
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._finished = False
         self._cancel = threading.Event()
         self._output: dict[str, Any] | None = None
@@ -188,7 +188,8 @@ class LocalJob:
             raise CancelledRun("The run was cancelled.")
         if self._output is None:
             raise EngineError(self._error or "The local engine stopped without a result.", self.request_id)
-        return json.loads(json.dumps(self._output))  # a copy the caller may change
+        copy: dict[str, Any] = json.loads(json.dumps(self._output))  # a copy the caller may change
+        return copy
 
     async def cancel(self) -> None:
         """Leave the queue, or stop the running upscale before its next tile. No-op once finished."""
@@ -201,7 +202,7 @@ class LocalJob:
             self._push(None)  # wake listeners so events() and result() see the cancel now
 
 
-def _wake(future: asyncio.Future) -> None:
+def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
 
@@ -298,3 +299,25 @@ def _read_image(path: str | Path) -> Image.Image:
     except OSError:
         raise InputError("The input image could not be read.", "image") from None
     return images.decode(data, "The input image")
+
+
+def default_model() -> str:
+    """``CLARITY_LOCAL_MODEL`` when it names a model, else ``DEFAULT_MODEL``."""
+    chosen = os.environ.get("CLARITY_LOCAL_MODEL", "").strip()
+    return chosen if chosen in MODELS else DEFAULT_MODEL
+
+
+def info() -> EngineInfo:
+    """The local engine's descriptor: free, one run at a time, a model choice (``CLARITY_LOCAL_MODEL`` the
+    default); no diffusion pass, so only the factor changes the picture (the seed is only recorded)."""
+    return EngineInfo("local", "local (Real-ESRGAN on this CPU)", tuple(MODELS), 0.0,
+                      frozenset({"upscale_factor", "seed"}), webhooks=False, resumable_by_request_id=False,
+                      runs_at_once=1, model_label="Local model",
+                      model_choices=tuple((model.label, name) for name, model in MODELS.items()),
+                      default_model=default_model(), blurb="local runs Real-ESRGAN on this CPU")
+
+
+def make(settings: EngineSettings) -> LocalEngine:
+    """Real-ESRGAN with ``settings.model`` (``DEFAULT_MODEL`` when none); ValueError for an unknown model."""
+    return LocalEngine(settings.model or default_model())
+

@@ -62,4 +62,4 @@ def paced(pace: Pace) -> Iterator[None]:
 
 def backoff(attempt: int, first: float = BACKOFF_FIRST_S) -> float:
     """Seconds to wait before retry ``attempt`` (1-based) of a submit fal answered 429: doubling, jittered ±50 %."""
-    return min(BACKOFF_LONGEST_S, first * 2 ** min(attempt - 1, 16) * random.uniform(0.5, 1.5))
+    return float(min(BACKOFF_LONGEST_S, first * 2 ** min(attempt - 1, 16) * random.uniform(0.5, 1.5)))

@@ -222,7 +222,7 @@ def upscale(image: Image.Image, factor: float, model: str = "fast", tile: int | 
 
     ``tile``/``overlap`` default to the model's. ``on_tile(done, total)`` is called after each tile;
     ``should_cancel()`` is checked before each tile and raises CancelledRun. Transparency in any form (see
-    core.image_modes) comes back as an alpha band, resized separately with Lanczos.
+    core.inputs.image_modes) comes back as an alpha band, resized separately with Lanczos.
     """
     if not 1 <= factor <= 4:
         raise ValueError(f"factor must be between 1 and 4, got {factor}")

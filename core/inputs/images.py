@@ -53,12 +53,6 @@ class InputImage:
         return self.width * self.height / 1e6
 
 
-def price_of(path: str | Path, factor: float) -> float:
-    """The estimated fal price (USD) of upscaling the picture at ``path`` by ``factor`` (reads its header only)."""
-    with Image.open(path) as image:
-        return estimated_price(image.width, image.height, factor)
-
-
 def describe(width: int, height: int, factor: float) -> str:
     """The preview line: input size → output size, output megapixels, estimated price."""
     out_w, out_h = output_size(width, height, factor)

@@ -14,6 +14,7 @@ waiting reads these records. Every event carries ``at``, the Unix time (seconds)
     ├── Fetching        the result is being downloaded
     ├── Saved           the output PNG is in the data directory: ``width``, ``height``, ``size_bytes``
     ├── Note            a plain remark about the input (e.g. metadata that was ignored): ``text``
+    ├── FromHistory     asked for again (fetch), the run had already ended: its stored result is shown
     ├── Failure         the run failed: ``message``, ``field`` (the schema field it names, or None)
     └── Done            completed: ``seconds``, ``seed``, ``request_id``
 """
@@ -87,6 +88,11 @@ class Saved(Event):
 @dataclass(frozen=True)
 class Note(Event):
     text: str
+
+
+@dataclass(frozen=True)
+class FromHistory(Event):
+    run_id: str
 
 
 @dataclass(frozen=True)

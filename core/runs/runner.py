@@ -108,7 +108,7 @@ async def _keep_output(run: Run, result: dict[str, Any]) -> list[events.Event]:
             shutil.move(str(source), target)
     run.output_path = str(target)
     with contextlib.suppress(ImportError, OSError):
-        from core.runs import pnginfo
+        from core import pnginfo
 
         pnginfo.stamp_png(target, {"arguments": run.parameters(), "seed": run.seed,
                                    "request_id": run.request_id, "engine": run.engine, "model": run.model})

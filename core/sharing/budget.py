@@ -5,7 +5,7 @@ its estimated price before anything reaches fal, a sweep its whole pre-flight to
 released when the run or sweep ends, what fal worked on is kept as spent (at the output's real size when known).
 A reservation that a crash left open stays counted for its day: it errs on the side of the owner's money.
 
-Caps are US dollars per UTC day, at the price the app shows (``core.schema.PRICE_PER_MEGAPIXEL``):
+Caps are US dollars per UTC day, at the price each engine's descriptor gives (``price_per_output_megapixel``):
 
 - ``CLARITY_DAILY_BUDGET_USD``: all visitors together (default $5 on a shared app with ``FAL_KEY``);
 - ``CLARITY_VISITOR_DAILY_BUDGET_USD``: each visitor (default $0.50), counted per owner and, for anonymous

@@ -17,6 +17,8 @@ images the caller provides. ``enable_safety_checker`` takes true/false (yes/no, 
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -89,12 +91,44 @@ def _build_axes() -> dict[str, Axis]:
                     "best quality, sharp focus, film grain")
     axes["engine"] = Axis("engine", "Engine", "engine",
                           "Compare engines on the same settings: each cell runs on its own engine (fal, local, "
-                          "local:<model>); only fal's cells are priced.", "fal, local:fast, local:quality")
+                          "local:<model>, lanczos); each cell is priced at its own engine's price.",
+                          "fal, local:fast, lanczos")
     return axes
 
 
 AXES: dict[str, Axis] = _build_axes()
 AXIS_CHOICES: list[tuple[str, str]] = [(axis.label, axis.name) for axis in AXES.values()]  # for a dropdown
+
+# The special kinds of axis: the one place that says which axes are not a plain parameter. An ENGINE axis gives
+# each cell its own engine, an IMAGE axis its own input, a SEARCH_REPLACE axis edits both prompts.
+ENGINE, IMAGE, SEARCH_REPLACE = "engine", "image", "search_replace"
+
+
+def kind_of(name: str | None) -> str | None:
+    """The kind of axis ``name`` (None for no axis or an unknown one)."""
+    axis = AXES.get(name or "")
+    return axis.kind if axis else None
+
+
+def is_kind(name: str | None, kind: str) -> bool:
+    """Whether axis ``name`` is of ``kind`` (``ENGINE``, ``IMAGE``, ``SEARCH_REPLACE``, or a plain kind)."""
+    return kind_of(name) == kind
+
+
+def side_of(kind: str, x_axis: str | None, y_axis: str | None) -> str | None:
+    """Which axis of a grid (``"x"`` or ``"y"``) is of ``kind``, else None."""
+    return "x" if is_kind(x_axis, kind) else "y" if is_kind(y_axis, kind) else None
+
+
+def values_text(name: str, values: list[AxisValue]) -> str:
+    """A value list written back in the axis syntax ``parse_axis`` reads (for a sweep kept before records)."""
+    if kind_of(name) == "text":
+        return " | ".join(str(value) for value in values)
+    if kind_of(name) in (SEARCH_REPLACE, IMAGE):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow([str(value) for value in values])
+        return buffer.getvalue()
+    return ", ".join(format_value(name, value, 10**6) for value in values)
 
 
 def _csv_tokens(name: str, text: str) -> list[str]:
@@ -272,12 +306,12 @@ def format_value(name: str, value: Any, width: int = 40) -> str:
 def apply_value(name: str, value: Any, arguments: dict[str, Any], search: Any = None) -> dict[str, Any]:
     """``arguments`` with one axis value applied (a copy); ``search`` is prompt_sr's first value."""
     result = dict(arguments)
-    if name == "prompt_sr":
+    if is_kind(name, SEARCH_REPLACE):
         for field in ("prompt", "negative_prompt"):
             if isinstance(result.get(field), str):
                 result[field] = result[field].replace(search, value)
     elif name == "seed" and value is None:
         result.pop("seed", None)  # random seed: omit it, as validate() does
-    elif name not in ("image", "engine"):  # an image or an engine is the cell's own, not an argument
+    elif kind_of(name) not in (IMAGE, ENGINE):  # an image or an engine is the cell's own, not an argument
         result[name] = value
     return result

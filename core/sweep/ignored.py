@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from core.errors import InputError
 from core.schema import FIELD_BY_NAME
+from core.sweep.axes import ENGINE, SEARCH_REPLACE, is_kind
 
 
 def axis_fields(name: str) -> tuple[str, ...]:
     """The schema parameters an axis changes (``prompt_sr`` edits both prompts; ``image`` none)."""
-    if name == "prompt_sr":
+    if is_kind(name, SEARCH_REPLACE):
         return ("prompt", "negative_prompt")
     return (name,) if name in FIELD_BY_NAME else ()
 
@@ -18,7 +19,7 @@ def refuse_ignored(engine_id: str, *axes: str | None) -> None:
     """Raise InputError when the engine ignores every parameter an axis changes: its cells would be identical."""
     from core.engines import ENGINES, describe
 
-    if "engine" in axes:  # comparing engines: an axis some of them ignore is marked on their cells, not refused
+    if any(is_kind(axis, ENGINE) for axis in axes):  # comparing engines: an axis some ignore is marked, not refused
         return
     info = describe(engine_id)
     for axis in axes:

@@ -7,23 +7,28 @@ from __future__ import annotations
 import heapq
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from core import config
 from core.errors import InputError
-from core.schema import MAX_SEED, estimated_price, output_size, validate
+from core.schema import MAX_SEED, output_size, validate
 from core.sweep.axes import (
     AXES,
     AXIS_CHOICES,
+    ENGINE,
+    IMAGE,
     MAX_CELLS,
+    SEARCH_REPLACE,
     Axis,
     AxisValue,
     apply_value,
     format_value,
+    is_kind,
     max_cells,
     parse_axis,
+    side_of,
 )
 
 __all__ = ["AXES", "AXIS_CHOICES", "MAX_CELLS", "Axis", "AxisValue", "Cell", "CellKey", "Preflight", "SweepPlan",
@@ -55,9 +60,10 @@ class Preflight:
 
     cells: int
     total_output_megapixels: float
-    estimated_price: float  # USD on fal
+    estimated_price: float  # USD, each cell at its own engine's price
     estimated_seconds: float | None  # None when no per-megapixel rate was given
     oversized: tuple[CellKey, ...] = ()  # cells whose output exceeds config.max_output_megapixels()
+    prices: dict[CellKey, float] = field(default_factory=dict)  # each cell's estimated price (USD)
 
     def needs_confirmation(self, price_limit: float, cell_limit: int) -> bool:
         """True when the sweep costs more than ``price_limit`` dollars or has more than ``cell_limit`` cells."""
@@ -93,27 +99,30 @@ class SweepPlan:
 
     def engine_of(self, cell: Cell) -> str | None:
         """The engine a cell runs on when the plan has an engine axis (``fal``, ``local:fast``…), else None."""
-        if self.x_axis == "engine":
-            return str(cell.x_value)
-        return str(cell.y_value) if self.y_axis == "engine" else None
+        side = side_of(ENGINE, self.x_axis, self.y_axis)
+        return str(cell.x_value if side == "x" else cell.y_value) if side else None
 
     @property
     def engines(self) -> tuple[str, ...]:
         """The engines of an engine axis, in order (empty without one)."""
-        values = self.x_values if self.x_axis == "engine" else self.y_values if self.y_axis == "engine" else []
+        side = side_of(ENGINE, self.x_axis, self.y_axis)
+        values = self.x_values if side == "x" else self.y_values if side == "y" else []
         return tuple(str(value) for value in values)
 
     def preflight(self, width: int | None = None, height: int | None = None, *,
                   sizes: dict[str, tuple[int, int]] | None = None, seconds_per_megapixel: float | None = None,
                   seconds_per_cell: float = 0.0, concurrency: int = 1,
-                  free: Callable[[Cell], bool] | None = None) -> Preflight:
-        """Cost of the plan for an input of ``width × height`` (or ``sizes[image_path]`` per image cell).
+                  price_per_megapixel: Callable[[Cell], float] | None = None) -> Preflight:
+        """Cost of the plan for an input of ``width × height`` (or ``sizes[image_path]`` per image cell); each
+        cell priced at ``price_per_megapixel(cell)`` USD per output megapixel (its engine's descriptor's price:
+        ``core/sweep/sweep_run.py``'s ``cell_prices``), free without it.
 
         The time estimate schedules the cells in order on ``concurrency`` workers, each taking
         ``seconds_per_cell + output MP × seconds_per_megapixel``.
         """
         megapixels: list[float] = []
-        price, oversized = 0.0, []
+        prices: dict[CellKey, float] = {}
+        oversized = []
         for cell in self.cells:
             size = (sizes or {}).get(cell.image_path or "") or (width, height)
             if size[0] is None or size[1] is None:
@@ -121,13 +130,13 @@ class SweepPlan:
             factor = cell.arguments["upscale_factor"]
             out_w, out_h = output_size(size[0], size[1], factor)
             megapixels.append(out_w * out_h / 1e6)
-            price += 0.0 if free is not None and free(cell) else estimated_price(size[0], size[1], factor)
+            prices[cell.key] = megapixels[-1] * (price_per_megapixel(cell) if price_per_megapixel else 0.0)
             if megapixels[-1] > config.max_output_megapixels():
                 oversized.append(cell.key)
         seconds = None
         if seconds_per_megapixel is not None:
             seconds = _makespan([seconds_per_cell + mp * seconds_per_megapixel for mp in megapixels], concurrency)
-        return Preflight(len(self.cells), sum(megapixels), price, seconds, tuple(oversized))
+        return Preflight(len(self.cells), sum(megapixels), sum(prices.values()), seconds, tuple(oversized), prices)
 
 
 def _makespan(durations: list[float], workers: int) -> float:
@@ -146,7 +155,7 @@ def _check_axis(name: str | None, values: list[AxisValue] | None, which: str) ->
 
 
 def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisValue], y_axis: str | None = None,
-              y_values: list[AxisValue] | None = None, images: dict[str, str] | None = None) -> SweepPlan:
+              y_values: list[AxisValue] | None = None, images: Mapping[str, str | None] | None = None) -> SweepPlan:
     """Every cell of an X (× Y) grid with validated arguments; InputError when too large or inconsistent.
 
     ``x_values``/``y_values`` come from ``parse_axis``. For an ``image`` axis the values are keys of
@@ -169,12 +178,12 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
         base["seed"] = random.randint(0, MAX_SEED)
     searches = {}
     for name, values in ((x_axis, x_values), (y_axis, y_values)):
-        if name == "image":
+        if is_kind(name, IMAGE):
             missing = [value for value in values if value not in (images or {})]
             if missing:
                 raise InputError(f"Input image axis: no image labelled {missing[0]!r}; the images are "
                                  f"{', '.join(images or {}) or 'none'}.", "image")
-        if name == "prompt_sr":
+        if is_kind(name, SEARCH_REPLACE):
             search = values[0]
             if search not in base.get("prompt", "") and search not in base.get("negative_prompt", ""):
                 raise InputError(f"Prompt S/R axis: the first value {search!r} is the text to replace, but it "
@@ -189,8 +198,8 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
                 arguments = apply_value(y_axis, y_value, arguments, searches.get(y_axis))
                 parts.append(f"{y_axis}={format_value(y_axis, y_value)}")
             image_path = None
-            if "image" in (x_axis, y_axis):
-                label = str(x_value if x_axis == "image" else y_value)  # one of the labels checked above
+            if image_side := side_of(IMAGE, x_axis, y_axis):
+                label = str(x_value if image_side == "x" else y_value)  # one of the labels checked above
                 image_path = (images or {})[label]
                 arguments.pop("image_url", None)  # the base image is not this cell's input
             arguments = validate(arguments, require_image=False)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from core.errors import InputError
 from core.runs.runs import Run
 from core.schema import FIELD_BY_NAME
-from core.sweep.axes import AXES, AxisValue
+from core.sweep.axes import AXES, IMAGE, AxisValue, side_of
 from core.sweep.plan import Cell, CellKey, SweepPlan
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
                 continue
             label, run = entry
             arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
-            image_path = run.input_path if "image" in (x_axis, y_axis) else None
+            image_path = run.input_path if side_of(IMAGE, x_axis, y_axis) else None
             cells.append(Cell(x_index, y_index, x_values[x_index], y_values[y_index] if y_axis else None, label,
                               arguments, image_path))
             runs[(x_index, y_index)] = run

@@ -12,6 +12,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,13 +25,24 @@ from core.errors import InputError
 from core.runs.runner import Update, execute
 from core.runs.runs import Run
 from core.sweep import metrics
-from core.sweep.axes import AxisValue, format_value
+from core.sweep.axes import IMAGE, AxisValue, format_value, side_of
 from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan
 from core.sweep.scheduler import run_sweep
 
 if TYPE_CHECKING:
     from core.engines.base import Engine
+
+class Phase(Enum):
+    """Where a sweep stands, for decisions (what its status line says is worded from it, never read back)."""
+
+    IDLE = "idle"  # nothing running: a sweep shown from the history
+    RUNNING = "running"  # its cells are being sent and run
+    RETRYING = "retrying"  # its failed cells run again
+    CANCELLING = "cancelling"  # Cancel all was pressed; cells settle
+    DONE = "done"
+    CANCELLED = "cancelled"
+
 
 CONFIRM_PRICE, CONFIRM_CELLS = 1.0, 16  # above these a sweep must be confirmed (env overrides)
 OnUpdate = Callable[[Cell, Run, "Update | None"], None]
@@ -97,7 +109,7 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
 
     def new_run(cell: Cell) -> Run:
         runner = engine_of(cell)
-        image_axis = "x" if plan.x_axis == "image" else "y" if plan.y_axis == "image" else None
+        image_axis = side_of(IMAGE, plan.x_axis, plan.y_axis)
         name = str(cell.x_value if image_axis == "x" else cell.y_value) if image_axis else input_name
         return Run(engine=runner.name, arguments=dict(cell.arguments), owner=owner, sweep_id=plan.id,
                    cell=cell.label, model=getattr(runner, "model", None), input_name=name)
@@ -205,9 +217,11 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
     return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
 
 
-def preflight(plan: SweepPlan, image_path: str | None = None, *, seconds_per_megapixel: float | None = None,
-              seconds_per_cell: float = 0.0, concurrency: int = 1) -> Preflight | None:
-    """``plan.preflight`` for its input files (``image_path`` for one image); None when a size is unknown."""
+def preflight(plan: SweepPlan, image_path: str | None = None, *, engine: str | None = None,
+              seconds_per_megapixel: float | None = None, seconds_per_cell: float = 0.0,
+              concurrency: int = 1) -> Preflight | None:
+    """``plan.preflight`` for its input files (``image_path`` for one image), each cell priced by its own engine
+    (an engine axis's, else ``engine``; unpriced without one); None when a size is unknown."""
     sizes = {}
     for key in {cell.image_path or "" for cell in plan.cells}:
         path = key or image_path
@@ -216,19 +230,29 @@ def preflight(plan: SweepPlan, image_path: str | None = None, *, seconds_per_meg
         with Image.open(path) as image:  # reads the header only
             sizes[key] = image.size
     return plan.preflight(sizes=sizes, seconds_per_megapixel=seconds_per_megapixel,
-                          seconds_per_cell=seconds_per_cell, concurrency=concurrency, free=free_cells(plan))
+                          seconds_per_cell=seconds_per_cell, concurrency=concurrency,
+                          price_per_megapixel=cell_prices(plan, engine))
 
 
-def free_cells(plan: SweepPlan) -> Callable[[Cell], bool] | None:
-    """With an engine axis: which cells cost nothing (their engine is not priced); None otherwise."""
-    if not plan.engines:
-        return None
+def cell_engine(plan: SweepPlan, engine: str | None) -> Callable[[Cell], str | None]:
+    """The engine id each cell runs on: its engine axis value's, else ``engine``."""
 
-    def free(cell: Cell) -> bool:
+    def engine_of(cell: Cell) -> str | None:
         spec = plan.engine_of(cell)
-        return spec is not None and not describe(parse_spec(spec)[0]).priced
+        return parse_spec(spec)[0] if spec is not None else engine
 
-    return free
+    return engine_of
+
+
+def cell_prices(plan: SweepPlan, engine: str | None) -> Callable[[Cell], float]:
+    """Each cell's price per output megapixel (USD), from its own engine's descriptor."""
+    engine_of = cell_engine(plan, engine)
+
+    def price(cell: Cell) -> float:
+        engine_id = engine_of(cell)
+        return describe(engine_id).price_per_output_megapixel if engine_id is not None else 0.0
+
+    return price
 
 
 def engines_used(plan: SweepPlan, engine: str) -> tuple[str, ...]:

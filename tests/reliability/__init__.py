@@ -57,7 +57,7 @@ def assert_history_sound(expected: int, *, final: bool = True, data_dir: Path | 
 
     folder = data_dir or config.data_dir()
     if data_dir is None:  # the store the app itself holds agrees
-        from components.common import store
+        from core.runs import store
 
         assert store.store().count() == expected
     path = folder / FILE_NAME

@@ -135,7 +135,7 @@ def test_an_en_dash_range_is_refused_with_the_spelling_to_use(client, tmp_path: 
 
 @pytest.mark.reliability("partial history")
 def test_history_pages_past_the_table_limit(client) -> None:
-    from components.common import store
+    from core.runs import store
     from core.runs.runs import Run
 
     ids = []

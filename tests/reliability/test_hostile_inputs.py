@@ -260,7 +260,7 @@ def small(tmp_path: Path) -> str:
     ({"enable_safety_checker": "maybe"}, "Safety checker: expected true or false, got 'maybe'"),
     ({"prompt": "x" * 100_000}, "Prompt: 100000 characters is too long"),
     ({"negative_prompt": "blurry\x00; DROP TABLE runs;--"}, "Negative prompt: contains control characters"),
-    ({"engine": "gpu"}, r"'gpu' .* is not in the list of choices: \['fal', 'local'\]"),
+    ({"engine": "gpu"}, r"'gpu' .* is not in the list of choices: \['fal', 'local', 'lanczos'\]"),
     ({"engine": "fal"}, "No fal key"),  # no FAL_KEY in the test environment
 ])
 def test_bad_parameter(client, small: str, params: dict[str, Any], match: str) -> None:
@@ -286,7 +286,7 @@ def test_values_gradio_client_cannot_send(studio: str, values: dict[str, Any], m
 
 @pytest.mark.reliability("hostile parameters")
 def test_a_dict_for_a_text_field_becomes_text(client, small: str) -> None:
-    from components.common import store
+    from core.runs import store
 
     completed(client, small, prompt={"$gt": ""}, upscale_factor=1)
     assert store.store().frame(None).iloc[0]["prompt"] == "{'$gt': ''}"  # Gradio's Textbox made it text
@@ -303,7 +303,7 @@ def test_huge_url_is_refused(client) -> None:
     "ｆｕｌｌｗｉｄｔｈ \U0001f600 " + "\u0300" * 500,  # combining marks stacked on one letter
 ])
 def test_odd_unicode_is_kept_exactly(client, small: str, prompt: str) -> None:
-    from components.common import store
+    from core.runs import store
 
     completed(client, small, prompt=prompt, negative_prompt=prompt, upscale_factor=1)
     run = store.store().frame(None).iloc[0]

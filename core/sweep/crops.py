@@ -1,0 +1,75 @@
+"""Pictures made from a finished sweep's cells: the same region of every output at 1:1 output pixels (detail
+crops), and the difference heat map of one output against its input or another cell's output. Both are written
+into the sweep's folder (``data/sweeps/<id>/``) and returned as paths."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from PIL import Image
+
+from core.errors import InputError
+from core.runs.runs import Run
+from core.sweep import metrics, sweep_run
+from core.sweep.plan import Cell, CellKey, SweepPlan
+
+
+def cell_input(cell: Cell, run: Run | None, input_path: str | None) -> str | None:
+    """The input file a cell was made from."""
+    path = cell.image_path or (run.input_path if run else None) or input_path
+    return path if path and Path(path).is_file() else None
+
+
+def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float, float], size: float,
+                 reference: tuple[int, int], input_path: str | None = None) -> list[tuple[str, str]]:
+    """The same region of every finished cell at 1:1 output pixels, as ``(png path, label)``.
+
+    ``centre`` and ``size`` are in pixels of an input of size ``reference``; cells with another input (an image
+    axis) get the same relative region.
+    """
+    folder = sweep_run.sweep_dir(plan.id) / "crops"
+    folder.mkdir(exist_ok=True)
+    crops = []
+    for cell in plan.cells:
+        run = runs.get(cell.key)
+        source = cell_input(cell, run, input_path)
+        if run is None or not run.output_path or not sweep_run.done(run) or source is None:
+            continue
+        with Image.open(source) as opened:
+            in_size = opened.size
+        scale = in_size[0] / reference[0] if reference[0] else 1.0
+        half = min(max(1.0, size * scale / 2), min(in_size) / 2)
+        x, y = centre[0] * scale, centre[1] * (in_size[1] / reference[1] if reference[1] else 1.0)
+        x, y = min(max(x, half), in_size[0] - half), min(max(y, half), in_size[1] - half)
+        with Image.open(run.output_path) as output:
+            crop = metrics.detail_crop(output, (x - half, y - half, x + half, y + half), in_size)
+        path = folder / f"{cell.x_index}-{cell.y_index}.png"
+        crop.save(path, format="PNG")
+        crops.append((str(path), cell.label))
+    return crops
+
+
+def heat_map(plan: SweepPlan, runs: dict[CellKey, Run], label: str, against: str,
+             input_path: str | None = None) -> str:
+    """A heat map of one cell's output against its input ("input") or another cell's output (by label)."""
+    by_label = {cell.label: cell for cell in plan.cells}
+    if label not in by_label or not sweep_run.done(runs.get(by_label[label].key)):
+        raise InputError(f"Cell {label!r} has no finished output to compare.", None)
+    first = runs[by_label[label].key]
+    if against == "input":
+        other = cell_input(by_label[label], first, input_path)
+        if other is None:
+            raise InputError("This cell's input file is not available (fal fetched it from its URL).", None)
+    elif against in by_label and sweep_run.done(runs.get(by_label[against].key)):
+        other = runs[by_label[against].key].output_path
+    else:
+        raise InputError(f"Cell {against!r} has no finished output to compare.", None)
+    if not first.output_path or not other:
+        raise InputError(f"Cell {label!r} has no finished output to compare.", None)
+    with Image.open(first.output_path) as a, Image.open(other) as b:
+        heat = metrics.difference_map(a, b)
+    name = hashlib.sha256(f"{first.id}|{other}".encode()).hexdigest()[:16]
+    path = sweep_run.sweep_dir(plan.id) / f"difference-{name}.png"
+    heat.save(path, format="PNG")
+    return str(path)

@@ -1,0 +1,84 @@
+"""What every run passes before it starts, whichever door it came in by: a known engine, built for this visitor,
+within the per-visitor limits, and with its price reserved from the budgets its engines answer to.
+
+This module is the only one that builds engines (through the registry's factories), checks limits and reserves
+budgets; ``core/usecases/run.py``, ``sweep.py`` and ``fetch.py`` call it, and the components call those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from PIL import Image
+
+from core.engines import ENGINES, describe, factory
+from core.engines.base import Engine, EngineSettings, ResumableEngine
+from core.errors import InputError, StudioError
+from core.schema import output_size
+from core.sharing import budget, limits, spending
+from core.sharing.spending import Spend
+from core.sharing.visitor import Visitor
+
+
+def check_engine(engine: str) -> None:
+    """InputError (field ``engine``) unless ``engine`` is a registered engine id."""
+    if engine not in ENGINES:
+        raise InputError(f"Engine must be one of {', '.join(map(repr, ENGINES))}, not {engine!r}.", "engine")
+
+
+def build(engine: str, visitor: Visitor, model: str | None = None, key: str | None = None) -> Engine:
+    """Engine ``engine`` made for ``visitor``: its key when the descriptor says it needs one (``key`` overrides the
+    visitor's), and ``model`` — else the visitor's choice for it, else its default — when it offers models.
+    AuthError without a key; InputError for an unknown engine or model."""
+    check_engine(engine)
+    info = describe(engine)
+    chosen = (model or visitor.model_for(engine) or info.default_model) if info.models else None
+    if chosen is not None and chosen not in info.models:
+        raise InputError(f"The {engine} engine has no model {chosen!r}; choose one of {', '.join(info.models)}.",
+                         "engine")
+    return factory(engine)(EngineSettings(key=(key or visitor.fal_key()) if info.needs_key else None, model=chosen))
+
+
+def build_resumable(engine: str, visitor: Visitor, key: str | None = None) -> ResumableEngine:
+    """Engine ``engine`` built as ``build`` does, as one that re-attaches to requests by id; StudioError when its
+    descriptor says it cannot (``resumable_by_request_id``)."""
+    built = build(engine, visitor, key=key)
+    if not describe(engine).resumable_by_request_id or not isinstance(built, ResumableEngine):
+        raise StudioError(f"The {engine} engine cannot follow a request by its id.")
+    return built
+
+
+def model_of(engine: Engine) -> str | None:
+    """The model an engine runs (None for an engine with one model)."""
+    model = getattr(engine, "model", None)
+    return str(model) if model and describe(engine.name).models else None
+
+
+def budget_applies(visitor: Visitor, engines: Sequence[str]) -> bool:
+    """Whether a run on ``engines`` spends from a budgeted Space key (so its input must be measured first)."""
+    return any(spending.space_key_in_use(visitor, engine) for engine in engines) and budget.caps().any
+
+
+def price(engine: str, image_path: str | None, factor: float) -> float:
+    """The estimated price (USD) of upscaling the picture at ``image_path`` by ``factor`` on ``engine``: output
+    megapixels × its descriptor's price (reads the header only); 0 with no local file (a URL its engine fetches)."""
+    if not image_path or not describe(engine).priced:
+        return 0.0
+    with Image.open(image_path) as image:
+        return spending.price(engine, *output_size(image.width, image.height, factor))
+
+
+def spent_today(visitor: Visitor) -> str:
+    """"today: $0.12 of $0.50" when this visitor spends from a budgeted Space key, else ''."""
+    return spending.today_line(visitor)
+
+
+@contextmanager
+def admitted(visitor: Visitor, engines: str | Sequence[str], amount: float, what: str) -> Iterator[Spend]:
+    """Hold a run (or a sweep) within the visitor's limits for its duration: the request rate, a job slot, the
+    Space key's rules for each engine, and ``amount`` USD reserved from the budgets (settled at what the runs
+    added to the yielded Spend used). InputError, before anything is sent, when one of them refuses."""
+    limits.check_rate(visitor.limit_keys())
+    with limits.job_slot(visitor.limit_keys()), spending.reserved(visitor, engines, amount, what) as spend:
+        yield spend

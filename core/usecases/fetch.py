@@ -1,0 +1,80 @@
+"""Following a run again: by id from another tab (``fetch``), and every pending run after a restart
+(``resume_pending``). A run in the history is shown from the history whatever its engine; a request id made
+elsewhere is followed on the engine that can re-attach to requests (fal), with the key rules below."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import AsyncIterator
+
+import core.usecases.admission as admission
+from core.engines import describe, resumable_engines
+from core.engines.base import ResumableEngine
+from core.errors import StudioError
+from core.runs import events, store
+from core.runs.resume import follow_request, resume_in_background
+from core.runs.runner import Update
+from core.runs.runs import Run
+from core.sharing.visitor import Visitor
+
+RUN_ID = re.compile(r"^[A-Za-z0-9._:-]{4,128}$")  # a request id or a run id: letters, digits, dashes
+
+
+def key_for(visitor: Visitor, run: Run | None) -> str | None:
+    """The key that may follow a request: any key this visitor may use for a run in their own history; for an id
+    they did not make here, only a key they typed themselves — on a shared app the Space's key never follows a
+    stranger's request id (request ids are not secrets, and fal would hand back that person's result)."""
+    if run is not None or not visitor.shared:
+        return visitor.fal_key()
+    if visitor.typed_key:
+        return visitor.typed_key
+    raise StudioError("This request id is not in your history. To follow a request made elsewhere, type your own "
+                      "fal key first (Key, local model, webhook).")
+
+
+async def fetch(run_or_request_id: str, visitor: Visitor) -> AsyncIterator[Update]:
+    """Show a run by its run id or its engine's request id, recording what it becomes in the history.
+
+    A run of this visitor's history that has ended is shown as stored (a ``FromHistory`` event, stage ``done`` or
+    ``failed``), on any engine; one still pending on a resumable engine, or an id made elsewhere, is re-attached
+    to and followed to its end. Raises a StudioError before the first update for an id that is not one, a run
+    still running on an engine that cannot be re-attached to, or no key that may follow it."""
+    wanted = (run_or_request_id or "").strip()
+    if not RUN_ID.match(wanted):
+        raise StudioError("Paste a fal request id or a run id (letters, digits and dashes).")
+    history = store.store()
+    run = history.by_request_id(wanted, owner=visitor.scope()) or history.get(wanted, owner=visitor.scope())
+    resumable = run is None or (describe(run.engine).resumable_by_request_id and bool(run.request_id))
+    if run is not None and (run.status == "completed" and run.output_path or not resumable):
+        if not run.final:
+            raise StudioError(f"This run is still under way on the {run.engine} engine, which cannot be followed "
+                              "from another tab; it appears in the History when it ends.")
+        ended = run.status == "completed" and bool(run.output_path)
+        happened: list[events.Event] = [events.FromHistory(run.id)]
+        if not ended:
+            happened.append(events.Failure(run.error or f"The run {run.status}.", run.error_field))
+        yield Update(run, happened, "done" if ended else "failed")
+        return
+    engine_id = run.engine if run is not None else resumable_engines()[0]
+    engine = admission.build_resumable(engine_id, visitor, key_for(visitor, run))
+    if run is None:  # submitted elsewhere (another tool, or a lost tab): its arguments are not known here
+        run = Run(engine=engine_id, arguments={}, owner=visitor.owner, request_id=wanted,
+                  cell="fetched by request id")
+    async for update in follow_request(engine, run, store.save):
+        yield update
+
+
+def resume_pending() -> threading.Thread:
+    """Follow every pending run on a resumable engine to completion in the background (with the machine's own
+    key: a key typed in a browser session died with it, so such runs wait for a fetch); mark interrupted the
+    pending runs of engines that die with the process."""
+    owner = Visitor()
+
+    def engine_for(run: Run) -> ResumableEngine | None:
+        info = describe(run.engine)
+        if not info.resumable_by_request_id or (info.needs_key and not owner.fal_key()):
+            return None
+        return admission.build_resumable(run.engine, owner)
+
+    return resume_in_background(store.store(), engine_for)

@@ -1,0 +1,58 @@
+"""One upscale, whichever door asked for it (the Upscale tab, the public ``/upscale`` API, a deep link)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import core.usecases.admission as admission
+from core.engines import describe
+from core.runs import events, names, store
+from core.runs.runner import Update, execute
+from core.runs.runs import Run
+from core.sharing.visitor import Visitor
+from core.usecases.validate import check_url_first, prepare
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One upscale as asked for, before any check.
+
+    ``parameters`` are the endpoint's (``core/schema.py`` names, raw values; ``image_url`` among them: an https
+    URL or a data URI); ``image`` is an uploaded file's path (it wins over ``image_url``). ``engine`` is a
+    registered engine id (``core/engines``); ``model`` one of its models (None: the visitor's choice, else its
+    default); ``webhook_url`` is passed on to an engine whose descriptor takes webhooks."""
+
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    image: str | None = None
+    engine: str = "local"
+    model: str | None = None
+    webhook_url: str = ""
+
+
+async def run_one(request: RunRequest, visitor: Visitor) -> AsyncIterator[Update]:
+    """Check, admit and run one upscale, saving it in the history at every change; yields the runner's updates
+    (the first one also carries the notes of reading the input). Raises a StudioError before the first update
+    when the request is refused (bad input, no key, a limit or a budget): nothing was sent, nothing saved."""
+    admission.check_engine(request.engine)
+    engine_id = request.engine
+    notes: list[str] = []
+    measure = admission.budget_applies(visitor, (engine_id,))
+    check_url_first(request.parameters, request.image, engine_id)  # a malformed URL is named before the key
+    engine = admission.build(engine_id, visitor, request.model)  # no key: refused before anything is fetched
+    arguments, image_path = await asyncio.to_thread(prepare, request.parameters, request.image, engine_id, notes,
+                                                    measure)  # fetches and decodes the picture
+    pasted = request.parameters.get("image_url")
+    run = Run(engine=engine_id, arguments=arguments, owner=visitor.owner, model=admission.model_of(engine),
+              input_name=names.input_name(request.image, pasted), source_url=names.source_url(request.image, pasted))
+    options = {"webhook_url": request.webhook_url} if describe(engine_id).webhooks and request.webhook_url else {}
+    price = admission.price(engine_id, image_path, arguments["upscale_factor"])
+    pending = [events.Note(note) for note in notes]
+    with admission.admitted(visitor, engine_id, price, "run") as spend:
+        spend.add(run, price)
+        async for update in execute(engine, run, image_path, store.save, **options):
+            if pending:
+                update.events[:0], pending = pending, []
+            yield update

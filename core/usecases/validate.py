@@ -1,0 +1,59 @@
+"""Arguments and input image of a run, checked before anything is sent: the schema's rules (``core/schema.py``),
+the picture read by content (``core/inputs/``), and the output-size limit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from core import config, schema
+from core.engines import describe
+from core.errors import InputError
+from core.inputs import images
+from core.inputs.images import InputImage
+
+NO_IMAGE = "Give an image: upload a file, or paste an https:// URL or a data: URI."
+
+
+def read_input(file: str | None, url: str | None) -> InputImage:
+    """The input the visitor gave: the file first, else the URL or data URI, decoded and stored. InputError
+    (field ``image``) when there is none or it cannot be read."""
+    if file:
+        return images.load_file(file)
+    if url and url.strip():
+        return images.load_url(url.strip())
+    raise InputError(NO_IMAGE, "image")
+
+
+def prepare(parameters: Mapping[str, Any], image: str | None, engine: str, notes: list[str] | None = None,
+            measure: bool = False) -> tuple[dict[str, Any], str | None]:
+    """Validated arguments and the stored input file (the picture as read: colours converted to sRGB through
+    its profile). ``parameters`` are the endpoint's, ``image_url`` among them. An https URL is read too: an engine
+    that fetches URLs (its descriptor's ``fetches_urls``) is handed it as it is (``image_url``) only when the
+    picture is already upright 8-bit sRGB in a format it reads, else the stored, converted PNG. What was ignored
+    or converted while reading the image (unreadable metadata, a colour profile) is appended to ``notes``.
+    ``measure`` is kept for callers: the size is always known now. InputError naming the field at fault."""
+    raw = dict(parameters)
+    url = str(raw.pop("image_url", None) or "").strip()
+    arguments = schema.validate(raw, require_image=False)
+    if not image and not url:
+        raise InputError(NO_IMAGE, "image")
+    loaded = read_input(image, url)
+    if not image and describe(engine).fetches_urls and loaded.source_url:
+        arguments["image_url"] = schema.check_value("image_url", loaded.source_url)
+    if notes is not None:
+        notes.extend(loaded.notes)
+    out_w, out_h = schema.output_size(loaded.width, loaded.height, arguments["upscale_factor"])
+    limit = config.max_output_megapixels()
+    if out_w * out_h > limit * 1e6:
+        raise InputError(f"The output would be {out_w}×{out_h} ({out_w * out_h / 1e6:.0f} MP); the limit is "
+                         f"{limit:g} MP. Lower the upscale factor.", "upscale_factor")
+    return arguments, loaded.path
+
+
+def check_url_first(parameters: Mapping[str, Any], image: str | None, engine: str) -> None:
+    """InputError naming ``image_url`` when a pasted https address is malformed — said before a key is asked for
+    or anything is fetched (a data URI is read, and judged, by ``prepare``)."""
+    pasted = str(parameters.get("image_url") or "").strip()
+    if not image and describe(engine).fetches_urls and pasted and not pasted.lower().startswith("data:"):
+        schema.check_value("image_url", pasted)

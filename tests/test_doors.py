@@ -1,0 +1,79 @@
+"""Every door into a run goes through the same use case (core/usecases/): the Upscale event (which is also the
+public ``/upscale`` API), the sweep (``/sweep``), a retry of its failed cells, fetch (``/fetch``) and the resume at
+start-up. Each door is driven as a visitor or an API caller would, and the use case it reached is counted."""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gradio_client import handle_file
+
+from components.common import startup
+from components.common.session import Session
+from components.sweep import sweep_actions
+from core import usecases
+from core.runs import store
+from tests.reliability import noise_png
+
+USE_CASES = ("run_one", "run_sweep", "retry_cells", "fetch", "resume_pending")
+
+
+@pytest.fixture
+def photo(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    return noise_png(tmp_path / "door.png", (32, 24), seed=zlib.crc32(request.node.name.encode()))
+
+
+@pytest.fixture
+def reached(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How many times each use case was called (the real one still runs)."""
+    counts: Counter[str] = Counter()
+
+    def counting(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        if name == "resume_pending":
+            def resume(*args: Any, **kwargs: Any) -> Any:
+                counts[name] += 1
+                return real(*args, **kwargs)
+            return resume
+
+        async def through(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            counts[name] += 1
+            async for item in real(*args, **kwargs):
+                yield item
+        return through
+
+    for name in USE_CASES:
+        monkeypatch.setattr(usecases, name, counting(name, getattr(usecases, name)))
+    return counts
+
+
+def test_each_door_reaches_its_use_case(client, photo, reached) -> None:
+    _, result = client.predict(handle_file(photo), "", engine="lanczos", upscale_factor=2, api_name="/upscale")
+    assert reached == Counter(run_one=1)
+
+    csv, _ = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor", x_values="1, 2",
+                            y_axis="", y_values="", api_name="/sweep")
+    assert reached["run_sweep"] == 1 and reached["run_one"] == 1  # a sweep's cells are not runs of the form
+
+    png, fetched = client.predict(result["run_id"], api_name="/fetch")  # a lanczos run id: from the history
+    assert reached["fetch"] == 1 and fetched["run_id"] == result["run_id"] and Path(png).is_file()
+
+    async def retried() -> sweep_actions.SweepView:
+        steps = [step async for step in sweep_actions.sweep(image=photo, engine="lanczos", x_axis="upscale_factor",
+                                                              x_values="1, 2", session=Session())]
+        view = steps[-1][2]
+        broken = next(iter(view.runs.values()))
+        broken.status, broken.error = "failed", "made to fail by the test"
+        store.save(broken)
+        return [step async for step in sweep_actions.retry(view, Session())][-1][2]
+
+    view = asyncio.run(retried())
+    assert reached["retry_cells"] == 1 and all(run.status == "completed" for run in view.runs.values())
+
+    startup.resume_pending_runs().join(30)
+    assert reached == Counter(run_one=1, run_sweep=2, fetch=1, retry_cells=1, resume_pending=1)
