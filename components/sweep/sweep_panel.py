@@ -54,6 +54,7 @@ class SweepPanel:
     past: gr.Dropdown
     refresh: gr.Button
     view: gr.State
+    state: gr.HTML  # whether a sweep runs, for the page's keys (components/common/shortcuts.html)
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
@@ -79,6 +80,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
         cancel = gr.Button("Cancel all", variant="stop", scale=1, elem_id="sweep-cancel")
         retry = gr.Button("Retry failed", scale=1, elem_id="sweep-retry")
     progress = gr.Markdown("", elem_id="sweep-progress")
+    state = gr.HTML(views.state_html(SweepView()), elem_id="sweep-state", container=False, padding=False)
     grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",
                       elem_id="sweep-grid", interactive=False)
     table = gr.Dataframe(label="Cell status", interactive=False, wrap=True, elem_id="sweep-table", max_height=320,
@@ -116,7 +118,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
     return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
-                      gr.State(SweepView()))
+                      gr.State(SweepView()), state)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, gr.components.Component],
@@ -154,7 +156,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.cancel.click(actions.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
                        queue=False).then(actions.after_cancel, [panel.view, session], outputs, **private)
 
-    panel.view.change(views.render_grid, panel.view, [panel.progress, panel.grid, panel.table], **quiet,
+    panel.view.change(views.render_grid, panel.view, [panel.progress, panel.grid, panel.table, panel.state], **quiet,
                       queue=False)
     crop_inputs = [panel.view, panel.crop_x, panel.crop_y, panel.crop_size]
     panel.view.change(views.render_results, panel.view,

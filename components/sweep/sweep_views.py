@@ -14,6 +14,7 @@ from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session
 from components.common.text import toast
+from components.sweep import sweep_actions as actions
 from components.sweep.sweep_actions import SweepView, progress, y_axis_of
 from core import config
 from core.csv_export import ENCODING
@@ -127,10 +128,19 @@ def ignored_note(plan: SweepPlan, cell: Cell) -> str:
     return f" · ⊘ {info.id} ignores {other}" if fields and all(info.ignores(name) for name in fields) else ""
 
 
-def render_grid(view: SweepView) -> tuple[str, Any, Any]:
-    """The progress line, the labelled grid (a picture or a status tile per cell) and the status table."""
+def state_html(view: SweepView) -> str:
+    """What the page's keys read (components/common/shortcuts.html): whether a sweep runs, on a priced engine."""
+    running = view.in_flight
+    paid = running and view.plan is not None and describe(actions.paying_engine(view.plan, view.engine)).priced
+    return (f'<div class="sweep-state" data-running="{str(running).lower()}" data-paid="{str(paid).lower()}">'
+            "</div>")
+
+
+def render_grid(view: SweepView) -> tuple[str, Any, Any, str]:
+    """The progress line, the labelled grid (a picture or a status tile per cell), the status table and the
+    sweep's state for the page's keys."""
     if view.plan is None:
-        return view.message, gr.skip(), gr.skip()
+        return view.message, gr.skip(), gr.skip(), state_html(view)
     items, rows = [], []
     for cell in view.plan.cells:
         run = view.runs.get(cell.key)
@@ -145,7 +155,7 @@ def render_grid(view: SweepView) -> tuple[str, Any, Any]:
                      "seconds": round(run.run_seconds, 1) if run and run.run_seconds is not None else None,
                      "request_id": run.request_id if run else None, "error": run.error if run else None})
     return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6)),
-            gr.Dataframe(value=pd.DataFrame(rows), visible=True))
+            gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view))
 
 
 def _reference(view: SweepView) -> str | None:
