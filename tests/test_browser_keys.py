@@ -71,7 +71,8 @@ def test_escape_that_closes_the_x_axis_menu_leaves_a_running_fal_sweep_alone(stu
         page.keyboard.press("Escape")
         page.locator("#sweep-progress").get_by_text("cells kept").wait_for(timeout=30_000)
         text = page.locator("#sweep-progress").inner_text()
-        assert "cancelled 4 cells (creativity=0.2, creativity=0.4, creativity=0.6, creativity=0.8); 0 finished cells kept" in text, text
+        stopped = "cancelled 4 cells (creativity=0.2, creativity=0.4, creativity=0.6, creativity=0.8)"
+        assert f"{stopped}; 0 finished cells kept" in text, text
         assert all(fal_server.state(job).cancel_received for job in ids)
         screenshot(page, "keys-sweep-cancelled")
 

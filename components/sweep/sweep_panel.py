@@ -55,6 +55,7 @@ class SweepPanel:
     refresh: gr.Button
     view: gr.State
     state: gr.HTML  # whether a sweep runs, for the page's keys (components/common/shortcuts.html)
+    past_note: gr.Markdown  # why a past sweep could not be opened, beside its menu
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
@@ -114,11 +115,12 @@ def render(engine_id: str = "fal") -> SweepPanel:
     with gr.Tab("Past sweeps"):
         with gr.Row():
             past = gr.Dropdown([], label="Re-open a past sweep", scale=4, elem_id="sweep-past")
-            refresh = gr.Button("↻ Refresh", scale=1, elem_id="sweep-past-refresh")
+            refresh = gr.Button("Refresh", scale=1, elem_id="sweep-past-refresh")
+        past_note = gr.Markdown("", elem_id="sweep-past-note")
     return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
-                      gr.State(SweepView()), state)
+                      gr.State(SweepView()), state, past_note)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, gr.components.Component],
@@ -175,5 +177,6 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
         trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine]  # the grid's own, put back
-    panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown], **private)
+    panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown, panel.past_note],
+                     **private, show_progress_on=[panel.past_note])
     return run

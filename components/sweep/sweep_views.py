@@ -34,9 +34,9 @@ def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> s
     try:
         values = parse_axis(axis, text, prompt or "", negative_prompt or "")
     except InputError as exc:
-        return f"⚠️ {exc}"
+        return f"Warning: {exc}"
     shown = ", ".join(format_value(axis, value, 24) for value in values[:12])
-    return f"✓ {len(values)} value{'s' * (len(values) != 1)}: {shown}{' …' if len(values) > 12 else ''}"
+    return f"{len(values)} value{'s' * (len(values) != 1)}: {shown}{' …' if len(values) > 12 else ''}"
 
 
 def default_axis(engine_id: str) -> str:
@@ -125,7 +125,7 @@ def ignored_note(plan: SweepPlan, cell: Cell) -> str:
         return ""
     info = describe(parse_spec(spec)[0])
     fields = axis_fields(other)
-    return f" · ⊘ {info.id} ignores {other}" if fields and all(info.ignores(name) for name in fields) else ""
+    return f" · {info.id} ignores {other}" if fields and all(info.ignores(name) for name in fields) else ""
 
 
 def state_html(view: SweepView) -> str:

@@ -58,7 +58,7 @@ def preview(file: str | None, url: str | None, factor: float) -> tuple[str | Non
     try:
         loaded = load(file, url)
     except InputError as exc:
-        return None, f"⚠️ {exc}", None
+        return None, f"Warning: {exc}", None
     return loaded.path, images.describe(loaded.width, loaded.height, factor), loaded
 
 
@@ -67,14 +67,14 @@ def file_changed(file: str | None, url: str | None, factor: float, refused: str,
     reason said in the info line and a warning. Otherwise the preview, as for any input. An empty box never
     replaces a refusal's reason (``shown``, the info line as it is), whichever of their events runs first."""
     emptied = not file and not (url or "").strip()
-    if emptied and (refused or (shown or "").startswith("⚠️")):  # the box emptied by the refusal: keep the reason
+    if emptied and (refused or (shown or "").startswith("Warning:")):  # the box emptied by the refusal: keep the reason
         return gr.skip(), None, gr.skip(), None, ""
     if file:
         try:
             images.load_file(file)
         except InputError as exc:
             gr.Warning(toast(f"{exc} The file was not kept."))
-            message = f"⚠️ {exc} The file was not kept."
+            message = f"Warning: {exc} The file was not kept."
             return None, None, message, None, message
     return (gr.skip(), *preview(file, url, factor), "")
 

@@ -59,5 +59,5 @@ def details_markdown(run: Run) -> str:
              f"**run** {wall} · **timings** {timings}",
              f"**request id** {code(run.request_id)}"]
     if run.error:
-        lines.append(f"⚠️ {plain(run.error)}")
+        lines.append(f"Warning: {plain(run.error)}")
     return "  \n".join(lines)
