@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import gradio as gr
-
 from pathlib import Path
 from types import SimpleNamespace
 
+import gradio as gr
 import pandas as pd
 from gradio_client import handle_file
 from PIL import Image
