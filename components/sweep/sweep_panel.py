@@ -56,11 +56,19 @@ class SweepPanel:
     view: gr.State
     state: gr.HTML  # whether a sweep runs, for the page's keys (components/common/shortcuts.html)
     past_note: gr.Markdown  # why a past sweep could not be opened, beside its menu
+    input_preview: gr.Image  # the Upscale tab's picture, which a run of the grid sweeps
+    input_name: gr.Markdown
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
-    gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, `0-1 (+0.25)`, "
-                "`0.35-0.65 [4]`. The base settings and image are the Upscale tab's.", elem_id="sweep-help")
+    with gr.Row(equal_height=True):
+        gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, "
+                    "`0-1 (+0.25)`, `0.35-0.65 [4]`. The base settings and image are the Upscale tab's.",
+                    elem_id="sweep-help")
+        with gr.Column(scale=0, min_width=240, elem_id="sweep-input"):  # which picture a run of the grid sweeps
+            input_preview = gr.Image(None, label="Picture to sweep", type="filepath", interactive=False, height=110,
+                                     elem_id="sweep-input-preview", buttons=[])
+            input_name = gr.Markdown(views.input_line(None, None, None), elem_id="sweep-input-name")
     y_choices = [("none", actions.NONE), *AXIS_CHOICES]
     with gr.Row():
         first = views.default_axis(engine_id)
@@ -120,7 +128,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
     return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
-                      gr.State(SweepView()), state, past_note)
+                      gr.State(SweepView()), state, past_note, input_preview, input_name)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, gr.components.Component],
@@ -139,6 +147,9 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
         axis.change(views.batch_visible, [panel.x_axis, panel.y_axis], panel.batch, **quiet)
     panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
                        **private)
+
+    image.loaded.change(views.input_shown, [image.loaded, image.file, image.url],
+                        [panel.input_preview, panel.input_name], **quiet)
 
     names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",
              panel.x_axis: "x_axis", panel.x_values: "x_values", panel.y_axis: "y_axis",

@@ -13,13 +13,15 @@ from PIL import Image, ImageDraw, ImageFont
 from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session
-from components.common.text import toast
+from components.common.text import plain, toast
 from components.sweep import sweep_actions as actions
 from components.sweep.sweep_actions import SweepView, progress, y_axis_of
 from core import config
 from core.csv_export import ENCODING
 from core.engines import ENGINES, describe, keyless_engine, parse_spec
 from core.errors import InputError, StudioError
+from core.inputs.images import InputImage
+from core.runs import names
 from core.runs.runs import Run
 from core.sweep import batch, metrics, sweep_run
 from core.sweep.axes import AXES, format_value, parse_axis
@@ -37,6 +39,19 @@ def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> s
         return f"Warning: {exc}"
     shown = ", ".join(format_value(axis, value, 24) for value in values[:12])
     return f"{len(values)} value{'s' * (len(values) != 1)}: {shown}{' …' if len(values) > 12 else ''}"
+
+
+def input_line(loaded: InputImage | None, file: str | None, url: str | None) -> str:
+    """Which picture a sweep run now would sweep: the Upscale tab's, by name and size."""
+    if loaded is None:
+        return "No picture yet: give one on the Upscale tab."
+    name = names.input_name(file, url) or "the pasted image"
+    return f"Sweeps **{plain(name, 60)}** ({loaded.width}×{loaded.height}), the Upscale tab's picture."
+
+
+def input_shown(loaded: InputImage | None, file: str | None, url: str | None) -> tuple[str | None, str]:
+    """The Sweep tab's thumbnail and line for the picture it will sweep (a new one on the Upscale tab shows here)."""
+    return (servable(loaded.path) if loaded else None), input_line(loaded, file, url)
 
 
 def default_axis(engine_id: str) -> str:
