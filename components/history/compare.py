@@ -29,6 +29,7 @@ class ComparePanel:
     second: gr.Dropdown
     go: gr.Button
     slider: gr.ImageSlider
+    region: gr.Image  # A's output: a click on it chooses the region the crops show
     crops: gr.Gallery
     differences: gr.Dataframe
 
@@ -41,11 +42,15 @@ def render() -> ComparePanel:
             go = gr.Button("Compare", scale=1, elem_id="compare-go")
         slider = gr.ImageSlider(label="A / B", type="filepath", format="png", interactive=False,
                                 elem_id="compare-slider", max_height=480)
-        crops = gr.Gallery(label="The same region of both, 1:1 pixels", format="png", columns=2, object_fit="none",
-                           interactive=False, elem_id="compare-crops")
+        with gr.Row():
+            region = gr.Image(label="Click on A to choose the region", type="filepath", format="png",
+                              interactive=False, height=260, scale=1, elem_id="compare-region", buttons=[])
+            crops = gr.Gallery(label="The same region of A and B, 1:1 pixels", format="png", columns=2,
+                               object_fit="none", interactive=False, elem_id="compare-crops", scale=2,
+                               allow_preview=False)
         differences = gr.Dataframe(label="What differs", interactive=False, elem_id="compare-differences",
                                    visible=False)  # shown with a comparison: empty, it is only bare headers
-    return ComparePanel(first, second, go, slider, crops, differences)
+    return ComparePanel(first, second, go, slider, region, crops, differences)
 
 
 def label(run: Run) -> str:
@@ -82,13 +87,11 @@ def differences(first: Run, second: Run) -> pd.DataFrame:
     return pd.DataFrame(rows or [{"parameter": "(none)", "A": "the same settings", "B": "the same settings"}])
 
 
-def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, Any]:
-    """The two outputs in the slider, their centre region at 1:1, and what differs; both must be the visitor's
-    finished runs, and their outputs of one size."""
+def _pair(first_id: str | None, second_id: str | None, session: Session) -> tuple[Run, Run]:
+    """Both runs, the visitor's own and finished, with outputs of one size; raises a refusal naming what is not."""
     if not first_id or not second_id:
         raise refused("Choose two runs, A and B.")
-    runs = [store.store().get(run_id, session.scope()) for run_id in (first_id, second_id)]
-    first, second = runs
+    first, second = (store.store().get(run_id, session.scope()) for run_id in (first_id, second_id))
     if first is None or second is None or not (first.output_path and second.output_path):
         raise refused("Both runs must be finished runs of yours, with their outputs.")
     if not (Path(first.output_path).is_file() and Path(second.output_path).is_file()):
@@ -96,18 +99,41 @@ def compare(first_id: str | None, second_id: str | None, session: Session) -> tu
     if (first.width, first.height) != (second.width, second.height):
         raise refused(f"The outputs differ in size ({first.width}×{first.height} and {second.width}×{second.height}):"
                       " choose two runs of the same output size.")
+    return first, second
+
+
+def crops_at(first: Run, second: Run, centre: tuple[int, int] | None = None) -> list[tuple[str, str]]:
+    """The region of ``CROP`` output pixels around ``centre`` (the middle when None) of both outputs, at 1:1,
+    captioned "A · …" and "B · …"."""
     width, height = first.width or 0, first.height or 0
     side = min(CROP, width, height)
-    box = ((width - side) // 2, (height - side) // 2, (width - side) // 2 + side, (height - side) // 2 + side)
-    crops = [(servable(_crop(run.output_path or "", box, f"{run.id}-centre.png")), f"{name}: {label(run)}")
-             for name, run in (("A", first), ("B", second))]
-    return ((servable(first.output_path), servable(second.output_path)), crops,
-            gr.Dataframe(value=differences(first, second), visible=True))
+    x, y = centre or (width // 2, height // 2)
+    left, top = min(max(0, x - side // 2), width - side), min(max(0, y - side // 2), height - side)
+    box = (left, top, left + side, top + side)
+    return [(servable(_crop(run.output_path or "", box, f"{run.id}-{left}-{top}.png")),
+             f"{name} · {label(run)} · region {left},{top} +{side}px") for name, run in (("A", first), ("B", second))]
+
+
+def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, Any, Any]:
+    """The two outputs in the slider, A's output to choose a region on, both outputs' centre region at 1:1, and
+    what differs; both must be the visitor's finished runs, and their outputs of one size."""
+    first, second = _pair(first_id, second_id, session)
+    return ((servable(first.output_path), servable(second.output_path)), servable(first.output_path),
+            crops_at(first, second), gr.Dataframe(value=differences(first, second), visible=True))
+
+
+def choose_region(first_id: str | None, second_id: str | None, session: Session, event: gr.SelectData) -> Any:
+    """A click on A's output: both crops centred there (output pixels)."""
+    first, second = _pair(first_id, second_id, session)
+    x, y = (int(value) for value in event.index[:2])
+    return crops_at(first, second, (x, y))
 
 
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:
     """Wire the panel; the menus refill after each of ``refreshers`` (events that change the history)."""
     for event in refreshers:
         event(choices, session, [panel.first, panel.second], api_visibility="private", show_progress="hidden")
-    panel.go.click(compare, [panel.first, panel.second, session], [panel.slider, panel.crops, panel.differences],
+    chosen = [panel.first, panel.second, session]
+    panel.go.click(compare, chosen, [panel.slider, panel.region, panel.crops, panel.differences],
                    api_visibility="private")
+    panel.region.select(choose_region, chosen, panel.crops, api_visibility="private")

@@ -25,6 +25,7 @@ class ImageInput:
     info: gr.Markdown
     loaded: gr.State  # the InputImage last loaded (or None)
     refused: gr.State  # the message for a dropped file just refused (shown until another input is given)
+    examples: gr.Gallery  # the example photos; the one selected goes into ``file``
 
 
 def render() -> ImageInput:
@@ -36,10 +37,19 @@ def render() -> ImageInput:
                        elem_id="input-preview", buttons=["fullscreen"])
     info = gr.Markdown("Give an image to see its output size and estimated price.", elem_id="input-info")
     with gr.Accordion("Examples", open=False, elem_id="examples"):
-        gr.Examples([[str(EXAMPLES / name)] for name in EXAMPLE_FILES], inputs=[file],
-                    label="Photos that work offline (public domain / CC0)", examples_per_page=8)
+        # Pictures, not file-name chips: a gallery whose selected photo goes into the image box.
+        examples = gr.Gallery([(str(EXAMPLES / name), name) for name in EXAMPLE_FILES], label="Photos that work "
+                              "offline (public domain / CC0): select one", columns=4, height="auto",
+                              object_fit="cover", allow_preview=False, interactive=False, elem_id="example-photos",
+                              buttons=[])
         gr.Examples([[FAL_EXAMPLE_URL]], inputs=[url], label="fal's own example URL (for the fal engine)")
-    return ImageInput(file, url, preview, info, gr.State(None), gr.State(""))
+    return ImageInput(file, url, preview, info, gr.State(None), gr.State(""), examples)
+
+
+def pick_example(event: gr.SelectData) -> str:
+    """The example photo selected in the gallery, for the image box."""
+    index = event.index if isinstance(event.index, int) else 0
+    return str(EXAMPLES / EXAMPLE_FILES[index % len(EXAMPLE_FILES)])
 
 
 def load(file: str | None, url: str | None) -> InputImage:
@@ -87,6 +97,7 @@ def describe(loaded: InputImage | None, factor: float) -> str:
 
 def listen(panel: ImageInput, factor: gr.Slider) -> None:
     outputs = [panel.preview, panel.info, panel.loaded]
+    panel.examples.select(pick_example, None, panel.file, api_visibility="private")
     # always_last: the box emptied by a refusal fires .change again; that run must wait for the refusal's own to
     # finish (and see its reason kept), not race it.
     panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info],
