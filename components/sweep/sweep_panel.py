@@ -58,6 +58,7 @@ class SweepPanel:
     past_note: gr.Markdown  # why a past sweep could not be opened, beside its menu
     input_preview: gr.Image  # the Upscale tab's picture, which a run of the grid sweeps
     input_name: gr.Markdown
+    metric_note: gr.Markdown  # what the plotted metric compares, and what it cannot
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
@@ -118,6 +119,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
                               interactive=False, elem_id="sweep-diff")
     with gr.Tab("Metrics"):
         metric = gr.Dropdown(["psnr", "ssim", "sharpness"], value="psnr", label="Plot", elem_id="sweep-metric")
+        metric_note = gr.Markdown(views.METRIC_NOTES["psnr"], elem_id="sweep-metric-note")
         plot = gr.LinePlot(x="x", y="value", color="series", label="Metric against X", elem_id="sweep-plot")
         metrics = gr.Dataframe(label="Metrics per cell", interactive=False, elem_id="sweep-metrics")
     with gr.Tab("Past sweeps"):
@@ -128,7 +130,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
     return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
-                      gr.State(SweepView()), state, past_note, input_preview, input_name)
+                      gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, gr.components.Component],
@@ -183,7 +185,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     for trigger in (panel.diff_cell.change, panel.diff_against.change):
         trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
     for trigger in (panel.metric.change, panel.metrics.change):
-        trigger(views.plot, [panel.view, panel.metric], panel.plot, **quiet)
+        trigger(views.plot, [panel.view, panel.metric], [panel.plot, panel.metric_note], **quiet)
 
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
         trigger(sweep_reopen.sweep_choices, session, panel.past, **private)

@@ -99,14 +99,42 @@ def pick_centre(event: gr.SelectData) -> tuple[int, int]:
     return int(event.index[0]), int(event.index[1])
 
 
+METRIC_NOTES = {
+    "psnr": "**PSNR** (dB) compares each output, downscaled to the input's size, with the input: higher means closer "
+            "to the input, not better (new detail lowers it), and 100 means identical. The axis starts at 0 dB: "
+            "differences under about 0.5 dB do not show in a picture.",
+    "ssim": "**SSIM** (0–1) compares the structure of each output, downscaled to the input's size, with the input's: "
+            "1 means the same structure. The axis spans all of 0–1.",
+    "sharpness": "**Sharpness** is each output's own mean squared luma gradient, at its own size: it compares no "
+                 "two pictures, and it falls as the output grows (the same edges spread over more pixels), so "
+                 "compare it only between cells of one upscale factor. The axis starts at 0.",
+}
+METRIC_TITLES = {"psnr": "PSNR against the input (dB)", "ssim": "SSIM against the input (0–1)",
+                 "sharpness": "sharpness (mean squared gradient, per output pixel)"}
+
+
+def y_range(metric: str, values: pd.Series) -> tuple[float, float]:
+    """An honest y axis for a metric: from 0, to SSIM's 1 or a round number above the largest value (an auto
+    scale drew a 0.1 dB spread as a dramatic curve)."""
+    if metric == "ssim":
+        return 0.0, 1.0
+    top = float(values.max()) if len(values) else 1.0
+    step = 10.0 if metric == "psnr" else 10 ** max(0, len(str(int(top))) - 1)
+    return 0.0, max(step, -(-top * 1.05 // step) * step)
+
+
 def plot(view: SweepView, metric: str) -> Any:
-    """The metric against the X value, one line per Y value."""
+    """The metric against the X value, one line per Y value, on an honest y axis, and what the metric compares."""
+    note = METRIC_NOTES.get(metric, "")
     if view.plan is None or not view.csv:
-        return gr.skip()
+        return gr.skip(), note
     frame = pd.read_csv(view.csv, encoding=ENCODING)
     series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
     data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
-    return gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=metric)
+    if metric == "sharpness" and "upscale_factor" in (view.plan.x_axis, view.plan.y_axis):
+        note += " **This sweep varies the upscale factor: its sharpness values are not comparable across factors.**"
+    return (gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=METRIC_TITLES.get(metric, metric),
+                        y_lim=list(y_range(metric, data["value"]))), note)
 
 
 def _thumbnail(view: SweepView, run: Run, size: int = 384) -> str:
