@@ -28,7 +28,7 @@ def test_a_tenth_of_a_decibel_is_drawn_as_the_small_thing_it_is(tmp_path: Path) 
     args, note = shown(tmp_path, "creativity", "0.3, 0.4, 0.5", "psnr", {"psnr": [31.02, 31.08, 31.12]})
     low, high = args["y_lim"]
     assert low == 0 and high >= 40  # 0.1 dB on an axis from 0: a flat line, as it should look
-    assert "PSNR against the input (dB)" == args["y_title"]
+    assert args["y_title"] == "PSNR against the input (dB)"
     assert "compares each output" in note and "with the input" in note
 
 
