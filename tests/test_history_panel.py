@@ -82,3 +82,12 @@ def test_a_png_made_by_the_app_gives_its_parameters_back(client, tmp_path: Path)
     values = dict(zip([f.name for f in schema.PARAMETER_FIELDS], pnginfo_panel.apply(found), strict=True))
     assert values["creativity"] == 0.8 and values["seed"] == 31 and values["upscale_factor"] == 1.5
     assert pnginfo_panel.inspect(str(photo))[2] is None  # a plain PNG carries nothing
+
+
+def test_a_sweep_cells_thumbnail_names_its_swept_values() -> None:
+    # Every cell of a sweep read "second.jpg ×2 · seed 3390285127 · fal": what tells them apart comes first.
+    cells = [Run(engine="fal", arguments={"upscale_factor": 2}, input_name="second.jpg", seed=3390285127,
+                 status="completed", sweep_id="s1", cell=f"creativity={value}") for value in (0.2, 0.5)]
+    captions = [history_panel.caption(run) for run in cells]
+    assert captions == ["creativity=0.2 · second.jpg ×2 · seed 3390285127 · fal",
+                        "creativity=0.5 · second.jpg ×2 · seed 3390285127 · fal"]
