@@ -49,6 +49,12 @@ def test_escape_that_closes_the_x_axis_menu_leaves_a_running_fal_sweep_alone(stu
         page.wait_for_function("() => document.querySelector('#sweep-progress').innerText.includes('running')",
                                timeout=60_000)
 
+        assert page.locator("#sweep-run").is_disabled() and not page.locator("#sweep-cancel").is_disabled()
+        page.locator("#sweep-help").click()
+        page.keyboard.press("Control+Enter")  # busy: the key cannot start a second, paid sweep over this one
+        page.wait_for_timeout(1000)
+        assert len(fal_server.submits()) == 4
+
         page.locator("#sweep-x-axis input").click()  # open the menu …
         page.locator("#sweep-x-axis").get_by_role("option").first.wait_for()
         page.keyboard.press("Escape")  # … and close it
@@ -74,6 +80,7 @@ def test_escape_that_closes_the_x_axis_menu_leaves_a_running_fal_sweep_alone(stu
         stopped = "cancelled 4 cells (creativity=0.2, creativity=0.4, creativity=0.6, creativity=0.8)"
         assert f"{stopped}; 0 finished cells kept" in text, text
         assert all(fal_server.state(job).cancel_received for job in ids)
+        assert page.locator("#sweep-cancel").is_disabled() and not page.locator("#sweep-run").is_disabled()
         screenshot(page, "keys-sweep-cancelled")
 
 
@@ -92,6 +99,11 @@ def test_escape_with_nothing_running_says_nothing(studio) -> None:
         assert steps.console_text(page) == ""
         assert page.locator("#stage [data-stage=idle]").count() == 1
         assert page.locator("#cancel-button").is_disabled()  # nothing to cancel, and it looks it
+        steps.open_tab(page, "History")
+        page.keyboard.press("Control+Enter")  # no form on screen: the key starts nothing unseen
+        page.wait_for_timeout(1000)
+        steps.open_tab(page, "Upscale")
+        assert steps.console_text(page) == "" and page.locator("#stage [data-stage=idle]").count() == 1
 
 
 def test_ctrl_enter_typed_in_the_prompt_box_runs(studio, photo) -> None:

@@ -87,7 +87,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
     confirm = gr.Checkbox(False, label="I understand", visible=False, elem_id="sweep-confirm")
     with gr.Row():
         run = gr.Button("Run sweep", variant="primary", scale=3, elem_id="sweep-run")
-        cancel = gr.Button("Cancel all", variant="stop", scale=1, elem_id="sweep-cancel")
+        cancel = gr.Button("Cancel all", variant="stop", scale=1, elem_id="sweep-cancel", interactive=False)
         retry = gr.Button("Retry failed", scale=1, elem_id="sweep-retry")
     progress = gr.Markdown("", elem_id="sweep-progress")
     state = gr.HTML(views.state_html(SweepView()), elem_id="sweep-state", container=False, padding=False)
@@ -168,10 +168,14 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                           show_progress_on=[panel.progress])
     retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
                               show_progress="minimal", show_progress_on=[panel.progress])
+    for event in (run, retry):  # an event that failed midway leaves no sweep running (a cancel says so itself)
+        event.failure(views.settled, panel.view, panel.view, **quiet)
     panel.cancel.click(actions.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
                        queue=False).then(actions.after_cancel, [panel.view, session], outputs, **private)
 
-    panel.view.change(views.render_grid, panel.view, [panel.progress, panel.grid, panel.table, panel.state], **quiet,
+    panel.view.change(views.render_grid, panel.view,
+                      [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
+                      **quiet,
                       queue=False)
     crop_inputs = [panel.view, panel.crop_x, panel.crop_y, panel.crop_size]
     panel.view.change(views.render_results, panel.view,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -179,11 +180,25 @@ def state_html(view: SweepView) -> str:
             "</div>")
 
 
-def render_grid(view: SweepView) -> tuple[str, Any, Any, str]:
-    """The progress line, the labelled grid (a picture or a status tile per cell), the status table and the
-    sweep's state for the page's keys."""
+def sweep_buttons(view: SweepView) -> tuple[Any, Any, Any]:
+    """Run sweep, Cancel all and Retry failed as the sweep has them: while cells run, Run sweep and Retry wait
+    (Ctrl+Enter cannot start a second sweep over the first) and Cancel all is live only then."""
+    running = view.in_flight
+    return (gr.update(value="Sweeping…" if running else "Run sweep", interactive=not running),
+            gr.update(interactive=running), gr.update(interactive=not running))
+
+
+def settled(view: SweepView) -> Any:
+    """After a sweep or retry event failed: a view still marked in flight is marked settled, so Run sweep does not
+    stay disabled."""
+    return replace(view, in_flight=False) if view.in_flight else gr.skip()
+
+
+def render_grid(view: SweepView) -> tuple[Any, ...]:
+    """The progress line, the labelled grid (a picture or a status tile per cell), the status table, the
+    sweep's state for the page's keys, and its buttons."""
     if view.plan is None:
-        return view.message, gr.skip(), gr.skip(), state_html(view)
+        return view.message, gr.skip(), gr.skip(), state_html(view), *sweep_buttons(view)
     items, rows = [], []
     for cell in view.plan.cells:
         run = view.runs.get(cell.key)
@@ -198,7 +213,7 @@ def render_grid(view: SweepView) -> tuple[str, Any, Any, str]:
                      "seconds": round(run.run_seconds, 1) if run and run.run_seconds is not None else None,
                      "request_id": run.request_id if run else None, "error": run.error if run else None})
     return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6)),
-            gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view))
+            gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view), *sweep_buttons(view))
 
 
 def _reference(view: SweepView) -> str | None:
