@@ -142,3 +142,21 @@ def test_reuse_seed_in_the_history_says_where_the_seed_went(studio, tmp_path) ->
         page.locator(".toast-body", has_text="Seed 4242").first.wait_for()
         steps.open_tab(page, "Upscale")
         assert page.locator("#param-seed input").input_value() == "4242"
+
+
+def test_examples_are_pictures_at_full_size(studio) -> None:
+    from components.upscale.image_input import EXAMPLE_FILES, EXAMPLES
+
+    for name in EXAMPLE_FILES:  # big enough that an upscale shows something (they were 200–300 px)
+        with Image.open(EXAMPLES / name) as photo:
+            assert 400 <= max(photo.size) <= 640 and min(photo.size) >= 300, (name, photo.size)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#examples").get_by_text("Examples").click()
+        captions = steps.gallery(page, "example-photos")  # thumbnails, each with its name
+        assert [caption for caption, _ in captions] == list(EXAMPLE_FILES)
+        assert all(width >= 400 for _, width in captions)
+        page.locator("#example-photos .thumbnail-item").nth(EXAMPLE_FILES.index("chelsea.jpg")).click()
+        page.locator("#input-info").get_by_text("Input 451×300").wait_for()
+        page.locator("#input-preview img").wait_for()
+        screenshot(page, "examples")

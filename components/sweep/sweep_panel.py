@@ -63,9 +63,10 @@ class SweepPanel:
 
 def render(engine_id: str = "fal") -> SweepPanel:
     with gr.Row(equal_height=True):
-        gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, "
-                    "`0-1 (+0.25)`, `0.35-0.65 [4]`. The base settings and image are the Upscale tab's.",
-                    elem_id="sweep-help")
+        with gr.Column(scale=3, min_width=320):  # on a phone the picture goes below the help, not beside it
+            gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, "
+                        "`0-1 (+0.25)`, `0.35-0.65 [4]`. The base settings and image are the Upscale tab's.",
+                        elem_id="sweep-help")
         with gr.Column(scale=0, min_width=240, elem_id="sweep-input"):  # which picture a run of the grid sweeps
             input_preview = gr.Image(None, label="Picture to sweep", type="filepath", interactive=False, height=110,
                                      elem_id="sweep-input-preview", buttons=[])

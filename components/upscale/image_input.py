@@ -39,7 +39,7 @@ def render() -> ImageInput:
     with gr.Accordion("Examples", open=False, elem_id="examples"):
         # Pictures, not file-name chips: a gallery whose selected photo goes into the image box.
         examples = gr.Gallery([(str(EXAMPLES / name), name) for name in EXAMPLE_FILES], label="Photos that work "
-                              "offline (public domain / CC0): select one", columns=4, height="auto",
+                              "offline (public domain / CC0): select one", columns=4, rows=1, height=170,
                               object_fit="cover", allow_preview=False, interactive=False, elem_id="example-photos",
                               buttons=[])
         gr.Examples([[FAL_EXAMPLE_URL]], inputs=[url], label="fal's own example URL (for the fal engine)")
