@@ -80,9 +80,12 @@ def render() -> HistoryPanel:
     table = gr.Dataframe(label="Runs", show_label=True, interactive=False, wrap=False,
                          elem_id="history-table", max_height=420, show_search="none")
     with gr.Row(elem_id="history-bin"):  # beside the table: a deletion is one click from undone (toasts carry no
-        undo = gr.Button("Undo delete", size="sm", interactive=False, elem_id="history-undo")  # buttons)
-        put_back = gr.Button("Put back the selected run", size="sm", visible=False, elem_id="history-put-back")
-        empty_bin = gr.Button("Empty the bin", size="sm", variant="stop", visible=False, elem_id="history-empty-bin")
+        undo = gr.Button("Undo delete", size="sm", interactive=False, scale=0, min_width=200,  # buttons)
+                         elem_id="history-undo")
+        put_back = gr.Button("Put back the selected run", size="sm", visible=False, scale=0, min_width=200,
+                             elem_id="history-put-back")
+        empty_bin = gr.Button("Empty the bin", size="sm", variant="stop", visible=False, scale=0, min_width=160,
+                              elem_id="history-empty-bin")
     with gr.Row():
         with gr.Column(scale=3):
             before_after = gr.ImageSlider(label="Input / output", type="filepath", format="png",
@@ -92,7 +95,7 @@ def render() -> HistoryPanel:
                 restore = gr.Button("Restore into the form (to run again)", variant="primary",
                                     elem_id="history-restore")
                 reuse_seed = gr.Button("Reuse seed")
-                delete = gr.Button("Delete", variant="stop", elem_id="history-delete")
+                delete = gr.Button("Delete (to the bin)", variant="stop", elem_id="history-delete")
                 delete_sweep = gr.Button("Delete its sweep", variant="stop", visible=False,
                                          elem_id="history-delete-sweep")
             action = gr.Markdown("", elem_id="history-action")

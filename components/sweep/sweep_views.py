@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,17 @@ def settled(view: SweepView) -> Any:
     return replace(view, in_flight=False) if view.in_flight else gr.skip()
 
 
+def grid_label(view: SweepView) -> str:
+    """What the grid belongs to, said on it: once another picture is in the form (or another sweep is re-opened)
+    the cells are still this sweep's ("Cells of sweep 09a1… · coffee.jpg · 14:02")."""
+    runs = [run for run in view.runs.values() if run is not None]
+    if view.plan is None or not runs:
+        return "Cells"
+    first = min(runs, key=lambda run: run.created_at)
+    when = time.strftime("%H:%M", time.localtime(first.created_at))
+    return f"Cells of sweep {view.plan.id} · {first.input_name or 'image'} · {when}"
+
+
 def render_grid(view: SweepView) -> tuple[Any, ...]:
     """The progress line, the labelled grid (a picture or a status tile per cell), the status table, the
     sweep's state for the page's keys, and its buttons."""
@@ -212,7 +224,7 @@ def render_grid(view: SweepView) -> tuple[Any, ...]:
                      "seed": run.seed if run else None,
                      "seconds": round(run.run_seconds, 1) if run and run.run_seconds is not None else None,
                      "request_id": run.request_id if run else None, "error": run.error if run else None})
-    return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6)),
+    return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6), label=grid_label(view)),
             gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view), *sweep_buttons(view))
 
 
