@@ -3,6 +3,10 @@
 Saved at submit and at every change of state (an upsert), so a crash loses nothing and pending fal requests can
 be resumed. Queries are filtered by owner when one is given (``owner=None``: the single-user local app, all rows).
 The store never holds a key: only Run fields and schema parameters.
+
+Deleting is undoable: ``delete`` / ``delete_sweep`` move runs to a bin (a ``deleted_at`` time; every read but
+``get(..., binned=True)`` and the ``binned`` listings leaves them out), ``undelete`` puts them back, and only
+``purge`` — the bin emptied, or runs in it for ``BIN_DAYS`` days — removes rows and files.
 """
 
 from __future__ import annotations
