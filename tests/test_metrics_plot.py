@@ -38,3 +38,13 @@ def test_ssim_spans_zero_to_one_and_sharpness_warns_across_factors(tmp_path: Pat
     args, note = shown(tmp_path, "upscale_factor", "1, 2, 4", "sharpness", {"sharpness": [291.0, 80.0, 24.0]})
     assert args["y_lim"][0] == 0 and args["y_lim"][1] >= 291
     assert "falls as the output grows" in note and "not comparable across factors" in note
+
+
+def test_while_a_new_sweep_runs_the_last_sweeps_views_are_cleared(tmp_path: Path) -> None:
+    plan = plan_grid(schema.defaults(), "creativity", parse_axis("creativity", "0.3, 0.5"))
+    running = SweepView(plan, in_flight=True)  # no CSV yet: its cells are still running
+    sheet, crop_input, _, _, cells, against, metrics = views.render_results(running)
+    assert sheet is None and crop_input is None and metrics.empty
+    assert cells["choices"] == [] and against["choices"] == ["input"]
+    plot, _ = views.plot(running, "psnr")
+    assert plot.constructor_args.get("value") is None

@@ -128,8 +128,10 @@ def y_range(metric: str, values: pd.Series) -> tuple[float, float]:
 def plot(view: SweepView, metric: str) -> Any:
     """The metric against the X value, one line per Y value, on an honest y axis, and what the metric compares."""
     note = METRIC_NOTES.get(metric, "")
-    if view.plan is None or not view.csv:
+    if view.plan is None:
         return gr.skip(), note
+    if not view.csv:  # a sweep still running: no metrics yet, and the last sweep's are not its own
+        return gr.LinePlot(value=None), note
     frame = pd.read_csv(view.csv, encoding=ENCODING)
     series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
     data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
@@ -237,9 +239,13 @@ def _reference(view: SweepView) -> str | None:
 
 
 def render_results(view: SweepView) -> list[Any]:
-    """Once a sweep ends: the sheet download, the crop input and its sliders, the difference choices, metrics."""
-    if view.plan is None or not view.csv:
+    """Once a sweep ends: the sheet download, the crop input and its sliders, the difference choices, metrics. While
+    a new one runs they are cleared: the last sweep's views are not this one's."""
+    if view.plan is None:
         return [gr.skip()] * 7
+    if not view.csv:
+        return [None, None, gr.skip(), gr.skip(), gr.update(choices=[], value=None),
+                gr.update(choices=["input"], value="input"), pd.DataFrame()]
     reference = _reference(view)
     width, height = Image.open(reference).size if reference else (1024, 1024)
     done = [cell.label for cell in view.plan.cells
