@@ -8,7 +8,7 @@ from components.code import code_panel
 from components.common import engine_panel, header, startup
 from components.history import history_panel
 from components.sweep import sweep_panel
-from components.upscale import page_open, upscale_tab
+from components.upscale import page_open, presets_panel, upscale_tab
 
 
 def build() -> gr.Blocks:
@@ -23,16 +23,17 @@ def build() -> gr.Blocks:
                 sweep = sweep_panel.render(engine.engine.value)
             with gr.Tab("History", id="history"):
                 history = history_panel.render()
-            with gr.Tab("Code", id="code"):
+            with gr.Tab("Code", id="code") as code_tab:
                 code = code_panel.render()
         engine_panel.listen(engine)
         page_open.listen(demo, engine, upscale)
         run_event = upscale_tab.listen(upscale, engine)
         sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image)
         engine_panel.refresh_after(engine, run_event, sweep_event)
-        code_panel.listen(code, upscale.params, upscale.image.url, upscale.image.file)
-        history_panel.listen(history, engine.session, upscale.params, upscale.image.file, upscale.image.url, tabs,
-                             run_event)
+        code_panel.listen(code, upscale.params, upscale.image.url, upscale.image.file, code_tab)
+        restored = history_panel.listen(history, engine.session, upscale.params, upscale.image.file,
+                                        upscale.image.url, tabs, run_event, upscale.run.view)
+        presets_panel.follow_after(restored, upscale.presets, engine.session, upscale.params)
     return demo
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 def test_two_runs_compared_in_the_slider_with_their_differences(studio, tmp_path: Path) -> None:
     photo = tmp_path / "astronaut.png"
-    Image.fromarray(samples.astronaut()[:96, 192:288]).save(photo)
+    Image.fromarray(samples.astronaut()[:160, 176:336]).save(photo)
     client = Client(studio, verbose=False)
     for seed in (11, 22):
         client.predict(handle_file(str(photo)), None, upscale_factor=2, seed=seed, engine="local",
@@ -34,7 +35,15 @@ def test_two_runs_compared_in_the_slider_with_their_differences(studio, tmp_path
             steps.choose(page, elem_id, text)
         page.locator("#compare-go").click()
         page.locator("#compare-slider img").nth(1).wait_for()
-        assert steps.gallery(page, "compare-crops")[0][1] == 192  # the output's width: 1:1 pixels, not scaled
+        crops = steps.gallery(page, "compare-crops")
+        assert crops[0][1] == 256  # the region's width in output pixels: 1:1, not scaled
+        assert [caption[:4] for caption, _ in crops] == ["A · ", "B · "]  # which is which, under each
+        assert steps.all_shown(page, "compare-crops")  # and the captions are on screen, not cut off
+        assert "region 32,32 +256px" in crops[0][0]  # the middle of the 320 px outputs, until …
+        page.locator("#compare-region img").wait_for()
+        page.locator("#compare-region img").click(position={"x": 5, "y": 5})  # … a click on A's corner moves both
+        page.locator("#compare-crops").get_by_text("region 0,0 +256px").first.wait_for()
+        assert all("region 0,0" in caption for caption, _ in steps.gallery(page, "compare-crops"))
         cells = page.locator("#compare-differences [role=gridcell]").all_inner_texts()
         assert "seed" in [cell.strip() for cell in cells] and "11" in str(cells) and "22" in str(cells)
         screenshot(page, "compare")
@@ -51,5 +60,8 @@ def test_a_thumbnail_selects_its_run(studio, tmp_path: Path) -> None:
         page.locator("#history-gallery .thumbnail-item").first.click()
         page.wait_for_function("id => document.querySelector('#history-details').innerText.includes(id)",
                                arg=result["run_id"])
+        details = page.locator("#history-details").inner_text()
+        assert re.search(r"created_at.{0,6}20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d", details, re.S), details  # ISO time
+        assert not re.search(r"created_at.{0,6}1\d{9}", details, re.S), details  # not epoch seconds
         assert "fox.png" in page.locator("#history-gallery").inner_text()
         screenshot(page, "history-thumbnails")

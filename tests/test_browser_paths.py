@@ -42,7 +42,8 @@ def test_cancel_a_fal_run_with_the_button_and_with_escape(studio, photo, fal_ser
             request_id = steps.request_id_in(steps.console_text(page))
             if how == "button":
                 page.locator("#cancel-button").click()
-            else:
+            else:  # paid work: Escape asks first, and cancels once the person says so
+                page.once("dialog", lambda dialog: dialog.accept())
                 page.keyboard.press("Escape")
             page.locator("#stage [data-stage=cancelled]").wait_for()
             steps.wait_console(page, f"Cancelled · request {request_id}")

@@ -56,5 +56,6 @@ def test_a_reopened_sweep_puts_its_own_axes_and_values_back(studio, tmp_path: Pa
         page.wait_for_function("() => document.querySelectorAll('#sweep-grid .gallery-item img').length === 2")
         page.wait_for_function("s => document.querySelector(s).value === '1, 1.5'", arg="#sweep-x-values textarea")
         assert shown(page) == ("Upscale factor", "1, 1.5", "none", "", "local")
+        page.locator("#sweep-grid").get_by_text(f"Cells of sweep {first} · small.png").wait_for()  # whose cells
         page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()  # the pre-flight describes A too
         screenshot(page, "sweep-reopened")

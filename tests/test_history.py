@@ -14,7 +14,7 @@ import pytest
 
 from core import schema
 from core.inputs import images
-from core.runs.history import COLUMNS, TABLE_COLUMNS, History, export_csv
+from core.runs.history import BIN_DAYS, COLUMNS, TABLE_COLUMNS, History, export_csv
 from core.runs.runs import Run
 from core.sweep.sweep_store import SweepStore
 
@@ -159,10 +159,10 @@ def test_delete_removes_output_but_keeps_a_shared_input(history: History, data_d
         Path(run.output_path).parent.mkdir(exist_ok=True)
         Path(run.output_path).write_bytes(b"output")
         history.save(run)
-    assert history.delete(runs[0].id, None) is True
+    assert history.delete(runs[0].id, None) is True and history.purge(None) == 1
     assert not Path(runs[0].output_path).exists() and shared_input.exists()
     assert history.get(runs[0].id) is None and history.count() == 1
-    assert history.delete(runs[1].id, "") is True
+    assert history.delete(runs[1].id, "") is True and history.purge("") == 1
     assert not Path(runs[1].output_path).exists() and not shared_input.exists()
     assert history.delete(runs[1].id, "") is False
 
@@ -175,7 +175,7 @@ def test_delete_removes_the_before_picture_made_for_the_slider(history: History,
     Path(run.output_path).write_bytes(b"output")
     before.write_bytes(b"the input, resized")  # a copy of the visitor's picture: it must go with the run
     history.save(run)
-    assert history.delete(run.id, None) is True
+    assert history.delete(run.id, None) is True and history.purge(None) == 1
     assert not before.exists()
 
 
@@ -185,8 +185,59 @@ def test_delete_never_touches_files_outside_the_data_dir(history: History, tmp_p
     run = make_run()
     run.output_path = str(outside)
     history.save(run)
-    assert history.delete(run.id, None) is True
+    assert history.delete(run.id, None) is True and history.purge(None) == 1
     assert outside.read_bytes() == b"keep me"
+
+
+def test_delete_moves_runs_to_a_bin_that_undo_empties_and_seven_days_purge(history: History, data_dir: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def made(owner: str = "", sweep_id: str | None = None) -> Run:
+        run = make_run(owner, sweep_id=sweep_id)
+        run.output_path = str(data_dir / "outputs" / f"{run.id}.png")
+        Path(run.output_path).parent.mkdir(exist_ok=True)
+        Path(run.output_path).write_bytes(b"paid for")
+        history.save(run)
+        return run
+
+    kept, binned = made("alice"), made("alice")
+    cells = [made("alice", sweep_id="s1") for _ in range(3)]
+    assert history.delete(binned.id, "alice") is True
+    assert history.get(binned.id, "alice") is None and Path(binned.output_path).exists()  # gone from view only
+    assert history.table("alice")["id"].tolist() == [c.id for c in reversed(cells)] + [kept.id]
+    assert history.table("alice", binned=True)["id"].tolist() == [binned.id]
+    assert history.count("alice", binned=True) == 1
+    assert history.get(binned.id, "alice", binned=True) is not None
+    binned.status = "completed"
+    history.save(binned)  # a save (a resume, a late update) never takes a run out of the bin
+    assert history.get(binned.id, "alice") is None
+
+    assert sorted(history.delete_sweep("s1", "alice")) == sorted(c.id for c in cells)
+    assert history.runs_for_sweep("s1", "alice") == [] and SweepStore(history).summaries("alice") == []
+    # Scoped: another owner can neither bin, put back nor empty what is not theirs.
+    assert history.delete(kept.id, "bob") is False and history.delete_sweep("s1", "bob") == []
+    assert history.undelete([binned.id], "bob") == 0 and history.purge("bob") == 0
+    assert history.undelete([c.id for c in cells], "alice") == 3
+    assert len(history.runs_for_sweep("s1", "alice")) == 3 and Path(cells[0].output_path).exists()
+
+    moment = time.time()
+    monkeypatch.setattr(time, "time", lambda: moment + 6 * 86400)
+    assert history.purge(None, older_than=BIN_DAYS * 86400) == 0  # six days in the bin: still there
+    monkeypatch.setattr(time, "time", lambda: moment + 8 * 86400)
+    assert history.purge(None, older_than=BIN_DAYS * 86400) == 1  # eight: purged, with its file
+    assert not Path(binned.output_path).exists() and history.get(binned.id, "alice", binned=True) is None
+    assert Path(kept.output_path).exists()
+
+
+def test_an_old_history_file_gains_the_bin_column_in_place(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE runs (id TEXT PRIMARY KEY, created_at REAL, owner TEXT, engine TEXT, model TEXT, "
+                     "status TEXT)")
+        conn.execute("INSERT INTO runs VALUES ('old', 1.0, '', 'local', NULL, 'completed')")
+    history = History(path)
+    assert history.delete("old", None) is True and history.undelete(["old"], None) == 1
+    assert history.get("old") is not None
 
 
 def test_pending_runs_and_marking_local_ones_interrupted(history: History) -> None:

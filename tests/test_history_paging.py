@@ -31,23 +31,23 @@ def save_runs(count: int, prompt: str = "a fox", engine: str = "local", start: f
 
 def test_more_runs_than_the_table_shows_are_announced() -> None:
     save_runs(3013)
-    frame, shown, _, _ = history_panel.history_view("", history_panel.ANY, history_panel.ANY, Session())
+    frame, shown, *_ = history_panel.history_view("", history_panel.ANY, history_panel.ANY, Session())
     assert len(frame) == 500
-    assert shown == "ℹ️ Newest 500 of 3,013 — search or filter to see older runs."
+    assert shown == "Newest 500 of 3,013 — search or filter to see older runs."
 
 
 @pytest.mark.parametrize(("search", "engine", "rows"), [("", "any", 120), ("fox 1", "any", 31), ("", "fal", 0)])
 def test_a_table_that_shows_everything_says_nothing(search: str, engine: str, rows: int) -> None:
     save_runs(120)
-    frame, shown, _, _ = history_panel.history_view(search, history_panel.ANY, engine, Session())
+    frame, shown, *_ = history_panel.history_view(search, history_panel.ANY, engine, Session())
     assert len(frame) == rows and shown == ""
 
 
 def test_a_search_that_still_matches_too_many_is_announced_with_its_own_total() -> None:
     save_runs(600, prompt="a fox")
     save_runs(50, prompt="a cat")
-    _, shown, _, _ = history_panel.history_view("fox", history_panel.ANY, history_panel.ANY, Session())
-    assert shown == "ℹ️ Newest 500 of 600 — search or filter to see older runs."
+    _, shown, *_ = history_panel.history_view("fox", history_panel.ANY, history_panel.ANY, Session())
+    assert shown == "Newest 500 of 600 — search or filter to see older runs."
 
 
 def test_the_api_pages_with_offset_and_limit(client) -> None:

@@ -11,6 +11,7 @@ from PIL import Image
 
 from components.common.session import Session
 from components.history import history_panel
+from core import schema
 from core.runs.names import input_name, output_name, safe_file_name
 
 
@@ -68,7 +69,7 @@ def test_an_upload_keeps_its_name_through_the_run_the_history_and_restore(client
     assert table["data"][0][table["headers"].index("input")] == "coffee400.jpg"
     assert client.predict("coffee400", api_name="/history")["data"]  # found by its name
     restored = history_panel.restore(result["run_id"], Session())
-    assert Path(restored[len(restored) - 3]).name == "coffee400.png"  # its name, as the PNG it was stored as
+    assert Path(restored[len(schema.PARAMETER_FIELDS)]).name == "coffee400.png"  # its name, as the PNG it was stored as
 
 
 def test_the_history_shows_the_newest_runs_as_pictures_that_select_their_run(client, tmp_path: Path) -> None:
@@ -78,7 +79,7 @@ def test_the_history_shows_the_newest_runs_as_pictures_that_select_their_run(cli
     Image.radial_gradient("L").resize((40, 30)).convert("RGB").save(photo)
     made = [client.predict(handle_file(str(photo)), None, upscale_factor=factor, engine="local",
                            api_name="/upscale")[1]["run_id"] for factor in (1, 2)]
-    table, _, pictures, ids = history_panel.history_view("", "any", "any", Session())
+    table, _, pictures, ids, *_ = history_panel.history_view("", "any", "any", Session())
     assert ids == made[::-1]  # newest first, like the table
     captions = [caption for _, caption in pictures]  # runs of one picture told apart by factor and seed
     assert captions[0].startswith("fox.png ×2 · seed ") and captions[1].startswith("fox.png ×1 · seed ")

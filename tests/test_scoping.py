@@ -51,13 +51,20 @@ def test_no_read_path_shows_another_visitors_data(alices, who) -> None:
     assert history_panel.history(session=session).empty
     assert history_panel.history_view("", "any", "any", session)[0].empty
     assert history_panel.select(session, Selected(alices["run"]))[0] is None
-    for action in (lambda: history_panel.restore(alices["run"], session),
-                   lambda: history_panel.reuse_seed(alices["run"], session),
-                   lambda: history_panel.delete(alices["run"], "", "any", "any", session),
-                   lambda: presets_panel.apply_preset("alice-look", None, session),
-                   lambda: asyncio.run(sweep_reopen.open_sweep(alices["sweep"], session))):
-        with pytest.raises(gr.Error):
-            action()
+    with pytest.raises(gr.Error):
+        presets_panel.apply_preset("alice-look", None, session)
+    # Refused beside the button pressed: every output left as it was, only a line that says why.
+    for said in (history_panel.restore(alices["run"], session), history_panel.reuse_seed(alices["run"], session),
+                 history_panel.delete(alices["run"], "", "any", "any", session),
+                 history_panel.delete_sweep(alices["cell"], "", "any", "any", session),
+                 history_panel.put_back(alices["run"], "", "any", "any", session),
+                 history_panel.undo([alices["run"], alices["cell"]], "", history_panel.BIN, "any", session)[:1],
+                 asyncio.run(sweep_reopen.open_sweep(alices["sweep"], session))):
+        lines = [value for value in said if isinstance(value, str)]
+        assert len(lines) == 1 and all(isinstance(value, (str, type(gr.skip()))) for value in said), said
+        assert alices["owner"] not in lines[0] and "completed" not in lines[0]  # nothing of hers is said
+    assert history_panel.empty_bin("", "any", "any", session)[0].startswith("Emptied the bin: 0 runs")
+    assert history_panel.history_view("", history_panel.BIN, "any", session)[0].empty
     exported = Path(history_panel.export_csv("", "any", "any", session)).read_text(encoding="utf-8-sig")
     assert "alice" not in exported and "req-alice-1" not in exported
     assert sweep_reopen.sweep_choices(session)["choices"] == []

@@ -70,11 +70,15 @@ def render() -> CodePanel:
 
 
 def listen(panel: CodePanel, params: dict[str, Widget], image_url: gr.Textbox,
-           image_file: gr.File) -> None:
-    """Regenerate the code on every change of the form (the last change wins)."""
+           image_file: gr.File, tab: gr.Tab) -> None:
+    """Write the code for the form as it is each time the Code tab is opened (the form lives on another tab).
+
+    Not on every change of the form: the code boxes are CodeMirror editors (gr.Code), and one given new text while
+    its tab is hidden measures its lines in a box of no size — its line numbers were drawn out of step with the
+    lines and only the first 13 of curl's 30 lines were drawn until it was clicked. Given the text once its tab
+    is on screen, it measures right (tests/test_browser_code.py)."""
     inputs = [image_file, image_url, *params.values()]
-    triggers = [widget.change for widget in inputs]
     # Undocumented rather than private: a pure function of the form (no state, no key) that API callers and
     # the tests may use; it stays off the "Use via API" page.
-    gr.on(triggers, code_for, inputs, [panel.subscribe, panel.queue, panel.body, panel.curl],
-          api_name="code", api_visibility="undocumented", trigger_mode="always_last", show_progress="hidden")
+    tab.select(code_for, inputs, [panel.subscribe, panel.queue, panel.body, panel.curl], api_name="code",
+               api_visibility="undocumented", trigger_mode="always_last", show_progress="hidden")

@@ -33,10 +33,10 @@ class Session(Visitor):
     def key_status(self) -> str:
         """A sentence about the key that never shows any part of it."""
         if self.typed_key:
-            return "🔑 fal key: typed in, kept for this browser session only."
+            return "fal key: typed in, kept for this browser session only."
         if config.env_fal_key():
-            return "🔑 fal key: set on the server (FAL_KEY)."
-        return "🔒 No fal key: the local engine runs here on the CPU. Type a key to use fal."
+            return "fal key: set on the server (FAL_KEY)."
+        return "No fal key: the local engine runs here on the CPU. Type a key to use fal."
 
 
 def default_engine(session: Session | None = None) -> str:

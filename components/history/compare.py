@@ -11,11 +11,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from components.common.files import servable
+from components.common.files import servable, served
 from components.common.refusal import refused
 from components.common.session import Session
-from core.runs import store
-from core.runs.crops import centre_crops
+from core.runs import crops, store
 from core.runs.runs import Run
 
 RECENT = 200  # finished runs offered in each menu, newest first
@@ -27,6 +26,7 @@ class ComparePanel:
     second: gr.Dropdown
     go: gr.Button
     slider: gr.ImageSlider
+    region: gr.Image  # A's output: a click on it chooses the region the crops show
     crops: gr.Gallery
     differences: gr.Dataframe
 
@@ -39,11 +39,15 @@ def render() -> ComparePanel:
             go = gr.Button("Compare", scale=1, elem_id="compare-go")
         slider = gr.ImageSlider(label="A / B", type="filepath", format="png", interactive=False,
                                 elem_id="compare-slider", max_height=480)
-        crops = gr.Gallery(label="The same region of both, 1:1 pixels", format="png", columns=2, object_fit="none",
-                           interactive=False, elem_id="compare-crops")
+        with gr.Row():
+            region = gr.Image(label="Click on A to choose the region", type="filepath", format="png",
+                              interactive=False, height=260, scale=1, elem_id="compare-region", buttons=[])
+            crops = gr.Gallery(label="The same region of A and B, 1:1 pixels", format="png", columns=2,
+                               object_fit="none", interactive=False, elem_id="compare-crops", scale=2,
+                               allow_preview=False)
         differences = gr.Dataframe(label="What differs", interactive=False, elem_id="compare-differences",
                                    visible=False)  # shown with a comparison: empty, it is only bare headers
-    return ComparePanel(first, second, go, slider, crops, differences)
+    return ComparePanel(first, second, go, slider, region, crops, differences)
 
 
 def label(run: Run) -> str:
@@ -71,13 +75,11 @@ def differences(first: Run, second: Run) -> pd.DataFrame:
     return pd.DataFrame(rows or [{"parameter": "(none)", "A": "the same settings", "B": "the same settings"}])
 
 
-def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, Any]:
-    """The two outputs in the slider, their centre region at 1:1, and what differs; both must be the visitor's
-    finished runs, and their outputs of one size."""
+def _pair(first_id: str | None, second_id: str | None, session: Session) -> tuple[Run, Run]:
+    """Both runs, the visitor's own and finished, with outputs of one size; raises a refusal naming what is not."""
     if not first_id or not second_id:
         raise refused("Choose two runs, A and B.")
-    runs = [store.store().get(run_id, session.scope()) for run_id in (first_id, second_id)]
-    first, second = runs
+    first, second = (store.store().get(run_id, session.scope()) for run_id in (first_id, second_id))
     if first is None or second is None or not (first.output_path and second.output_path):
         raise refused("Both runs must be finished runs of yours, with their outputs.")
     if not (Path(first.output_path).is_file() and Path(second.output_path).is_file()):
@@ -85,15 +87,37 @@ def compare(first_id: str | None, second_id: str | None, session: Session) -> tu
     if (first.width, first.height) != (second.width, second.height):
         raise refused(f"The outputs differ in size ({first.width}×{first.height} and {second.width}×{second.height}):"
                       " choose two runs of the same output size.")
-    crops = [(servable(path), f"{name}: {label(run)}")
-             for name, run, path in zip(("A", "B"), (first, second), centre_crops([first, second]), strict=True)]
-    return ((servable(first.output_path), servable(second.output_path)), crops,
-            gr.Dataframe(value=differences(first, second), visible=True))
+    return first, second
+
+
+def crops_at(first: Run, second: Run, centre: tuple[int, int] | None = None) -> list[tuple[str, str]]:
+    """The same region of both outputs around ``centre`` (output pixels; the middle when None), at 1:1,
+    captioned "A · …" and "B · …"."""
+    left, top, right, _ = crops.region(first.width or 0, first.height or 0, centre)
+    return [(served(path), f"{name} · {label(run)} · region {left},{top} +{right - left}px")
+            for name, run, path in zip(("A", "B"), (first, second), crops.crops([first, second], centre), strict=True)]
+
+
+def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, Any, Any]:
+    """The two outputs in the slider, A's output to choose a region on, both outputs' centre region at 1:1, and
+    what differs; both must be the visitor's finished runs, and their outputs of one size."""
+    first, second = _pair(first_id, second_id, session)
+    return ((servable(first.output_path), servable(second.output_path)), servable(first.output_path),
+            crops_at(first, second), gr.Dataframe(value=differences(first, second), visible=True))
+
+
+def choose_region(first_id: str | None, second_id: str | None, session: Session, event: gr.SelectData) -> Any:
+    """A click on A's output: both crops centred there (output pixels)."""
+    first, second = _pair(first_id, second_id, session)
+    x, y = (int(value) for value in event.index[:2])
+    return crops_at(first, second, (x, y))
 
 
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:
     """Wire the panel; the menus refill after each of ``refreshers`` (events that change the history)."""
     for event in refreshers:
         event(choices, session, [panel.first, panel.second], api_visibility="private", show_progress="hidden")
-    panel.go.click(compare, [panel.first, panel.second, session], [panel.slider, panel.crops, panel.differences],
+    chosen = [panel.first, panel.second, session]
+    panel.go.click(compare, chosen, [panel.slider, panel.region, panel.crops, panel.differences],
                    api_visibility="private")
+    panel.region.select(choose_region, chosen, panel.crops, api_visibility="private")

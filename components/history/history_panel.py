@@ -12,15 +12,17 @@ import gradio as gr
 import pandas as pd
 
 from components.common.files import servable, served
-from components.common.refusal import refused
+from components.common.refusal import refused, said
 from components.common.session import Session, for_request
 from components.common.text import plain
 from components.history import compare
+from components.upscale import run_panel
 from core import config, schema
 from core.csv_export import relative_path
 from core.engines import ENGINES
 from core.errors import StudioError
 from core.runs import names, store
+from core.runs.history import BIN_DAYS
 from core.runs.runs import STATUSES, Run
 from core.runs.thumbs import thumbnail
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from components.upscale.parameters import Widget
 
 ANY = "any"
+BIN = "recently deleted"  # the Status filter's choice that lists the bin
 TABLE_LIMIT = 500  # rows the table shows (and /history returns) at most: gr.Dataframe sends them all each time
 
 
@@ -46,6 +49,12 @@ class HistoryPanel:
     restore: gr.Button
     reuse_seed: gr.Button
     delete: gr.Button
+    delete_sweep: gr.Button
+    action: gr.Markdown  # what the last button did or why it could not, beside the buttons
+    undo: gr.Button
+    put_back: gr.Button
+    empty_bin: gr.Button
+    last_deleted: gr.State  # the run ids of the last deletion, for Undo
     code: gr.Code
     export: gr.Button
     csv: gr.File
@@ -62,7 +71,7 @@ def render() -> HistoryPanel:
     with gr.Row(equal_height=True):
         search = gr.Textbox("", label="Search", placeholder="prompt, picture name, request id, run id", scale=3,
                             elem_id="history-search")
-        status = gr.Dropdown([ANY, *STATUSES], value=ANY, label="Status", scale=1)
+        status = gr.Dropdown([ANY, *STATUSES, BIN], value=ANY, label="Status", scale=1, elem_id="history-status")
         engine = gr.Dropdown([ANY, *ENGINES], value=ANY, label="Engine", scale=1)
         refresh = gr.Button("Refresh", scale=1, elem_id="history-refresh")
     shown = gr.Markdown("", elem_id="history-shown")
@@ -72,6 +81,13 @@ def render() -> HistoryPanel:
                          allow_preview=False, interactive=False, elem_id="history-gallery")
     table = gr.Dataframe(label="Runs", show_label=True, interactive=False, wrap=False,
                          elem_id="history-table", max_height=420, show_search="none")
+    with gr.Row(elem_id="history-bin"):  # beside the table: a deletion is one click from undone (toasts carry no
+        undo = gr.Button("Undo delete", size="sm", interactive=False, scale=0, min_width=200,  # buttons)
+                         elem_id="history-undo")
+        put_back = gr.Button("Put back the selected run", size="sm", visible=False, scale=0, min_width=200,
+                             elem_id="history-put-back")
+        empty_bin = gr.Button("Empty the bin", size="sm", variant="stop", visible=False, scale=0, min_width=160,
+                              elem_id="history-empty-bin")
     with gr.Row():
         with gr.Column(scale=3):
             before_after = gr.ImageSlider(label="Input / output", type="filepath", format="png",
@@ -81,7 +97,10 @@ def render() -> HistoryPanel:
                 restore = gr.Button("Restore into the form (to run again)", variant="primary",
                                     elem_id="history-restore")
                 reuse_seed = gr.Button("Reuse seed")
-                delete = gr.Button("Delete", variant="stop", elem_id="history-delete")
+                delete = gr.Button("Delete (to the bin)", variant="stop", elem_id="history-delete")
+                delete_sweep = gr.Button("Delete its sweep", variant="stop", visible=False,
+                                         elem_id="history-delete-sweep")
+            action = gr.Markdown("", elem_id="history-action")
             details = gr.JSON(label="Run", elem_id="history-details")
     code = gr.Code(label="Copy as code (reads the key from FAL_KEY)", language="python", elem_id="history-code")
     with gr.Row():
@@ -89,13 +108,13 @@ def render() -> HistoryPanel:
         csv = gr.File(label="CSV", interactive=False, elem_id="history-csv")
     comparing = compare.render()
     return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
-                        details, restore, reuse_seed, delete, code, export, csv, offset, limit, api_trigger, comparing,
-                        gallery, gr.State([]))
+                        details, restore, reuse_seed, delete, delete_sweep, action, undo, put_back, empty_bin,
+                        gr.State([]), code, export, csv, offset, limit, api_trigger, comparing, gallery, gr.State([]))
 
 
 def _filters(status: str, engine: str) -> dict[str, Any]:
-    return {"status": None if status in (ANY, "", None) else status,
-            "engine": None if engine in (ANY, "", None) else engine}
+    return {"status": None if status in (ANY, BIN, "", None) else status,
+            "engine": None if engine in (ANY, "", None) else engine, "binned": status == BIN}
 
 
 def history(search: str = "", status: str = ANY, engine: str = ANY, offset: int = 0, limit: int = TABLE_LIMIT,
@@ -122,8 +141,8 @@ def shown_text(rows: int, total: int, offset: int = 0) -> str:
     if rows >= total and not offset:
         return ""
     if not offset:
-        return f"ℹ️ Newest {rows:,} of {total:,} — search or filter to see older runs."
-    return f"ℹ️ Runs {offset + 1:,}–{offset + rows:,} of {total:,}, newest first."
+        return f"Newest {rows:,} of {total:,} — search or filter to see older runs."
+    return f"Runs {offset + 1:,}–{offset + rows:,} of {total:,}, newest first."
 
 
 THUMBNAILS = 48  # the newest runs shown as pictures above the table
@@ -134,9 +153,11 @@ SHOW_CHOSEN = "() => document.querySelector('#history-slider')?.scrollIntoView({
 
 def caption(run: Run) -> str:
     """A thumbnail's caption, what tells runs of one picture apart first (a strip cuts long captions):
-    "fox.png ×2 · seed 7 · local", then the status unless the run completed."""
+    "fox.png ×2 · seed 7 · local"; a sweep's cell leads with its swept values ("creativity=0.5 · fox.png ×2 · …"),
+    which are what tell its cells apart; then the status unless the run completed."""
     factor = run.arguments.get("upscale_factor")
-    parts = [f"{run.input_name or 'image'}" + (f" ×{factor:g}" if isinstance(factor, (int, float)) else ""),
+    parts = [*([run.cell] if run.cell else []),
+             f"{run.input_name or 'image'}" + (f" ×{factor:g}" if isinstance(factor, (int, float)) else ""),
              *([f"seed {run.seed}"] if run.seed is not None else []), run.engine]
     return " · ".join(parts + ([] if run.status == "completed" else [run.status]))
 
@@ -145,19 +166,24 @@ def history_view(search: str, status: str, engine: str, session: Session) -> tup
     """The History tab's table, the line that says when it holds only part of the history, and the newest runs'
     thumbnails (with the run id of each, for selecting a run by its picture)."""
     frame = history(search, status, engine, session=session)
+    binned = status == BIN
     total = len(frame) if len(frame) < TABLE_LIMIT else store.store().count(
         session.scope(), search=search or "", **_filters(status, engine))
     pictures, ids = [], []
     data_dir = config.data_dir()
     for run_id in frame["id"][:THUMBNAILS]:
-        run = store.store().get(run_id, session.scope())
+        run = store.store().get(run_id, session.scope(), binned=binned)
         if run is not None and (picture := thumbnail(run, data_dir)):
             pictures.append((servable(picture), caption(run)))
             ids.append(run.id)
-    return frame, shown_text(len(frame), total), pictures, ids
+    line = shown_text(len(frame), total)
+    if binned:
+        line = (f"The bin: deleted runs, kept with their files for {BIN_DAYS} days, then purged. Select one to put "
+                f"it back, or empty the bin. {line}")
+    return (frame, line, pictures, ids, gr.update(visible=binned), gr.update(visible=binned))
 
 
-def select_picture(ids: list[str], session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str]:
+def select_picture(ids: list[str], session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str, Any]:
     """A thumbnail chosen: that run, as if its row had been selected."""
     index = event.index if isinstance(event.index, int) else -1
     run_id = ids[index] if 0 <= index < len(ids) else None
@@ -166,21 +192,22 @@ def select_picture(ids: list[str], session: Session, event: gr.SelectData) -> tu
 
 def notice() -> str:
     text = getattr(store.store(), "notice", None)
-    lines = [f"⚠️ {plain(text)}"] if text else []
+    lines = [f"Warning: {plain(text)}"] if text else []
     if config.history_is_ephemeral():
-        lines.append("⚠️ This Space has no persistent storage: history is lost when it restarts. (Its owner can "
+        lines.append("Warning: This Space has no persistent storage: history is lost when it restarts. (Its owner can "
                      "add persistent storage in the Space's settings; the history then lives in "
                      "`/data/clarity-studio`.)")
     return "  \n".join(lines)
 
 
-def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str]:
-    """The selected run: its id, input/output pair, every detail, and the code that reproduces it."""
+def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str, Any]:
+    """The selected run (one in the bin too): its id, input/output pair, every detail, the code that reproduces
+    it, and "Delete its sweep" shown when it is a sweep's cell."""
     row = event.row_value or []
     run_id = str(row[-1]) if row else None
-    run = store.store().get(run_id, owner=session.scope()) if run_id else None
+    run = store.store().get(run_id, owner=session.scope(), binned=True) if run_id else None
     if run is None:
-        return None, None, {}, ""
+        return None, None, {}, "", gr.update(visible=False)
     named = names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed)
     pair = ((servable(run.input_path), servable(run.output_path, named)) if run.input_path and run.output_path
             else None)
@@ -191,7 +218,7 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
         code = snippets.subscribe_code(arguments, image_path_hint=run.input_name or run.input_path)
     except StudioError as exc:
         code = f"# This run cannot be written as code: {exc}"
-    return run.id, pair, _details(run), code
+    return run.id, pair, _details(run), code, gr.update(visible=run.sweep_id is not None)
 
 
 def _details(run: Run) -> dict[str, Any]:
@@ -201,36 +228,91 @@ def _details(run: Run) -> dict[str, Any]:
     data_dir = config.data_dir()
     info["input_path"], info["output_path"] = (relative_path(info[name], data_dir) for name in ("input_path",
                                                                                                "output_path"))
-    info["created"] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
+    for name in ("created_at", "started_at", "finished_at"):  # ISO 8601 local times, not epoch seconds
+        if isinstance(info.get(name), (int, float)):
+            info[name] = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(info[name]))
     info["queue_seconds"], info["run_seconds"] = run.queue_seconds, run.run_seconds
     return info
 
 
 def restore(run_id: str | None, session: Session) -> list[Any]:
-    """Every parameter of the run back into the form, its input image too, and the Upscale tab opened."""
+    """Every parameter of the run back into the form, its input image too, the Upscale tab opened, and its run
+    panel saying what was restored (the last run's console and pictures are not this one's); or, with no run
+    selected, only the line beside the buttons says so."""
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
-        raise refused("Select a run in the table first.")
+        unchanged = [gr.skip()] * (len(schema.PARAMETER_FIELDS) + 4)
+        return [*unchanged, said("Select a run in the table first (one not in the bin) to restore it.")]
     values = run.parameters()
     # The stored input is a PNG (every input is normalised): it keeps its name, with the extension it now has.
     image = servable(run.input_path, Path(run.input_name).stem + ".png" if run.input_name else None)
     url = run.arguments.get("image_url") or "" if not image else ""
-    return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale")]
+    restored = run_panel.set_aside(f"Restored {run_panel.run_label(run)} into the form: press Upscale to run it "
+                                   "again.")
+    return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale"), restored,
+            ""]
 
 
-def reuse_seed(run_id: str | None, session: Session) -> Any:
-    run = store.store().get(run_id, owner=session.scope()) if run_id else None
-    if run is None or run.seed is None:
-        raise refused("This run has no recorded seed.")
-    return run.seed
+def reuse_seed(run_id: str | None, session: Session) -> tuple[Any, str]:
+    """The run's seed into the Upscale tab's Seed box, said beside the button and in a toast (the tab stays)."""
+    run = store.store().get(run_id, owner=session.scope(), binned=True) if run_id else None
+    if run is None:
+        return gr.skip(), said("Select a run in the table first to reuse its seed.")
+    if run.seed is None:
+        return gr.skip(), said("This run has no recorded seed.")
+    gr.Info(f"Seed {run.seed} is in the Upscale tab's form.")
+    return run.seed, f"Seed **{run.seed}** is in the Upscale tab's form: a run there with these settings gives " \
+                     "this picture again."
+
+
+def _deleted(ids: list[str], what: str, search: str, status: str, engine: str, session: Session) -> tuple:
+    line = (f"Moved {what} to the bin. **Undo delete** puts it back; the bin (Status: “{BIN}”) keeps it, with its "
+            f"files, for {BIN_DAYS} days.")
+    return (None, None, {}, "", gr.update(visible=False), line, ids,
+            gr.update(interactive=True, value=f"Undo delete ({len(ids)} run{'s' * (len(ids) != 1)})"),
+            *history_view(search, status, engine, session))
 
 
 def delete(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
-    """Delete the selected run (with its files) and show the table without it."""
-    if not run_id or not store.store().delete(run_id, owner=session.scope()):
-        raise refused("Select a run in the table first.")
-    gr.Info("Run deleted, with its output file.")
-    return None, None, {}, "", *history_view(search, status, engine, session)
+    """Move the selected run to the bin (its files kept) and show the table without it; Undo puts it back."""
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
+    if run is None or not store.store().delete(run.id, owner=session.scope()):
+        return (*[gr.skip()] * 5, said("Select a run in the table first (one not in the bin) to delete it."),
+                *[gr.skip()] * 8)
+    return _deleted([run.id], run_panel.run_label(run), search, status, engine, session)
+
+
+def delete_sweep(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
+    """Move every run of the selected cell's sweep to the bin; Undo puts them all back."""
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
+    ids = store.store().delete_sweep(run.sweep_id, owner=session.scope()) if run and run.sweep_id else []
+    if not ids:
+        return (*[gr.skip()] * 5, said("Select a run of a sweep first (one not in the bin) to delete its sweep."),
+                *[gr.skip()] * 8)
+    return _deleted(ids, f"sweep {run.sweep_id} ({len(ids)} runs)" if run else "the sweep", search, status,
+                    engine, session)
+
+
+def undo(ids: list[str], search: str, status: str, engine: str, session: Session) -> tuple:
+    """Put the last deletion back (every run of it still in the bin)."""
+    back = store.store().undelete(ids or [], owner=session.scope())
+    line = f"Put back {back} run{'s' * (back != 1)}." if back else "Nothing to undo: the bin no longer holds them."
+    return line, [], gr.update(interactive=False, value="Undo delete"), *history_view(search, status, engine, session)
+
+
+def put_back(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
+    """Take the selected run out of the bin."""
+    if not run_id or not store.store().undelete([run_id], owner=session.scope()):
+        return said("Select a run in the bin first to put it back."), *[gr.skip()] * 6
+    return "Put back 1 run.", *history_view(search, status, engine, session)
+
+
+def empty_bin(search: str, status: str, engine: str, session: Session) -> tuple:
+    """Delete for good every run in the visitor's bin, with its files."""
+    gone = store.store().purge(session.scope())
+    return (f"Emptied the bin: {gone} run{'s' * (gone != 1)} deleted for good, with {'their' if gone != 1 else 'its'}"
+            " files.", [], gr.update(interactive=False, value="Undo delete"), *history_view(search, status, engine,
+                                                                                          session))
 
 
 def export_csv(search: str, status: str, engine: str, session: Session) -> str:
@@ -244,12 +326,13 @@ def export_csv(search: str, status: str, engine: str, session: Session) -> str:
 
 
 def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
-           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any) -> None:
-    """Wire the panel; ``run_event`` is the Upscale event, after which the table refreshes. Nothing of it is
+           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, run_view: gr.State) -> Any:
+    """Wire the panel and return the Restore event; ``run_event`` is the Upscale event, after which the table
+    refreshes, and ``run_view`` the Upscale tab's run panel (Restore says there what it restored). Nothing of it is
     filled when the page loads: the table, the pictures, the notice and Compare's menus fill when a tab is
     selected (the History tab among them), so the first screen waits for none of them."""
     filters = [panel.search, panel.status, panel.engine, session]
-    shown = [panel.table, panel.shown, panel.gallery, panel.gallery_ids]
+    shown = [panel.table, panel.shown, panel.gallery, panel.gallery_ids, panel.put_back, panel.empty_bin]
     panel.refresh.click(history_view, filters, shown, api_visibility="private")
     panel.api_trigger.click(history, [*filters[:3], panel.offset, panel.limit, session], panel.table,
                             api_name="history")
@@ -257,16 +340,22 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     # never announced.
     for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
         trigger(history_view, filters, shown, api_visibility="private", show_progress="hidden")
-    chosen = [panel.selected, panel.before_after, panel.details, panel.code]
+    chosen = [panel.selected, panel.before_after, panel.details, panel.code, panel.delete_sweep]
     panel.table.select(select, session, chosen, api_visibility="private").then(None, js=SHOW_CHOSEN)
     panel.gallery.select(select_picture, [panel.gallery_ids, session], chosen,
                          api_visibility="private").then(None, js=SHOW_CHOSEN)
-    panel.restore.click(restore, [panel.selected, session], [*params.values(), image_file, image_url, tabs],
-                        api_visibility="private")
-    panel.reuse_seed.click(reuse_seed, [panel.selected, session], params["seed"], api_visibility="private")
-    panel.delete.click(delete, [panel.selected, *filters],
-                       [panel.selected, panel.before_after, panel.details, panel.code, *shown],
-                       api_visibility="private")
+    restored = panel.restore.click(restore, [panel.selected, session],
+                                   [*params.values(), image_file, image_url, tabs, run_view, panel.action],
+                                   api_visibility="private")
+    panel.reuse_seed.click(reuse_seed, [panel.selected, session], [params["seed"], panel.action],
+                           api_visibility="private")
+    undoable = [panel.action, panel.last_deleted, panel.undo, *shown]
+    for button, handler in ((panel.delete, delete), (panel.delete_sweep, delete_sweep)):
+        button.click(handler, [panel.selected, *filters], [*chosen, *undoable], api_visibility="private")
+    panel.undo.click(undo, [panel.last_deleted, *filters], undoable, api_visibility="private")
+    panel.put_back.click(put_back, [panel.selected, *filters], [panel.action, *shown], api_visibility="private")
+    panel.empty_bin.click(empty_bin, filters, undoable, api_visibility="private")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
     tabs.select(notice, None, panel.notice, api_visibility="private", show_progress="hidden")
     compare.listen(panel.compare, session, [tabs.select, panel.refresh.click, run_event.then])
+    return restored

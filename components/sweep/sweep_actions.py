@@ -47,6 +47,11 @@ class SweepView:
     positions: dict[CellKey, int] = field(default_factory=dict)  # cells in an engine's queue: their place
     phase: Phase = Phase.IDLE  # what decisions read (``message`` is only said)
 
+    @property
+    def in_flight(self) -> bool:
+        """Cells of it are being run now (a sweep or a retry going), so there is work to cancel."""
+        return self.phase in (Phase.RUNNING, Phase.RETRYING)
+
 
 def y_axis_of(name: str | None) -> str | None:
     return None if name in (None, "", NONE) else name
@@ -118,14 +123,29 @@ async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | 
         raise refused(str(exc)) from None
 
 
-def cancel_note(view: SweepView) -> str:
+def cancel_note(view: SweepView) -> Any:
+    """Said at once when Cancel all is pressed; nothing when no sweep is running (there is nothing to cancel)."""
+    if not view.in_flight:
+        return gr.skip()
     return progress(replace(view, message="cancelling: finished cells are kept…", phase=Phase.CANCELLING))
 
 
-async def after_cancel(view: SweepView, session: Session) -> tuple[str | None, str | None, SweepView]:
-    """Once every cell has settled, the sweep as the history has it (finished cells kept, the rest cancelled)."""
-    if view.plan is None:
-        return None, None, view
+def stopped_text(plan: SweepPlan, runs: dict[CellKey, Run]) -> str:
+    """What Cancel all stopped, by cell: "cancelled 2 cells (creativity=0.5, creativity=0.65); 2 finished cells
+    kept." — the cells the history has as cancelled (or never sent), once every cell has settled."""
+    stopped = [cell.label for cell in plan.cells
+               if (run := runs.get(cell.key)) is None or run.status in ("cancelled", "queued", "running")]
+    kept = sum(1 for run in runs.values() if run.status == "completed")
+    names = ", ".join(stopped[:8]) + (f" and {len(stopped) - 8} more" if len(stopped) > 8 else "")
+    said = f"cancelled {len(stopped)} cell{'s' * (len(stopped) != 1)}" + (f" ({names})" if stopped else "")
+    return f"{said}; {kept} finished cell{'s' * (kept != 1)} kept."
+
+
+async def after_cancel(view: SweepView, session: Session) -> Any:
+    """Once every cell has settled, the sweep as the history has it (finished cells kept, the rest cancelled),
+    saying which cells stopped; nothing when no sweep was running."""
+    if view.plan is None or not view.in_flight:
+        return gr.skip(), gr.skip(), gr.skip()
     deadline = time.monotonic() + 15
     while True:
         plan, runs = reopen.reopen(view.plan.id, session.scope(), store.store())
@@ -133,5 +153,5 @@ async def after_cancel(view: SweepView, session: Session) -> tuple[str | None, s
         if settled or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.2)
-    return await finish(SweepView(plan, runs, view.engine, view.input_path), "cancelled; finished cells kept.",
+    return await finish(SweepView(plan, runs, view.engine, view.input_path), stopped_text(plan, runs),
                         Phase.CANCELLED)

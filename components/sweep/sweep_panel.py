@@ -57,11 +57,23 @@ class SweepPanel:
     past: gr.Dropdown
     refresh: gr.Button
     view: gr.State
+    state: gr.HTML  # whether a sweep runs, for the page's keys (components/common/shortcuts.html)
+    past_note: gr.Markdown  # why a past sweep could not be opened, beside its menu
+    input_preview: gr.Image  # the Upscale tab's picture, which a run of the grid sweeps
+    input_name: gr.Markdown
+    metric_note: gr.Markdown  # what the plotted metric compares, and what it cannot
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
-    gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, `0-1 (+0.25)`, "
-                "`0.35-0.65 [4]`. The base settings and image are the Upscale tab's.", elem_id="sweep-help")
+    with gr.Row(equal_height=True):
+        with gr.Column(scale=3, min_width=320):  # on a phone the picture goes below the help, not beside it
+            gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, "
+                        "`0-1 (+0.25)`, `0.35-0.65 [4]`. The base settings and image are the Upscale tab's.",
+                        elem_id="sweep-help")
+        with gr.Column(scale=0, min_width=240, elem_id="sweep-input"):  # which picture a run of the grid sweeps
+            input_preview = gr.Image(None, label="Picture to sweep", type="filepath", interactive=False, height=110,
+                                     elem_id="sweep-input-preview", buttons=[])
+            input_name = gr.Markdown(views.input_line(None, None, None), elem_id="sweep-input-name")
     y_choices = [("none", actions.NONE), *AXIS_CHOICES]
     with gr.Row():
         first = views.default_axis(engine_id)
@@ -79,9 +91,10 @@ def render(engine_id: str = "fal") -> SweepPanel:
     confirm = gr.Checkbox(False, label="I understand", visible=False, elem_id="sweep-confirm")
     with gr.Row():
         run = gr.Button("Run sweep", variant="primary", scale=3, elem_id="sweep-run")
-        cancel = gr.Button("Cancel all", variant="stop", scale=1, elem_id="sweep-cancel")
+        cancel = gr.Button("Cancel all", variant="stop", scale=1, elem_id="sweep-cancel", interactive=False)
         retry = gr.Button("Retry failed", scale=1, elem_id="sweep-retry")
     progress = gr.Markdown("", elem_id="sweep-progress")
+    state = gr.HTML(views.state_html(SweepView()), elem_id="sweep-state", container=False, padding=False)
     grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",
                       elem_id="sweep-grid", interactive=False)
     table = gr.Dataframe(label="Cell status", interactive=False, wrap=True, elem_id="sweep-table", max_height=320,
@@ -110,16 +123,18 @@ def render(engine_id: str = "fal") -> SweepPanel:
                               interactive=False, elem_id="sweep-diff")
     with gr.Tab("Metrics"):
         metric = gr.Dropdown(["psnr", "ssim", "sharpness"], value="psnr", label="Plot", elem_id="sweep-metric")
+        metric_note = gr.Markdown(views.METRIC_NOTES["psnr"], elem_id="sweep-metric-note")
         plot = gr.LinePlot(x="x", y="value", color="series", label="Metric against X", elem_id="sweep-plot")
         metrics = gr.Dataframe(label="Metrics per cell", interactive=False, elem_id="sweep-metrics")
     with gr.Tab("Past sweeps"):
         with gr.Row():
             past = gr.Dropdown([], label="Re-open a past sweep", scale=4, elem_id="sweep-past")
-            refresh = gr.Button("↻ Refresh", scale=1, elem_id="sweep-past-refresh")
+            refresh = gr.Button("Refresh", scale=1, elem_id="sweep-past-refresh")
+        past_note = gr.Markdown("", elem_id="sweep-past-note")
     return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
-                      gr.State(SweepView()))
+                      gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
@@ -139,6 +154,9 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
                        **private)
 
+    image.loaded.change(views.input_shown, [image.loaded, image.file, image.url],
+                        [panel.input_preview, panel.input_name], **quiet)
+
     names: dict[gr.components.Component, str]
     names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",
              panel.x_axis: "x_axis", panel.x_values: "x_values", panel.y_axis: "y_axis",
@@ -155,10 +173,14 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                           show_progress_on=[panel.progress])
     retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
                               show_progress="minimal", show_progress_on=[panel.progress])
+    for event in (run, retry):  # an event that failed midway leaves no sweep running (a cancel says so itself)
+        event.failure(views.settled, panel.view, panel.view, **quiet)
     panel.cancel.click(actions.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
                        queue=False).then(actions.after_cancel, [panel.view, session], outputs, **private)
 
-    panel.view.change(views.render_grid, panel.view, [panel.progress, panel.grid, panel.table], **quiet,
+    panel.view.change(views.render_grid, panel.view,
+                      [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
+                      **quiet,
                       queue=False)
     crop_inputs = [panel.view, panel.crop_x, panel.crop_y, panel.crop_size]
     panel.view.change(views.render_results, panel.view,
@@ -172,10 +194,11 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     for trigger in (panel.diff_cell.change, panel.diff_against.change):
         trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
     for trigger in (panel.metric.change, panel.metrics.change):
-        trigger(views.plot, [panel.view, panel.metric], panel.plot, **quiet)
+        trigger(views.plot, [panel.view, panel.metric], [panel.plot, panel.metric_note], **quiet)
 
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
         trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine]  # the grid's own, put back
-    panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown], **private)
+    panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown, panel.past_note],
+                     **private, show_progress_on=[panel.past_note])
     return run

@@ -34,7 +34,7 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
     try:
         plan, cost, rates = estimate(form, form["owner"])
     except StudioError as exc:
-        return f"⚠️ {exc}", gr.update(visible=False, value=False)
+        return f"Warning: {exc}", gr.update(visible=False, value=False)
     if cost is None:
         return f"**{plan.size} cells** · give an image to estimate the price.", gr.update(visible=False)
     engine = paying_engine(plan, _engine_of(form))  # with an engine axis: the priced one among its cells
@@ -46,7 +46,7 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
             + (f"estimated **${price:.2f}** on {engine} (${per_mp}/MP)" if per_mp else f"free on the {engine} engine")
             + f" · {took}")
     if cost.oversized:
-        text += f" · ⚠️ {len(cost.oversized)} cell(s) exceed the output limit"
+        text += f" · Warning: {len(cost.oversized)} cell(s) exceed the output limit"
     needs = bool(needs_confirmation(plan, cost, engine))
     return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells "
                                                        + (f"for ${price:.2f}" if price else "on this CPU"))

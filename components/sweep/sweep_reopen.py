@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common.refusal import refused
+from components.common.refusal import said
 from components.common.session import Session
 from components.sweep.sweep_actions import NONE, SweepView, finish
 from core.engines import keyless_engine
@@ -39,16 +39,21 @@ def controls(sweep_id: str, plan: SweepPlan, engine: str, session: Session) -> C
     return plan.x_axis, values_text(plan.x_axis, plan.x_values), plan.y_axis or NONE, y_text, engine
 
 
+SKIPPED = 8  # the outputs left alone when a sweep cannot be opened: grid, sheet, CSV, the axes and the engine
+
+
 async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
-    """Load a past sweep: its grid, a fresh sheet and CSV, its metrics, and its axes, values and engine."""
-    if not sweep_id:  # the menu was opened and left with nothing chosen: nothing to say
-        raise refused("Choose a past sweep first.", visible=False)
+    """Load a past sweep: its grid, a fresh sheet and CSV, its metrics, its axes, values and engine, and the line
+    beside the menu. A sweep that cannot be opened is said on that line, beside the menu it was chosen from (as a
+    refusal it was an Error badge on the Engine radio at the top of the page), and nothing else changes."""
+    if not sweep_id:  # the menu was opened and left with nothing chosen
+        return (*[gr.skip()] * SKIPPED, "Choose a past sweep first.")
     try:
         plan, runs = reopen.reopen(sweep_id, session.scope(), store.store())
     except StudioError as exc:
-        raise refused(str(exc)) from None
+        return (*[gr.skip()] * SKIPPED, said(f"Warning: {exc}"))
     first = next(iter(runs.values()), None)
     engine = first.engine if first else keyless_engine()
     single_input = first.input_path if first and not side_of(IMAGE, plan.x_axis, plan.y_axis) else None
     shown = controls(sweep_id, plan, engine, session)
-    return (*await finish(SweepView(plan, runs, shown[-1], single_input)), *shown)
+    return (*await finish(SweepView(plan, runs, shown[-1], single_input)), *shown, "")

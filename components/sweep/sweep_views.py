@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -11,18 +13,22 @@ from PIL import Image, ImageDraw, ImageFont
 from components.common.files import servable, served
 from components.common.refusal import refused
 from components.common.session import Session
-from components.common.text import toast
+from components.common.text import plain, toast
 from components.sweep.sweep_actions import SweepView, progress, y_axis_of
 from core import config
 from core.csv_export import ENCODING
 from core.engines import ENGINES, describe, keyless_engine, parse_spec
 from core.errors import InputError, StudioError
+from core.inputs.images import InputImage
+from core.runs import names
 from core.runs.runs import Run
 from core.sweep import batch, sweep_run
 from core.sweep.axes import AXES, ENGINE, IMAGE, format_value, is_kind, parse_axis, side_of
 from core.sweep.crops import cell_input, detail_crops, heat_map
 from core.sweep.ignored import axis_fields
 from core.sweep.plan import Cell, SweepPlan
+from core.sweep.sweep_run import Phase
+from core.usecases.sweep import paying_engine
 
 
 def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> str:
@@ -32,9 +38,22 @@ def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> s
     try:
         values = parse_axis(axis, text, prompt or "", negative_prompt or "")
     except InputError as exc:
-        return f"⚠️ {exc}"
+        return f"Warning: {exc}"
     shown = ", ".join(format_value(axis, value, 24) for value in values[:12])
-    return f"✓ {len(values)} value{'s' * (len(values) != 1)}: {shown}{' …' if len(values) > 12 else ''}"
+    return f"{len(values)} value{'s' * (len(values) != 1)}: {shown}{' …' if len(values) > 12 else ''}"
+
+
+def input_line(loaded: InputImage | None, file: str | None, url: str | None) -> str:
+    """Which picture a sweep run now would sweep: the Upscale tab's, by name and size."""
+    if loaded is None:
+        return "No picture yet: give one on the Upscale tab."
+    name = names.input_name(file, url) or "the pasted image"
+    return f"Sweeps **{plain(name, 60)}** ({loaded.width}×{loaded.height}), the Upscale tab's picture."
+
+
+def input_shown(loaded: InputImage | None, file: str | None, url: str | None) -> tuple[str | None, str]:
+    """The Sweep tab's thumbnail and line for the picture it will sweep (a new one on the Upscale tab shows here)."""
+    return (servable(loaded.path) if loaded else None), input_line(loaded, file, url)
 
 
 def default_axis(engine_id: str) -> str:
@@ -82,14 +101,44 @@ def pick_centre(event: gr.SelectData) -> tuple[int, int]:
     return int(event.index[0]), int(event.index[1])
 
 
+METRIC_NOTES = {
+    "psnr": "**PSNR** (dB) compares each output, downscaled to the input's size, with the input: higher means closer "
+            "to the input, not better (new detail lowers it), and 100 means identical. The axis starts at 0 dB: "
+            "differences under about 0.5 dB do not show in a picture.",
+    "ssim": "**SSIM** (0–1) compares the structure of each output, downscaled to the input's size, with the input's: "
+            "1 means the same structure. The axis spans all of 0–1.",
+    "sharpness": "**Sharpness** is each output's own mean squared luma gradient, at its own size: it compares no "
+                 "two pictures, and it falls as the output grows (the same edges spread over more pixels), so "
+                 "compare it only between cells of one upscale factor. The axis starts at 0.",
+}
+METRIC_TITLES = {"psnr": "PSNR against the input (dB)", "ssim": "SSIM against the input (0–1)",
+                 "sharpness": "sharpness (mean squared gradient, per output pixel)"}
+
+
+def y_range(metric: str, values: pd.Series) -> tuple[float, float]:
+    """An honest y axis for a metric: from 0, to SSIM's 1 or a round number above the largest value (an auto
+    scale drew a 0.1 dB spread as a dramatic curve)."""
+    if metric == "ssim":
+        return 0.0, 1.0
+    top = float(values.max()) if len(values) else 1.0
+    step = 10.0 if metric == "psnr" else 10 ** max(0, len(str(int(top))) - 1)
+    return 0.0, max(step, -(-top * 1.05 // step) * step)
+
+
 def plot(view: SweepView, metric: str) -> Any:
-    """The metric against the X value, one line per Y value."""
-    if view.plan is None or not view.csv:
-        return gr.skip()
+    """The metric against the X value, one line per Y value, on an honest y axis, and what the metric compares."""
+    note = METRIC_NOTES.get(metric, "")
+    if view.plan is None:
+        return gr.skip(), note
+    if not view.csv:  # a sweep still running: no metrics yet, and the last sweep's are not its own
+        return gr.LinePlot(value=None), note
     frame = pd.read_csv(view.csv, encoding=ENCODING)
     series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
     data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
-    return gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=metric)
+    if metric == "sharpness" and "upscale_factor" in (view.plan.x_axis, view.plan.y_axis):
+        note += " **This sweep varies the upscale factor: its sharpness values are not comparable across factors.**"
+    return (gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=METRIC_TITLES.get(metric, metric),
+                        y_lim=list(y_range(metric, data["value"]))), note)
 
 
 def _finished_output(run: Run | None) -> str | None:
@@ -128,13 +177,47 @@ def ignored_note(plan: SweepPlan, cell: Cell) -> str:
         return ""
     info = describe(parse_spec(spec)[0])
     fields = axis_fields(other)
-    return f" · ⊘ {info.id} ignores {other}" if fields and all(info.ignores(name) for name in fields) else ""
+    return f" · {info.id} ignores {other}" if fields and all(info.ignores(name) for name in fields) else ""
 
 
-def render_grid(view: SweepView) -> tuple[str, Any, Any]:
-    """The progress line, the labelled grid (a picture or a status tile per cell) and the status table."""
+def state_html(view: SweepView) -> str:
+    """What the page's keys read (components/common/shortcuts.html): whether a sweep runs, on a priced engine."""
+    running = view.in_flight
+    paid = running and view.plan is not None and describe(paying_engine(view.plan, view.engine)).priced
+    return (f'<div class="sweep-state" data-running="{str(running).lower()}" data-paid="{str(paid).lower()}">'
+            "</div>")
+
+
+def sweep_buttons(view: SweepView) -> tuple[Any, Any, Any]:
+    """Run sweep, Cancel all and Retry failed as the sweep has them: while cells run, Run sweep and Retry wait
+    (Ctrl+Enter cannot start a second sweep over the first) and Cancel all is live only then."""
+    running = view.in_flight
+    return (gr.update(value="Sweeping…" if running else "Run sweep", interactive=not running),
+            gr.update(interactive=running), gr.update(interactive=not running))
+
+
+def settled(view: SweepView) -> Any:
+    """After a sweep or retry event failed: a view still marked in flight is marked settled, so Run sweep does not
+    stay disabled."""
+    return replace(view, phase=Phase.IDLE) if view.in_flight else gr.skip()
+
+
+def grid_label(view: SweepView) -> str:
+    """What the grid belongs to, said on it: once another picture is in the form (or another sweep is re-opened)
+    the cells are still this sweep's ("Cells of sweep 09a1… · coffee.jpg · 14:02")."""
+    runs = [run for run in view.runs.values() if run is not None]
+    if view.plan is None or not runs:
+        return "Cells"
+    first = min(runs, key=lambda run: run.created_at)
+    when = time.strftime("%H:%M", time.localtime(first.created_at))
+    return f"Cells of sweep {view.plan.id} · {first.input_name or 'image'} · {when}"
+
+
+def render_grid(view: SweepView) -> tuple[Any, ...]:
+    """The progress line, the labelled grid (a picture or a status tile per cell), the status table, the
+    sweep's state for the page's keys, and its buttons."""
     if view.plan is None:
-        return view.message, gr.skip(), gr.skip()
+        return view.message, gr.skip(), gr.skip(), state_html(view), *sweep_buttons(view)
     items, rows = [], []
     for cell in view.plan.cells:
         run = view.runs.get(cell.key)
@@ -148,8 +231,8 @@ def render_grid(view: SweepView) -> tuple[str, Any, Any]:
                      "seed": run.seed if run else None,
                      "seconds": round(run.run_seconds, 1) if run and run.run_seconds is not None else None,
                      "request_id": run.request_id if run else None, "error": run.error if run else None})
-    return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6)),
-            gr.Dataframe(value=pd.DataFrame(rows), visible=True))
+    return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6), label=grid_label(view)),
+            gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view), *sweep_buttons(view))
 
 
 def _reference(view: SweepView) -> str | None:
@@ -161,9 +244,13 @@ def _reference(view: SweepView) -> str | None:
 
 
 def render_results(view: SweepView) -> list[Any]:
-    """Once a sweep ends: the sheet download, the crop input and its sliders, the difference choices, metrics."""
-    if view.plan is None or not view.csv:
+    """Once a sweep ends: the sheet download, the crop input and its sliders, the difference choices, metrics. While
+    a new one runs they are cleared: the last sweep's views are not this one's."""
+    if view.plan is None:
         return [gr.skip()] * 7
+    if not view.csv:
+        return [None, None, gr.skip(), gr.skip(), gr.update(choices=[], value=None),
+                gr.update(choices=["input"], value="input"), pd.DataFrame()]
     reference = _reference(view)
     width, height = Image.open(reference).size if reference else (1024, 1024)
     done = [cell.label for cell in view.plan.cells

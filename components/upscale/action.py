@@ -15,8 +15,9 @@ from components.common.signatures import schema_handler
 from components.upscale import console, parameters, result
 from components.upscale.console import stage_html, stamp
 from core import schema, usecases
+from core.engines import describe
 from core.errors import StudioError
-from core.runs import names
+from core.runs import names, store
 from core.runs.runs import Run
 from core.usecases import RunRequest
 
@@ -101,18 +102,36 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
 
 
 STREAMING = ("running", "downloading")  # stages in which the form's notes cannot change
+IN_FLIGHT = ("queued", "running", "downloading")  # stages in which there is a run to cancel
+
+
+def _paid(view: View) -> bool:
+    """Whether the run in flight is on a priced engine (what Escape asks about before cancelling it)."""
+    if view.stage not in IN_FLIGHT or not view.run_id:
+        return False
+    run = store.store().get(view.run_id)
+    return run is not None and describe(run.engine).priced
+
+
+def busy_buttons(stage: str) -> tuple[Any, Any]:
+    """Upscale and Cancel as the stage has them: while a run is in flight Upscale says so and waits, and Cancel
+    is live only then (it looked live with nothing to cancel)."""
+    running = stage in IN_FLIGHT
+    return (gr.update(value="Upscaling…" if running else "Upscale", interactive=not running),
+            gr.update(interactive=running))
 
 
 def render_view(view: View) -> list[Any]:
-    """Console text, stage strip, slider, details, then one info update per parameter widget.
+    """Console text, stage strip, slider, details, Upscale and Cancel, then one info update per parameter widget.
 
-    While a job streams its logs the parameter notes are skipped: re-sending ten help texts with every log
-    line made each console update several times larger (bench/log_latency.py). A live view's console text is
-    already on the page (the Upscale event wrote it); re-sent here, one request later, it could replace newer lines.
+    The slider shows only the view's own result: a run that failed, is in flight or has not happened yet clears
+    the previous run's pictures. While a job streams its logs the parameter notes are skipped: re-sending ten help
+    texts with every log line made each console update several times larger (bench/log_latency.py). A live view's
+    console text is already on the page (the Upscale event wrote it); re-sent here, one request later, it could
+    replace newer lines.
     """
-    slider = ((servable(view.before or view.after), servable(view.after, view.after_name)) if view.after
-              else gr.skip())
+    slider = (servable(view.before or view.after), servable(view.after, view.after_name)) if view.after else None
     notes = ([gr.skip()] * len(schema.PARAMETER_FIELDS) if view.stage in STREAMING
              else parameters.field_messages(view.error_field, view.error))
     text = gr.skip() if view.live else "\n".join(view.lines)
-    return [text, stage_html(view.stage), slider, view.details, *notes]
+    return [text, stage_html(view.stage, _paid(view)), slider, view.details, *busy_buttons(view.stage), *notes]

@@ -63,8 +63,9 @@ class Console:
     log: ConsoleLog
 
 
-def stage_html(stage: str) -> str:
-    """The progress strip: each stage lit once reached; a failure or cancel shown in place of 'done'."""
+def stage_html(stage: str, paid: bool = False) -> str:
+    """The progress strip: each stage lit once reached; a failure or cancel shown in place of 'done'. ``paid``
+    marks a run on a priced engine: Escape asks before it cancels one in flight (components/common/shortcuts.html)."""
     reached = STAGES.index(stage) if stage in STAGES else (-1 if stage == "idle" else len(STAGES) - 1)
     steps = []
     for index, name in enumerate(STAGES):
@@ -73,7 +74,8 @@ def stage_html(stage: str) -> str:
         if stage in ("failed", "cancelled") and name == "done":
             state = stage
         steps.append(f'<span class="stage {state}">{label}</span>')
-    return f'<div class="stages" data-stage="{stage}">' + " → ".join(steps) + "</div>"
+    return (f'<div class="stages" data-stage="{stage}" data-paid="{str(paid).lower()}">' + " → ".join(steps)
+            + "</div>")
 
 
 def render() -> Console:

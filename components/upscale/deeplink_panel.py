@@ -65,7 +65,7 @@ def notice_markdown(errors: list[str]) -> str:
     if not errors:
         return ""
     lines = "\n".join(f"- {plain(message)}" for message in errors)
-    return f"⚠️ **Parts of the link were not applied:**\n{lines}"
+    return f"**Parts of the link were not applied:**\n{lines}"
 
 
 def read_link(request: Any, owner: str) -> deeplink.DeepLink | None:

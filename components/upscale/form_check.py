@@ -56,7 +56,7 @@ def typed(view: View, *values: Any) -> Any:
         return gr.skip()
     shown = view.snapshot()
     shown.error, shown.error_field = message, exc.field
-    shown.lines.append(stamp(f"⚠️ {message}"))
+    shown.lines.append(stamp(f"Warning: {message}"))
     return shown
 
 

@@ -36,6 +36,7 @@ class ImageInput:
     info: gr.Markdown
     loaded: gr.State  # the InputImage last loaded (or None)
     refused: gr.State  # the message for a dropped file just refused (shown until another input is given)
+    examples: gr.Gallery  # the example photos; the one selected goes into ``file``
 
 
 def render() -> ImageInput:
@@ -47,10 +48,19 @@ def render() -> ImageInput:
                        elem_id="input-preview", buttons=["fullscreen"])
     info = gr.Markdown("Give an image to see its output size and estimated price.", elem_id="input-info")
     with gr.Accordion("Examples", open=False, elem_id="examples"):
-        gr.Examples([[str(EXAMPLES / name)] for name in EXAMPLE_FILES], inputs=[file],
-                    label="Photos that work offline (public domain / CC0)", examples_per_page=8)
+        # Pictures, not file-name chips: a gallery whose selected photo goes into the image box.
+        examples = gr.Gallery([(str(EXAMPLES / name), name) for name in EXAMPLE_FILES], label="Photos that work "
+                              "offline (public domain / CC0): select one", columns=4, rows=1, height=170,
+                              object_fit="cover", allow_preview=False, interactive=False, elem_id="example-photos",
+                              buttons=[])
         gr.Examples([[FAL_EXAMPLE_URL]], inputs=[url], label="fal's own example URL (for the fal engine)")
-    return ImageInput(file, url, preview, info, gr.State(None), gr.State(""))
+    return ImageInput(file, url, preview, info, gr.State(None), gr.State(""), examples)
+
+
+def pick_example(event: gr.SelectData) -> str:
+    """The example photo selected in the gallery, for the image box."""
+    index = event.index if isinstance(event.index, int) else 0
+    return str(EXAMPLES / EXAMPLE_FILES[index % len(EXAMPLE_FILES)])
 
 
 def preview(file: str | None, url: str | None, factor: float) -> tuple[str | None, str, InputImage | None]:
@@ -60,7 +70,7 @@ def preview(file: str | None, url: str | None, factor: float) -> tuple[str | Non
     try:
         loaded = read_input(file, url)
     except InputError as exc:
-        return None, f"⚠️ {exc}", None
+        return None, f"Warning: {exc}", None
     return loaded.path, images.describe(loaded.width, loaded.height, factor), loaded
 
 
@@ -69,14 +79,14 @@ def file_changed(file: str | None, url: str | None, factor: float, refused: str,
     reason said in the info line and a warning. Otherwise the preview, as for any input. An empty box never
     replaces a refusal's reason (``shown``, the info line as it is), whichever of their events runs first."""
     emptied = not file and not (url or "").strip()
-    if emptied and (refused or (shown or "").startswith("⚠️")):  # the box emptied by the refusal: keep the reason
+    if emptied and (refused or (shown or "").startswith("Warning:")):  # the box emptied by the refusal: keep the reason
         return gr.skip(), None, gr.skip(), None, ""
     if file:
         try:
             images.load_file(file)
         except InputError as exc:
             gr.Warning(toast(f"{exc} The file was not kept."))
-            message = f"⚠️ {exc} The file was not kept."
+            message = f"Warning: {exc} The file was not kept."
             return None, None, message, None, message
     return (gr.skip(), *preview(file, url, factor), "")
 
@@ -89,6 +99,7 @@ def describe(loaded: InputImage | None, factor: float) -> str:
 
 def listen(panel: ImageInput, factor: Widget) -> None:
     outputs = [panel.preview, panel.info, panel.loaded]
+    panel.examples.select(pick_example, None, panel.file, api_visibility="private")
     # always_last: the box emptied by a refusal fires .change again; that run must wait for the refusal's own to
     # finish (and see its reason kept), not race it.
     panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info],

@@ -64,5 +64,5 @@ def render(engine_id: str = "fal") -> dict[str, Widget]:
 
 def field_messages(error_field: str | None, message: str | None) -> list[Any]:
     """``info`` updates that put an error message on its field and the help text back on the others."""
-    return [gr.update(info=f"⚠️ {message}" if field.name == error_field and message else field.help)
+    return [gr.update(info=f"Warning: {message}" if field.name == error_field and message else field.help)
             for field in schema.PARAMETER_FIELDS]

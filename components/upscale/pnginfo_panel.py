@@ -39,7 +39,7 @@ def inspect(file: str | None) -> tuple[str, Any, dict | None]:
     summary = ", ".join(f"{name}={plain(found[name], 40)}" for name in ("upscale_factor", "creativity",
                                                                          "resemblance", "seed")
                         if found.get(name) is not None)
-    return f"🧾 This PNG was made by Clarity Studio ({made}): {summary}.", gr.Button(visible=True), found
+    return f"This PNG was made by Clarity Studio ({made}): {summary}.", gr.Button(visible=True), found
 
 
 def apply(found: dict | None) -> list[Any]:
@@ -49,7 +49,8 @@ def apply(found: dict | None) -> list[Any]:
     return [found.get(field.name, field.default) for field in schema.PARAMETER_FIELDS]
 
 
-def listen(panel: PngInfoPanel, file: gr.File, params: dict[str, Widget]) -> None:
+def listen(panel: PngInfoPanel, file: gr.File, params: dict[str, Widget]) -> Any:
+    """Wire the panel; returns the event that fills the form from the PNG (the preset menu follows it)."""
     file.change(inspect, file, [panel.notice, panel.apply, panel.found], api_visibility="private",
                 show_progress="hidden")
-    panel.apply.click(apply, panel.found, list(params.values()), api_visibility="private")
+    return panel.apply.click(apply, panel.found, list(params.values()), api_visibility="private")

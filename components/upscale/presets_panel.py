@@ -6,7 +6,7 @@ shipped ones first and marks the saved ones. Share links and deep links live in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -185,7 +185,17 @@ def listen(panel: PresetsPanel, session: gr.State, params: dict[str, Widget]) ->
     panel.delete.click(delete_preset, [panel.preset, session], panel.preset, api_visibility="private")
     # The menu follows the form: after a person's own edit, and after a preset fills it (a deep link and a restore
     # chain follow_form themselves). Not on every .change: ten widgets changing at once stalled the page's queue.
-    following = [*widgets, panel.preset, session]
-    gr.on([widget.input for widget in widgets], follow_form, following, panel.preset,
+    gr.on([widget.input for widget in widgets], follow_form, following(panel, session, params), panel.preset,
           api_visibility="private", show_progress="hidden", trigger_mode="always_last")
-    applied.then(follow_form, following, panel.preset, api_visibility="private", show_progress="hidden")
+    follow_after(applied, panel, session, params)
+
+
+def following(panel: PresetsPanel, session: gr.State, params: Mapping[str, gr.components.Component]) -> list[Any]:
+    return [*params.values(), panel.preset, session]
+
+
+def follow_after(event: Any, panel: PresetsPanel, session: gr.State,
+                 params: Mapping[str, gr.components.Component]) -> None:
+    """After ``event`` fills the form (a preset, a restore from the History), the menu names what it now matches."""
+    event.then(follow_form, following(panel, session, params), panel.preset, api_visibility="private",
+               show_progress="hidden")

@@ -65,5 +65,5 @@ def details_markdown(run: Run) -> str:
         lines.append(f"**colour** {plain(converted)} (the input's profile, applied by LittleCMS; the output is "
                      f"tagged sRGB)")
     if run.error:
-        lines.append(f"⚠️ {plain(run.error)}")
+        lines.append(f"Warning: {plain(run.error)}")
     return "  \n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -11,8 +12,11 @@ import gradio as gr
 
 from components.common.engine_panel import EnginePanel
 from components.upscale import console, form_check, result, run_cancel
-from components.upscale.action import View, render_view, upscale
+from components.upscale.action import IN_FLIGHT, View, render_view, upscale
+from components.upscale.console import stamp
 from components.upscale.image_input import ImageInput
+from core.runs import store
+from core.runs.runs import Run
 
 if TYPE_CHECKING:
     from components.upscale.parameters import Widget
@@ -29,12 +33,12 @@ class RunPanel:
 
 
 def render() -> RunPanel:
-    with gr.Row():
+    with gr.Row(elem_id="run-bar"):  # on a phone a bar that stays in view (style.css)
         run = gr.Button("Upscale", variant="primary", elem_id="run-button", scale=3)
-        cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-button", scale=1)
+        cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-button", scale=1, interactive=False)
     panel_console = console.render()
     panel_result = result.render()
-    reuse_seed = gr.Button("♻ Reuse this seed", size="sm", elem_id="reuse-seed")
+    reuse_seed = gr.Button("Reuse this seed", size="sm", elem_id="reuse-seed")
     return RunPanel(run, cancel, reuse_seed, panel_console, panel_result, gr.State(View()))
 
 
@@ -62,6 +66,29 @@ def seed_of(view: View) -> Any:
     return view.seed
 
 
+def run_label(run: Run) -> str:
+    """A run as the page names it once it is no longer the one on show: "coffee.png ×2, 14:02, completed"."""
+    factor = run.arguments.get("upscale_factor")
+    scale = f" ×{factor:g}" if isinstance(factor, (int, float)) else ""
+    return f"{run.input_name or 'image'}{scale}, {time.strftime('%H:%M', time.localtime(run.created_at))}, {run.status}"
+
+
+def set_aside(note: str) -> View:
+    """An idle view that says what happened to the one it replaces: no slider, no "done", one console line."""
+    return View(stage="idle", lines=[stamp(note)], details=note)
+
+
+def new_input(view: View) -> Any:
+    """A new picture in the form (uploaded, restored, removed): the last run's result, its "done" and its console
+    no longer describe the form, so they go, and the panel says where the last run is. A run in flight is left
+    alone (it runs on the picture it was given), and so is a view with nothing of a run in it."""
+    if view.stage in IN_FLIGHT or (view.run_id is None and not view.after and view.stage == "idle"):
+        return gr.skip(), gr.skip(), gr.skip()
+    run = store.store().get(view.run_id) if view.run_id else None
+    last = f"Last run: {run_label(run)}. It is in the History tab." if run else "The last run is in the History tab."
+    return set_aside(f"A new picture is in the form. {last}"), None, None
+
+
 def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
            engine: EnginePanel) -> Any:
     """Wire the panel and return the Upscale event (others chain on it)."""
@@ -72,8 +99,10 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
                             show_progress_on=[panel.result.slider])
     run_cancel.listen(panel.cancel, event, panel.view)
     panel.view.change(render_view, panel.view,
-                      [panel.console.log, panel.console.stage, panel.result.slider, panel.result.details,
-                       *params.values()], api_visibility="private", queue=False, show_progress="hidden")
+                      [panel.console.log, panel.console.stage, panel.result.slider, panel.result.details, panel.run,
+                       panel.cancel, *params.values()], api_visibility="private", queue=False, show_progress="hidden")
+    image.loaded.change(new_input, panel.view, [panel.view, panel.result.file, panel.result.json],
+                        api_visibility="private", show_progress="hidden")
     form_check.listen(panel.run, params, panel.view)
     # queued, so the toast reaches the page; then the Seed box is brought into view (below the fold on a phone)
     panel.reuse_seed.click(seed_of, panel.view, params["seed"], api_visibility="private",

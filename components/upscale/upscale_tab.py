@@ -47,11 +47,12 @@ def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:
     """Wire the tab; returns the Upscale event (the history refreshes after it)."""
     image, params, run = tab.image, tab.params, tab.run
     image_input.listen(image, params["upscale_factor"])
-    pnginfo_panel.listen(tab.png_info, image.file, params)
+    applied = pnginfo_panel.listen(tab.png_info, image.file, params)
     run_event = run_panel.listen(run, image, params, engine)
     engine.engine.change(parameters.mark_ignored, engine.engine, list(params.values()), api_visibility="private",
                          queue=False, show_progress="hidden")
     fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])
     presets_panel.listen(tab.presets, engine.session, params)
+    presets_panel.follow_after(applied, tab.presets, engine.session, params)
     deeplink_panel.listen(tab.presets, params, image.url)
     return run_event

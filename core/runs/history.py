@@ -3,6 +3,10 @@
 Saved at submit and at every change of state (an upsert), so a crash loses nothing and pending fal requests can
 be resumed. Queries are filtered by owner when one is given (``owner=None``: the single-user local app, all rows).
 The store never holds a key: only Run fields and schema parameters.
+
+Deleting is undoable: ``delete`` / ``delete_sweep`` move runs to a bin (a ``deleted_at`` time; every read but
+``get(..., binned=True)`` and the ``binned`` listings leaves them out), ``undelete`` puts them back, and only
+``purge`` — the bin emptied, or runs in it for ``BIN_DAYS`` days — removes rows and files.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from core.runs.runs import Run
 from core.schema import FIELD_BY_NAME, PARAMETER_FIELDS
 
 SCHEMA_VERSION = 1
+BIN_DAYS = 7  # a deleted run stays in the bin (restorable, its files kept) this long, then it is purged
+_LIVE, _BINNED = "deleted_at IS NULL", "deleted_at IS NOT NULL"
 FILE_NAME = "history.sqlite3"
 ACTIVE_STATUSES = ("queued", "running")
 INTERRUPTED = "The app stopped before this run finished."
@@ -133,8 +139,11 @@ class History:
 
     @classmethod
     def open_default(cls) -> History:
-        """The store at ``config.data_dir()/history.sqlite3`` (a damaged file is moved aside, see ``notice``)."""
-        return cls(config.data_dir() / FILE_NAME)
+        """The store at ``config.data_dir()/history.sqlite3`` (a damaged file is moved aside, see ``notice``), with
+        the runs deleted more than ``BIN_DAYS`` ago purged."""
+        history = cls(config.data_dir() / FILE_NAME)
+        history.purge(None, older_than=BIN_DAYS * 86400)
+        return history
 
     def _connect(self, path: Path | str) -> sqlite3.Connection:
         Path(path).parent.mkdir(parents=True, exist_ok=True)  # for ":memory:" the parent is "."
@@ -160,6 +169,8 @@ class History:
         existing = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
         for column in (c for c in _COLUMN_TYPES if c not in existing):
             conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {_COLUMN_TYPES[column]}")
+        if "deleted_at" not in existing:  # when the run went to the bin (None: not deleted); no Run field, so a
+            conn.execute("ALTER TABLE runs ADD COLUMN deleted_at REAL")  # save never takes a run out of the bin
         for name, spec in (("owner_time", "owner, created_at"), ("time", "created_at"), ("status", "status"),
                            ("sweep", "sweep_id")):
             conn.execute(f"CREATE INDEX IF NOT EXISTS runs_{name} ON runs ({spec})")
@@ -213,35 +224,61 @@ class History:
             rows = cursor.execute(f"SELECT * FROM runs{where[0]}{order}", where[1]).fetchall()
         return [_run(r) for r in rows]
 
-    def get(self, run_id: str, owner: str | None = None) -> Run | None:
-        """The run with this id (of this owner, when given), or None."""
-        return next(iter(self._runs(_where(owner=owner, id=run_id))), None)
+    def get(self, run_id: str, owner: str | None = None, binned: bool = False) -> Run | None:
+        """The run with this id (of this owner, when given), or None; a run in the bin only when ``binned``."""
+        return next(iter(self._runs(_where(owner=owner, id=run_id, extra="" if binned else _LIVE))), None)
 
     def by_request_id(self, request_id: str, owner: str | None = None) -> Run | None:
         """The newest run with this engine request id (of this owner, when given), or None."""
-        return next(iter(self._runs(_where(owner=owner, request_id=request_id), " ORDER BY created_at DESC")), None)
+        return next(iter(self._runs(_where(owner=owner, request_id=request_id, extra=_LIVE),
+                                    " ORDER BY created_at DESC")), None)
 
     def count(self, owner: str | None = None, search: str = "", status: str | None = None,
-              engine: str | None = None) -> int:
-        """How many runs the owner has (that match the search and filters, when given)."""
-        where, params = _where(search, owner=owner, status=status or None, engine=engine or None)
+              engine: str | None = None, binned: bool = False) -> int:
+        """How many runs the owner has (that match the search and filters, when given), or has in the bin."""
+        where, params = _where(search, owner=owner, status=status or None, engine=engine or None,
+                               extra=_BINNED if binned else _LIVE)
         with self._lock:
             return int(self._conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0])
 
     def delete(self, run_id: str, owner: str | None) -> bool:
-        """Delete the run and its output file (its input too unless another run uses it). False if not found."""
+        """Move the run to the bin (its files kept until it is purged, see ``purge``). False if not found."""
+        return bool(self._to_bin(_where(owner=owner, id=run_id, extra=_LIVE)))
+
+    def delete_sweep(self, sweep_id: str, owner: str | None) -> list[str]:
+        """Move every run of the sweep to the bin; the ids moved (none: no such sweep of this owner)."""
+        return self._to_bin(_where(owner=owner, sweep_id=sweep_id, extra=_LIVE))
+
+    def _to_bin(self, where: tuple[str, list[Any]]) -> list[str]:
         with self._lock:
-            run = self.get(run_id, owner)
-            if run is None:
-                return False
-            self._conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-            self._remove_file(str(before_path(run_id, self.data_dir)))  # a derived copy of the input
-            for path in dict.fromkeys(p for p in (run.output_path, run.input_path) if p):
-                used = self._conn.execute("SELECT 1 FROM runs WHERE input_path = ? OR output_path = ? LIMIT 1",
-                                          (path, path)).fetchone()
-                if not used:
-                    self._remove_file(path)
-        return True
+            ids = [row[0] for row in self._conn.execute(f"SELECT id FROM runs{where[0]}", where[1])]
+            self._conn.executemany("UPDATE runs SET deleted_at = ? WHERE id = ?", [(time.time(), i) for i in ids])
+        self.purge(None, older_than=BIN_DAYS * 86400)
+        return ids
+
+    def undelete(self, run_ids: Sequence[str], owner: str | None) -> int:
+        """Take these runs (of this owner, when given) out of the bin. Returns how many came back."""
+        with self._lock:
+            return sum(self._conn.execute(f"UPDATE runs SET deleted_at = NULL{where}", params).rowcount
+                       for where, params in (_where(owner=owner, id=run_id, extra=_BINNED) for run_id in run_ids))
+
+    def purge(self, owner: str | None, older_than: float | None = None) -> int:
+        """Delete for good the runs in the bin (of this owner, when given; only those deleted more than
+        ``older_than`` seconds ago, when given) and their files (an input another run uses is kept). How many."""
+        where, params = _where(owner=owner, extra=_BINNED)
+        if older_than is not None:
+            where, params = f"{where} AND deleted_at < ?", [*params, time.time() - older_than]
+        with self._lock:
+            runs = self._runs((where, params))
+            for run in runs:
+                self._conn.execute("DELETE FROM runs WHERE id = ?", (run.id,))
+                self._remove_file(str(before_path(run.id, self.data_dir)))  # a derived copy of the input
+                for path in dict.fromkeys(p for p in (run.output_path, run.input_path) if p):
+                    used = self._conn.execute("SELECT 1 FROM runs WHERE input_path = ? OR output_path = ? LIMIT 1",
+                                              (path, path)).fetchone()
+                    if not used:
+                        self._remove_file(path)
+        return len(runs)
 
     def _remove_file(self, path: str) -> None:
         target = Path(path).resolve()
@@ -263,7 +300,7 @@ class History:
 
     def runs_for_sweep(self, sweep_id: str, owner: str | None) -> list[Run]:
         """The runs of one sweep in the order they were made."""
-        return self._runs(_where(owner=owner, sweep_id=sweep_id), " ORDER BY created_at, rowid")
+        return self._runs(_where(owner=owner, sweep_id=sweep_id, extra=_LIVE), " ORDER BY created_at, rowid")
 
     def query(self, sql: str, params: Sequence[SQLValue] = ()) -> list[sqlite3.Row]:
         """One statement on this database, under its lock; its rows (for ``core.sweep.sweep_store``'s own table)."""
@@ -273,8 +310,9 @@ class History:
             return cursor.execute(sql, list(params)).fetchall()
 
     def _select(self, columns: list[str], owner: str | None, search: str, status: str | None, engine: str | None,
-                limit: int | None, offset: int = 0) -> pd.DataFrame:
-        where, params = _where(search, owner=owner, status=status or None, engine=engine or None)
+                limit: int | None, offset: int = 0, binned: bool = False) -> pd.DataFrame:
+        where, params = _where(search, owner=owner, status=status or None, engine=engine or None,
+                               extra=_BINNED if binned else _LIVE)
         sql = f"SELECT {', '.join(columns)} FROM runs{where} ORDER BY created_at DESC, rowid DESC"
         if limit is not None or offset:
             sql, params = sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else int(limit), int(offset)]
@@ -284,20 +322,21 @@ class History:
             return pd.read_sql_query(sql, self._conn, params=params, dtype=dtype)
 
     def frame(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
-              limit: int | None = None) -> pd.DataFrame:
-        """Every column of the matching runs, newest first (for export and the API)."""
-        return self._select(list(COLUMNS), owner, search, status, engine, limit)
+              limit: int | None = None, binned: bool = False) -> pd.DataFrame:
+        """Every column of the matching runs (or of those in the bin), newest first (for export and the API)."""
+        return self._select(list(COLUMNS), owner, search, status, engine, limit, binned=binned)
 
     def table(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
-              limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
-        """``TABLE_COLUMNS`` of the newest runs after ``offset``, at most ``limit``: readable time, size, duration."""
+              limit: int | None = 500, offset: int = 0, binned: bool = False) -> pd.DataFrame:
+        """``TABLE_COLUMNS`` of the newest runs after ``offset`` (in the bin, when ``binned``), at most ``limit``:
+        readable time, size, duration."""
         shown = ["created_at", "COALESCE(input_name, '') AS input", "status",
                  "engine || COALESCE(' ' || model, '') AS engine",
                  "COALESCE(seed, requested_seed) AS seed",
                  *TABLE_PARAMETERS,
                  "COALESCE(width || '×' || height, '') AS size",
                  "started_at", "finished_at", "request_id", "id"]
-        raw = self._select(shown, owner, search, status, engine, limit, offset)
+        raw = self._select(shown, owner, search, status, engine, limit, offset, binned)
         duration = (raw["finished_at"] - raw["started_at"].fillna(raw["created_at"])).round(1)
         table = raw.assign(time=[_local_time(t) for t in raw["created_at"]], **{"duration (s)": duration})
         return table[list(TABLE_COLUMNS)]

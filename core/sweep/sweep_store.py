@@ -104,8 +104,8 @@ class SweepStore:
 
     def summaries(self, owner: str | None) -> list[SweepSummary]:
         """Every sweep of the owner that has runs, newest first, with how many completed, failed or are active."""
-        where, params = ("sweep_id IS NOT NULL", []) if owner is None else ("sweep_id IS NOT NULL AND owner = ?",
-                                                                            [owner])
+        live = "sweep_id IS NOT NULL AND deleted_at IS NULL"  # a sweep whose runs are all in the bin is not listed
+        where, params = (live, []) if owner is None else (f"{live} AND owner = ?", [owner])
         rows = self.history.query(
             "SELECT sweep_id, MIN(created_at), COUNT(*), SUM(status = 'completed'), "
             f"SUM(status IN ('failed', 'cancelled', 'interrupted')), SUM(status IN {_ACTIVE}) "
