@@ -25,6 +25,7 @@ def prepare(demo: gr.Blocks) -> None:
     check_data_dir()
     demo.queue(default_concurrency_limit=8, max_size=config.max_queue() or None)
     resume_pending_runs()
+    usecases.keep_saving()  # a finished paid result the disk could not take is saved again every 30 s
 
 
 def check_data_dir() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image
 
-from core import config, pnginfo
+from core import config, pnginfo, storage
 from core.engines.base import Completed, EngineInfo, EngineSettings, InProgress, Queued, Status
 from core.errors import CancelledRun, InputError
 from core.inputs import images
@@ -62,12 +62,13 @@ class LanczosJob:
 
     def _save(self, result: Image.Image) -> dict[str, Any]:
         folder = config.data_dir() / "outputs"
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.request_id}.png"
         partial = path.with_suffix(".part")  # written whole, then renamed: a reader never sees half a PNG
-        pnginfo.write_png(result, partial, {"arguments": self.arguments, "seed": self.seed, "engine": "lanczos",
-                                            "request_id": self.request_id, "model": None}, compress_level=1)
-        partial.replace(path)
+        with storage.writing("save the output"), storage.removed_on_failure(partial):  # nor a failed write's part
+            folder.mkdir(parents=True, exist_ok=True)
+            pnginfo.write_png(result, partial, {"arguments": self.arguments, "seed": self.seed, "engine": "lanczos",
+                                                "request_id": self.request_id, "model": None}, compress_level=1)
+            partial.replace(path)
         return {"image": {"url": str(path), "content_type": "image/png", "file_name": path.name,
                           "file_size": path.stat().st_size, "width": result.width, "height": result.height},
                 "seed": self.seed, "timings": {"inference": round(self._seconds, 3)}}

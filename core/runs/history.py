@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from core import config
+from core import config, storage
 from core.csv_export import write_csv
 from core.inputs.images import before_path
 from core.runs.runs import Run
@@ -33,7 +33,7 @@ SCHEMA_VERSION = 1
 BIN_DAYS = 7  # a deleted run stays in the bin (restorable, its files kept) this long, then it is purged
 _LIVE, _BINNED = "deleted_at IS NULL", "deleted_at IS NOT NULL"
 FILE_NAME = "history.sqlite3"
-ACTIVE_STATUSES = ("queued", "running")
+ACTIVE_STATUSES = ("queued", "running", "unsaved")  # unsaved: finished at fal, its output not saved yet
 INTERRUPTED = "The app stopped before this run finished."
 SQLValue = str | int | float | bytes | None  # what a SQLite cell holds
 _ELIDED = "…"  # a data: URI is kept as its header plus this mark; the image itself is the run's input file
@@ -211,8 +211,9 @@ class History:
             self._conn.close()
 
     def save(self, run: Run) -> None:
-        """Insert or update the run's row (called at submit and at every change of state)."""
-        with self._lock:
+        """Insert or update the run's row (called at submit and at every change of state). StorageError
+        (core/storage.py) when the database is busy beyond its timeout, full, read-only or damaged."""
+        with self._lock, storage.writing("save the run in the history"):
             cursor = self._conn.execute(_UPSERT, _row(run))
         if cursor.rowcount == 0:  # the id exists under another owner: never let one visitor overwrite another
             raise ValueError(f"Run {run.id} belongs to another owner.")
@@ -295,7 +296,7 @@ class History:
         """Mark the engine's unfinished runs interrupted (a local run dies with the app). Returns how many."""
         where, params = _where(extra=f"status IN {ACTIVE_STATUSES}", engine=engine)
         sql = f"UPDATE runs SET status = 'interrupted', finished_at = ?, error = COALESCE(error, ?){where}"
-        with self._lock:
+        with self._lock, storage.writing("mark interrupted runs in the history"):
             return self._conn.execute(sql, [time.time(), INTERRUPTED, *params]).rowcount
 
     def runs_for_sweep(self, sweep_id: str, owner: str | None) -> list[Run]:
@@ -303,8 +304,9 @@ class History:
         return self._runs(_where(owner=owner, sweep_id=sweep_id, extra=_LIVE), " ORDER BY created_at, rowid")
 
     def query(self, sql: str, params: Sequence[SQLValue] = ()) -> list[sqlite3.Row]:
-        """One statement on this database, under its lock; its rows (for ``core.sweep.sweep_store``'s own table)."""
-        with self._lock:
+        """One statement on this database, under its lock; its rows (for ``core.sweep.sweep_store``'s own table).
+        StorageError when the database is busy, full, read-only or damaged."""
+        with self._lock, storage.writing("write the sweep in the history"):
             cursor = self._conn.cursor()
             cursor.row_factory = sqlite3.Row
             return cursor.execute(sql, list(params)).fetchall()

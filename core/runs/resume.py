@@ -1,8 +1,8 @@
 """Follow fal requests by id: after a restart (every pending run) or for a tab that was closed (one id).
 
-A paid result is never lost: runs left ``queued``/``running`` on fal are re-attached with
-``AsyncClient.get_handle`` and followed to completion through the same path as a fresh run. Local runs die with
-the process, so they are marked ``interrupted`` (the history offers a retry).
+A paid result is never lost: runs left ``queued``/``running`` (or ``unsaved``: finished, output not saved) on
+fal are re-attached with ``AsyncClient.get_handle`` and followed to completion through the same path as a fresh
+run. Local runs die with the process, so they are marked ``interrupted`` (the history offers a retry).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ async def follow_request(engine: ResumableEngine, run: Run, save: Callable[[Run]
     except StudioError as exc:
         yield Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
         return
-    async for update in follow(job, run, save):
+    async for update in follow(job, run, save, engine):
         yield update
 
 

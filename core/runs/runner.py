@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
 import time
 import weakref
@@ -19,11 +20,14 @@ from typing import Any
 
 import httpx
 
-from core import config
-from core.engines.base import Completed, Engine, InProgress, Job, Queued
+from core import config, storage
+from core.engines.base import Completed, Engine, InProgress, Job, Queued, ResumableEngine
 from core.errors import CancelledRun, EngineError, StudioError
-from core.runs import events
+from core.runs import events, unsaved
 from core.runs.runs import Run
+from core.storage import StorageError
+
+log = logging.getLogger(__name__)
 
 STAGES = ("queued", "running", "downloading", "done")
 
@@ -68,25 +72,36 @@ def _client() -> httpx.AsyncClient:
 
 
 async def _download(url: str, target: Path) -> str:
-    """Save fal's output at ``target``; returns the content type. Converts non-PNG outputs to PNG."""
+    """Save fal's output at ``target`` whole or not at all (a temporary file renamed into place, removed on any
+    failure); returns the content type. Converts non-PNG outputs to PNG. StorageError when a resource ran out."""
     response = await _client().get(url)
     response.raise_for_status()
     content_type: str = response.headers.get("content-type", "image/png").split(";")[0]
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(response.content)
-    if not response.content.startswith(b"\x89PNG"):
+    data = response.content
+
+    def write(out: Any) -> None:
+        if data.startswith(b"\x89PNG"):
+            out.write(data)
+            return
+        import io
+
         from PIL import Image
 
-        with Image.open(tmp) as image:
-            image.save(target, format="PNG")
-        tmp.unlink()
-    else:
-        tmp.replace(target)
+        with Image.open(io.BytesIO(data)) as image:
+            image.save(out, format="PNG")
+
+    await asyncio.to_thread(storage.write_atomic, target, write, "save the output")
     return content_type
 
 
 async def _keep_output(run: Run, result: dict[str, Any]) -> list[events.Event]:
-    """Put the output PNG in the data directory, stamped with its parameters. Returns what happened."""
+    """Put the output PNG in the data directory, stamped with its parameters. Returns what happened.
+    StorageError (nothing left behind) when a resource ran out."""
+    with storage.writing("save the output"):
+        return await _keep_output_file(run, result)
+
+
+async def _keep_output_file(run: Run, result: dict[str, Any]) -> list[events.Event]:
     image = result.get("image") or {}
     url = str(image.get("url") or "")
     outputs = config.data_dir() / "outputs"
@@ -98,7 +113,7 @@ async def _keep_output(run: Run, result: dict[str, Any]) -> list[events.Event]:
         run.result_url = url
         try:
             run.content_type = await _download(url, target)
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, OSError) as exc:  # a StorageError (a resource ran out) is not this: it goes up
             run.error = (f"The output could not be downloaded ({type(exc).__name__}); it is still at "
                          f"{url} until fal expires it.")
             return [events.Note(run.error)]
@@ -107,7 +122,7 @@ async def _keep_output(run: Run, result: dict[str, Any]) -> list[events.Event]:
         if source.resolve() != target.resolve():
             shutil.move(str(source), target)
     run.output_path = str(target)
-    with contextlib.suppress(ImportError, OSError):
+    with contextlib.suppress(ImportError, OSError, StorageError):  # an unstamped PNG is still the output
         from core import pnginfo
 
         pnginfo.stamp_png(target, {"arguments": run.parameters(), "seed": run.seed,
@@ -120,9 +135,15 @@ async def _keep_output(run: Run, result: dict[str, Any]) -> list[events.Event]:
     return [events.Saved(run.width, run.height, target.stat().st_size)]
 
 
-async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
-    """Follow a submitted (or re-attached) job to its end, updating ``run`` and saving it at each change."""
+async def follow(job: Job, run: Run, save: Callable[[Run], None],
+                 engine: Engine | ResumableEngine | None = None) -> AsyncIterator[Update]:
+    """Follow a submitted (or re-attached) job to its end, updating ``run`` and saving it at each change.
+
+    A save the history refuses (a StorageError: busy, full, read-only) does not stop the run: the row is written
+    again later (``core/runs/unsaved.py``). An output that cannot be saved ends a run on an engine that can be
+    re-attached to (``engine``, fal) as ``unsaved``: the result stays at fal and is saved again on its own."""
     position: int | None = None
+    was_unsaved = run.status == "unsaved"  # saved again now: its note about the disk no longer holds
     try:
         async for event in job.events():
             if isinstance(event, Queued):
@@ -133,7 +154,7 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
             happened: list[events.Event] = []
             if run.status != "running":
                 run.status, run.started_at = "running", time.time()
-                save(run)
+                save_soft(run, save)
                 happened.append(events.Started(run.engine, run.model))
             logs = event.logs if isinstance(event, (InProgress, Completed)) else None  # the statuses that carry logs
             happened += [_log_line(entry) for entry in (logs or [])]
@@ -151,9 +172,17 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
         result = await job.result()
         run.seed = result.get("seed", run.arguments.get("seed"))
         run.timings = dict(result.get("timings") or {})
-        happened = await _keep_output(run, result)
+        try:
+            happened = await _keep_output(run, result)
+        except StorageError as exc:
+            yield _unsaved(run, save, exc, engine)
+            return
         run.status, run.finished_at = "completed", time.time()
-        save(run)
+        if was_unsaved:
+            run.error = None
+        if not save_soft(run, save):
+            happened.append(events.Note("The output is saved, but the history could not record the run yet; it is "
+                                        "written as soon as the database can be."))
         happened.append(events.Done(run.run_seconds or 0.0, run.seed, run.request_id))
         yield Update(run, happened, "done", result)
     except (asyncio.CancelledError, CancelledRun):
@@ -165,9 +194,37 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
         yield _failed(run, save, exc)
 
 
+def save_soft(run: Run, save: Callable[[Run], None]) -> bool:
+    """Save ``run``; when the history refuses (StorageError), keep the row to be written again later. Saved?"""
+    try:
+        save(run)
+    except StorageError as exc:
+        log.warning("Run %s could not be saved (%s); it is written again later.", run.id, exc.words)
+        unsaved.keep_row(run, save)
+        return False
+    unsaved.row_saved(run.id)
+    return True
+
+
 def _end(run: Run, save: Callable[[Run], None], status: str, error: str, field: str | None = None) -> None:
     run.status, run.finished_at, run.error, run.error_field = status, time.time(), error, field
-    save(run)
+    save_soft(run, save)
+
+
+def _unsaved(run: Run, save: Callable[[Run], None], exc: StorageError,
+             engine: Engine | ResumableEngine | None) -> Update:
+    """The output of a finished run could not be saved: kept at fal (``unsaved``, saved again on its own) when
+    its engine can re-attach to the request, else a failure saying what ran out."""
+    if not (run.request_id and isinstance(engine, ResumableEngine)):
+        return _failed(run, save, StorageError(f"{exc.message} The run's output was not kept: run it again "
+                                               "once the server has room.", exc.kind))
+    message = (f"{run.engine} finished this run; {exc.words}, so its result is kept at {run.engine} as request "
+               f"{run.request_id} and will be saved when {unsaved.when_freed(exc.kind)} (the app tries again every "
+               f"{unsaved.INTERVAL_S:g} s). New paid runs wait until it is saved.")
+    run.status, run.finished_at, run.error, run.output_path = "unsaved", None, message, None
+    save_soft(run, save)
+    unsaved.keep_result(run, engine, save, exc)
+    return Update(run, [events.Failure(message)], "failed")
 
 
 def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
@@ -186,9 +243,14 @@ def _started_by(run: Run, inference_s: Any) -> None:
 
 async def execute(engine: Engine, run: Run, image_path: str | None,
                   save: Callable[[Run], None] = lambda run: None, **submit_options: Any) -> AsyncIterator[Update]:
-    """Submit ``run`` to ``engine`` and follow it. The run is saved before anything is sent."""
+    """Submit ``run`` to ``engine`` and follow it. The run is saved before anything is sent: StorageError, with
+    nothing sent, when the history cannot take it."""
     run.input_path = run.input_path or image_path
-    save(run)
+    try:
+        save(run)
+    except StorageError as exc:
+        raise exc if exc.kind == storage.BUSY else StorageError(
+            f"{exc.message} Nothing was sent and nothing was spent.", exc.kind) from None
     yield Update(run, [events.Submitting(engine.name)], "queued")
     try:
         job = await engine.submit(dict(run.arguments), image_path, **submit_options)
@@ -200,7 +262,7 @@ async def execute(engine: Engine, run: Run, image_path: str | None,
         return
     run.request_id = job.request_id
     run.arguments = _recorded_arguments({**run.arguments, **job.arguments})
-    save(run)
+    save_soft(run, save)
     yield Update(run, [events.Submitted(job.request_id)], "queued")
-    async for update in follow(job, run, save):
+    async for update in follow(job, run, save, engine):
         yield update

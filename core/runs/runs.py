@@ -9,7 +9,8 @@ from typing import Any
 
 from core.schema import PARAMETER_FIELDS
 
-STATUSES = ("queued", "running", "completed", "failed", "cancelled", "interrupted")
+# unsaved: the engine finished the run, its output is not saved yet (core/runs/unsaved.py saves it again)
+STATUSES = ("queued", "running", "unsaved", "completed", "failed", "cancelled", "interrupted")
 FINAL_STATUSES = ("completed", "failed", "cancelled", "interrupted")
 
 

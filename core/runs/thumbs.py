@@ -4,13 +4,13 @@ in the data directory (``thumbs/<run id>.png``) so a History of thousands of run
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from PIL import Image
 
+from core import storage
 from core.runs.runs import Run
+from core.storage import StorageError
 
 SIZE = 160  # pixels, the longer side
 
@@ -23,13 +23,10 @@ def thumbnail(run: Run, data_dir: Path) -> str | None:
     source = next((p for p in (run.output_path, run.input_path) if p and Path(p).is_file()), None)
     if source is None:
         return None
-    target.parent.mkdir(exist_ok=True)
-    with contextlib.suppress(OSError, ValueError), Image.open(source) as image:
+    # A full disk or a read-only directory means no thumbnail (never a half-written one): the History still lists it.
+    with contextlib.suppress(OSError, ValueError, StorageError), Image.open(source) as image:
         image.draft("RGB", (SIZE, SIZE))  # JPEG decodes at a fraction of its size; others as they are
         image.thumbnail((SIZE, SIZE), Image.Resampling.LANCZOS)
-        handle, partial = tempfile.mkstemp(prefix=f".{run.id}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(handle, "wb") as out:
-            image.save(out, format="PNG")
-        os.replace(partial, target)
+        storage.write_atomic(target, lambda out: image.save(out, format="PNG"), "save a thumbnail")
         return str(target)
     return None

@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import config
+from core import config, storage
 from core.errors import InputError
 
 TABLE = """CREATE TABLE IF NOT EXISTS spending (id TEXT PRIMARY KEY, day TEXT, owner TEXT, address TEXT,
@@ -74,11 +74,15 @@ class Ledger:
     """The ``spending`` table of the history database: one row per reservation."""
 
     def __init__(self, path: Path | str) -> None:
+        with storage.writing("open the budget ledger"):
+            self._open(path)
+        self._lock = threading.Lock()
+
+    def _open(self, path: Path | str) -> None:
         self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute(TABLE)
         self._conn.execute("CREATE INDEX IF NOT EXISTS spending_day ON spending (day, owner, address)")
-        self._lock = threading.Lock()
 
     def _sum(self, day: str, column: str | None = None, value: str | None = None) -> float:
         # An open reservation counts in full; a settled one by what was spent. ``column`` is "owner" or "address".
@@ -96,7 +100,7 @@ class Ledger:
         """Reserve ``amount`` USD for ``owner`` (and their address); InputError naming the budget and what is
         left when either cap would be exceeded. Returns the reservation id."""
         day = today()
-        with self._lock:
+        with self._lock, storage.writing("reserve this run's price from the daily budget"):
             checks = []
             if limits.visitor is not None:
                 mine = max(self._sum(day, "owner", owner), self._sum(day, "address", address) if address else 0.0)
@@ -115,8 +119,9 @@ class Ledger:
         return reservation
 
     def settle(self, reservation: str, spent: float) -> None:
-        """Close a reservation: ``spent`` USD stay counted, the rest is released."""
-        with self._lock:
+        """Close a reservation: ``spent`` USD stay counted, the rest is released. StorageError when the database
+        cannot be written (the reservation then stays open: counted in full, on the side of the owner's money)."""
+        with self._lock, storage.writing("settle this run's budget reservation"):
             self._conn.execute("UPDATE spending SET spent = ?, state = 'settled' WHERE id = ?",
                                (max(0.0, spent), reservation))
 

@@ -10,6 +10,7 @@ run or a sweep of one visitor.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,9 @@ from core.errors import InputError
 from core.runs.runs import Run
 from core.sharing import budget, identity
 from core.sharing.visitor import Visitor
+from core.storage import StorageError
+
+log = logging.getLogger(__name__)
 
 
 def space_key_in_use(visitor: Visitor, engine: str) -> bool:
@@ -104,7 +108,10 @@ def reserved(visitor: Visitor, engines: str | Sequence[str], amount: float, what
     try:
         yield spend
     finally:
-        budget.ledger().settle(reservation, spend.spent)
+        try:
+            budget.ledger().settle(reservation, spend.spent)
+        except StorageError as exc:  # the reservation stays open, counted in full: on the side of the owner's money
+            log.warning("A budget reservation stays open: %s", exc)
 
 
 def today_line(visitor: Visitor) -> str:

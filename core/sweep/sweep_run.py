@@ -21,8 +21,8 @@ from PIL import Image
 from core import config
 from core.engines import describe, parse_spec
 from core.engines.pacing import SWEEP, paced
-from core.errors import InputError
-from core.runs.runner import Update, execute
+from core.errors import InputError, StudioError
+from core.runs.runner import Update, execute, save_soft
 from core.runs.runs import Run
 from core.sweep import metrics
 from core.sweep.axes import IMAGE, AxisValue, format_value, side_of
@@ -121,9 +121,10 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
         try:
             async for update in execute(runner, run, cell.image_path or image_path, save, **options):
                 notify(cell, run, update)
-        except Exception as exc:  # not a StudioError (a bug, a full disk): this cell fails, the sweep goes on
-            run.status, run.finished_at, run.error = "failed", time.time(), f"{type(exc).__name__}: {exc}"
-            save(run)
+        except Exception as exc:  # refused before it was sent (a full disk, a busy history) or a bug: this cell
+            words = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"  # fails, the
+            run.status, run.finished_at, run.error = "failed", time.time(), words  # sweep goes on
+            save_soft(run, save)
             notify(cell, run, None)
         return run
 
@@ -139,7 +140,7 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
             run = runs[cell.key] = run or new_run(cell)
             run.status, run.finished_at = "cancelled", time.time()
             run.error = run.error or "The sweep was cancelled before this cell finished."
-            save(run)
+            save_soft(run, save)
             notify(cell, run, None)
         raise
     return runs

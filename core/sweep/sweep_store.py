@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 _COLUMNS = {"id": "TEXT PRIMARY KEY", "owner": "TEXT", "created_at": "REAL", "engine": "TEXT", "model": "TEXT",
             "x_axis": "TEXT", "x_values": "TEXT", "y_axis": "TEXT", "y_values": "TEXT", "parameters": "TEXT",
             "input": "TEXT", "finished_at": "REAL"}
-_ACTIVE = ("queued", "running")
+_ACTIVE = ("queued", "running", "unsaved")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ of these, and turns what it yields into a view:
 - ``run_one(RunRequest, Visitor)`` → ``Update``s (``core/runs/runner.py``) of one upscale;
 - ``run_sweep(SweepRequest, Visitor)`` and ``retry_cells(RetryRequest, Visitor)`` → ``SweepProgress`` snapshots;
 - ``fetch(id, Visitor)`` → ``Update``s of a run followed again, or shown from the history;
-- ``resume_pending()`` → the background thread following pending runs after a restart.
+- ``resume_pending()`` → the background thread following pending runs after a restart;
+- ``keep_saving()`` → the thread saving again, every 30 s, a finished paid result the machine could not keep
+  (``core/runs/unsaved.py``); ``admit_paid_work`` refuses new paid work while one waits.
 
 They own validation (``validate.py``), engine choice and construction, rate limits, job slots, the Space key's
 rules and budget reservations priced from each engine's descriptor (``admission.py``), saving
@@ -18,10 +20,10 @@ them into messages. Nothing else builds an engine, checks a limit or reserves a 
 from __future__ import annotations
 
 from core.sharing.visitor import Visitor
-from core.usecases.admission import spent_today
+from core.usecases.admission import admit_paid_work, keep_saving, spent_today
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
 
-__all__ = ["RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor", "fetch", "resume_pending",
-           "retry_cells", "run_one", "run_sweep", "spent_today"]
+__all__ = ["RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor", "admit_paid_work", "fetch",
+           "keep_saving", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]

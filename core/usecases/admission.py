@@ -15,10 +15,12 @@ from PIL import Image
 from core.engines import ENGINES, describe, factory
 from core.engines.base import Engine, EngineSettings, ResumableEngine
 from core.errors import InputError, StudioError
+from core.runs import unsaved
 from core.schema import output_size
 from core.sharing import budget, limits, spending
 from core.sharing.spending import Spend
 from core.sharing.visitor import Visitor
+from core.storage import StorageError
 
 
 def check_engine(engine: str) -> None:
@@ -82,3 +84,31 @@ def admitted(visitor: Visitor, engines: str | Sequence[str], amount: float, what
     limits.check_rate(visitor.limit_keys())
     with limits.job_slot(visitor.limit_keys()), spending.reserved(visitor, engines, amount, what) as spend:
         yield spend
+
+
+async def admit_paid_work(engines: str | Sequence[str]) -> None:
+    """Refuse new paid work (any of ``engines`` priced) while a finished paid result waits unsaved because the
+    machine ran out (``core/runs/unsaved.py``): it is tried again first, so a run after space was freed goes
+    ahead. StorageError naming what ran out, before anything is sent; free engines are always admitted."""
+    used = (engines,) if isinstance(engines, str) else tuple(engines)
+    if not any(describe(engine).priced for engine in used if engine in ENGINES) or not unsaved.waiting():
+        return
+    await unsaved.save_again()
+    if unsaved.waiting():
+        words = unsaved.reason() or "the server cannot save results"
+        raise StorageError(f"No new paid runs for now: a finished paid result could not be saved yet because "
+                           f"{words}. It is saved on its own as soon as it can be (the app tries again every "
+                           f"{unsaved.INTERVAL_S:g} s); nothing was sent and nothing was spent. The free engines "
+                           "still work.", _kind_waiting())
+
+
+def _kind_waiting() -> str:
+    from core import storage
+
+    words = unsaved.reason()
+    return next((kind for kind, said in storage.WORDS.items() if said == words), storage.DISK_FULL)
+
+
+def keep_saving() -> None:
+    """Save waiting results and rows again every 30 s while the app runs (``core/runs/unsaved.py``)."""
+    unsaved.keep_saving()

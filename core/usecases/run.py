@@ -38,6 +38,7 @@ async def run_one(request: RunRequest, visitor: Visitor) -> AsyncIterator[Update
     when the request is refused (bad input, no key, a limit or a budget): nothing was sent, nothing saved."""
     admission.check_engine(request.engine)
     engine_id = request.engine
+    await admission.admit_paid_work(engine_id)  # a paid result still waits unsaved: no new paid work yet
     notes: list[str] = []
     measure = admission.budget_applies(visitor, (engine_id,))
     check_url_first(request.parameters, request.image, engine_id)  # a malformed URL is named before the key

@@ -23,6 +23,7 @@ from core.runs import events, names, store
 from core.runs.runner import Update
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
+from core.storage import StorageError
 from core.sweep import batch, sweep_run
 from core.sweep.axes import ENGINE, IMAGE, is_kind, parse_axis, side_of
 from core.sweep.ignored import refuse_ignored
@@ -230,6 +231,7 @@ async def run_sweep(request: SweepRequest, visitor: Visitor) -> AsyncIterator[Sw
                                   webhook_url=request.webhook_url or None)
 
     price = cost.estimated_price if cost else 0.0
+    await admission.admit_paid_work(sweep_run.engines_used(plan, engine))  # a paid result waits unsaved: not yet
     with admission.admitted(visitor, sweep_run.engines_used(plan, engine), price,
                             f"sweep of {plan.size} cells") as spend:
         spend.pool, spend.each = runs, price / max(1, plan.size)  # the cells, as they are made
@@ -239,7 +241,8 @@ async def run_sweep(request: SweepRequest, visitor: Visitor) -> AsyncIterator[Sw
         async for progress in _progress(plan, engine, image_path, runs, start):
             yield progress
     done = await finished(plan, runs, engine, image_path)
-    SweepStore(store.store()).finished(plan.id)  # its whole time, for the estimates (core/sweep/estimate.py)
+    with contextlib.suppress(StorageError):  # only the estimates miss it (core/sweep/estimate.py)
+        SweepStore(store.store()).finished(plan.id)  # its whole time, for the estimates
     yield done
 
 
@@ -264,6 +267,7 @@ async def retry_cells(request: RetryRequest, visitor: Visitor) -> AsyncIterator[
     cost = preflight(plan, request.engine, request.input_path)
     estimates = {key: cost.prices.get(key, 0.0) for key in failed} if cost else {}
     before = {key: runs.get(key) for key in failed}
+    await admission.admit_paid_work(sweep_run.engines_used(plan, request.engine))
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
         return sweep_run.retry_failed(plan, runs, runner, owner=visitor.owner, save=store.save,
