@@ -114,6 +114,31 @@ def write_atomic(target: Path, write: Callable[[BinaryIO], None], doing: str = "
             raise
 
 
+BALLAST_NAME, BALLAST_BYTES = ".room-to-record", 512 * 1024
+
+
+def keep_room(data_dir: Path) -> None:
+    """Set aside ``BALLAST_BYTES`` in the data directory (a file of zeros), so that when the disk fills there is
+    still room to record how runs ended (:func:`make_room`). Best effort: never raises."""
+    ballast = data_dir / BALLAST_NAME
+    with contextlib.suppress(OSError):
+        if not ballast.is_file() or ballast.stat().st_size < BALLAST_BYTES:
+            with open(ballast, "wb") as out:
+                out.write(bytes(BALLAST_BYTES))
+                out.flush()
+                os.fsync(out.fileno())
+
+
+def make_room(data_dir: Path) -> bool:
+    """Give back the room :func:`keep_room` set aside (the disk is full and a run's end must be recorded);
+    whether there was any to give."""
+    try:
+        (data_dir / BALLAST_NAME).unlink()
+    except OSError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def removed_on_failure(partial: Path) -> Iterator[None]:
     """Remove the half-written file ``partial`` when the block fails (whatever the error), then re-raise."""

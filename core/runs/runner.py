@@ -197,7 +197,12 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None],
 def save_soft(run: Run, save: Callable[[Run], None]) -> bool:
     """Save ``run``; when the history refuses (StorageError), keep the row to be written again later. Saved?"""
     try:
-        save(run)
+        try:
+            save(run)
+        except StorageError as exc:  # a full disk: the room set aside for this moment records how the run stands
+            if exc.kind not in (storage.DISK_FULL, storage.QUOTA) or not storage.make_room(config.data_dir()):
+                raise
+            save(run)
     except StorageError as exc:
         log.warning("Run %s could not be saved (%s); it is written again later.", run.id, exc.words)
         unsaved.keep_row(run, save)

@@ -121,7 +121,12 @@ async def save_again() -> int:
                     del _results[kept.run.id]
             log.info("Run %s (request %s) is saved: %s", kept.run.id, kept.run.request_id, kept.run.status)
     with _lock:
-        return len(_results)
+        left = len(_results) + len(_rows)
+    if not left:
+        from core import config
+
+        storage.keep_room(config.data_dir())  # set aside again, for the next time the disk fills
+    return len(_results)
 
 
 def keep_saving(interval: float = INTERVAL_S) -> threading.Thread:
