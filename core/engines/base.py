@@ -57,11 +57,13 @@ class EngineInfo:
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """What a visitor gives an engine's factory: the key (for an engine that ``needs_key``) and the model (for one
-    with ``models``). The key never appears in a repr."""
+    """What a visitor gives an engine's factory: the key (for an engine that ``needs_key``), the model (for one
+    with ``models``) and whether the key is a shared app's own (``space_key``: what fal says about its account is
+    not told to visitors). The key never appears in a repr."""
 
     key: str | None = field(default=None, repr=False)
     model: str | None = None
+    space_key: bool = False  # the key is the shared app's own (FAL_KEY), not one this visitor typed
 
 
 class Job(Protocol):

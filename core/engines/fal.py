@@ -36,11 +36,12 @@ class FalEngine:
     name = "fal"
 
     def __init__(self, key: str, application: str = schema.ENDPOINT, poll_interval: float = 0.1,
-                 job_timeout: float | None = DEFAULT_JOB_TIMEOUT) -> None:
+                 job_timeout: float | None = DEFAULT_JOB_TIMEOUT, space_key: bool = False) -> None:
         self._key = (key or "").strip()
         if not self._key:
             raise AuthError(NO_KEY)
         self.application = application
+        self.space_key = space_key  # a shared app's own key: fal's words about its account stay in the server log
         self.poll_interval = poll_interval
         self.job_timeout = job_timeout
         # httpx clients and tasks belong to one event loop; Gradio has one, tests and threads may have several.
@@ -54,8 +55,9 @@ class FalEngine:
         return f"FalEngine(application={self.application!r})"  # never the key
 
     def translate(self, exc: BaseException, request_id: str | None = None) -> StudioError:
-        """:func:`translate` with this engine's key scrubbed."""
-        return translate(exc, key=self._key, request_id=request_id)
+        """:func:`translate` with this engine's key scrubbed (and, for a shared app's own key, what fal says about
+        its account replaced by ``ACCOUNT_UNAVAILABLE``)."""
+        return translate(exc, key=self._key, request_id=request_id, space_key=self.space_key)
 
     @property
     def client(self) -> fal_client.AsyncClient:
@@ -292,6 +294,7 @@ def make(settings: EngineSettings) -> FalEngine:
         engine = _engines.get(digest)
         if engine is None:
             engine = _engines[digest] = FalEngine(key)
+        engine.space_key = engine.space_key or settings.space_key  # once strangers use it, they are told less
         engine.job_timeout = fal_job_timeout(DEFAULT_JOB_TIMEOUT)  # read per call: the engine is kept per key
     return engine
 

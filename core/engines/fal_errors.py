@@ -1,9 +1,18 @@
 """fal's failures in plain words: any exception from fal_client or httpx as a StudioError a user can act on,
-with the key scrubbed out of every message (docs/fal-protocol.md, "Errors")."""
+with the key scrubbed out of every message (docs/fal-protocol.md, "Errors").
+
+What fal says about a key's *account* (its balance, a lock, a quota, an invalid key, missing permissions: 401,
+402, 403, a 429 about a quota or a balance) belongs to the key's owner. For a shared app's own key
+(``space_key``) a visitor reads ``ACCOUNT_UNAVAILABLE`` and the detail goes to the server log, once per message;
+a visitor's own typed key keeps fal's full words.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+import threading
 from typing import Any
 
 import fal_client
@@ -16,6 +25,32 @@ from core.errors import AuthError, EngineError, EngineTimeoutError, InputError, 
 
 KEYS_URL = "https://fal.ai/dashboard/keys"
 NO_KEY = f"No fal key: type one in the Engine panel or set FAL_KEY. Create one at {KEYS_URL}"
+ACCOUNT_UNAVAILABLE = ("This Space's fal account cannot run requests right now — use your own key or the local "
+                       "engine.")
+ACCOUNT_STATUSES = (401, 402, 403)
+# Words that make any refusal about the account (a 429 for a spent quota, a 400 about billing, ...).
+ACCOUNT_WORDS = re.compile(r"balance|locked|lock(ed)? out|quota|billing|payment|credit|exhaust|top.?up|suspend|"
+                           r"plan\b|subscription|permission|forbidden|unauthori[sz]ed|invalid key|no user|"
+                           r"account|spend", re.IGNORECASE)
+log = logging.getLogger(__name__)
+_logged: set[str] = set()
+_logged_lock = threading.Lock()
+
+
+def about_account(status: int, words: str, error_type: str | None = None) -> bool:
+    """Whether fal's refusal (HTTP ``status``, its ``words`` and ``error_type``) is about the key's account: an
+    invalid key, a lock, the balance, a quota or permissions."""
+    return status in ACCOUNT_STATUSES or bool(ACCOUNT_WORDS.search(f"{words} {error_type or ''}"))
+
+
+def _log_once(detail: str) -> None:
+    """The owner's account detail, in the server log once per distinct message (never per visitor)."""
+    with _logged_lock:
+        if detail in _logged:
+            return
+        _logged.add(detail)
+    log.warning("fal refused this Space's own key (visitors are told only that its account cannot run "
+                "requests): %s", detail)
 
 
 def _scrub(text: str, key: str | None) -> str:
@@ -67,8 +102,11 @@ def _http_parts(exc: FalClientHTTPError | httpx.HTTPStatusError) -> tuple[int, A
     return response.status_code, detail, error_type
 
 
-def translate(exc: BaseException, *, key: str | None = None, request_id: str | None = None) -> StudioError:
-    """Any failure from fal_client or httpx as a StudioError a user can act on; ``key`` is scrubbed out."""
+def translate(exc: BaseException, *, key: str | None = None, request_id: str | None = None,
+              space_key: bool = False) -> StudioError:
+    """Any failure from fal_client or httpx as a StudioError a user can act on; ``key`` is scrubbed out. With
+    ``space_key`` (a shared app's own key) a refusal about the account is ``ACCOUNT_UNAVAILABLE`` (an AuthError),
+    its detail logged once."""
     if isinstance(exc, StudioError):
         exc.message = _scrub(exc.message, key)
         exc.args = (exc.message,)
@@ -80,7 +118,10 @@ def translate(exc: BaseException, *, key: str | None = None, request_id: str | N
         status, detail, error_type = _http_parts(exc)
         words = _words(detail) or httpx.codes.get_reason_phrase(status)
         kind = f", {error_type.replace('_', ' ')}" if error_type else ""
-        if status == 401:
+        if space_key and status != 422 and about_account(status, words, error_type):
+            _log_once(_scrub(f"HTTP {status}{kind}: {words}", key))
+            error = AuthError(ACCOUNT_UNAVAILABLE, request_id)
+        elif status == 401:
             error = AuthError(f"fal rejected this key. Check it, or create one at {KEYS_URL}", request_id)
         elif status == 403:
             error = AuthError(f"fal refused this key's account: {words}", request_id)

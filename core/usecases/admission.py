@@ -39,7 +39,9 @@ def build(engine: str, visitor: Visitor, model: str | None = None, key: str | No
     if chosen is not None and chosen not in info.models:
         raise InputError(f"The {engine} engine has no model {chosen!r}; choose one of {', '.join(info.models)}.",
                          "engine")
-    return factory(engine)(EngineSettings(key=(key or visitor.fal_key()) if info.needs_key else None, model=chosen))
+    used = (key or visitor.fal_key()) if info.needs_key else None
+    space_key = bool(used) and visitor.shared and not key and not visitor.typed_key  # the owner's account
+    return factory(engine)(EngineSettings(key=used, model=chosen, space_key=space_key))
 
 
 def build_resumable(engine: str, visitor: Visitor, key: str | None = None) -> ResumableEngine:
