@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-import gradio as gr
+if __name__ == "__main__":  # before Gradio is imported: it reads GRADIO_SERVER_PORT as it loads
+    from core import config_check
+
+    config_check.at_start()  # one line per problem; a configuration that cannot work stops here
+
+import gradio as gr  # noqa: E402
 
 from components.code import code_panel
 from components.common import engine_panel, header, startup

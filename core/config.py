@@ -1,9 +1,124 @@
-"""Settings read from the environment, once per call (never at import time)."""
+"""Settings read from the environment, once per call (never at import time).
+
+Numbers and switches go through one checked reader: :func:`number` (its bounds in ``NUMBERS``) and :func:`flag`.
+A value that is missing gives the default; one that is empty, not a number, not finite, not whole where it must
+be, or out of its range gives the default too, and ``core/config_check.py`` says so in one line at start.
+"""
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
+
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What a numeric variable takes: ``lo``..``hi`` (inclusive; None = open), whole numbers only (``whole``), in
+    ``unit``; ``above`` excludes ``lo`` itself. ``default`` says the default in words, for the start-up check."""
+
+    lo: float | None
+    hi: float | None
+    whole: bool
+    unit: str
+    default: str
+    above: bool = False
+
+    def takes(self) -> str:
+        """"a whole number from 0 to 1000 (runs a minute)"."""
+        kind = "a whole number" if self.whole else "a number"
+        lo = None if self.lo is None else f"{self.lo:g}"
+        if lo is not None and self.hi is not None:
+            span = f" above {lo}, at most {self.hi:g}" if self.above else f" from {lo} to {self.hi:g}"
+        elif lo is not None:
+            span = f" above {lo}" if self.above else f" of at least {lo}"
+        else:
+            span = ""
+        return f"{kind}{span} ({self.unit})"
+
+
+NUMBERS: dict[str, Bounds] = {
+    "CLARITY_MAX_INPUT_MP": Bounds(0, 10_000, False, "megapixels", "16", above=True),
+    "CLARITY_MAX_OUTPUT_MP": Bounds(0, 100_000, False, "megapixels", "64", above=True),
+    "CLARITY_MAX_UPLOAD_MB": Bounds(0, 100_000, False, "megabytes", "50", above=True),
+    "CLARITY_RUNS_PER_MINUTE": Bounds(0, 1_000_000, True, "runs a minute, 0 = no limit",
+                                      "10 on a shared app, none otherwise"),
+    "CLARITY_MAX_QUEUE": Bounds(0, 1_000_000, True, "runs, 0 = no cap", "64"),
+    "CLARITY_MAX_JOBS_PER_VISITOR": Bounds(0, 1_000_000, True, "runs at once, 0 = no cap",
+                                           "3 on a shared app, none otherwise"),
+    "CLARITY_MAX_SWEEP_CELLS": Bounds(1, 100_000, True, "cells", "100"),
+    "CLARITY_CONFIRM_PRICE": Bounds(0, None, False, "US dollars", "1"),
+    "CLARITY_CONFIRM_CELLS": Bounds(0, None, True, "cells", "16"),
+    "CLARITY_SWEEP_CONCURRENCY": Bounds(0, 10_000, True, "fal cells in flight, 0 = no ceiling", "no ceiling"),
+    "CLARITY_FAL_TIMEOUT": Bounds(0, None, False, "seconds, 0 = no limit", "1800"),
+    "CLARITY_FETCH_TIMEOUT": Bounds(0, 3600, False, "seconds", "15", above=True),
+    "CLARITY_DAILY_BUDGET_USD": Bounds(0, None, False, "US dollars a day, 0 = no cap",
+                                       "5 on a shared app with FAL_KEY"),
+    "CLARITY_VISITOR_DAILY_BUDGET_USD": Bounds(0, None, False, "US dollars a day, 0 = no cap",
+                                               "0.5 on a shared app with FAL_KEY"),
+    "CLARITY_PROXY_HOPS": Bounds(0, 20, True, "proxies", "1 on a Space, 0 otherwise"),
+}
+
+
+def number_problem(name: str) -> str | None:
+    """What is wrong with the value of ``name`` (a ``NUMBERS`` variable) — "is empty", "is 'abc', not a
+    number", ... — or None when it is unset or fine."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return None
+    text, bounds = raw.strip(), NUMBERS[name]
+    if not text:
+        return "is empty"
+    try:
+        value = float(text)
+    except ValueError:
+        return f"is {text!r}, not a number"
+    if not math.isfinite(value):
+        return f"is {text!r}, not a finite number"
+    if bounds.whole and value != int(value):
+        return f"is {text!r}, not a whole number"
+    low = bounds.lo is not None and (value <= bounds.lo if bounds.above else value < bounds.lo)
+    if low or (bounds.hi is not None and value > bounds.hi):
+        return f"is {text!r}, out of range"
+    return None
+
+
+def number(name: str, default: float) -> float:
+    """The value of the numeric variable ``name`` (bounds in ``NUMBERS``); ``default`` when it is unset, empty,
+    malformed or out of range (``core/config_check.py`` reports which at start)."""
+    if os.environ.get(name) is None or number_problem(name):
+        return default
+    return float(os.environ[name].strip())
+
+
+def whole(name: str, default: int) -> int:
+    """:func:`number` for a variable of whole numbers."""
+    return int(number(name, default))
+
+
+def flag_problem(name: str) -> str | None:
+    """What is wrong with the switch ``name`` ("is 'maybe', not one of 1/0, true/false, yes/no, on/off"), or None."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip().lower() in TRUE + FALSE:
+        return None
+    return "is empty" if not raw.strip() else f"is {raw.strip()!r}, not one of 1/0, true/false, yes/no, on/off"
+
+
+def flag(name: str, default: bool, unclear: bool | None = None) -> bool:
+    """The switch ``name``: ``default`` when unset; ``unclear`` (default: ``default``) when it is set to anything
+    but 1/0, true/false, yes/no, on/off — callers pass the safe side."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():  # empty: as if unset (the start-up check says so)
+        return default
+    text = raw.strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    return default if unclear is None else unclear
 
 
 def persistent_root() -> Path | None:
@@ -39,39 +154,44 @@ def env_fal_key() -> str | None:
     return f"{key_id}:{secret}" if key_id and secret else None
 
 
-def _int_env(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def max_input_megapixels() -> float:
     """Inputs larger than this are refused before decoding (``CLARITY_MAX_INPUT_MP``)."""
-    return float(_int_env("CLARITY_MAX_INPUT_MP", 16))
+    return number("CLARITY_MAX_INPUT_MP", 16)
 
 
 def max_upload_bytes() -> int:
     """Uploads and fetched URLs larger than this are refused (``CLARITY_MAX_UPLOAD_MB``)."""
-    return _int_env("CLARITY_MAX_UPLOAD_MB", 50) * 1024 * 1024
+    return int(number("CLARITY_MAX_UPLOAD_MB", 50) * 1024 * 1024)
 
 
 def max_output_megapixels() -> float:
     """Runs whose output would be larger than this are refused (``CLARITY_MAX_OUTPUT_MP``)."""
-    return float(_int_env("CLARITY_MAX_OUTPUT_MP", 64))
+    return number("CLARITY_MAX_OUTPUT_MP", 64)
+
+
+OAUTH_VARIABLES = ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "OAUTH_SCOPES", "OPENID_PROVIDER_URL")
 
 
 def on_space() -> bool:
-    """Running as a Hugging Face Space (``SYSTEM=spaces`` with a ``SPACE_ID``), where Spaces' OAuth works."""
+    """Running as a Hugging Face Space (``SYSTEM=spaces`` with a ``SPACE_ID``)."""
     return os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("SPACE_ID"))
 
 
+def missing_oauth() -> tuple[str, ...]:
+    """The OAuth variables a Space sets with ``hf_oauth: true`` that are missing or empty here."""
+    return tuple(name for name in OAUTH_VARIABLES if not os.environ.get(name, "").strip())
+
+
+def sign_in_available() -> bool:
+    """Sign in with Hugging Face can work: on a Space whose OAuth variables are all set (``hf_oauth: true``).
+    Without them Gradio's login button stops the app at start, so it is not rendered."""
+    return on_space() and not missing_oauth()
+
+
 def shared_mode() -> bool:
-    """Strangers share this process: on a Hugging Face Space (``SPACE_ID``), or ``CLARITY_SHARED=1``."""
-    flag = os.environ.get("CLARITY_SHARED", "").strip().lower()
-    if flag in ("0", "false", "no"):
-        return False
-    return bool(os.environ.get("SPACE_ID")) or flag in ("1", "true", "yes")
+    """Strangers share this process: on a Hugging Face Space (``SPACE_ID``), or ``CLARITY_SHARED=1``. A value of
+    ``CLARITY_SHARED`` that is neither on nor off counts as on (the safe side: per-visitor walls)."""
+    return flag("CLARITY_SHARED", bool(os.environ.get("SPACE_ID")), unclear=True)
 
 
 def browser_secret() -> str:
@@ -91,16 +211,16 @@ def browser_secret() -> str:
 def runs_per_minute() -> int:
     """Runs or sweeps one visitor may start a minute (``CLARITY_RUNS_PER_MINUTE``; 0 = no limit): 10 in shared
     mode unless set, none in a single-user app."""
-    return _int_env("CLARITY_RUNS_PER_MINUTE", 10 if shared_mode() else 0)
+    return whole("CLARITY_RUNS_PER_MINUTE", 10 if shared_mode() else 0)
 
 
 def max_queue() -> int:
     """Runs that may wait for the local engine, and the Gradio queue's size (``CLARITY_MAX_QUEUE``; 0 = no cap)."""
-    return _int_env("CLARITY_MAX_QUEUE", 64)
+    return whole("CLARITY_MAX_QUEUE", 64)
 
 
 def max_jobs_per_visitor() -> int:
     """Runs or sweeps one visitor may have going at once (``CLARITY_MAX_JOBS_PER_VISITOR``; 0 = no cap).
 
     Capped only in shared mode unless set explicitly."""
-    return _int_env("CLARITY_MAX_JOBS_PER_VISITOR", 3 if shared_mode() else 0)
+    return whole("CLARITY_MAX_JOBS_PER_VISITOR", 3 if shared_mode() else 0)

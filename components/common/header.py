@@ -20,5 +20,5 @@ def render() -> None:
                     "sweep and keep every run.", elem_id="title")
         if os.environ.get("SPACE_ID"):  # a copy of your own keeps your key and your runs to yourself
             gr.DuplicateButton("Duplicate this Space", size="sm", scale=0)
-        if config.on_space():
+        if config.sign_in_available():  # a Space without its OAuth variables: Gradio's button would stop the app
             gr.LoginButton(size="sm", scale=0, elem_id="login")

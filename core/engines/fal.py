@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import mimetypes
-import os
 import threading
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any, TypeVar
 import fal_client
 from fal_client import Completed, FalClientHTTPError, InProgress, Queued, Status
 
-from core import schema
+from core import config, schema
 from core.engines.base import EngineInfo, EngineSettings
 from core.engines.fal_errors import KEYS_URL, NO_KEY, translate
 from core.engines.pacing import BACKOFF_FIRST_S, SUBMITS_AT_ONCE, backoff
@@ -257,19 +256,13 @@ _lock = threading.Lock()
 
 def fal_job_timeout(default: float) -> float | None:
     """Seconds a fal request may take, queue included: ``CLARITY_FAL_TIMEOUT`` (0 = no limit), else ``default``."""
-    try:
-        seconds = float(os.environ.get("CLARITY_FAL_TIMEOUT", default))
-    except ValueError:
-        seconds = default
+    seconds = config.number("CLARITY_FAL_TIMEOUT", default)
     return seconds if seconds > 0 else None
 
 
 def _runs_at_once() -> int | None:
     """``CLARITY_SWEEP_CONCURRENCY`` as an optional ceiling on fal cells in flight; unset, empty or 0: none."""
-    try:
-        ceiling = int(float(os.environ.get("CLARITY_SWEEP_CONCURRENCY") or 0))
-    except ValueError:
-        return DEFAULT_SWEEP_CONCURRENCY
+    ceiling = config.whole("CLARITY_SWEEP_CONCURRENCY", 0)
     return ceiling if ceiling > 0 else DEFAULT_SWEEP_CONCURRENCY
 
 

@@ -16,7 +16,6 @@ Caps are US dollars per UTC day, at the price each engine's descriptor gives (``
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -45,11 +44,8 @@ class Caps:
 
 
 def _cap(name: str, default: float | None) -> float | None:
-    raw = os.environ.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = default
+    read = config.number(name, -1.0)  # -1: unset or not a usable number (core/config_check.py says which)
+    value = default if read < 0 else read
     return value if value else None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
 import re
 from urllib.parse import urljoin
 
@@ -24,7 +23,7 @@ MAX_REDIRECTS = 5
 
 def _timeout() -> httpx.Timeout:
     """``CLARITY_FETCH_TIMEOUT`` seconds (default 15) to wait for an answer; read per call, like every setting."""
-    return httpx.Timeout(float(os.environ.get("CLARITY_FETCH_TIMEOUT", 15)), connect=5.0)
+    return httpx.Timeout(config.number("CLARITY_FETCH_TIMEOUT", 15), connect=5.0)
 
 
 async def _client(url: str, shared: bool) -> httpx.AsyncClient:

@@ -79,9 +79,7 @@ def client_address(headers: Mapping[str, str], peer: str | None) -> str:
     address is taken from ``X-Forwarded-For``: the entry ``CLARITY_PROXY_HOPS`` (default 1) from the right, the
     one the trusted proxy appended — entries further left are whatever the client chose to send."""
     forwarded = [part.strip() for part in (headers.get("x-forwarded-for") or "").split(",") if part.strip()]
-    hops = 1 if os.environ.get("SPACE_ID") else 0
-    with contextlib.suppress(ValueError):
-        hops = int(os.environ.get("CLARITY_PROXY_HOPS", hops))
+    hops = config.whole("CLARITY_PROXY_HOPS", 1 if os.environ.get("SPACE_ID") else 0)
     if hops > 0 and forwarded:
         return forwarded[-min(hops, len(forwarded))]
     return peer or "unknown"

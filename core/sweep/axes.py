@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
@@ -56,10 +55,9 @@ class Axis:
 
 def max_cells() -> int:
     """The largest grid allowed (``CLARITY_MAX_SWEEP_CELLS``, default ``MAX_CELLS``)."""
-    try:
-        return max(1, int(os.environ.get("CLARITY_MAX_SWEEP_CELLS", MAX_CELLS)))
-    except ValueError:
-        return MAX_CELLS
+    from core import config
+
+    return config.whole("CLARITY_MAX_SWEEP_CELLS", MAX_CELLS)
 
 
 def _numeric_example(name: str) -> str:

@@ -8,7 +8,6 @@ Files live in ``data/sweeps/<sweep_id>/``: the contact sheet, the CSV, thumbnail
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -56,10 +55,7 @@ def concurrency_for(engine_name: str, cells: int) -> int:
 
 
 def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
+    return config.number(name, default)
 
 
 def confirm_limits() -> tuple[float, int]:
