@@ -112,7 +112,7 @@ def spaces_runtime() -> bool:
 
 
 def _runtime() -> list[Finding]:
-    if not config.on_space() or spaces_runtime():
+    if not config.on_space() or spaces_runtime() or not config.missing_oauth():
         return []
     return [Finding("SYSTEM", "SYSTEM=spaces but this is not the Spaces runtime (no `spaces` package): the app "
                               "runs as it does off a Space, without sign-in.")]
@@ -155,15 +155,15 @@ def at_start(out: TextIO | None = None) -> list[Finding]:
     """Print one line per warning on ``out`` (stderr); raise ConfigurationError with the first line that stops
     the app. Returns the warnings. Called by ``app.py`` before Gradio is imported.
 
-    ``SYSTEM=spaces`` off the Spaces runtime (a Docker Space, a copy elsewhere) is taken out of this process's
-    environment: Gradio would otherwise start that runtime's reloader, which needs its ``spaces`` package, and
-    print a traceback; the app then runs as it does off a Space."""
+    ``SYSTEM=spaces`` off the Spaces runtime and without OAuth (a Docker Space, a copy elsewhere) is taken out of
+    this process's environment: Gradio would otherwise start that runtime's reloader, which needs its ``spaces``
+    package, and print a traceback; the app then runs as it does off a Space (sign-in could not work anyway)."""
     stream = out or sys.stderr
     found = check()
     for finding in found:
         if finding.stop:
             raise ConfigurationError(f"Clarity Studio cannot start: {finding.line}")
         print(f"Clarity Studio configuration: {finding.line}", file=stream, flush=True)
-    if config.on_space() and not spaces_runtime():
+    if config.on_space() and not spaces_runtime() and config.missing_oauth():
         os.environ.pop("SYSTEM", None)
     return found

@@ -54,8 +54,8 @@ def check_key_rules(visitor: Visitor, engine: str) -> None:
     allowed = allowed_users()
     if (config.flag("CLARITY_KEY_REQUIRES_LOGIN", False, unclear=True) or allowed) and not visitor.signed_in:
         if not config.sign_in_available():  # asking to sign in where no one can would be a dead end
-            raise InputError("This Space's fal key is kept for signed-in visitors, and sign-in is not available "
-                             "here: type your own fal key, or use the local engine.", None)
+            raise InputError("This Space's fal key is kept for visitors signed in with Hugging Face, and sign-in "
+                             "is not available here: type your own fal key, or use the local engine.", None)
         raise InputError("This Space's fal key is for visitors signed in with Hugging Face: sign in, type your "
                          "own fal key, or use the local engine.", None)
     if allowed and visitor.owner not in allowed:
