@@ -129,16 +129,24 @@ async def save_again() -> int:
     return len(_results)
 
 
+_interval = INTERVAL_S
+_wake = threading.Event()
+
+
 def keep_saving(interval: float = INTERVAL_S) -> threading.Thread:
-    """Call :func:`save_again` every ``interval`` seconds on a thread of its own (once per process)."""
-    global _retrying
+    """Call :func:`save_again` every ``interval`` seconds on a thread of its own (one per process; a later call
+    changes its interval)."""
+    global _retrying, _interval
     with _lock:
+        _interval = interval
+        _wake.set()  # a thread waiting out the old interval starts on the new one
         if _retrying is not None and _retrying.is_alive():
             return _retrying
-        stop = threading.Event()
 
         def work() -> None:
-            while not stop.wait(interval):
+            while True:
+                _wake.wait(_interval)
+                _wake.clear()
                 with _lock:
                     idle = not _results and not _rows
                 if idle:

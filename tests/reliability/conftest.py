@@ -27,7 +27,9 @@ from starlette.routing import Route
 from testsupport.fal_server import prepare_environment
 
 MODULE_CATEGORIES = {"test_hostile_inputs": "hostile files", "test_fal_faults": "fal faults", "test_load": "load",
-                     "test_field_reports": "field reports"}  # its tests name their kind: transparency, metadata…
+                     "test_field_reports": "field reports", "test_resources": "resource",
+                     "test_account_messages": "account message", "test_configuration": "configuration"}
+# (other modules' tests name their kind: transparency, metadata…)
 _TALLY = pytest.StashKey["Tally"]()
 
 

@@ -25,7 +25,7 @@ from core.runs import store, thumbs, unsaved
 from core.runs.runs import Run
 from core.storage import StorageError
 from core.usecases import RunRequest, SweepRequest, Visitor, run_one, run_sweep
-from tests.reliability import noise_png
+from tests.reliability import noise_png, wait_for
 
 pytestmark = pytest.mark.reliability("resource")
 
@@ -194,6 +194,20 @@ def test_the_fal_output_save_fails(code: int, photo: str, fal_server: Any, fal_k
     assert [row["status"] for row in rows(data_dir)] == ["unsaved"] and not leftovers(data_dir)
     assert asyncio.run(unsaved.save_again()) == 0  # the rename works again: saved on its own
     row = rows(data_dir)[0]
+    assert row["status"] == "completed" and Path(row["output_path"]).is_file()
+
+
+def test_a_waiting_result_is_saved_on_its_own_while_the_app_runs(photo: str, fal_server: Any, fal_key: str,
+                                                                  tmp_path: Path) -> None:
+    with rename_fails(errno.ENOSPC, under="outputs"):
+        fal_run(photo, fal_key)
+    assert len(unsaved.waiting()) == 1
+    unsaved.keep_saving(interval=0.1)  # the app's loop (every 30 s), made quick for the test
+    try:
+        wait_for(lambda: not unsaved.waiting(), what="the waiting result to be saved by the loop")
+    finally:
+        unsaved.keep_saving()
+    row = rows(tmp_path / "data")[0]
     assert row["status"] == "completed" and Path(row["output_path"]).is_file()
 
 
