@@ -355,3 +355,43 @@ def test_storage_words_every_kind() -> None:
     for text, words in SQLITE.values():
         assert words in str(storage.error(sqlite3.OperationalError(text), "save it"))
     assert storage.error(OSError(errno.ENOENT, "gone"), "save it") is None  # not a resource: passes through
+
+
+# -- through the public API: the words reach the caller, never an empty error ------------------------------------
+
+def api_error(client: Any, photo: str, **params: Any) -> str:
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception) as failed:
+        client.submit(handle_file(photo), "", engine="fal", api_name="/upscale", **params).result(timeout=120)
+    return str(failed.value)
+
+
+def test_the_api_says_the_disk_is_full_and_keeps_the_result(client: Any, photo: str, fal_server: Any,
+                                                            fal_key: str, monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    with rename_fails(errno.ENOSPC, under="outputs"):
+        said = api_error(client, photo)
+        assert [row["status"] for row in rows(tmp_path / "data")] == ["unsaved"]
+        refused = api_error(client, photo, seed=9)  # the disk still full: the next paid run is refused up front
+    assert "the server's disk is full" in said and "kept at fal as request" in said
+    assert "upstream Gradio app has raised an exception" not in said
+    assert "No new paid runs for now" in refused and "disk is full" in refused and len(fal_server.submits()) == 1
+
+
+def test_the_api_says_the_history_is_busy(client: Any, photo: str, fal_server: Any, fal_key: str,
+                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from core.sharing import budget
+
+    budget_env(monkeypatch, fal_key)
+    budget.ledger()
+    holder = sqlite3.connect(tmp_path / "data" / "history.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        said = api_error(client, photo)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "the history database is busy" in said and "nothing was spent — try again" in said
+    assert not fal_server.submits()
