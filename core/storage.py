@@ -99,7 +99,7 @@ def writing(doing: str) -> Iterator[None]:
         raise translated from exc
 
 
-def write_atomic(target: Path, write: Callable[[BinaryIO], None], doing: str = "save a file") -> None:
+def write_atomic(target: Path, write: Callable[[BinaryIO], object], doing: str = "save a file") -> None:
     """Write ``target`` whole or not at all: ``write(file)`` fills a temporary file beside it, which is then
     renamed over ``target``; on any failure the temporary file is removed. StorageError when a resource ran out."""
     with writing(doing):

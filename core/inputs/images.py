@@ -12,9 +12,7 @@ import base64
 import binascii
 import hashlib
 import io
-import os
 import re
-import tempfile
 import threading
 import warnings
 from collections import OrderedDict
@@ -24,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
-from core import config
+from core import config, storage
 from core.errors import InputError
 from core.inputs import colour, formats, image_meta, image_modes
 from core.schema import estimated_price, output_size
@@ -181,13 +179,10 @@ def store(image: Image.Image, source_url: str | None = None, notes: tuple[str, .
     png = buffer.getvalue()
     digest = hashlib.sha256(png).hexdigest()
     folder = config.data_dir() / "inputs"
-    folder.mkdir(exist_ok=True)
     path = folder / f"{digest[:32]}.png"
     if not path.exists():  # a temporary file of its own: runs storing the same picture at once each rename theirs
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
-        with os.fdopen(handle, "wb") as out:
-            out.write(png)
-        os.replace(tmp, path)
+        # whole or not at all; a full disk or a read-only folder is a StorageError saying so (core/storage.py)
+        storage.write_atomic(path, lambda out: out.write(png), "store the input image")
     return InputImage(str(path), image.width, image.height, digest, source_url, tuple(notes),
                       str(converted) if converted else None)
 

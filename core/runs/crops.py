@@ -3,11 +3,12 @@ its slider. Written into ``data/compare/`` and returned as paths."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from PIL import Image
 
-from core import config
+from core import config, storage
 from core.runs.runs import Run
 
 CROP = 256  # the side of the 1:1 detail region, in output pixels
@@ -28,11 +29,11 @@ def crops(runs: Sequence[Run], centre: tuple[int, int] | None = None, side: int 
     ``data/compare/<run id>-<left>-<top>.png``. The runs' outputs have one size (the first run's is used)."""
     box = region(runs[0].width or 0, runs[0].height or 0, centre, side)
     folder = config.data_dir() / "compare"
-    folder.mkdir(exist_ok=True)
     paths = []
     for run in runs:
         target = folder / f"{run.id}-{box[0]}-{box[1]}.png"
         with Image.open(run.output_path or "") as image:
-            image.crop(box).save(target, format="PNG")
+            crop = image.crop(box)
+        storage.write_atomic(target, functools.partial(crop.save, format="PNG"), "save the comparison")
         paths.append(str(target))
     return paths

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from core import config
+from core import config, storage
 from core.errors import InputError
 from core.inputs import images
 
@@ -29,7 +29,8 @@ def save_batch(owner: str, files: Iterable[str]) -> dict[str, str]:
         while label in batch:
             label, number = f"{base}-{number}", number + 1
         batch[label] = loaded.path
-    _batch_file(owner).write_text(json.dumps(batch))
+    data = json.dumps(batch).encode()
+    storage.write_atomic(_batch_file(owner), lambda out: out.write(data), "save the batch")
     return batch
 
 

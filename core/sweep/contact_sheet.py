@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from core import config
+from core import config, storage
 from core.csv_export import write_csv
 from core.schema import PARAMETER_FIELDS
 from core.sweep.axes import AXES, format_value
@@ -155,8 +155,7 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
 def sheet_to_png(image: Image.Image, path: str | Path) -> Path:
     """Write the sheet as a PNG (parent folders created) and return its path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, format="PNG")
+    storage.write_atomic(path, lambda out: image.save(out, format="PNG"), "save the contact sheet")
     return path
 
 

@@ -4,11 +4,13 @@ into the sweep's folder (``data/sweeps/<id>/``) and returned as paths."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
 from PIL import Image
 
+from core import storage
 from core.errors import InputError
 from core.runs.runs import Run
 from core.sweep import metrics, sweep_run
@@ -45,7 +47,7 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
         with Image.open(run.output_path) as output:
             crop = metrics.detail_crop(output, (x - half, y - half, x + half, y + half), in_size)
         path = folder / f"{cell.x_index}-{cell.y_index}.png"
-        crop.save(path, format="PNG")
+        storage.write_atomic(path, functools.partial(crop.save, format="PNG"), "save the detail crops")
         crops.append((str(path), cell.label))
     return crops
 

@@ -222,6 +222,14 @@ def test_the_local_output_save_fails(code: int, photo: str, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("code", ERRNOS.values(), ids=ERRNOS.keys())
+def test_storing_the_input_fails_so_nothing_is_sent(code: int, photo: str, fal_server: Any, fal_key: str,
+                                                    tmp_path: Path) -> None:
+    with rename_fails(code, under="inputs"), pytest.raises(StorageError, match=WORDS[code]):
+        fal_run(photo, fal_key)
+    assert not fal_server.submits() and not leftovers(tmp_path / "data")
+
+
+@pytest.mark.parametrize("code", ERRNOS.values(), ids=ERRNOS.keys())
 def test_a_thumbnail_save_fails(code: int, photo: str, tmp_path: Path) -> None:
     run = Run(engine="lanczos", arguments={}, input_path=photo)
     with rename_fails(code, under="thumbs"):
