@@ -9,6 +9,10 @@ of these, and turns what it yields into a view:
 - ``fetch(id, Visitor)`` → ``Update``s of a run followed again, or shown from the history;
 - ``resume_pending()`` → the background thread following pending runs after a restart.
 
+Values from outside (the public API) become requests only through ``RunRequest.checked``,
+``SweepRequest.checked``, ``HistoryQuery.checked`` and ``FetchQuery.checked`` (``values.py``): every parameter
+checked against its declared type and range, and refused by name, before anything runs.
+
 They own validation (``validate.py``), engine choice and construction, rate limits, job slots, the Space key's
 rules and budget reservations priced from each engine's descriptor (``admission.py``), saving
 (``core/runs/store.py``) and running. Refusals are StudioErrors raised before anything is sent; components turn
@@ -22,6 +26,7 @@ from core.usecases.admission import spent_today
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
+from core.usecases.values import FetchQuery, HistoryQuery
 
-__all__ = ["RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor", "fetch", "resume_pending",
-           "retry_cells", "run_one", "run_sweep", "spent_today"]
+__all__ = ["FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor",
+           "fetch", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]

@@ -29,6 +29,7 @@ from core.sweep.ignored import refuse_ignored
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
 from core.usecases.validate import prepare
+from core.usecases.values import SWEEP, check
 
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
 FOLD_S = 0.2  # progress snapshots at most this often
@@ -54,6 +55,16 @@ class SweepRequest:
     confirm: bool = False
     model: str | None = None
     webhook_url: str = ""
+
+    @classmethod
+    def checked(cls, values: Mapping[str, Any]) -> SweepRequest:
+        """The sweep of API values by name (``values.SWEEP``: ``/upscale``'s, then ``x_axis``, ``x_values``,
+        ``y_axis``, ``y_values``, ``confirm``), each checked against its declared type and range (``confirm``
+        a boolean, never a string); InputError naming the parameter at fault, before anything runs."""
+        clean = check(SWEEP, values)
+        return cls({name: clean[name] for name in (*PARAMETERS, "image_url")}, clean["image"] or None,
+                   clean["engine"], clean["x_axis"], clean["x_values"], clean["y_axis"] or None,
+                   clean["y_values"], clean["confirm"])
 
     @property
     def y(self) -> str | None:

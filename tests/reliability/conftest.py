@@ -27,7 +27,8 @@ from starlette.routing import Route
 from testsupport.fal_server import prepare_environment
 
 MODULE_CATEGORIES = {"test_hostile_inputs": "hostile files", "test_fal_faults": "fal faults", "test_load": "load",
-                     "test_field_reports": "field reports"}  # its tests name their kind: transparency, metadata…
+                     "test_field_reports": "field reports",  # its tests name their kind: transparency, metadata…
+                     "test_loose_values": "loose value"}
 _TALLY = pytest.StashKey["Tally"]()
 
 
