@@ -21,6 +21,8 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from gradio.data_classes import FileData
+from gradio_client.utils import is_file_obj_with_meta
 
 from components.common.files import servable
 from components.common.refusal import refused
@@ -31,7 +33,7 @@ from core import usecases
 from core.errors import StudioError
 from core.runs.runs import Run
 from core.usecases import FetchQuery, HistoryQuery, RunRequest, SweepRequest
-from core.usecases.values import ENDPOINTS, Param
+from core.usecases.values import ENDPOINTS, Param, shown
 
 DESCRIPTIONS = {
     "upscale": "Upscale one picture (a file, or image_url) on an engine: fal-ai/clarity-upscaler (fal), Real-ESRGAN "
@@ -71,17 +73,40 @@ class RawValue(gr.JSON):
 
 class RawFile(gr.File):
     """The picture as an API-only input: any file, whatever its name or type (the app reads it by its content);
-    a value that is not a file is refused naming the parameter."""
+    a value that is not a file is refused naming the parameter.
+
+    Gradio validates an input against its component's data model before ``preprocess``, and a string or a number
+    for a file failed there with a blank error; so the model is kept aside (``data_model`` is None to Gradio) and
+    applied here. Gradio still checks, before that, that a file it is given lies in its upload folder."""
 
     is_template = True
     param: Param
+    _model: Any = FileData
+
+    @property  # type: ignore[override]
+    def data_model(self) -> Any:
+        return None
+
+    @data_model.setter
+    def data_model(self, model: Any) -> None:  # gr.File.__init__ sets it
+        self._model = model
+
+    def api_info(self) -> dict[str, Any]:
+        schema = self._model.model_json_schema()
+        schema["additional_description"] = schema.pop("description", None)
+        return schema
 
     def preprocess(self, payload: Any) -> Any:
+        if payload is None:
+            return None
         try:
-            return super().preprocess(payload)
+            if not is_file_obj_with_meta(payload):
+                raise ValueError("not a file")
+            return super().preprocess(self._model.model_validate(payload, context={"validate_meta": True}))
         except Exception:  # a string, a number, a dict that is not a file: Gradio's own words name nothing
-            raise refused(f"{self.param.name} must be {self.param.takes()}, got a {type(payload).__name__}; "
-                          "upload it (gradio_client's handle_file) or give image_url.", visible=False) from None
+            raise refused(f"{self.param.name} must be {self.param.takes()}, got {shown(payload)}; upload it "
+                          "(gradio_client's handle_file, a File in JavaScript) or give image_url.",
+                          visible=False) from None
 
 
 def _input(param: Param) -> gr.components.Component:
