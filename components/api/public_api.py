@@ -83,7 +83,7 @@ class RawFile(gr.File):
     param: Param
     _model: Any = FileData
 
-    @property  # type: ignore[override]
+    @property
     def data_model(self) -> Any:
         return None
 
