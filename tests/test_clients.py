@@ -143,8 +143,9 @@ def test_a_bad_value_is_refused_in_the_same_words_through_all_three_clients(stud
 
 
 def test_unknown_endpoints_are_404_and_too_few_values_take_the_defaults(studio: str, photo: str) -> None:
-    answer = httpx.post(f"{studio}gradio_api/call/nothing_here", json={"data": []}, timeout=TIMEOUT)
-    assert answer.status_code == 404 and "/upscale" in answer.json()["error"]
+    for route in ("call", "call/v2"):
+        answer = httpx.post(f"{studio}gradio_api/{route}/nothing_here", json={"data": []}, timeout=TIMEOUT)
+        assert answer.status_code == 404 and "/upscale" in answer.json()["error"], (route, answer.text)
     completed, output = rest_call(studio, "history", [])  # every value left out: the defaults
     assert completed and output[0]["data"] == []
     completed, output = rest_call(studio, "sweep", [None, None])  # x_values, required, left out: said by name
@@ -152,3 +153,22 @@ def test_unknown_endpoints_are_404_and_too_few_values_take_the_defaults(studio: 
     image = upload(studio, photo)
     completed, output = rest_call(studio, "upscale", [image, None, "p", 1.0])  # the rest: the defaults (local)
     assert completed and output[1]["engine"] == "local" and output[1]["status"] == "completed"
+
+
+def test_the_picture_is_read_by_its_content_named_or_not(studio: str, tmp_path: Path) -> None:
+    """The API page's JavaScript snippet sends a Blob (no name, no type): it is read by its content, as a named
+    File is; a named file that is not a picture is refused for what it is, whatever its name says."""
+    from PIL import Image
+
+    jpeg = tmp_path / "camera upload"  # no extension at all
+    Image.new("RGB", (20, 16), (30, 120, 200)).save(jpeg, format="JPEG")
+    text = tmp_path / "notes.png"
+    text.write_text("this is not a picture")
+    answers = js_calls(studio, [
+        {"endpoint": "/upscale", "values": {"engine": "lanczos", "upscale_factor": 2}, "blobs": {"image": str(jpeg)}},
+        {"endpoint": "/upscale", "values": {"engine": "lanczos", "upscale_factor": 2}, "files": {"image": str(jpeg)}},
+        {"endpoint": "/upscale", "values": {"engine": "lanczos"}, "files": {"image": str(text)}}])
+    for answer in answers[:2]:
+        assert answer["ok"], answer
+        assert answer["data"][1]["image"]["width"] == 40 and answer["data"][1]["status"] == "completed"
+    assert not answers[2]["ok"] and "not an image" in answers[2]["error"]

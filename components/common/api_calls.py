@@ -1,8 +1,9 @@
-"""Raw REST calls (``POST /gradio_api/call/<name>``) answered as the API page documents them, before Gradio reads
-them: an endpoint that is not there is a 404 that lists the endpoints (Gradio answered 500), and a call with too
-few values gets the defaults of the parameters it left out (Gradio stopped it with ``{"error": null}``: its check
-is meant for a page's JavaScript, not for a caller who left out optional parameters). A required parameter left out
-is handed on as null, so the endpoint refuses it by name, as for any client (``core/usecases/values.py``).
+"""Raw REST calls (``POST /gradio_api/call/<name>``, and ``/call/v2/<name>`` with values by name) answered as the
+API page documents them, before Gradio reads them: an endpoint that is not there is a 404 that lists the endpoints
+(Gradio answered 500), and a call with too few values gets the defaults of the parameters it left out (Gradio
+stopped it with ``{"error": null}``: its check is meant for a page's JavaScript, not for a caller who left out
+optional parameters). A required parameter left out is handed on as null, so the endpoint refuses it by name, as
+for any client (``core/usecases/values.py``).
 
 ``gradio_client`` and the JavaScript client fill defaults themselves and send ``fn_index`` to the queue; they are
 left alone. An ASGI middleware passed to Gradio's FastAPI app through ``launch(app_kwargs=...)``, like
@@ -19,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.usecases.values import ENDPOINTS
 
-CALL = re.compile(r"/gradio_api/call/(?P<name>[^/]+)/?$")
+CALL = re.compile(r"/gradio_api/call/(?P<v2>v2/)?(?P<name>[^/]+)/?$")  # v2: values by name (the API page's curl)
 
 
 def callable_names(scope: Scope) -> set[str]:
@@ -67,6 +68,9 @@ class ApiCalls:
         if name not in names:
             public = ", ".join(f"/{endpoint}" for endpoint in ENDPOINTS)
             await _reply(send, 404, {"error": f"There is no endpoint /{name}; this app's endpoints are {public}."})
+            return
+        if found["v2"]:  # named values: Gradio fills the ones left out from the API's defaults
+            await self.app(scope, receive, send)
             return
         chunks = []
         while True:

@@ -1,5 +1,6 @@
 // Calls a Gradio app through the official JavaScript client (@gradio/client), as a script would.
 // stdin: {"url": ..., "calls": [{"endpoint": "/upscale", "values": {...}, "files": {"image": "/path/x.png"}}]}
+// ("blobs" in place of "files": the same file as a Blob, without a name)
 // ("info": true in place of "endpoint" asks for view_api()). stdout: one JSON list, a result per call:
 // {"ok": true, "data": [...]} or {"ok": false, "error": "the message the client raised"}.
 import { readFileSync } from "node:fs";
@@ -18,6 +19,9 @@ for (const call of input.calls) {
     const values = { ...call.values };
     for (const [name, path] of Object.entries(call.files || {})) {
       values[name] = new File([readFileSync(path)], basename(path)); // a File with a name, as a browser has
+    }
+    for (const [name, path] of Object.entries(call.blobs || {})) {
+      values[name] = new Blob([readFileSync(path)]); // no name, no type: what the API page's snippet sends
     }
     const answer = await client.predict(call.endpoint, values);
     results.push({ ok: true, data: answer.data });
