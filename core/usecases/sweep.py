@@ -31,6 +31,8 @@ from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
 from core.usecases.validate import prepare
 from core.usecases.values import SWEEP, check
 
+CONFIRM = next(param for param in SWEEP if param.name == "confirm")
+
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
 FOLD_S = 0.2  # progress snapshots at most this often
 
@@ -55,6 +57,12 @@ class SweepRequest:
     confirm: bool = False
     model: str | None = None
     webhook_url: str = ""
+
+    def __post_init__(self) -> None:
+        """Whatever door made it, a sweep is confirmed only by ``True``: "false", "no" or 1 are refused by name
+        (a truthy string once started a 20-cell sweep on the Space's key)."""
+        if not isinstance(self.confirm, bool):
+            raise CONFIRM.refuse(self.confirm)
 
     @classmethod
     def checked(cls, values: Mapping[str, Any]) -> SweepRequest:

@@ -169,3 +169,37 @@ def test_choices_are_matched_without_regard_to_case(param: str, value: str, clea
 
     asked = SweepRequest.checked({"x_values": "0.2", param: value})
     assert getattr(asked, param) == (clean or value.lower())
+
+
+@pytest.fixture(scope="module")
+def page_app() -> Iterator[tuple[Any, str]]:
+    from tests.conftest import launched_app
+
+    demo, url = launched_app()
+    yield demo, url
+    demo.close()
+
+
+@pytest.mark.parametrize("confirm", ["false", "no", "0 ", 1])
+def test_the_pages_own_sweep_event_refuses_a_confirm_that_is_not_a_boolean(page_app, good, fal_server, submits,
+                                                                           confirm: Any) -> None:
+    """The page's events are private, not unreachable: anyone can post to the queue by ``fn_index``. The page's
+    Run sweep, sent "false" for its confirmation box, is refused by name as the API is (the rule is the use case's,
+    ``SweepRequest``), and nothing reaches fal."""
+    demo, url = page_app
+    index = next(i for i, fn in demo.fns.items()
+                 if getattr(fn.fn, "__name__", "") == "sweep" and fn.api_visibility == "private")
+    values = good["sweep"]
+    data = [*(values[param.name] for param in ENDPOINTS["sweep"] if param.name != "confirm"), confirm, None]
+    with httpx.Client(base_url=url, timeout=TIMEOUT) as http:
+        joined = http.post("gradio_api/queue/join", json={"data": data, "fn_index": index, "event_data": None,
+                                                           "session_hash": "loose-page", "trigger_id": None})
+        assert joined.status_code == 200, joined.text
+        with http.stream("GET", "gradio_api/queue/data", params={"session_hash": "loose-page"}) as stream:
+            for line in stream.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed":
+                    break
+    assert not message.get("success"), message
+    assert_named_refusal(Param("confirm", "boolean"), False, message["output"].get("error"))
+    assert_history_sound(0)
