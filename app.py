@@ -9,6 +9,7 @@ if __name__ == "__main__":  # before Gradio is imported: it reads GRADIO_SERVER_
 
 import gradio as gr  # noqa: E402
 
+from components.api import public_api
 from components.code import code_panel
 from components.common import engine_panel, header, startup
 from components.history import history_panel
@@ -21,6 +22,7 @@ def build() -> gr.Blocks:
     with gr.Blocks(title=header.TITLE) as demo:
         header.render()
         engine = engine_panel.render()
+        public_api.build(engine.session)  # before any other event takes their names: /upscale, /sweep, /history…
         with gr.Tabs() as tabs:
             with gr.Tab("Upscale", id="upscale"):
                 upscale = upscale_tab.render(engine.engine.value)

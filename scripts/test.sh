@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: install what the tests need, then lint, type-check and run every test; inside a git
-# checkout, fail if the run left anything in it that was not there before (a test must write only to temp dirs).
+# The README's test command: install what the tests need (Python packages, Chromium, the npm packages of tests/js),
+# then lint, type-check and run every test; inside a git checkout, fail if the run left anything in it that was
+# not there before (a test must write only to temp dirs).
 # Debian's chromium serves the browser tests (Playwright's own browser download does not work offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,13 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+# the official JavaScript client for tests/test_clients.py, at the version tests/js/package-lock.json pins
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+npm ci --prefix tests/js --no-audit --no-fund --silent
 python -m ruff check .
 python -m mypy  # app.py, components/, core/ (strict), bench/, testsupport/: pyproject.toml [tool.mypy]
 python -m pytest -q -p no:cacheprovider "$@"

@@ -60,9 +60,9 @@ def test_the_api_pages_with_offset_and_limit(client) -> None:
     assert [row[-1] for row in tail] == ids[600:]
 
 
-@pytest.mark.parametrize(("offset", "limit", "words"), [(-1, 10, "offset must be 0 or more"),
-                                                        (0, 0, "limit from 1 to 500"),
-                                                        (0, 501, "limit from 1 to 500")])
+@pytest.mark.parametrize(("offset", "limit", "words"), [(-1, 10, "offset must be a whole number from 0"),
+                                                        (0, 0, "limit must be a whole number from 1 to 500"),
+                                                        (0, 501, "limit must be a whole number from 1 to 500")])
 def test_bad_paging_is_refused_with_the_rule(client, offset: int, limit: int, words: str) -> None:
     with pytest.raises(Exception, match=words):
         client.predict("", "any", "any", offset, limit, api_name="/history")

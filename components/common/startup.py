@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from components.common import request_limits
+from components.common import api_calls, request_limits
 from core import config, usecases
 
 HERE = Path(__file__).resolve().parent
@@ -39,8 +40,9 @@ def check_data_dir() -> None:
 
 
 def launch_settings() -> dict[str, Any]:
-    """Styles, keyboard shortcuts, the upload cap, the request-body cap and footer links. No ``allowed_paths``:
+    """Styles, keyboard shortcuts, the upload cap, the request-body cap (then raw REST calls completed,
+    ``api_calls.py``) and footer links. No ``allowed_paths``:
     the data directory is never served by path (see components/common/files.py)."""
     return {"css_paths": [str(HERE / "style.css")], "head_paths": [str(HERE / "shortcuts.html")],
             "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(),
-            "app_kwargs": {"middleware": request_limits.middleware()}}
+            "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls)]}}

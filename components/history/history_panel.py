@@ -25,13 +25,13 @@ from core.runs import names, store
 from core.runs.history import BIN_DAYS
 from core.runs.runs import STATUSES, Run
 from core.runs.thumbs import thumbnail
+from core.usecases import HistoryQuery, values
 
 if TYPE_CHECKING:
     from components.upscale.parameters import Widget
 
-ANY = "any"
-BIN = "recently deleted"  # the Status filter's choice that lists the bin
-TABLE_LIMIT = 500  # rows the table shows (and /history returns) at most: gr.Dataframe sends them all each time
+ANY, BIN = values.ANY, values.BIN  # the filters' "no filter", and the Status filter's choice that lists the bin
+TABLE_LIMIT = values.HISTORY_LIMIT  # rows the table shows (and /history returns) at most: gr.Dataframe sends all
 
 
 @dataclass
@@ -58,9 +58,6 @@ class HistoryPanel:
     code: gr.Code
     export: gr.Button
     csv: gr.File
-    offset: gr.Number  # hidden: the /history API's paging inputs
-    limit: gr.Number
-    api_trigger: gr.Button
     compare: compare.ComparePanel
     gallery: gr.Gallery
     gallery_ids: gr.State
@@ -75,8 +72,6 @@ def render() -> HistoryPanel:
         engine = gr.Dropdown([ANY, *ENGINES], value=ANY, label="Engine", scale=1)
         refresh = gr.Button("Refresh", scale=1, elem_id="history-refresh")
     shown = gr.Markdown("", elem_id="history-shown")
-    offset, limit = gr.Number(0, visible=False, precision=0), gr.Number(TABLE_LIMIT, visible=False, precision=0)
-    api_trigger = gr.Button(visible=False)  # /history's own event: the page refreshes through history_view
     gallery = gr.Gallery(label="Newest runs — select one", columns=8, rows=1, height=200, object_fit="contain",
                          allow_preview=False, interactive=False, elem_id="history-gallery")
     table = gr.Dataframe(label="Runs", show_label=True, interactive=False, wrap=False,
@@ -109,7 +104,7 @@ def render() -> HistoryPanel:
     comparing = compare.render()
     return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
                         details, restore, reuse_seed, delete, delete_sweep, action, undo, put_back, empty_bin,
-                        gr.State([]), code, export, csv, offset, limit, api_trigger, comparing, gallery, gr.State([]))
+                        gr.State([]), code, export, csv, comparing, gallery, gr.State([]))
 
 
 def _filters(status: str, engine: str) -> dict[str, Any]:
@@ -120,20 +115,20 @@ def _filters(status: str, engine: str) -> dict[str, Any]:
 def history(search: str = "", status: str = ANY, engine: str = ANY, offset: int = 0, limit: int = TABLE_LIMIT,
             session: Session | None = None, request: gr.Request | None = None) -> pd.DataFrame:
     """The caller's runs, newest first, with every schema field, seed, request id, status and engine: ``limit``
-    rows (1–500) after skipping the ``offset`` newest; raises gr.Error naming a bad offset or limit."""
-    owner = for_request(session, request).scope()
-    skip, count = _paging(offset, limit)
-    return store.store().table(owner, search=search or "", **_filters(status, engine), limit=count, offset=skip)
-
-
-def _paging(offset: Any, limit: Any) -> tuple[int, int]:
+    rows (1–500) after skipping the ``offset`` newest (``HistoryQuery``'s rules); raises gr.Error naming a bad
+    parameter."""
     try:
-        skip, count = int(offset or 0), int(TABLE_LIMIT if limit in (None, "") else limit)
-    except (TypeError, ValueError):
-        raise refused(f"offset and limit must be whole numbers (got {offset!r}, {limit!r}).") from None
-    if skip < 0 or not 1 <= count <= TABLE_LIMIT:
-        raise refused(f"offset must be 0 or more and limit from 1 to {TABLE_LIMIT} (got {skip}, {count}).")
-    return skip, count
+        query = HistoryQuery.checked({"search": search or "", "status": status or ANY, "engine": engine or ANY,
+                                      "offset": offset, "limit": limit})
+    except StudioError as exc:
+        raise refused(str(exc)) from None
+    return history_page(query, for_request(session, request))
+
+
+def history_page(query: HistoryQuery, session: Session) -> pd.DataFrame:
+    """The page of the caller's history a checked query asks for (``/history``, and the History tab's table)."""
+    return store.store().table(session.scope(), search=query.search, **_filters(query.status, query.engine),
+                               limit=query.limit, offset=query.offset)
 
 
 def shown_text(rows: int, total: int, offset: int = 0) -> str:
@@ -334,8 +329,6 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     filters = [panel.search, panel.status, panel.engine, session]
     shown = [panel.table, panel.shown, panel.gallery, panel.gallery_ids, panel.put_back, panel.empty_bin]
     panel.refresh.click(history_view, filters, shown, api_visibility="private")
-    panel.api_trigger.click(history, [*filters[:3], panel.offset, panel.limit, session], panel.table,
-                            api_name="history")
     # Opening a tab refreshes too: sweep cells, and runs resumed in the background, are runs the Upscale event
     # never announced.
     for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):

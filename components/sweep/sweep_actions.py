@@ -59,11 +59,12 @@ def y_axis_of(name: str | None) -> str | None:
 
 def request_of(form: dict[str, Any], session: Session | None = None) -> SweepRequest:
     """The sweep the form asks for: base parameters (``image_url`` among them), the uploaded file, the engine
-    (the keyless one when none is chosen), the axes and their values, the confirmation, the webhook."""
+    (the keyless one when none is chosen), the axes and their values, the confirmation (as given: the request
+    refuses anything but a boolean), the webhook."""
     engine = form.get("engine") or keyless_engine()
     return SweepRequest({name: form.get(name) for name in (*PARAMETERS, "image_url")}, form.get("image"), engine,
                         form.get("x_axis") or "", form.get("x_values") or "", y_axis_of(form.get("y_axis")),
-                        form.get("y_values") or "", bool(form.get("confirm")),
+                        form.get("y_values") or "", False if form.get("confirm") is None else form["confirm"],
                         webhook_url=session.webhook_url if session else "")
 
 
@@ -98,10 +99,10 @@ async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upsc
     (``engine``, or an ``engine`` axis such as ``fal, local:fast, lanczos``) are ``core/engines``'.
     """
     session = for_request(session, request)  # an API caller in shared mode gets its own owner, as /upscale does
-    asked = request_of({**form, "engine": engine, "x_axis": x_axis, "x_values": x_values, "y_axis": y_axis,
-                        "y_values": y_values, "confirm": confirm}, session)
-    asked = replace(asked, engine=engine)  # an unknown engine is refused by name, never replaced
     try:
+        asked = request_of({**form, "engine": engine, "x_axis": x_axis, "x_values": x_values, "y_axis": y_axis,
+                            "y_values": y_values, "confirm": confirm}, session)
+        asked = replace(asked, engine=engine)  # an unknown engine is refused by name, never replaced
         async for step in usecases.run_sweep(asked, session):
             view = shown(step, Phase.DONE if step.finished else Phase.RUNNING, "done." if step.finished else "running…")
             yield files_of(view) if step.finished else (None, None, view)

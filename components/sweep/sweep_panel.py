@@ -169,7 +169,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
               panel.y_values, panel.confirm, session]
-    run = panel.run.click(sweep, inputs, outputs, api_name="sweep", concurrency_limit=None, show_progress="minimal",
+    run = panel.run.click(sweep, inputs, outputs, **private, concurrency_limit=None, show_progress="minimal",
                           show_progress_on=[panel.progress])
     retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
                               show_progress="minimal", show_progress_on=[panel.progress])

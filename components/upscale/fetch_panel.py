@@ -69,5 +69,5 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
 
 def listen(panel: FetchPanel, session: gr.State, outputs: list) -> None:
     """``outputs`` are the run panel's result file, result JSON and view state."""
-    panel.fetch.click(fetch_request, [panel.request_id, session], outputs, api_name="fetch")
+    panel.fetch.click(fetch_request, [panel.request_id, session], outputs, api_visibility="private")
     panel.request_id.submit(fetch_request, [panel.request_id, session], outputs, api_visibility="private")

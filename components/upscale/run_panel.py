@@ -95,7 +95,7 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
     inputs = [image.file, image.url, *params.values(), engine.engine, engine.session]
     outputs = [panel.result.file, panel.result.json, panel.view, panel.console.log]
     event = panel.run.click(upscale_live, inputs, outputs,
-                            api_name="upscale", concurrency_limit=None, show_progress="minimal",
+                            api_visibility="private", concurrency_limit=None, show_progress="minimal",
                             show_progress_on=[panel.result.slider])
     run_cancel.listen(panel.cancel, event, panel.view)
     panel.view.change(render_view, panel.view,

@@ -11,6 +11,10 @@ of these, and turns what it yields into a view:
 - ``keep_saving()`` → the thread saving again, every 30 s, a finished paid result the machine could not keep
   (``core/runs/unsaved.py``); ``admit_paid_work`` refuses new paid work while one waits.
 
+Values from outside (the public API) become requests only through ``RunRequest.checked``,
+``SweepRequest.checked``, ``HistoryQuery.checked`` and ``FetchQuery.checked`` (``values.py``): every parameter
+checked against its declared type and range, and refused by name, before anything runs.
+
 They own validation (``validate.py``), engine choice and construction, rate limits, job slots, the Space key's
 rules and budget reservations priced from each engine's descriptor (``admission.py``), saving
 (``core/runs/store.py``) and running. Refusals are StudioErrors raised before anything is sent; components turn
@@ -24,6 +28,8 @@ from core.usecases.admission import admit_paid_work, keep_saving, spent_today
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
+from core.usecases.values import FetchQuery, HistoryQuery
 
-__all__ = ["RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor", "admit_paid_work", "fetch",
-           "keep_saving", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]
+__all__ = ["FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor",
+           "admit_paid_work", "fetch", "keep_saving", "resume_pending", "retry_cells", "run_one", "run_sweep",
+           "spent_today"]

@@ -12,8 +12,12 @@ from core.engines import describe
 from core.runs import events, names, store
 from core.runs.runner import Update, execute
 from core.runs.runs import Run
+from core.schema import PARAMETER_FIELDS
 from core.sharing.visitor import Visitor
 from core.usecases.validate import check_url_first, prepare
+from core.usecases.values import UPSCALE, check
+
+PARAMETER_NAMES = tuple(f.name for f in PARAMETER_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,15 @@ class RunRequest:
     engine: str = "local"
     model: str | None = None
     webhook_url: str = ""
+
+    @classmethod
+    def checked(cls, values: Mapping[str, Any]) -> RunRequest:
+        """The upscale of API values by name (``values.UPSCALE``: ``image``, ``image_url``, the schema's
+        parameters, ``engine``), each checked against its declared type and range; InputError naming the
+        parameter at fault, before anything runs."""
+        clean = check(UPSCALE, values)
+        parameters = {name: clean[name] for name in ("image_url", *PARAMETER_NAMES)}
+        return cls(parameters, clean["image"] or None, clean["engine"])
 
 
 async def run_one(request: RunRequest, visitor: Visitor) -> AsyncIterator[Update]:

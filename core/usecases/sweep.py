@@ -30,6 +30,9 @@ from core.sweep.ignored import refuse_ignored
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
 from core.usecases.validate import prepare
+from core.usecases.values import SWEEP, check
+
+CONFIRM = next(param for param in SWEEP if param.name == "confirm")
 
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
 FOLD_S = 0.2  # progress snapshots at most this often
@@ -55,6 +58,22 @@ class SweepRequest:
     confirm: bool = False
     model: str | None = None
     webhook_url: str = ""
+
+    def __post_init__(self) -> None:
+        """Whatever door made it, a sweep is confirmed only by ``True``: "false", "no" or 1 are refused by name
+        (a truthy string once started a 20-cell sweep on the Space's key)."""
+        if not isinstance(self.confirm, bool):
+            raise CONFIRM.refuse(self.confirm)
+
+    @classmethod
+    def checked(cls, values: Mapping[str, Any]) -> SweepRequest:
+        """The sweep of API values by name (``values.SWEEP``: ``/upscale``'s, then ``x_axis``, ``x_values``,
+        ``y_axis``, ``y_values``, ``confirm``), each checked against its declared type and range (``confirm``
+        a boolean, never a string); InputError naming the parameter at fault, before anything runs."""
+        clean = check(SWEEP, values)
+        return cls({name: clean[name] for name in (*PARAMETERS, "image_url")}, clean["image"] or None,
+                   clean["engine"], clean["x_axis"], clean["x_values"], clean["y_axis"] or None,
+                   clean["y_values"], clean["confirm"])
 
     @property
     def y(self) -> str | None:

@@ -28,7 +28,8 @@ from testsupport.fal_server import prepare_environment
 
 MODULE_CATEGORIES = {"test_hostile_inputs": "hostile files", "test_fal_faults": "fal faults", "test_load": "load",
                      "test_field_reports": "field reports", "test_resources": "resource",
-                     "test_account_messages": "account message", "test_configuration": "configuration"}
+                     "test_account_messages": "account message", "test_configuration": "configuration",
+                     "test_loose_values": "loose value"}
 # (other modules' tests name their kind: transparency, metadata…)
 _TALLY = pytest.StashKey["Tally"]()
 

@@ -239,28 +239,26 @@ def small(tmp_path: Path) -> str:
 
 
 @pytest.mark.reliability("hostile parameters")
-@pytest.mark.parametrize(("params", "match"), [
-    ({"upscale_factor": 0.5}, "Upscale factor: 0.5 is too small; the upscale factor must be a number from 1 to 4"),
-    ({"upscale_factor": 4.01}, "Upscale factor: 4.01 is too large; the upscale factor must be a number from 1 to 4"),
-    ({"creativity": -0.1}, "Creativity: -0.1 is too small; the creativity must be a number from 0 to 1"),
-    ({"resemblance": 1.5}, "Resemblance: 1.5 is too large; the resemblance must be a number from 0 to 1"),
-    ({"num_inference_steps": 3}, "Inference steps: 3 is too small; "
-     "the inference steps must be a whole number from 4 to 50"),
-    ({"num_inference_steps": 7.5}, "Inference steps: 7.5 is not a whole number; "
-     "the inference steps must be a whole number from 4 to 50"),
-    ({"seed": -1}, "Seed: -1 is too small; the seed must be a whole number from 0 to 4,294,967,295"),
-    ({"seed": 2**40}, "Seed: 1,099,511,627,776 is too large; the seed must be a whole number from 0 to 4,294,967,295"),
-    ({"guidance_scale": 1e308}, "Guidance scale: a number of 309 digits is too large; "
-     "the guidance scale must be a number from 0 to 20"),
-    ({"creativity": "a lot"}, "Creativity: 'a lot' is not a number"),
-    ({"upscale_factor": [2, 3]}, "Upscale factor: expected a number, got list"),
-    ({"upscale_factor": None}, "Upscale factor: expected a number, got NoneType"),
-    ({"seed": True}, "Seed: expected a number, got bool"),
-    ({"seed": {"$ne": 0}}, "Seed: expected a number, got dict"),
-    ({"enable_safety_checker": "maybe"}, "Safety checker: expected true or false, got 'maybe'"),
-    ({"prompt": "x" * 100_000}, "Prompt: 100000 characters is too long"),
-    ({"negative_prompt": "blurry\x00; DROP TABLE runs;--"}, "Negative prompt: contains control characters"),
-    ({"engine": "gpu"}, r"'gpu' .* is not in the list of choices: \['fal', 'local', 'lanczos'\]"),
+@pytest.mark.parametrize(("params", "match"), [  # each named by the parameter (core/usecases/values.py)
+    ({"upscale_factor": 0.5}, "upscale_factor must be a number from 1 to 4, got 0.5"),
+    ({"upscale_factor": 4.01}, "upscale_factor must be a number from 1 to 4, got 4.01"),
+    ({"creativity": -0.1}, "creativity must be a number from 0 to 1, got -0.1"),
+    ({"resemblance": 1.5}, "resemblance must be a number from 0 to 1, got 1.5"),
+    ({"num_inference_steps": 3}, "num_inference_steps must be a whole number from 4 to 50, got 3"),
+    ({"num_inference_steps": 7.5}, "num_inference_steps must be a whole number from 4 to 50, got 7.5"),
+    ({"seed": -1}, r"seed must be a whole number from 0 to 4,294,967,295 or null \(random\), got -1"),
+    ({"seed": 2**40}, "seed must be a whole number from 0 to 4,294,967,295 .*got 1,099,511,627,776"),
+    ({"guidance_scale": 1e308}, "guidance_scale must be a number from 0 to 20, got a number of 309 digits"),
+    ({"creativity": "a lot"}, "creativity must be a number from 0 to 1, got 'a lot'"),
+    ({"upscale_factor": [2, 3]}, "upscale_factor must be a number from 1 to 4, got a list"),
+    ({"upscale_factor": None}, "upscale_factor must be a number from 1 to 4, got null"),
+    ({"seed": True}, "seed must be a whole number .*, got true"),
+    ({"seed": {"$ne": 0}}, "seed must be a whole number .*, got a dict"),
+    ({"enable_safety_checker": "maybe"}, "enable_safety_checker must be true or false, got 'maybe'"),
+    ({"prompt": "x" * 100_000}, r"prompt must be text of at most 2,000 characters, .*\(100,000 characters\)"),
+    ({"negative_prompt": "blurry\x00; DROP TABLE runs;--"}, "negative_prompt must be plain text: contains control "
+     "characters"),
+    ({"engine": "gpu"}, "engine must be one of 'fal', 'local', 'lanczos', got 'gpu'"),
     ({"engine": "fal"}, "No fal key"),  # no FAL_KEY in the test environment
 ])
 def test_bad_parameter(client, small: str, params: dict[str, Any], match: str) -> None:
@@ -269,10 +267,10 @@ def test_bad_parameter(client, small: str, params: dict[str, Any], match: str) -
 
 @pytest.mark.reliability("hostile parameters")
 @pytest.mark.parametrize(("values", "match"), [
-    ({"upscale_factor": float("nan")}, "Upscale factor: must be a finite number"),
-    ({"seed": float("nan")}, "Seed: must be a finite number"),
-    ({"guidance_scale": float("-inf")}, "Guidance scale: must be a finite number"),
-    ({"prompt": "broken \ud800 half"}, "Prompt: contains broken Unicode"),
+    ({"upscale_factor": float("nan")}, "upscale_factor must be a number from 1 to 4, got NaN"),
+    ({"seed": float("nan")}, "seed must be a whole number .*, got NaN"),
+    ({"guidance_scale": float("-inf")}, "guidance_scale must be a number from 0 to 20, got -infinity"),
+    ({"prompt": "broken \ud800 half"}, "prompt must be plain text: contains broken Unicode"),
     ({"image_url": "https://example.com/\udfff.png"}, "The image URL is not a valid address"),
     ({"image_url": "https://example.com/\udfff.png", "engine": "fal"}, "Image URL: contains broken Unicode"),
 ])
@@ -285,11 +283,8 @@ def test_values_gradio_client_cannot_send(studio: str, values: dict[str, Any], m
 
 
 @pytest.mark.reliability("hostile parameters")
-def test_a_dict_for_a_text_field_becomes_text(client, small: str) -> None:
-    from core.runs import store
-
-    completed(client, small, prompt={"$gt": ""}, upscale_factor=1)
-    assert store.store().frame(None).iloc[0]["prompt"] == "{'$gt': ''}"  # Gradio's Textbox made it text
+def test_a_dict_for_a_text_field_is_refused_by_name(client, small: str) -> None:
+    refused(client, "prompt must be text of at most 2,000 characters, got a dict", small, prompt={"$gt": ""})
 
 
 @pytest.mark.reliability("hostile parameters")
@@ -311,8 +306,12 @@ def test_odd_unicode_is_kept_exactly(client, small: str, prompt: str) -> None:
 
 
 @pytest.mark.reliability("hostile parameters")
-def test_numbers_as_strings_and_empty_seed_are_accepted(client, small: str) -> None:
-    png, result = upscale(client, small, upscale_factor="1.5", seed="", num_inference_steps="20")
+def test_numbers_as_strings_are_refused_and_a_null_seed_is_random(client, small: str) -> None:
+    refused(client, "upscale_factor must be a number from 1 to 4, got '1.5'", small, upscale_factor="1.5")
+    refused(client, "seed must be a whole number .*, got ''", small, seed="")  # the API's random seed is null
+    refused(client, "num_inference_steps must be a whole number from 4 to 50, got '20'", small,
+            num_inference_steps="20")
+    png, result = upscale(client, small, upscale_factor=1.5, seed=None, num_inference_steps=20)
     assert result["status"] == "completed" and Image.open(png).size == (24, 18)
-    assert 0 <= result["seed"] < 2**32  # empty seed: a random one, reported
+    assert 0 <= result["seed"] < 2**32  # null seed: a random one, reported
     assert_history_sound(1)

@@ -1,0 +1,1 @@
+"""The public API: its endpoints as API-only events (public_api.py)."""

@@ -1,0 +1,252 @@
+"""The public endpoints' parameters, each with its declared type and range, checked before anything runs.
+
+Every door that takes values from outside (the ``/upscale``, ``/sweep``, ``/history`` and ``/fetch`` API, later
+the MCP tools) hands them over as they came — JSON values by parameter name — and gets a request back only when
+every value is of its declared type and in its range; else an ``InputError`` whose ``field`` is the parameter and
+whose message names it and says what it takes: "confirm must be true or false, got 'false'".
+
+The rules, one per kind (``Param.kind``):
+
+- ``boolean``: ``true`` or ``false`` only (never the strings "false", "no", "0", nor 0 or 1);
+- ``integer``: a whole number of JSON's number type (not a float such as 18.5 or 18.0, not a string, not a
+  boolean), within its bounds;
+- ``number``: an int or a float, finite (no NaN, no infinity), within its bounds (a huge number is out of them);
+- ``choice``: one of its choices, matched without regard to case; an unknown one is refused naming the choices;
+- ``text``: a string of at most ``max_chars`` characters (``None`` or omitted: the default; a required one must
+  not be empty);
+- ``url``: a string or ``None`` (``core/schema.py`` then checks it as an https URL or a data URI);
+- ``file``: a file path Gradio stored for the upload, or ``None``.
+
+The tables (``UPSCALE``, ``SWEEP``, ``HISTORY``, ``FETCH``) are also what the API's components are written from
+(``components/api/public_api.py``), so the documented types and defaults and the checks never differ.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core import schema
+from core.engines import ENGINES
+from core.errors import InputError
+from core.runs.runs import STATUSES
+from core.sweep.axes import AXES
+
+ANY = "any"  # /history's "no filter" for status and engine
+BIN = "recently deleted"  # /history's status that lists the bin
+HISTORY_LIMIT = 500  # rows /history returns at most
+MAX_OFFSET = 10**9
+MAX_TEXT = 4096  # characters of a text parameter with no tighter limit (x_values, search, request_id)
+_SHOWN = 40  # characters of a refused string quoted back
+
+
+def shown(value: Any) -> str:
+    """A refused value as the message quotes it: 'false', 18.5, NaN, infinity, a list, a 312-digit number."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("-" if value < 0 else "") + "infinity"
+    if isinstance(value, int) and abs(value) >= 10**21:
+        return f"a number of {len(str(abs(value)))} digits"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return f"{value:.1f}"  # 18.0, a float where a whole number is declared
+    if isinstance(value, (int, float)):
+        return schema.plain(value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= _SHOWN else value[:_SHOWN] + "…")
+    return f"a {type(value).__name__}"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a public endpoint: its name, kind (see the module's docstring), default, bounds,
+    choices, whether it must be given, and what it is for (the API page's description)."""
+
+    name: str
+    kind: str
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    max_chars: int = MAX_TEXT
+    help: str = ""
+
+    def takes(self) -> str:
+        """What it takes, as the refusal says it: "a number from 0 to 1", "one of 'fal', 'local', 'lanczos'"."""
+        if self.kind == "boolean":
+            return "true or false"
+        if self.kind in ("integer", "number"):
+            kind = "a whole number" if self.kind == "integer" else "a number"
+            bounds = (f" from {schema.plain(self.minimum)} to {schema.plain(self.maximum)}"
+                      if self.minimum is not None and self.maximum is not None else "")
+            return kind + bounds + (" or null (random)" if self.default is None and not self.required else "")
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(choice) for choice in self.choices)
+        if self.kind == "file":
+            return "a file (or null)"
+        if self.kind == "url":
+            return "an https:// URL, a data: URI, or null"
+        return f"text of at most {self.max_chars:,} characters"
+
+    def refuse(self, value: Any, why: str = "") -> InputError:
+        return InputError(f"{self.name} must be {self.takes()}, got {shown(value)}{why}.", self.name)
+
+    def check(self, value: Any, given: bool = True) -> Any:
+        """The value, clean (a choice as the app spells it), or an InputError naming this parameter. ``given``
+        False (or ``None``, except for a boolean or choice) means it was left out: the default, or a refusal
+        when it is required."""
+        if not given or (value is None and self.kind not in ("boolean", "choice", "integer", "number")):
+            if self.required:
+                raise InputError(f"{self.name} is required: {self.takes()}.", self.name)
+            return self.default
+        if value is None and self.default is None and not self.required and self.kind in ("integer", "number"):
+            return None  # an optional number (the seed): null means random
+        return getattr(self, f"_{self.kind}")(value)
+
+    def _boolean(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.refuse(value)
+        return value
+
+    def _bounded(self, value: int | float) -> int | float:
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise self.refuse(value)
+        return value
+
+    def _integer(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.refuse(value)
+        return int(self._bounded(value))
+
+    def _number(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.refuse(value)
+        return float(self._bounded(value))
+
+    def _choice(self, value: Any) -> str:
+        if isinstance(value, str):
+            wanted = value.strip().casefold()
+            for choice in self.choices:
+                if choice.casefold() == wanted:
+                    return choice
+        raise self.refuse(value)
+
+    def _text(self, value: Any) -> str:
+        if not isinstance(value, str) or len(value) > self.max_chars:
+            raise self.refuse(value, f" ({len(value):,} characters)" if isinstance(value, str) else "")
+        if self.required and not value.strip():
+            raise InputError(f"{self.name} is required: {self.takes()}, not empty.", self.name)
+        return value
+
+    def _url(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self.refuse(value)
+        return value
+
+    def _file(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise self.refuse(value)
+        return value
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON schema the API page and the clients show for it."""
+        base: dict[str, Any]
+        if self.kind == "choice":
+            base = {"type": "string", "enum": list(self.choices)}
+        elif self.kind in ("text", "url"):
+            base = {"type": "string"}
+        else:
+            base = {"type": self.kind}
+        for key, bound in (("minimum", self.minimum), ("maximum", self.maximum)):
+            if bound is not None and self.kind in ("integer", "number"):
+                base[key] = int(bound) if self.kind == "integer" else bound
+        if self.default is None and not self.required and self.kind != "file":
+            return {"anyOf": [base, {"type": "null"}], "description": self.help}
+        return {**base, "description": self.help}
+
+
+def _field_param(field: schema.Field) -> Param:
+    kind = {"str": "text", "float": "number", "int": "integer", "bool": "boolean", "url": "url"}[field.kind]
+    return Param(field.name, kind, field.default, field.minimum, field.maximum,
+                 max_chars=schema.MAX_PROMPT_CHARS if kind == "text" else MAX_TEXT, help=field.help)
+
+
+IMAGE = Param("image", "file", help="The picture to upscale, as a file (any name: it is read by its content).")
+IMAGE_URL = Param("image_url", "url", help="The picture as an https:// URL or a data: URI, used when no file "
+                                           "is given. One of image and image_url is needed.")
+ENGINE = Param("engine", "choice", "local", choices=tuple(ENGINES),
+               help="Which engine runs it: fal (the hosted endpoint), local (Real-ESRGAN) or lanczos.")
+UPSCALE: tuple[Param, ...] = (IMAGE, IMAGE_URL, *map(_field_param, schema.PARAMETER_FIELDS), ENGINE)
+SWEEP: tuple[Param, ...] = (
+    *UPSCALE,
+    Param("x_axis", "choice", "upscale_factor", choices=tuple(AXES), help="The X axis: a parameter to vary."),
+    Param("x_values", "text", required=True, help="The X values, in the X/Y plot syntax: 0.2, 0.5 or 1-4 [4]."),
+    Param("y_axis", "choice", "", choices=("", *AXES), help="The Y axis; empty for a sweep over one axis."),
+    Param("y_values", "text", "", help="The Y values (with a Y axis)."),
+    Param("confirm", "boolean", False, help="true to run a sweep above the confirmation limits."),
+)
+HISTORY: tuple[Param, ...] = (
+    Param("search", "text", "", help="Words to find in the prompt, the picture's name, the request id or run id."),
+    Param("status", "choice", ANY, choices=(ANY, *STATUSES, BIN), help="Only runs in this status."),
+    Param("engine", "choice", ANY, choices=(ANY, *ENGINES), help="Only runs on this engine."),
+    Param("offset", "integer", 0, 0, MAX_OFFSET, help="How many of the newest runs to skip."),
+    Param("limit", "integer", HISTORY_LIMIT, 1, HISTORY_LIMIT, help="How many runs to return."),
+)
+FETCH: tuple[Param, ...] = (
+    Param("request_id", "text", required=True, max_chars=128, help="A fal request id or a run id."),
+)
+ENDPOINTS: dict[str, tuple[Param, ...]] = {"upscale": UPSCALE, "sweep": SWEEP, "history": HISTORY, "fetch": FETCH}
+
+
+def check(params: tuple[Param, ...], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter's clean value (defaults for those left out), checked in order; an InputError naming the
+    first one at fault, or an unknown name."""
+    known = {param.name for param in params}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(f"Unknown parameter {unknown[0]!r}; this endpoint takes "
+                         f"{', '.join(param.name for param in params)}.", None)
+    clean = {param.name: param.check(values.get(param.name), param.name in values) for param in params}
+    for field in schema.PARAMETER_FIELDS:  # the schema's own rules on text (control characters, surrogates)
+        if field.name in clean and field.kind == "str":
+            try:
+                schema.check_value(field.name, clean[field.name])
+            except InputError as exc:  # "Prompt: contains control characters." → named by the parameter
+                why = str(exc).split(": ", 1)[-1]
+                raise InputError(f"{field.name} must be plain text: {why}", field.name) from None
+    return clean
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """A page of the visitor's history: ``search`` words, ``status`` (a run status, ``ANY`` or ``BIN``) and
+    ``engine`` (an engine id or ``ANY``) filters, ``offset`` newest runs skipped, at most ``limit`` rows."""
+
+    search: str = ""
+    status: str = ANY
+    engine: str = ANY
+    offset: int = 0
+    limit: int = HISTORY_LIMIT
+
+    @classmethod
+    def checked(cls, values: Mapping[str, Any]) -> HistoryQuery:
+        """The query of API values by name (``HISTORY``), each checked; InputError naming the one at fault."""
+        return cls(**check(HISTORY, values))
+
+
+@dataclass(frozen=True)
+class FetchQuery:
+    """A run to show again, by its run id or its engine's request id."""
+
+    request_id: str
+
+    @classmethod
+    def checked(cls, values: Mapping[str, Any]) -> FetchQuery:
+        """The query of API values by name (``FETCH``), checked; InputError naming the one at fault."""
+        return cls(check(FETCH, values)["request_id"].strip())
