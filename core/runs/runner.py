@@ -133,6 +133,7 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
             happened: list[events.Event] = []
             if run.status != "running":
                 run.status, run.started_at = "running", time.time()
+                run.queued_seconds = run.started_at - run.created_at
                 save(run)
                 happened.append(events.Started(run.engine, run.model))
             logs = event.logs if isinstance(event, (InProgress, Completed)) else None  # the statuses that carry logs
@@ -145,6 +146,7 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
                 if event.metrics:
                     happened.append(events.Metric(dict(event.metrics)))
                     _started_by(run, event.metrics.get("inference_time"))
+                _ran(run)
             if happened:
                 yield Update(run, happened, "running")
         yield Update(run, [events.Fetching()], "downloading")
@@ -178,10 +180,17 @@ def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
 
 def _started_by(run: Run, inference_s: Any) -> None:
     """The engine's own inference time (seconds) says the run began no later than that long ago: a run whose
-    first status reached us late (an event loop busy with another page) must not report less time than its
-    inference took."""
+    first status reached us late (an event loop busy with another page, a sweep's slower polls) must not report
+    less time than its inference took, nor more time queued than it waited."""
     if isinstance(inference_s, (int, float)) and inference_s > 0:
         run.started_at = min(run.started_at or time.time(), time.time() - float(inference_s))
+        run.queued_seconds = max(0.0, run.started_at - run.created_at)
+
+
+def _ran(run: Run) -> None:
+    """At COMPLETED: the seconds the engine was running it (from IN_PROGRESS; the download comes after)."""
+    if run.started_at is not None:
+        run.running_seconds = max(0.0, time.time() - run.started_at)
 
 
 async def execute(engine: Engine, run: Run, image_path: str | None,
