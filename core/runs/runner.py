@@ -23,7 +23,7 @@ from core import config
 from core.engines.base import Completed, Engine, InProgress, Job, Queued
 from core.errors import CancelledRun, EngineError, StudioError
 from core.runs import events
-from core.runs.runs import Run
+from core.runs.runs import Run, ignores_seed
 
 STAGES = ("queued", "running", "downloading", "done")
 
@@ -151,7 +151,7 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None]) -> AsyncIterat
                 yield Update(run, happened, "running")
         yield Update(run, [events.Fetching()], "downloading")
         result = await job.result()
-        run.seed = result.get("seed", run.arguments.get("seed"))
+        run.seed = None if ignores_seed(run.engine) else result.get("seed", run.arguments.get("seed"))
         run.timings = dict(result.get("timings") or {})
         happened = await _keep_output(run, result)
         run.status, run.finished_at = "completed", time.time()

@@ -13,6 +13,14 @@ STATUSES = ("queued", "running", "completed", "failed", "cancelled", "interrupte
 FINAL_STATUSES = ("completed", "failed", "cancelled", "interrupted")
 
 
+def ignores_seed(engine: str) -> bool:
+    """Whether runs on ``engine`` use no seed (its descriptor says the seed cannot change its output: local,
+    lanczos); such a run records none (``seed`` None), whatever seed was asked for."""
+    from core.engines import ENGINES, describe
+
+    return engine in ENGINES and describe(engine).ignores("seed")
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -52,6 +60,12 @@ class Run:
     @property
     def final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def seed_used(self) -> int | None:
+        """The seed that made the picture: None on an engine that uses no seed (rows from older versions recorded
+        a random one there), else ``seed``."""
+        return None if ignores_seed(self.engine) else self.seed
 
     @property
     def queue_seconds(self) -> float | None:

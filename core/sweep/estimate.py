@@ -14,8 +14,8 @@ pairwise slopes, so one slow first run that loaded the model does not skew it) o
 
 A sweep also spends time around its cells' running (uploading, the first wait, the last download, metrics,
 thumbnails, the contact sheet): fitted the same way, fixed + per output MP, over the recent finished sweep records
-(``core.sweep.sweep_store``); with no sweep yet, from single runs (their shortest wait and median download). No
-completed run yet: no estimate.
+(``core.sweep.sweep_store``); with no sweep yet, from single runs (their usual wait and time after running, and
+that time again per output MP for reading each cell back). No completed run yet: no estimate.
 """
 
 from __future__ import annotations
@@ -113,11 +113,13 @@ def rates(history: History, engine: str, model: str | None, owner: str | None,
     around = _around(history, engine, model, owner, recent)
     if around:
         fixed, per_mp = fit(around)
-    else:  # no sweep yet: a run's shortest wait before running, and its usual time after (when known)
-        waits = [float(q) for _, _, q, _ in rows if q is not None]
-        after = [max(0.0, float(a)) for _, _, _, a in rows if a is not None]
-        fixed = (min(waits) if waits else 0.0) + (statistics.median(after) if after else 0.0)
-        per_mp = 0.0
+    else:  # no sweep yet: a run's usual wait before running and time after it (its output kept), and each
+        # cell's output read back once around the cells (metrics, thumbnails) about as long as keeping it took
+        waits = [max(0.0, float(q)) for _, _, q, _ in rows if q is not None]
+        after = [(float(mp), max(0.0, float(a))) for mp, _, _, a in rows if a is not None]
+        fixed = (statistics.median(waits) if waits else 0.0) + (statistics.median(a for _, a in after)
+                                                                 if after else 0.0)
+        per_mp = statistics.median(a / max(mp, 1e-3) for mp, a in after) if after else 0.0
     return Rates(engine, model, len(points), per_megapixel, per_cell, len(around), fixed, per_mp,
                  _queue_scheduled(engine))
 
