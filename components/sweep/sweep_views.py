@@ -111,6 +111,7 @@ METRIC_NOTES = {
                  "two pictures, and it falls as the output grows (the same edges spread over more pixels), so "
                  "compare it only between cells of one upscale factor. The axis starts at 0.",
 }
+METRIC_UNITS = {"psnr": " dB"}
 METRIC_TITLES = {"psnr": "PSNR against the input (dB)", "ssim": "SSIM against the input (0–1)",
                  "sharpness": "sharpness (mean squared gradient, per output pixel)"}
 
@@ -135,6 +136,10 @@ def plot(view: SweepView, metric: str) -> Any:
     frame = pd.read_csv(view.csv, encoding=ENCODING)
     series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
     data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
+    if len(data):  # the spread in numbers: on an honest axis a small one is a flat line, and it is said here
+        low, high = float(data["value"].min()), float(data["value"].max())
+        unit = METRIC_UNITS.get(metric, "")
+        note += f" These cells span {low:.4g}–{high:.4g}{unit} (a spread of {high - low:.2g}{unit})."
     if metric == "sharpness" and "upscale_factor" in (view.plan.x_axis, view.plan.y_axis):
         note += " **This sweep varies the upscale factor: its sharpness values are not comparable across factors.**"
     return (gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=METRIC_TITLES.get(metric, metric),
