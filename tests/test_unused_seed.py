@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from gradio_client import handle_file
 from PIL import Image
@@ -85,3 +86,17 @@ def test_fetch_by_a_local_request_id_loads_the_run_from_the_history(client, phot
     assert result["request_id"].startswith("local-")
     png, fetched = client.predict(result["request_id"], api_name="/fetch")
     assert fetched["run_id"] == result["run_id"] and fetched["seed"] is None and Path(png).is_file()
+
+
+def test_the_history_table_shows_no_seed_for_an_engine_that_uses_none() -> None:
+    from core.runs.history import TABLE_COLUMNS
+
+    history = store.store()
+    old = Run(engine="local", arguments={"seed": 3390285127}, status="completed", seed=3390285127)  # a sweep cell
+    fal = Run(engine="fal", arguments={}, status="completed", seed=11)
+    for run in (old, fal):
+        history.save(run)
+    table = history.table(None)
+    seeds = dict(zip(table["id"], table["seed"], strict=True))
+    assert seeds[fal.id] == 11 and pd.isna(seeds[old.id])
+    assert "seed" in TABLE_COLUMNS
