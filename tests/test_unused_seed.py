@@ -100,3 +100,15 @@ def test_the_history_table_shows_no_seed_for_an_engine_that_uses_none() -> None:
     seeds = dict(zip(table["id"], table["seed"], strict=True))
     assert seeds[fal.id] == 11 and pd.isna(seeds[old.id])
     assert "seed" in TABLE_COLUMNS
+
+
+@pytest.mark.parametrize("engine", SEEDLESS)
+def test_a_sweeps_csv_and_the_compare_menu_name_no_seed_for_such_an_engine(client, photo, engine: str) -> None:
+    from components.history import compare
+
+    sheet_csv, _ = client.predict(handle_file(photo), "", engine=engine, x_axis="upscale_factor", x_values="1, 2",
+                                  y_axis="", y_values="", api_name="/sweep")
+    rows = pd.read_csv(sheet_csv, encoding="utf-8-sig")
+    assert rows["seed"].isna().all()  # the grid's drawn seed is recorded with the arguments, not shown as used
+    run = store.store().get(rows["run_id"][0])
+    assert "seed" not in compare.label(run)
