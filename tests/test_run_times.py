@@ -115,3 +115,28 @@ def test_the_cell_table_shows_running_seconds_not_the_time_since_submit() -> Non
     row = table.value["data"][0]
     headers = table.value["headers"]
     assert row[headers.index("running (s)")] == 8.5 and row[headers.index("queued (s)")] == 40.0
+
+
+def test_the_preflight_says_where_its_cells_at_once_come_from(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from components.sweep import sweep_preflight
+    from core.inputs.images import InputImage
+
+    monkeypatch.delenv("CLARITY_SWEEP_CONCURRENCY", raising=False)
+    monkeypatch.delenv("CLARITY_FAL_CONCURRENCY", raising=False)
+    path = tmp_path / "in.png"
+    Image.new("RGB", (500, 500)).save(path)
+    form = {"loaded": InputImage(str(path), 500, 500, "d"), "engine": "fal", "x_axis": "seed", "x_values": "1-12",
+            "y_axis": "", "upscale_factor": 2.0, "prompt": "a", "negative_prompt": "b"}
+
+    def line() -> str:
+        return sweep_preflight.preflight({key: key for key in form}, form)[0]
+
+    history = store.store()
+    history.save(fal_run(start=0.0, running=4.0))  # one run alone shows no limit
+    assert "2 cells at once (assumed: a new account's limit, none higher seen yet)" in line()
+    for _ in range(5):
+        history.save(fal_run(start=100.0, running=4.0))  # five ran at once: the account allows five
+    assert "5 cells at once (as seen in your runs)" in line() and "about 12 s" in line()  # 3 waves of 4 s
+    monkeypatch.setenv("CLARITY_FAL_CONCURRENCY", "12")
+    assert "12 cells at once" in line()
+    assert "cells at once (" not in line() and "about 4 s" in line()  # all at once: no waves to explain

@@ -177,8 +177,19 @@ def workers(history: History, engine: str, owner: str | None, cells: int) -> int
     the concurrency stated for it (``CLARITY_FAL_CONCURRENCY``), else the most it was seen running at once, never
     less than fal's limit for a new account (a single run at a time shows no limit). Never above the ceiling
     (``runs_at_once``: 1 locally, ``CLARITY_SWEEP_CONCURRENCY`` on fal when set) or the cell count."""
-    info = describe(engine)
-    seen = info.stated_concurrency or max(observed_concurrency(history, engine, owner) or 0,
-                                          NEW_ACCOUNT_CONCURRENCY)
-    ceiling = info.runs_at_once
+    seen, _ = account_concurrency(history, engine, owner)
+    ceiling = describe(engine).runs_at_once
     return max(1, min(cells, seen, ceiling or seen))
+
+
+def account_concurrency(history: History, engine: str, owner: str | None) -> tuple[int, str]:
+    """How many runs the engine's queue runs at once for this owner, and where that figure comes from, in words:
+    "as you stated it" (``EngineInfo.stated_concurrency``), "as seen in your runs", or "assumed: a new account's
+    limit" (nothing higher seen yet — a first sweep on a larger account is over-estimated until one is seen)."""
+    stated = describe(engine).stated_concurrency
+    if stated:
+        return stated, "as you stated it"
+    seen = observed_concurrency(history, engine, owner) or 0
+    if seen >= NEW_ACCOUNT_CONCURRENCY:
+        return seen, "as seen in your runs"
+    return NEW_ACCOUNT_CONCURRENCY, "assumed: a new account's limit, none higher seen yet"

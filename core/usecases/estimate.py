@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from core.engines import describe
 from core.runs import store
 from core.sweep import estimate as learned
 from core.sweep.plan import Preflight, SweepPlan
@@ -22,12 +23,14 @@ class SweepEstimate:
     cost: Preflight | None
     rates: learned.Rates | None
     workers: int
+    workers_basis: str = ""  # where ``workers`` comes from, when the engine's queue decides it
 
     def basis(self) -> str:
-        """The time's basis in words: the rates' basis and, when cells run together, how many at once."""
+        """The time's basis in words: the rates' basis and, when cells run together, how many at once and why."""
         if self.rates is None:
             return ""
-        together = f"; {self.workers} cells at once" if self.workers > 1 else ""
+        why = f" ({self.workers_basis})" if self.workers_basis else ""
+        together = f"; {self.workers} cells at once{why}" if self.workers > 1 else ""
         return self.rates.basis() + together
 
 
@@ -39,6 +42,9 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
     history = store.store()
     found = learned.rates(history, request.engine, request.model, scope)
     workers = learned.workers(history, request.engine, scope, plan.size)
+    _, why = learned.account_concurrency(history, request.engine, scope)
+    queued = describe(request.engine).runs_at_once is None  # the engine's queue decides how many run at once
+    why = why if queued and workers < plan.size else ""
     options: dict[str, float | int] = {"concurrency": workers}
     if found:
         options |= {"seconds_per_cell": found.seconds_per_cell, "seconds_per_megapixel": found.seconds_per_megapixel}
@@ -46,4 +52,4 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
     if cost is not None and found and cost.estimated_seconds is not None:
         cost = replace(cost, estimated_seconds=learned.sweep_seconds(found, cost.estimated_seconds,
                                                                      cost.total_output_megapixels))
-    return SweepEstimate(plan, cost, found, workers)
+    return SweepEstimate(plan, cost, found, workers, why)
