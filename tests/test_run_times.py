@@ -140,3 +140,12 @@ def test_the_preflight_says_where_its_cells_at_once_come_from(monkeypatch: pytes
     monkeypatch.setenv("CLARITY_FAL_CONCURRENCY", "12")
     assert "12 cells at once" in line()
     assert "cells at once (" not in line() and "about 4 s" in line()  # all at once: no waves to explain
+
+
+def test_the_test_fal_servers_jobs_vary_by_the_spread_asked_for() -> None:
+    from testsupport.fal_server.jobs import DEFAULT_BEHAVIOUR, Job
+
+    behaviour = {**DEFAULT_BEHAVIOUR, "run_time": 2.0, "run_time_spread": 0.5}
+    times = [Job(f"r{n}", {}, behaviour, (200, {})).run_time for n in range(20)]
+    assert all(1.0 <= t <= 3.0 for t in times) and len(set(times)) > 1  # no one figure an estimate could fit
+    assert Job("fixed", {}, {**DEFAULT_BEHAVIOUR, "run_time": 2.0}, (200, {})).run_time == 2.0
