@@ -7,6 +7,8 @@ of these, and turns what it yields into a view:
 - ``run_one(RunRequest, Visitor)`` → ``Update``s (``core/runs/runner.py``) of one upscale;
 - ``run_sweep(SweepRequest, Visitor)`` and ``retry_cells(RetryRequest, Visitor)`` → ``SweepProgress`` snapshots;
 - ``fetch(id, Visitor)`` → ``Update``s of a run followed again, or shown from the history;
+- ``estimate_sweep(SweepRequest, owner, image_path, scope)`` → a ``SweepEstimate``: a sweep's plan, price and time
+  before it runs, learned from the history (``estimate.py``);
 - ``resume_pending()`` → the background thread following pending runs after a restart.
 
 They own validation (``validate.py``), engine choice and construction, rate limits, job slots, the Space key's
@@ -19,9 +21,10 @@ from __future__ import annotations
 
 from core.sharing.visitor import Visitor
 from core.usecases.admission import spent_today
+from core.usecases.estimate import SweepEstimate, estimate_sweep
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
 
-__all__ = ["RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor", "fetch", "resume_pending",
-           "retry_cells", "run_one", "run_sweep", "spent_today"]
+__all__ = ["RetryRequest", "RunRequest", "SweepEstimate", "SweepProgress", "SweepRequest", "Visitor",
+           "estimate_sweep", "fetch", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]
