@@ -47,13 +47,9 @@ def test_upload_upscale_and_compare_on_the_local_engine(studio: str, photo: str)
         assert shown[0][1:] == shown[1][1:] and shown[0][3] > 0  # drawn in the same box: they line up
         assert "512×512" in page.locator("#result-details").inner_text()
         screenshot(page, "upscale")
-        seed = re.search(r"\*?\*?Seed\*?\*?\s+(\d+)", page.locator("#result-details").inner_text()).group(1)
-        page.evaluate("window.scrollTo(0, 0)")
-        page.locator("#reuse-seed").click()  # the seed lands in its box, in view, and a toast says so
-        page.get_by_text(f"Seed {seed} is in the form").wait_for()
-        page.wait_for_function(f"document.querySelector('#param-seed input, #param-seed textarea').value === '{seed}'")
-        page.wait_for_function("(() => { const r = document.querySelector('#param-seed').getBoundingClientRect();"
-                               " return r.top >= 0 && r.bottom <= window.innerHeight; })()")
+        # Real-ESRGAN uses no seed: none is shown as if it meant something, and none is offered to reuse
+        assert "Seed not used" in page.locator("#result-details").inner_text()
+        assert page.locator("#reuse-seed").count() == 0 or not page.locator("#reuse-seed").is_visible()
 
 
 def test_fal_run_streams_queue_positions_and_each_log_line_once(studio, photo, fal_server, fal_key,
@@ -78,3 +74,10 @@ def test_fal_run_streams_queue_positions_and_each_log_line_once(studio, photo, f
         assert len(positions) >= 2 and positions == sorted(set(positions), reverse=True), positions
         assert fal_key not in page.content()
         screenshot(page, "fal-console")
+        seed = re.search(r"\*?\*?Seed\*?\*?\s+(\d+)", page.locator("#result-details").inner_text()).group(1)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator("#reuse-seed").click()  # the seed lands in its box, in view, and a toast says so
+        page.get_by_text(f"Seed {seed} is in the form").wait_for()
+        page.wait_for_function(f"document.querySelector('#param-seed input, #param-seed textarea').value === '{seed}'")
+        page.wait_for_function("(() => { const r = document.querySelector('#param-seed').getBoundingClientRect();"
+                               " return r.top >= 0 && r.bottom <= window.innerHeight; })()")

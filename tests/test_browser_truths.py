@@ -129,15 +129,25 @@ def test_a_past_sweep_refusal_is_said_beside_its_menu_not_on_the_engine(studio) 
         assert page.locator("#engine input:checked").count() == 1  # the Engine radio is still itself
 
 
-def test_reuse_seed_in_the_history_says_where_the_seed_went(studio, tmp_path) -> None:
-    Client(studio, verbose=False).predict(handle_file(picture(tmp_path, "seeded.png", "gray")), None,
-                                          upscale_factor=1, seed=4242, engine="local", api_name="/upscale")
+def test_reuse_seed_in_the_history_says_where_the_seed_went(studio, tmp_path, fal_server, fal_key,
+                                                            monkeypatch) -> None:
+    """A fal run's seed goes back into the form; a local run, whose engine uses no seed, offers none to reuse."""
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    client = Client(studio, verbose=False)
+    client.predict(handle_file(picture(tmp_path, "local.png", "olive")), None, upscale_factor=1, seed=77,
+                   engine="local", api_name="/upscale")
+    client.predict(handle_file(picture(tmp_path, "seeded.png", "gray")), None, upscale_factor=1, seed=4242,
+                   engine="fal", api_name="/upscale")
     with browser_page(1366, 900) as page:
         steps.open_app(page, studio)
         steps.open_tab(page, "History")
-        page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+        reuse = page.get_by_role("button", name="Reuse seed", exact=True)
+        page.locator("#history-table [role=gridcell][data-row='1']").first.click()  # the local run
+        page.locator("#history-details").get_by_text("local.png").first.wait_for()
+        reuse.wait_for(state="hidden")
+        page.locator("#history-table [role=gridcell][data-row='0']").first.click()  # the fal run
         page.locator("#history-details").get_by_text("seeded.png").first.wait_for()
-        page.get_by_role("button", name="Reuse seed", exact=True).click()
+        reuse.click()
         page.locator("#history-action").get_by_text("Seed 4242 is in the Upscale tab's form").wait_for()
         page.locator(".toast-body", has_text="Seed 4242").first.wait_for()
         steps.open_tab(page, "Upscale")

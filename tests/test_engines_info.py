@@ -14,7 +14,7 @@ from core.runs import store
 from core.sweep.ignored import refuse_ignored
 
 LOCAL_IGNORES = ("prompt", "negative_prompt", "creativity", "resemblance", "guidance_scale",
-                 "num_inference_steps", "enable_safety_checker")
+                 "num_inference_steps", "seed", "enable_safety_checker")  # no diffusion, no randomness
 
 
 def test_the_descriptor_says_what_each_engine_uses() -> None:
@@ -36,7 +36,7 @@ def test_a_local_sweep_over_an_ignored_knob_is_refused_by_name(axis: str) -> Non
         refuse_ignored("local", "upscale_factor", axis)
 
 
-@pytest.mark.parametrize("axis", ["upscale_factor", "seed", "image", None])
+@pytest.mark.parametrize("axis", ["upscale_factor", "image", None])
 def test_axes_the_engine_uses_go_ahead(axis: str | None) -> None:
     refuse_ignored("local", axis)
     for name in LOCAL_IGNORES:

@@ -71,16 +71,11 @@ def _imported_roots(path: Path) -> set[str]:
     return roots
 
 
-# TEMP: the sweep pre-flight's time estimate is still read in a component (components/sweep/sweep_preflight.py);
-# it moves into the use-case layer with the estimates work, and bench/estimate.py then reads it from core/.
-_BENCH_EXCEPTIONS = {"bench/estimate.py": {"components"}}
-
-
 def test_bench_and_testsupport_import_neither_tests_nor_components() -> None:
     offenders = {}
     for path in [*(ROOT / "bench").rglob("*.py"), *(ROOT / "testsupport").rglob("*.py")]:
         where = str(path.relative_to(ROOT))
-        wrong = _imported_roots(path) & {"tests", "components"} - _BENCH_EXCEPTIONS.get(where, set())
+        wrong = _imported_roots(path) & {"tests", "components"}
         if wrong:
             offenders[where] = sorted(wrong)
     assert offenders == {}

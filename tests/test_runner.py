@@ -122,4 +122,4 @@ def test_the_details_line_says_a_fast_runs_time_as_the_console_does() -> None:
     run = Run(engine="local", arguments={"upscale_factor": 2.0}, status="completed", seed=1, width=8, height=6)
     run.created_at, run.started_at, run.finished_at = 100.0, 100.0, 100.46
     run.timings = {"inference": 0.44}
-    assert "**run** 0.46 s" in details_markdown(run)
+    assert "**running** 0.46 s" in details_markdown(run)

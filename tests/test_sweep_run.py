@@ -222,11 +222,14 @@ def test_the_preflight_asks_for_confirmation_above_the_price_or_cell_limit(monke
     monkeypatch.setenv("CLARITY_CONFIRM_PRICE", "0.5")
     text, confirm = sweep_preflight.preflight(names, form)
     assert confirm["visible"] is True and confirm["label"] == "I understand: run 2 cells for $0.60"
-    plan, cost, _ = sweep_preflight.estimate(form, "")
+    found = sweep_preflight.estimate(form, "")
+    plan, cost = found.plan, found.cost
     assert "above the limits that need a confirmation" in needs_confirmation(plan, cost, "fal")
-    plan, cost, _ = sweep_preflight.estimate({**form, "engine": "local"}, "")  # each cell priced by its engine
+    found = sweep_preflight.estimate({**form, "engine": "local"}, "")
+    plan, cost = found.plan, found.cost  # each cell priced by its engine
     assert needs_confirmation(plan, cost, "local") == ""  # free, and 2 cells are under 16
-    plan, cost, _ = sweep_preflight.estimate({**form, "engine": "lanczos"}, "")
+    found = sweep_preflight.estimate({**form, "engine": "lanczos"}, "")
+    plan, cost = found.plan, found.cost
     assert cost.estimated_price == 0 and needs_confirmation(plan, cost, "lanczos") == ""
 
 

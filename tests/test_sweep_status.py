@@ -60,5 +60,5 @@ def test_the_preflight_time_is_waves_at_the_observed_concurrency(monkeypatch: py
         history.save(finished_run(1.0, 4.0, engine="fal", model=None, at=1000.0 + start))
     form = {"loaded": InputImage(input_image(500, 500), 500, 500, "d"), "engine": "fal", "x_axis": "seed",
             "x_values": "1-12", "y_axis": "", "upscale_factor": 2.0, "prompt": "a", "negative_prompt": "b"}
-    _, cost, _ = sweep_preflight.estimate(form, "")
+    cost = sweep_preflight.estimate(form, "").cost
     assert cost is not None and cost.estimated_seconds == pytest.approx(4 * 4.0)  # ceil(12 / 3) waves of 4 s

@@ -51,11 +51,13 @@ def render() -> ComparePanel:
 
 
 def label(run: Run) -> str:
-    """How a run reads in the menus: when, which picture, which engine, the factor and the seed."""
+    """How a run reads in the menus: when, which picture, which engine, the factor and the seed (when its engine
+    used one)."""
     when = time.strftime("%m-%d %H:%M:%S", time.localtime(run.created_at))
     engine = run.engine + (f" {run.model}" if run.model else "")
     factor = run.arguments.get("upscale_factor")
-    return (f"{when} · {run.input_name or 'image'} · {engine} · ×{factor:g} · seed {run.seed} · "
+    seed = f"seed {run.seed_used} · " if run.seed_used is not None else ""
+    return (f"{when} · {run.input_name or 'image'} · {engine} · ×{factor:g} · {seed}"
             f"{run.width}×{run.height}") if factor is not None else f"{when} · {run.input_name or 'image'} · {engine}"
 
 

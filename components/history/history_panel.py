@@ -23,7 +23,7 @@ from core.engines import ENGINES
 from core.errors import StudioError
 from core.runs import names, store
 from core.runs.history import BIN_DAYS
-from core.runs.runs import STATUSES, Run
+from core.runs.runs import STATUSES, Run, ignores_seed
 from core.runs.thumbs import thumbnail
 from core.usecases import HistoryQuery, values
 
@@ -153,7 +153,7 @@ def caption(run: Run) -> str:
     factor = run.arguments.get("upscale_factor")
     parts = [*([run.cell] if run.cell else []),
              f"{run.input_name or 'image'}" + (f" ×{factor:g}" if isinstance(factor, (int, float)) else ""),
-             *([f"seed {run.seed}"] if run.seed is not None else []), run.engine]
+             *([f"seed {run.seed_used}"] if run.seed_used is not None else []), run.engine]
     return " · ".join(parts + ([] if run.status == "completed" else [run.status]))
 
 
@@ -203,7 +203,7 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     run = store.store().get(run_id, owner=session.scope(), binned=True) if run_id else None
     if run is None:
         return None, None, {}, "", gr.update(visible=False)
-    named = names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed)
+    named = names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used)
     pair = ((servable(run.input_path), servable(run.output_path, named)) if run.input_path and run.output_path
             else None)
     from core import snippets
@@ -226,7 +226,9 @@ def _details(run: Run) -> dict[str, Any]:
     for name in ("created_at", "started_at", "finished_at"):  # ISO 8601 local times, not epoch seconds
         if isinstance(info.get(name), (int, float)):
             info[name] = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(info[name]))
-    info["queue_seconds"], info["run_seconds"] = run.queue_seconds, run.run_seconds
+    info["seed"] = run.seed_used  # none on an engine that uses no seed (older rows kept a random one)
+    info["queued_seconds"], info["running_seconds"] = run.queue_seconds, run.engine_seconds
+    info["run_seconds"] = run.run_seconds  # from leaving the queue to the output kept (its download included)
     return info
 
 
@@ -248,16 +250,24 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
             ""]
 
 
+def seed_offered(run_id: str | None, session: Session) -> Any:
+    """*Reuse seed* is offered only for a selected run whose seed made its picture (never a local or lanczos
+    run: those engines use no seed)."""
+    run = store.store().get(run_id, owner=session.scope(), binned=True) if run_id else None
+    return gr.update(visible=run is not None and run.seed_used is not None)
+
+
 def reuse_seed(run_id: str | None, session: Session) -> tuple[Any, str]:
     """The run's seed into the Upscale tab's Seed box, said beside the button and in a toast (the tab stays)."""
     run = store.store().get(run_id, owner=session.scope(), binned=True) if run_id else None
     if run is None:
         return gr.skip(), said("Select a run in the table first to reuse its seed.")
-    if run.seed is None:
-        return gr.skip(), said("This run has no recorded seed.")
-    gr.Info(f"Seed {run.seed} is in the Upscale tab's form.")
-    return run.seed, f"Seed **{run.seed}** is in the Upscale tab's form: a run there with these settings gives " \
-                     "this picture again."
+    if run.seed_used is None:
+        why = f"the {run.engine} engine uses no seed" if ignores_seed(run.engine) else "it has no recorded seed"
+        return gr.skip(), said(f"This run's seed cannot be reused: {why}.")
+    gr.Info(f"Seed {run.seed_used} is in the Upscale tab's form.")
+    return run.seed_used, (f"Seed **{run.seed_used}** is in the Upscale tab's form: a run there with these "
+                           "settings gives this picture again.")
 
 
 def _deleted(ids: list[str], what: str, search: str, status: str, engine: str, session: Session) -> tuple:
@@ -342,6 +352,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
                                    api_visibility="private")
     panel.reuse_seed.click(reuse_seed, [panel.selected, session], [params["seed"], panel.action],
                            api_visibility="private")
+    panel.selected.change(seed_offered, [panel.selected, session], panel.reuse_seed, api_visibility="private",
+                          show_progress="hidden")
     undoable = [panel.action, panel.last_deleted, panel.undo, *shown]
     for button, handler in ((panel.delete, delete), (panel.delete_sweep, delete_sweep)):
         button.click(handler, [panel.selected, *filters], [*chosen, *undoable], api_visibility="private")

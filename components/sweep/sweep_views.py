@@ -111,6 +111,7 @@ METRIC_NOTES = {
                  "two pictures, and it falls as the output grows (the same edges spread over more pixels), so "
                  "compare it only between cells of one upscale factor. The axis starts at 0.",
 }
+METRIC_UNITS = {"psnr": " dB"}
 METRIC_TITLES = {"psnr": "PSNR against the input (dB)", "ssim": "SSIM against the input (0–1)",
                  "sharpness": "sharpness (mean squared gradient, per output pixel)"}
 
@@ -135,6 +136,10 @@ def plot(view: SweepView, metric: str) -> Any:
     frame = pd.read_csv(view.csv, encoding=ENCODING)
     series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
     data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
+    if len(data):  # the spread in numbers: on an honest axis a small one is a flat line, and it is said here
+        low, high = float(data["value"].min()), float(data["value"].max())
+        unit = METRIC_UNITS.get(metric, "")
+        note += f" These cells span {low:.4g}–{high:.4g}{unit} (a spread of {high - low:.2g}{unit})."
     if metric == "sharpness" and "upscale_factor" in (view.plan.x_axis, view.plan.y_axis):
         note += " **This sweep varies the upscale factor: its sharpness values are not comparable across factors.**"
     return (gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=METRIC_TITLES.get(metric, metric),
@@ -213,9 +218,14 @@ def grid_label(view: SweepView) -> str:
     return f"Cells of sweep {view.plan.id} · {first.input_name or 'image'} · {when}"
 
 
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
+
+
 def render_grid(view: SweepView) -> tuple[Any, ...]:
-    """The progress line, the labelled grid (a picture or a status tile per cell), the status table, the
-    sweep's state for the page's keys, and its buttons."""
+    """The progress line, the labelled grid (a picture or a status tile per cell), the status table (each cell's
+    seconds waiting in the engine's queue and running apart: a cell that ran 8 s after 40 s in fal's queue says
+    so), the sweep's state for the page's keys, and its buttons."""
     if view.plan is None:
         return view.message, gr.skip(), gr.skip(), state_html(view), *sweep_buttons(view)
     items, rows = [], []
@@ -228,8 +238,9 @@ def render_grid(view: SweepView) -> tuple[Any, ...]:
             items.append((served(_status_tile(run.status if run else "queued")),
                           f"{label} — {sweep_run.status_text(run)}"))
         rows.append({"cell": cell.label, "status": run.status if run else "queued",
-                     "seed": run.seed if run else None,
-                     "seconds": round(run.run_seconds, 1) if run and run.run_seconds is not None else None,
+                     "seed": run.seed_used if run else None,
+                     "queued (s)": _rounded(run.queue_seconds if run else None),
+                     "running (s)": _rounded(run.engine_seconds if run else None),
                      "request_id": run.request_id if run else None, "error": run.error if run else None})
     return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6), label=grid_label(view)),
             gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view), *sweep_buttons(view))

@@ -46,14 +46,14 @@ class View:
 
 def download_name(run: Run) -> str:
     """What an output downloads as: ``<input stem>_x<factor>_<seed>.png``."""
-    return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed)
+    return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used)
 
 
 def result_json(run: Run) -> dict[str, Any]:
     """The endpoint's output shape plus what identifies the run (never a key, never a server path)."""
     return {"image": {"url": run.result_url, "content_type": run.content_type, "width": run.width,
                       "height": run.height, "file_name": download_name(run)},
-            "seed": run.seed, "timings": run.timings, "request_id": run.request_id, "engine": run.engine,
+            "seed": run.seed_used, "timings": run.timings, "request_id": run.request_id, "engine": run.engine,
             "run_id": run.id, "status": run.status, "error": run.error}
 
 
@@ -96,7 +96,7 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         view.error, view.error_field = (run.error, run.error_field) if run else ("The run did not start.", None)
         yield None, result_json(run) if run else None, view.snapshot()
         raise refused((run.error if run else None) or "The run did not complete.")
-    view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
+    view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
     view.after_name = download_name(run)
     yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
 
@@ -122,7 +122,8 @@ def busy_buttons(stage: str) -> tuple[Any, Any]:
 
 
 def render_view(view: View) -> list[Any]:
-    """Console text, stage strip, slider, details, Upscale and Cancel, then one info update per parameter widget.
+    """Console text, stage strip, slider, details, Upscale and Cancel, *Reuse this seed* (shown only for a result
+    whose seed made it: never a local or lanczos run, which use none), then one info update per parameter widget.
 
     The slider shows only the view's own result: a run that failed, is in flight or has not happened yet clears
     the previous run's pictures. While a job streams its logs the parameter notes are skipped: re-sending ten help
@@ -134,4 +135,6 @@ def render_view(view: View) -> list[Any]:
     notes = ([gr.skip()] * len(schema.PARAMETER_FIELDS) if view.stage in STREAMING
              else parameters.field_messages(view.error_field, view.error))
     text = gr.skip() if view.live else "\n".join(view.lines)
-    return [text, stage_html(view.stage, _paid(view)), slider, view.details, *busy_buttons(view.stage), *notes]
+    reuse = gr.update(visible=view.seed is not None)  # offered only for a result whose seed made it
+    return [text, stage_html(view.stage, _paid(view)), slider, view.details, *busy_buttons(view.stage), reuse,
+            *notes]

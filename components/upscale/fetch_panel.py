@@ -62,7 +62,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
         yield None, result_json(run), view.snapshot()
         raise refused(run.error or "The request did not complete.")
     view.stage = "done"
-    view.seed, view.after, view.before = run.seed, run.output_path, result.before_image(run)
+    view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
     view.after_name = download_name(run)
     yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
 

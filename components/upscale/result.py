@@ -9,7 +9,7 @@ import gradio as gr
 
 from components.common.text import code, plain
 from core.inputs import images
-from core.runs.runs import Run
+from core.runs.runs import Run, ignores_seed
 
 
 @dataclass
@@ -54,11 +54,15 @@ def details_markdown(run: Run) -> str:
                                                                            else "")
     timings = ", ".join(f"{k} {v:.2f} s" if isinstance(v, (int, float)) else f"{k} {v}"
                         for k, v in run.timings.items()) or "—"
-    wall = _seconds(run.run_seconds)
+    running = _seconds(run.engine_seconds)
     queue = _seconds(run.queue_seconds)
-    lines = [f"**Seed** `{run.seed}` · **size** {run.width}×{run.height} · **type** {plain(run.content_type)}",
-             f"**engine** {run.engine}{f' ({run.model})' if run.model else ''} · **queue** {queue} · "
-             f"**run** {wall} · **timings** {timings}",
+    kept = _seconds(None if run.run_seconds is None or run.engine_seconds is None
+                    else max(0.0, run.run_seconds - run.engine_seconds))
+    seed = (f"not used (the {run.engine} engine uses none)" if ignores_seed(run.engine)
+            else f"`{run.seed}`" if run.seed is not None else "—")
+    lines = [f"**Seed** {seed} · **size** {run.width}×{run.height} · **type** {plain(run.content_type)}",
+             f"**engine** {run.engine}{f' ({run.model})' if run.model else ''} · **queued** {queue} · "
+             f"**running** {running} · **download** {kept} · **timings** {timings}",
              f"**request id** {code(run.request_id)}"]
     converted = images.stored_colour(run.input_path)
     if converted:

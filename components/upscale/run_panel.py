@@ -38,7 +38,7 @@ def render() -> RunPanel:
         cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-button", scale=1, interactive=False)
     panel_console = console.render()
     panel_result = result.render()
-    reuse_seed = gr.Button("Reuse this seed", size="sm", elem_id="reuse-seed")
+    reuse_seed = gr.Button("Reuse this seed", size="sm", elem_id="reuse-seed", visible=False)  # with a seed shown
     return RunPanel(run, cancel, reuse_seed, panel_console, panel_result, gr.State(View()))
 
 
@@ -100,7 +100,8 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
     run_cancel.listen(panel.cancel, event, panel.view)
     panel.view.change(render_view, panel.view,
                       [panel.console.log, panel.console.stage, panel.result.slider, panel.result.details, panel.run,
-                       panel.cancel, *params.values()], api_visibility="private", queue=False, show_progress="hidden")
+                       panel.cancel, panel.reuse_seed, *params.values()], api_visibility="private", queue=False,
+                      show_progress="hidden")
     image.loaded.change(new_input, panel.view, [panel.view, panel.result.file, panel.result.json],
                         api_visibility="private", show_progress="hidden")
     form_check.listen(panel.run, params, panel.view)

@@ -39,6 +39,8 @@ class EngineInfo:
     model_choices: tuple[tuple[str, str], ...] = ()  # (label, model name) for the engine panel's dropdown
     default_model: str | None = None  # the model used when the visitor chose none
     blurb: str = ""  # one clause for the engine radio's help: what the engine is and where it runs
+    stated_concurrency: int | None = None  # how many runs its queue runs at once, as the owner stated it (fal:
+    # ``CLARITY_FAL_CONCURRENCY``); None: not stated, the estimates infer it from the runs seen at once
 
     @property
     def priced(self) -> bool:

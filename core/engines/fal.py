@@ -266,13 +266,24 @@ def _runs_at_once() -> int | None:
     return ceiling if ceiling > 0 else DEFAULT_SWEEP_CONCURRENCY
 
 
+def _stated_concurrency() -> int | None:
+    """``CLARITY_FAL_CONCURRENCY``: the account's concurrency limit as its owner knows it (fal does not report it);
+    unset, empty, 0 or not a number: None (inferred from the requests seen IN_PROGRESS at once)."""
+    try:
+        stated = int(float(os.environ.get("CLARITY_FAL_CONCURRENCY") or 0))
+    except ValueError:
+        return None
+    return stated if stated > 0 else None
+
+
 def info() -> EngineInfo:
     """fal's descriptor: every parameter counts, priced at fal's published rate, needs a key. Read per call: its
-    ceiling follows ``CLARITY_SWEEP_CONCURRENCY`` (none by default: fal's queue schedules every cell)."""
+    ceiling follows ``CLARITY_SWEEP_CONCURRENCY`` (none by default: fal's queue schedules every cell) and the
+    account's concurrency ``CLARITY_FAL_CONCURRENCY`` (unset: inferred by the estimates)."""
     return EngineInfo("fal", "fal (hosted clarity-upscaler)", (), schema.PRICE_PER_MEGAPIXEL,
                       frozenset(f.name for f in schema.PARAMETER_FIELDS), webhooks=True, resumable_by_request_id=True,
                       runs_at_once=_runs_at_once(), needs_key=True, fetches_urls=True,
-                      blurb="fal runs the hosted clarity-upscaler")
+                      blurb="fal runs the hosted clarity-upscaler", stated_concurrency=_stated_concurrency())
 
 
 def make(settings: EngineSettings) -> FalEngine:

@@ -46,7 +46,7 @@ class LanczosJob:
         self.request_id = request_id
         self.arguments = arguments
         self.image = image
-        self.seed = int(arguments["seed"]) if arguments.get("seed") is not None else 0  # recorded, never used
+        self.seed: int | None = None  # a resize has no randomness: no seed is used (the one asked for is recorded)
         self._cancelled = False
         self._output: dict[str, Any] | None = None
         self._seconds = 0.0

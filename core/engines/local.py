@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 import threading
 import time
 import uuid
@@ -38,7 +37,7 @@ from core.engines.base import Completed, EngineInfo, EngineSettings, InProgress,
 from core.engines.realesrgan import MODELS, THREADS, tile_count, upscale
 from core.errors import CancelledRun, EngineError, InputError
 from core.inputs import images
-from core.schema import FIELD_BY_NAME, MAX_SEED, output_size
+from core.schema import FIELD_BY_NAME, output_size
 
 DEFAULT_MODEL = "fast"
 LOG_INTERVAL_S = 0.2  # tile lines are handed out in batches at most this often (see LocalJob.events)
@@ -62,7 +61,7 @@ class LocalJob:
         self.input_size = size
         self.decoded: Image.Image | None = None  # the input as submit decoded it, when it starts at once
         self.tile, self.overlap = tile, overlap
-        self.seed = arguments["seed"] if arguments.get("seed") is not None else random.randint(0, MAX_SEED)
+        self.seed: int | None = None  # Real-ESRGAN has no randomness: no seed is used (the one asked for is recorded)
         self._lock = threading.Lock()
         self._events: list[Status] = []
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
@@ -311,9 +310,10 @@ def default_model() -> str:
 
 def info() -> EngineInfo:
     """The local engine's descriptor: free, one run at a time, a model choice (``CLARITY_LOCAL_MODEL`` the
-    default); no diffusion pass, so only the factor changes the picture (the seed is only recorded)."""
+    default); no diffusion pass, so only the factor changes the picture (the seed too is only recorded: a run
+    uses none)."""
     return EngineInfo("local", "local (Real-ESRGAN on this CPU)", tuple(MODELS), 0.0,
-                      frozenset({"upscale_factor", "seed"}), webhooks=False, resumable_by_request_id=False,
+                      frozenset({"upscale_factor"}), webhooks=False, resumable_by_request_id=False,
                       runs_at_once=1, model_label="Local model",
                       model_choices=tuple((model.label, name) for name, model in MODELS.items()),
                       default_model=default_model(), blurb="local runs Real-ESRGAN on this CPU")

@@ -105,6 +105,17 @@ def _where(search: str = "", extra: str = "", **equal: Any) -> tuple[str, list[A
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _seed_shown() -> str:
+    """The table's seed: the one used, else the one asked for — none on engines that use no seed (older rows of
+    theirs kept a random seed that meant nothing)."""
+    from core.engines import ENGINES, describe
+
+    seedless = ", ".join(f"'{engine}'" for engine in ENGINES if describe(engine).ignores("seed"))  # the registry's
+    shown = "COALESCE(seed, requested_seed)"
+    return f"CASE WHEN engine IN ({seedless}) THEN NULL ELSE {shown} END AS seed" if seedless else f"{shown} AS seed"
+
+
+
 def _local_time(timestamp: Any, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return "" if pd.isna(timestamp) else time.strftime(fmt, time.localtime(float(timestamp)))
 
@@ -334,7 +345,7 @@ class History:
         readable time, size, duration."""
         shown = ["created_at", "COALESCE(input_name, '') AS input", "status",
                  "engine || COALESCE(' ' || model, '') AS engine",
-                 "COALESCE(seed, requested_seed) AS seed",
+                 _seed_shown(),
                  *TABLE_PARAMETERS,
                  "COALESCE(width || '×' || height, '') AS size",
                  "started_at", "finished_at", "request_id", "id"]

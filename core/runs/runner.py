@@ -24,7 +24,7 @@ from core import config, storage
 from core.engines.base import Completed, Engine, InProgress, Job, Queued, ResumableEngine
 from core.errors import CancelledRun, EngineError, StudioError
 from core.runs import events, unsaved
-from core.runs.runs import Run
+from core.runs.runs import Run, ignores_seed
 from core.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -154,6 +154,7 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None],
             happened: list[events.Event] = []
             if run.status != "running":
                 run.status, run.started_at = "running", time.time()
+                run.queued_seconds = run.started_at - run.created_at
                 save_soft(run, save)
                 happened.append(events.Started(run.engine, run.model))
             logs = event.logs if isinstance(event, (InProgress, Completed)) else None  # the statuses that carry logs
@@ -166,11 +167,12 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None],
                 if event.metrics:
                     happened.append(events.Metric(dict(event.metrics)))
                     _started_by(run, event.metrics.get("inference_time"))
+                _ran(run)
             if happened:
                 yield Update(run, happened, "running")
         yield Update(run, [events.Fetching()], "downloading")
         result = await job.result()
-        run.seed = result.get("seed", run.arguments.get("seed"))
+        run.seed = None if ignores_seed(run.engine) else result.get("seed", run.arguments.get("seed"))
         run.timings = dict(result.get("timings") or {})
         try:
             happened = await _keep_output(run, result)
@@ -240,10 +242,17 @@ def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
 
 def _started_by(run: Run, inference_s: Any) -> None:
     """The engine's own inference time (seconds) says the run began no later than that long ago: a run whose
-    first status reached us late (an event loop busy with another page) must not report less time than its
-    inference took."""
+    first status reached us late (an event loop busy with another page, a sweep's slower polls) must not report
+    less time than its inference took, nor more time queued than it waited."""
     if isinstance(inference_s, (int, float)) and inference_s > 0:
         run.started_at = min(run.started_at or time.time(), time.time() - float(inference_s))
+        run.queued_seconds = max(0.0, run.started_at - run.created_at)
+
+
+def _ran(run: Run) -> None:
+    """At COMPLETED: the seconds the engine was running it (from IN_PROGRESS; the download comes after)."""
+    if run.started_at is not None:
+        run.running_seconds = max(0.0, time.time() - run.started_at)
 
 
 async def execute(engine: Engine, run: Run, image_path: str | None,

@@ -14,6 +14,14 @@ STATUSES = ("queued", "running", "unsaved", "completed", "failed", "cancelled", 
 FINAL_STATUSES = ("completed", "failed", "cancelled", "interrupted")
 
 
+def ignores_seed(engine: str) -> bool:
+    """Whether runs on ``engine`` use no seed (its descriptor says the seed cannot change its output: local,
+    lanczos); such a run records none (``seed`` None), whatever seed was asked for."""
+    from core.engines import ENGINES, describe
+
+    return engine in ENGINES and describe(engine).ignores("seed")
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -32,8 +40,10 @@ class Run:
     seed: int | None = None  # the seed actually used (from the result)
     error: str | None = None
     error_field: str | None = None
-    started_at: float | None = None  # left the queue
-    finished_at: float | None = None
+    started_at: float | None = None  # left the queue: the engine began running it (IN_PROGRESS)
+    finished_at: float | None = None  # ended: for a completed run, once its output PNG was kept
+    queued_seconds: float | None = None  # waiting: from the click (upload and submit included) to IN_PROGRESS
+    running_seconds: float | None = None  # the engine running it: IN_PROGRESS to COMPLETED (no download)
     timings: dict[str, Any] = field(default_factory=dict)
     input_path: str | None = None
     input_name: str | None = None  # the picture's own name: the uploaded file's, or the URL's last segment
@@ -53,11 +63,29 @@ class Run:
         return self.status in FINAL_STATUSES
 
     @property
+    def seed_used(self) -> int | None:
+        """The seed that made the picture: None on an engine that uses no seed (rows from older versions recorded
+        a random one there), else ``seed``."""
+        return None if ignores_seed(self.engine) else self.seed
+
+    @property
     def queue_seconds(self) -> float | None:
+        """Seconds waiting before the engine ran it: recorded, else (a row from an older version) from the times."""
+        if self.queued_seconds is not None:
+            return self.queued_seconds
         return None if self.started_at is None else self.started_at - self.created_at
 
     @property
+    def engine_seconds(self) -> float | None:
+        """Seconds the engine spent running it (IN_PROGRESS → COMPLETED): recorded, else (an older row) from
+        start to end; None when it never ran."""
+        if self.running_seconds is not None:
+            return self.running_seconds
+        return None if self.finished_at is None or self.started_at is None else self.finished_at - self.started_at
+
+    @property
     def run_seconds(self) -> float | None:
+        """Seconds from leaving the queue to the end (the output downloaded and kept)."""
         if self.finished_at is None:
             return None
         return self.finished_at - (self.started_at if self.started_at is not None else self.created_at)

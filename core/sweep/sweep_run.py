@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -22,7 +22,7 @@ from core.engines import describe, parse_spec
 from core.engines.pacing import SWEEP, paced
 from core.errors import InputError, StudioError
 from core.runs.runner import Update, execute, save_soft
-from core.runs.runs import Run
+from core.runs.runs import Run, ignores_seed
 from core.sweep import metrics
 from core.sweep.axes import IMAGE, AxisValue, format_value, side_of
 from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
@@ -188,6 +188,13 @@ def _csv_value(axis: str | None, value: AxisValue) -> AxisValue:
     return value if isinstance(value, (bool, int, float, str)) else format_value(axis, value, 200)
 
 
+def _seed_of(run: Run | None, parameters: dict[str, Any]) -> Any:
+    """A cell's seed for its CSV row: the one used, else the one asked for; none on an engine that uses none."""
+    if run is not None and ignores_seed(run.engine):
+        return None
+    return run.seed if run is not None and run.seed is not None else parameters.get("seed")
+
+
 def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None = None,
                   ) -> tuple[str, str]:
     """Write ``contact-sheet.png`` and ``cells.csv`` (one row per cell, every parameter and metric)."""
@@ -204,7 +211,7 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
         rows.append({"x_index": cell.x_index, "y_index": cell.y_index, "label": cell.label,
                      "status": run.status if run else "queued", "x_value": _csv_value(plan.x_axis, cell.x_value),
                      "y_value": _csv_value(plan.y_axis, cell.y_value), "arguments": parameters,
-                     "seed": run.seed if run and run.seed is not None else parameters.get("seed"),
+                     "seed": _seed_of(run, parameters),
                      "request_id": run.request_id if run else None, "engine": run.engine if run else None,
                      "model": run.model if run else None, "input_name": run.input_name if run else None,
                      **measured, "error": run.error if run else None,

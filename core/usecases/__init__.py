@@ -7,6 +7,8 @@ of these, and turns what it yields into a view:
 - ``run_one(RunRequest, Visitor)`` → ``Update``s (``core/runs/runner.py``) of one upscale;
 - ``run_sweep(SweepRequest, Visitor)`` and ``retry_cells(RetryRequest, Visitor)`` → ``SweepProgress`` snapshots;
 - ``fetch(id, Visitor)`` → ``Update``s of a run followed again, or shown from the history;
+- ``estimate_sweep(SweepRequest, owner, image_path, scope)`` → a ``SweepEstimate``: a sweep's plan, price and time
+  before it runs, learned from the history (``estimate.py``);
 - ``resume_pending()`` → the background thread following pending runs after a restart;
 - ``keep_saving()`` → the thread saving again, every 30 s, a finished paid result the machine could not keep
   (``core/runs/unsaved.py``); ``admit_paid_work`` refuses new paid work while one waits.
@@ -25,11 +27,12 @@ from __future__ import annotations
 
 from core.sharing.visitor import Visitor
 from core.usecases.admission import admit_paid_work, keep_saving, spent_today
+from core.usecases.estimate import SweepEstimate, estimate_sweep
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
 from core.usecases.values import FetchQuery, HistoryQuery
 
-__all__ = ["FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor",
-           "admit_paid_work", "fetch", "keep_saving", "resume_pending", "retry_cells", "run_one", "run_sweep",
-           "spent_today"]
+__all__ = ["FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepEstimate", "SweepProgress",
+           "SweepRequest", "Visitor", "admit_paid_work", "estimate_sweep", "fetch", "keep_saving", "resume_pending",
+           "retry_cells", "run_one", "run_sweep", "spent_today"]

@@ -130,7 +130,7 @@ def test_an_en_dash_range_is_refused_with_the_spelling_to_use(client, tmp_path: 
     path = tmp_path / "in.png"
     path.write_bytes(files.plain("RGB", "PNG"))
     with pytest.raises(Exception, match="`1–3`.*write `1-3`"):
-        _sweep(client, str(path), x_axis="seed", x_values="1–3")
+        _sweep(client, str(path), x_axis="upscale_factor", x_values="1–3")
 
 
 @pytest.mark.reliability("partial history")

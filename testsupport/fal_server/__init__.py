@@ -24,6 +24,8 @@ Scripting (``FalServer``)
         ``queue_polls`` / ``queue_wait``  answered polls / seconds in IN_QUEUE (both must pass); the position
                         counts down to 0 (``queue_step`` seconds per place for the time-based part)
         ``run_polls`` / ``run_time``      the same for IN_PROGRESS
+        ``run_time_spread``  each job's run time is ``run_time`` × (1 ± this share), drawn at submit (uniform):
+                        jobs vary from cell to cell as on fal, so an estimate cannot be tuned to one figure
         ``logs``        messages (str, or dicts with ``message``/``level``) revealed in order over the run;
                         every poll returns the whole list so far (``null`` while it is empty)
         ``submit_status`` / ``submit_body``  answer the submit with this HTTP code and fal's body for it;

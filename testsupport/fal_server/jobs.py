@@ -7,6 +7,7 @@ be exact (``queue_polls=3`` shows positions 2, 1, 0) or realistic (``queue_wait=
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 DEFAULT_BEHAVIOUR: dict[str, Any] = {
     "queue_polls": 1, "queue_wait": 0.0, "queue_step": 0.1,
-    "run_polls": 2, "run_time": 0.0,
+    "run_polls": 2, "run_time": 0.0, "run_time_spread": 0.0,
     "logs": ("Loading ESRGAN and the ControlNet tile model", "Upscaling tile 1/1"),
     "submit_status": None, "submit_body": None, "ingress": False,
     "status_error": None, "status_error_polls": (1,), "reset_on_poll": None,
@@ -134,6 +135,11 @@ class Job:
     logs: list[dict[str, Any]] = field(default_factory=list)
     may_start: bool = True  # the account has a slot for it (testsupport/fal_server/account.py)
     ahead: int = 0  # requests ahead of it waiting for the account's slots
+    run_time: float = 0.0  # this job's own seconds IN_PROGRESS: ``run_time`` ± ``run_time_spread`` (a share)
+
+    def __post_init__(self) -> None:
+        spread = float(self.behaviour.get("run_time_spread") or 0.0)
+        self.run_time = float(self.behaviour["run_time"]) * (1.0 + random.uniform(-spread, spread))
 
     def _reveal(self, count: int) -> None:
         wanted = list(self.behaviour["logs"] or ())
@@ -161,13 +167,13 @@ class Job:
                 self.status, self.started, self.answered = "IN_PROGRESS", now, 0
         if self.status == "IN_PROGRESS":
             assert self.started is not None
-            run_done = self.answered >= b["run_polls"] and now - self.started >= b["run_time"]
+            run_done = self.answered >= b["run_polls"] and now - self.started >= self.run_time
             if self.cancelled or (run_done and not b["stall"]):
                 self._complete(now)
             else:
                 done = self.answered + (1 if answering else 0)
                 by_polls = done / b["run_polls"] if b["run_polls"] else 1.0
-                by_time = (now - self.started) / b["run_time"] if b["run_time"] else 1.0
+                by_time = (now - self.started) / self.run_time if self.run_time else 1.0
                 progress = min(by_polls, by_time)
                 total = len(b["logs"] or ())
                 self._reveal(sum(1 for i in range(total) if (i + 1) / (total + 1) <= progress + 1e-9))

@@ -1,0 +1,55 @@
+"""A sweep's pre-flight, whichever door asks (the Sweep tab's line, the estimate benchmark, later the API): its
+plan, its price cell by cell, and the time it will take as learned from the visitor's history
+(``core/sweep/estimate.py``), without loading or fetching any image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from core.engines import describe
+from core.runs import store
+from core.sweep import estimate as learned
+from core.sweep.plan import Preflight, SweepPlan
+from core.usecases.sweep import SweepRequest, plan_sweep, preflight
+
+
+@dataclass(frozen=True)
+class SweepEstimate:
+    """What a sweep will cost before it runs: ``cost`` None when an input's size is not known yet, its
+    ``estimated_seconds`` None with no completed run to learn from; ``rates`` and ``workers`` are where the time
+    comes from (``workers``: cells the engine runs at once)."""
+
+    plan: SweepPlan
+    cost: Preflight | None
+    rates: learned.Rates | None
+    workers: int
+    workers_basis: str = ""  # where ``workers`` comes from, when the engine's queue decides it
+
+    def basis(self) -> str:
+        """The time's basis in words: the rates' basis and, when cells run together, how many at once and why."""
+        if self.rates is None:
+            return ""
+        why = f" ({self.workers_basis})" if self.workers_basis else ""
+        together = f"; {self.workers} cells at once{why}" if self.workers > 1 else ""
+        return self.rates.basis() + together
+
+
+def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, scope: str | None) -> SweepEstimate:
+    """The plan and pre-flight of ``request`` for an input already read at ``image_path`` (None: not known yet),
+    timed from the history of ``scope`` (None: everyone's, the single-user app) on the request's engine and
+    ``request.model``. Raises InputError (naming the parameter) for a plan that cannot run."""
+    plan, _ = plan_sweep(request, owner, load=False)
+    history = store.store()
+    found = learned.rates(history, request.engine, request.model, scope)
+    workers = learned.workers(history, request.engine, scope, plan.size)
+    _, why = learned.account_concurrency(history, request.engine, scope)
+    queued = describe(request.engine).runs_at_once is None  # the engine's queue decides how many run at once
+    why = why if queued and workers < plan.size else ""
+    options: dict[str, float | int] = {"concurrency": workers}
+    if found:
+        options |= {"seconds_per_cell": found.seconds_per_cell, "seconds_per_megapixel": found.seconds_per_megapixel}
+    cost = preflight(plan, request.engine, image_path, **options)
+    if cost is not None and found and cost.estimated_seconds is not None:
+        cost = replace(cost, estimated_seconds=learned.sweep_seconds(found, cost.estimated_seconds,
+                                                                     cost.total_output_megapixels))
+    return SweepEstimate(plan, cost, found, workers, why)
