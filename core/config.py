@@ -104,3 +104,31 @@ def max_jobs_per_visitor() -> int:
 
     Capped only in shared mode unless set explicitly."""
     return _int_env("CLARITY_MAX_JOBS_PER_VISITOR", 3 if shared_mode() else 0)
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def caps_survive_restart() -> bool:
+    """Whether the spending ledger outlives a restart: off a Space always; on a Space when the data directory is
+    on persistent storage or was set by the owner (``CLARITY_DATA_DIR``), or when the owner accepted caps that
+    reset at every restart (``CLARITY_ACCEPT_RESETTING_CAPS=1``)."""
+    return not history_is_ephemeral() or _flag("CLARITY_ACCEPT_RESETTING_CAPS")
+
+
+def space_author() -> str | None:
+    """The Space's author (``SPACE_AUTHOR_NAME``, set by Hugging Face on a Space): a user or an organisation."""
+    return os.environ.get("SPACE_AUTHOR_NAME", "").strip() or None
+
+
+def admins() -> list[str]:
+    """Hugging Face usernames who see the owner's view besides the Space's author (``CLARITY_ADMINS``,
+    comma-separated; the only way for an organisation's Space, whose author is the organisation)."""
+    return [name.strip() for name in os.environ.get("CLARITY_ADMINS", "").split(",") if name.strip()]
+
+
+def ledger_days() -> int:
+    """Days the spending ledger keeps its rows for the owner's view and export (``CLARITY_LEDGER_DAYS``, default
+    30; at least 1): older rows are pruned."""
+    return max(1, _int_env("CLARITY_LEDGER_DAYS", 30))

@@ -21,7 +21,7 @@ import httpx
 
 from core import config
 from core.engines.base import Completed, Engine, InProgress, Job, Queued
-from core.errors import CancelledRun, EngineError, StudioError
+from core.errors import AuthError, CancelledRun, EngineError, StudioError
 from core.runs import events
 from core.runs.runs import Run
 
@@ -173,7 +173,8 @@ def _end(run: Run, save: Callable[[Run], None], status: str, error: str, field: 
 def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
     """Record the failure (with the field it names) as the run's end."""
     _end(run, save, "failed", str(exc), getattr(exc, "field", None))
-    return Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
+    return Update(run, [events.Failure(str(exc), getattr(exc, "field", None), isinstance(exc, AuthError))],
+                  "failed")
 
 
 def _started_by(run: Run, inference_s: Any) -> None:

@@ -18,10 +18,10 @@ them into messages. Nothing else builds an engine, checks a limit or reserves a 
 from __future__ import annotations
 
 from core.sharing.visitor import Visitor
-from core.usecases.admission import spent_today
+from core.usecases.admission import key_refusal, over_budget, spent_today
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
 
-__all__ = ["RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor", "fetch", "resume_pending",
-           "retry_cells", "run_one", "run_sweep", "spent_today"]
+__all__ = ["RetryRequest", "RunRequest", "SweepProgress", "SweepRequest", "Visitor", "fetch", "key_refusal",
+           "over_budget", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]
