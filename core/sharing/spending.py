@@ -142,8 +142,13 @@ def reserved(visitor: Visitor, engines: str | Sequence[str], amount: float, what
         check_key_rules(visitor, engine)
     caps = budget.caps()
     spend = Spend()
-    if not (any(space_key_in_use(visitor, engine) for engine in used) and caps.any):
-        yield spend
+    on_space_key = any(space_key_in_use(visitor, engine) for engine in used)
+    if not (on_space_key and caps.any):
+        try:
+            yield spend
+        finally:
+            if on_space_key:
+                _account_news(spend)
         return
     address = _address(visitor)
     reservation = budget.ledger().reserve(amount, visitor.owner, address, what, caps)
