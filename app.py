@@ -29,8 +29,8 @@ def build() -> gr.Blocks:
             with gr.Tab("Owner", id="owner", visible=False) as owner_view:
                 owner = owner_tab.render(owner_view)
         engine_panel.listen(engine)
-        page_load = page_open.listen(demo, engine, upscale)
-        owner_tab.listen(owner, engine.session, page_load)
+        page_open.listen(demo, engine, upscale, owner_view)
+        owner_tab.listen(owner, engine.session)
         run_event = upscale_tab.listen(upscale, engine)
         sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image)
         engine_panel.refresh_after(engine, run_event, sweep_event)

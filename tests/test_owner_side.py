@@ -16,8 +16,8 @@ from gradio_client import Client, handle_file
 from components.common import engine_panel, startup
 from components.common.session import Session, default_engine
 from components.owner import owner_tab
-from components.upscale import image_input
-from core import config, money
+from components.upscale import image_input, page_open
+from core import money
 from core.errors import InputError
 from core.runs.runs import Run
 from core.sharing import budget, identity, owner, spending
@@ -268,7 +268,7 @@ def test_who_sees_the_owners_view(monkeypatch) -> None:
             with pytest.raises(InputError, match="Only this Space's owner"):
                 action(who)
         assert owner_tab.view(who) == (owner_tab.gr.skip(),) * 5
-        assert owner_tab.shown_to(who).visible is False
+        assert page_open.open_page("", who)[4].visible is False  # the page's load keeps the Owner tab hidden
 
 
 def test_the_owner_sees_spending_resets_blocks_and_exports(shared_key, monkeypatch) -> None:

@@ -60,11 +60,6 @@ def render(tab: gr.Tab) -> OwnerTab:
                     ledger)
 
 
-def shown_to(session: Session) -> Any:
-    """The tab, visible only to the owner."""
-    return gr.Tab(visible=owner.is_owner(session))
-
-
 def view(session: Session) -> tuple[Any, ...]:
     """[caps, account, spending by day, visitors today, refusals by reason]; nothing for anyone but the owner."""
     try:
@@ -107,10 +102,10 @@ def export(session: Session) -> Any:
         return gr.skip()
 
 
-def listen(panel: OwnerTab, session: gr.State, page_load: Any) -> None:
-    """Show the tab to the owner when the page opens; fill it when selected; wire the actions."""
+def listen(panel: OwnerTab, session: gr.State) -> None:
+    """Fill the tab when selected (the page's load event shows it to the owner: ``page_open.py``); wire the
+    actions."""
     shown = [panel.caps, panel.account, panel.days, panel.visitors, panel.refusals]
-    page_load.then(shown_to, session, panel.tab, api_visibility="private", show_progress="hidden")
     panel.tab.select(view, session, shown, api_visibility="private")
     panel.visitors.select(pick, panel.visitors, panel.target, api_visibility="private")
     for button, what in ((panel.reset, "reset"), (panel.block, "block"), (panel.unblock, "unblock")):

@@ -205,7 +205,7 @@ def left_today(visitor: Visitor) -> float | None:
 def today_line(visitor: Visitor) -> str:
     """"today: $0.12 of $0.50" when this visitor spends from a budgeted Space key, else ''."""
     caps = budget.caps()
-    if not (space_key_in_use(visitor, keyed_engine()) and caps.any and visitor.owner):
+    if not (space_key_in_use(visitor, keyed_engine()) and caps.any and visitor.owner) or key_refusal(visitor):
         return ""
     ledger = budget.ledger()
     address = _address(visitor)
