@@ -11,6 +11,7 @@ from core.sharing import spending
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
 from tests.conftest import launched_app
+from testsupport.apps import AppProcess
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +71,25 @@ def test_the_owner_sees_a_day_of_visitors_and_strangers_see_no_owner_tab(monkeyp
             screenshot(page, "owner-view")
     finally:
         demo.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1366, 900)])
+def test_the_spaces_header_buttons_keep_their_natural_size_and_say_what_sign_in_gives(tmp_path, width,
+                                                                                      height) -> None:
+    space = {"SYSTEM": "spaces", "SPACE_ID": "owner/clarity-studio", "SPACE_HOST": "owner-clarity.hf.space",
+             "OAUTH_CLIENT_ID": "client", "OAUTH_CLIENT_SECRET": "secret", "OAUTH_SCOPES": "openid profile",
+             "OPENID_PROVIDER_URL": "https://hf.invalid", "CLARITY_PERSISTENT_ROOT": str(tmp_path / "none")}
+    app = AppProcess(tmp_path / "data", space).wait_ready()
+    try:
+        with browser_page(width, height) as page:
+            steps.open_app(page, app.url)
+            login = page.locator("#login")
+            assert "keep your history and your own allowance" in login.inner_text()
+            for button in (login, page.locator("#duplicate")):
+                box = button.bounding_box()
+                assert box is not None and box["height"] <= 64 and box["width"] <= width * 0.9, box
+            title = page.locator("#title").bounding_box()
+            assert title is not None and title["height"] < height / 3  # the header leaves room for the app
+            screenshot(page, f"space-header-{width}")
+    finally:
+        app.stop()
