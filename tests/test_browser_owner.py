@@ -51,7 +51,7 @@ def test_the_owner_sees_a_day_of_visitors_and_strangers_see_no_owner_tab(monkeyp
             spend.add(Run(engine="fal", arguments={}, status="completed", width=1000, height=1000 * n), 0.03 * n)
     demo, url = launched_app()
     try:
-        for stranger in range(2):  # two strangers, each in their own browser
+        for _stranger in range(2):  # two strangers, each in their own browser
             with browser_page(1366, 900) as page:
                 steps.open_app(page, url)
                 assert not page.locator("button[role=tab]", has_text="Owner").count()
