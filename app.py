@@ -13,6 +13,7 @@ from components.api import public_api
 from components.code import code_panel
 from components.common import engine_panel, header, startup
 from components.history import history_panel
+from components.owner import owner_tab
 from components.sweep import sweep_panel
 from components.upscale import page_open, presets_panel, upscale_tab
 
@@ -32,8 +33,11 @@ def build() -> gr.Blocks:
                 history = history_panel.render()
             with gr.Tab("Code", id="code") as code_tab:
                 code = code_panel.render()
+            with gr.Tab("Owner", id="owner", visible=False) as owner_view:
+                owner = owner_tab.render(owner_view)
         engine_panel.listen(engine)
-        page_open.listen(demo, engine, upscale)
+        page_open.listen(demo, engine, upscale, owner_view)
+        owner_tab.listen(owner, engine.session)
         run_event = upscale_tab.listen(upscale, engine)
         sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image)
         engine_panel.refresh_after(engine, run_event, sweep_event)

@@ -53,6 +53,9 @@ NUMBERS: dict[str, Bounds] = {
     "CLARITY_CONFIRM_PRICE": Bounds(0, None, False, "US dollars", "1"),
     "CLARITY_CONFIRM_CELLS": Bounds(0, None, True, "cells", "16"),
     "CLARITY_SWEEP_CONCURRENCY": Bounds(0, 10_000, True, "fal cells in flight, 0 = no ceiling", "no ceiling"),
+    "CLARITY_FAL_CONCURRENCY": Bounds(0, 10_000, True, "requests your fal account runs at once, 0 = inferred",
+                                      "inferred from the runs seen"),
+    "CLARITY_LEDGER_DAYS": Bounds(1, 100_000, True, "days the spending ledger keeps", "30"),
     "CLARITY_FAL_TIMEOUT": Bounds(0, None, False, "seconds, 0 = no limit", "1800"),
     "CLARITY_FETCH_TIMEOUT": Bounds(0, 3600, False, "seconds", "15", above=True),
     "CLARITY_DAILY_BUDGET_USD": Bounds(0, None, False, "US dollars a day, 0 = no cap",
@@ -224,3 +227,28 @@ def max_jobs_per_visitor() -> int:
 
     Capped only in shared mode unless set explicitly."""
     return whole("CLARITY_MAX_JOBS_PER_VISITOR", 3 if shared_mode() else 0)
+
+
+
+def caps_survive_restart() -> bool:
+    """Whether the spending ledger outlives a restart: off a Space always; on a Space when the data directory is
+    on persistent storage or was set by the owner (``CLARITY_DATA_DIR``), or when the owner accepted caps that
+    reset at every restart (``CLARITY_ACCEPT_RESETTING_CAPS=1``)."""
+    return not history_is_ephemeral() or flag("CLARITY_ACCEPT_RESETTING_CAPS", False)
+
+
+def space_author() -> str | None:
+    """The Space's author (``SPACE_AUTHOR_NAME``, set by Hugging Face on a Space): a user or an organisation."""
+    return os.environ.get("SPACE_AUTHOR_NAME", "").strip() or None
+
+
+def admins() -> list[str]:
+    """Hugging Face usernames who see the owner's view besides the Space's author (``CLARITY_ADMINS``,
+    comma-separated; the only way for an organisation's Space, whose author is the organisation)."""
+    return [name.strip() for name in os.environ.get("CLARITY_ADMINS", "").split(",") if name.strip()]
+
+
+def ledger_days() -> int:
+    """Days the spending ledger keeps its rows for the owner's view and export (``CLARITY_LEDGER_DAYS``, default
+    30; at least 1): older rows are pruned."""
+    return whole("CLARITY_LEDGER_DAYS", 30)

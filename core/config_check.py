@@ -17,7 +17,8 @@ from typing import TextIO
 
 from core import config
 
-FLAGS = {"CLARITY_SHARED": "on (per-visitor walls)", "CLARITY_KEY_REQUIRES_LOGIN": "on (the key kept for sign-in)"}
+FLAGS = {"CLARITY_SHARED": "on (per-visitor walls)", "CLARITY_KEY_REQUIRES_LOGIN": "on (the key kept for sign-in)",
+         "CLARITY_ACCEPT_RESETTING_CAPS": "off (the Space's key off without persistent storage)"}
 CHOICES = {"CLARITY_LOCAL_MODEL": (("fast", "quality"), "fast")}
 BUDGETS = ("CLARITY_DAILY_BUDGET_USD", "CLARITY_VISITOR_DAILY_BUDGET_USD")
 

@@ -72,8 +72,9 @@ def test_opening_the_history_tab_fills_its_table_pictures_notice_and_compare_men
 
 def test_open_page_on_a_plain_visit_leaves_the_form_alone() -> None:
     request = gr.Request(headers={"host": "studio.example"}, query_params={}, client=None)
-    token, session, status, *rest = page_open.open_page("", Session(), request)
+    token, session, status, engine, owner_tab, *rest = page_open.open_page("", Session(), request)
     assert token == "" and isinstance(session, Session) and "fal key" in status.lower()
+    assert engine == "local" and owner_tab.visible is True  # no key here; a single-user app's user owns it
     assert all(value == gr.skip() for value in rest[:-5])  # every parameter and the URL untouched
     assert rest[-3:] == [gr.skip()] * 3  # no preview to make
 

@@ -12,6 +12,7 @@ import gradio as gr
 from core import config
 
 TITLE = "Clarity Studio"
+SIGN_IN = "Sign in to keep your history and your own allowance"
 
 
 def render() -> None:
@@ -19,6 +20,6 @@ def render() -> None:
         gr.Markdown(f"# {TITLE}\nUpscale with `fal-ai/clarity-upscaler`, or offline with Real-ESRGAN — compare, "
                     "sweep and keep every run.", elem_id="title")
         if os.environ.get("SPACE_ID"):  # a copy of your own keeps your key and your runs to yourself
-            gr.DuplicateButton("Duplicate this Space", size="sm", scale=0)
+            gr.DuplicateButton("Duplicate this Space", size="sm", scale=0, min_width=0, elem_id="duplicate")
         if config.sign_in_available():  # a Space without its OAuth variables: Gradio's button would stop the app
-            gr.LoginButton(size="sm", scale=0, elem_id="login")
+            gr.LoginButton(SIGN_IN, size="sm", scale=0, min_width=0, elem_id="login")

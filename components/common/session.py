@@ -20,6 +20,7 @@ from core import config
 from core.engines import keyed_engine, keyless_engine
 from core.sharing import identity
 from core.sharing.visitor import UNASSIGNED, Visitor
+from core.usecases import key_refusal
 
 __all__ = ["UNASSIGNED", "Session", "Visitor", "default_engine", "for_request", "identify"]
 
@@ -31,17 +32,24 @@ class Session(Visitor):
     webhook_url: str = ""
 
     def key_status(self) -> str:
-        """A sentence about the key that never shows any part of it."""
+        """A sentence about the key that never shows any part of it, written for whoever reads it: on a shared
+        app a visitor learns who pays and, when they may not use the Space's key, why and what would change it."""
         if self.typed_key:
             return "fal key: typed in, kept for this browser session only."
+        if config.env_fal_key() and not self.shared:
+            return "fal key: set on this machine (FAL_KEY)."
         if config.env_fal_key():
-            return "fal key: set on the server (FAL_KEY)."
+            refusal = key_refusal(self)
+            return refusal or "fal runs here are paid by this Space's owner, within a daily allowance."
         return "No fal key: the local engine runs here on the CPU. Type a key to use fal."
 
 
 def default_engine(session: Session | None = None) -> str:
-    """The engine that needs a key (fal) when a key is available, otherwise the one that needs none (local)."""
-    return keyed_engine() if (session or Session()).fal_key() else keyless_engine()
+    """The engine that needs a key (fal) when a key is available and this visitor may use it, otherwise the one
+    that needs none (local): a visitor the Space's key would refuse sees the local engine from the first screen."""
+    session = session or Session()
+    usable = session.fal_key() and (session.typed_key or not key_refusal(session))
+    return keyed_engine() if usable else keyless_engine()
 
 
 def _address(request: Any) -> str:

@@ -3,6 +3,7 @@ restart left pending."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from components.common import api_calls, request_limits
 from core import config, usecases
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("clarity.owner")
 
 
 def resume_pending_runs() -> Any:
@@ -24,9 +26,20 @@ def resume_pending_runs() -> Any:
 def prepare(demo: gr.Blocks) -> None:
     """The queue (bounded) and the resumption of pending runs."""
     check_data_dir()
+    warn_resetting_caps()
     demo.queue(default_concurrency_limit=8, max_size=config.max_queue() or None)
     resume_pending_runs()
     usecases.keep_saving()  # a finished paid result the disk could not take is saved again every 30 s
+
+
+def warn_resetting_caps() -> None:
+    """Tell the owner, once at start, that the Space's key is off because its caps would reset at every restart,
+    and how to turn it on (README, "Hugging Face Space")."""
+    if config.shared_mode() and config.env_fal_key() and not config.caps_survive_restart():
+        log.warning("this Space's FAL_KEY is not used: without persistent storage its spending caps would reset at "
+                    "every restart. Turn on persistent storage in the Space's settings (the data goes to /data), set "
+                    "CLARITY_DATA_DIR to a folder that survives restarts, or accept caps that reset with "
+                    "CLARITY_ACCEPT_RESETTING_CAPS=1. Visitors can still type their own key or use the local engine.")
 
 
 def check_data_dir() -> None:

@@ -12,6 +12,8 @@ from components.common.text import toast
 from core.errors import InputError
 from core.inputs import formats, images
 from core.inputs.images import InputImage
+from core.sharing.visitor import Visitor
+from core.usecases import over_budget
 from core.usecases.validate import read_input
 
 if TYPE_CHECKING:
@@ -63,18 +65,21 @@ def pick_example(event: gr.SelectData) -> str:
     return str(EXAMPLES / EXAMPLE_FILES[index % len(EXAMPLE_FILES)])
 
 
-def preview(file: str | None, url: str | None, factor: float) -> tuple[str | None, str, InputImage | None]:
-    """Preview path, the size/price line (or the reason the input is refused), and the loaded input."""
+def preview(file: str | None, url: str | None, factor: float,
+            session: Visitor | None = None) -> tuple[str | None, str, InputImage | None]:
+    """Preview path, the size/price line (or the reason the input is refused), and the loaded input. The line says
+    when the run would not fit what the visitor may still spend today on a shared Space's key."""
     if not file and not (url or "").strip():
         return None, "Give an image to see its output size and estimated price.", None
     try:
         loaded = read_input(file, url)
     except InputError as exc:
         return None, f"Warning: {exc}", None
-    return loaded.path, images.describe(loaded.width, loaded.height, factor), loaded
+    return loaded.path, describe(loaded, factor, session), loaded
 
 
-def file_changed(file: str | None, url: str | None, factor: float, refused: str, shown: str = "") -> tuple:
+def file_changed(file: str | None, url: str | None, factor: float, refused: str, shown: str = "",
+                 session: Visitor | None = None) -> tuple:
     """A file that is not an image (or too large) is refused the moment it is dropped: taken out of the box, its
     reason said in the info line and a warning. Otherwise the preview, as for any input. An empty box never
     replaces a refusal's reason (``shown``, the info line as it is), whichever of their events runs first."""
@@ -88,23 +93,25 @@ def file_changed(file: str | None, url: str | None, factor: float, refused: str,
             gr.Warning(toast(f"{exc} The file was not kept."))
             message = f"Warning: {exc} The file was not kept."
             return None, None, message, None, message
-    return (gr.skip(), *preview(file, url, factor), "")
+    return (gr.skip(), *preview(file, url, factor, session), "")
 
 
-def describe(loaded: InputImage | None, factor: float) -> str:
+def describe(loaded: InputImage | None, factor: float, session: Visitor | None = None) -> str:
+    """The size/price line of the loaded input at ``factor``, marked when it would not fit the visitor's day."""
     if loaded is None:
         return gr.skip()
-    return images.describe(loaded.width, loaded.height, factor)
+    over = over_budget(session, loaded.width, loaded.height, factor) if session is not None else ""
+    return images.describe(loaded.width, loaded.height, factor) + over
 
 
-def listen(panel: ImageInput, factor: Widget) -> None:
+def listen(panel: ImageInput, factor: Widget, session: gr.State) -> None:
     outputs = [panel.preview, panel.info, panel.loaded]
     panel.examples.select(pick_example, None, panel.file, api_visibility="private")
     # always_last: the box emptied by a refusal fires .change again; that run must wait for the refusal's own to
     # finish (and see its reason kept), not race it.
-    panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info],
+    panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info, session],
                       [panel.file, *outputs, panel.refused], api_visibility="private", trigger_mode="always_last")
-    panel.url.submit(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
-    panel.url.blur(preview, [panel.file, panel.url, factor], outputs, api_visibility="private")
-    factor.change(describe, [panel.loaded, factor], panel.info, api_visibility="private",
+    panel.url.submit(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
+    panel.url.blur(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
+    factor.change(describe, [panel.loaded, factor, session], panel.info, api_visibility="private",
                   show_progress="hidden", trigger_mode="always_last")

@@ -46,7 +46,7 @@ def render(engine_id: str = "fal") -> UpscaleTab:
 def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:
     """Wire the tab; returns the Upscale event (the history refreshes after it)."""
     image, params, run = tab.image, tab.params, tab.run
-    image_input.listen(image, params["upscale_factor"])
+    image_input.listen(image, params["upscale_factor"], engine.session)
     applied = pnginfo_panel.listen(tab.png_info, image.file, params)
     run_event = run_panel.listen(run, image, params, engine)
     engine.engine.change(parameters.mark_ignored, engine.engine, list(params.values()), api_visibility="private",

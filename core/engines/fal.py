@@ -268,11 +268,8 @@ def _runs_at_once() -> int | None:
 
 def _stated_concurrency() -> int | None:
     """``CLARITY_FAL_CONCURRENCY``: the account's concurrency limit as its owner knows it (fal does not report it);
-    unset, empty, 0 or not a number: None (inferred from the requests seen IN_PROGRESS at once)."""
-    try:
-        stated = int(float(os.environ.get("CLARITY_FAL_CONCURRENCY") or 0))
-    except ValueError:
-        return None
+    unset, 0 or not a whole number: None (inferred from the requests seen IN_PROGRESS at once)."""
+    stated = config.whole("CLARITY_FAL_CONCURRENCY", 0)
     return stated if stated > 0 else None
 
 

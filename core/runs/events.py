@@ -99,6 +99,7 @@ class FromHistory(Event):
 class Failure(Event):
     message: str
     field: str | None = None
+    account: bool = False  # the engine refused the key's account (a rejected key, a locked or empty account)
 
 
 @dataclass(frozen=True)

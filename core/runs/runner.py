@@ -22,7 +22,7 @@ import httpx
 
 from core import config, storage
 from core.engines.base import Completed, Engine, InProgress, Job, Queued, ResumableEngine
-from core.errors import CancelledRun, EngineError, StudioError
+from core.errors import AuthError, CancelledRun, EngineError, StudioError
 from core.runs import events, unsaved
 from core.runs.runs import Run, ignores_seed
 from core.storage import StorageError
@@ -237,7 +237,8 @@ def _unsaved(run: Run, save: Callable[[Run], None], exc: StorageError,
 def _failed(run: Run, save: Callable[[Run], None], exc: StudioError) -> Update:
     """Record the failure (with the field it names) as the run's end."""
     _end(run, save, "failed", str(exc), getattr(exc, "field", None))
-    return Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
+    return Update(run, [events.Failure(str(exc), getattr(exc, "field", None), isinstance(exc, AuthError))],
+                  "failed")
 
 
 def _started_by(run: Run, inference_s: Any) -> None:

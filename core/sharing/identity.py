@@ -83,3 +83,12 @@ def client_address(headers: Mapping[str, str], peer: str | None) -> str:
     if hops > 0 and forwarded:
         return forwarded[-min(hops, len(forwarded))]
     return peer or "unknown"
+
+
+def address_key(address: str | None) -> str | None:
+    """What the app keeps of a network address: ``addr-`` and 16 hex digits of an HMAC-SHA256 under the server
+    secret — enough to count spending per address, never the address itself. None stays None; a value already
+    in this form is returned as is."""
+    if address is None or address.startswith("addr-"):
+        return address
+    return "addr-" + hmac.new(server_secret(), address.encode(), hashlib.sha256).hexdigest()[:16]

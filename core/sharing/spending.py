@@ -17,15 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import config
+from core import config, money
 from core.engines import ENGINES, describe, keyed_engine
 from core.errors import InputError
 from core.runs.runs import Run
-from core.sharing import budget, identity
+from core.sharing import budget, identity, owner
 from core.sharing.visitor import Visitor
 from core.storage import StorageError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarity.owner")
 
 
 def space_key_in_use(visitor: Visitor, engine: str) -> bool:
@@ -47,20 +47,53 @@ def allowed_users() -> set[str]:
     return {owner for name in names if (owner := identity.hf_owner(name))}
 
 
-def check_key_rules(visitor: Visitor, engine: str) -> None:
-    """InputError when this visitor may not run on the Space's key (sign-in required, or not on the list)."""
-    if not space_key_in_use(visitor, engine):
-        return
+def _address(visitor: Visitor) -> str | None:
+    return None if visitor.signed_in else visitor.address or "unknown"
+
+
+def key_refusal(visitor: Visitor) -> tuple[str, str] | None:
+    """Why this visitor may not run on the Space's key, before any run: ``(reason, sentence)`` — the short reason
+    kept for the owner's view and the sentence said to the visitor, which names what would change it — or None
+    when they may (or when no Space key is in play: a single-user app, a typed key, no ``FAL_KEY``)."""
+    if not (visitor.shared and not visitor.typed_key and config.env_fal_key()):
+        return None
+    if not config.caps_survive_restart():
+        return ("no persistent storage", "This Space's fal key is off: its spending caps would reset whenever the "
+                "Space restarts, so its owner must turn on persistent storage first. Type your own fal key, or "
+                "use the local engine.")
+    failing = owner.account_failing()
+    if failing:
+        return ("account failing", "This Space's fal account cannot run requests right now — type your own fal "
+                f"key, or use the local engine. It is tried again after {failing}.")
     allowed = allowed_users()
     if (config.flag("CLARITY_KEY_REQUIRES_LOGIN", False, unclear=True) or allowed) and not visitor.signed_in:
         if not config.sign_in_available():  # asking to sign in where no one can would be a dead end
-            raise InputError("This Space's fal key is kept for visitors signed in with Hugging Face, and sign-in "
-                             "is not available here: type your own fal key, or use the local engine.", None)
-        raise InputError("This Space's fal key is for visitors signed in with Hugging Face: sign in, type your "
-                         "own fal key, or use the local engine.", None)
+            return ("sign-in required", "This Space's fal key is kept for visitors signed in with Hugging Face, "
+                    "and sign-in is not available here: type your own fal key, or use the local engine.")
+        return ("sign-in required", "This Space's fal key is for visitors signed in with Hugging Face: sign in, "
+                "type your own fal key, or use the local engine.")
     if allowed and visitor.owner not in allowed:
-        raise InputError("This Space's fal key is kept for the people its owner named (CLARITY_ALLOWED_USERS): "
-                         "type your own fal key, or use the local engine.", None)
+        return ("not on the list", "This Space's fal key is kept for the people its owner named "
+                "(CLARITY_ALLOWED_USERS): type your own fal key, or use the local engine.")
+    if visitor.owner and budget.ledger().is_blocked(visitor.owner):
+        return ("blocked", "This Space's owner has stopped your use of its fal key: type your own fal key, or use "
+                "the local engine.")
+    caps = budget.caps()
+    if caps.total is not None and budget.ledger().spent_in_all_today() >= caps.total - 1e-9:
+        return ("total cap", f"This Space's daily budget for all visitors ({money.cap(caps.total)}) is spent "
+                "for today (it renews at 00:00 UTC): type your own fal key, or use the local engine.")
+    return None
+
+
+def check_key_rules(visitor: Visitor, engine: str) -> None:
+    """InputError when this visitor may not run ``engine`` on the Space's key (``key_refusal``); the refusal is
+    kept for the owner's view."""
+    if not space_key_in_use(visitor, engine):
+        return
+    refusal = key_refusal(visitor)
+    if refusal:
+        budget.ledger().note_refusal(visitor.owner, _address(visitor), refusal[0])
+        raise InputError(refusal[1], None)
 
 
 def run_cost(run: Run, estimate: float) -> float:
@@ -81,6 +114,13 @@ class Spend:
     pool: dict[Any, Run] | None = None
     each: float = 0.0
     estimates: dict[Any, float] = field(default_factory=dict)
+    account_error: str | None = None  # the engine refused the key's account during these runs (its words)
+
+    def watch(self, happened: Sequence[object]) -> None:
+        """Note an account failure among a run's events (``core/runs/events.py``)."""
+        for event in happened:
+            if getattr(event, "account", False):
+                self.account_error = str(getattr(event, "message", ""))
 
     def add(self, run: Run, estimate: float) -> None:
         self.runs.append((run, estimate))
@@ -102,10 +142,15 @@ def reserved(visitor: Visitor, engines: str | Sequence[str], amount: float, what
         check_key_rules(visitor, engine)
     caps = budget.caps()
     spend = Spend()
-    if not (any(space_key_in_use(visitor, engine) for engine in used) and caps.any):
-        yield spend
+    on_space_key = any(space_key_in_use(visitor, engine) for engine in used)
+    if not (on_space_key and caps.any):
+        try:
+            yield spend
+        finally:
+            if on_space_key:
+                _account_news(spend)
         return
-    address = None if visitor.signed_in else visitor.address or "unknown"
+    address = _address(visitor)
     reservation = budget.ledger().reserve(amount, visitor.owner, address, what, caps)
     try:
         yield spend
@@ -114,12 +159,58 @@ def reserved(visitor: Visitor, engines: str | Sequence[str], amount: float, what
             budget.ledger().settle(reservation, spend.spent)
         except StorageError as exc:  # the reservation stays open, counted in full: on the side of the owner's money
             log.warning("A budget reservation stays open: %s", exc)
+        _tell_owner(visitor, spend, caps)
+        _account_news(spend)
+
+
+def _account_news(spend: Spend) -> None:
+    """The Space's fal account refused a run (it rests; the owner is told), or a run got through (it works)."""
+    if spend.account_error:
+        owner.account_failed(spend.account_error)
+    elif any(run.status == "completed" for run, _ in spend.runs) or any(
+            run.status == "completed" for run in (spend.pool or {}).values()):
+        owner.account_ok()
+
+
+def _short(owner_id: str) -> str:
+    return owner_id if owner_id.startswith("hf:") else owner_id[:8]
+
+
+def _tell_owner(visitor: Visitor, spend: Spend, caps: budget.Caps) -> None:
+    """One log line per paid reservation (visitor's short id, run ids, amount, the day's total against its cap),
+    and one warning the first time today a cap is reached."""
+    spent = spend.spent
+    if spent <= 0:
+        return
+    ledger = budget.ledger()
+    total = ledger.spent_in_all_today()
+    runs = [run.id for run, _ in spend.runs] + [run.id for run in (spend.pool or {}).values()]
+    against = f" of {money.cap(caps.total)}" if caps.total is not None else ""
+    log.info("paid: visitor %s · %s · %s · today %s%s in all", _short(visitor.owner), ", ".join(runs[:4]) +
+             (f" (+{len(runs) - 4})" if len(runs) > 4 else ""), money.cost(spent), money.cost(total), against)
+    if caps.total is not None and total >= caps.total - 1e-9:
+        ledger.warn_once("total cap", f"cap reached: this Space's daily budget for all visitors "
+                         f"({money.cap(caps.total)}) is spent; the Space's key is refused until 00:00 UTC")
+    if caps.visitor is not None and ledger.spent_today(visitor.owner, _address(visitor)) >= caps.visitor - 1e-9:
+        ledger.warn_once("visitor cap", f"cap reached: visitor {_short(visitor.owner)} spent their daily "
+                         f"{money.cap(caps.visitor)} (later visitors reaching theirs are not logged again today)")
+
+
+def left_today(visitor: Visitor) -> float | None:
+    """What this visitor may still spend today on the Space's key (USD; the smaller of their own and the
+    Space's), or None when no budget applies to them."""
+    caps = budget.caps()
+    if not (space_key_in_use(visitor, keyed_engine()) and caps.any and visitor.owner):
+        return None
+    return budget.ledger().left_today(visitor.owner, _address(visitor), caps)
 
 
 def today_line(visitor: Visitor) -> str:
     """"today: $0.12 of $0.50" when this visitor spends from a budgeted Space key, else ''."""
     caps = budget.caps()
-    if not (space_key_in_use(visitor, keyed_engine()) and caps.any and visitor.owner):
+    if not (space_key_in_use(visitor, keyed_engine()) and caps.any and visitor.owner) or key_refusal(visitor):
         return ""
-    address = None if visitor.signed_in else visitor.address or "unknown"
-    return budget.describe(budget.ledger().spent_today(visitor.owner, address), caps)
+    ledger = budget.ledger()
+    address = _address(visitor)
+    return budget.describe(ledger.spent_today(visitor.owner, address), caps,
+                           ledger.left_today(visitor.owner, address, caps))

@@ -26,7 +26,7 @@ them into messages. Nothing else builds an engine, checks a limit or reserves a 
 from __future__ import annotations
 
 from core.sharing.visitor import Visitor
-from core.usecases.admission import admit_paid_work, keep_saving, spent_today
+from core.usecases.admission import admit_paid_work, keep_saving, key_refusal, over_budget, spent_today
 from core.usecases.estimate import SweepEstimate, estimate_sweep
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
@@ -34,5 +34,5 @@ from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry
 from core.usecases.values import FetchQuery, HistoryQuery
 
 __all__ = ["FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepEstimate", "SweepProgress",
-           "SweepRequest", "Visitor", "admit_paid_work", "estimate_sweep", "fetch", "keep_saving", "resume_pending",
-           "retry_cells", "run_one", "run_sweep", "spent_today"]
+           "SweepRequest", "Visitor", "admit_paid_work", "estimate_sweep", "fetch", "keep_saving", "key_refusal",
+           "over_budget", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 
 from PIL import Image
 
-from core.engines import ENGINES, describe, factory
+from core import money
+from core.engines import ENGINES, describe, factory, keyed_engine
 from core.engines.base import Engine, EngineSettings, ResumableEngine
 from core.errors import InputError, StudioError
 from core.runs import unsaved
@@ -71,6 +72,24 @@ def price(engine: str, image_path: str | None, factor: float) -> float:
         return 0.0
     with Image.open(image_path) as image:
         return spending.price(engine, *output_size(image.width, image.height, factor))
+
+
+def over_budget(visitor: Visitor, width: int, height: int, factor: float) -> str:
+    """" — more than the $0.01 you have left today on this Space's key" when upscaling a ``width × height``
+    picture by ``factor`` on the keyed engine would not fit what this visitor may still spend today; else ''."""
+    left = spending.left_today(visitor)
+    if left is None:
+        return ""
+    cost = spending.price(keyed_engine(), *output_size(width, height, factor))
+    return f" — more than the {money.left(left)} you have left today on this Space's key" if cost > left + 1e-9 \
+        else ""
+
+
+def key_refusal(visitor: Visitor) -> str | None:
+    """Why this visitor may not run on the Space's key, in a sentence that says what would change it; None when
+    they may, or when no Space key is in play (``core/sharing/spending.py``)."""
+    refusal = spending.key_refusal(visitor)
+    return refusal[1] if refusal else None
 
 
 def spent_today(visitor: Visitor) -> str:

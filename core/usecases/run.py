@@ -67,6 +67,7 @@ async def run_one(request: RunRequest, visitor: Visitor) -> AsyncIterator[Update
     with admission.admitted(visitor, engine_id, price, "run") as spend:
         spend.add(run, price)
         async for update in execute(engine, run, image_path, store.save, **options):
+            spend.watch(update.events)
             if pending:
                 update.events[:0], pending = pending, []
             yield update

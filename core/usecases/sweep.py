@@ -22,6 +22,7 @@ from core.errors import InputError
 from core.runs import events, names, store
 from core.runs.runner import Update
 from core.runs.runs import Run
+from core.sharing.spending import Spend
 from core.sharing.visitor import Visitor
 from core.storage import StorageError
 from core.sweep import batch, sweep_run
@@ -174,14 +175,18 @@ def _engines(plan: SweepPlan, engine: str, model: str | None, visitor: Visitor,
 
 
 async def _progress(plan: SweepPlan, engine: str, input_path: str | None, runs: dict[CellKey, Run],
-                    start: Callable[[sweep_run.OnUpdate], Awaitable[Any]]) -> AsyncIterator[SweepProgress]:
-    """Run ``start(on_update)`` and yield a snapshot whenever a cell's status or queue place changed. Closing
-    the iterator (the event was cancelled) cancels the cells at their engines; they are recorded as cancelled."""
+                    start: Callable[[sweep_run.OnUpdate], Awaitable[Any]],
+                    spend: Spend) -> AsyncIterator[SweepProgress]:
+    """Run ``start(on_update)`` and yield a snapshot whenever a cell's status or queue place changed (each cell's
+    events are shown to ``spend``, which notes an account failure). Closing the iterator (the event was cancelled)
+    cancels the cells at their engines; they are recorded as cancelled."""
     changed = asyncio.Event()
     positions: dict[CellKey, int] = {}
 
     def seen(cell: Cell, run: Run, update: Update | None) -> None:
         note_position(positions, cell, update)
+        if update is not None:
+            spend.watch(update.events)
         changed.set()
 
     task = asyncio.ensure_future(start(seen))
@@ -257,7 +262,7 @@ async def run_sweep(request: SweepRequest, visitor: Visitor) -> AsyncIterator[Sw
         spend.estimates = dict(cost.prices) if cost else {}
         _record(plan, request, admission.model_of(runner), image_path, visitor.owner)
         yield SweepProgress(plan, dict(runs), {}, engine, image_path)
-        async for progress in _progress(plan, engine, image_path, runs, start):
+        async for progress in _progress(plan, engine, image_path, runs, start, spend):
             yield progress
     done = await finished(plan, runs, engine, image_path)
     with contextlib.suppress(StorageError):  # only the estimates miss it (core/sweep/estimate.py)
@@ -296,7 +301,7 @@ async def retry_cells(request: RetryRequest, visitor: Visitor) -> AsyncIterator[
                             f"retry of {len(failed)} cells") as spend:
         try:
             yield SweepProgress(plan, dict(runs), {}, request.engine, request.input_path)
-            async for progress in _progress(plan, request.engine, request.input_path, runs, start):
+            async for progress in _progress(plan, request.engine, request.input_path, runs, start, spend):
                 yield progress
         finally:  # the new runs of those cells, however the retry ended
             spend.runs = [(run, estimates.get(key, 0.0)) for key in failed
