@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import pandas as pd
 
+from components.common import dataset_export
+from components.common.dataset_export import DatasetExport
 from components.common.files import servable, served
 from components.common.refusal import refused, said
 from components.common.session import Session, for_request
@@ -25,7 +27,7 @@ from core.runs import names, store
 from core.runs.history import BIN_DAYS
 from core.runs.runs import STATUSES, Run, ignores_seed
 from core.runs.thumbs import thumbnail
-from core.usecases import HistoryQuery, values
+from core.usecases import HistoryQuery, export, values
 
 if TYPE_CHECKING:
     from components.upscale.parameters import Widget
@@ -61,6 +63,7 @@ class HistoryPanel:
     compare: compare.ComparePanel
     gallery: gr.Gallery
     gallery_ids: gr.State
+    dataset: DatasetExport
 
 
 def render() -> HistoryPanel:
@@ -101,10 +104,11 @@ def render() -> HistoryPanel:
     with gr.Row():
         export = gr.Button("Export the table as CSV", elem_id="history-export")
         csv = gr.File(label="CSV", interactive=False, elem_id="history-csv")
+    dataset = dataset_export.render("the table", "history-dataset")
     comparing = compare.render()
     return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
                         details, restore, reuse_seed, delete, delete_sweep, action, undo, put_back, empty_bin,
-                        gr.State([]), code, export, csv, comparing, gallery, gr.State([]))
+                        gr.State([]), code, export, csv, comparing, gallery, gr.State([]), dataset)
 
 
 def _filters(status: str, engine: str) -> dict[str, Any]:
@@ -330,6 +334,20 @@ def export_csv(search: str, status: str, engine: str, session: Session) -> str:
     return served(str(store.store().export_csv(frame, path)))
 
 
+def export_dataset(search: str, status: str, engine: str, session: Session,
+                   request: gr.Request | None = None) -> tuple[Any, str]:
+    """The table as filtered (not the bin), its finished runs as an imagefolder zip (``core/usecases/export.py``)."""
+    filters = _filters(status, engine)
+    if filters["binned"]:
+        return gr.skip(), said("The bin is not exported: choose another status to export its runs.")
+    try:
+        written = export.history_dataset(for_request(session, request), search or "", filters["status"],
+                                         filters["engine"])
+    except StudioError as exc:
+        return gr.skip(), said(str(exc))
+    return dataset_export.shown(written)
+
+
 def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
            image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, run_view: gr.State) -> Any:
     """Wire the panel and return the Restore event; ``run_event`` is the Upscale event, after which the table
@@ -361,6 +379,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     panel.put_back.click(put_back, [panel.selected, *filters], [panel.action, *shown], api_visibility="private")
     panel.empty_bin.click(empty_bin, filters, undoable, api_visibility="private")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
+    panel.dataset.button.click(export_dataset, filters, [panel.dataset.file, panel.dataset.line],
+                               api_visibility="private")
     tabs.select(notice, None, panel.notice, api_visibility="private", show_progress="hidden")
     compare.listen(panel.compare, session, [tabs.select, panel.refresh.click, run_event.then])
     return restored

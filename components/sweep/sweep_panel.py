@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from components.common import dataset_export
+from components.common.dataset_export import DatasetExport
 from components.sweep import sweep_actions as actions
 from components.sweep import sweep_preflight, sweep_reopen
 from components.sweep import sweep_views as views
@@ -62,6 +64,7 @@ class SweepPanel:
     input_preview: gr.Image  # the Upscale tab's picture, which a run of the grid sweeps
     input_name: gr.Markdown
     metric_note: gr.Markdown  # what the plotted metric compares, and what it cannot
+    dataset: DatasetExport  # the sweep on show as an imagefolder zip
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
@@ -105,6 +108,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
         with gr.Row():
             csv = gr.File(label="Cells CSV", interactive=False, elem_id="sweep-csv")
             sheet_download = gr.DownloadButton("Download the contact sheet", elem_id="sweep-sheet-download")
+        dataset = dataset_export.render("this sweep", "sweep-dataset")
     with gr.Tab("Detail crop"):
         with gr.Row():
             crop_input = gr.Image(label="Input: click to centre the crop", type="filepath", format="png",
@@ -134,7 +138,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
     return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
-                      gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note)
+                      gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
@@ -196,6 +200,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     for trigger in (panel.metric.change, panel.metrics.change):
         trigger(views.plot, [panel.view, panel.metric], [panel.plot, panel.metric_note], **quiet)
 
+    panel.dataset.button.click(dataset_export.sweep, [panel.view, session],
+                               [panel.dataset.file, panel.dataset.line], **private)
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
         trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine]  # the grid's own, put back

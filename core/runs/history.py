@@ -245,6 +245,13 @@ class History:
         return next(iter(self._runs(_where(owner=owner, request_id=request_id, extra=_LIVE),
                                     " ORDER BY created_at DESC")), None)
 
+    def runs(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
+             limit: int | None = None) -> list[Run]:
+        """The matching runs (not those in the bin) as records, newest first, at most ``limit``."""
+        order = " ORDER BY created_at DESC, rowid DESC" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        return self._runs(_where(search, owner=owner, status=status or None, engine=engine or None, extra=_LIVE),
+                          order)
+
     def count(self, owner: str | None = None, search: str = "", status: str | None = None,
               engine: str | None = None, binned: bool = False) -> int:
         """How many runs the owner has (that match the search and filters, when given), or has in the bin."""
