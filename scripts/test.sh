@@ -23,6 +23,8 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+# axe-core for the accessibility audit (tests/test_browser_a11y.py), pinned in tests/a11y/package-lock.json.
+npm ci --prefix tests/a11y --silent --no-audit --no-fund
 python -m ruff check .
 python -m mypy  # app.py, components/, core/ (strict), bench/, testsupport/: pyproject.toml [tool.mypy]
 python -m pytest -q -p no:cacheprovider "$@"
