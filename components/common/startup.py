@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import request_limits
+from components.common import request_limits, theme
 from core import config, usecases
 
 HERE = Path(__file__).resolve().parent
@@ -38,8 +38,10 @@ def check_data_dir() -> None:
 
 
 def launch_settings() -> dict[str, Any]:
-    """Styles, keyboard shortcuts, the upload cap, the request-body cap and footer links. No ``allowed_paths``:
-    the data directory is never served by path (see components/common/files.py)."""
-    return {"css_paths": [str(HERE / "style.css")], "head_paths": [str(HERE / "shortcuts.html")],
+    """The theme (components/common/theme.py), styles, keyboard shortcuts, the upload cap, the request-body cap
+    and footer links. No ``allowed_paths``: the data directory is never served by path (see
+    components/common/files.py)."""
+    return {"theme": theme.build(), "css_paths": [str(HERE / "style.css")],
+            "head_paths": [str(HERE / "shortcuts.html")],
             "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(),
             "app_kwargs": {"middleware": request_limits.middleware()}}
