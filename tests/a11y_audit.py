@@ -9,6 +9,7 @@ viewport and colour scheme.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,8 +70,15 @@ def audit(page, owners: set[str]) -> list[Violation]:
                       v["message"]) for v in found]
 
 
+_ROLES: dict[int, bool] = {}  # id(block) → True for an input of some event, False for an output only
+
+
 def catalogue(demo: gr.Blocks) -> dict[str, gr.blocks.Block]:
-    """The app's blocks that have an elem_id, by elem_id."""
+    """The app's blocks that have an elem_id, by elem_id (and each one's role in the app's events)."""
+    inputs = {id(block) for fn in demo.fns.values() for block in fn.inputs}
+    outputs = {id(block) for fn in demo.fns.values() for block in fn.outputs}
+    _ROLES.update({key: True for key in inputs})
+    _ROLES.update({key: False for key in outputs - inputs})
     return {block.elem_id: block for block in demo.blocks.values() if getattr(block, "elem_id", None)}
 
 
@@ -82,13 +90,20 @@ def gradio_class(block: gr.blocks.Block) -> type:
 def gradio_arguments(block: gr.blocks.Block) -> dict[str, Any]:
     """The arguments the Gradio class itself was given (the innermost constructor call), without references to
     other components of the app (``inputs`` of a value function)."""
-    calls = getattr(block, "_constructor_args", None) or [{}]
-    return {name: value for name, value in calls[-1].items()
+    calls = getattr(block, "_constructor_args", None) or [{}]  # one entry per __init__ run, the subclass's first
+    mro = type(block).__mro__
+    own = sum(1 for cls in mro[:mro.index(gradio_class(block))] if "__init__" in cls.__dict__)
+    return {name: value for name, value in calls[min(own, len(calls) - 1)].items()
             if not isinstance(value, gr.blocks.Block) and name not in ("inputs", "every", "render")}
 
 
 def _rebuild(block: gr.blocks.Block) -> None:
     cls, arguments = gradio_class(block), gradio_arguments(block)
+    if "interactive" in inspect.signature(cls).parameters and arguments.get("interactive") is None \
+            and id(block) in _ROLES:
+        # Gradio decides an undecided component's interactivity from the app's events (an output only is static);
+        # alone on a page, with no events, it would be an input. The bare page is given what the app's page got.
+        arguments["interactive"] = _ROLES[id(block)]
     if isinstance(block, gr.blocks.BlockContext):
         with cls(**arguments):
             for child in block.children:  # the layout's own parts (tabs of a Tabs); no leaf components
