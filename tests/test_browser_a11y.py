@@ -27,9 +27,15 @@ def app_blocks():
     return a11y_audit.catalogue(app.build())
 
 
-def audit_app(url: str, owners: set[str]) -> dict[tuple[str, int, int], list[Violation]]:
-    """Every tab of the app, its accordions opened, audited in each view."""
-    found: dict[tuple[str, int, int], list[Violation]] = {}
+WIDTH = "id => document.getElementById(id).getBoundingClientRect().width"
+View = tuple[str, int, int]
+
+
+def audit_app(url: str, owners: set[str]) -> tuple[dict[View, list[Violation]], dict[View, dict[str, float]]]:
+    """Every tab of the app, its accordions opened, audited in each view; and the width of each component a
+    violation is in, as drawn there."""
+    found: dict[View, list[Violation]] = {}
+    widths: dict[View, dict[str, float]] = {}
     for view in VIEWS:
         scheme, width, height = view
         with browser_page(width, height, color_scheme=scheme) as page:
@@ -39,12 +45,14 @@ def audit_app(url: str, owners: set[str]) -> dict[tuple[str, int, int], list[Vio
                 steps.open_tab(page, tab)
                 steps.open_accordions(page)
                 page.wait_for_timeout(300)
-                found[view] += [v for v in a11y_audit.audit(page, owners) if v not in found[view]]
-    return found
+                now = a11y_audit.audit(page, owners)
+                found[view] += [v for v in now if v not in found[view]]
+                widths.setdefault(view, {}).update({v.owner: page.evaluate(WIDTH, v.owner) for v in now if v.owner})
+    return found, widths
 
 
 def test_no_serious_violation_is_the_apps(studio, app_blocks) -> None:
-    found = audit_app(studio, set(app_blocks))
+    found, widths = audit_app(studio, set(app_blocks))
     suspects = {v.owner for violations in found.values() for v in violations if v.owner}
     gradios: set[tuple[str, str]] = set()  # (component class, rule) Gradio shows on its own
     apps: list[str] = []
@@ -54,8 +62,14 @@ def test_no_serious_violation_is_the_apps(studio, app_blocks) -> None:
             with browser_page(width, height, color_scheme=scheme) as page:
                 alone: dict[str, set[str]] = defaultdict(set)  # elem_id → rules its bare page shows
                 for elem_id in {v.owner for v in violations if v.owner}:
+                    page.set_viewport_size({"width": width, "height": height})
                     page.goto(bare[elem_id])
                     page.locator(f"#{elem_id}").first.wait_for(state="attached")
+                    # The same width as in the app (what wraps, clips or scrolls depends on it): narrow the
+                    # window by what the bare page's box is wider.
+                    wider = page.evaluate(WIDTH, elem_id) - widths[view][elem_id]
+                    if wider > 1:
+                        page.set_viewport_size({"width": round(width - wider), "height": height})
                     page.wait_for_timeout(300)
                     alone[elem_id] = {v.rule for v in a11y_audit.audit(page, {elem_id}) if v.owner == elem_id}
                 for v in violations:
