@@ -5,7 +5,7 @@ docs/accessibility.md by component and rule."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 
@@ -78,9 +78,61 @@ def test_no_serious_violation_is_the_apps(studio, app_blocks) -> None:
                     else:
                         apps.append(f"{scheme} {width}px: {v.rule} ({v.impact}) in {v.owner or 'the page'} at "
                                     f"{v.target}: {v.message}")
+    counts = Counter(v.rule for violations in found.values() for v in violations)
+    print("serious/critical nodes by rule, all views:", dict(counts))  # the figures in docs/accessibility.md
     assert not apps, "the app's own serious/critical violations:\n" + "\n".join(sorted(set(apps)))
     listed = (ROOT / "docs" / "accessibility.md").read_text()
     rows = [line for line in listed.splitlines() if line.startswith("|")]
     missing = [f"{component} {rule}" for component, rule in sorted(gradios)
                if not any(f"`{component}`" in row and f"`{rule}`" in row for row in rows)]
     assert not missing, f"Gradio's violations not listed in docs/accessibility.md: {missing}"
+
+
+FOCUS = """selector => {
+    // Where focus is, whether it is the element wanted, and whether it is drawn (an outline or a box-shadow on
+    // :focus-visible, the element's or its Gradio wrapper's).
+    const element = document.activeElement;
+    const drawn = e => { const s = getComputedStyle(e);
+        return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'; };
+    return {at: element.matches(selector), visible: element.matches(':focus-visible') && drawn(element),
+            what: element.outerHTML.slice(0, 120)};
+}"""
+
+
+def tab_to(page, selector: str, presses: int = 250) -> None:
+    """Press Tab until the focus is on ``selector``; it must be reachable and drawn when it is there."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        state = page.evaluate(FOCUS, selector)
+        if state["at"]:
+            assert state["visible"], f"focus on {selector} is not visible: {state['what']}"
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab ({presses} presses)")
+
+
+def test_the_main_path_by_keyboard_alone(studio) -> None:
+    """Choose an example, upscale it on the local engine, read the result, open the run in History: Tab, Enter
+    and Space only, the focus visible at every stop."""
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        assert page.locator("#engine input[value=local]").is_checked()  # no key: the local engine
+        tab_to(page, "#examples button.label-wrap")
+        page.keyboard.press("Enter")
+        tab_to(page, "#example-photos button.thumbnail-item")
+        page.keyboard.press("Enter")
+        page.locator("#input-info").get_by_text("→ output").wait_for()
+        for _ in range(2):  # two runs of the same picture
+            tab_to(page, "#run-button")
+            page.keyboard.press("Enter")
+            page.locator("#stage [data-stage=done]").wait_for(timeout=120_000)
+            page.locator("#run-button:not([disabled])").wait_for()
+        assert "Done in" in steps.console_text(page)
+        tab_to(page, "#result-file a")  # the output PNG, to download
+        assert "×" in page.locator("#result-details").inner_text()
+
+        tab_to(page, "button[role=tab][data-tab-id=history]")
+        page.keyboard.press("Space")
+        tab_to(page, "#history-gallery button.thumbnail-item")
+        page.keyboard.press("Enter")
+        page.locator("#history-slider img").first.wait_for(timeout=30_000)
+        page.locator("#history-details").get_by_text("local").first.wait_for()
