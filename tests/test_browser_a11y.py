@@ -136,3 +136,15 @@ def test_the_main_path_by_keyboard_alone(studio) -> None:
         page.keyboard.press("Enter")
         page.locator("#history-slider img").first.wait_for(timeout=30_000)
         page.locator("#history-details").get_by_text("local").first.wait_for()
+
+        tab_to(page, "#compare-panel button.label-wrap")  # compare the two runs
+        page.keyboard.press("Enter")
+        for elem_id, downs in (("compare-a", 1), ("compare-b", 2)):
+            tab_to(page, f"#{elem_id} input")
+            for _ in range(downs):
+                page.keyboard.press("ArrowDown")
+            page.keyboard.press("Enter")
+        assert page.locator("#compare-a input").input_value() != page.locator("#compare-b input").input_value()
+        tab_to(page, "#compare-go")
+        page.keyboard.press("Enter")
+        page.locator("#compare-slider img").nth(1).wait_for(timeout=30_000)
