@@ -88,8 +88,8 @@ def gradio_class(block: gr.blocks.Block) -> type:
 
 
 def gradio_arguments(block: gr.blocks.Block) -> dict[str, Any]:
-    """The arguments the Gradio class itself was given (the innermost constructor call), without references to
-    other components of the app (``inputs`` of a value function)."""
+    """The arguments the Gradio class's own ``__init__`` was given (not its base Component's, which sees fewer),
+    without references to other components of the app (``inputs`` of a value function)."""
     calls = getattr(block, "_constructor_args", None) or [{}]  # one entry per __init__ run, the subclass's first
     mro = type(block).__mro__
     own = sum(1 for cls in mro[:mro.index(gradio_class(block))] if "__init__" in cls.__dict__)
