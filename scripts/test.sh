@@ -31,6 +31,8 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
 npm ci --prefix tests/js --no-audit --no-fund --silent
+# axe-core for the accessibility audit (tests/test_browser_a11y.py), pinned in tests/a11y/package-lock.json.
+npm ci --prefix tests/a11y --silent --no-audit --no-fund
 python -m ruff check .
 python -m mypy  # app.py, components/, core/ (strict), bench/, testsupport/: pyproject.toml [tool.mypy]
 python -m pytest -q -p no:cacheprovider "$@"

@@ -58,14 +58,17 @@ def code_for(form: dict[str, Any]) -> tuple[str, str, str, str]:
 def render() -> CodePanel:
     initial = code_for()
     note = gr.Markdown(NOTE, elem_id="code-note")
-    common: dict[str, Any] = {"interactive": False, "buttons": ["copy", "download"], "max_lines": 40}
+    # Long enough and wrapped, so no box scrolls: a read-only CodeMirror that scrolls cannot be scrolled by
+    # keyboard (axe's scrollable-region-focusable; docs/accessibility.md).
+    common: dict[str, Any] = {"interactive": False, "buttons": ["copy", "download"], "max_lines": 120,
+                              "wrap_lines": True}
     subscribe = gr.Code(initial[0], language="python", label="Python — subscribe, with logs",
                         elem_id="code-subscribe", **common)
     with gr.Accordion("Python — submit, status, result (keeps the request id)", open=False):
         queue = gr.Code(initial[1], language="python", label="Python — queue", elem_id="code-queue", **common)
     with gr.Row():
         body = gr.Code(initial[2], language="json", label="JSON body", elem_id="code-body", **common)
-        curl = gr.Code(initial[3], language="shell", label="curl", elem_id="code-curl", wrap_lines=True, **common)
+        curl = gr.Code(initial[3], language="shell", label="curl", elem_id="code-curl", **common)
     return CodePanel(note, subscribe, queue, body, curl)
 
 

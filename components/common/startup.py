@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from components.common import api_calls, request_limits
+from components.common import api_calls, request_limits, theme
 from core import config, usecases
 
 HERE = Path(__file__).resolve().parent
@@ -53,9 +53,10 @@ def check_data_dir() -> None:
 
 
 def launch_settings() -> dict[str, Any]:
-    """Styles, keyboard shortcuts, the upload cap, the request-body cap (then raw REST calls completed,
-    ``api_calls.py``) and footer links. No ``allowed_paths``:
-    the data directory is never served by path (see components/common/files.py)."""
-    return {"css_paths": [str(HERE / "style.css")], "head_paths": [str(HERE / "shortcuts.html")],
+    """The theme (components/common/theme.py), styles, keyboard shortcuts, the upload cap, the request-body cap
+    (then raw REST calls completed, ``api_calls.py``) and footer links. No ``allowed_paths``: the data directory is
+    never served by path (see components/common/files.py)."""
+    return {"theme": theme.build(), "css_paths": [str(HERE / "style.css")],
+            "head_paths": [str(HERE / "shortcuts.html")],
             "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(),
             "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls)]}}
