@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
+from components.common.session import Session
 from components.common.text import toast
 from core.errors import InputError
 from core.inputs import formats, images
 from core.inputs.images import InputImage
-from core.sharing.visitor import Visitor
 from core.usecases import over_budget
 from core.usecases.validate import read_input
 
@@ -66,7 +66,7 @@ def pick_example(event: gr.SelectData) -> str:
 
 
 def preview(file: str | None, url: str | None, factor: float,
-            session: Visitor | None = None) -> tuple[str | None, str, InputImage | None]:
+            session: Session | None = None) -> tuple[str | None, str, InputImage | None]:
     """Preview path, the size/price line (or the reason the input is refused), and the loaded input. The line says
     when the run would not fit what the visitor may still spend today on a shared Space's key."""
     if not file and not (url or "").strip():
@@ -79,7 +79,7 @@ def preview(file: str | None, url: str | None, factor: float,
 
 
 def file_changed(file: str | None, url: str | None, factor: float, refused: str, shown: str = "",
-                 session: Visitor | None = None) -> tuple:
+                 session: Session | None = None) -> tuple:
     """A file that is not an image (or too large) is refused the moment it is dropped: taken out of the box, its
     reason said in the info line and a warning. Otherwise the preview, as for any input. An empty box never
     replaces a refusal's reason (``shown``, the info line as it is), whichever of their events runs first."""
@@ -96,7 +96,7 @@ def file_changed(file: str | None, url: str | None, factor: float, refused: str,
     return (gr.skip(), *preview(file, url, factor, session), "")
 
 
-def describe(loaded: InputImage | None, factor: float, session: Visitor | None = None) -> str:
+def describe(loaded: InputImage | None, factor: float, session: Session | None = None) -> str:
     """The size/price line of the loaded input at ``factor``, marked when it would not fit the visitor's day."""
     if loaded is None:
         return gr.skip()
