@@ -35,6 +35,24 @@ def _data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLARITY_DATA_DIR", str(tmp_path / "data"))
 
 
+@pytest.fixture(autouse=True)
+def _working_fal_account() -> None:
+    """Each test starts with the Space's fal account working: a refusal another test's run met is that test's
+    (the account's state is the process's: core/sharing/owner.py)."""
+    from core.sharing import owner
+
+    owner.account_ok()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fal_engines() -> None:
+    """Each test makes its own fal engine for a key, as a fresh app would: an engine strangers used keeps telling
+    them less (it stays the Space's), and one keeps the uploads it made to another test's fal server."""
+    from core.engines import fal
+
+    fal._engines.clear()
+
+
 
 def launched_app() -> tuple[object, str]:
     """The whole app built and launched in-process on a free port: (demo, base URL)."""

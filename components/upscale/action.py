@@ -45,7 +45,7 @@ class View:
 
 
 def download_name(run: Run) -> str:
-    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png``."""
+    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png`` (no seed on an engine that uses none)."""
     return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used)
 
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.engines import ENGINES, resumable_engines
-from core.errors import StudioError
-from core.runs import events
-from core.runs.runner import Update, follow
+from core.runs.runner import follow_request
 from core.runs.runs import Run
 
 if TYPE_CHECKING:
@@ -24,18 +22,6 @@ if TYPE_CHECKING:
     from core.runs.history import History
 
 log = logging.getLogger(__name__)
-
-
-async def follow_request(engine: ResumableEngine, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
-    """Re-attach to ``run.request_id`` on ``engine`` and follow it to its end."""
-    yield Update(run, [events.Reattaching(run.request_id or "")], "queued")
-    try:
-        job = await engine.attach(run.request_id or "", run.arguments)  # callers pass runs that have one
-    except StudioError as exc:
-        yield Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
-        return
-    async for update in follow(job, run, save, engine):
-        yield update
 
 
 async def resume_pending(history: History, engine_for: Callable[[Run], ResumableEngine | None]) -> dict[str, int]:

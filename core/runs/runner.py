@@ -196,6 +196,18 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None],
         yield _failed(run, save, exc)
 
 
+async def follow_request(engine: ResumableEngine, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
+    """Re-attach to ``run.request_id`` on ``engine`` and follow it to its end."""
+    yield Update(run, [events.Reattaching(run.request_id or "")], "queued")
+    try:
+        job = await engine.attach(run.request_id or "", run.arguments)  # callers pass runs that have one
+    except StudioError as exc:
+        yield Update(run, [events.Failure(str(exc), getattr(exc, "field", None))], "failed")
+        return
+    async for update in follow(job, run, save, engine):
+        yield update
+
+
 def save_soft(run: Run, save: Callable[[Run], None]) -> bool:
     """Save ``run``; when the history refuses (StorageError), keep the row to be written again later. Saved?"""
     try:
@@ -230,7 +242,7 @@ def _unsaved(run: Run, save: Callable[[Run], None], exc: StorageError,
                f"{unsaved.INTERVAL_S:g} s). New paid runs wait until it is saved.")
     run.status, run.finished_at, run.error, run.output_path = "unsaved", None, message, None
     save_soft(run, save)
-    unsaved.keep_result(run, engine, save, exc)
+    unsaved.keep_result(run, lambda: follow_request(engine, run, save), exc)
     return Update(run, [events.Failure(message)], "failed")
 
 

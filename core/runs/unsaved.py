@@ -19,15 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from core import storage
 from core.runs.runs import Run
-
-if TYPE_CHECKING:
-    from core.engines.base import ResumableEngine
 
 INTERVAL_S = 30.0
 log = logging.getLogger(__name__)
@@ -37,8 +34,7 @@ Save = Callable[[Run], None]
 @dataclass
 class _Result:
     run: Run
-    engine: ResumableEngine
-    save: Save
+    again: Callable[[], AsyncIterator[Any]]  # re-attaches to the run's request and follows it to its end, saving
     kind: str  # what ran out (core/storage.py)
 
 
@@ -56,10 +52,11 @@ def when_freed(kind: str) -> str:
             storage.TOO_MANY_FILES: "files are free again"}.get(kind, "space is freed")
 
 
-def keep_result(run: Run, engine: ResumableEngine, save: Save, exc: storage.StorageError) -> None:
-    """Remember a finished result that could not be saved, to save it again with ``engine`` (its own key)."""
+def keep_result(run: Run, again: Callable[[], AsyncIterator[Any]], exc: storage.StorageError) -> None:
+    """Remember a finished result that could not be saved, to save it again by ``again()``: the runner's
+    re-attach to the request on its engine (with its own key), followed to its end."""
     with _lock:
-        _results[run.id] = _Result(run, engine, save, exc.kind)
+        _results[run.id] = _Result(run, again, exc.kind)
 
 
 def keep_row(run: Run, save: Save) -> None:
@@ -98,8 +95,6 @@ def forget_all() -> None:
 async def save_again() -> int:
     """Write the waiting rows, then fetch and save each waiting result again (re-attached by request id); returns
     how many results still wait. Never raises for what ran out."""
-    from core.runs.resume import follow_request  # resume imports the runner, which imports this module
-
     with _lock:
         rows, results = list(_rows.values()), list(_results.values())
     for run, save in rows:
@@ -110,7 +105,7 @@ async def save_again() -> int:
         row_saved(run.id)
     for kept in results:
         try:
-            async for _update in follow_request(kept.engine, kept.run, kept.save):
+            async for _update in kept.again():
                 pass
         except Exception:  # one result failing to come back must not stop the others; it waits for next time
             log.exception("Saving the result of run %s again failed", kept.run.id)

@@ -19,6 +19,7 @@ from typing import Any
 
 from core import config, money
 from core.engines import ENGINES, describe, keyed_engine
+from core.engines.fal_errors import ACCOUNT_UNAVAILABLE
 from core.errors import InputError
 from core.runs.runs import Run
 from core.sharing import budget, identity, owner
@@ -63,8 +64,7 @@ def key_refusal(visitor: Visitor) -> tuple[str, str] | None:
                 "use the local engine.")
     failing = owner.account_failing()
     if failing:
-        return ("account failing", "This Space's fal account cannot run requests right now — type your own fal "
-                f"key, or use the local engine. It is tried again after {failing}.")
+        return ("account failing", f"{ACCOUNT_UNAVAILABLE} It is tried again after {failing}.")
     allowed = allowed_users()
     if (config.flag("CLARITY_KEY_REQUIRES_LOGIN", False, unclear=True) or allowed) and not visitor.signed_in:
         if not config.sign_in_available():  # asking to sign in where no one can would be a dead end

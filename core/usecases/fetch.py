@@ -13,8 +13,8 @@ from core.engines import describe, resumable_engines
 from core.engines.base import ResumableEngine
 from core.errors import StudioError
 from core.runs import events, store
-from core.runs.resume import follow_request, resume_in_background
-from core.runs.runner import Update
+from core.runs.resume import resume_in_background
+from core.runs.runner import Update, follow_request
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
 
