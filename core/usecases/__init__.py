@@ -34,8 +34,8 @@ from core.usecases.estimate import SweepEstimate, estimate_sweep
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
-from core.usecases.values import FetchQuery, HistoryQuery
+from core.usecases.values import DatasetQuery, FetchQuery, HistoryQuery
 
-__all__ = ["FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepEstimate", "SweepProgress",
+__all__ = ["DatasetQuery", "FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepEstimate", "SweepProgress",
            "SweepRequest", "Visitor", "admit_paid_work", "estimate_sweep", "fetch", "keep_saving", "key_refusal",
            "over_budget", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]
