@@ -113,3 +113,18 @@ def test_the_history_exports_as_filtered_and_says_what_it_left_out(photo, monkey
     assert line == "No finished run matches: there is nothing to export."
     _, line = dataset_export.sweep(object(), me)  # nothing on show in the Sweep tab
     assert "Run or re-open a sweep first" in line
+
+
+def test_the_api_exports_the_history_and_refuses_a_bad_value_by_name(studio, photo, monkeypatch, tmp_path) -> None:
+    from gradio_client import Client, handle_file
+
+    ann = Client(studio, verbose=False)
+    ann.predict(image=handle_file(photo), upscale_factor=2, engine="lanczos", api_name="/upscale")
+    zip_path = ann.predict(engine="lanczos", api_name="/dataset")
+    loaded, jsonl = load(Path(zip_path), tmp_path, monkeypatch)
+    assert len(loaded) == 1 and loaded[0]["image"].size == (80, 60) and loaded[0]["engine"] == "lanczos"
+    assert str(config.data_dir()) not in jsonl
+    with pytest.raises(Exception, match="nothing to export"):
+        ann.predict(engine="local", api_name="/dataset")
+    with pytest.raises(Exception, match="sweep_id must be text"):
+        ann.predict(sweep_id=5, api_name="/dataset")

@@ -1,4 +1,5 @@
-"""The public API: ``/upscale``, ``/sweep``, ``/history`` and ``/fetch``, each its own hidden, API-only event.
+"""The public API: ``/upscale``, ``/sweep``, ``/history``, ``/fetch`` and ``/dataset``, each its own hidden,
+API-only event.
 
 The page's own events are private (``api_visibility="private"``): their outputs carry what only the page needs (a
 view state, the console's text), so a client that reads every output of an event (raw REST, the JavaScript client)
@@ -15,6 +16,7 @@ Refusals are ``gr.Error``s without a traceback (``components/common/refusal.py``
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,8 +34,8 @@ from components.upscale.action import download_name, result_json
 from core import usecases
 from core.errors import StudioError
 from core.runs.runs import Run
-from core.usecases import FetchQuery, HistoryQuery, RunRequest, SweepRequest
-from core.usecases.values import ENDPOINTS, Param, shown
+from core.usecases import DatasetQuery, FetchQuery, HistoryQuery, RunRequest, SweepRequest, export
+from core.usecases.values import ANY, ENDPOINTS, Param, shown
 
 DESCRIPTIONS = {
     "upscale": "Upscale one picture (a file, or image_url) on an engine: fal-ai/clarity-upscaler (fal), Real-ESRGAN "
@@ -45,6 +47,9 @@ DESCRIPTIONS = {
                "request id, status, engine. Page with offset and limit.",
     "fetch": "A run by its run id or fal request id: its output PNG and result JSON (a pending fal request is "
              "followed to its end).",
+    "dataset": "Your finished runs as a Hugging Face dataset: a zip in the imagefolder layout (the pictures and a "
+               "metadata.jsonl with every parameter, seed, engine, model, request id, timings; a sweep's also its "
+               "axes and metrics). A sweep by sweep_id, or your history filtered by search, status and engine.",
 }
 
 
@@ -188,17 +193,31 @@ async def fetch(values: dict[str, Any], session: Session) -> tuple[str | None, d
     return _finished(run, "request")
 
 
+async def dataset(values: dict[str, Any], session: Session) -> str | None:
+    """``/dataset``: an imagefolder zip of a sweep's finished cells or of the caller's filtered history."""
+    asked = DatasetQuery.checked(values)
+    if asked.sweep_id:
+        written = await asyncio.to_thread(export.sweep_dataset, asked.sweep_id, session)
+    else:
+        written = await asyncio.to_thread(
+            export.history_dataset, session, asked.search, None if asked.status == ANY else asked.status,
+            None if asked.engine == ANY else asked.engine)
+    return servable(str(written.path), written.path.name)
+
+
 def _outputs(name: str) -> list[gr.components.Component]:
     if name in ("upscale", "fetch"):
         return [gr.File(label="Output PNG", visible=False), gr.JSON(label="Result", visible=False)]
     if name == "sweep":
         return [gr.File(label="Cells CSV", visible=False),
                 gr.Image(label="Contact sheet", type="filepath", format="png", visible=False)]
+    if name == "dataset":
+        return [gr.File(label="Dataset zip", visible=False)]
     return [gr.Dataframe(label="Runs", visible=False)]
 
 
 RUNS: dict[str, Callable[[dict[str, Any], Session], Awaitable[Any]]] = {
-    "upscale": upscale, "sweep": sweep, "history": history, "fetch": fetch}
+    "upscale": upscale, "sweep": sweep, "history": history, "fetch": fetch, "dataset": dataset}
 
 
 def build(session: gr.State) -> None:

@@ -17,6 +17,9 @@ Values from outside (the public API) become requests only through ``RunRequest.c
 ``SweepRequest.checked``, ``HistoryQuery.checked`` and ``FetchQuery.checked`` (``values.py``): every parameter
 checked against its declared type and range, and refused by name, before anything runs.
 
+``run_one``, ``run_sweep`` and ``retry_cells`` outlive whoever follows them (``outliving.py``): a closed tab or a
+dropped API connection leaves the run going to its end and into the history; only a cancel cancels it.
+
 They own validation (``validate.py``), engine choice and construction, rate limits, job slots, the Space key's
 rules and budget reservations priced from each engine's descriptor (``admission.py``), saving
 (``core/runs/store.py``) and running. Refusals are StudioErrors raised before anything is sent; components turn
@@ -31,8 +34,8 @@ from core.usecases.estimate import SweepEstimate, estimate_sweep
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
-from core.usecases.values import FetchQuery, HistoryQuery
+from core.usecases.values import DatasetQuery, FetchQuery, HistoryQuery
 
-__all__ = ["FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepEstimate", "SweepProgress",
+__all__ = ["DatasetQuery", "FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepEstimate", "SweepProgress",
            "SweepRequest", "Visitor", "admit_paid_work", "estimate_sweep", "fetch", "keep_saving", "key_refusal",
            "over_budget", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]

@@ -14,6 +14,7 @@ from core.runs.runner import Update, execute
 from core.runs.runs import Run
 from core.schema import PARAMETER_FIELDS
 from core.sharing.visitor import Visitor
+from core.usecases.outliving import outliving
 from core.usecases.validate import check_url_first, prepare
 from core.usecases.values import UPSCALE, check
 
@@ -45,6 +46,7 @@ class RunRequest:
         return cls(parameters, clean["image"] or None, clean["engine"])
 
 
+@outliving
 async def run_one(request: RunRequest, visitor: Visitor) -> AsyncIterator[Update]:
     """Check, admit and run one upscale, saving it in the history at every change; yields the runner's updates
     (the first one also carries the notes of reading the input). Raises a StudioError before the first update

@@ -30,6 +30,7 @@ from core.sweep.axes import ENGINE, IMAGE, is_kind, parse_axis, side_of
 from core.sweep.ignored import refuse_ignored
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
+from core.usecases.outliving import outliving
 from core.usecases.validate import prepare
 from core.usecases.values import SWEEP, check
 
@@ -229,6 +230,7 @@ async def finished(plan: SweepPlan, runs: dict[CellKey, Run], engine: str, input
     return SweepProgress(plan, dict(runs), {}, engine, input_path, True, sheet, csv)
 
 
+@outliving
 async def run_sweep(request: SweepRequest, visitor: Visitor) -> AsyncIterator[SweepProgress]:
     """Check, price, admit and run a sweep; every cell is a history run with the sweep's id. Yields snapshots,
     the last one ``finished``. Raises a StudioError before the first snapshot when it is refused (bad input or
@@ -279,6 +281,7 @@ def _record(plan: SweepPlan, request: SweepRequest, model: str | None, image_pat
         input_of(image_path, request.parameters.get("image_url"), config.data_dir()), owner))
 
 
+@outliving
 async def retry_cells(request: RetryRequest, visitor: Visitor) -> AsyncIterator[SweepProgress]:
     """Re-run the failed cells of a sweep on its engines (new runs, same sweep id and labels), within the same
     limits and budget as the sweep itself. Yields snapshots, the last one ``finished``; a StudioError before

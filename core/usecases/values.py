@@ -201,7 +201,15 @@ HISTORY: tuple[Param, ...] = (
 FETCH: tuple[Param, ...] = (
     Param("request_id", "text", required=True, max_chars=128, help="A fal request id or a run id."),
 )
-ENDPOINTS: dict[str, tuple[Param, ...]] = {"upscale": UPSCALE, "sweep": SWEEP, "history": HISTORY, "fetch": FETCH}
+DATASET: tuple[Param, ...] = (
+    Param("sweep_id", "text", "", max_chars=64, help="A sweep's id: its finished cells. Empty: your history, filtered "
+                                                     "by search, status and engine."),
+    HISTORY[0],
+    Param("status", "choice", ANY, choices=(ANY, *STATUSES), help="Only runs in this status (history only)."),
+    HISTORY[2],
+)
+ENDPOINTS: dict[str, tuple[Param, ...]] = {"upscale": UPSCALE, "sweep": SWEEP, "history": HISTORY, "fetch": FETCH,
+                                           "dataset": DATASET}
 
 
 def check(params: tuple[Param, ...], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -238,6 +246,23 @@ class HistoryQuery:
     def checked(cls, values: Mapping[str, Any]) -> HistoryQuery:
         """The query of API values by name (``HISTORY``), each checked; InputError naming the one at fault."""
         return cls(**check(HISTORY, values))
+
+
+@dataclass(frozen=True)
+class DatasetQuery:
+    """What to export as a dataset: a sweep by ``sweep_id``, or (empty) the history filtered by ``search``,
+    ``status`` and ``engine`` as ``HistoryQuery``'s (the bin is not exported)."""
+
+    sweep_id: str = ""
+    search: str = ""
+    status: str = ANY
+    engine: str = ANY
+
+    @classmethod
+    def checked(cls, values: Mapping[str, Any]) -> DatasetQuery:
+        """The query of API values by name (``DATASET``), each checked; InputError naming the one at fault."""
+        clean = check(DATASET, values)
+        return cls(clean["sweep_id"].strip(), clean["search"], clean["status"], clean["engine"])
 
 
 @dataclass(frozen=True)
