@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 from gradio import processing_utils, utils
+from gradio_client.utils import encode_file_path
 
 from core.runs.names import safe_file_name
 
@@ -59,3 +60,29 @@ def served(path: str, name: str | None = None) -> str:
     cached: str = processing_utils.save_file_to_cache(resolved, utils.get_upload_folder())
     return cached
 
+
+
+def app_root(request: object) -> str:
+    """The app's public address without a trailing slash (Gradio's own resolution: proxy headers and a mounted
+    root path included), from a ``gr.Request``; '' when the request tells none (a call from inside the server)."""
+    raw = getattr(request, "request", None)
+    if raw is None or not hasattr(raw, "scope"):
+        return ""
+    from gradio import route_utils
+
+    try:
+        return route_utils.get_root_url(raw, route_utils.get_api_call_path(raw),
+                                        getattr(raw.app, "root_path", None) or None)
+    except (ValueError, AttributeError):  # an API path Gradio does not know: its origin only
+        return str(getattr(raw, "base_url", "") or "").rstrip("/")
+
+
+def file_url(path: str | None, name: str | None, root: str) -> str | None:
+    """The address at which Gradio serves ``path`` (under ``name``) as an output: ``<root>/gradio_api/file=`` and
+    the file's place in Gradio's cache, a folder named by a hash of its content keyed with Gradio's secret hash
+    seed, so it cannot be guessed (like fal's CDN links). The same file handed to Gradio as an output lands at
+    this very place, so the address serves it. None without a file; relative to the app when ``root`` is ''."""
+    if not path or not Path(path).is_file():
+        return None
+    cached = processing_utils.save_file_to_cache(served(path, name), utils.get_upload_folder())
+    return f"{root}/gradio_api/file={encode_file_path(cached)}"
