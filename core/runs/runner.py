@@ -24,7 +24,7 @@ from core import config, storage
 from core.engines.base import Completed, Engine, InProgress, Job, Queued, ResumableEngine
 from core.errors import AuthError, CancelledRun, EngineError, StudioError
 from core.runs import events, unsaved
-from core.runs.runs import Run, ignores_seed
+from core.runs.runs import Run, ignores_seed, iso_time
 from core.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -125,14 +125,24 @@ async def _keep_output_file(run: Run, result: dict[str, Any]) -> list[events.Eve
     with contextlib.suppress(ImportError, OSError, StorageError):  # an unstamped PNG is still the output
         from core import pnginfo
 
-        pnginfo.stamp_png(target, {"arguments": run.parameters(), "seed": run.seed,
-                                   "request_id": run.request_id, "engine": run.engine, "model": run.model})
+        pnginfo.stamp_png(target, stamp_info(run))
     if not run.width or not run.height:
         from PIL import Image
 
         with Image.open(target) as done:
             run.width, run.height = done.size
     return [events.Saved(run.width, run.height, target.stat().st_size)]
+
+
+def stamp_info(run: Run) -> dict[str, Any]:
+    """What the output PNG records of ``run`` (``core.pnginfo.payload``): its parameters, the seed used, request
+    id, engine and model apart, the https URL its picture was given by (never a data URI), its sweep and cell,
+    and when it was made."""
+    given = run.source_url or run.arguments.get("image_url")
+    return {"arguments": run.parameters(), "seed": run.seed_used, "request_id": run.request_id,
+            "engine": run.engine, "model": run.model,
+            "image_url": given if isinstance(given, str) and given.startswith("https://") else None,
+            "sweep_id": run.sweep_id, "cell": run.cell, "created_at": iso_time(run.created_at)}
 
 
 async def follow(job: Job, run: Run, save: Callable[[Run], None],

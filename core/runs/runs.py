@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from core.schema import PARAMETER_FIELDS
@@ -20,6 +21,14 @@ def ignores_seed(engine: str) -> bool:
     from core.engines import ENGINES, describe
 
     return engine in ENGINES and describe(engine).ignores("seed")
+
+
+def iso_time(timestamp: float | None) -> str | None:
+    """Seconds since the epoch as ISO 8601 in the server's local time with its UTC offset
+    ("2026-12-05T08:36:55+01:00"), as the history's API shapes and exports give times; None stays None."""
+    if timestamp is None or timestamp != timestamp:  # NaN: a missing value read through pandas
+        return None
+    return datetime.fromtimestamp(float(timestamp)).astimezone().isoformat(timespec="seconds")
 
 
 def new_id() -> str:
