@@ -56,3 +56,75 @@ def test_fetch_by_run_id_answers_in_the_same_shape(client, studio, photo) -> Non
     assert fetched["image"]["url"].startswith(studio.rstrip("/") + "/gradio_api/file=")
     assert httpx.get(fetched["image"]["url"], timeout=30).content == Path(png).read_bytes()
     assert fetched["image"]["file_size"] == Path(png).stat().st_size
+
+
+def _history(client) -> list[dict]:
+    page = client.predict(api_name="/history")
+    return [dict(zip(page["headers"], row, strict=True)) for row in page["data"]]
+
+
+ISO_WITH_ZONE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
+
+
+def test_history_rows_and_png_info_keep_what_reproduces_a_run(client, photo, fal_server, fal_key,
+                                                               monkeypatch) -> None:
+    import fal_client
+
+    from core import pnginfo
+    from core.sharing import fetch
+
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    url = fal_client.SyncClient(key=fal_key).upload(Path(photo).read_bytes(), "image/png", file_name="photo.png")
+    monkeypatch.setattr(fetch, "fetch_image_bytes", lambda address: fal_server.read_served(address))
+    png, by_url = client.predict(None, url, engine="local", api_name="/upscale")
+    _, sweep_cells = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor",
+                                    x_values="1, 2", y_axis="", y_values="", api_name="/sweep")
+    fal_server.script(submit_status=422, submit_body={"detail": [
+        {"loc": ["body", "guidance_scale"], "msg": "too strong for this image", "type": "value_error"}]})
+    with pytest.raises(Exception, match="too strong"):
+        client.predict(handle_file(photo), None, engine="fal", api_name="/upscale")
+
+    rows = _history(client)
+    failed, *cells, local = rows
+    # engine and model apart; the picture's URL; times that say their zone
+    assert (local["engine"], local["model"], local["image_url"]) == ("local", "fast", url)
+    assert all(ISO_WITH_ZONE.match(row["time"]) for row in rows), [row["time"] for row in rows]
+    # a sweep's cells carry its id, the failed run its own words
+    assert len(cells) == 2 and cells[0]["sweep_id"] and cells[0]["sweep_id"] == cells[1]["sweep_id"]
+    assert {cell["engine"] for cell in cells} == {"lanczos"} and {cell["model"] for cell in cells} == {None}
+    assert failed["status"] == "failed" and "too strong for this image" in failed["error"]
+    assert local["sweep_id"] is None and local["error"] is None
+
+    stamped = pnginfo.read_png_metadata(png)
+    assert stamped is not None
+    assert (stamped["image_url"], stamped["engine"], stamped["model"]) == (url, "local", "fast")
+    assert stamped["seed"] is None and ISO_WITH_ZONE.match(stamped["created_at"])
+    cell_run = store.store().get(cells[0]["id"])
+    cell_png = pnginfo.read_png_metadata(cell_run.output_path)
+    assert cell_png["sweep_id"] == cells[0]["sweep_id"] and cell_png["cell"] == cell_run.cell
+    assert by_url["run_id"] == local["id"]
+
+
+def test_csv_export_and_run_times_say_their_zone(monkeypatch, tmp_path: Path) -> None:
+    import csv
+    import time
+
+    from core.runs.history import History, export_csv
+    from core.runs.runs import Run, iso_time
+
+    monkeypatch.setenv("TZ", "IST-05:30")  # a zone half an hour off the hour, east of UTC
+    time.tzset()
+    try:
+        assert iso_time(0) == "1970-01-01T05:30:00+05:30"
+        history = History(tmp_path / "h.sqlite3")
+        run = Run(engine="lanczos", arguments={"upscale_factor": 2.0}, created_at=0.0, started_at=1.0,
+                  finished_at=2.0, status="completed")
+        history.save(run)
+        written = export_csv(history.frame(None), tmp_path / "runs.csv", tmp_path)
+        with open(written, encoding="utf-8-sig", newline="") as handle:
+            (row,) = list(csv.DictReader(handle))
+        assert (row["created_at"], row["finished_at"]) == ("1970-01-01T05:30:00+05:30", "1970-01-01T05:30:02+05:30")
+        assert history.table(None).iloc[0]["time"] == "1970-01-01T05:30:00+05:30"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
