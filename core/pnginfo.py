@@ -31,9 +31,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _arguments(info: dict[str, Any]) -> dict[str, Any]:
-    """Every parameter (defaults filled), with the seed actually used when known; never the image."""
+    """Every parameter (defaults filled, for one left out or None too), with the seed actually used when known;
+    never the image."""
     given = info.get("arguments") or {}
-    values = {f.name: given.get(f.name, f.default) for f in PARAMETER_FIELDS}
+    values = {f.name: f.default if given.get(f.name) is None else given[f.name] for f in PARAMETER_FIELDS}
     if info.get("seed") is not None:
         values["seed"] = info["seed"]
     return values

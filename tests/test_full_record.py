@@ -128,3 +128,42 @@ def test_csv_export_and_run_times_say_their_zone(monkeypatch, tmp_path: Path) ->
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_a_value_left_out_is_the_schemas_default_at_every_door(photo) -> None:
+    import asyncio
+
+    from core import pnginfo, schema, snippets
+    from core.sharing.visitor import Visitor
+    from core.usecases import RunRequest, run_one
+
+    defaults = schema.defaults()
+
+    async def run() -> object:
+        last = None
+        left_out = {"prompt": None, "negative_prompt": None, "creativity": None, "enable_safety_checker": None}
+        async for update in run_one(RunRequest(left_out, photo, "lanczos"), Visitor()):
+            last = update.run
+        return last
+
+    made = asyncio.run(run())
+    kept = store.store().get(made.id)
+    for name in ("prompt", "negative_prompt", "creativity", "enable_safety_checker"):
+        assert kept.arguments[name] == defaults[name], name  # not an empty prompt, not a refusal
+        assert kept.parameters()[name] == defaults[name], name
+    stamped = pnginfo.read_png_info(kept.output_path)
+    assert stamped["prompt"] == defaults["prompt"] and stamped["negative_prompt"] == defaults["negative_prompt"]
+    # what the history shows and the code that reproduces it
+    row = store.store().table(None).iloc[0]
+    assert row["prompt"] == defaults["prompt"]
+    code = snippets.subscribe_code({"image_url": "https://example.com/a.png", "prompt": None, "seed": None})
+    assert "None" not in code and '"prompt"' not in code  # left out, so fal applies its own default
+    # a PNG whose record has a null prompt (written elsewhere) reads as the default too
+    from PIL import Image as PILImage
+    from PIL import PngImagePlugin
+
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text(pnginfo.CHUNK, '{"arguments": {"prompt": null, "creativity": 0.5}}')
+    other = Path(kept.output_path).with_name("other.png")
+    PILImage.new("RGB", (4, 4)).save(other, pnginfo=chunks)
+    assert pnginfo.read_png_info(other)["prompt"] == defaults["prompt"]

@@ -100,8 +100,10 @@ class Run:
         return self.finished_at - (self.started_at if self.started_at is not None else self.created_at)
 
     def parameters(self) -> dict[str, Any]:
-        """Every schema parameter (not the image) with the seed actually used when known."""
-        values = {f.name: self.arguments.get(f.name, f.default) for f in PARAMETER_FIELDS}
+        """Every schema parameter (not the image) with the seed actually used when known; one left out (None)
+        as the endpoint's default."""
+        values = {f.name: f.default if self.arguments.get(f.name) is None else self.arguments[f.name]
+                  for f in PARAMETER_FIELDS}  # None: left out, so the endpoint's default
         if self.seed is not None:
             values["seed"] = self.seed
         return values
