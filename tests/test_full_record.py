@@ -167,3 +167,103 @@ def test_a_value_left_out_is_the_schemas_default_at_every_door(photo) -> None:
     other = Path(kept.output_path).with_name("other.png")
     PILImage.new("RGB", (4, 4)).save(other, pnginfo=chunks)
     assert pnginfo.read_png_info(other)["prompt"] == defaults["prompt"]
+
+
+# The runs table as the first version of the history wrote it (git show d4f04a8:core/history.py): no input name,
+# source URL, queued or running seconds, no bin; local runs recorded a random seed.
+OLD_SCHEMA = """CREATE TABLE runs (id TEXT PRIMARY KEY, created_at REAL, owner TEXT, engine TEXT, model TEXT,
+    status TEXT, prompt TEXT, upscale_factor REAL, negative_prompt TEXT, creativity REAL,
+    resemblance REAL, guidance_scale REAL,
+    num_inference_steps INTEGER, requested_seed INTEGER, enable_safety_checker INTEGER, image_url TEXT,
+    request_id TEXT, seed INTEGER, error TEXT, error_field TEXT, started_at REAL, finished_at REAL, timings TEXT,
+    input_path TEXT, output_path TEXT, result_url TEXT, width INTEGER, height INTEGER, content_type TEXT,
+    sweep_id TEXT, cell TEXT)"""
+OLD_COLUMNS = ("id", "created_at", "owner", "engine", "model", "status", "prompt", "upscale_factor", "negative_prompt",
+               "creativity", "resemblance", "guidance_scale", "num_inference_steps", "requested_seed",
+               "enable_safety_checker", "image_url", "request_id", "seed", "error", "error_field", "started_at",
+               "finished_at", "timings", "input_path", "output_path", "result_url", "width", "height", "content_type",
+               "sweep_id", "cell")
+
+
+def _old_database(path: Path, outputs: Path) -> dict[str, dict]:
+    """An old history file with one run of each kind; returns the rows by id."""
+    import json
+    import sqlite3
+
+    outputs.mkdir(parents=True, exist_ok=True)
+    base = {"owner": "", "prompt": "a fox", "upscale_factor": 2.0, "negative_prompt": "blur", "creativity": 0.35,
+            "resemblance": 0.6, "guidance_scale": 4.0, "num_inference_steps": 18, "enable_safety_checker": 1,
+            "timings": json.dumps({"inference": 1.5}), "content_type": "image/png", "width": 8, "height": 6}
+    rows = {
+        "oldlocal": {"engine": "local", "model": "fast", "status": "completed", "requested_seed": 42, "seed": 987654,
+                     "request_id": "local-1", "started_at": 1_700_000_002.0, "finished_at": 1_700_000_005.0},
+        "oldfal": {"engine": "fal", "status": "completed", "seed": 1234, "request_id": "req-fal",
+                   "image_url": "https://v3.fal.media/files/in.png", "result_url": "https://v3.fal.media/out.png",
+                   "started_at": 1_700_000_103.0, "finished_at": 1_700_000_110.0},
+        "oldfailed": {"engine": "fal", "status": "failed", "request_id": "req-bad", "error": "fal said: too strong",
+                      "error_field": "guidance_scale", "finished_at": 1_700_000_201.0},
+        "oldcell": {"engine": "local", "model": "quality", "status": "completed", "seed": 5, "sweep_id": "sweep1",
+                    "cell": "x=2", "request_id": "local-2", "started_at": 1_700_000_301.0,
+                    "finished_at": 1_700_000_302.0},
+        "olddata": {"engine": "local", "model": "fast", "status": "interrupted", "image_url": "data:image/png;base64,…",
+                    "error": "The app stopped before this run finished."},
+    }
+    for number, (run_id, row) in enumerate(rows.items()):
+        row.update({**base, **row, "id": run_id, "created_at": 1_700_000_000.0 + 100 * number})
+        if row["status"] == "completed":
+            row["output_path"] = str(outputs / f"{run_id}.png")
+            Image.new("RGB", (8, 6), (10 * number, 80, 120)).save(row["output_path"])
+    with sqlite3.connect(path) as conn:
+        conn.execute(OLD_SCHEMA)
+        conn.execute("PRAGMA user_version = 1")
+        for row in rows.values():
+            conn.execute(f"INSERT INTO runs ({', '.join(OLD_COLUMNS)}) VALUES ({', '.join('?' * len(OLD_COLUMNS))})",
+                         [row.get(column) for column in OLD_COLUMNS])
+    conn.close()
+    return rows
+
+
+def test_an_old_history_database_migrates_on_first_start(client, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    import pandas as pd
+
+    from core import config
+    from core.runs.history import FILE_NAME, History
+
+    original = tmp_path / "old" / FILE_NAME
+    original.parent.mkdir()
+    rows = _old_database(original, config.data_dir() / "outputs")
+    before = original.read_bytes()
+    shutil.copy(original, config.data_dir() / FILE_NAME)  # the app opens a copy, as an upgraded app would
+
+    history = {row["id"]: row for row in _history(client)}  # the first start opens and migrates it
+    assert set(history) == set(rows)  # every run readable
+    assert original.read_bytes() == before
+    local, fal, failed, cell, data = (history[i] for i in ("oldlocal", "oldfal", "oldfailed", "oldcell", "olddata"))
+    assert (local["engine"], local["model"], local["seed"]) == ("local", "fast", None)  # no random seed any more
+    assert (fal["seed"], fal["image_url"], fal["prompt"]) == (1234, "https://v3.fal.media/files/in.png", "a fox")
+    assert failed["error"] == "fal said: too strong" and failed["status"] == "failed"
+    assert (cell["sweep_id"], cell["cell"], cell["model"]) == ("sweep1", "x=2", "quality")
+    assert data["image_url"] is None and data["status"] == "interrupted"
+    assert all(ISO_WITH_ZONE.match(row["time"]) for row in history.values())
+    assert local["duration (s)"] == 3.0
+
+    kept = store.store()
+    frame = kept.frame(None).set_index("id")
+    assert pd.isna(frame.loc["oldlocal", "seed"]) and frame.loc["oldlocal", "requested_seed"] == 42  # CSV too
+    assert frame.loc["oldfal", "queued_seconds"] == 3.0 and frame.loc["oldfal", "running_seconds"] == 7.0
+    run = kept.get("oldlocal")
+    assert run.seed is None and run.arguments["seed"] == 42 and run.engine_seconds == 3.0
+    assert [r.id for r in kept.pending()] == []  # nothing old is taken for a run still going
+    png, fetched = client.predict("oldfal", api_name="/fetch")  # an old run is reachable and in today's shape
+    assert fetched["seed"] == 1234 and fetched["image"]["file_size"] == Path(png).stat().st_size
+    assert fetched["result_url"] == "https://v3.fal.media/out.png"
+
+    # a second start changes nothing; new runs go in beside the old ones
+    with sqlite3.connect(config.data_dir() / FILE_NAME) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    again = History(config.data_dir() / FILE_NAME)
+    assert again.get("oldlocal") == run and again.frame(None).set_index("id").equals(frame)
+    again.close()

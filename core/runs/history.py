@@ -29,7 +29,7 @@ from core.inputs.images import before_path
 from core.runs.runs import Run, iso_time
 from core.schema import FIELD_BY_NAME, PARAMETER_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: rows of older versions put right (see _migrate_to_2)
 BIN_DAYS = 7  # a deleted run stays in the bin (restorable, its files kept) this long, then it is purged
 _LIVE, _BINNED = "deleted_at IS NULL", "deleted_at IS NOT NULL"
 FILE_NAME = "history.sqlite3"
@@ -117,6 +117,23 @@ def _seed_shown() -> str:
 
 
 
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Put right, in place and once, what rows of older versions (schema 1 and before) hold differently, so every
+    reader — the table, the frame and its CSV export, datasets — gets the same answer as for a new row: no seed on
+    an engine that uses none (older versions recorded a random one there; the one asked for stays in
+    ``requested_seed``), and the queued and running seconds (recorded apart since) from the run's times."""
+    from core.engines import ENGINES, describe
+
+    seedless = [engine for engine in ENGINES if describe(engine).ignores("seed")]
+    if seedless:
+        conn.execute(f"UPDATE runs SET seed = NULL WHERE seed IS NOT NULL AND engine IN "
+                     f"({', '.join('?' * len(seedless))})", seedless)
+    conn.execute("UPDATE runs SET queued_seconds = MAX(0.0, started_at - created_at) "
+                 "WHERE queued_seconds IS NULL AND started_at IS NOT NULL")
+    conn.execute("UPDATE runs SET running_seconds = MAX(0.0, finished_at - started_at) "
+                 "WHERE running_seconds IS NULL AND started_at IS NOT NULL AND finished_at IS NOT NULL")
+
+
 def _local_time(timestamp: Any) -> str:
     """ISO 8601 with the zone's offset (``runs.iso_time``); '' for none."""
     return "" if pd.isna(timestamp) else iso_time(float(timestamp)) or ""
@@ -188,8 +205,17 @@ class History:
         for name, spec in (("owner_time", "owner, created_at"), ("time", "created_at"), ("status", "status"),
                            ("sweep", "sweep_id")):
             conn.execute(f"CREATE INDEX IF NOT EXISTS runs_{name} ON runs ({spec})")
-        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if version < 2:
+                    _migrate_to_2(conn)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def _recover(self, error: BaseException) -> sqlite3.Connection:
         # Move the unreadable file aside (never delete it) and start afresh; in memory if even that fails.
