@@ -77,7 +77,7 @@ def test_history_rows_and_png_info_keep_what_reproduces_a_run(client, photo, fal
     url = fal_client.SyncClient(key=fal_key).upload(Path(photo).read_bytes(), "image/png", file_name="photo.png")
     monkeypatch.setattr(fetch, "fetch_image_bytes", lambda address: fal_server.read_served(address))
     png, by_url = client.predict(None, url, engine="local", api_name="/upscale")
-    _, sweep_cells = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor",
+    sweep_cells, _ = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor",
                                     x_values="1, 2", y_axis="", y_values="", api_name="/sweep")
     fal_server.script(submit_status=422, submit_body={"detail": [
         {"loc": ["body", "guidance_scale"], "msg": "too strong for this image", "type": "value_error"}]})
@@ -103,6 +103,12 @@ def test_history_rows_and_png_info_keep_what_reproduces_a_run(client, photo, fal
     cell_png = pnginfo.read_png_metadata(cell_run.output_path)
     assert cell_png["sweep_id"] == cells[0]["sweep_id"] and cell_png["cell"] == cell_run.cell
     assert by_url["run_id"] == local["id"]
+    import csv
+
+    with open(sweep_cells, encoding="utf-8-sig", newline="") as handle:
+        exported = list(csv.DictReader(handle))  # the sweep's own CSV says the same
+    assert {row["sweep_id"] for row in exported} == {cells[0]["sweep_id"]}
+    assert all(ISO_WITH_ZONE.match(row["created_at"]) for row in exported)
 
 
 def test_csv_export_and_run_times_say_their_zone(monkeypatch, tmp_path: Path) -> None:
