@@ -48,6 +48,10 @@ def test_every_engine_answers_in_fals_output_shape(client, studio, photo, engine
     else:
         assert result["seed"] is None and result["result_url"] is None  # the engine uses no seed
     assert result["engine"] == engine and result["model"] == store.store().get(result["run_id"]).model
+    from core import pnginfo
+
+    stamped = pnginfo.read_png_metadata(png)  # an uploaded picture: the PNG leads to no copy of it (fal's storage)
+    assert stamped is not None and stamped["image_url"] is None and stamped["engine"] == engine
 
 
 def test_fetch_by_run_id_answers_in_the_same_shape(client, studio, photo) -> None:
