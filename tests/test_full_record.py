@@ -179,8 +179,8 @@ def test_a_value_left_out_is_the_schemas_default_at_every_door(photo) -> None:
     assert pnginfo.read_png_info(other)["prompt"] == defaults["prompt"]
 
 
-# The runs table as the first version of the history wrote it (git show d4f04a8:core/history.py): no input name,
-# source URL, queued or running seconds, no bin; local runs recorded a random seed.
+# The runs table as the first version of the history wrote it (commit d4f04a8, the history module then at the
+# top of core): no input name, source URL, queued or running seconds, no bin; local runs recorded a random seed.
 OLD_SCHEMA = """CREATE TABLE runs (id TEXT PRIMARY KEY, created_at REAL, owner TEXT, engine TEXT, model TEXT,
     status TEXT, prompt TEXT, upscale_factor REAL, negative_prompt TEXT, creativity REAL,
     resemblance REAL, guidance_scale REAL,
