@@ -17,9 +17,10 @@ from core.runs import store
 
 @pytest.fixture
 def photo(tmp_path: Path) -> str:
-    """A real photo (scikit-image's astronaut), 96×80 so the CPU engine is quick."""
-    path = tmp_path / "astronaut.png"
-    Image.fromarray(samples.astronaut()[60:220:2, 150:342:2]).save(path)
+    """A real photo (scikit-image's coffee), 100×80 so the CPU engine is quick; no other test's picture (the fal
+    engine reuses an upload by its content, and the test fal server forgets uploads between tests)."""
+    path = tmp_path / "coffee.png"
+    Image.fromarray(samples.coffee()[100:260:2, 150:350:2]).save(path)
     return str(path)
 
 
