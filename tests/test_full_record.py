@@ -278,3 +278,50 @@ def test_an_old_history_database_migrates_on_first_start(client, tmp_path: Path)
     again = History(config.data_dir() / FILE_NAME)
     assert again.get("oldlocal") == run and again.frame(None).set_index("id").equals(frame)
     again.close()
+
+
+@pytest.mark.parametrize("where", ["submit", "events", "result"])
+def test_a_run_that_fails_unexpectedly_ends_failed_with_its_words(tmp_path: Path, where: str) -> None:
+    """An engine's bug at any step: the run does not stay 'queued' or 'running' with no words; the record says it
+    failed and why, without quoting the exception's message (it could hold anything, a key included)."""
+    import asyncio
+
+    from core.engines.base import Completed
+    from core.runs.history import History
+    from core.runs.runner import execute
+    from core.runs.runs import Run
+
+    class Job:
+        request_id, arguments = "bug-1", {"upscale_factor": 2.0}
+
+        async def events(self):  # type: ignore[no-untyped-def]
+            if where == "events":
+                raise KeyError("secret-key-material")
+            yield Completed(logs=[], metrics={})
+
+        async def result(self) -> dict:
+            raise ValueError("secret-key-material")
+
+        async def cancel(self) -> None:
+            return None
+
+    class Engine:
+        name = "lanczos"
+
+        async def submit(self, arguments: dict, image_path: str | None = None) -> Job:
+            if where == "submit":
+                raise RuntimeError("secret-key-material")
+            return Job()
+
+    history = History(tmp_path / "history.sqlite3", tmp_path)
+    run = Run(engine="lanczos", arguments={"upscale_factor": 2.0})
+
+    async def go() -> list:
+        return [update async for update in execute(Engine(), run, None, history.save)]  # type: ignore[arg-type]
+
+    updates = asyncio.run(go())
+    kept = history.get(run.id)
+    assert kept.status == "failed" and updates[-1].stage == "failed"
+    assert "failed unexpectedly" in kept.error and "secret-key-material" not in kept.error
+    row = history.table(None).iloc[0]
+    assert row["status"] == "failed" and "failed unexpectedly" in row["error"]

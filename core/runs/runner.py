@@ -205,6 +205,16 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None],
         raise
     except StudioError as exc:
         yield _failed(run, save, exc)
+    except Exception as exc:  # a fault no one foresaw (an engine's bug, a picture Pillow chokes on): the run
+        log.exception("Run %s failed unexpectedly", run.id)  # still ends, failed, with words saying so
+        yield _failed(run, save, EngineError(unexpected(run, exc), run.request_id))
+
+
+def unexpected(run: Run, exc: BaseException) -> str:
+    """What a run's record says of a fault no one foresaw: the engine and the kind of error (never its message,
+    which could quote anything, a key included); the traceback goes to the app's log."""
+    return (f"The {run.engine} engine failed unexpectedly ({type(exc).__name__}); the app's log has the details. "
+            "Run it again, or report it if it happens again.")
 
 
 def save_soft(run: Run, save: Callable[[Run], None]) -> bool:
@@ -285,6 +295,10 @@ async def execute(engine: Engine, run: Run, image_path: str | None,
         raise
     except StudioError as exc:
         yield _failed(run, save, exc)
+        return
+    except Exception as exc:  # a fault no one foresaw: the run ends failed and says so (see ``follow``)
+        log.exception("Run %s could not be submitted", run.id)
+        yield _failed(run, save, EngineError(unexpected(run, exc)))
         return
     run.request_id = job.request_id
     run.arguments = _recorded_arguments({**run.arguments, **job.arguments})
