@@ -108,6 +108,13 @@ def test_history_rows_and_png_info_keep_what_reproduces_a_run(client, photo, fal
     cell_png = pnginfo.read_png_metadata(cell_run.output_path)
     assert cell_png["sweep_id"] == cells[0]["sweep_id"] and cell_png["cell"] == cell_run.cell
     assert by_url["run_id"] == local["id"]
+    from types import SimpleNamespace
+
+    from components.common.session import Session
+    from components.history import history_panel
+
+    code = history_panel.select(Session(), SimpleNamespace(row_value=[local["id"]]))[3]  # type: ignore[arg-type]
+    assert f'"image_url": "{url}"' in code and "upload_file" not in code  # reproduced from its URL
     import csv
 
     with open(sweep_cells, encoding="utf-8-sig", newline="") as handle:

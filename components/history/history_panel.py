@@ -212,7 +212,7 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
             else None)
     from core import snippets
 
-    arguments = {k: v for k, v in {**run.arguments, **run.parameters()}.items() if v is not None}
+    arguments = run.replay_arguments()
     try:
         code = snippets.subscribe_code(arguments, image_path_hint=run.input_name or run.input_path)
     except StudioError as exc:

@@ -108,5 +108,11 @@ class Run:
             values["seed"] = self.seed
         return values
 
+    def replay_arguments(self) -> dict[str, Any]:
+        """The endpoint's arguments that reproduce this run: every parameter (the seed used when known), and the
+        picture's URL — what fal received, else the https URL it was given by (a local run's); None left out."""
+        url = self.arguments.get("image_url") or self.source_url
+        return {k: v for k, v in {**self.parameters(), "image_url": url}.items() if v is not None}
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
