@@ -332,3 +332,18 @@ def test_a_run_that_fails_unexpectedly_ends_failed_with_its_words(tmp_path: Path
     assert "failed unexpectedly" in kept.error and "secret-key-material" not in kept.error
     row = history.table(None).iloc[0]
     assert row["status"] == "failed" and "failed unexpectedly" in row["error"]
+
+
+def test_over_raw_rest_image_url_is_the_file_outputs_own_address(studio, photo) -> None:
+    import base64
+    import json
+
+    picture = "data:image/png;base64," + base64.b64encode(Path(photo).read_bytes()).decode()
+    with httpx.Client(base_url=studio, timeout=60) as http:
+        posted = http.post("gradio_api/call/upscale", json={"data": [None, picture, None, 1.5]})
+        stream = http.get(f"gradio_api/call/upscale/{posted.json()['event_id']}").text
+    kind, data = re.findall(r"^event: (\w+)\ndata: (.*)$", stream, re.M)[-1]
+    assert kind == "complete", stream
+    file, result = json.loads(data)
+    assert result["image"]["url"] == file["url"]  # the address Gradio gives the File output, nothing guessed
+    assert result["image"]["file_size"] == file["size"] == len(httpx.get(file["url"], timeout=30).content)
