@@ -51,7 +51,7 @@ def download_name(run: Run) -> str:
 
 
 def result_json(run: Run, root: str = "") -> dict[str, Any]:
-    """fal's output shape for any engine, plus what identifies the run (never a key, never a server path):
+    """fal's output shape for any engine, plus what identifies the run (never a key, nothing in the data directory):
     ``image`` {``url``: the address Gradio serves the output PNG at (``root`` + ``/gradio_api/file=…``, an
     unguessable cache path, see ``files.file_url``; None until the run completed), ``content_type``,
     ``file_name``, ``file_size`` (bytes), ``width``, ``height`` (pixels)}, ``seed`` (None on an engine that uses
