@@ -107,7 +107,10 @@ def test_history_rows_and_png_info_keep_what_reproduces_a_run(client, photo, fal
     cell_run = store.store().get(cells[0]["id"])
     cell_png = pnginfo.read_png_metadata(cell_run.output_path)
     assert cell_png["sweep_id"] == cells[0]["sweep_id"] and cell_png["cell"] == cell_run.cell
-    assert by_url["run_id"] == local["id"]
+    assert by_url["run_id"] == local["id"] and by_url["sweep_id"] is None
+    assert ISO_WITH_ZONE.match(by_url["created_at"])
+    _, cell_result = client.predict(cells[0]["id"], api_name="/fetch")  # a cell fetched by id says its sweep
+    assert (cell_result["sweep_id"], cell_result["cell"]) == (cells[0]["sweep_id"], cells[0]["cell"])
     from types import SimpleNamespace
 
     from components.common.session import Session

@@ -19,7 +19,7 @@ from core import schema, usecases
 from core.engines import describe
 from core.errors import StudioError
 from core.runs import names, store
-from core.runs.runs import Run
+from core.runs.runs import Run, iso_time
 from core.usecases import RunRequest
 
 
@@ -56,7 +56,8 @@ def result_json(run: Run, root: str = "") -> dict[str, Any]:
     unguessable cache path, see ``files.file_url``; None until the run completed), ``content_type``,
     ``file_name``, ``file_size`` (bytes), ``width``, ``height`` (pixels)}, ``seed`` (None on an engine that uses
     none), ``timings`` (seconds by step), ``request_id``, ``engine``, ``model``, ``run_id``, ``status``, ``error``,
-    and ``result_url``: the engine's own output address (fal's CDN; it expires), None on local engines."""
+    ``result_url``: the engine's own output address (fal's CDN; it expires), None on local engines; its sweep
+    (``sweep_id``, ``cell``; None for a single run) and ``created_at`` (ISO 8601 with the zone's offset)."""
     done = run.status == "completed" and bool(run.output_path) and Path(str(run.output_path)).is_file()
     name = download_name(run)
     return {"image": {"url": file_url(run.output_path, name, root) if done else None,
@@ -65,7 +66,8 @@ def result_json(run: Run, root: str = "") -> dict[str, Any]:
                       "width": run.width, "height": run.height},
             "seed": run.seed_used, "timings": run.timings, "request_id": run.request_id, "engine": run.engine,
             "model": run.model, "run_id": run.id, "status": run.status, "error": run.error,
-            "result_url": run.result_url}
+            "result_url": run.result_url, "sweep_id": run.sweep_id, "cell": run.cell,
+            "created_at": iso_time(run.created_at)}
 
 
 def request_of(form: dict[str, Any], engine: str, session: Session) -> RunRequest:
