@@ -31,20 +31,27 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _arguments(info: dict[str, Any]) -> dict[str, Any]:
-    """Every parameter (defaults filled), with the seed actually used when known; never the image."""
+    """Every parameter (defaults filled, for one left out or None too), with the seed actually used when known;
+    never the image."""
     given = info.get("arguments") or {}
-    values = {f.name: given.get(f.name, f.default) for f in PARAMETER_FIELDS}
+    values = {f.name: f.default if given.get(f.name) is None else given[f.name] for f in PARAMETER_FIELDS}
     if info.get("seed") is not None:
         values["seed"] = info["seed"]
     return values
 
 
+RECORD_KEYS = ("image_url", "sweep_id", "cell", "created_at")  # what reproduces the run beyond its arguments
+
+
 def payload(info: dict[str, Any]) -> dict[str, Any]:
-    """The JSON stored in the ``clarity-studio`` chunk for ``info`` (arguments, seed, request_id, engine, model)."""
+    """The JSON stored in the ``clarity-studio`` chunk for ``info``: ``arguments`` (every parameter, defaults
+    filled), ``seed`` (the one used; None on an engine that uses none), ``request_id``, ``engine`` and ``model``
+    apart, and when the run had them: ``image_url`` (the https URL the picture was given by), ``sweep_id`` and
+    ``cell``, ``created_at`` (ISO 8601 with the zone's offset); each None otherwise."""
     arguments = _arguments(info)
-    return {"endpoint": ENDPOINT, "arguments": arguments, "seed": arguments.get("seed"),
+    return {"endpoint": ENDPOINT, "arguments": arguments, "seed": info.get("seed"),
             "request_id": info.get("request_id"), "engine": info.get("engine"), "model": info.get("model"),
-            "version": VERSION}
+            **{key: info.get(key) for key in RECORD_KEYS}, "version": VERSION}
 
 
 def parameters_text(info: dict[str, Any]) -> str:
@@ -56,7 +63,7 @@ def parameters_text(info: dict[str, Any]) -> str:
         "Upscale factor": arguments["upscale_factor"], "Creativity": arguments["creativity"],
         "Resemblance": arguments["resemblance"], "Safety checker": arguments["enable_safety_checker"],
         "Engine": info.get("engine"), "Model": info.get("model"), "Request id": info.get("request_id"),
-        "Endpoint": ENDPOINT,
+        "Sweep": info.get("sweep_id"), "Image URL": info.get("image_url"), "Endpoint": ENDPOINT,
     }
     line = ", ".join(f"{key}: {value}" for key, value in settings.items() if value not in (None, ""))
     return f"{arguments['prompt']}\nNegative prompt: {arguments['negative_prompt']}\n{line}"

@@ -172,8 +172,8 @@ def check_value(name: str, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
             return value.strip().lower() in ("true", "1")
         raise InputError(f"{field.label}: expected true or false, got {value!r}.", field.name)
-    if value is None:
-        value = ""
+    if value is None:  # left out: the endpoint's default (fal's own rule), never an empty prompt
+        value = field.default
     if not isinstance(value, str):
         raise InputError(f"{field.label}: expected text, got {type(value).__name__}.", field.name)
     if len(value) > MAX_PROMPT_CHARS:
@@ -187,7 +187,8 @@ def check_value(name: str, value: Any) -> Any:
 
 
 def validate(raw: dict[str, Any], *, require_image: bool = True) -> dict[str, Any]:
-    """Clean arguments for the endpoint (defaults filled, seed omitted when random).
+    """Clean arguments for the endpoint (defaults filled, seed omitted when random). A value that is None was
+    left out: it takes the field's default, as fal does.
 
     Raises InputError naming the first bad field. Unknown keys are refused.
     """
@@ -204,7 +205,8 @@ def validate(raw: dict[str, Any], *, require_image: bool = True) -> dict[str, An
                 raise InputError("Give an image: upload a file, or paste an https:// URL or a data: URI.",
                                  "image_url")
             continue
-        value = check_value(field.name, raw.get(field.name, field.default))
+        given = raw.get(field.name)
+        value = check_value(field.name, field.default if given is None else given)  # None: left out
         if value is not None:
             clean[field.name] = value
     return clean

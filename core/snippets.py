@@ -38,13 +38,14 @@ def _is_remote(image_url: Any) -> TypeGuard[str]:
 
 
 def _ordered(arguments: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The arguments in schema order, checked but not converted; the random seed (None) is left out."""
+    """The arguments in schema order, checked but not converted; a value that is None (the random seed, a
+    prompt left out) is left out, so the endpoint's default applies."""
     unknown = [key for key in arguments if key not in _FIELD_NAMES]
     if unknown:
         raise InputError(f"{unknown[0]!r} is not a parameter of {ENDPOINT}.", None)
     items = []
     for name in _FIELD_NAMES:
-        if name not in arguments or (name == "seed" and arguments[name] is None):
+        if arguments.get(name) is None:  # left out (the random seed too): the endpoint's default applies
             continue
         value = arguments[name]
         if name == "image_url":

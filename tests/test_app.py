@@ -69,7 +69,7 @@ def test_fal_engine_end_to_end_against_the_test_server(client, photo, fal_server
     submitted = fal_server.submits()[-1].json
     assert submitted["creativity"] == 0.5 and submitted["seed"] == 7
     assert submitted["image_url"].startswith(fal_server.url)  # uploaded once with fal_client
-    assert result["request_id"] and result["seed"] == 7 and result["image"]["url"].startswith(fal_server.url)
+    assert result["request_id"] and result["seed"] == 7 and result["result_url"].startswith(fal_server.url)
     run = store.store().get(result["run_id"])
     assert run.status == "completed" and Path(run.output_path).exists()  # downloaded: fal's URLs expire
     requests_with_key = [r for r in fal_server.requests if fal_key in str(r.headers)]

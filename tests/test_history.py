@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,8 @@ def test_table_is_newest_first_with_readable_columns(history: History) -> None:
     assert table["id"].tolist() == [new.id, old.id]
     finished = table.iloc[1]
     assert finished["size"] == "1024×768" and finished["duration (s)"] == 2.5 and finished["seed"] == 1234
-    assert finished["time"] == time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(old.created_at))
+    when = datetime.fromisoformat(finished["time"])  # ISO 8601 with its zone: the instant is unambiguous
+    assert when.tzinfo is not None and int(when.timestamp()) == int(old.created_at)
     assert table.iloc[0]["size"] == "" and table.iloc[0]["status"] == "queued"
     assert len(history.table(None, limit=1)) == 1
 

@@ -53,8 +53,8 @@ def test_old_history_rows_are_kept_and_read_when_the_new_columns_arrive(tmp_path
                      list(values.values()))
     history = History(path, tmp_path)
     kept = history.get("old1")
-    assert kept is not None and kept.queued_seconds is None and kept.running_seconds is None
-    assert (kept.queue_seconds, kept.engine_seconds) == (30.0, 10.0)  # from its times, as before
+    assert kept is not None and (kept.queued_seconds, kept.running_seconds) == (30.0, 10.0)  # filled in once,
+    assert (kept.queue_seconds, kept.engine_seconds) == (30.0, 10.0)  # from its times, as they were read before
     history.save(Run(engine="fal", arguments={}, id="new1", queued_seconds=2.0, running_seconds=5.0))
     assert (history.get("new1").queued_seconds, history.get("new1").running_seconds) == (2.0, 5.0)
 

@@ -151,12 +151,12 @@ def _endpoint(params: tuple[Param, ...], run: Callable[[dict[str, Any], Session]
     return handler
 
 
-def _finished(run: Run | None, what: str) -> tuple[str | None, dict[str, Any]]:
+def _finished(run: Run | None, what: str, session: Session) -> tuple[str | None, dict[str, Any]]:
     if run is None:
         raise StudioError(f"The {what} did not start.")
     if run.status != "completed" or not run.output_path:
         raise StudioError(run.error or f"The {what} did not complete ({run.status}).")
-    return servable(run.output_path, download_name(run)), result_json(run)
+    return servable(run.output_path, download_name(run)), result_json(run, session.root_url)
 
 
 async def upscale(values: dict[str, Any], session: Session) -> tuple[str | None, dict[str, Any]]:
@@ -165,7 +165,7 @@ async def upscale(values: dict[str, Any], session: Session) -> tuple[str | None,
     run = None
     async for update in usecases.run_one(asked, session):
         run = update.run
-    return _finished(run, "run")
+    return _finished(run, "run", session)
 
 
 async def sweep(values: dict[str, Any], session: Session) -> tuple[str | None, str | None]:
@@ -190,7 +190,7 @@ async def fetch(values: dict[str, Any], session: Session) -> tuple[str | None, d
     run = None
     async for update in usecases.fetch(asked.request_id, session):
         run = update.run
-    return _finished(run, "request")
+    return _finished(run, "request", session)
 
 
 async def dataset(values: dict[str, Any], session: Session) -> str | None:

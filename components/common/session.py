@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.common.files import app_root
 from core import config
 from core.engines import keyed_engine, keyless_engine
 from core.sharing import identity
@@ -30,6 +31,7 @@ class Session(Visitor):
     """One browser session: the visitor (``core/sharing/visitor.py``) and its webhook URL."""
 
     webhook_url: str = ""
+    root_url: str = ""  # the app's public address as the last request gave it (output files' URLs start with it)
 
     def key_status(self) -> str:
         """A sentence about the key that never shows any part of it, written for whoever reads it: on a shared
@@ -59,9 +61,11 @@ def _address(request: Any) -> str:
 
 
 def for_request(session: Session | None, request: Any = None) -> Session:
-    """The session with what the request tells: the client address, and for an API caller in shared mode (no
-    browser identity) an owner derived from its Gradio session, keyed with the server secret."""
+    """The session with what the request tells: the app's address (``root_url``), the client address, and for an
+    API caller in shared mode (no browser identity) an owner derived from its Gradio session, keyed with the
+    server secret."""
     session = session or Session(shared=config.shared_mode())
+    session.root_url = app_root(request) or session.root_url
     if session.shared:
         if request is not None:
             session.address = _address(request)

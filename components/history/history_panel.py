@@ -25,7 +25,7 @@ from core.engines import ENGINES
 from core.errors import StudioError
 from core.runs import names, store
 from core.runs.history import BIN_DAYS
-from core.runs.runs import STATUSES, Run, ignores_seed
+from core.runs.runs import STATUSES, Run, ignores_seed, iso_time
 from core.runs.thumbs import thumbnail
 from core.usecases import HistoryQuery, export, values
 
@@ -212,7 +212,7 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
             else None)
     from core import snippets
 
-    arguments = {k: v for k, v in {**run.arguments, **run.parameters()}.items() if v is not None}
+    arguments = run.replay_arguments()
     try:
         code = snippets.subscribe_code(arguments, image_path_hint=run.input_name or run.input_path)
     except StudioError as exc:
@@ -227,9 +227,9 @@ def _details(run: Run) -> dict[str, Any]:
     data_dir = config.data_dir()
     info["input_path"], info["output_path"] = (relative_path(info[name], data_dir) for name in ("input_path",
                                                                                                "output_path"))
-    for name in ("created_at", "started_at", "finished_at"):  # ISO 8601 local times, not epoch seconds
+    for name in ("created_at", "started_at", "finished_at"):  # ISO 8601 with the zone, not epoch seconds
         if isinstance(info.get(name), (int, float)):
-            info[name] = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(info[name]))
+            info[name] = iso_time(info[name])
     info["seed"] = run.seed_used  # none on an engine that uses no seed (older rows kept a random one)
     info["queued_seconds"], info["running_seconds"] = run.queue_seconds, run.engine_seconds
     info["run_seconds"] = run.run_seconds  # from leaving the queue to the output kept (its download included)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from components.common.files import servable
+from components.common.files import file_url, servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.common.signatures import schema_handler
@@ -18,7 +19,7 @@ from core import schema, usecases
 from core.engines import describe
 from core.errors import StudioError
 from core.runs import names, store
-from core.runs.runs import Run
+from core.runs.runs import Run, iso_time
 from core.usecases import RunRequest
 
 
@@ -49,12 +50,24 @@ def download_name(run: Run) -> str:
     return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used)
 
 
-def result_json(run: Run) -> dict[str, Any]:
-    """The endpoint's output shape plus what identifies the run (never a key, never a server path)."""
-    return {"image": {"url": run.result_url, "content_type": run.content_type, "width": run.width,
-                      "height": run.height, "file_name": download_name(run)},
+def result_json(run: Run, root: str = "") -> dict[str, Any]:
+    """fal's output shape for any engine, plus what identifies the run (never a key, nothing in the data directory):
+    ``image`` {``url``: the address Gradio serves the output PNG at (``root`` + ``/gradio_api/file=…``, an
+    unguessable cache path, see ``files.file_url``; None until the run completed), ``content_type``,
+    ``file_name``, ``file_size`` (bytes), ``width``, ``height`` (pixels)}, ``seed`` (None on an engine that uses
+    none), ``timings`` (seconds by step), ``request_id``, ``engine``, ``model``, ``run_id``, ``status``, ``error``,
+    ``result_url``: the engine's own output address (fal's CDN; it expires), None on local engines; its sweep
+    (``sweep_id``, ``cell``; None for a single run) and ``created_at`` (ISO 8601 with the zone's offset)."""
+    done = run.status == "completed" and bool(run.output_path) and Path(str(run.output_path)).is_file()
+    name = download_name(run)
+    return {"image": {"url": file_url(run.output_path, name, root) if done else None,
+                      "content_type": run.content_type, "file_name": name,
+                      "file_size": Path(str(run.output_path)).stat().st_size if done else None,
+                      "width": run.width, "height": run.height},
             "seed": run.seed_used, "timings": run.timings, "request_id": run.request_id, "engine": run.engine,
-            "run_id": run.id, "status": run.status, "error": run.error}
+            "model": run.model, "run_id": run.id, "status": run.status, "error": run.error,
+            "result_url": run.result_url, "sweep_id": run.sweep_id, "cell": run.cell,
+            "created_at": iso_time(run.created_at)}
 
 
 def request_of(form: dict[str, Any], engine: str, session: Session) -> RunRequest:
@@ -94,11 +107,11 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         raise refused(str(exc)) from None
     if run is None or run.status != "completed" or not run.output_path:
         view.error, view.error_field = (run.error, run.error_field) if run else ("The run did not start.", None)
-        yield None, result_json(run) if run else None, view.snapshot()
+        yield None, result_json(run, session.root_url) if run else None, view.snapshot()
         raise refused((run.error if run else None) or "The run did not complete.")
     view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
     view.after_name = download_name(run)
-    yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
+    yield servable(run.output_path, download_name(run)), result_json(run, session.root_url), view.snapshot()
 
 
 STREAMING = ("running", "downloading")  # stages in which the form's notes cannot change

@@ -59,12 +59,12 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
     view.details = result.details_markdown(run)
     if run.status != "completed" or not run.output_path:
         view.stage, view.error = "failed", run.error
-        yield None, result_json(run), view.snapshot()
+        yield None, result_json(run, session.root_url), view.snapshot()
         raise refused(run.error or "The request did not complete.")
     view.stage = "done"
     view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
     view.after_name = download_name(run)
-    yield servable(run.output_path, download_name(run)), result_json(run), view.snapshot()
+    yield servable(run.output_path, download_name(run)), result_json(run, session.root_url), view.snapshot()
 
 
 def listen(panel: FetchPanel, session: gr.State, outputs: list) -> None:

@@ -26,10 +26,10 @@ import pandas as pd
 from core import config, storage
 from core.csv_export import write_csv
 from core.inputs.images import before_path
-from core.runs.runs import Run
+from core.runs.runs import Run, iso_time
 from core.schema import FIELD_BY_NAME, PARAMETER_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: rows of older versions put right (see _migrate_to_2)
 BIN_DAYS = 7  # a deleted run stays in the bin (restorable, its files kept) this long, then it is purged
 _LIVE, _BINNED = "deleted_at IS NULL", "deleted_at IS NOT NULL"
 FILE_NAME = "history.sqlite3"
@@ -58,8 +58,9 @@ COLUMNS: tuple[str, ...] = tuple(_COLUMN_TYPES)
 # Every parameter under its endpoint name (the seed is the one used, above): numbers and switches, then texts.
 TABLE_PARAMETERS = tuple(sorted((f.name for f in PARAMETER_FIELDS if f.name != "seed"),
                                 key=lambda name: FIELD_BY_NAME[name].kind == "str"))
-TABLE_COLUMNS: tuple[str, ...] = ("time", "input", "status", "engine", "seed", *TABLE_PARAMETERS, "size",
-                                  "duration (s)", "request_id", "id")
+# Engine and model apart; the picture's URL when it came by one (else what fal received); a failure's own words.
+TABLE_COLUMNS: tuple[str, ...] = ("time", "input", "status", "engine", "model", "seed", *TABLE_PARAMETERS, "size",
+                                  "duration (s)", "image_url", "sweep_id", "cell", "error", "request_id", "id")
 _DTYPES = {c: "boolean" if c in _PARAM_COLUMNS and _PARAM_COLUMNS[c].kind == "bool" else
            {"REAL": "float64", "INTEGER": "Int64"}.get(kind, "object") for c, kind in _COLUMN_TYPES.items()}
 _UPSERT = (f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -116,8 +117,26 @@ def _seed_shown() -> str:
 
 
 
-def _local_time(timestamp: Any, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return "" if pd.isna(timestamp) else time.strftime(fmt, time.localtime(float(timestamp)))
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Put right, in place and once, what rows of older versions (schema 1 and before) hold differently, so every
+    reader — the table, the frame and its CSV export, datasets — gets the same answer as for a new row: no seed on
+    an engine that uses none (older versions recorded a random one there; the one asked for stays in
+    ``requested_seed``), and the queued and running seconds (recorded apart since) from the run's times."""
+    from core.engines import ENGINES, describe
+
+    seedless = [engine for engine in ENGINES if describe(engine).ignores("seed")]
+    if seedless:
+        conn.execute(f"UPDATE runs SET seed = NULL WHERE seed IS NOT NULL AND engine IN "
+                     f"({', '.join('?' * len(seedless))})", seedless)
+    conn.execute("UPDATE runs SET queued_seconds = MAX(0.0, started_at - created_at) "
+                 "WHERE queued_seconds IS NULL AND started_at IS NOT NULL")
+    conn.execute("UPDATE runs SET running_seconds = MAX(0.0, finished_at - started_at) "
+                 "WHERE running_seconds IS NULL AND started_at IS NOT NULL AND finished_at IS NOT NULL")
+
+
+def _local_time(timestamp: Any) -> str:
+    """ISO 8601 with the zone's offset (``runs.iso_time``); '' for none."""
+    return "" if pd.isna(timestamp) else iso_time(float(timestamp)) or ""
 
 
 EXPORT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "owner")  # never who else uses the app
@@ -125,8 +144,9 @@ EXPORT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "owner")  # n
 
 def export_csv(frame: pd.DataFrame, path: Path | str, data_dir: Path | None = None) -> Path:
     """Write a ``History.frame()`` as a safe CSV (core.csv_export: no formulas, file paths relative to the data
-    directory, UTF-8 with BOM): one row per run, every column but ``owner``, times as local ISO 8601."""
-    times = {c: [_local_time(t, "%Y-%m-%dT%H:%M:%S%z") for t in frame[c]] for c in ("created_at", "started_at",
+    directory, UTF-8 with BOM): one row per run, every column but ``owner``, times as ISO 8601 with the zone's
+    offset ("2026-12-05T08:36:55+01:00")."""
+    times = {c: [_local_time(t) for t in frame[c]] for c in ("created_at", "started_at",
              "finished_at") if c in frame and pd.api.types.is_numeric_dtype(frame[c])}
     kept = [c for c in frame.columns if c != "owner"]
     return write_csv(frame.assign(**times)[kept], path, data_dir or config.data_dir())
@@ -185,8 +205,17 @@ class History:
         for name, spec in (("owner_time", "owner, created_at"), ("time", "created_at"), ("status", "status"),
                            ("sweep", "sweep_id")):
             conn.execute(f"CREATE INDEX IF NOT EXISTS runs_{name} ON runs ({spec})")
-        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if version < 2:
+                    _migrate_to_2(conn)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def _recover(self, error: BaseException) -> sqlite3.Connection:
         # Move the unreadable file aside (never delete it) and start afresh; in memory if even that fails.
@@ -349,13 +378,16 @@ class History:
     def table(self, owner: str | None, search: str = "", status: str | None = None, engine: str | None = None,
               limit: int | None = 500, offset: int = 0, binned: bool = False) -> pd.DataFrame:
         """``TABLE_COLUMNS`` of the newest runs after ``offset`` (in the bin, when ``binned``), at most ``limit``:
-        readable time, size, duration."""
+        the time as ISO 8601 with its zone's offset, engine and model apart, size, duration, the picture's URL when
+        it came by one (``source_url``; else the https URL fal received), the sweep and cell, a failure's error."""
         shown = ["created_at", "COALESCE(input_name, '') AS input", "status",
-                 "engine || COALESCE(' ' || model, '') AS engine",
+                 "engine", "model",
                  _seed_shown(),
                  *TABLE_PARAMETERS,
                  "COALESCE(width || '×' || height, '') AS size",
-                 "started_at", "finished_at", "request_id", "id"]
+                 "started_at", "finished_at",
+                 "COALESCE(source_url, CASE WHEN image_url LIKE 'data:%' THEN NULL ELSE image_url END) AS image_url",
+                 "sweep_id", "cell", "error", "request_id", "id"]
         raw = self._select(shown, owner, search, status, engine, limit, offset, binned)
         duration = (raw["finished_at"] - raw["started_at"].fillna(raw["created_at"])).round(1)
         table = raw.assign(time=[_local_time(t) for t in raw["created_at"]], **{"duration (s)": duration})

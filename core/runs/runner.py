@@ -24,7 +24,7 @@ from core import config, storage
 from core.engines.base import Completed, Engine, InProgress, Job, Queued, ResumableEngine
 from core.errors import AuthError, CancelledRun, EngineError, StudioError
 from core.runs import events, unsaved
-from core.runs.runs import Run, ignores_seed
+from core.runs.runs import Run, ignores_seed, iso_time
 from core.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -125,14 +125,25 @@ async def _keep_output_file(run: Run, result: dict[str, Any]) -> list[events.Eve
     with contextlib.suppress(ImportError, OSError, StorageError):  # an unstamped PNG is still the output
         from core import pnginfo
 
-        pnginfo.stamp_png(target, {"arguments": run.parameters(), "seed": run.seed,
-                                   "request_id": run.request_id, "engine": run.engine, "model": run.model})
+        pnginfo.stamp_png(target, stamp_info(run))
     if not run.width or not run.height:
         from PIL import Image
 
         with Image.open(target) as done:
             run.width, run.height = done.size
     return [events.Saved(run.width, run.height, target.stat().st_size)]
+
+
+def stamp_info(run: Run) -> dict[str, Any]:
+    """What the output PNG records of ``run`` (``core.pnginfo.payload``): its parameters, the seed used, request
+    id, engine and model apart, the https URL its picture was given by (``source_url``: never a data URI, nor the
+    address fal's storage gave an uploaded file — a PNG that is passed on must not lead to its input), its sweep
+    and cell, and when it was made."""
+    given = run.source_url
+    return {"arguments": run.parameters(), "seed": run.seed_used, "request_id": run.request_id,
+            "engine": run.engine, "model": run.model,
+            "image_url": given if given and given.startswith("https://") else None,
+            "sweep_id": run.sweep_id, "cell": run.cell, "created_at": iso_time(run.created_at)}
 
 
 async def follow(job: Job, run: Run, save: Callable[[Run], None],
@@ -194,6 +205,16 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None],
         raise
     except StudioError as exc:
         yield _failed(run, save, exc)
+    except Exception as exc:  # a fault no one foresaw (an engine's bug, a picture Pillow chokes on): the run
+        log.exception("Run %s failed unexpectedly", run.id)  # still ends, failed, with words saying so
+        yield _failed(run, save, EngineError(unexpected(run, exc), run.request_id))
+
+
+def unexpected(run: Run, exc: BaseException) -> str:
+    """What a run's record says of a fault no one foresaw: the engine and the kind of error (never its message,
+    which could quote anything, a key included); the traceback goes to the app's log."""
+    return (f"The {run.engine} engine failed unexpectedly ({type(exc).__name__}); the app's log has the details. "
+            "Run it again, or report it if it happens again.")
 
 
 async def follow_request(engine: ResumableEngine, run: Run, save: Callable[[Run], None]) -> AsyncIterator[Update]:
@@ -286,6 +307,10 @@ async def execute(engine: Engine, run: Run, image_path: str | None,
         raise
     except StudioError as exc:
         yield _failed(run, save, exc)
+        return
+    except Exception as exc:  # a fault no one foresaw: the run ends failed and says so (see ``follow``)
+        log.exception("Run %s could not be submitted", run.id)
+        yield _failed(run, save, EngineError(unexpected(run, exc)))
         return
     run.request_id = job.request_id
     run.arguments = _recorded_arguments({**run.arguments, **job.arguments})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from core.schema import PARAMETER_FIELDS
@@ -20,6 +21,14 @@ def ignores_seed(engine: str) -> bool:
     from core.engines import ENGINES, describe
 
     return engine in ENGINES and describe(engine).ignores("seed")
+
+
+def iso_time(timestamp: float | None) -> str | None:
+    """Seconds since the epoch as ISO 8601 in the server's local time with its UTC offset
+    ("2026-12-05T08:36:55+01:00"), as the history's API shapes and exports give times; None stays None."""
+    if timestamp is None or timestamp != timestamp:  # NaN: a missing value read through pandas
+        return None
+    return datetime.fromtimestamp(float(timestamp)).astimezone().isoformat(timespec="seconds")
 
 
 def new_id() -> str:
@@ -91,11 +100,19 @@ class Run:
         return self.finished_at - (self.started_at if self.started_at is not None else self.created_at)
 
     def parameters(self) -> dict[str, Any]:
-        """Every schema parameter (not the image) with the seed actually used when known."""
-        values = {f.name: self.arguments.get(f.name, f.default) for f in PARAMETER_FIELDS}
+        """Every schema parameter (not the image) with the seed actually used when known; one left out (None)
+        as the endpoint's default."""
+        values = {f.name: f.default if self.arguments.get(f.name) is None else self.arguments[f.name]
+                  for f in PARAMETER_FIELDS}  # None: left out, so the endpoint's default
         if self.seed is not None:
             values["seed"] = self.seed
         return values
+
+    def replay_arguments(self) -> dict[str, Any]:
+        """The endpoint's arguments that reproduce this run: every parameter (the seed used when known), and the
+        picture's URL — what fal received, else the https URL it was given by (a local run's); None left out."""
+        url = self.arguments.get("image_url") or self.source_url
+        return {k: v for k, v in {**self.parameters(), "image_url": url}.items() if v is not None}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,7 +22,7 @@ from core.engines import describe, parse_spec
 from core.engines.pacing import SWEEP, paced
 from core.errors import InputError, StudioError
 from core.runs.runner import Update, execute, save_soft
-from core.runs.runs import Run, ignores_seed
+from core.runs.runs import Run, ignores_seed, iso_time
 from core.sweep import metrics
 from core.sweep.axes import IMAGE, AxisValue, format_value, side_of
 from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
@@ -212,6 +212,7 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
                      "status": run.status if run else "queued", "x_value": _csv_value(plan.x_axis, cell.x_value),
                      "y_value": _csv_value(plan.y_axis, cell.y_value), "arguments": parameters,
                      "seed": _seed_of(run, parameters),
+                     "sweep_id": plan.id, "created_at": iso_time(run.created_at) if run else None,
                      "request_id": run.request_id if run else None, "engine": run.engine if run else None,
                      "model": run.model if run else None, "input_name": run.input_name if run else None,
                      **measured, "error": run.error if run else None,
