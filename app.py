@@ -52,6 +52,7 @@ def launch(demo: gr.Blocks, **options: object) -> gr.Blocks:
     """Launch with the app's settings (options override: tests pass prevent_thread_lock, a port, ...)."""
     startup.prepare(demo)
     demo.launch(**{**startup.launch_settings(), **options})
+    public_api.serve_at(startup.public_root(demo.local_url))
     return demo
 
 
