@@ -29,7 +29,7 @@ from gradio import processing_utils, utils
 from gradio.data_classes import FileData
 from gradio_client.utils import is_file_obj_with_meta
 
-from components.common.files import servable, served
+from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.history.history_panel import history_page, history_total
@@ -40,6 +40,7 @@ from core.errors import StudioError
 from core.runs.runs import Run
 from core.usecases import DatasetQuery, FetchQuery, HistoryQuery, IdQuery, RunRequest, SweepRequest, control, export
 from core.usecases.estimate import dry_run
+from core.usecases.sweep import finished
 from core.usecases.values import ANY, CELLS, ENDPOINTS, EXAMPLES, LATEST, Param, shown
 
 DESCRIPTIONS = {
@@ -65,7 +66,8 @@ DESCRIPTIONS = {
     "cancel": "Cancel a run or sweep of yours that is going, by id (a sweep's cell: its sweep); returns where it "
               "stands after (cancelled_now false: it had already ended).",
     "retry": "Run again a run of yours that ended (same input, parameters, engine and model; a new run) or a "
-             "sweep's failed cells, by id: the output PNG or contact sheet, and the result JSON or sweep status.",
+             "sweep's failed cells, by id: the output PNG or contact sheet, and the result JSON or the sweep's "
+             "status (retried: how many cells ran again; 0 when none had failed).",
 }
 
 
@@ -112,9 +114,10 @@ def serve_at(root: str) -> None:
 
 
 def sample_photo() -> dict[str, Any]:
-    """The sample photo as a file this app serves itself (Gradio's cache, as the page's example gallery serves
-    it): a FileData with its full URL, what the API page's snippets fetch or upload."""
-    url = f"{_ROOT[0]}gradio_api/file={served(str(SAMPLE))}"
+    """The sample photo as a file this app serves itself (the copy in Gradio's cache that the page's example
+    gallery serves): a FileData with its full URL, what the API page's snippets fetch or upload."""
+    cached = processing_utils.save_file_to_cache(SAMPLE, utils.get_upload_folder())  # the gallery's own copy
+    url = f"{_ROOT[0]}gradio_api/file={cached}"
     return {"path": url, "url": url, "orig_name": SAMPLE.name, "meta": {"_type": "gradio.FileData"}}
 
 
@@ -289,12 +292,17 @@ async def retry(values: dict[str, Any], session: Session) -> tuple[str | None, d
         async for update in usecases.run_one(asked, session):
             run = update.run
         return _finished(run, "run")
+    count = control.to_retry(asked)
     last = None
-    async for progress in usecases.retry_cells(asked, session):
-        last = progress
+    if count:
+        async for progress in usecases.retry_cells(asked, session):
+            last = progress
+    else:  # nothing failed: the sweep as it stands (a retry asked twice does no harm)
+        last = await finished(asked.plan, dict(asked.runs), asked.engine, asked.input_path)
     if last is None or not last.finished:
         raise StudioError("The retry did not finish.")
-    return (servable(last.sheet) if last.sheet else None), control.sweep_cells(last.plan.id, session)[1]
+    return (servable(last.sheet) if last.sheet else None), {**control.sweep_cells(last.plan.id, session)[1],
+                                                            "retried": count}
 
 
 async def dataset(values: dict[str, Any], session: Session) -> str | None:

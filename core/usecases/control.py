@@ -19,6 +19,7 @@ from core.errors import InputError
 from core.runs import store
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
+from core.sweep import sweep_run
 from core.sweep.reopen import reopen
 from core.sweep.sweep_store import SweepStore
 from core.usecases.going import task_of
@@ -180,3 +181,9 @@ def retry_request(wanted: str, visitor: Visitor) -> RunRequest | RetryRequest:
 
         input_path = str(config.data_dir() / record.input)
     return RetryRequest(plan, runs, engine, input_path, record.model if record else None)
+
+
+def to_retry(request: RetryRequest) -> int:
+    """How many cells a sweep's retry would run again (its failed or interrupted ones; 0: nothing to retry, the
+    sweep stands as it is)."""
+    return len(sweep_run.retryable(request.plan, dict(request.runs)))
