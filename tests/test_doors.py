@@ -56,7 +56,7 @@ def test_each_door_reaches_its_use_case(client, photo, reached) -> None:
     _, result = client.predict(handle_file(photo), "", engine="lanczos", upscale_factor=2, api_name="/upscale")
     assert reached == Counter(run_one=1)
 
-    csv, _ = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor", x_values="1, 2",
+    csv, _, _ = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor", x_values="1, 2",
                             y_axis="", y_values="", api_name="/sweep")
     assert reached["run_sweep"] == 1 and reached["run_one"] == 1  # a sweep's cells are not runs of the form
 

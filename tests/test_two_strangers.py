@@ -77,7 +77,7 @@ def identify(demo: Any, url: str, client: Client, token: str) -> str:
 
 
 def history_ids(client: Client) -> list[str]:
-    return [row[-1] for row in client.predict(api_name="/history")["data"]]
+    return [row[-1] for row in client.predict(api_name="/history")[0]["data"]]
 
 
 def owner_of(run_id: str) -> str:
@@ -168,7 +168,7 @@ def test_the_confirmation_threshold_and_the_hard_cap_hold_on_the_api(shared_app,
     with pytest.raises(Exception, match="confirm=True"):
         caller.predict(handle_file(photo), "", **sweep)
     assert fal_server.submits() == []  # refused before anything reached fal
-    csv, _ = caller.predict(handle_file(photo), "", confirm=True, **sweep)
+    csv, _, _ = caller.predict(handle_file(photo), "", confirm=True, **sweep)
     assert len(Path(csv).read_text(encoding="utf-8-sig").splitlines()) == 3
     with pytest.raises(Exception, match="limited to 100 cells"):
         caller.predict(handle_file(photo), "", confirm=True, **{**sweep, "x_values": "1-101"})
