@@ -16,6 +16,7 @@ snippet must exit cleanly and print its outputs — no error event, no exception
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,9 @@ def _run(command: list[str], cwd: Path, what: str) -> str:
 
 def _run_js(name: str, cwd: Path) -> str:
     """The JavaScript snippet's output. The app keeps a session state, so @gradio/client holds a heartbeat
-    stream open and node does not exit by itself after printing (a script ends it with ``client.close()``): the
-    run is over once the printed ``result.data`` array is closed; an error ends node at once, non-zero."""
+    stream open and node does not exit by itself after printing (a script ends it with ``process.exit()``, as the
+    README's does): the run is over once the printed ``result.data`` array is closed; an error ends node at once,
+    non-zero."""
     process = subprocess.Popen(["node", f"{name}.mjs"], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env={**os.environ, "NO_COLOR": "1"})
     lines: list[str] = []
@@ -103,3 +105,40 @@ def test_every_snippet_runs_as_pasted(studio: str, snippets: dict[str, dict[str,
     assert "'counts': {'completed': 2}" in printed["sweep"]["python"]
     assert "'kind': 'sweep'" in printed["status"]["python"]  # latest: the sweep, its cells the newest runs
     assert "'retried': 0" in printed["retry"]["python"]  # nothing of it had failed: nothing ran again
+
+
+def _blocks(language: str) -> list[str]:
+    from tests.test_docs import section
+
+    return re.findall(rf"^```{language}\n(.*?)^```", section("Public API"), re.M | re.S)
+
+
+def test_the_readmes_api_examples_run(studio: str, tmp_path: Path) -> None:
+    """The README's Public API section, Python, JavaScript and curl, run as written on a photo named photo.jpg
+    (only the address is this app's)."""
+    from PIL import Image
+
+    js_calls(studio, [])
+    (tmp_path / "node_modules").symlink_to(JS / "node_modules", target_is_directory=True)
+    Image.effect_mandelbrot((40, 30), (-2, -1.2, 1, 1.2), 60).convert("RGB").save(tmp_path / "photo.jpg")
+    [python], [javascript], [curl] = _blocks("python"), _blocks("js"), _blocks("bash")
+    here = studio.rstrip("/")
+
+    def at_this_app(code: str) -> str:
+        assert "http://127.0.0.1:7860" in code
+        return code.replace("http://127.0.0.1:7860", here)
+
+    (tmp_path / "readme.py").write_text(at_this_app(python) + "\nprint(priced, page, cells['counts'], "
+                                        "state['status'], stopped['cancelled_now'], result['status'])\n")
+    printed = _run([sys.executable, "readme.py"], tmp_path, "README: Python").splitlines()[-1]
+    assert "'cells': 2" in printed and "'price_usd': " in printed, printed
+    assert printed.endswith("{'completed': 3} completed False completed"), printed
+    report = ("console.log(JSON.stringify([result.status, priced.cells, cells.counts, page.total > 0, "
+              "state.kind]));\nprocess.exit(0);")
+    assert javascript.rstrip().splitlines()[-1].startswith("process.exit(0);")
+    (tmp_path / "readme.mjs").write_text(at_this_app(javascript).replace("process.exit(0);", report, 1))
+    said = _run(["node", "readme.mjs"], tmp_path, "README: JavaScript").strip().splitlines()[-1]
+    assert said == '["completed",3,{"completed":2},true,"sweep"]', said
+    (tmp_path / "readme.sh").write_text(at_this_app(curl))
+    outputs = _run(["bash", "readme.sh"], tmp_path, "README: curl").strip().splitlines()
+    assert len(outputs) == 8 and all(line.startswith("[") for line in outputs), outputs  # outputs, never an error
