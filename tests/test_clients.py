@@ -228,3 +228,25 @@ def test_the_picture_is_read_by_its_content_named_or_not(studio: str, tmp_path: 
         assert answer["ok"], answer
         assert answer["data"][1]["image"]["width"] == 40 and answer["data"][1]["status"] == "completed"
     assert not answers[2]["ok"] and "not an image" in answers[2]["error"]
+
+
+def test_the_picture_defaults_to_the_sample_photo_and_a_given_url_is_used_instead(studio: str,
+                                                                                  client: Client) -> None:
+    """The picture's documented default is the bundled sample photo (451×300), so a call with no picture runs on
+    it; an image_url given is used in place of the picture (a client fills the default in: it must not win)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (10, 8), (200, 40, 40)).save(buffer, format="PNG")
+    pasted = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    _, sample = client.predict(engine="lanczos", api_name="/upscale")
+    _, given = client.predict(image_url=pasted, engine="lanczos", api_name="/upscale")
+    assert (sample["image"]["width"], sample["image"]["height"]) == (902, 600)
+    assert (given["image"]["width"], given["image"]["height"]) == (20, 16)
+    [js_sample, js_given] = js_calls(studio, [{"endpoint": "/upscale", "values": {"engine": "lanczos"}},
+                                              {"endpoint": "/upscale", "values": {"engine": "lanczos",
+                                                                                  "image_url": pasted}}])
+    assert js_sample["data"][1]["image"]["width"] == 902 and js_given["data"][1]["image"]["width"] == 20
