@@ -18,23 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import shutil
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
-from gradio import processing_utils, utils
 from gradio.data_classes import FileData
 from gradio_client.utils import is_file_obj_with_meta
 
+from components.api.sample_photo import SAMPLE, sample_photo
 from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.history.history_panel import history_page, history_total
 from components.upscale.action import download_name, result_json
-from components.upscale.image_input import EXAMPLES as PHOTOS
 from core import usecases
 from core.errors import StudioError
 from core.runs.runs import Run
@@ -92,33 +89,6 @@ class RawValue(gr.JSON):
 
     def example_value(self) -> Any:
         return EXAMPLES.get(self.param.name, self.param.default)
-
-
-SAMPLE = PHOTOS / "chelsea.jpg"  # the picture input's documented example and default: a bundled photo
-_ROOT = ["http://127.0.0.1:7860/"]  # where this app answers: set at launch (``serve_at``)
-
-
-def serve_at(root: str) -> None:
-    """Say where this app answers (its local URL, or a Space's public one), for the sample photo's address.
-
-    A snippet's ``handle_file(url)`` hands Gradio the URL to fetch, and Gradio fetches only public addresses
-    (``safehttpx``): on a machine's own address the sample would be refused. Gradio keeps a fetched URL in its
-    cache under the URL's hash and never fetches it again, so the sample is put there as the file that URL
-    serves, and a snippet pasted as shown runs on a local app too."""
-    _ROOT[0] = root if root.endswith("/") else root + "/"
-    url = sample_photo()["url"]
-    kept = Path(utils.get_upload_folder()) / processing_utils.hash_url(url) / SAMPLE.name
-    if not kept.is_file():
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(SAMPLE, kept)
-
-
-def sample_photo() -> dict[str, Any]:
-    """The sample photo as a file this app serves itself (the copy in Gradio's cache that the page's example
-    gallery serves): a FileData with its full URL, what the API page's snippets fetch or upload."""
-    cached = processing_utils.save_file_to_cache(SAMPLE, utils.get_upload_folder())  # the gallery's own copy
-    url = f"{_ROOT[0]}gradio_api/file={cached}"
-    return {"path": url, "url": url, "orig_name": SAMPLE.name, "meta": {"_type": "gradio.FileData"}}
 
 
 class RawFile(gr.File):
