@@ -197,3 +197,19 @@ def test_a_dry_run_prices_the_grid_and_runs_nothing(photo: str, fal_server, fal_
     assert fal_server.submits() == [] and store.store().count() == 0  # nothing sent, nothing recorded
     with pytest.raises(InputError, match="dry_run must be true or false"):
         SweepRequest.checked({"x_values": "1", "dry_run": "true"})
+
+
+def test_what_this_process_does_not_run_is_not_cancelled_and_what_runs_is_not_retried() -> None:
+    """A run the history says is still going but no task of this process runs (a fal request followed after a
+    restart) is refused by name rather than reported cancelled; a run still going is not retried."""
+    from core.runs.runs import Run
+
+    visitor = Session()
+    run = Run(engine="fal", arguments={"upscale_factor": 2}, status="running", request_id="req-elsewhere-1",
+              input_path="/nowhere/in.png")
+    store.save(run)
+    with pytest.raises(InputError, match="not run by this app process"):
+        asyncio.run(control.cancel(run.request_id, visitor))
+    with pytest.raises(InputError, match="still running"):
+        control.retry_request(run.id, visitor)
+    assert store.store().get(run.id).status == "running"  # untouched

@@ -17,8 +17,10 @@ The rules, one per kind (``Param.kind``):
 - ``url``: a string or ``None`` (``core/schema.py`` then checks it as an https URL or a data URI);
 - ``file``: a file path Gradio stored for the upload, or ``None``.
 
-The tables (``UPSCALE``, ``SWEEP``, ``HISTORY``, ``FETCH``) are also what the API's components are written from
-(``components/api/public_api.py``), so the documented types and defaults and the checks never differ.
+The tables (``UPSCALE``, ``SWEEP``, ``HISTORY``, ``FETCH``, ``DATASET``, ``CELLS``, ``RUN_OR_SWEEP``) are also
+what the API's components are written from (``components/api/public_api.py``), so the documented types and
+defaults and the checks never differ; ``EXAMPLES`` are the API page's examples for the required ones (``latest``
+for an id, so a snippet pasted as shown runs).
 """
 
 from __future__ import annotations
