@@ -9,7 +9,7 @@ if __name__ == "__main__":  # before Gradio is imported: it reads GRADIO_SERVER_
 
 import gradio as gr  # noqa: E402
 
-from components.api import public_api
+from components.api import public_api, sample_photo
 from components.code import code_panel
 from components.common import engine_panel, header, startup
 from components.history import history_panel
@@ -52,6 +52,7 @@ def launch(demo: gr.Blocks, **options: object) -> gr.Blocks:
     """Launch with the app's settings (options override: tests pass prevent_thread_lock, a port, ...)."""
     startup.prepare(demo)
     demo.launch(**{**startup.launch_settings(), **options})
+    sample_photo.serve_at(startup.public_root(demo.local_url))
     return demo
 
 

@@ -65,7 +65,7 @@ def sweep(client: Any, image: str, cells: int) -> float:
     from gradio_client import handle_file
 
     start = time.perf_counter()
-    csv, sheet = client.predict(handle_file(image), "", engine="fal", x_axis="seed", x_values=f"1-{cells}",
+    csv, sheet, _ = client.predict(handle_file(image), "", engine="fal", x_axis="seed", x_values=f"1-{cells}",
                                 y_axis="", y_values="", confirm=True, api_name="/sweep")
     seconds = time.perf_counter() - start
     import pandas as pd

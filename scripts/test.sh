@@ -31,6 +31,12 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
 npm ci --prefix tests/js --no-audit --no-fund --silent
+# curl, for the API page's curl snippets (tests/test_api_snippets.py runs them as pasted)
+if ! command -v curl >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq curl >/dev/null
+fi
 # axe-core for the accessibility audit (tests/test_browser_a11y.py), pinned in tests/a11y/package-lock.json.
 npm ci --prefix tests/a11y --silent --no-audit --no-fund
 python -m ruff check .

@@ -137,12 +137,12 @@ def test_the_public_api_is_as_the_readme_documents_it(client) -> None:
     for name in ("upscale", "sweep"):  # an image is a file *or* an image_url: neither is required on its own
         required = [p["parameter_name"] for p in endpoints[f"/{name}"]["parameters"] if not p["parameter_has_default"]]
         assert "image" not in required and "image_url" not in required, (name, required)
-    assert [r["label"] for r in endpoints["/history"]["returns"]] == ["Runs"]
+    assert [r["label"] for r in endpoints["/history"]["returns"]] == ["Runs", "Page"]
 
 
 def test_history_returns_every_field_under_its_endpoint_name(client, photo: str) -> None:
     client.predict(handle_file(photo), None, upscale_factor=1, engine="local", api_name="/upscale")
-    table = client.predict(api_name="/history")
+    table, _ = client.predict(api_name="/history")
     headers = table["headers"]
     assert {f.name for f in schema.PARAMETER_FIELDS} <= set(headers), headers
     row = dict(zip(headers, table["data"][0], strict=True))

@@ -19,9 +19,9 @@ CORE = sorted((ROOT / "core").rglob("*.py"))
 USECASES = ROOT / "core" / "usecases"
 RUN_MACHINERY = {"core.sharing.budget", "core.sharing.limits", "core.sharing.spending", "core.usecases.admission"}
 API = "components/api/public_api.py"  # the public API's own events, beside each page's
-DOORS = {"run_one": {("components/upscale/action.py", "upscale"), (API, "upscale")},
+DOORS = {"run_one": {("components/upscale/action.py", "upscale"), (API, "upscale"), (API, "retry")},
          "run_sweep": {("components/sweep/sweep_actions.py", "sweep"), (API, "sweep")},
-         "retry_cells": {("components/sweep/sweep_actions.py", "retry")},
+         "retry_cells": {("components/sweep/sweep_actions.py", "retry"), (API, "retry")},
          "fetch": {("components/upscale/fetch_panel.py", "fetch_request"), (API, "fetch")},
          "resume_pending": {("components/common/startup.py", "resume_pending_runs")}}
 

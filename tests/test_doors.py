@@ -1,6 +1,7 @@
 """Every door into a run goes through the same use case (core/usecases/): the Upscale event (which is also the
 public ``/upscale`` API), the sweep (``/sweep``), a retry of its failed cells, fetch (``/fetch``) and the resume at
-start-up. Each door is driven as a visitor or an API caller would, and the use case it reached is counted."""
+start-up, and ``/retry`` (a run's own use case, or a sweep's retry). Each door is driven as a visitor or an API
+caller would, and the use case it reached is counted."""
 
 from __future__ import annotations
 
@@ -56,8 +57,8 @@ def test_each_door_reaches_its_use_case(client, photo, reached) -> None:
     _, result = client.predict(handle_file(photo), "", engine="lanczos", upscale_factor=2, api_name="/upscale")
     assert reached == Counter(run_one=1)
 
-    csv, _ = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor", x_values="1, 2",
-                            y_axis="", y_values="", api_name="/sweep")
+    csv, _, summary = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor",
+                                     x_values="1, 2", y_axis="", y_values="", api_name="/sweep")
     assert reached["run_sweep"] == 1 and reached["run_one"] == 1  # a sweep's cells are not runs of the form
 
     png, fetched = client.predict(result["run_id"], api_name="/fetch")  # a lanczos run id: from the history
@@ -77,3 +78,11 @@ def test_each_door_reaches_its_use_case(client, photo, reached) -> None:
 
     startup.resume_pending_runs().join(30)
     assert reached == Counter(run_one=1, run_sweep=2, fetch=1, retry_cells=1, resume_pending=1)
+
+    _, again = client.predict(result["run_id"], api_name="/retry")  # /retry of a run: the run's own use case
+    assert reached["run_one"] == 2 and again["run_id"] != result["run_id"] and again["status"] == "completed"
+    cell = store.store().runs_for_sweep(summary["sweep_id"], None)[0]
+    cell.status, cell.error = "failed", "made to fail by the test"
+    store.save(cell)
+    _, state = client.predict(summary["sweep_id"], api_name="/retry")  # of a sweep: its failed cells'
+    assert reached["retry_cells"] == 2 and state["retried"] == 1 and state["counts"] == {"completed": 2}

@@ -42,7 +42,7 @@ def test_each_cell_runs_on_its_engine_and_only_fals_are_priced(client, photo, fa
     cost = preflight(plan, "fal", image_path)
     assert cost.estimated_price == pytest.approx(2 * estimated_price(40, 30, 2.0))  # two fal cells, two free
 
-    csv, _ = client.predict(handle_file(photo), None, engine="fal", x_axis="engine", x_values="fal, local:fast",
+    csv, _, _ = client.predict(handle_file(photo), None, engine="fal", x_axis="engine", x_values="fal, local:fast",
                             y_axis="creativity", y_values="0.2, 0.5", api_name="/sweep")
     cells = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(cells["status"]) == ["completed"] * 4
@@ -63,7 +63,7 @@ def test_an_engine_axis_needs_a_key_only_for_the_engines_that_do(client, photo, 
     with pytest.raises(Exception, match="No fal key"):
         client.predict(handle_file(photo), None, engine="local", x_axis="engine", x_values="fal, local:fast",
                        y_axis="", y_values="", api_name="/sweep")
-    csv, _ = client.predict(handle_file(photo), None, engine="local", x_axis="engine",
+    csv, _, _ = client.predict(handle_file(photo), None, engine="local", x_axis="engine",
                             x_values="local:fast, local:quality", upscale_factor=1, y_axis="", y_values="",
                             api_name="/sweep")
     cells = pd.read_csv(csv, encoding="utf-8-sig")

@@ -55,6 +55,6 @@ def test_the_sweep_api_refuses_an_ignored_axis_before_anything_runs(client, tmp_
 def test_the_sweep_api_default_axis_is_one_the_default_engine_uses(client, tmp_path) -> None:
     photo = tmp_path / "astronaut.png"
     Image.fromarray(samples.astronaut()[:48, :48]).save(photo)
-    csv, sheet = client.predict(handle_file(str(photo)), "", engine="local", x_values="1, 1.5", y_axis="",
+    csv, sheet, _ = client.predict(handle_file(str(photo)), "", engine="local", x_values="1, 1.5", y_axis="",
                                 y_values="", api_name="/sweep")
     assert store.store().count() == 2

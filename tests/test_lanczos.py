@@ -75,7 +75,7 @@ def test_a_sweep_refuses_an_axis_it_ignores_seed_included() -> None:
 
 
 def test_a_sweep_on_lanczos_and_an_engine_axis_with_it(client, photo, fal_server, fal_key, monkeypatch) -> None:
-    csv, sheet = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor",
+    csv, sheet, _ = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor",
                                 x_values="1, 2", y_axis="", y_values="", api_name="/sweep")
     cells = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(cells["status"]) == ["completed"] * 2 and set(cells["engine"]) == {"lanczos"}
@@ -83,7 +83,7 @@ def test_a_sweep_on_lanczos_and_an_engine_axis_with_it(client, photo, fal_server
 
     monkeypatch.setenv("FAL_KEY", fal_key)
     fal_server.set_default(queue_polls=1, run_polls=1)
-    csv, _ = client.predict(handle_file(photo), None, engine="fal", x_axis="engine",
+    csv, _, _ = client.predict(handle_file(photo), None, engine="fal", x_axis="engine",
                             x_values="fal, local:fast, lanczos", y_axis="creativity", y_values="0.2, 0.5",
                             api_name="/sweep")
     cells = pd.read_csv(csv, encoding="utf-8-sig")

@@ -65,9 +65,9 @@ def test_an_upload_keeps_its_name_through_the_run_the_history_and_restore(client
                                  api_name="/upscale")
     expected = "coffee400_x2.png"  # the local engine uses no seed: the name carries none
     assert Path(png).name == expected and result["image"]["file_name"] == expected
-    table = client.predict(api_name="/history")
+    table, _ = client.predict(api_name="/history")
     assert table["data"][0][table["headers"].index("input")] == "coffee400.jpg"
-    assert client.predict("coffee400", api_name="/history")["data"]  # found by its name
+    assert client.predict("coffee400", api_name="/history")[0]["data"]  # found by its name
     restored = history_panel.restore(result["run_id"], Session())
     assert Path(restored[len(schema.PARAMETER_FIELDS)]).name == "coffee400.png"  # its name, as the PNG it was stored as
 

@@ -32,12 +32,12 @@ def test_each_visitor_sees_only_their_own_history(shared_app, photo, monkeypatch
     monkeypatch.setenv("CLARITY_SHARED", "1")
     alice, bob = Client(shared_app, verbose=False), Client(shared_app, verbose=False)
     _, result = alice.predict(handle_file(photo), "", upscale_factor=1, engine="local", api_name="/upscale")
-    alice_rows = alice.predict(api_name="/history")["data"]
+    alice_rows = alice.predict(api_name="/history")[0]["data"]
     assert [row[-1] for row in alice_rows] == [result["run_id"]]
-    assert bob.predict(api_name="/history")["data"] == []
+    assert bob.predict(api_name="/history")[0]["data"] == []
     bob.predict(handle_file(photo), "", upscale_factor=1, engine="local", api_name="/upscale")
-    assert len(bob.predict(api_name="/history")["data"]) == 1
-    assert len(alice.predict(api_name="/history")["data"]) == 1
+    assert len(bob.predict(api_name="/history")[0]["data"]) == 1
+    assert len(alice.predict(api_name="/history")[0]["data"]) == 1
 
 
 def test_a_visitor_over_the_job_limit_is_refused_with_the_limit_named(shared_app, photo, fal_server, fal_key,

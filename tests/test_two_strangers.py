@@ -77,7 +77,7 @@ def identify(demo: Any, url: str, client: Client, token: str) -> str:
 
 
 def history_ids(client: Client) -> list[str]:
-    return [row[-1] for row in client.predict(api_name="/history")["data"]]
+    return [row[-1] for row in client.predict(api_name="/history")[0]["data"]]
 
 
 def owner_of(run_id: str) -> str:
@@ -156,6 +156,32 @@ def test_fetch_by_request_id_never_follows_a_strangers_request_with_the_spaces_k
     assert again["run_id"] == result["run_id"]
 
 
+def test_a_strangers_run_and_sweep_cannot_be_read_cancelled_or_retried_by_id(shared_app, photo) -> None:
+    """/status, /cancel, /retry, /cells and /fetch look an id up in the caller's own history only: Bob, knowing
+    Alice's run id, request id and sweep id, is told they are not in his; his 'latest' is his own (none)."""
+    demo, url = shared_app
+    alice, bob = stranger(url, "198.51.100.10"), stranger(url, "198.51.100.11")
+    identify(demo, url, alice, "")
+    identify(demo, url, bob, "")
+    _, result = alice.predict(handle_file(photo), "", upscale_factor=1, engine="local", api_name="/upscale")
+    summary = alice.predict(handle_file(photo), "", upscale_factor=1, engine="local", x_axis="upscale_factor",
+                            x_values="1, 1.5", y_axis="", y_values="", api_name="/sweep")[2]
+    for wanted in (result["run_id"], result["request_id"], summary["sweep_id"], "latest"):
+        for endpoint in ("/status", "/cancel", "/retry"):
+            with pytest.raises(Exception, match="in your history"):
+                bob.predict(wanted, api_name=endpoint)
+    for wanted in (summary["sweep_id"], "latest"):
+        with pytest.raises(Exception, match="in your history"):
+            bob.predict(wanted, api_name="/cells")
+    with pytest.raises(Exception, match="in your history"):
+        bob.predict(result["run_id"], api_name="/fetch")
+    assert history_ids(bob) == []  # nothing ran for him, nothing of hers changed
+    assert alice.predict(result["run_id"], api_name="/status")["status"] == "completed"
+    pictures, cells = alice.predict(summary["sweep_id"], api_name="/cells")
+    assert len(pictures) == 2 and cells["counts"] == {"completed": 2}
+    assert len(history_ids(alice)) == 3
+
+
 def test_the_confirmation_threshold_and_the_hard_cap_hold_on_the_api(shared_app, photo, fal_server, fal_key,
                                                                       monkeypatch) -> None:
     demo, url = shared_app
@@ -168,7 +194,7 @@ def test_the_confirmation_threshold_and_the_hard_cap_hold_on_the_api(shared_app,
     with pytest.raises(Exception, match="confirm=True"):
         caller.predict(handle_file(photo), "", **sweep)
     assert fal_server.submits() == []  # refused before anything reached fal
-    csv, _ = caller.predict(handle_file(photo), "", confirm=True, **sweep)
+    csv, _, _ = caller.predict(handle_file(photo), "", confirm=True, **sweep)
     assert len(Path(csv).read_text(encoding="utf-8-sig").splitlines()) == 3
     with pytest.raises(Exception, match="limited to 100 cells"):
         caller.predict(handle_file(photo), "", confirm=True, **{**sweep, "x_values": "1-101"})

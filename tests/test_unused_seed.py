@@ -106,7 +106,7 @@ def test_the_history_table_shows_no_seed_for_an_engine_that_uses_none() -> None:
 def test_a_sweeps_csv_and_the_compare_menu_name_no_seed_for_such_an_engine(client, photo, engine: str) -> None:
     from components.history import compare
 
-    sheet_csv, _ = client.predict(handle_file(photo), "", engine=engine, x_axis="upscale_factor", x_values="1, 2",
+    sheet_csv, _, _ = client.predict(handle_file(photo), "", engine=engine, x_axis="upscale_factor", x_values="1, 2",
                                   y_axis="", y_values="", api_name="/sweep")
     rows = pd.read_csv(sheet_csv, encoding="utf-8-sig")
     assert rows["seed"].isna().all()  # the grid's drawn seed is recorded with the arguments, not shown as used

@@ -1,5 +1,5 @@
-"""The public API: ``/upscale``, ``/sweep``, ``/history``, ``/fetch`` and ``/dataset``, each its own hidden,
-API-only event.
+"""The public API: ``/upscale``, ``/sweep``, ``/history``, ``/fetch``, ``/dataset``, ``/cells``, ``/status``,
+``/cancel`` and ``/retry``, each its own hidden, API-only event.
 
 The page's own events are private (``api_visibility="private"``): their outputs carry what only the page needs (a
 view state, the console's text), so a client that reads every output of an event (raw REST, the JavaScript client)
@@ -26,30 +26,45 @@ import pandas as pd
 from gradio.data_classes import FileData
 from gradio_client.utils import is_file_obj_with_meta
 
+from components.api.sample_photo import SAMPLE, sample_photo
 from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
-from components.history.history_panel import history_page
+from components.history.history_panel import history_page, history_total
 from components.upscale.action import download_name, result_json
 from core import usecases
 from core.errors import StudioError
 from core.runs.runs import Run
-from core.usecases import DatasetQuery, FetchQuery, HistoryQuery, RunRequest, SweepRequest, export
-from core.usecases.values import ANY, ENDPOINTS, Param, shown
+from core.usecases import DatasetQuery, FetchQuery, HistoryQuery, IdQuery, RunRequest, SweepRequest, control, export
+from core.usecases.estimate import dry_run
+from core.usecases.sweep import finished
+from core.usecases.values import ANY, CELLS, ENDPOINTS, EXAMPLES, LATEST, Param, shown
 
 DESCRIPTIONS = {
     "upscale": "Upscale one picture (a file, or image_url) on an engine: fal-ai/clarity-upscaler (fal), Real-ESRGAN "
                "(local) or a Lanczos resize (lanczos). Returns the output PNG and the result JSON (image, seed, "
                "timings, request id, run id, status).",
-    "sweep": "Run a grid of upscales over one or two axes (X/Y plot syntax) and return the cells' CSV and the "
-             "contact sheet. Above the confirmation limits it runs only with confirm=true.",
+    "sweep": "Run a grid of upscales over one or two axes (X/Y plot syntax) and return the cells' CSV, the "
+             "contact sheet and a summary (sweep_id, cells by status). Above the confirmation limits it runs only "
+             "with confirm=true. dry_run=true prices it without running it: the summary is the pre-flight (cells, "
+             "output megapixels, price, time estimate) and there is no CSV or sheet.",
     "history": "Your runs, newest first, one row each: every endpoint field, the seed used, size, duration, "
-               "request id, status, engine. Page with offset and limit.",
-    "fetch": "A run by its run id or fal request id: its output PNG and result JSON (a pending fal request is "
-             "followed to its end).",
+               "request id, status, engine. Page with offset and limit: the second output gives the total and "
+               "the next offset (null on the last page).",
+    "fetch": "A run by its run id or request id (any engine), or 'latest': its output PNG and result JSON (a "
+             "pending fal request is followed to its end).",
     "dataset": "Your finished runs as a Hugging Face dataset: a zip in the imagefolder layout (the pictures and a "
                "metadata.jsonl with every parameter, seed, engine, model, request id, timings; a sweep's also its "
                "axes and metrics). A sweep by sweep_id, or your history filtered by search, status and engine.",
+    "cells": "A sweep's cells by its sweep_id (or 'latest'): every finished cell's picture, captioned with its "
+             "label, and the sweep's status with each cell's label, run id, status and result.",
+    "status": "Where a run or sweep of yours stands, by run id, request id, sweep id or 'latest': its status, "
+              "engine, error and times; a sweep's cells counted by status.",
+    "cancel": "Cancel a run or sweep of yours that is going, by id (a sweep's cell: its sweep); returns where it "
+              "stands after (cancelled_now false: it had already ended).",
+    "retry": "Run again a run of yours that ended (same input, parameters, engine and model; a new run) or a "
+             "sweep's failed cells, by id: the output PNG or contact sheet, and the result JSON or the sweep's "
+             "status (retried: how many cells ran again; 0 when none had failed).",
 }
 
 
@@ -70,10 +85,10 @@ class RawValue(gr.JSON):
         return self.param.json_schema()
 
     def example_payload(self) -> Any:
-        return self.param.default
+        return EXAMPLES.get(self.param.name, self.param.default)
 
     def example_value(self) -> Any:
-        return self.param.default
+        return EXAMPLES.get(self.param.name, self.param.default)
 
 
 class RawFile(gr.File):
@@ -101,6 +116,12 @@ class RawFile(gr.File):
         schema["additional_description"] = schema.pop("description", None)
         return schema
 
+    def example_payload(self) -> Any:
+        return sample_photo()
+
+    def example_value(self) -> Any:
+        return sample_photo()["url"]
+
     def preprocess(self, payload: Any) -> Any:
         if payload is None:
             return None
@@ -118,7 +139,7 @@ def _input(param: Param) -> gr.components.Component:
     """The hidden input of one parameter."""
     made: RawFile | RawValue
     if param.kind == "file":
-        made = RawFile(label=param.name, type="filepath", visible=False)
+        made = RawFile(str(SAMPLE), label=param.name, type="filepath", visible=False)  # the documented default
     else:
         made = RawValue(param.default, label=param.name, visible=False)
     made.param = param
@@ -168,29 +189,90 @@ async def upscale(values: dict[str, Any], session: Session) -> tuple[str | None,
     return _finished(run, "run", session)
 
 
-async def sweep(values: dict[str, Any], session: Session) -> tuple[str | None, str | None]:
-    """``/sweep``: the cells' CSV and the contact sheet."""
+async def sweep(values: dict[str, Any], session: Session) -> tuple[str | None, str | None, dict[str, Any]]:
+    """``/sweep``: the cells' CSV, the contact sheet and the summary (``dry_run``: the pre-flight alone)."""
     asked = SweepRequest.checked(values)
+    if asked.dry_run:
+        return None, None, await asyncio.to_thread(dry_run, asked, session)
     last = None
     async for progress in usecases.run_sweep(asked, session):
         last = progress
     if last is None or not last.finished:
         raise StudioError("The sweep did not finish.")
-    return (servable(last.csv) if last.csv else None), (servable(last.sheet) if last.sheet else None)
+    summary = control.sweep_cells(last.plan.id, session)[1]
+    return ((servable(last.csv) if last.csv else None), (servable(last.sheet) if last.sheet else None),
+            {"dry_run": False, **summary})
 
 
-async def history(values: dict[str, Any], session: Session) -> pd.DataFrame:
-    """``/history``: a page of the caller's runs, newest first."""
-    return history_page(HistoryQuery.checked(values), session)
+async def history(values: dict[str, Any], session: Session) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``/history``: a page of the caller's runs, newest first, and where it lies (total, next offset)."""
+    query = HistoryQuery.checked(values)
+    page = history_page(query, session)
+    total = history_total(query, session)
+    after = query.offset + len(page)
+    return page, {"total": total, "offset": query.offset, "limit": query.limit, "returned": len(page),
+                  "next_offset": after if after < total else None}
 
 
 async def fetch(values: dict[str, Any], session: Session) -> tuple[str | None, dict[str, Any]]:
-    """``/fetch``: a run's output PNG and result JSON, by run id or request id."""
+    """``/fetch``: a run's output PNG and result JSON, by run id, request id or ``latest``."""
     asked = FetchQuery.checked(values)
+    wanted = asked.request_id
+    if wanted.casefold() == LATEST:
+        found = control.find(wanted, session, "request_id", runs_only=True).run
+        wanted = found.id if found is not None else wanted
     run = None
-    async for update in usecases.fetch(asked.request_id, session):
+    async for update in usecases.fetch(wanted, session):
         run = update.run
     return _finished(run, "request", session)
+
+
+def _cell_result(run: Run | None, root: str = "") -> dict[str, Any] | None:
+    return result_json(run, root) if run is not None and run.status == "completed" and run.output_path else None
+
+
+async def cells(values: dict[str, Any], session: Session) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """``/cells``: a sweep's finished cells' pictures (captioned with their labels) and its status, every cell's
+    result JSON in it."""
+    wanted = IdQuery.checked(values, CELLS).id
+    sweep_id = control.newest_sweep(session) if wanted.casefold() == LATEST else wanted
+    found, summary = control.sweep_cells(sweep_id, session)
+    pictures = [(str(servable(run.output_path, download_name(run))), label) for label, run in found
+                if _cell_result(run) is not None and run is not None]
+    by_label = {label: _cell_result(run, session.root_url) for label, run in found}
+    summary["cells"] = [{**cell, "result": by_label.get(cell["label"])} for cell in summary["cells"]]
+    return pictures, summary
+
+
+async def status(values: dict[str, Any], session: Session) -> dict[str, Any]:
+    """``/status``: where a run or sweep of the caller's stands."""
+    return control.status(IdQuery.checked(values).id, session)
+
+
+async def cancel(values: dict[str, Any], session: Session) -> dict[str, Any]:
+    """``/cancel``: cancel a run or sweep of the caller's going here; where it stands after."""
+    return await control.cancel(IdQuery.checked(values).id, session)
+
+
+async def retry(values: dict[str, Any], session: Session) -> tuple[str | None, dict[str, Any]]:
+    """``/retry``: a run again (its PNG and result JSON) or a sweep's failed cells (its sheet and status)."""
+    asked = control.retry_request(IdQuery.checked(values).id, session)
+    if isinstance(asked, RunRequest):
+        run = None
+        async for update in usecases.run_one(asked, session):
+            run = update.run
+        return _finished(run, "run", session)
+    count = control.to_retry(asked)
+    last = None
+    if count:
+        async for progress in usecases.retry_cells(asked, session):
+            last = progress
+    else:  # nothing failed: the sweep as it stands (a retry asked twice does no harm)
+        last = await finished(asked.plan, dict(asked.runs), asked.engine, asked.input_path)
+    if last is None or not last.finished:
+        raise StudioError("The retry did not finish.")
+    return (servable(last.sheet) if last.sheet else None), {**control.sweep_cells(last.plan.id, session)[1],
+                                                            "retried": count}
 
 
 async def dataset(values: dict[str, Any], session: Session) -> str | None:
@@ -210,14 +292,23 @@ def _outputs(name: str) -> list[gr.components.Component]:
         return [gr.File(label="Output PNG", visible=False), gr.JSON(label="Result", visible=False)]
     if name == "sweep":
         return [gr.File(label="Cells CSV", visible=False),
-                gr.Image(label="Contact sheet", type="filepath", format="png", visible=False)]
+                gr.Image(label="Contact sheet", type="filepath", format="png", visible=False),
+                gr.JSON(label="Summary", visible=False)]
     if name == "dataset":
         return [gr.File(label="Dataset zip", visible=False)]
-    return [gr.Dataframe(label="Runs", visible=False)]
+    if name == "cells":
+        return [gr.Gallery(label="Cell pictures", type="filepath", format="png", visible=False),
+                gr.JSON(label="Sweep", visible=False)]
+    if name in ("status", "cancel"):
+        return [gr.JSON(label="Status", visible=False)]
+    if name == "retry":
+        return [gr.File(label="Output PNG or contact sheet", visible=False), gr.JSON(label="Result", visible=False)]
+    return [gr.Dataframe(label="Runs", visible=False), gr.JSON(label="Page", visible=False)]
 
 
 RUNS: dict[str, Callable[[dict[str, Any], Session], Awaitable[Any]]] = {
-    "upscale": upscale, "sweep": sweep, "history": history, "fetch": fetch, "dataset": dataset}
+    "upscale": upscale, "sweep": sweep, "history": history, "fetch": fetch, "dataset": dataset, "cells": cells,
+    "status": status, "cancel": cancel, "retry": retry}
 
 
 def build(session: gr.State) -> None:

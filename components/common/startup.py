@@ -4,6 +4,7 @@ restart left pending."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +61,9 @@ def launch_settings() -> dict[str, Any]:
             "head_paths": [str(HERE / "shortcuts.html")],
             "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(),
             "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls)]}}
+
+
+def public_root(local_url: str | None) -> str:
+    """Where visitors reach this app: a Space's own address (``SPACE_HOST``), else its local URL."""
+    host = os.environ.get("SPACE_HOST", "").strip()
+    return f"https://{host}/" if host else (local_url or "http://127.0.0.1:7860/")

@@ -135,6 +135,11 @@ def history_page(query: HistoryQuery, session: Session) -> pd.DataFrame:
                                limit=query.limit, offset=query.offset)
 
 
+def history_total(query: HistoryQuery, session: Session) -> int:
+    """How many of the caller's runs the query's filters match (every page together)."""
+    return store.store().count(session.scope(), search=query.search, **_filters(query.status, query.engine))
+
+
 def shown_text(rows: int, total: int, offset: int = 0) -> str:
     """What part of the history a table of ``rows`` rows shows; empty when it shows every run."""
     if rows >= total and not offset:

@@ -9,6 +9,8 @@ of these, and turns what it yields into a view:
 - ``fetch(id, Visitor)`` → ``Update``s of a run followed again, or shown from the history;
 - ``estimate_sweep(SweepRequest, owner, image_path, scope)`` → a ``SweepEstimate``: a sweep's plan, price and time
   before it runs, learned from the history (``estimate.py``);
+- ``control``: what a visitor started, by id — ``status``, ``cancel``, ``retry_request``, ``sweep_cells``
+  (``control.py``; only the visitor's own history is searched); ``estimate.dry_run`` prices a sweep unrun;
 - ``resume_pending()`` → the background thread following pending runs after a restart;
 - ``keep_saving()`` → the thread saving again, every 30 s, a finished paid result the machine could not keep
   (``core/runs/unsaved.py``); ``admit_paid_work`` refuses new paid work while one waits.
@@ -34,8 +36,9 @@ from core.usecases.estimate import SweepEstimate, estimate_sweep
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
 from core.usecases.sweep import RetryRequest, SweepProgress, SweepRequest, retry_cells, run_sweep
-from core.usecases.values import DatasetQuery, FetchQuery, HistoryQuery
+from core.usecases.values import DatasetQuery, FetchQuery, HistoryQuery, IdQuery
 
-__all__ = ["DatasetQuery", "FetchQuery", "HistoryQuery", "RetryRequest", "RunRequest", "SweepEstimate", "SweepProgress",
-           "SweepRequest", "Visitor", "admit_paid_work", "estimate_sweep", "fetch", "keep_saving", "key_refusal",
+__all__ = ["DatasetQuery", "FetchQuery", "HistoryQuery", "IdQuery", "RetryRequest", "RunRequest", "SweepEstimate",
+           "SweepProgress", "SweepRequest", "Visitor", "admit_paid_work", "estimate_sweep", "fetch", "keep_saving",
+           "key_refusal",
            "over_budget", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import core.usecases.admission as admission
 from core.engines import describe
 from core.runs import store
+from core.sharing.visitor import Visitor
 from core.sweep import estimate as learned
 from core.sweep.plan import Preflight, SweepPlan
-from core.usecases.sweep import SweepRequest, plan_sweep, preflight
+from core.usecases.sweep import SweepRequest, needs_confirmation, paying_engine, plan_sweep, preflight
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,24 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
         cost = replace(cost, estimated_seconds=learned.sweep_seconds(found, cost.estimated_seconds,
                                                                      cost.total_output_megapixels))
     return SweepEstimate(plan, cost, found, workers, why)
+
+
+def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
+    """A sweep priced without running it (``/sweep`` with ``dry_run``): its input read (and fetched) as a run
+    would, nothing sent to any engine, nothing recorded. Returns the pre-flight: ``cells``,
+    ``output_megapixels`` (total), ``price_usd`` (each cell at its engine's price), ``estimated_seconds`` (None
+    with no completed run to learn from) and its ``basis``, ``oversized`` cells and ``needs_confirmation`` (why,
+    or ""). InputError naming the parameter for a sweep that could not run."""
+    admission.check_engine(request.engine)
+    _, image_path = plan_sweep(request, visitor.files_owner(), load=True)
+    found = estimate_sweep(request, visitor.files_owner(), image_path, visitor.scope())
+    cost = found.cost
+    plan = found.plan
+    return {"dry_run": True, "sweep_id": None, "engine": request.engine, "cells": plan.size,
+            "labels": [cell.label for cell in plan.cells],
+            "output_megapixels": round(cost.total_output_megapixels, 4) if cost else None,
+            "price_usd": round(cost.estimated_price, 4) if cost else None,
+            "estimated_seconds": round(cost.estimated_seconds, 1) if cost and cost.estimated_seconds is not None
+            and found.rates else None,
+            "basis": found.basis(), "oversized": [plan.cell(key).label for key in cost.oversized] if cost else [],
+            "needs_confirmation": needs_confirmation(plan, cost, paying_engine(plan, request.engine))}

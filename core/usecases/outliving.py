@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
+from core.errors import StudioError
+
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
@@ -79,8 +81,8 @@ async def _produce(updates: AsyncIterator[T], queue: asyncio.Queue[T | _Raised |
     try:
         async for update in updates:
             queue.put_nowait(update)
-    except asyncio.CancelledError:
-        queue.put_nowait(_Raised(asyncio.CancelledError()))
+    except asyncio.CancelledError:  # its follower cancelled it, or a cancel by id (``control.cancel``): said so
+        queue.put_nowait(_Raised(StudioError("It was cancelled.")))
         raise
     except Exception as exc:  # handed to the follower, who raises it; if none follows, the run recorded its end
         queue.put_nowait(_Raised(exc))

@@ -14,6 +14,7 @@ from core.runs.runner import Update, execute
 from core.runs.runs import Run
 from core.schema import PARAMETER_FIELDS
 from core.sharing.visitor import Visitor
+from core.usecases.going import going
 from core.usecases.outliving import outliving
 from core.usecases.validate import check_url_first, prepare
 from core.usecases.values import UPSCALE, check
@@ -43,7 +44,7 @@ class RunRequest:
         parameter at fault, before anything runs."""
         clean = check(UPSCALE, values)
         parameters = {name: clean[name] for name in ("image_url", *PARAMETER_NAMES)}
-        return cls(parameters, clean["image"] or None, clean["engine"])
+        return cls(parameters, None if clean["image_url"] else clean["image"] or None, clean["engine"])
 
 
 @outliving
@@ -66,7 +67,7 @@ async def run_one(request: RunRequest, visitor: Visitor) -> AsyncIterator[Update
     options = {"webhook_url": request.webhook_url} if describe(engine_id).webhooks and request.webhook_url else {}
     price = admission.price(engine_id, image_path, arguments["upscale_factor"])
     pending = [events.Note(note) for note in notes]
-    with admission.admitted(visitor, engine_id, price, "run") as spend:
+    with admission.admitted(visitor, engine_id, price, "run") as spend, going(run.id):
         spend.add(run, price)
         async for update in execute(engine, run, image_path, store.save, **options):
             spend.watch(update.events)

@@ -30,11 +30,13 @@ from core.sweep.axes import ENGINE, IMAGE, is_kind, parse_axis, side_of
 from core.sweep.ignored import refuse_ignored
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
+from core.usecases.going import going
 from core.usecases.outliving import outliving
 from core.usecases.validate import prepare
 from core.usecases.values import SWEEP, check
 
 CONFIRM = next(param for param in SWEEP if param.name == "confirm")
+DRY_RUN = next(param for param in SWEEP if param.name == "dry_run")
 
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
 FOLD_S = 0.2  # progress snapshots at most this often
@@ -60,22 +62,27 @@ class SweepRequest:
     confirm: bool = False
     model: str | None = None
     webhook_url: str = ""
+    dry_run: bool = False
 
     def __post_init__(self) -> None:
         """Whatever door made it, a sweep is confirmed only by ``True``: "false", "no" or 1 are refused by name
-        (a truthy string once started a 20-cell sweep on the Space's key)."""
+        (a truthy string once started a 20-cell sweep on the Space's key); ``dry_run`` likewise."""
         if not isinstance(self.confirm, bool):
             raise CONFIRM.refuse(self.confirm)
+        if not isinstance(self.dry_run, bool):
+            raise DRY_RUN.refuse(self.dry_run)
 
     @classmethod
     def checked(cls, values: Mapping[str, Any]) -> SweepRequest:
         """The sweep of API values by name (``values.SWEEP``: ``/upscale``'s, then ``x_axis``, ``x_values``,
-        ``y_axis``, ``y_values``, ``confirm``), each checked against its declared type and range (``confirm``
-        a boolean, never a string); InputError naming the parameter at fault, before anything runs."""
+        ``y_axis``, ``y_values``, ``confirm``, ``dry_run``), each checked against its declared type and range
+        (``confirm`` and ``dry_run`` booleans, never strings); InputError naming the parameter at fault, before
+        anything runs."""
         clean = check(SWEEP, values)
-        return cls({name: clean[name] for name in (*PARAMETERS, "image_url")}, clean["image"] or None,
+        return cls({name: clean[name] for name in (*PARAMETERS, "image_url")},
+                   None if clean["image_url"] else clean["image"] or None,
                    clean["engine"], clean["x_axis"], clean["x_values"], clean["y_axis"] or None,
-                   clean["y_values"], clean["confirm"])
+                   clean["y_values"], clean["confirm"], dry_run=clean["dry_run"])
 
     @property
     def y(self) -> str | None:
@@ -259,7 +266,7 @@ async def run_sweep(request: SweepRequest, visitor: Visitor) -> AsyncIterator[Sw
     price = cost.estimated_price if cost else 0.0
     await admission.admit_paid_work(sweep_run.engines_used(plan, engine))  # a paid result waits unsaved: not yet
     with admission.admitted(visitor, sweep_run.engines_used(plan, engine), price,
-                            f"sweep of {plan.size} cells") as spend:
+                            f"sweep of {plan.size} cells") as spend, going(plan.id):
         spend.pool, spend.each = runs, price / max(1, plan.size)  # the cells, as they are made
         spend.estimates = dict(cost.prices) if cost else {}
         _record(plan, request, admission.model_of(runner), image_path, visitor.owner)
@@ -301,7 +308,7 @@ async def retry_cells(request: RetryRequest, visitor: Visitor) -> AsyncIterator[
                                       image_path=request.input_path, on_update=on_update, engine_for=engine_for)
 
     with admission.admitted(visitor, sweep_run.engines_used(plan, request.engine), sum(estimates.values()),
-                            f"retry of {len(failed)} cells") as spend:
+                            f"retry of {len(failed)} cells") as spend, going(plan.id):
         try:
             yield SweepProgress(plan, dict(runs), {}, request.engine, request.input_path)
             async for progress in _progress(plan, request.engine, request.input_path, runs, start, spend):

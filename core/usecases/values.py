@@ -17,8 +17,10 @@ The rules, one per kind (``Param.kind``):
 - ``url``: a string or ``None`` (``core/schema.py`` then checks it as an https URL or a data URI);
 - ``file``: a file path Gradio stored for the upload, or ``None``.
 
-The tables (``UPSCALE``, ``SWEEP``, ``HISTORY``, ``FETCH``) are also what the API's components are written from
-(``components/api/public_api.py``), so the documented types and defaults and the checks never differ.
+The tables (``UPSCALE``, ``SWEEP``, ``HISTORY``, ``FETCH``, ``DATASET``, ``CELLS``, ``RUN_OR_SWEEP``) are also
+what the API's components are written from (``components/api/public_api.py``), so the documented types and
+defaults and the checks never differ; ``EXAMPLES`` are the API page's examples for the required ones (``latest``
+for an id, so a snippet pasted as shown runs).
 """
 
 from __future__ import annotations
@@ -190,6 +192,8 @@ SWEEP: tuple[Param, ...] = (
     Param("y_axis", "choice", "", choices=("", *AXES), help="The Y axis; empty for a sweep over one axis."),
     Param("y_values", "text", "", help="The Y values (with a Y axis)."),
     Param("confirm", "boolean", False, help="true to run a sweep above the confirmation limits."),
+    Param("dry_run", "boolean", False, help="true to price the grid without running it: cells, output megapixels, "
+                                            "price and time estimate, no CSV or contact sheet."),
 )
 HISTORY: tuple[Param, ...] = (
     Param("search", "text", "", help="Words to find in the prompt, the picture's name, the request id or run id."),
@@ -198,8 +202,17 @@ HISTORY: tuple[Param, ...] = (
     Param("offset", "integer", 0, 0, MAX_OFFSET, help="How many of the newest runs to skip."),
     Param("limit", "integer", HISTORY_LIMIT, 1, HISTORY_LIMIT, help="How many runs to return."),
 )
+LATEST = "latest"  # an id parameter's word for the caller's newest run (or sweep, for a sweep id)
 FETCH: tuple[Param, ...] = (
-    Param("request_id", "text", required=True, max_chars=128, help="A fal request id or a run id."),
+    Param("request_id", "text", required=True, max_chars=128,
+          help="A run id, a request id (any engine) or 'latest' (your newest run)."),
+)
+RUN_OR_SWEEP: tuple[Param, ...] = (
+    Param("id", "text", required=True, max_chars=128,
+          help="A run id, a request id (any engine), a sweep id, or 'latest' (your newest run or sweep)."),
+)
+CELLS: tuple[Param, ...] = (
+    Param("sweep_id", "text", required=True, max_chars=64, help="A sweep's id, or 'latest' (your newest sweep)."),
 )
 DATASET: tuple[Param, ...] = (
     Param("sweep_id", "text", "", max_chars=64, help="A sweep's id: its finished cells. Empty: your history, filtered "
@@ -209,7 +222,10 @@ DATASET: tuple[Param, ...] = (
     HISTORY[2],
 )
 ENDPOINTS: dict[str, tuple[Param, ...]] = {"upscale": UPSCALE, "sweep": SWEEP, "history": HISTORY, "fetch": FETCH,
-                                           "dataset": DATASET}
+                                           "dataset": DATASET, "cells": CELLS, "status": RUN_OR_SWEEP,
+                                           "cancel": RUN_OR_SWEEP, "retry": RUN_OR_SWEEP}
+EXAMPLES: dict[str, Any] = {"request_id": LATEST, "id": LATEST, "sweep_id": LATEST, "x_values": "1, 2"}
+"""What the API page's snippets show for a required parameter (a snippet pasted as it is runs)."""
 
 
 def check(params: tuple[Param, ...], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -263,6 +279,19 @@ class DatasetQuery:
         """The query of API values by name (``DATASET``), each checked; InputError naming the one at fault."""
         clean = check(DATASET, values)
         return cls(clean["sweep_id"].strip(), clean["search"], clean["status"], clean["engine"])
+
+
+@dataclass(frozen=True)
+class IdQuery:
+    """A run or a sweep by id (``/status``, ``/cancel``, ``/retry``, ``/cells``): a run id, a request id, a sweep
+    id, or ``LATEST``."""
+
+    id: str
+
+    @classmethod
+    def checked(cls, values: Mapping[str, Any], params: tuple[Param, ...] = RUN_OR_SWEEP) -> IdQuery:
+        """The id of API values by name (``params``: ``RUN_OR_SWEEP`` or ``CELLS``); InputError naming it."""
+        return cls(str(next(iter(check(params, values).values()))).strip())
 
 
 @dataclass(frozen=True)

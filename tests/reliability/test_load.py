@@ -40,10 +40,10 @@ def visit(url: str, photo: str, address: str) -> dict[str, Any]:
     """One visitor from their own network address (as a Space's proxy reports it): a 4-cell sweep, then their
     history."""
     client = Client(url, verbose=False, headers={"X-Forwarded-For": address})
-    csv, sheet = client.submit(handle_file(photo), "", engine="fal", x_axis="creativity",
+    csv, sheet, _ = client.submit(handle_file(photo), "", engine="fal", x_axis="creativity",
                                x_values=", ".join(map(str, CREATIVITY)), y_axis="", y_values="",
                                api_name="/sweep").result(timeout=90)
-    history = client.predict(api_name="/history")
+    history, _ = client.predict(api_name="/history")
     return {"csv": Path(csv), "sheet": Path(sheet), "history": history}
 
 

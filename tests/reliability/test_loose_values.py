@@ -83,10 +83,12 @@ def good(fal_server, fal_key, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict
                "seed": 7, "enable_safety_checker": True, "engine": "fal"}
     return {"upscale": upscale,
             "sweep": {**upscale, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": "",
-                      "confirm": True},
+                      "confirm": True, "dry_run": False},
             "history": {"search": "", "status": "any", "engine": "any", "offset": 0, "limit": 10},
             "fetch": {"request_id": "0123abcd-not-a-request"},
-            "dataset": {"sweep_id": "", "search": "", "status": "any", "engine": "any"}}
+            "dataset": {"sweep_id": "", "search": "", "status": "any", "engine": "any"},
+            "cells": {"sweep_id": "0123abcd-not-a-sweep"},
+            **{name: {"id": "0123abcd-not-a-run"} for name in ("status", "cancel", "retry")}}
 
 
 def rest_call(base_url: str, name: str, data: list[Any]) -> tuple[bool, Any]:
@@ -191,7 +193,8 @@ def test_the_pages_own_sweep_event_refuses_a_confirm_that_is_not_a_boolean(page_
     index = next(i for i, fn in demo.fns.items()
                  if getattr(fn.fn, "__name__", "") == "sweep" and fn.api_visibility == "private")
     values = good["sweep"]
-    data = [*(values[param.name] for param in ENDPOINTS["sweep"] if param.name != "confirm"), confirm, None]
+    data = [*(values[param.name] for param in ENDPOINTS["sweep"] if param.name not in ("confirm", "dry_run")),
+            confirm, None]  # the page's sweep has no dry run: the API's own parameter
     with httpx.Client(base_url=url, timeout=TIMEOUT) as http:
         joined = http.post("gradio_api/queue/join", json={"data": data, "fn_index": index, "event_data": None,
                                                            "session_hash": "loose-page", "trigger_id": None})
