@@ -18,7 +18,8 @@ from typing import TextIO
 from core import config
 
 FLAGS = {"CLARITY_SHARED": "on (per-visitor walls)", "CLARITY_KEY_REQUIRES_LOGIN": "on (the key kept for sign-in)",
-         "CLARITY_ACCEPT_RESETTING_CAPS": "off (the Space's key off without persistent storage)"}
+         "CLARITY_ACCEPT_RESETTING_CAPS": "off (the Space's key off without persistent storage)",
+         "CLARITY_MCP_USES_SPACE_KEY": "off (MCP callers bring their own key or use the local engine)"}
 CHOICES = {"CLARITY_LOCAL_MODEL": (("fast", "quality"), "fast")}
 BUDGETS = ("CLARITY_DAILY_BUDGET_USD", "CLARITY_VISITOR_DAILY_BUDGET_USD")
 

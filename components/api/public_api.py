@@ -26,6 +26,7 @@ import pandas as pd
 from gradio.data_classes import FileData
 from gradio_client.utils import is_file_obj_with_meta
 
+from components.api import tool_docs
 from components.common.files import servable
 from components.common.refusal import refused
 from components.common.session import Session, for_request
@@ -147,7 +148,7 @@ def _endpoint(params: tuple[Param, ...], run: Callable[[dict[str, Any], Session]
            inspect.Parameter("request", keyword, default=None, annotation=gr.Request)])
     handler.__annotations__ = {param.name: Any for param in params} | {"session": Session, "request": gr.Request}
     handler.__name__ = handler.__qualname__ = name
-    handler.__doc__ = DESCRIPTIONS[name]
+    handler.__doc__ = tool_docs.docstring(DESCRIPTIONS[name], params)  # each parameter's line: MCP tools read it
     return handler
 
 
@@ -229,6 +230,6 @@ def build(session: gr.State) -> None:
         for name, params in ENDPOINTS.items():
             inputs = [*(_input(param) for param in params), session]
             trigger.click(_endpoint(params, RUNS[name], name), inputs, _outputs(name), api_name=name,
-                          api_description=DESCRIPTIONS[name], concurrency_limit=None, show_progress="hidden",
-                          queue=True)
+                          api_description=tool_docs.description(name, DESCRIPTIONS[name]), concurrency_limit=None,
+                          show_progress="hidden", queue=True)
 

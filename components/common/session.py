@@ -53,14 +53,37 @@ def default_engine(session: Session | None = None) -> str:
 
 
 def _address(request: Any) -> str:
-    headers = {str(k).lower(): str(v) for k, v in dict(getattr(request, "headers", None) or {}).items()}
+    headers = _headers(request)
     client = getattr(request, "client", None)
     return identity.client_address(headers, getattr(client, "host", None))
 
 
+def _headers(request: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in dict(getattr(request, "headers", None) or {}).items()}
+
+
+def for_mcp(request: Any) -> Session | None:
+    """A fresh session for a tool call that came through the MCP door (``components/api/mcp_identity.py``
+    signed its caller into the request), else None: in shared mode the owner of its MCP session and its network
+    address; the fal key it sent in ``X-Fal-Key``, for this call only. Never the browser session Gradio's MCP
+    client shares between all MCP callers."""
+    headers = _headers(request)
+    caller = identity.mcp_caller(headers.get("x-clarity-mcp-caller"))
+    if caller is None:
+        return None
+    session = Session(shared=config.shared_mode(), mcp=True, typed_key=headers.get("x-fal-key", "").strip() or None)
+    if session.shared:
+        session.owner, session.address = caller
+    return session
+
+
 def for_request(session: Session | None, request: Any = None) -> Session:
-    """The session with what the request tells: the client address, and for an API caller in shared mode (no
-    browser identity) an owner derived from its Gradio session, keyed with the server secret."""
+    """The session with what the request tells: an MCP caller's own (``for_mcp``); else the client address, and
+    for an API caller in shared mode (no browser identity) an owner derived from its Gradio session, keyed with
+    the server secret."""
+    called = for_mcp(request) if request is not None else None
+    if called is not None:
+        return called
     session = session or Session(shared=config.shared_mode())
     if session.shared:
         if request is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from components.api import mcp_identity
 from components.common import api_calls, request_limits, theme
 from core import config, usecases
 
@@ -54,9 +55,11 @@ def check_data_dir() -> None:
 
 def launch_settings() -> dict[str, Any]:
     """The theme (components/common/theme.py), styles, keyboard shortcuts, the upload cap, the request-body cap
-    (then raw REST calls completed, ``api_calls.py``) and footer links. No ``allowed_paths``: the data directory is
-    never served by path (see components/common/files.py)."""
+    (then raw REST calls completed, ``api_calls.py``, and MCP callers signed, ``components/api/mcp_identity.py``),
+    the MCP server (the public endpoints as tools, at ``/gradio_api/mcp/``) and footer links. No
+    ``allowed_paths``: the data directory is never served by path (see components/common/files.py)."""
     return {"theme": theme.build(), "css_paths": [str(HERE / "style.css")],
             "head_paths": [str(HERE / "shortcuts.html")],
-            "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(),
-            "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls)]}}
+            "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(), "mcp_server": True,
+            "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls),
+                                          Middleware(mcp_identity.McpIdentity)]}}
