@@ -158,6 +158,26 @@ def test_a_bad_value_is_refused_over_mcp_too_before_anything_runs(studio: str, p
         assert history_ids(await assistant.call("history", limit=5)) == []  # nothing ran
 
 
+def test_an_assistant_prices_a_small_sweep_then_runs_it(studio: str, photo: str) -> None:
+    @with_callers(studio, {})
+    async def _(assistant: Caller) -> None:
+        sweep = {"image": data_uri(photo), "x_axis": "upscale_factor", "x_values": "1, 2"}
+        quote = result_json(await assistant.call("sweep_price", engine="fal", **sweep))
+        assert (quote["cells"], quote["needs_confirm"]) == (2, False)
+        assert quote["output_megapixels"] == pytest.approx((40 * 30 + 80 * 60) / 1e6)
+        assert quote["price_usd"] == pytest.approx(quote["output_megapixels"] * 0.03)
+        big = result_json(await assistant.call("sweep_price", engine="local", image=data_uri(photo),
+                                               x_axis="upscale_factor", x_values="1-3 [20]", y_axis="", y_values=""))
+        assert (big["cells"], big["price_usd"], big["needs_confirm"]) == (20, 0, True)
+        assert "confirm" in error(await assistant.call("sweep", engine="lanczos", image=data_uri(photo),
+                                                       x_axis="upscale_factor", x_values="1-3 [20]"))
+        ran = await assistant.follow("sweep", engine="lanczos", **sweep)
+        assert not ran.isError, texts(ran)
+        sheet = next(part for part in ran.content if isinstance(part, ImageContent))  # the contact sheet
+        assert Image.open(io.BytesIO(base64.b64decode(sheet.data))).width > 80
+        assert len(history_ids(await assistant.call("history", engine="lanczos"))) == 2
+
+
 # -- a shared app (a Space) -----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -245,6 +265,9 @@ def test_the_spaces_key_is_not_offered_over_mcp_unless_its_owner_turns_it_on(spa
     async def _(assistant: Caller) -> None:
         said = error(await assistant.call("upscale", image=data_uri(photo), engine="fal"))
         assert "not offered to MCP tool calls" in said and "X-Fal-Key" in said
+        quote = result_json(await assistant.call("sweep_price", image=data_uri(photo), engine="fal",
+                                                 x_axis="upscale_factor", x_values="1, 2"))
+        assert "not offered to MCP tool calls" in quote["refused"]
         assert result_json(await assistant.call("upscale", image=data_uri(photo), engine="local"))
 
     assert fal_server.requests == []  # not a submit, not an upload

@@ -35,7 +35,7 @@ from components.upscale.action import download_name, result_json
 from core import usecases
 from core.errors import StudioError
 from core.runs.runs import Run
-from core.usecases import DatasetQuery, FetchQuery, HistoryQuery, RunRequest, SweepRequest, export
+from core.usecases import DatasetQuery, FetchQuery, HistoryQuery, RunRequest, SweepRequest, export, quote
 from core.usecases.values import ANY, ENDPOINTS, Param, shown
 
 DESCRIPTIONS = {
@@ -51,6 +51,9 @@ DESCRIPTIONS = {
     "dataset": "Your finished runs as a Hugging Face dataset: a zip in the imagefolder layout (the pictures and a "
                "metadata.jsonl with every parameter, seed, engine, model, request id, timings; a sweep's also its "
                "axes and metrics). A sweep by sweep_id, or your history filtered by search, status and engine.",
+    "sweep_price": "Price a sweep before running it (the same parameters as sweep, without confirm): cells, output "
+                   "megapixels, price in USD, estimated time, whether sweep needs confirm=true, and whether this "
+                   "Space's key would refuse it or what is left of today's budget. Nothing runs, nothing is spent.",
 }
 
 
@@ -214,11 +217,20 @@ def _outputs(name: str) -> list[gr.components.Component]:
                 gr.Image(label="Contact sheet", type="filepath", format="png", visible=False)]
     if name == "dataset":
         return [gr.File(label="Dataset zip", visible=False)]
+    if name == "sweep_price":
+        return [gr.JSON(label="Quote", visible=False)]
     return [gr.Dataframe(label="Runs", visible=False)]
 
 
+async def sweep_price(values: dict[str, Any], session: Session) -> dict[str, Any]:
+    """``/sweep_price``: a sweep's quote (``core/usecases/quote.py``), nothing run."""
+    asked = SweepRequest.checked(values)
+    return (await asyncio.to_thread(quote.quote_sweep, asked, session)).as_json()
+
+
 RUNS: dict[str, Callable[[dict[str, Any], Session], Awaitable[Any]]] = {
-    "upscale": upscale, "sweep": sweep, "history": history, "fetch": fetch, "dataset": dataset}
+    "upscale": upscale, "sweep": sweep, "history": history, "fetch": fetch, "dataset": dataset,
+    "sweep_price": sweep_price}
 
 
 def build(session: gr.State) -> None:

@@ -21,7 +21,7 @@ UNITS = {"upscale_factor": "times the input's width and height (the output has f
          "offset": "runs", "limit": "runs"}
 PICTURE = ("As an MCP tool: an http(s) URL of the picture, or the picture itself as a data: URI "
            "(data:image/png;base64,...).")
-PRICED = ("upscale", "sweep")
+PRICED = ("upscale", "sweep", "sweep_price")
 
 
 def _default(param: Param) -> str:
@@ -62,7 +62,7 @@ def description(name: str, summary: str) -> str:
     text = summary
     if name in PRICED:
         text += " " + price_sentence()
-    if name == "sweep":
+    if name in ("sweep", "sweep_price"):
         price, cells = confirm_limits()
         text += (f" A sweep above {money.cap(price)} or {cells} cells runs only with confirm=true (otherwise it is "
                  f"refused, saying its price); at most {max_cells()} cells.")

@@ -208,8 +208,9 @@ DATASET: tuple[Param, ...] = (
     Param("status", "choice", ANY, choices=(ANY, *STATUSES), help="Only runs in this status (history only)."),
     HISTORY[2],
 )
+SWEEP_PRICE: tuple[Param, ...] = tuple(param for param in SWEEP if param.name != "confirm")  # a sweep, priced
 ENDPOINTS: dict[str, tuple[Param, ...]] = {"upscale": UPSCALE, "sweep": SWEEP, "history": HISTORY, "fetch": FETCH,
-                                           "dataset": DATASET}
+                                           "dataset": DATASET, "sweep_price": SWEEP_PRICE}
 
 
 def check(params: tuple[Param, ...], values: Mapping[str, Any]) -> dict[str, Any]:
