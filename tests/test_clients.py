@@ -54,7 +54,7 @@ def test_every_endpoint_has_the_documented_outputs_through_all_three_clients(stu
     info = httpx.get(f"{studio}gradio_api/info", timeout=TIMEOUT).json()["named_endpoints"]
     assert set(info) == {f"/{name}" for name in ENDPOINTS}  # nothing else is public
     documented = {name: len(endpoint["returns"]) for name, endpoint in info.items()}
-    assert documented == {"/upscale": 2, "/sweep": 2, "/history": 1, "/fetch": 2, "/dataset": 1}
+    assert documented == {"/upscale": 2, "/sweep": 2, "/history": 1, "/fetch": 2, "/dataset": 1, "/sweep_price": 1}
 
     upscale = {"upscale_factor": 1.5, "engine": "lanczos"}
     sweep = {"engine": "lanczos", "x_axis": "upscale_factor", "x_values": "1, 2"}
@@ -64,22 +64,25 @@ def test_every_endpoint_has_the_documented_outputs_through_all_three_clients(stu
     run_id = python["/upscale"][1]["run_id"]
     python["/fetch"] = client.predict(run_id, api_name="/fetch")
     python["/dataset"] = client.predict(engine="lanczos", api_name="/dataset")
+    python["/sweep_price"] = client.predict(image=handle_file(photo), **sweep, api_name="/sweep_price")
 
     image = upload(studio, photo)
     rest = {}
     for name, values in (("upscale", {"image": image, **upscale}), ("sweep", {"image": image, **sweep}),
-                         ("history", {}), ("fetch", {"request_id": run_id}), ("dataset", {"engine": "lanczos"})):
+                         ("history", {}), ("fetch", {"request_id": run_id}), ("dataset", {"engine": "lanczos"}),
+                         ("sweep_price", {"image": image, **sweep})):
         data = [values.get(param.name, param.default) for param in ENDPOINTS[name]]
         completed, output = rest_call(studio, name, data)
         assert completed, output
         rest[f"/{name}"] = output
 
-    js = dict(zip(["/upscale", "/sweep", "/history", "/fetch", "/dataset", "info"], js_calls(studio, [
+    js = dict(zip(["/upscale", "/sweep", "/history", "/fetch", "/dataset", "/sweep_price", "info"], js_calls(studio, [
         {"endpoint": "/upscale", "values": upscale, "files": {"image": photo}},
         {"endpoint": "/sweep", "values": sweep, "files": {"image": photo}},
         {"endpoint": "/history", "values": {}},
         {"endpoint": "/fetch", "values": {"request_id": run_id}},
         {"endpoint": "/dataset", "values": {"engine": "lanczos"}},
+        {"endpoint": "/sweep_price", "values": sweep, "files": {"image": photo}},
         {"info": True}]), strict=True))
 
     for endpoint, count in documented.items():
@@ -92,6 +95,7 @@ def test_every_endpoint_has_the_documented_outputs_through_all_three_clients(stu
         assert outputs["/upscale"][1]["image"]["width"] == 48 and outputs["/upscale"][1]["status"] == "completed"
         assert outputs["/fetch"][1]["run_id"] == run_id
         assert {"headers", "data"} <= set(outputs["/history"][0])
+        assert outputs["/sweep_price"][0]["cells"] == 2 and outputs["/sweep_price"][0]["price_usd"] == 0
 
     # the same parameters — names, order, types, defaults, required-ness — for the three
     js_info = js["info"]["data"]["named_endpoints"]

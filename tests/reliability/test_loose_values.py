@@ -85,7 +85,9 @@ def good(fal_server, fal_key, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict
             "sweep": {**upscale, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": "",
                       "confirm": True},
             "history": {"search": "", "status": "any", "engine": "any", "offset": 0, "limit": 10},
-            "fetch": {"request_id": "0123abcd-not-a-request"}}
+            "fetch": {"request_id": "0123abcd-not-a-request"},
+            "dataset": {"sweep_id": "", "search": "", "status": "any", "engine": "any"},
+            "sweep_price": {**upscale, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": ""}}
 
 
 def rest_call(base_url: str, name: str, data: list[Any]) -> tuple[bool, Any]:
