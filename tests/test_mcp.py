@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from mcp import ClientSession
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamablehttp_client
 from mcp.types import CallToolResult, ImageContent, TextContent
 from PIL import Image
@@ -219,6 +220,24 @@ def test_two_mcp_callers_never_see_each_others_runs(space: str, shared: None, ph
 
     owners = {run.owner for run in stored_history().runs(None)}
     assert len(owners) == 2 and all(owners)
+
+
+def test_on_the_older_sse_transport_too_each_session_is_its_own_visitor(space: str, shared: None, photo: str) -> None:
+    async def both() -> None:
+        async with AsyncExitStack() as stack:
+            sessions = []
+            for address in ("198.51.100.40", "198.51.100.41"):
+                read, write = await stack.enter_async_context(
+                    sse_client(space.rstrip("/") + "/gradio_api/mcp/sse", headers=at(address)))
+                session = await stack.enter_async_context(ClientSession(read, write))
+                await session.initialize()
+                sessions.append(Caller(session))
+            alice, bob = sessions
+            run_id = result_json(await alice.call("upscale", image=data_uri(photo), engine="lanczos"))["run_id"]
+            assert history_ids(await alice.call("history")) == [run_id]
+            assert history_ids(await bob.call("history")) == []
+
+    asyncio.run(both())
 
 
 def test_a_new_mcp_session_is_a_new_visitor(space: str, shared: None, photo: str) -> None:

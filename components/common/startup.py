@@ -4,6 +4,7 @@ restart left pending."""
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ def resume_pending_runs() -> Any:
 
 def prepare(demo: gr.Blocks) -> None:
     """The queue (bounded) and the resumption of pending runs."""
+    # Gradio warns that the public endpoints' browser session (a gr.State) is not kept between MCP tool calls: an
+    # MCP call never uses it (components/common/session.py: for_mcp gives each MCP caller its own session).
+    warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
     check_data_dir()
     warn_resetting_caps()
     demo.queue(default_concurrency_limit=8, max_size=config.max_queue() or None)
