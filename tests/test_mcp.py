@@ -23,7 +23,10 @@ from mcp.client.streamable_http import streamablehttp_client
 from mcp.types import CallToolResult, ImageContent, TextContent
 from PIL import Image
 
+from components.common.session import Session
 from core.runs.store import store as stored_history
+from core.sharing import identity
+from core.usecases import key_refusal
 from tests.conftest import launched_app
 from tests.reliability import noise_png
 
@@ -324,3 +327,31 @@ def test_an_mcp_callers_own_key_comes_in_a_header_and_is_never_echoed(space: str
     assert fal_server.requests  # it reached fal, on the caller's own key
     for run in stored_history().runs(None):
         assert fal_key not in repr(vars(run))
+
+
+# -- the rules themselves ---------------------------------------------------------------------------------------------
+
+def test_only_a_mark_the_server_signed_names_an_mcp_caller() -> None:
+    owner = "a" * 32
+    mark = identity.mcp_caller_mark(owner, "198.51.100.50")
+    assert identity.mcp_caller(mark) == (owner, "198.51.100.50")
+    altered = mark.replace("198.51.100.50", "198.51.100.51")  # another address under the same signature
+    assert identity.mcp_caller(altered) is None
+    assert identity.mcp_caller(f"{owner} 198.51.100.50 {'0' * 64}") is None
+    assert identity.mcp_caller(identity.issue()[1]) is None  # a browser token is not a caller mark
+    assert identity.mcp_caller(None) is None
+
+
+def test_the_spaces_key_rule_for_mcp_callers_and_its_switch(space_key: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    caller = Session(shared=True, owner="b" * 32, address="198.51.100.52", mcp=True)
+    browser = Session(shared=True, owner="c" * 32, address="198.51.100.52")
+    assert "CLARITY_MCP_USES_SPACE_KEY" in (key_refusal(caller) or "")
+    assert key_refusal(browser) is None
+    for unclear in ("maybe", ""):  # neither on nor off: the key stays kept
+        monkeypatch.setenv("CLARITY_MCP_USES_SPACE_KEY", unclear)
+        assert key_refusal(caller)
+    monkeypatch.setenv("CLARITY_MCP_USES_SPACE_KEY", "1")
+    assert key_refusal(caller) is None
+    own = Session(shared=True, owner="d" * 32, mcp=True, typed_key="their:own")
+    monkeypatch.delenv("CLARITY_MCP_USES_SPACE_KEY")
+    assert key_refusal(own) is None  # a caller's own key is theirs to spend
