@@ -9,6 +9,7 @@ import ast
 import asyncio
 import base64
 import io
+import logging
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
@@ -311,8 +312,22 @@ def test_with_the_owners_consent_an_mcp_caller_spends_within_the_budget(space: s
     assert fal_server.requests == []
 
 
+def test_a_new_mcp_session_brings_no_new_budget_from_the_same_address(space: str, space_key: None, photo: str,
+                                                                     fal_server, monkeypatch) -> None:
+    monkeypatch.setenv("CLARITY_MCP_USES_SPACE_KEY", "1")
+    monkeypatch.setenv("CLARITY_VISITOR_DAILY_BUDGET_USD", "0.0002")  # one 40×30 → 80×60 run ($0.000144), not two
+    fal_server.set_default(queue_polls=1, run_polls=1)
+
+    @with_callers(space, at("198.51.100.42"), at("198.51.100.42"), at("198.51.100.43"))
+    async def _(first: Caller, again: Caller, elsewhere: Caller) -> None:
+        assert result_json(await first.call("upscale", image=data_uri(photo), engine="fal"))["status"] == "completed"
+        assert "your daily budget" in error(await again.call("upscale", image=data_uri(photo), engine="fal"))
+        assert result_json(await elsewhere.call("upscale", image=data_uri(photo), engine="fal"))["engine"] == "fal"
+
+
 def test_an_mcp_callers_own_key_comes_in_a_header_and_is_never_echoed(space: str, space_key: None, photo: str,
-                                                                      fal_server, fal_key: str) -> None:
+                                                                      fal_server, fal_key: str, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
     fal_server.set_default(queue_polls=1, run_polls=1)
 
     @with_callers(space, at("198.51.100.39", **{"X-Fal-Key": fal_key}))
@@ -327,6 +342,7 @@ def test_an_mcp_callers_own_key_comes_in_a_header_and_is_never_echoed(space: str
     assert fal_server.requests  # it reached fal, on the caller's own key
     for run in stored_history().runs(None):
         assert fal_key not in repr(vars(run))
+    assert fal_key not in caplog.text and fal_key.split(":")[-1] not in caplog.text
 
 
 # -- the rules themselves ---------------------------------------------------------------------------------------------
