@@ -3,8 +3,9 @@
 Single-user mode (a local app): every run belongs to everyone (``scope()`` is None). Shared mode (a Space, or
 ``CLARITY_SHARED=1``): each visitor has an owner id and sees only their own runs, sweeps, files and presets. The
 id is issued and signed by the server (``core.sharing.identity``) and kept in the visitor's browser, or is their Hugging
-Face username when they signed in; an API caller with neither gets one derived from its Gradio session. Until it
-is known, a visitor sees nothing (``scope()`` matches no run).
+Face username when they signed in; an API caller with neither gets one derived from its Gradio session; an MCP
+caller is its MCP session (``for_mcp``, from what ``components/api/mcp_identity.py`` signed). Until it is known, a
+visitor sees nothing (``scope()`` matches no run).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ of these, and turns what it yields into a view:
 - ``fetch(id, Visitor)`` → ``Update``s of a run followed again, or shown from the history;
 - ``estimate_sweep(SweepRequest, owner, image_path, scope)`` → a ``SweepEstimate``: a sweep's plan, price and time
   before it runs, learned from the history (``estimate.py``);
+- ``quote_sweep(SweepRequest, Visitor)`` → a ``SweepQuote``: the same, with the key rules and budget that would
+  apply, for a door without a pre-flight line (``/sweep_price``, an MCP tool; ``quote.py``);
 - ``resume_pending()`` → the background thread following pending runs after a restart;
 - ``keep_saving()`` → the thread saving again, every 30 s, a finished paid result the machine could not keep
   (``core/runs/unsaved.py``); ``admit_paid_work`` refuses new paid work while one waits.

@@ -1,9 +1,10 @@
 """The public endpoints' parameters, each with its declared type and range, checked before anything runs.
 
-Every door that takes values from outside (the ``/upscale``, ``/sweep``, ``/history`` and ``/fetch`` API, later
-the MCP tools) hands them over as they came — JSON values by parameter name — and gets a request back only when
-every value is of its declared type and in its range; else an ``InputError`` whose ``field`` is the parameter and
-whose message names it and says what it takes: "confirm must be true or false, got 'false'".
+Every door that takes values from outside (the ``/upscale``, ``/sweep``, ``/history``, ``/fetch``, ``/dataset`` and
+``/sweep_price`` API, and the same endpoints as MCP tools) hands them over as they came — JSON values by parameter
+name — and gets a request back only when every value is of its declared type and in its range; else an
+``InputError`` whose ``field`` is the parameter and whose message names it and says what it takes: "confirm must be
+true or false, got 'false'".
 
 The rules, one per kind (``Param.kind``):
 
