@@ -149,6 +149,18 @@ def test_an_assistant_upscales_a_picture_on_the_local_engine_and_fetches_it_agai
         assert result["run_id"] in history_ids(await assistant.call("history", limit=5))
 
 
+def test_an_assistant_gives_the_picture_as_an_https_url(studio: str, photo: str, fal_server, fal_key: str) -> None:
+    import fal_client
+
+    url = fal_client.SyncClient(key=fal_key).upload_file(photo)  # a picture on a CDN (the test server's)
+    assert url.startswith("https://")
+
+    @with_callers(studio, {})
+    async def _(assistant: Caller) -> None:
+        result = result_json(await assistant.call("upscale", image_url=url, upscale_factor=2, engine="lanczos"))
+        assert (result["image"]["width"], result["image"]["height"]) == (80, 60)
+
+
 def test_a_bad_value_is_refused_over_mcp_too_before_anything_runs(studio: str, photo: str) -> None:
     @with_callers(studio, {})
     async def _(assistant: Caller) -> None:
