@@ -198,9 +198,10 @@ def test_an_assistant_prices_a_small_sweep_then_runs_it(studio: str, photo: str)
 # -- a shared app (a Space) -----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def space() -> Iterator[str]:
+def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CLARITY_SHARED", "1")
+        patch.setenv("CLARITY_DATA_DIR", str(tmp_path_factory.mktemp("space")))  # what the app writes as it is built
         demo, url = launched_app()
     yield url
     demo.close()
