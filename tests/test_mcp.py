@@ -113,7 +113,7 @@ def test_an_assistant_lists_the_tools_with_what_each_parameter_takes(studio: str
     @with_callers(studio, {})
     async def _(assistant: Caller) -> None:
         tools = {tool.name: tool for tool in (await assistant.session.list_tools()).tools}
-        assert {"upscale", "sweep", "history", "fetch"} <= set(tools)
+        assert set(tools) == {"upscale", "sweep", "sweep_price", "history", "fetch", "dataset"}
         upscale = tools["upscale"]
         assert "$0.03 per output megapixel" in (upscale.description or "")
         factor = upscale.inputSchema["properties"]["upscale_factor"]
@@ -122,6 +122,8 @@ def test_an_assistant_lists_the_tools_with_what_each_parameter_takes(studio: str
         assert "from 1 to 4" in factor["description"] and "default: 2" in factor["description"]
         assert "unit: times the input's width and height" in factor["description"]
         assert "data: URI" in upscale.inputSchema["properties"]["image"]["description"]
+        engine = upscale.inputSchema["properties"]["engine"]["description"]
+        assert "fal $0.03 per output megapixel" in engine and "default: 'local'" in engine
         seed = upscale.inputSchema["properties"]["seed"]["description"]
         assert "null (random)" in seed
         confirm = tools["sweep"].inputSchema["properties"]["confirm"]["description"]
