@@ -44,7 +44,7 @@ def line(param: Param) -> str:
     text = f"{meaning} Takes {param.takes()}; {_default(param)}"
     if param.name in UNITS:
         text += f"; unit: {UNITS[param.name]}"
-    if set(param.choices) >= set(ENGINES):  # a choice of engine: what each costs
+    if set(param.choices) == set(ENGINES):  # the engine to run on: what each costs
         text += ". " + price_sentence().rstrip(".")
     return f"{param.name}: {text}."
 
