@@ -386,3 +386,19 @@ def test_the_spaces_key_rule_for_mcp_callers_and_its_switch(space_key: None, mon
     own = Session(shared=True, owner="d" * 32, mcp=True, typed_key="their:own")
     monkeypatch.delenv("CLARITY_MCP_USES_SPACE_KEY")
     assert key_refusal(own) is None  # a caller's own key is theirs to spend
+
+
+def test_the_switch_on_where_it_cannot_apply_is_said_at_start(monkeypatch: pytest.MonkeyPatch, fal_key: str) -> None:
+    from core import config_check
+
+    def said() -> str:
+        return " ".join(f.line for f in config_check.check() if f.variable == "CLARITY_MCP_USES_SPACE_KEY")
+
+    monkeypatch.setenv("CLARITY_MCP_USES_SPACE_KEY", "1")
+    assert "no FAL_KEY" in said()
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    assert "single-user app" in said()
+    monkeypatch.setenv("CLARITY_SHARED", "1")
+    assert said() == ""
+    monkeypatch.setenv("CLARITY_MCP_USES_SPACE_KEY", "maybe")
+    assert "using off (MCP callers bring their own key" in said()
