@@ -28,6 +28,7 @@ from components.common.session import Session
 from core.runs.store import store as stored_history
 from core.sharing import identity
 from core.usecases import key_refusal
+from core.usecases.values import ENDPOINTS
 from tests.conftest import launched_app
 from tests.reliability import noise_png
 
@@ -113,7 +114,8 @@ def test_an_assistant_lists_the_tools_with_what_each_parameter_takes(studio: str
     @with_callers(studio, {})
     async def _(assistant: Caller) -> None:
         tools = {tool.name: tool for tool in (await assistant.session.list_tools()).tools}
-        assert set(tools) == {"upscale", "sweep", "sweep_price", "history", "fetch", "dataset"}
+        assert set(tools) == set(ENDPOINTS)  # every public endpoint, and nothing else (not the page's events)
+        assert {"upscale", "sweep", "sweep_price", "history", "fetch", "dataset"} <= set(tools)
         upscale = tools["upscale"]
         assert "$0.03 per output megapixel" in (upscale.description or "")
         factor = upscale.inputSchema["properties"]["upscale_factor"]
