@@ -124,6 +124,12 @@ def flag(name: str, default: bool, unclear: bool | None = None) -> bool:
     return default if unclear is None else unclear
 
 
+def mcp_uses_space_key() -> bool:
+    """Whether MCP callers may run on the Space's own ``FAL_KEY`` (``CLARITY_MCP_USES_SPACE_KEY``, off by default;
+    a value neither on nor off keeps it off): an MCP caller is a new visitor per session, so the owner opts in."""
+    return flag("CLARITY_MCP_USES_SPACE_KEY", False, unclear=False)
+
+
 def persistent_root() -> Path | None:
     """A Space's persistent storage (``CLARITY_PERSISTENT_ROOT``, default ``/data``) when this runs on a Space
     and it is a writable directory; None otherwise (the container's own disk is wiped at every restart)."""

@@ -18,7 +18,8 @@ from typing import TextIO
 from core import config
 
 FLAGS = {"CLARITY_SHARED": "on (per-visitor walls)", "CLARITY_KEY_REQUIRES_LOGIN": "on (the key kept for sign-in)",
-         "CLARITY_ACCEPT_RESETTING_CAPS": "off (the Space's key off without persistent storage)"}
+         "CLARITY_ACCEPT_RESETTING_CAPS": "off (the Space's key off without persistent storage)",
+         "CLARITY_MCP_USES_SPACE_KEY": "off (MCP callers bring their own key or use the local engine)"}
 CHOICES = {"CLARITY_LOCAL_MODEL": (("fast", "quality"), "fast")}
 BUDGETS = ("CLARITY_DAILY_BUDGET_USD", "CLARITY_VISITOR_DAILY_BUDGET_USD")
 
@@ -89,6 +90,11 @@ def _contradictions() -> list[Finding]:
         elif not config.shared_mode():
             found.append(Finding(name, f"{name} is set on a single-user app: budgets apply only when strangers "
                                        "share it (a Space, or CLARITY_SHARED=1), so it has no effect."))
+    mcp = "CLARITY_MCP_USES_SPACE_KEY"
+    if config.mcp_uses_space_key() and not (config.env_fal_key() and config.shared_mode()):
+        found.append(Finding(mcp, f"{mcp} is on, but " + ("there is no FAL_KEY" if not config.env_fal_key() else
+                                                          "this is a single-user app") +
+                             ": it lets MCP callers use a shared app's own key, so it has no effect."))
     wants_sign_in = config.flag("CLARITY_KEY_REQUIRES_LOGIN", False, unclear=True) or _set("CLARITY_ALLOWED_USERS")
     if config.on_space() and config.missing_oauth():
         missing = config.missing_oauth()[0]

@@ -55,7 +55,7 @@ def test_every_endpoint_has_the_documented_outputs_through_all_three_clients(stu
     assert set(info) == {f"/{name}" for name in ENDPOINTS}  # nothing else is public
     documented = {name: len(endpoint["returns"]) for name, endpoint in info.items()}
     assert documented == {"/upscale": 2, "/sweep": 3, "/history": 2, "/fetch": 2, "/dataset": 1, "/cells": 2,
-                          "/status": 1, "/cancel": 1, "/retry": 2}
+                          "/status": 1, "/cancel": 1, "/retry": 2, "/sweep_price": 1}
 
     upscale = {"upscale_factor": 1.5, "engine": "lanczos"}
     sweep = {"engine": "lanczos", "x_axis": "upscale_factor", "x_values": "1, 2"}
@@ -69,13 +69,15 @@ def test_every_endpoint_has_the_documented_outputs_through_all_three_clients(stu
     python["/status"] = client.predict(id=run_id, api_name="/status")
     python["/cancel"] = client.predict(id=run_id, api_name="/cancel")
     python["/retry"] = client.predict(id=run_id, api_name="/retry")
+    python["/sweep_price"] = client.predict(image=handle_file(photo), **sweep, api_name="/sweep_price")
 
     image = upload(studio, photo)
     by_id = {"id": run_id}
     rest = {}
     for name, values in (("upscale", {"image": image, **upscale}), ("sweep", {"image": image, **sweep}),
                          ("history", {}), ("fetch", {"request_id": run_id}), ("dataset", {"engine": "lanczos"}),
-                         ("cells", {"sweep_id": sweep_id}), ("status", by_id), ("cancel", by_id), ("retry", by_id)):
+                         ("cells", {"sweep_id": sweep_id}), ("status", by_id), ("cancel", by_id), ("retry", by_id),
+                         ("sweep_price", {"image": image, **sweep})):
         data = [values.get(param.name, param.default) for param in ENDPOINTS[name]]
         completed, output = rest_call(studio, name, data)
         assert completed, output
@@ -89,6 +91,7 @@ def test_every_endpoint_has_the_documented_outputs_through_all_three_clients(stu
         {"endpoint": "/dataset", "values": {"engine": "lanczos"}},
         {"endpoint": "/cells", "values": {"sweep_id": sweep_id}},
         *({"endpoint": name, "values": by_id} for name in ("/status", "/cancel", "/retry")),
+        {"endpoint": "/sweep_price", "values": sweep, "files": {"image": photo}},
         {"info": True}]), strict=True))
 
     for endpoint, count in documented.items():
@@ -111,6 +114,7 @@ def test_every_endpoint_has_the_documented_outputs_through_all_three_clients(stu
         assert cells["sweep_id"] == sweep_id and cells["counts"] == {"completed": 2}
         summary = outputs["/sweep"][2]
         assert summary["dry_run"] is False and summary["counts"] == {"completed": 2}
+        assert outputs["/sweep_price"][0]["cells"] == 2 and outputs["/sweep_price"][0]["price_usd"] == 0
         page = outputs["/history"][1]
         assert page["offset"] == 0 and page["next_offset"] is None and page["returned"] == page["total"] > 0
     assert {"headers", "data"} <= set(rest["/history"][0]) and {"headers", "data"} <= set(js["/history"]["data"][0])

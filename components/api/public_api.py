@@ -26,6 +26,7 @@ import pandas as pd
 from gradio.data_classes import FileData
 from gradio_client.utils import is_file_obj_with_meta
 
+from components.api import tool_docs
 from components.api.sample_photo import SAMPLE, sample_photo
 from components.common.files import servable
 from components.common.refusal import refused
@@ -37,6 +38,7 @@ from core.errors import StudioError
 from core.runs.runs import Run
 from core.usecases import DatasetQuery, FetchQuery, HistoryQuery, IdQuery, RunRequest, SweepRequest, control, export
 from core.usecases.estimate import dry_run
+from core.usecases.quote import quote_sweep
 from core.usecases.sweep import finished
 from core.usecases.values import ANY, CELLS, ENDPOINTS, EXAMPLES, LATEST, Param, shown
 
@@ -65,6 +67,9 @@ DESCRIPTIONS = {
     "retry": "Run again a run of yours that ended (same input, parameters, engine and model; a new run) or a "
              "sweep's failed cells, by id: the output PNG or contact sheet, and the result JSON or the sweep's "
              "status (retried: how many cells ran again; 0 when none had failed).",
+    "sweep_price": "Price a sweep before running it (the same parameters as sweep, without confirm): cells, output "
+                   "megapixels, price in USD, estimated time, whether sweep needs confirm=true, and whether this "
+                   "Space's key would refuse it or what is left of today's budget. Nothing runs, nothing is spent.",
 }
 
 
@@ -168,7 +173,7 @@ def _endpoint(params: tuple[Param, ...], run: Callable[[dict[str, Any], Session]
            inspect.Parameter("request", keyword, default=None, annotation=gr.Request)])
     handler.__annotations__ = {param.name: Any for param in params} | {"session": Session, "request": gr.Request}
     handler.__name__ = handler.__qualname__ = name
-    handler.__doc__ = DESCRIPTIONS[name]
+    handler.__doc__ = tool_docs.docstring(DESCRIPTIONS[name], params)  # each parameter's line: MCP tools read it
     return handler
 
 
@@ -299,6 +304,8 @@ def _outputs(name: str) -> list[gr.components.Component]:
     if name == "cells":
         return [gr.Gallery(label="Cell pictures", type="filepath", format="png", visible=False),
                 gr.JSON(label="Sweep", visible=False)]
+    if name == "sweep_price":
+        return [gr.JSON(label="Quote", visible=False)]
     if name in ("status", "cancel"):
         return [gr.JSON(label="Status", visible=False)]
     if name == "retry":
@@ -306,9 +313,15 @@ def _outputs(name: str) -> list[gr.components.Component]:
     return [gr.Dataframe(label="Runs", visible=False), gr.JSON(label="Page", visible=False)]
 
 
+async def sweep_price(values: dict[str, Any], session: Session) -> dict[str, Any]:
+    """``/sweep_price``: a sweep's quote (``core/usecases/quote.py``), nothing run."""
+    asked = SweepRequest.checked(values)
+    return (await asyncio.to_thread(quote_sweep, asked, session)).as_json()
+
+
 RUNS: dict[str, Callable[[dict[str, Any], Session], Awaitable[Any]]] = {
     "upscale": upscale, "sweep": sweep, "history": history, "fetch": fetch, "dataset": dataset, "cells": cells,
-    "status": status, "cancel": cancel, "retry": retry}
+    "status": status, "cancel": cancel, "retry": retry, "sweep_price": sweep_price}
 
 
 def build(session: gr.State) -> None:
@@ -320,6 +333,6 @@ def build(session: gr.State) -> None:
         for name, params in ENDPOINTS.items():
             inputs = [*(_input(param) for param in params), session]
             trigger.click(_endpoint(params, RUNS[name], name), inputs, _outputs(name), api_name=name,
-                          api_description=DESCRIPTIONS[name], concurrency_limit=None, show_progress="hidden",
-                          queue=True)
+                          api_description=tool_docs.description(name, DESCRIPTIONS[name]), concurrency_limit=None,
+                          show_progress="hidden", queue=True)
 

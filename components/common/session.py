@@ -3,8 +3,9 @@
 Single-user mode (a local app): every run belongs to everyone (``scope()`` is None). Shared mode (a Space, or
 ``CLARITY_SHARED=1``): each visitor has an owner id and sees only their own runs, sweeps, files and presets. The
 id is issued and signed by the server (``core.sharing.identity``) and kept in the visitor's browser, or is their Hugging
-Face username when they signed in; an API caller with neither gets one derived from its Gradio session. Until it
-is known, a visitor sees nothing (``scope()`` matches no run).
+Face username when they signed in; an API caller with neither gets one derived from its Gradio session; an MCP
+caller is its MCP session (``for_mcp``, from what ``components/api/mcp_identity.py`` signed). Until it is known, a
+visitor sees nothing (``scope()`` matches no run).
 """
 
 from __future__ import annotations
@@ -55,15 +56,38 @@ def default_engine(session: Session | None = None) -> str:
 
 
 def _address(request: Any) -> str:
-    headers = {str(k).lower(): str(v) for k, v in dict(getattr(request, "headers", None) or {}).items()}
+    headers = _headers(request)
     client = getattr(request, "client", None)
     return identity.client_address(headers, getattr(client, "host", None))
 
 
+def _headers(request: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in dict(getattr(request, "headers", None) or {}).items()}
+
+
+def for_mcp(request: Any) -> Session | None:
+    """A fresh session for a tool call that came through the MCP door (``components/api/mcp_identity.py``
+    signed its caller into the request), else None: in shared mode the owner of its MCP session and its network
+    address; the fal key it sent in ``X-Fal-Key``, for this call only. Never the browser session Gradio's MCP
+    client shares between all MCP callers."""
+    headers = _headers(request)
+    caller = identity.mcp_caller(headers.get("x-clarity-mcp-caller"))
+    if caller is None:
+        return None
+    session = Session(shared=config.shared_mode(), mcp=True, typed_key=headers.get("x-fal-key", "").strip() or None)
+    if session.shared:
+        session.owner, session.address = caller
+    return session
+
+
 def for_request(session: Session | None, request: Any = None) -> Session:
-    """The session with what the request tells: the app's address (``root_url``), the client address, and for an
-    API caller in shared mode (no browser identity) an owner derived from its Gradio session, keyed with the
-    server secret."""
+    """The session with what the request tells: an MCP caller's own (``for_mcp``); else the app's address
+    (``root_url``), the client address, and for an API caller in shared mode (no browser identity) an owner derived
+    from its Gradio session, keyed with the server secret."""
+    called = for_mcp(request) if request is not None else None
+    if called is not None:
+        called.root_url = app_root(request) or called.root_url
+        return called
     session = session or Session(shared=config.shared_mode())
     session.root_url = app_root(request) or session.root_url
     if session.shared:

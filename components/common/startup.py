@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
 
+from components.api import mcp_identity
 from components.common import api_calls, request_limits, theme
 from core import config, usecases
 
@@ -26,6 +28,9 @@ def resume_pending_runs() -> Any:
 
 def prepare(demo: gr.Blocks) -> None:
     """The queue (bounded) and the resumption of pending runs."""
+    # Gradio warns that the public endpoints' browser session (a gr.State) is not kept between MCP tool calls: an
+    # MCP call never uses it (components/common/session.py: for_mcp gives each MCP caller its own session).
+    warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
     check_data_dir()
     warn_resetting_caps()
     demo.queue(default_concurrency_limit=8, max_size=config.max_queue() or None)
@@ -55,12 +60,14 @@ def check_data_dir() -> None:
 
 def launch_settings() -> dict[str, Any]:
     """The theme (components/common/theme.py), styles, keyboard shortcuts, the upload cap, the request-body cap
-    (then raw REST calls completed, ``api_calls.py``) and footer links. No ``allowed_paths``: the data directory is
-    never served by path (see components/common/files.py)."""
+    (then raw REST calls completed, ``api_calls.py``, and MCP callers signed, ``components/api/mcp_identity.py``),
+    the MCP server (the public endpoints as tools, at ``/gradio_api/mcp/``) and footer links. No
+    ``allowed_paths``: the data directory is never served by path (see components/common/files.py)."""
     return {"theme": theme.build(), "css_paths": [str(HERE / "style.css")],
             "head_paths": [str(HERE / "shortcuts.html")],
-            "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(),
-            "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls)]}}
+            "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(), "mcp_server": True,
+            "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls),
+                                          Middleware(mcp_identity.McpIdentity)]}}
 
 
 def public_root(local_url: str | None) -> str:

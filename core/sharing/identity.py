@@ -92,3 +92,20 @@ def address_key(address: str | None) -> str | None:
     if address is None or address.startswith("addr-"):
         return address
     return "addr-" + hmac.new(server_secret(), address.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def mcp_caller_mark(owner: str, address: str) -> str:
+    """What the MCP door hands on with each tool call it forwards (``components/api/mcp_identity.py``): the
+    caller's owner id and network address, signed under the server secret so no caller can write one."""
+    text = f"{owner} {address}"
+    return f"{text} {hmac.new(server_secret(), b'mcp ' + text.encode(), hashlib.sha256).hexdigest()}"
+
+
+def mcp_caller(mark: str | None) -> tuple[str, str] | None:
+    """``(owner, address)`` of a mark ``mcp_caller_mark`` wrote; None for anything else (missing, altered,
+    forged)."""
+    parts = (mark or "").split(" ")
+    if len(parts) != 3 or not _OWNER.match(parts[0]) or len(parts[2]) != 64:
+        return None
+    expected = mcp_caller_mark(parts[0], parts[1]).rsplit(" ", 1)[1]
+    return (parts[0], parts[1]) if hmac.compare_digest(parts[2], expected) else None

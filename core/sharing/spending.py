@@ -58,6 +58,10 @@ def key_refusal(visitor: Visitor) -> tuple[str, str] | None:
     when they may (or when no Space key is in play: a single-user app, a typed key, no ``FAL_KEY``)."""
     if not (visitor.shared and not visitor.typed_key and config.env_fal_key()):
         return None
+    if visitor.mcp and not config.mcp_uses_space_key():
+        return ("MCP caller", "This Space's fal key is not offered to MCP tool calls (its owner can turn that on "
+                "with CLARITY_MCP_USES_SPACE_KEY): send your own fal key in the X-Fal-Key header, or use the "
+                "local engine.")
     if not config.caps_survive_restart():
         return ("no persistent storage", "This Space's fal key is off: its spending caps would reset whenever the "
                 "Space restarts, so its owner must turn on persistent storage first. Type your own fal key, or "

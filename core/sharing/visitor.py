@@ -24,6 +24,7 @@ class Visitor:
     shared: bool = False  # a shared app (a Space): owners, limits and the Space key's rules apply
     signed_in: bool = False  # identified by a Hugging Face sign-in, not by a browser token
     address: str = ""  # the client's network address (behind a Space's proxy: X-Forwarded-For)
+    mcp: bool = False  # came in through the MCP door (an assistant's tool call): its own rules on the Space's key
     models: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never let a typed key reach a log line through a repr

@@ -11,6 +11,8 @@ of these, and turns what it yields into a view:
   before it runs, learned from the history (``estimate.py``);
 - ``control``: what a visitor started, by id — ``status``, ``cancel``, ``retry_request``, ``sweep_cells``
   (``control.py``; only the visitor's own history is searched); ``estimate.dry_run`` prices a sweep unrun;
+- ``quote_sweep(SweepRequest, Visitor)`` → a ``SweepQuote``: the same, with the key rules and budget that would
+  apply, for a door without a pre-flight line (``/sweep_price``, an MCP tool; ``quote.py``);
 - ``resume_pending()`` → the background thread following pending runs after a restart;
 - ``keep_saving()`` → the thread saving again, every 30 s, a finished paid result the machine could not keep
   (``core/runs/unsaved.py``); ``admit_paid_work`` refuses new paid work while one waits.

@@ -1,9 +1,10 @@
 """The public endpoints' parameters, each with its declared type and range, checked before anything runs.
 
-Every door that takes values from outside (the ``/upscale``, ``/sweep``, ``/history`` and ``/fetch`` API, later
-the MCP tools) hands them over as they came — JSON values by parameter name — and gets a request back only when
-every value is of its declared type and in its range; else an ``InputError`` whose ``field`` is the parameter and
-whose message names it and says what it takes: "confirm must be true or false, got 'false'".
+Every door that takes values from outside (the ``/upscale``, ``/sweep``, ``/history``, ``/fetch``, ``/dataset`` and
+``/sweep_price`` API, and the same endpoints as MCP tools) hands them over as they came — JSON values by parameter
+name — and gets a request back only when every value is of its declared type and in its range; else an
+``InputError`` whose ``field`` is the parameter and whose message names it and says what it takes: "confirm must be
+true or false, got 'false'".
 
 The rules, one per kind (``Param.kind``):
 
@@ -221,9 +222,10 @@ DATASET: tuple[Param, ...] = (
     Param("status", "choice", ANY, choices=(ANY, *STATUSES), help="Only runs in this status (history only)."),
     HISTORY[2],
 )
+SWEEP_PRICE: tuple[Param, ...] = tuple(param for param in SWEEP if param.name not in ("confirm", "dry_run"))  # priced
 ENDPOINTS: dict[str, tuple[Param, ...]] = {"upscale": UPSCALE, "sweep": SWEEP, "history": HISTORY, "fetch": FETCH,
                                            "dataset": DATASET, "cells": CELLS, "status": RUN_OR_SWEEP,
-                                           "cancel": RUN_OR_SWEEP, "retry": RUN_OR_SWEEP}
+                                           "cancel": RUN_OR_SWEEP, "retry": RUN_OR_SWEEP, "sweep_price": SWEEP_PRICE}
 EXAMPLES: dict[str, Any] = {"request_id": LATEST, "id": LATEST, "sweep_id": LATEST, "x_values": "1, 2"}
 """What the API page's snippets show for a required parameter (a snippet pasted as it is runs)."""
 

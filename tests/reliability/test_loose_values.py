@@ -88,6 +88,7 @@ def good(fal_server, fal_key, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict
             "fetch": {"request_id": "0123abcd-not-a-request"},
             "dataset": {"sweep_id": "", "search": "", "status": "any", "engine": "any"},
             "cells": {"sweep_id": "0123abcd-not-a-sweep"},
+            "sweep_price": {**upscale, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": ""},
             **{name: {"id": "0123abcd-not-a-run"} for name in ("status", "cancel", "retry")}}
 
 
