@@ -28,7 +28,7 @@ from core.usecases.values import ENDPOINTS
 from tests.reliability import TIMEOUT
 from tests.test_clients import JS, js_calls
 
-ORDER = ["upscale", "sweep", "history", "fetch", "dataset", "cells", "status", "cancel", "retry"]
+ORDER = ["upscale", "sweep", "sweep_price", "history", "fetch", "dataset", "cells", "status", "cancel", "retry"]
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from core.errors import InputError, StudioError
 from core.runs import store
 from core.usecases import RetryRequest, RunRequest, SweepRequest, control, retry_cells, run_one, run_sweep
 from core.usecases.estimate import dry_run
+from tests.followers import follow_until_running
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def photo(tmp_path: Path, request: pytest.FixtureRequest) -> str:
     image.putpixel((0, 0), tuple(zlib.crc32(request.node.name.encode()).to_bytes(4, "big")[:3]))
     image.save(path)
     return str(path)
+
 
 
 def _visitors(fal_key: str) -> tuple[Session, Session]:
@@ -53,18 +55,9 @@ def test_a_script_cancels_its_own_run_by_id_from_elsewhere_and_retries_it(photo:
     alice, bob = _visitors(fal_key)
 
     async def go() -> tuple[dict[str, Any], dict[str, Any], BaseException | None, dict[str, Any]]:
-        seen: dict[str, Any] = {}
-
-        async def follow() -> None:  # the /upscale call a script made and is waiting on
-            async for update in run_one(RunRequest({**schema.defaults(), "upscale_factor": 2}, photo, "fal"), alice):
-                seen["run"] = update.run
-                if update.stage == "running":
-                    seen["running"] = True
-
-        task = asyncio.ensure_future(follow())
-        while "running" not in seen:
-            await asyncio.sleep(0.05)
-        run = seen["run"]
+        # the /upscale call a script made and is waiting on
+        task, run = await follow_until_running(RunRequest({**schema.defaults(), "upscale_factor": 2}, photo, "fal"),
+                                               alice)
         going = control.status(run.request_id, alice)  # by its request id: the same run
         for wanted in (run.id, run.request_id):
             with pytest.raises(InputError, match="in your history"):

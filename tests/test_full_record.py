@@ -64,7 +64,7 @@ def test_fetch_by_run_id_answers_in_the_same_shape(client, studio, photo) -> Non
 
 
 def _history(client) -> list[dict]:
-    page = client.predict(api_name="/history")
+    page, _ = client.predict(api_name="/history")
     return [dict(zip(page["headers"], row, strict=True)) for row in page["data"]]
 
 
@@ -82,7 +82,7 @@ def test_history_rows_and_png_info_keep_what_reproduces_a_run(client, photo, fal
     url = fal_client.SyncClient(key=fal_key).upload(Path(photo).read_bytes(), "image/png", file_name="photo.png")
     monkeypatch.setattr(fetch, "fetch_image_bytes", lambda address: fal_server.read_served(address))
     png, by_url = client.predict(None, url, engine="local", api_name="/upscale")
-    sweep_cells, _ = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor",
+    sweep_cells, _, _ = client.predict(handle_file(photo), None, engine="lanczos", x_axis="upscale_factor",
                                     x_values="1, 2", y_axis="", y_values="", api_name="/sweep")
     fal_server.script(submit_status=422, submit_body={"detail": [
         {"loc": ["body", "guidance_scale"], "msg": "too strong for this image", "type": "value_error"}]})

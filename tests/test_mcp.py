@@ -94,7 +94,8 @@ async def _progress(progress: float, total: float | None, message: str | None) -
 
 def history_ids(result: CallToolResult) -> list[str]:
     assert not result.isError, texts(result)
-    table = ast.literal_eval(texts(result)[-1])
+    shown = ast.literal_eval(texts(result)[-1])  # /history's two outputs, the table and its page
+    table = shown[0] if isinstance(shown, list) else shown
     column = table["headers"].index("id")
     return [row[column] for row in table["data"]]
 

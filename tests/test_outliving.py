@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import zlib
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -18,6 +17,7 @@ from core.runs.runs import Run
 from core.usecases import RunRequest, SweepRequest, run_one, run_sweep
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
+from tests.followers import follow_until_running
 
 
 @pytest.fixture
@@ -72,21 +72,11 @@ def test_cancel_still_cancels_and_is_recorded_before_it_returns(photo: str, fal_
     fal_server.set_default(queue_polls=1, run_polls=400, logs=["working"])
 
     async def go() -> Run:
-        seen: dict[str, Any] = {}
-
-        async def follow() -> None:
-            async for update in run_one(_request(photo, "fal"), Session()):
-                seen["run"] = update.run
-                if update.stage == "running":
-                    seen["running"] = True
-
-        task = asyncio.ensure_future(follow())
-        while "running" not in seen:
-            await asyncio.sleep(0.05)
+        task, run = await follow_until_running(_request(photo, "fal"), Session())
         task.cancel()  # the Cancel button: Gradio cancels the event's task
         with pytest.raises(asyncio.CancelledError):
             await task
-        return store.store().get(seen["run"].id)
+        return store.store().get(run.id)
 
     run = asyncio.run(go())
     assert run.status == "cancelled"  # recorded by the time the cancel returned
