@@ -4,6 +4,7 @@ in the same region, with the parameters that differ between them listed — what
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,10 +63,15 @@ def label(run: Run) -> str:
 
 
 def choices(session: Session) -> tuple[Any, Any]:
-    """Both menus: the visitor's finished runs, newest first."""
+    """Both menus: the visitor's finished runs, newest first. Runs whose labels read alike (two runs of one
+    picture finished in the same second, on an engine that uses no seed) end in " · run <first 8 of the id>", so
+    every choice reads differently."""
     frame = store.store().frame(session.scope(), status="completed", limit=RECENT)
     runs = [run for run_id in frame["id"] if (run := store.store().get(run_id, session.scope())) and run.output_path]
-    options = [(label(run), run.id) for run in runs]
+    labels = [label(run) for run in runs]
+    alike = Counter(labels)
+    options = [(text + (f" · run {run.id[:8]}" if alike[text] > 1 else ""), run.id)
+               for text, run in zip(labels, runs, strict=True)]
     return gr.update(choices=options), gr.update(choices=options)
 
 
