@@ -152,6 +152,7 @@ def test_the_main_path_by_keyboard_alone(studio) -> None:
             other = page.locator("#compare-a input").input_value() if elem_id == "compare-b" else None
             for downs in range(1, 4):  # (the menus refill after each run and tab change, keeping no highlight)
                 tab_to(page, f"#{elem_id} input")
+                page.locator(f"#{elem_id} [role=option]").first.wait_for(timeout=15_000)  # the menu is open
                 for _ in range(downs):
                     page.keyboard.press("ArrowDown")
                 page.keyboard.press("Enter")
