@@ -18,6 +18,7 @@ from components.upscale.console import stage_html, stamp
 from core import schema, usecases
 from core.engines import describe
 from core.errors import StudioError
+from core.inputs.region import Region
 from core.runs import names, store
 from core.runs.runs import Run, iso_time
 from core.usecases import RunRequest
@@ -46,8 +47,11 @@ class View:
 
 
 def download_name(run: Run) -> str:
-    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png`` (no seed on an engine that uses none)."""
-    return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used)
+    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png`` (no seed on an engine that uses none),
+    a region run's ending in its region (``_region-384x384+100+50``)."""
+    region = Region.parse(run.region)
+    return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used,
+                             region.tag if region else None)
 
 
 def result_json(run: Run, root: str = "") -> dict[str, Any]:
@@ -57,7 +61,9 @@ def result_json(run: Run, root: str = "") -> dict[str, Any]:
     ``file_name``, ``file_size`` (bytes), ``width``, ``height`` (pixels)}, ``seed`` (None on an engine that uses
     none), ``timings`` (seconds by step), ``request_id``, ``engine``, ``model``, ``run_id``, ``status``, ``error``,
     ``result_url``: the engine's own output address (fal's CDN; it expires), None on local engines; its sweep
-    (``sweep_id``, ``cell``; None for a single run) and ``created_at`` (ISO 8601 with the zone's offset)."""
+    (``sweep_id``, ``cell``; None for a single run), its ``region`` ({``region_x``, ``region_y``, ``region_width``,
+    ``region_height``}; None for the whole picture), ``linked_run`` (a region run ↔ the whole-picture run made from
+    it) and ``created_at`` (ISO 8601 with the zone's offset)."""
     done = run.status == "completed" and bool(run.output_path) and Path(str(run.output_path)).is_file()
     name = download_name(run)
     return {"image": {"url": file_url(run.output_path, name, root) if done else None,
@@ -67,7 +73,8 @@ def result_json(run: Run, root: str = "") -> dict[str, Any]:
             "seed": run.seed_used, "timings": run.timings, "request_id": run.request_id, "engine": run.engine,
             "model": run.model, "run_id": run.id, "status": run.status, "error": run.error,
             "result_url": run.result_url, "sweep_id": run.sweep_id, "cell": run.cell,
-            "created_at": iso_time(run.created_at)}
+            "region": region.values() if (region := Region.parse(run.region)) else None,
+            "linked_run": run.linked_run, "created_at": iso_time(run.created_at)}
 
 
 def request_of(form: dict[str, Any], engine: str, session: Session) -> RunRequest:

@@ -108,7 +108,8 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
         image_axis = side_of(IMAGE, plan.x_axis, plan.y_axis)
         name = str(cell.x_value if image_axis == "x" else cell.y_value) if image_axis else input_name
         return Run(engine=runner.name, arguments=dict(cell.arguments), owner=owner, sweep_id=plan.id,
-                   cell=cell.label, model=getattr(runner, "model", None), input_name=name)
+                   cell=cell.label, model=getattr(runner, "model", None), input_name=name, region=plan.region,
+                   whole_path=plan.whole_path)
 
     async def run_cell(cell: Cell) -> Run:
         run = runs[cell.key] = new_run(cell)
