@@ -4,7 +4,7 @@ plan, its price cell by cell, and the time it will take as learned from the visi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import core.usecases.admission as admission
 from core.engines import describe
@@ -27,6 +27,7 @@ class SweepEstimate:
     rates: learned.Rates | None
     workers: int
     workers_basis: str = ""  # where ``workers`` comes from, when the engine's queue decides it
+    request: SweepRequest = field(default_factory=SweepRequest)  # what was estimated (its region among it)
 
     def basis(self) -> str:
         """The time's basis in words: the rates' basis and, when cells run together, how many at once and why."""
@@ -59,7 +60,7 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
     if cost is not None and found and cost.estimated_seconds is not None:
         cost = replace(cost, estimated_seconds=learned.sweep_seconds(found, cost.estimated_seconds,
                                                                      cost.total_output_megapixels))
-    return SweepEstimate(plan, cost, found, workers, why)
+    return SweepEstimate(plan, cost, found, workers, why, request)
 
 
 def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from PIL import Image
+
 import core.usecases.admission as admission
 from core.engines import describe
 from core.inputs.region import Region
@@ -55,14 +57,26 @@ class RunRequest:
 
 def link(run: Run, region_run_id: str | None, image_path: str | None, visitor: Visitor) -> None:
     """Link a whole-picture run to the region run it was made from, both ways — only when that run is the
-    visitor's own region run and ``run`` is on the whole of its picture (the stored inputs are named by content)."""
-    if not region_run_id or run.region:
+    visitor's own region run and ``run`` is on the whole of the picture it was cut from."""
+    if not region_run_id or run.region or not image_path:
         return
-    source = store.store().get(region_run_id)
-    if source is None or source.owner != visitor.owner or not source.region or source.whole_path != image_path:
+    source = store.store().get(region_run_id, owner=visitor.scope())
+    if source is None or not source.region or not source.whole_path or not same_picture(source.whole_path,
+                                                                                          image_path):
         return
     run.linked_run, source.linked_run = source.id, run.id
     store.save(source)
+
+
+def same_picture(first: str, second: str) -> bool:
+    """Whether two stored inputs hold the same pixels (the same file, or one stored again from the other)."""
+    if first == second:
+        return True
+    try:
+        with Image.open(first) as one, Image.open(second) as other:
+            return one.size == other.size and one.mode == other.mode and one.tobytes() == other.tobytes()
+    except OSError:
+        return False
 
 
 @outliving

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import core.usecases.admission as admission
-from core import config, schema
+from core import config, money, schema
 from core.engines import describe, parse_spec
 from core.engines.base import Engine
 from core.errors import InputError
@@ -171,7 +171,7 @@ def needs_confirmation(plan: SweepPlan, cost: Preflight | None, engine: str) -> 
         return ""
     price = cost.estimated_price  # each cell at its engine's price: 0 on free engines, so only its size counts
     if cost.needs_confirmation(price_limit if price else float("inf"), cell_limit) and (price > 0 or cost.cells > 1):
-        return (f"This sweep runs {cost.cells} cells" + (f" for an estimated ${price:.2f}" if price else "")
+        return (f"This sweep runs {cost.cells} cells" + (f" for an estimated {money.cost(price)}" if price else "")
                 + f", above the limits that need a confirmation (${price_limit:g} or {cell_limit} cells): tick "
                 "“I understand”, or pass confirm=True, to run it.")
     return ""
