@@ -104,8 +104,10 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
     gap = max(4, thumb // 48)
     legend_line = int(legend_font.getbbox("Ag")[3]) + gap  # whole pixels (typed float)
     cell_line = int(cell_font.getbbox("Ag")[3]) + gap // 2
-    label_strip = cell_line + gap
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    placed = {(cell[0], cell[1]): SheetCell(*cell) for cell in cells}
+    labels = {key: _wrap(measure, cell.label, cell_font, thumb, max_lines=3) for key, cell in placed.items()}
+    label_strip = max([1, *map(len, labels.values())]) * cell_line + gap  # a label wraps, never cut short
     y_texts = [format_value(y_axis_name or "", value, 60) for value in (y_values or [])]
     left = 0
     if y_values:
@@ -130,7 +132,6 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
             draw.text((gap, top + row * tile_h + thumb / 2), _fit(draw, text, legend_font, left - 2 * gap),
                       font=legend_font, fill=INK, anchor="lm")
 
-    placed = {(cell[0], cell[1]): SheetCell(*cell) for cell in cells}
     for row in range(rows):
         for column in range(columns):
             x, y = left + gap + column * tile_w, top + row * tile_h
@@ -146,9 +147,11 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
                 for number, line in enumerate(lines):
                     draw.text((x + thumb / 2, y + (thumb - block) / 2 + number * legend_line), line,
                               font=legend_font, fill=INK, anchor="ma")
-            label = cell.label if cell else _default_label(x_axis_name, x_values[column] if x_values else None,
-                                                           y_axis_name, (y_values or [None])[row])
-            draw.text((x, y + thumb + gap // 2), _fit(draw, label, cell_font, thumb), font=cell_font, fill=INK)
+            lines = labels.get((column, row)) or [_fit(draw, _default_label(
+                x_axis_name, x_values[column] if x_values else None, y_axis_name, (y_values or [None])[row]),
+                cell_font, thumb)]
+            for number, line in enumerate(lines):
+                draw.text((x, y + thumb + gap // 2 + number * cell_line), line, font=cell_font, fill=INK)
     return sheet
 
 

@@ -21,6 +21,7 @@ from core import config
 from core.engines import describe, parse_spec
 from core.engines.pacing import SWEEP, paced
 from core.errors import InputError, StudioError
+from core.inputs.region import Region
 from core.runs.runner import Update, execute, save_soft
 from core.runs.runs import Run, ignores_seed, iso_time
 from core.sweep import metrics
@@ -216,6 +217,7 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
                      "sweep_id": plan.id, "created_at": iso_time(run.created_at) if run else None,
                      "request_id": run.request_id if run else None, "engine": run.engine if run else None,
                      "model": run.model if run else None, "input_name": run.input_name if run else None,
+                     "region": region.label if (region := Region.parse(plan.region)) else None,
                      **measured, "error": run.error if run else None,
                      "run_id": run.id if run else None, "output_path": output})
     thumb = 384 if plan.size <= 25 else 256
