@@ -152,3 +152,11 @@ def open_everything(page) -> None:
         print("STUCK:", page.evaluate("() => [...document.querySelectorAll('.progress-text, .eta-bar')].map(e => "
                                       "(e.closest('[id]') || {}).id + ' ' + e.textContent)"))
         raise
+
+
+def type_region(page, x: object, y: object, width: object, height: object) -> None:
+    """Type the region panel's four boxes (x, y, width, height) and leave each, as a person does."""
+    for name, value in (("x", x), ("y", y), ("width", width), ("height", height)):
+        box = page.locator(f"#region-{name} input, #region-{name} textarea").first
+        box.fill(str(value))
+        box.blur()

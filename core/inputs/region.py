@@ -69,16 +69,18 @@ class Region:
     @classmethod
     def checked(cls, values: Mapping[str, Any]) -> Region | None:
         """The region of ``values`` by API name (``PARAMS``): None when all four are empty (None or ""), else each
-        a whole number within its bound; InputError naming the box at fault. All four or none."""
+        a whole number within its bound; InputError naming the box at fault (a box given wrong first, then the
+        boxes left empty: all four or none)."""
         given = [name for name in PARAMS if not _empty(values.get(name))]
         if not given:
             return None
+        checked = {name: _whole(name, values[name]) for name in given}  # a bad box is named before missing ones
         missing = [name for name in PARAMS if name not in given]
         if missing:
             verb = "is" if len(missing) == 1 else "are"
             raise InputError(f"Give all four region boxes or none: {_listed([BOX[n] for n in missing])} {verb} "
                              "empty.", missing[0])
-        return cls(*(_whole(name, values[name]) for name in PARAMS))
+        return cls(*(checked[name] for name in PARAMS))
 
     @classmethod
     def parse(cls, text: str | None) -> Region | None:

@@ -25,6 +25,7 @@ from gradio_client import Client
 
 from core import config
 from core.inputs import images
+from core.inputs.region import BOX
 from core.usecases.values import ENDPOINTS, Param
 from tests.reliability import TIMEOUT, assert_history_sound, noise_png
 
@@ -58,6 +59,8 @@ def bad_values(param: Param) -> list[Any]:
         return values + (["", "   ", None] if param.required else [])
     if param.kind == "url":
         return [5, True, 1.5, *wrong]
+    if param.kind == "region":  # judged by core/inputs/region.py, in the box's words
+        return ["bogus", True, -1, 18.5, NAN, 10**30, *wrong]
     return ["not/an/uploaded/file.png", 5, True]  # file
 
 
@@ -116,10 +119,15 @@ def client_call(client: Client, name: str, values: dict[str, Any]) -> tuple[bool
         return False, str(exc)
 
 
+def named_as(param: Param) -> str:
+    """How a refusal names ``param``: by its name, a region's box by the box's words ("Region x", as the page)."""
+    return f"Region {BOX[param.name]}" if param.kind == "region" else param.name
+
+
 def assert_named_refusal(param: Param, completed: bool, message: Any) -> None:
     assert not completed, f"{param.name}: the call went through: {message}"
     text = str(message)
-    assert re.search(rf"\b{param.name} (must be|is required)", text), text
+    assert re.search(rf"\b{named_as(param)} (must be|is required)", text), text
     for generic in ("not in the list of choices", "raised an exception", "Traceback", "None"):
         assert generic not in text.replace("null", ""), text
 
