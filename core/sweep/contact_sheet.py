@@ -106,7 +106,9 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
     cell_line = int(cell_font.getbbox("Ag")[3]) + gap // 2
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     placed = {(cell[0], cell[1]): SheetCell(*cell) for cell in cells}
-    labels = {key: _wrap(measure, cell.label, cell_font, thumb, max_lines=3) for key, cell in placed.items()}
+    labels = {(column, row): _wrap(measure, placed[(column, row)].label if (column, row) in placed else _default_label(
+        x_axis_name, x_values[column] if x_values else None, y_axis_name, (y_values or [None])[row]),
+        cell_font, thumb, max_lines=3) for row in range(rows) for column in range(columns)}
     label_strip = max([1, *map(len, labels.values())]) * cell_line + gap  # a label wraps, never cut short
     y_texts = [format_value(y_axis_name or "", value, 60) for value in (y_values or [])]
     left = 0
@@ -147,10 +149,7 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
                 for number, line in enumerate(lines):
                     draw.text((x + thumb / 2, y + (thumb - block) / 2 + number * legend_line), line,
                               font=legend_font, fill=INK, anchor="ma")
-            lines = labels.get((column, row)) or [_fit(draw, _default_label(
-                x_axis_name, x_values[column] if x_values else None, y_axis_name, (y_values or [None])[row]),
-                cell_font, thumb)]
-            for number, line in enumerate(lines):
+            for number, line in enumerate(labels[(column, row)]):
                 draw.text((x, y + thumb + gap // 2 + number * cell_line), line, font=cell_font, fill=INK)
     return sheet
 
