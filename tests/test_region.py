@@ -232,8 +232,8 @@ def test_a_picture_with_the_switch_off_is_priced_whole_without_a_warning(photo) 
 
 
 def test_a_new_picture_clears_the_boxes_and_unticks_the_switch(photo) -> None:
-    on, x, y, width, height, corner, picture, line = region_panel.cleared(_loaded(photo), 2)
-    assert (on, x, y, width, height, corner) == (False, "", "", "", "", None)
+    on, x, y, width, height, corner, picture, line, pending = region_panel.cleared(_loaded(photo), 2)
+    assert (on, x, y, width, height, corner, pending) == (False, "", "", "", "", None, None)
     assert picture is not None and "Warning" not in line
 
 
@@ -253,7 +253,7 @@ def test_run_the_whole_picture_fills_the_form_with_the_switch_off(photo) -> None
 
 
 def _panel() -> region_panel.RegionPanel:
-    return region_panel.RegionPanel(*(object() for _ in range(9)))  # type: ignore[arg-type]
+    return region_panel.RegionPanel(*(object() for _ in range(10)))  # type: ignore[arg-type]
 
 
 def test_compare_marks_region_runs_and_lines_them_up_with_the_whole_run(photo) -> None:
@@ -295,3 +295,15 @@ def test_download_name_and_result_of_a_region_run(photo) -> None:
     assert download_name(done) == "street_x2_region-96x64+40+30.png"
     with Image.open(io.BytesIO(Path(done.output_path or "").read_bytes())) as out:
         assert out.size == (192, 128)
+
+
+def test_a_link_brings_a_region_for_the_picture_that_comes_next(photo) -> None:
+    from core import deeplink
+
+    link = deeplink.parse_query({"region_x": "40", "region_y": "30", "region_width": "96", "region_height": "64"})
+    assert link.region == REGION and link.errors == []
+    on, *values, corner, picture, line, pending = region_panel.cleared(_loaded(photo), 2, link.region)
+    assert on is True and values == ["40", "30", "96", "64"] and pending is None and line.startswith("region 96×64")
+    refused = deeplink.parse_query({"region_x": "-5", "region_y": "30", "region_width": "96", "region_height": "64"})
+    assert refused.region is None
+    assert refused.errors == ["The region was not applied: Region x must be 0 or more, got -5."]

@@ -41,6 +41,7 @@ class RegionPanel:
     line: gr.Markdown  # the region's and the whole picture's output size and price, or why the boxes are refused
     corner: gr.State  # the first corner clicked, in input pixels (None: none yet)
     linked: gr.State  # the region run a whole-picture run in the form comes from (None: none)
+    pending: gr.State  # a region a link asked for (Region), for the picture that comes next (None: none)
 
     @property
     def boxes(self) -> list[Any]:
@@ -62,7 +63,7 @@ def render() -> RegionPanel:
                                 elem_id="region-height")
         line = gr.Markdown(NO_PICTURE, elem_id="region-line")
         gr.Markdown(CONTEXT_NOTE, elem_id="region-context")
-    return RegionPanel(on, x, y, width, height, picture, line, gr.State(None), gr.State(None))
+    return RegionPanel(on, x, y, width, height, picture, line, gr.State(None), gr.State(None), gr.State(None))
 
 
 def region_of(on: bool | None, x: Any, y: Any, width: Any, height: Any) -> Region | None:
@@ -114,10 +115,16 @@ def shown(loaded: InputImage | None, factor: float, on: bool | None, x: Any, y: 
     return drawn(loaded, region), price_line(region, loaded.width, loaded.height, factor)
 
 
-def cleared(loaded: InputImage | None, factor: float) -> tuple[Any, ...]:
-    """A new picture in the form: the switch off, the boxes empty, no corner clicked, the new picture drawn."""
+def cleared(loaded: InputImage | None, factor: float, pending: Region | None = None) -> tuple[Any, ...]:
+    """A new picture in the form: the switch off, the boxes empty, no corner clicked, the new picture drawn — or,
+    for the picture a link brought with a region (``pending``), that region in the boxes with the switch on (its
+    refusal said on the line when it does not fit the picture)."""
+    if pending is not None and loaded is not None:
+        boxes = [str(value) for value in pending.values().values()]
+        picture, line = shown(loaded, factor, True, *boxes)
+        return True, *boxes, None, picture, line, None
     picture, line = shown(loaded, factor, False, "", "", "", "")
-    return False, "", "", "", "", None, picture, line
+    return False, "", "", "", "", None, picture, line, pending
 
 
 def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: float,
@@ -139,7 +146,8 @@ def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: f
 def listen(panel: RegionPanel, loaded: gr.State, factor: Any) -> None:
     """Wire the panel to the form's loaded picture and factor."""
     quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
-    loaded.change(cleared, [loaded, factor], [*panel.boxes, panel.corner, panel.picture, panel.line], **quiet)
+    loaded.change(cleared, [loaded, factor, panel.pending],
+                  [*panel.boxes, panel.corner, panel.picture, panel.line, panel.pending], **quiet)
     inputs = [loaded, factor, *panel.boxes]
     for trigger in (panel.on.change, factor.change, *(box.blur for box in panel.boxes[1:]),
                     *(box.submit for box in panel.boxes[1:])):
