@@ -42,18 +42,18 @@ class Prepared:
 def cut(loaded: InputImage, region: Region | None) -> InputImage:
     """``loaded``, or the part of it ``region`` covers (checked to lie inside it), stored like any input: cut from
     the stored picture, so after its colours were converted to sRGB and before any engine sees it."""
-    if region is None:
-        return loaded
-    region.inside(loaded.width, loaded.height)
-    with Image.open(loaded.path) as whole:
-        return images.store(region.crop(whole))
+    return loaded if region is None else _cut(loaded.path, region)
 
 
 def cut_stored(path: str, region: Region) -> str:
     """The stored crop of a stored input (``cut``), by path: what a pre-flight prices."""
+    return _cut(path, region).path
+
+
+def _cut(path: str, region: Region) -> InputImage:
     with Image.open(path) as whole:
         region.inside(whole.width, whole.height)
-        return images.store(region.crop(whole)).path
+        return images.store(region.crop(whole))
 
 
 def prepare(parameters: Mapping[str, Any], image: str | None, engine: str, notes: list[str] | None = None,
