@@ -307,3 +307,26 @@ def test_a_link_brings_a_region_for_the_picture_that_comes_next(photo) -> None:
     refused = deeplink.parse_query({"region_x": "-5", "region_y": "30", "region_width": "96", "region_height": "64"})
     assert refused.region is None
     assert refused.errors == ["The region was not applied: Region x must be 0 or more, got -5."]
+
+
+def test_history_names_the_region_and_offers_the_whole_picture_only_for_a_region_run(photo) -> None:
+    from components.common.session import Session
+    from components.history import history_panel
+
+    me = Session()
+    region_run = run({"image": photo, "engine": "lanczos", **boxes()}, me)
+    whole = run({"image": photo, "engine": "lanczos"}, me)
+    assert "region 96×64 at 40,30" in history_panel.caption(region_run)
+    assert "region" not in history_panel.caption(whole)
+    assert history_panel.whole_offered(region_run.id, me)["visible"] is True
+    assert history_panel.whole_offered(whole.id, me)["visible"] is False
+
+
+def test_the_mcp_tools_describe_the_region_parameters() -> None:
+    from components.api import tool_docs
+    from core.usecases.values import ENDPOINTS
+
+    for name in ("upscale", "sweep", "sweep_price"):
+        assert [param.name for param in ENDPOINTS[name]][-4:] == list(PARAMS)  # last, so old calls stay valid
+        text = tool_docs.docstring("", ENDPOINTS[name])
+        assert "region_x: The region's left edge" in text and "default: null (the whole picture)" in text
