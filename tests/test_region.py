@@ -330,3 +330,12 @@ def test_the_mcp_tools_describe_the_region_parameters() -> None:
         assert [param.name for param in ENDPOINTS[name]][-4:] == list(PARAMS)  # last, so old calls stay valid
         text = tool_docs.docstring("", ENDPOINTS[name])
         assert "region_x: The region's left edge" in text and "default: null (the whole picture)" in text
+
+
+def test_the_contact_sheet_draws_a_regions_size_in_signs_its_font_has() -> None:
+    from core.sweep.contact_sheet import SheetCell, contact_sheet
+
+    def sheet(label: str) -> np.ndarray:
+        return np.asarray(contact_sheet([SheetCell(0, 0, label, None, "missing")], "upscale_factor", [2], thumb=96))
+
+    assert np.array_equal(sheet("region 302×302 at 5,5"), sheet("region 302x302 at 5,5"))  # never a box

@@ -41,8 +41,12 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
+DRAWN_AS = str.maketrans({"×": "x"})  # Pillow's built-in font has no "×": a region's "302×302" drew a box
+
+
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
-    """``text`` shortened with an ellipsis until it fits ``width`` pixels."""
+    """``text`` shortened with an ellipsis until it fits ``width`` pixels (in signs the sheet's font draws)."""
+    text = text.translate(DRAWN_AS)
     if draw.textlength(text, font=font) <= width:
         return text
     while text and draw.textlength(text + "…", font=font) > width:
@@ -52,6 +56,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int, max_lines: int) -> list[str]:
     """Words of ``text`` in lines no wider than ``width``; the last line gets an ellipsis if cut."""
+    text = text.translate(DRAWN_AS)
     lines: list[str] = []
     for word in text.split():
         if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
