@@ -35,6 +35,12 @@ def upload(page, path: str) -> None:
     page.locator("#input-info").get_by_text("→ output").wait_for()
 
 
+def replace_picture(page, path: str) -> None:
+    """Take the picture out of the box (its Clear button) and drop another, as a person does."""
+    page.locator("#input-file").get_by_role("button", name="Clear").click()
+    upload(page, path)
+
+
 def request_id_in(text: str) -> str:
     found = re.search(r"Submitted · request (\S+)", text)
     assert found, text

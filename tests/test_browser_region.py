@@ -59,6 +59,7 @@ def test_sweep_a_region_then_run_the_whole_picture_from_a_cell(studio, tmp_path:
         assert page.locator("#region-on input").is_checked() and width >= 64 and height >= 64
         assert 500 <= x <= 700 and 350 <= y <= 550  # about 30% across and down a 2000×1500 picture
         label = f"region {width}×{height} at {x},{y}"
+        screenshot(page, "region-panel")
 
         steps.open_tab(page, "Sweep")
         page.locator("#sweep-input-name").get_by_text(label).wait_for()  # the picture to sweep is the region
@@ -105,3 +106,13 @@ def test_sweep_a_region_then_run_the_whole_picture_from_a_cell(studio, tmp_path:
         assert links[ids.index(region_run)] == whole  # both ways
         assert re.fullmatch(r"[0-9a-f]{16}", whole)
         screenshot(page, "region-linked-history")
+
+        steps.open_tab(page, "Upscale")  # a new picture: an old region never crops it
+        steps.type_region(page, 10, 10, 300, 300)
+        page.locator("#region-on input").check()
+        line.get_by_text("region 300×300 →").wait_for()
+        other = tmp_path / "other.png"
+        Image.new("RGB", (320, 240), "teal").save(other)
+        steps.replace_picture(page, str(other))
+        line.get_by_text("whole 320×240 →").wait_for()
+        assert not page.locator("#region-on input").is_checked() and box_values(page) == ["", "", "", ""]
