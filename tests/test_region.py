@@ -339,3 +339,14 @@ def test_the_contact_sheet_draws_a_regions_size_in_signs_its_font_has() -> None:
         return np.asarray(contact_sheet([SheetCell(0, 0, label, None, "missing")], "upscale_factor", [2], thumb=96))
 
     assert np.array_equal(sheet("region 302×302 at 5,5"), sheet("region 302x302 at 5,5"))  # never a box
+
+
+def test_a_retry_of_a_region_run_runs_the_same_region_and_records_it(photo) -> None:
+    from core.usecases import control
+
+    me = Visitor()
+    region_run = run({"image": photo, "engine": "lanczos", "upscale_factor": 2, **boxes()}, me)
+    asked = control.retry_request(region_run.id, me)
+    assert isinstance(asked, RunRequest) and asked.region == REGION
+    again = asyncio.run(_run(asked, me))
+    assert again.region == region_run.region and (again.width, again.height) == (192, 128)
