@@ -212,6 +212,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
         trigger(views.plot, [panel.view, panel.metric], [panel.plot, panel.metric_note], **quiet)
 
     panel.grid.select(views.pick_cell, panel.view, [panel.cell_run, panel.whole], **private)
+    panel.run.click(views.no_cell, None, [panel.cell_run, panel.whole], **private, queue=False)  # a new grid
     whole_picture.listen(panel.whole, panel.cell_run, session, whole)
     panel.dataset.button.click(dataset_export.sweep, [panel.view, session],
                                [panel.dataset.file, panel.dataset.line], **private)

@@ -81,6 +81,11 @@ def pick_cell(view: SweepView, event: gr.SelectData) -> tuple[str | None, Any]:
     return (run.id if run else None), gr.update(visible=offered)
 
 
+def no_cell() -> tuple[None, Any]:
+    """A new sweep: no cell chosen, so no *Run the whole picture* for one."""
+    return None, gr.update(visible=False)
+
+
 def default_axis(engine_id: str) -> str:
     """The X axis a sweep starts on: creativity where the engine uses it, else the upscale factor."""
     info = describe(engine_id if engine_id in ENGINES else keyless_engine())
