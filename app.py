@@ -39,11 +39,13 @@ def build() -> gr.Blocks:
         page_open.listen(demo, engine, upscale, owner_view)
         owner_tab.listen(owner, engine.session)
         run_event = upscale_tab.listen(upscale, engine)
-        sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image)
+        sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image,
+                                         upscale.region, upscale_tab.whole_form(upscale, engine, tabs))
         engine_panel.refresh_after(engine, run_event, sweep_event)
         code_panel.listen(code, upscale.params, upscale.image.url, upscale.image.file, code_tab)
         restored = history_panel.listen(history, engine.session, upscale.params, upscale.image.file,
-                                        upscale.image.url, tabs, run_event, upscale.run.view)
+                                        upscale.image.url, tabs, run_event, upscale.run.view,
+                                        upscale_tab.whole_form(upscale, engine, tabs))
         presets_panel.follow_after(restored, upscale.presets, engine.session, upscale.params)
     return demo
 

@@ -67,7 +67,7 @@ def safe_frame(frame: pd.DataFrame, data_dir: Path, path_columns: tuple[str, ...
 
 
 def write_csv(frame: pd.DataFrame, path: Path | str, data_dir: Path,
-              path_columns: tuple[str, ...] = ("input_path", "output_path")) -> Path:
+              path_columns: tuple[str, ...] = ("input_path", "output_path", "whole_path")) -> Path:
     """Write ``frame`` at ``path`` as a safe CSV (see the module docstring); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

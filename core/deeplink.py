@@ -1,7 +1,8 @@
 """Deep links: parameters in the page's query string, read on load and written by "copy link".
 
 ``?preset=gentle-restore&seed=42&creativity=0.3`` applies the preset first, then the explicit parameters on
-top. Each bad parameter is refused on its own with a message; the good ones still apply. A share link holds
+top; ``region_x``, ``region_y``, ``region_width`` and ``region_height`` (all four) choose a region of the picture
+that comes next. Each bad parameter is refused on its own with a message; the good ones still apply. A share link holds
 only what differs from the defaults (or from its shipped preset) and never a key, a local path or a data URI.
 """
 
@@ -15,6 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from core import config, presets
 from core.errors import InputError
+from core.inputs.region import PARAMS as REGION_PARAMS
+from core.inputs.region import Region
 from core.schema import FIELD_BY_NAME, PARAMETER_FIELDS, check_value, defaults
 
 PRESET_PARAM = "preset"
@@ -32,6 +35,7 @@ class DeepLink:
     preset: str | None = None
     image_url: str | None = None
     errors: list[str] = field(default_factory=list)
+    region: Region | None = None  # region_x, region_y, region_width, region_height: for the picture that comes next
 
     def arguments(self) -> dict[str, Any]:
         """Every parameter the page should show: schema defaults, then the preset, then explicit values."""
@@ -73,7 +77,7 @@ def parse_query(params: Mapping[str, str], owner: str = "") -> DeepLink:
     for name in params:
         if name in GRADIO_PARAMS or name == PRESET_PARAM or not name:
             continue
-        if name not in FIELD_BY_NAME:
+        if name not in FIELD_BY_NAME and name not in REGION_PARAMS:
             # The value is not repeated: an unknown parameter might be something private pasted by mistake.
             link.errors.append(f"{name[:_SHOWN_CHARS]}: unknown parameter, ignored.")
     for fld in FIELD_BY_NAME.values():  # schema order, so messages come in the order of the form
@@ -88,6 +92,10 @@ def parse_query(params: Mapping[str, str], owner: str = "") -> DeepLink:
         except InputError as exc:
             link.errors.append(f"{fld.name}={_shown(raw)} refused: {exc.message}")
     link.values = {name: link.values[name] for name in FIELD_BY_NAME if name in link.values}
+    try:  # the region's one rule (core/inputs/region.py), in the boxes' words
+        link.region = Region.checked({name: params[name] for name in REGION_PARAMS if name in params})
+    except InputError as exc:
+        link.errors.append(f"The region was not applied: {exc.message}")
     return link
 
 

@@ -40,14 +40,15 @@ def _arguments(info: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-RECORD_KEYS = ("image_url", "sweep_id", "cell", "created_at")  # what reproduces the run beyond its arguments
+RECORD_KEYS = ("image_url", "sweep_id", "cell", "region", "created_at")  # what reproduces the run beyond its arguments
 
 
 def payload(info: dict[str, Any]) -> dict[str, Any]:
     """The JSON stored in the ``clarity-studio`` chunk for ``info``: ``arguments`` (every parameter, defaults
     filled), ``seed`` (the one used; None on an engine that uses none), ``request_id``, ``engine`` and ``model``
     apart, and when the run had them: ``image_url`` (the https URL the picture was given by), ``sweep_id`` and
-    ``cell``, ``created_at`` (ISO 8601 with the zone's offset); each None otherwise."""
+    ``cell``, ``region`` (the part of the picture upscaled, "x,y widthxheight"), ``created_at`` (ISO 8601 with the
+    zone's offset); each None otherwise."""
     arguments = _arguments(info)
     return {"endpoint": ENDPOINT, "arguments": arguments, "seed": info.get("seed"),
             "request_id": info.get("request_id"), "engine": info.get("engine"), "model": info.get("model"),
@@ -63,7 +64,8 @@ def parameters_text(info: dict[str, Any]) -> str:
         "Upscale factor": arguments["upscale_factor"], "Creativity": arguments["creativity"],
         "Resemblance": arguments["resemblance"], "Safety checker": arguments["enable_safety_checker"],
         "Engine": info.get("engine"), "Model": info.get("model"), "Request id": info.get("request_id"),
-        "Sweep": info.get("sweep_id"), "Image URL": info.get("image_url"), "Endpoint": ENDPOINT,
+        "Sweep": info.get("sweep_id"), "Region": info.get("region"), "Image URL": info.get("image_url"),
+        "Endpoint": ENDPOINT,
     }
     line = ", ".join(f"{key}: {value}" for key, value in settings.items() if value not in (None, ""))
     return f"{arguments['prompt']}\nNegative prompt: {arguments['negative_prompt']}\n{line}"

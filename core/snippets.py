@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from core.errors import InputError
+from core.inputs.region import Region
 from core.schema import ENDPOINT, FIELDS, check_value
 
 QUEUE_URL = f"https://queue.fal.run/{ENDPOINT}"
@@ -73,12 +74,27 @@ def _upload_name(image_path_hint: str | None) -> str:
     return name or DEFAULT_UPLOAD_NAME
 
 
-def _preamble(arguments: dict[str, Any], image_path_hint: str | None) -> tuple[list[tuple[str, Any]], str]:
-    """The ordered items (image_url possibly as the name ``image_url``) and the lines that prepare the image."""
+def _region_lines(region: Region, image_path_hint: str | None) -> str:
+    """The lines that cut a region run's part out of the picture and upload it (fal received that crop)."""
+    name = _upload_name(image_path_hint)
+    return (f"# This run upscaled a region of the picture, {region.width}×{region.height} pixels at x={region.x}, "
+            f"y={region.y}:\n# cut it out of the picture first (Pillow), then upload the crop.\n"
+            f"from PIL import Image\n\n"
+            f"Image.open({_py(name)}).crop({region.box!r}).save(\"region.png\")\n"
+            f"image_url = fal_client.upload_file(\"region.png\")\n\n")
+
+
+def _preamble(arguments: dict[str, Any], image_path_hint: str | None,
+              region: Region | None = None) -> tuple[list[tuple[str, Any]], str]:
+    """The ordered items (image_url possibly as the name ``image_url``) and the lines that prepare the image (for a
+    region run: cut out of the picture, then uploaded)."""
     items = _ordered(arguments)
     image = arguments.get("image_url")
     lines = ""
-    if not _is_remote(image):
+    if region is not None:
+        lines = _region_lines(region, image_path_hint)
+        items = [("image_url", _Name("image_url"))] + [(k, v) for k, v in items if k != "image_url"]
+    elif not _is_remote(image):
         upload = _upload_name(image_path_hint if image_path_hint else image if isinstance(image, str) else None)
         lines = (f"# Upload the picture to fal's storage once; the URL it returns is what the endpoint reads.\n"
                  f"image_url = fal_client.upload_file({_py(upload)})\n\n")
@@ -97,9 +113,11 @@ def _arguments_literal(items: list[tuple[str, Any]], indent: str) -> str:
     return "{\n" + body + indent + "}"
 
 
-def subscribe_code(arguments: dict[str, Any], image_path_hint: str | None = None) -> str:
-    """A runnable script that calls ``fal_client.subscribe`` with exactly these arguments."""
-    items, image_lines = _preamble(arguments, image_path_hint)
+def subscribe_code(arguments: dict[str, Any], image_path_hint: str | None = None,
+                   region: Region | None = None) -> str:
+    """A runnable script that calls ``fal_client.subscribe`` with exactly these arguments (for a region run, on
+    that region cut out of the picture)."""
+    items, image_lines = _preamble(arguments, image_path_hint, region)
     return (
         f"{_KEY_NOTE}import fal_client\n\n"
         f"# Every status update repeats the whole log so far: print only the lines not yet shown.\n"

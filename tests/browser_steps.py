@@ -35,6 +35,12 @@ def upload(page, path: str) -> None:
     page.locator("#input-info").get_by_text("→ output").wait_for()
 
 
+def replace_picture(page, path: str) -> None:
+    """Take the picture out of the box (its Clear button) and drop another, as a person does."""
+    page.locator("#input-file").get_by_role("button", name="Clear").click()
+    upload(page, path)
+
+
 def request_id_in(text: str) -> str:
     found = re.search(r"Submitted · request (\S+)", text)
     assert found, text
@@ -152,3 +158,11 @@ def open_everything(page) -> None:
         print("STUCK:", page.evaluate("() => [...document.querySelectorAll('.progress-text, .eta-bar')].map(e => "
                                       "(e.closest('[id]') || {}).id + ' ' + e.textContent)"))
         raise
+
+
+def type_region(page, x: object, y: object, width: object, height: object) -> None:
+    """Type the region panel's four boxes (x, y, width, height) and leave each, as a person does."""
+    for name, value in (("x", x), ("y", y), ("width", width), ("height", height)):
+        box = page.locator(f"#region-{name} input, #region-{name} textarea").first
+        box.fill(str(value))
+        box.blur()

@@ -12,6 +12,7 @@ from PIL import Image
 from skimage import data as samples
 
 from core import schema
+from core.inputs.region import PARAMS as REGION_PARAMS
 from core.runs import store
 
 
@@ -26,7 +27,7 @@ def photo(tmp_path: Path) -> str:
 def test_public_api_parameters_are_the_schema_fields(client) -> None:
     endpoints = client.view_api(return_format="dict")["named_endpoints"]
     names = [p["parameter_name"] for p in endpoints["/upscale"]["parameters"]]
-    assert names == ["image", *(f.name for f in schema.FIELDS), "engine"]
+    assert names == ["image", *(f.name for f in schema.FIELDS), "engine", *REGION_PARAMS]  # new ones last
     defaults = {p["parameter_name"]: p["parameter_default"] for p in endpoints["/upscale"]["parameters"]}
     for field in schema.PARAMETER_FIELDS:
         assert defaults[field.name] == field.default, field.name

@@ -39,11 +39,11 @@ def test_two_runs_compared_in_the_slider_with_their_differences(studio, tmp_path
         assert crops[0][1] == 256  # the region's width in output pixels: 1:1, not scaled
         assert [caption[:4] for caption, _ in crops] == ["A · ", "B · "]  # which is which, under each
         assert steps.all_shown(page, "compare-crops")  # and the captions are on screen, not cut off
-        assert "region 32,32 +256px" in crops[0][0]  # the middle of the 320 px outputs, until …
+        assert "crop 32,32 +256px" in crops[0][0]  # the middle of the 320 px outputs, until …
         page.locator("#compare-region img").wait_for()
         page.locator("#compare-region img").click(position={"x": 5, "y": 5})  # … a click on A's corner moves both
-        page.locator("#compare-crops").get_by_text("region 0,0 +256px").first.wait_for()
-        assert all("region 0,0" in caption for caption, _ in steps.gallery(page, "compare-crops"))
+        page.locator("#compare-crops").get_by_text("crop 0,0 +256px").first.wait_for()
+        assert all("crop 0,0" in caption for caption, _ in steps.gallery(page, "compare-crops"))
         cells = page.locator("#compare-differences [role=gridcell]").all_inner_texts()
         assert "seed" in [cell.strip() for cell in cells] and "11" in str(cells) and "22" in str(cells)
         screenshot(page, "compare")

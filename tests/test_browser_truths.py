@@ -22,12 +22,6 @@ def picture(tmp_path: Path, name: str, colour: str, size: tuple[int, int] = (64,
     return str(path)
 
 
-def replace_picture(page, path: str) -> None:
-    """Take the picture out of the box (its Clear button) and drop another, as a person does."""
-    page.locator("#input-file").get_by_role("button", name="Clear").click()
-    steps.upload(page, path)
-
-
 def slider_pictures(page) -> int:
     return page.locator("#result-slider img").count()
 
@@ -59,7 +53,7 @@ def test_a_failure_and_a_new_picture_leave_no_old_result_on_show(studio, tmp_pat
         run.click()
         page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
         page.locator("#result-slider img").first.wait_for()
-        replace_picture(page, picture(tmp_path, "second.png", "navy"))  # a new picture: the result is not its own
+        steps.replace_picture(page, picture(tmp_path, "second.png", "navy"))  # a new picture: the result is not its own
         page.locator("#stage [data-stage=idle]").wait_for()
         page.wait_for_function("() => !document.querySelector('#result-slider img')")
         assert "Last run: coffee.png ×2" in steps.console_text(page)
@@ -108,7 +102,7 @@ def test_the_sweep_tab_shows_the_picture_it_will_sweep(studio, tmp_path) -> None
         page.locator("#sweep-input-name").get_by_text("first.png (120×80)").wait_for()
         page.locator("#sweep-input-preview img").wait_for()
         steps.open_tab(page, "Upscale")
-        replace_picture(page, picture(tmp_path, "dropped.png", "gold", (200, 150)))  # a new picture, dropped later
+        steps.replace_picture(page, picture(tmp_path, "dropped.png", "gold", (200, 150)))  # a new one, dropped later
         steps.open_tab(page, "Sweep")
         page.locator("#sweep-input-name").get_by_text("dropped.png (200×150)").wait_for()
         screenshot(page, "truth-sweep-input")

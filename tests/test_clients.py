@@ -19,7 +19,7 @@ from gradio_client import Client, handle_file
 
 from core.usecases.values import ENDPOINTS
 from tests.reliability import TIMEOUT, noise_png
-from tests.reliability.test_loose_values import bad_values, rest_call, sends_json
+from tests.reliability.test_loose_values import bad_values, named_as, rest_call, sends_json
 
 JS = Path(__file__).resolve().parent / "js"
 
@@ -195,7 +195,7 @@ def test_a_bad_value_is_refused_in_the_same_words_through_all_three_clients(stud
         data = [values.get(p.name, p.default) for p in ENDPOINTS[name]]
         completed, rest = rest_call(studio, name, data)
         assert not completed and rest == said, (name, param.name, value, rest, said)
-        assert f"{param.name} must be" in said or f"{param.name} is required" in said, said
+        assert f"{named_as(param)} must be" in said or f"{named_as(param)} is required" in said, said
         expected.append(said)
     answers = js_calls(studio, calls)
     assert [answer.get("error") for answer in answers] == expected

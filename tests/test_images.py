@@ -89,7 +89,7 @@ def test_data_uri_and_same_content_is_stored_once() -> None:
 
 
 def test_describe_gives_output_size_megapixels_and_price() -> None:
-    assert images.describe(512, 512, 2) == ("Input 512×512 → output 1024×1024 (1.05 MP) · estimated $0.031 on fal")
+    assert images.describe(512, 512, 2) == ("Input 512×512 → output 1024×1024 (1.05 MP) · estimated $0.04 on fal")
 
 
 def test_the_same_picture_stored_by_many_runs_at_once_is_stored_for_each(tmp_path, monkeypatch) -> None:

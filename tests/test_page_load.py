@@ -75,13 +75,13 @@ def test_open_page_on_a_plain_visit_leaves_the_form_alone() -> None:
     token, session, status, engine, owner_tab, *rest = page_open.open_page("", Session(), request)
     assert token == "" and isinstance(session, Session) and "fal key" in status.lower()
     assert engine == "local" and owner_tab.visible is True  # no key here; a single-user app's user owns it
-    assert all(value == gr.skip() for value in rest[:-5])  # every parameter and the URL untouched
-    assert rest[-3:] == [gr.skip()] * 3  # no preview to make
+    assert all(value == gr.skip() for value in rest[:-6])  # every parameter and the URL untouched
+    assert rest[-4:] == [gr.skip()] * 4  # no preview to make, no region from a link
 
 
 def test_open_page_with_a_deep_link_fills_the_form_and_names_the_preset() -> None:
     request = gr.Request(headers={"host": "studio.example"}, query_params={"preset": "gentle-restore"},
                          client=None)
     outputs = page_open.open_page("", Session(), request)
-    menu = outputs[-5]
+    menu = outputs[-6]
     assert menu.value == "gentle-restore"

@@ -13,6 +13,7 @@ from PIL import Image
 from core.engines.fal import FalEngine
 from core.errors import InputError
 from core.inputs import images
+from core.inputs.region import PARAMS as REGION_PARAMS
 from core.runs.history import History
 from core.sweep import batch, crops, reopen, sweep_run
 from core.sweep.plan import plan_grid
@@ -181,7 +182,7 @@ def test_the_public_sweep_api_takes_the_schema_fields_in_order():
 
     assert list(inspect.signature(sweep).parameters) == [
         "image", "image_url", *(f.name for f in PARAMETER_FIELDS), "engine", "x_axis", "x_values", "y_axis",
-        "y_values", "confirm", "session", "request"]
+        "y_values", "confirm", "session", "region_on", *REGION_PARAMS, "request"]
 
 
 def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_token(fal_server, fal_key):

@@ -28,6 +28,8 @@ def _default(param: Param) -> str:
     if param.required:
         return "required"
     if param.default is None:
+        if param.kind == "region":
+            return "default: null (the whole picture)"
         return "default: none" if param.kind in ("file", "url") else "default: null (random)"
     if isinstance(param.default, bool):
         return f"default: {'true' if param.default else 'false'}"

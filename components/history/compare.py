@@ -15,6 +15,7 @@ import pandas as pd
 from components.common.files import servable, served
 from components.common.refusal import refused
 from components.common.session import Session
+from core.inputs.region import Region
 from core.runs import crops, store
 from core.runs.runs import Run
 
@@ -52,14 +53,16 @@ def render() -> ComparePanel:
 
 
 def label(run: Run) -> str:
-    """How a run reads in the menus: when, which picture, which engine, the factor and the seed (when its engine
-    used one)."""
+    """How a run reads in the menus: when, which picture (and its region, for a region run), which engine, the
+    factor and the seed (when its engine used one), and its own output size."""
     when = time.strftime("%m-%d %H:%M:%S", time.localtime(run.created_at))
     engine = run.engine + (f" {run.model}" if run.model else "")
     factor = run.arguments.get("upscale_factor")
     seed = f"seed {run.seed_used} · " if run.seed_used is not None else ""
-    return (f"{when} · {run.input_name or 'image'} · {engine} · ×{factor:g} · {seed}"
-            f"{run.width}×{run.height}") if factor is not None else f"{when} · {run.input_name or 'image'} · {engine}"
+    area = Region.parse(run.region)
+    picture = (run.input_name or "image") + (f" · {area.label}" if area else "")
+    return (f"{when} · {picture} · {engine} · ×{factor:g} · {seed}"
+            f"{run.width}×{run.height}") if factor is not None else f"{when} · {picture} · {engine}"
 
 
 def choices(session: Session) -> tuple[Any, Any]:
@@ -77,14 +80,34 @@ def choices(session: Session) -> tuple[Any, Any]:
 
 def differences(first: Run, second: Run) -> pd.DataFrame:
     """Every parameter (and the engine, model and input) whose value differs between the two runs."""
-    a = {"engine": first.engine, "model": first.model, "input": first.input_name, **first.parameters()}
-    b = {"engine": second.engine, "model": second.model, "input": second.input_name, **second.parameters()}
+    a, b = ({"engine": run.engine, "model": run.model, "input": run.input_name, "region": _part(run),
+             **run.parameters()} for run in (first, second))
     rows = [{"parameter": name, "A": str(a[name]), "B": str(b.get(name))} for name in a if a[name] != b.get(name)]
     return pd.DataFrame(rows or [{"parameter": "(none)", "A": "the same settings", "B": "the same settings"}])
 
 
-def _pair(first_id: str | None, second_id: str | None, session: Session) -> tuple[Run, Run]:
-    """Both runs, the visitor's own and finished, with outputs of one size; raises a refusal naming what is not."""
+def _part(run: Run) -> str:
+    area = Region.parse(run.region)
+    return area.label if area else "the whole picture"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two runs to compare and the pictures shown for them: each run's output, or for a whole run beside a region
+    run, the same part of its output (``crops.same_part``)."""
+
+    first: Run
+    second: Run
+    pictures: tuple[str, str]
+
+    @property
+    def runs(self) -> tuple[Run, Run]:
+        return self.first, self.second
+
+
+def _pair(first_id: str | None, second_id: str | None, session: Session) -> Pair:
+    """Both runs, the visitor's own and finished, with outputs of one size — or a region run and a whole run at the
+    same factor, the whole one shown at the region; raises a refusal naming what is not."""
     if not first_id or not second_id:
         raise refused("Choose two runs, A and B.")
     first, second = (store.store().get(run_id, session.scope()) for run_id in (first_id, second_id))
@@ -92,33 +115,44 @@ def _pair(first_id: str | None, second_id: str | None, session: Session) -> tupl
         raise refused("Both runs must be finished runs of yours, with their outputs.")
     if not (Path(first.output_path).is_file() and Path(second.output_path).is_file()):
         raise refused("An output file of these runs is gone (deleted with its run?).")
-    if (first.width, first.height) != (second.width, second.height):
-        raise refused(f"The outputs differ in size ({first.width}×{first.height} and {second.width}×{second.height}):"
-                      " choose two runs of the same output size.")
-    return first, second
+    if (first.width, first.height) == (second.width, second.height):
+        return Pair(first, second, (first.output_path, second.output_path))
+    part = crops.same_part(first, second) or crops.same_part(second, first)
+    if part is not None:  # a region run and the whole run: the whole one at the region
+        return Pair(first, second, (first.output_path, part) if first.region else (part, second.output_path))
+    raise refused(f"The outputs differ in size ({first.width}×{first.height} and {second.width}×{second.height}):"
+                  " choose two runs of the same output size, or a region run and a whole run of its picture at the "
+                  "same factor.")
 
 
-def crops_at(first: Run, second: Run, centre: tuple[int, int] | None = None) -> list[tuple[str, str]]:
-    """The same region of both outputs around ``centre`` (output pixels; the middle when None), at 1:1,
-    captioned "A · …" and "B · …"."""
-    left, top, right, _ = crops.region(first.width or 0, first.height or 0, centre)
-    return [(served(path), f"{name} · {label(run)} · region {left},{top} +{right - left}px")
-            for name, run, path in zip(("A", "B"), (first, second), crops.crops([first, second], centre), strict=True)]
+def crops_at(pair: Pair, centre: tuple[int, int] | None = None) -> list[tuple[str, str]]:
+    """The same region of both pictures around ``centre`` (pixels of the pictures shown; the middle when None), at
+    1:1, captioned "A · …" and "B · …" with each run's own label (its region, its own output size), and for a whole
+    run shown at a region run's part, which part."""
+    shown = pair.first if pair.pictures[0] == pair.first.output_path else pair.second
+    left, top, right, _ = crops.region(shown.width or 0, shown.height or 0, centre)
+    made = crops.crops([shown, shown], centre, outputs=pair.pictures)
+    captions = []
+    for name, run, picture in zip(("A", "B"), pair.runs, pair.pictures, strict=True):
+        part = "" if picture == run.output_path else f" · shown at the {_part(shown)}"
+        captions.append(f"{name} · {label(run)}{part} · crop {left},{top} +{right - left}px")
+    return [(served(path), caption) for path, caption in zip(made, captions, strict=True)]
 
 
 def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, Any, Any]:
-    """The two outputs in the slider, A's output to choose a region on, both outputs' centre region at 1:1, and
-    what differs; both must be the visitor's finished runs, and their outputs of one size."""
-    first, second = _pair(first_id, second_id, session)
-    return ((servable(first.output_path), servable(second.output_path)), servable(first.output_path),
-            crops_at(first, second), gr.Dataframe(value=differences(first, second), visible=True))
+    """The two pictures in the slider, A's to choose a region on, both pictures' centre region at 1:1, and what
+    differs; both must be the visitor's finished runs, their outputs of one size (or a region run and the whole
+    run, the whole one shown at the region)."""
+    pair = _pair(first_id, second_id, session)
+    return ((servable(pair.pictures[0]), servable(pair.pictures[1])), servable(pair.pictures[0]),
+            crops_at(pair), gr.Dataframe(value=differences(pair.first, pair.second), visible=True))
 
 
 def choose_region(first_id: str | None, second_id: str | None, session: Session, event: gr.SelectData) -> Any:
-    """A click on A's output: both crops centred there (output pixels)."""
-    first, second = _pair(first_id, second_id, session)
+    """A click on A's picture: both crops centred there (its pixels)."""
+    pair = _pair(first_id, second_id, session)
     x, y = (int(value) for value in event.index[:2])
-    return crops_at(first, second, (x, y))
+    return crops_at(pair, (x, y))
 
 
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:

@@ -18,12 +18,15 @@ from components.common.refusal import refused, said
 from components.common.session import Session, for_request
 from components.common.text import plain
 from components.history import compare
-from components.upscale import run_panel
+from components.upscale import run_panel, whole_picture
+from components.upscale.action import download_name
+from components.upscale.region_panel import WHOLE
 from core import config, schema
 from core.csv_export import relative_path
 from core.engines import ENGINES
 from core.errors import StudioError
-from core.runs import names, store
+from core.inputs.region import Region
+from core.runs import store
 from core.runs.history import BIN_DAYS
 from core.runs.runs import STATUSES, Run, ignores_seed, iso_time
 from core.runs.thumbs import thumbnail
@@ -50,6 +53,7 @@ class HistoryPanel:
     details: gr.JSON
     restore: gr.Button
     reuse_seed: gr.Button
+    whole: gr.Button  # *Run the whole picture with these settings*, for a region run
     delete: gr.Button
     delete_sweep: gr.Button
     action: gr.Markdown  # what the last button did or why it could not, beside the buttons
@@ -95,6 +99,7 @@ def render() -> HistoryPanel:
                 restore = gr.Button("Restore into the form (to run again)", variant="primary",
                                     elem_id="history-restore")
                 reuse_seed = gr.Button("Reuse seed")
+                whole = gr.Button(WHOLE, visible=False, elem_id="history-whole")
                 delete = gr.Button("Delete (to the bin)", variant="stop", elem_id="history-delete")
                 delete_sweep = gr.Button("Delete its sweep", variant="stop", visible=False,
                                          elem_id="history-delete-sweep")
@@ -107,7 +112,7 @@ def render() -> HistoryPanel:
     dataset = dataset_export.render("the table", "history-dataset")
     comparing = compare.render()
     return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
-                        details, restore, reuse_seed, delete, delete_sweep, action, undo, put_back, empty_bin,
+                        details, restore, reuse_seed, whole, delete, delete_sweep, action, undo, put_back, empty_bin,
                         gr.State([]), code, export, csv, comparing, gallery, gr.State([]), dataset)
 
 
@@ -158,9 +163,11 @@ SHOW_CHOSEN = "() => document.querySelector('#history-slider')?.scrollIntoView({
 def caption(run: Run) -> str:
     """A thumbnail's caption, what tells runs of one picture apart first (a strip cuts long captions):
     "fox.png ×2 · seed 7 · local"; a sweep's cell leads with its swept values ("creativity=0.5 · fox.png ×2 · …"),
-    which are what tell its cells apart; then the status unless the run completed."""
+    which are what tell its cells apart; a region run's names its region ("region 384×384 at 100,50", in its cell's
+    label for a sweep's); then the status unless the run completed."""
     factor = run.arguments.get("upscale_factor")
-    parts = [*([run.cell] if run.cell else []),
+    region = Region.parse(run.region)
+    parts = [*([run.cell] if run.cell else []), *([region.label] if region and not run.cell else []),
              f"{run.input_name or 'image'}" + (f" ×{factor:g}" if isinstance(factor, (int, float)) else ""),
              *([f"seed {run.seed_used}"] if run.seed_used is not None else []), run.engine]
     return " · ".join(parts + ([] if run.status == "completed" else [run.status]))
@@ -212,14 +219,15 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     run = store.store().get(run_id, owner=session.scope(), binned=True) if run_id else None
     if run is None:
         return None, None, {}, "", gr.update(visible=False)
-    named = names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used)
+    named = download_name(run)
     pair = ((servable(run.input_path), servable(run.output_path, named)) if run.input_path and run.output_path
             else None)
     from core import snippets
 
     arguments = run.replay_arguments()
     try:
-        code = snippets.subscribe_code(arguments, image_path_hint=run.input_name or run.input_path)
+        code = snippets.subscribe_code(arguments, image_path_hint=run.input_name or run.input_path,
+                                       region=Region.parse(run.region))
     except StudioError as exc:
         code = f"# This run cannot be written as code: {exc}"
     return run.id, pair, _details(run), code, gr.update(visible=run.sweep_id is not None)
@@ -230,8 +238,8 @@ def _details(run: Run) -> dict[str, Any]:
     info = run.to_dict()
     del info["owner"]
     data_dir = config.data_dir()
-    info["input_path"], info["output_path"] = (relative_path(info[name], data_dir) for name in ("input_path",
-                                                                                               "output_path"))
+    for name in ("input_path", "output_path", "whole_path"):
+        info[name] = relative_path(info[name], data_dir)
     for name in ("created_at", "started_at", "finished_at"):  # ISO 8601 with the zone, not epoch seconds
         if isinstance(info.get(name), (int, float)):
             info[name] = iso_time(info[name])
@@ -257,6 +265,12 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
                                    "again.")
     return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale"), restored,
             ""]
+
+
+def whole_offered(run_id: str | None, session: Session) -> Any:
+    """*Run the whole picture* is offered for a selected finished region run."""
+    run = store.store().get(run_id, owner=session.scope()) if run_id else None
+    return gr.update(visible=run is not None and run.region is not None and run.status == "completed")
 
 
 def seed_offered(run_id: str | None, session: Session) -> Any:
@@ -354,7 +368,8 @@ def export_dataset(search: str, status: str, engine: str, session: Session,
 
 
 def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
-           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, run_view: gr.State) -> Any:
+           image_file: gr.File, image_url: gr.Textbox, tabs: gr.Tabs, run_event: Any, run_view: gr.State,
+           whole: whole_picture.Form) -> Any:
     """Wire the panel and return the Restore event; ``run_event`` is the Upscale event, after which the table
     refreshes, and ``run_view`` the Upscale tab's run panel (Restore says there what it restored). Nothing of it is
     filled when the page loads: the table, the pictures, the notice and Compare's menus fill when a tab is
@@ -377,6 +392,9 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
                            api_visibility="private")
     panel.selected.change(seed_offered, [panel.selected, session], panel.reuse_seed, api_visibility="private",
                           show_progress="hidden")
+    panel.selected.change(whole_offered, [panel.selected, session], panel.whole, api_visibility="private",
+                          show_progress="hidden")
+    whole_picture.listen(panel.whole, panel.selected, session, whole)
     undoable = [panel.action, panel.last_deleted, panel.undo, *shown]
     for button, handler in ((panel.delete, delete), (panel.delete_sweep, delete_sweep)):
         button.click(handler, [panel.selected, *filters], [*chosen, *undoable], api_visibility="private")

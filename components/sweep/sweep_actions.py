@@ -18,9 +18,11 @@ from components.common.refusal import refused
 from components.common.session import Session, for_request
 from components.common.signatures import schema_handler
 from components.sweep.sweep_status import progress
+from components.upscale.region_panel import region_of
 from core import schema, usecases
 from core.engines import keyless_engine
 from core.errors import StudioError
+from core.inputs.region import PARAMS as REGION_PARAMS
 from core.runs import store
 from core.runs.runs import Run
 from core.sweep import reopen
@@ -60,12 +62,14 @@ def y_axis_of(name: str | None) -> str | None:
 def request_of(form: dict[str, Any], session: Session | None = None) -> SweepRequest:
     """The sweep the form asks for: base parameters (``image_url`` among them), the uploaded file, the engine
     (the keyless one when none is chosen), the axes and their values, the confirmation (as given: the request
-    refuses anything but a boolean), the webhook."""
+    refuses anything but a boolean), the webhook, and the region panel's region (``region_on`` and the four
+    boxes: ``region_panel.region_of``, InputError in the boxes' words)."""
     engine = form.get("engine") or keyless_engine()
+    region = region_of(form.get("region_on"), *(form.get(name) for name in REGION_PARAMS))
     return SweepRequest({name: form.get(name) for name in (*PARAMETERS, "image_url")}, form.get("image"), engine,
                         form.get("x_axis") or "", form.get("x_values") or "", y_axis_of(form.get("y_axis")),
                         form.get("y_values") or "", False if form.get("confirm") is None else form["confirm"],
-                        webhook_url=session.webhook_url if session else "")
+                        webhook_url=session.webhook_url if session else "", region=region)
 
 
 def shown(progress: SweepProgress, phase: Phase, message: str) -> SweepView:
@@ -90,18 +94,23 @@ async def finish(view: SweepView, message: str = "done.", phase: Phase = Phase.D
 @schema_handler
 async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upscale_factor", x_values: str = "",
                 y_axis: str = "", y_values: str = "", confirm: bool = False, session: Session | None = None,
+                region_on: bool = False, region_x: Any = None, region_y: Any = None, region_width: Any = None,
+                region_height: Any = None,
                 request: gr.Request | None = None) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
     """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
 
     ``y_axis`` empty means one axis. Every cell is saved in the history with the same sweep id. A sweep above
     the confirmation limits (``CLARITY_CONFIRM_PRICE`` dollars, ``CLARITY_CONFIRM_CELLS`` cells, or of unknown
     price) runs only with ``confirm=True``; ``CLARITY_MAX_SWEEP_CELLS`` is a hard cap either way. The engines
-    (``engine``, or an ``engine`` axis such as ``fal, local:fast, lanczos``) are ``core/engines``'.
+    (``engine``, or an ``engine`` axis such as ``fal, local:fast, lanczos``) are ``core/engines``'. With the region
+    panel's switch on, every cell runs on its region.
     """
     session = for_request(session, request)  # an API caller in shared mode gets its own owner, as /upscale does
     try:
         asked = request_of({**form, "engine": engine, "x_axis": x_axis, "x_values": x_values, "y_axis": y_axis,
-                            "y_values": y_values, "confirm": confirm}, session)
+                            "y_values": y_values, "confirm": confirm, "region_on": region_on, "region_x": region_x,
+                            "region_y": region_y, "region_width": region_width, "region_height": region_height},
+                           session)
         asked = replace(asked, engine=engine)  # an unknown engine is refused by name, never replaced
         async for step in usecases.run_sweep(asked, session):
             view = shown(step, Phase.DONE if step.finished else Phase.RUNNING, "done." if step.finished else "running…")

@@ -18,7 +18,10 @@ from components.sweep import sweep_actions as actions
 from components.sweep import sweep_preflight, sweep_reopen
 from components.sweep import sweep_views as views
 from components.sweep.sweep_actions import SweepView, sweep
+from components.upscale import whole_picture
 from components.upscale.image_input import FILE_TYPES, ImageInput
+from components.upscale.region_panel import WHOLE, RegionPanel
+from core.inputs.region import PARAMS as REGION_PARAMS
 from core.sweep.axes import AXES, AXIS_CHOICES
 
 if TYPE_CHECKING:
@@ -65,6 +68,8 @@ class SweepPanel:
     input_name: gr.Markdown
     metric_note: gr.Markdown  # what the plotted metric compares, and what it cannot
     dataset: DatasetExport  # the sweep on show as an imagefolder zip
+    cell_run: gr.State  # the run of the cell chosen in the grid
+    whole: gr.Button  # *Run the whole picture with these settings* of the chosen cell (a region sweep's)
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
@@ -100,6 +105,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
     state = gr.HTML(views.state_html(SweepView()), elem_id="sweep-state", container=False, padding=False)
     grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",
                       elem_id="sweep-grid", interactive=False)
+    whole = gr.Button(WHOLE + " (the chosen cell's)", size="sm", visible=False, elem_id="sweep-whole")
     table = gr.Dataframe(label="Cell status", interactive=False, wrap=True, elem_id="sweep-table", max_height=320,
                          visible=False)  # shown with the first sweep: an empty table is only bare headers
     with gr.Tab("Contact sheet"):
@@ -138,12 +144,15 @@ def render(engine_id: str = "fal") -> SweepPanel:
     return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
-                      gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset)
+                      gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset,
+                      gr.State(None), whole)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
-           image: ImageInput) -> Any:
-    """Wire the tab; ``params`` are the Upscale tab's parameter widgets (schema order), ``image`` its input."""
+           image: ImageInput, region: RegionPanel, whole: whole_picture.Form) -> Any:
+    """Wire the tab; ``params`` are the Upscale tab's parameter widgets (schema order), ``image`` its input,
+    ``region`` its region panel (the grid runs on the region when its switch is on), ``whole`` what *Run the whole
+    picture* fills there."""
     private: dict[str, Any] = {"api_visibility": "private"}
     quiet: dict[str, Any] = {**private, "show_progress": "hidden", "trigger_mode": "always_last"}
     prompts = [params["prompt"], params["negative_prompt"]]
@@ -158,21 +167,23 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
                        **private)
 
-    image.loaded.change(views.input_shown, [image.loaded, image.file, image.url],
-                        [panel.input_preview, panel.input_name], **quiet)
+    for component in (image.loaded, *region.boxes):
+        component.change(views.input_shown, [image.loaded, image.file, image.url, *region.boxes],
+                         [panel.input_preview, panel.input_name], **quiet)
 
     names: dict[gr.components.Component, str]
     names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",
              panel.x_axis: "x_axis", panel.x_values: "x_values", panel.y_axis: "y_axis",
-             panel.y_values: "y_values", session: "session", panel.confirm: "confirm"}
+             panel.y_values: "y_values", session: "session", panel.confirm: "confirm",
+             **dict(zip(region.boxes, ("region_on", *REGION_PARAMS), strict=True))}
     for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
-                      panel.y_values, panel.batch]:
+                      panel.y_values, panel.batch, *region.boxes]:
         component.change(partial(sweep_preflight.preflight, names), set(names), [panel.preflight, panel.confirm],
                          **quiet)
 
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
-              panel.y_values, panel.confirm, session]
+              panel.y_values, panel.confirm, session, *region.boxes]
     run = panel.run.click(sweep, inputs, outputs, **private, concurrency_limit=None, show_progress="minimal",
                           show_progress_on=[panel.progress])
     retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
@@ -200,6 +211,9 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     for trigger in (panel.metric.change, panel.metrics.change):
         trigger(views.plot, [panel.view, panel.metric], [panel.plot, panel.metric_note], **quiet)
 
+    panel.grid.select(views.pick_cell, panel.view, [panel.cell_run, panel.whole], **private)
+    panel.run.click(views.no_cell, None, [panel.cell_run, panel.whole], **private, queue=False)  # a new grid
+    whole_picture.listen(panel.whole, panel.cell_run, session, whole)
     panel.dataset.button.click(dataset_export.sweep, [panel.view, session],
                                [panel.dataset.file, panel.dataset.line], **private)
     for trigger in (panel.refresh.click, panel.past.focus, run.then):

@@ -10,6 +10,7 @@ import gradio as gr
 
 from components.common.session import Session
 from components.sweep.sweep_actions import request_of
+from core import money
 from core.engines import ENGINES, describe, keyless_engine
 from core.errors import StudioError
 from core.sweep.estimate import spoken
@@ -41,14 +42,17 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
     price = cost.estimated_price  # each cell at its own engine's price
     took = (f"{spoken(cost.estimated_seconds)} — {found.basis()}"
             if found.rates and cost.estimated_seconds is not None else NO_ESTIMATE)
-    text = (f"**{cost.cells} cells** · {cost.total_output_megapixels:.2f} MP of output · "
-            + (f"estimated **${price:.2f}** on {engine} (${per_mp}/MP)" if per_mp else f"free on the {engine} engine")
+    region = found.request.region
+    text = (f"**{cost.cells} cells**" + (f" · each on the **{region.label}**" if region else "")
+            + f" · {cost.total_output_megapixels:.2f} MP of output · "
+            + (f"estimated **{money.cost(price)}** on {engine} (${per_mp}/MP)" if per_mp
+               else f"free on the {engine} engine")
             + f" · {took}")
     if cost.oversized:
         text += f" · Warning: {len(cost.oversized)} cell(s) exceed the output limit"
     needs = bool(needs_confirmation(plan, cost, engine))
     return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells "
-                                                       + (f"for ${price:.2f}" if price else "on this CPU"))
+                                                       + (f"for {money.cost(price)}" if price else "on this CPU"))
 
 
 def _engine_of(form: dict[str, Any]) -> str:

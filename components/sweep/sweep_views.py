@@ -15,11 +15,13 @@ from components.common.refusal import refused
 from components.common.session import Session
 from components.common.text import plain, toast
 from components.sweep.sweep_actions import SweepView, progress, y_axis_of
+from components.upscale.region_panel import drawn, region_of
 from core import config
 from core.csv_export import ENCODING
 from core.engines import ENGINES, describe, keyless_engine, parse_spec
 from core.errors import InputError, StudioError
 from core.inputs.images import InputImage
+from core.inputs.region import Region
 from core.runs import names
 from core.runs.runs import Run
 from core.sweep import batch, sweep_run
@@ -43,17 +45,45 @@ def preview_values(axis: str, text: str, prompt: str, negative_prompt: str) -> s
     return f"{len(values)} value{'s' * (len(values) != 1)}: {shown}{' …' if len(values) > 12 else ''}"
 
 
-def input_line(loaded: InputImage | None, file: str | None, url: str | None) -> str:
-    """Which picture a sweep run now would sweep: the Upscale tab's, by name and size."""
+def input_line(loaded: InputImage | None, file: str | None, url: str | None, region: Region | None = None) -> str:
+    """Which picture a sweep run now would sweep: the Upscale tab's, by name and size, and its region when the
+    region switch is on."""
     if loaded is None:
         return "No picture yet: give one on the Upscale tab."
     name = names.input_name(file, url) or "the pasted image"
-    return f"Sweeps **{plain(name, 60)}** ({loaded.width}×{loaded.height}), the Upscale tab's picture."
+    part = f"the **{region.label}** of " if region else ""
+    return f"Sweeps {part}**{plain(name, 60)}** ({loaded.width}×{loaded.height}), the Upscale tab's picture."
 
 
-def input_shown(loaded: InputImage | None, file: str | None, url: str | None) -> tuple[str | None, str]:
-    """The Sweep tab's thumbnail and line for the picture it will sweep (a new one on the Upscale tab shows here)."""
-    return (servable(loaded.path) if loaded else None), input_line(loaded, file, url)
+def input_shown(loaded: InputImage | None, file: str | None, url: str | None, on: bool | None = False,
+                x: Any = None, y: Any = None, width: Any = None, height: Any = None) -> tuple[str | None, str]:
+    """The Sweep tab's thumbnail and line for the picture it will sweep (a new one on the Upscale tab shows here):
+    with the region switch on, the region drawn on it and named (boxes the rule refuses: the pre-flight says why,
+    and the whole picture is shown)."""
+    try:
+        region = region_of(on, x, y, width, height)
+        if region is not None and loaded is not None:
+            region.inside(loaded.width, loaded.height)
+    except InputError:
+        region = None
+    if loaded is None:
+        return None, input_line(None, file, url)
+    return (drawn(loaded, region) if region else servable(loaded.path)), input_line(loaded, file, url, region)
+
+
+def pick_cell(view: SweepView, event: gr.SelectData) -> tuple[str | None, Any]:
+    """A cell chosen in the grid: its run id, and *Run the whole picture* offered when it is a finished region
+    run."""
+    index = event.index if isinstance(event.index, int) else -1
+    cells = view.plan.cells if view.plan is not None else []
+    run = view.runs.get(cells[index].key) if 0 <= index < len(cells) else None
+    offered = run is not None and run.region is not None and run.status == "completed"
+    return (run.id if run else None), gr.update(visible=offered)
+
+
+def no_cell() -> tuple[None, Any]:
+    """A new sweep: no cell chosen, so no *Run the whole picture* for one."""
+    return None, gr.update(visible=False)
 
 
 def default_axis(engine_id: str) -> str:

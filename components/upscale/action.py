@@ -15,9 +15,11 @@ from components.common.session import Session, for_request
 from components.common.signatures import schema_handler
 from components.upscale import console, parameters, result
 from components.upscale.console import stage_html, stamp
+from components.upscale.region_panel import region_of
 from core import schema, usecases
 from core.engines import describe
 from core.errors import StudioError
+from core.inputs.region import Region
 from core.runs import names, store
 from core.runs.runs import Run, iso_time
 from core.usecases import RunRequest
@@ -36,6 +38,7 @@ class View:
     error: str | None = None
     error_field: str | None = None
     run_id: str | None = None
+    region: bool = False  # the result is a region run's: *Run the whole picture* is offered
     seed: int | None = None
     cancel_requested: bool = False  # Cancel was pressed; its outcome is still to be said
     live: bool = False  # the Upscale event has already put ``lines`` in the console (run_panel.upscale_live)
@@ -46,8 +49,11 @@ class View:
 
 
 def download_name(run: Run) -> str:
-    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png`` (no seed on an engine that uses none)."""
-    return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used)
+    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png`` (no seed on an engine that uses none),
+    a region run's ending in its region (``_region-384x384+100+50``)."""
+    region = Region.parse(run.region)
+    return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used,
+                             region.tag if region else None)
 
 
 def result_json(run: Run, root: str = "") -> dict[str, Any]:
@@ -57,7 +63,9 @@ def result_json(run: Run, root: str = "") -> dict[str, Any]:
     ``file_name``, ``file_size`` (bytes), ``width``, ``height`` (pixels)}, ``seed`` (None on an engine that uses
     none), ``timings`` (seconds by step), ``request_id``, ``engine``, ``model``, ``run_id``, ``status``, ``error``,
     ``result_url``: the engine's own output address (fal's CDN; it expires), None on local engines; its sweep
-    (``sweep_id``, ``cell``; None for a single run) and ``created_at`` (ISO 8601 with the zone's offset)."""
+    (``sweep_id``, ``cell``; None for a single run), its ``region`` ({``region_x``, ``region_y``, ``region_width``,
+    ``region_height``}; None for the whole picture), ``linked_run`` (a region run ↔ the whole-picture run made from
+    it) and ``created_at`` (ISO 8601 with the zone's offset)."""
     done = run.status == "completed" and bool(run.output_path) and Path(str(run.output_path)).is_file()
     name = download_name(run)
     return {"image": {"url": file_url(run.output_path, name, root) if done else None,
@@ -67,31 +75,40 @@ def result_json(run: Run, root: str = "") -> dict[str, Any]:
             "seed": run.seed_used, "timings": run.timings, "request_id": run.request_id, "engine": run.engine,
             "model": run.model, "run_id": run.id, "status": run.status, "error": run.error,
             "result_url": run.result_url, "sweep_id": run.sweep_id, "cell": run.cell,
-            "created_at": iso_time(run.created_at)}
+            "region": region.values() if (region := Region.parse(run.region)) else None,
+            "linked_run": run.linked_run, "created_at": iso_time(run.created_at)}
 
 
-def request_of(form: dict[str, Any], engine: str, session: Session) -> RunRequest:
-    """The run the form asks for: its parameters (``image_url`` among them), the uploaded file, the engine, and
-    the session's webhook."""
+def request_of(form: dict[str, Any], engine: str, session: Session, region: Region | None = None,
+               linked_run: str | None = None) -> RunRequest:
+    """The run the form asks for: its parameters (``image_url`` among them), the uploaded file, the engine, the
+    session's webhook, the region (None: the whole picture) and the region run it comes from (a whole-picture
+    run made by *Run the whole picture*)."""
     parameters = dict(form)
     image = parameters.pop("image", None)
-    return RunRequest(parameters, image, engine, webhook_url=session.webhook_url)
+    return RunRequest(parameters, image, engine, webhook_url=session.webhook_url, region=region,
+                      linked_run=None if region else linked_run)
 
 
 @schema_handler
 async def upscale(form: dict[str, Any], engine: str = "local", session: Session | None = None,
+                  region_on: bool = False, region_x: Any = None, region_y: Any = None, region_width: Any = None,
+                  region_height: Any = None, linked_run: str | None = None,
                   request: gr.Request | None = None) -> AsyncIterator[tuple[str | None, dict | None, View]]:
     """Upscale one image with ``fal-ai/clarity-upscaler`` (engine="fal"), Real-ESRGAN (engine="local") or a plain
     Lanczos resize (engine="lanczos"): ``core/usecases/run.py``'s ``run_one``.
 
-    Takes ``image`` (a file) or ``image_url``, then every endpoint parameter (components/common/signatures.py).
-    Returns the output PNG and the result JSON (seed, timings, request id).
+    Takes ``image`` (a file) or ``image_url``, then every endpoint parameter (components/common/signatures.py),
+    then the region panel's switch and boxes (``region_panel.region_of``) and the region run a whole-picture run
+    comes from. Returns the output PNG and the result JSON (seed, timings, request id).
     """
     session = for_request(session, request)
     view = View(stage="queued", lines=[stamp("Checking the input…")])
     run: Run | None = None
     try:
-        async for update in usecases.run_one(request_of(form, engine, session), session):
+        region = region_of(region_on, region_x, region_y, region_width, region_height)
+        asked = request_of(form, engine, session, region, linked_run)
+        async for update in usecases.run_one(asked, session):
             run = update.run
             view.run_id = run.id
             view.lines.extend(console.lines(update.events))
@@ -110,6 +127,7 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         yield None, result_json(run, session.root_url) if run else None, view.snapshot()
         raise refused((run.error if run else None) or "The run did not complete.")
     view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
+    view.region = run.region is not None
     view.after_name = download_name(run)
     yield servable(run.output_path, download_name(run)), result_json(run, session.root_url), view.snapshot()
 
@@ -136,7 +154,8 @@ def busy_buttons(stage: str) -> tuple[Any, Any]:
 
 def render_view(view: View) -> list[Any]:
     """Console text, stage strip, slider, details, Upscale and Cancel, *Reuse this seed* (shown only for a result
-    whose seed made it: never a local or lanczos run, which use none), then one info update per parameter widget.
+    whose seed made it: never a local or lanczos run, which use none), *Run the whole picture* (shown for a finished
+    region run), then one info update per parameter widget.
 
     The slider shows only the view's own result: a run that failed, is in flight or has not happened yet clears
     the previous run's pictures. While a job streams its logs the parameter notes are skipped: re-sending ten help
@@ -149,5 +168,6 @@ def render_view(view: View) -> list[Any]:
              else parameters.field_messages(view.error_field, view.error))
     text = gr.skip() if view.live else "\n".join(view.lines)
     reuse = gr.update(visible=view.seed is not None)  # offered only for a result whose seed made it
+    whole = gr.update(visible=view.region and view.after is not None)  # a finished region run's
     return [text, stage_html(view.stage, _paid(view)), slider, view.details, *busy_buttons(view.stage), reuse,
-            *notes]
+            whole, *notes]

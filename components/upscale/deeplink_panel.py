@@ -17,6 +17,8 @@ from components.common.text import plain, toast
 from components.upscale.presets_panel import PresetsPanel, choices, form_arguments, matching, menu
 from core import deeplink
 from core.errors import InputError
+from core.inputs.region import PARAMS as REGION_PARAMS
+from core.inputs.region import Region
 from core.schema import PARAMETER_FIELDS
 
 if TYPE_CHECKING:
@@ -77,6 +79,15 @@ def read_link(request: Any, owner: str) -> deeplink.DeepLink | None:
     for message in link.errors:
         gr.Warning(toast(message), title="Link")  # a toast renders HTML: the link's text stays text
     return link
+
+
+def link_region(request: Any, owner: str) -> Region | None:
+    """The region the page's address asks for (``region_x``… all four), None without one or with a refused one (its
+    refusal is said once, by ``read_link``)."""
+    query = _query(request)
+    if not any(name in query for name in REGION_PARAMS):
+        return None
+    return deeplink.parse_query(query, owner).region
 
 
 def load_link(request: gr.Request | None, session: Session) -> list[Any]:

@@ -25,7 +25,8 @@ def open_page(token: str | None, session: Session, request: gr.Request | None = 
               profile: gr.OAuthProfile | None = None) -> list[Any]:
     """[the token the browser keeps, the session, the key's status, the engine this visitor may use, the Owner tab
     (shown only to the owner: ``core/sharing/owner.py``), every parameter in schema order, the image URL, the preset
-    menu, the link's notice, the input preview, its size/price line, the loaded input]."""
+    menu, the link's notice, the input preview, its size/price line, the loaded input, the link's region (for the
+    picture that comes next: ``region_panel.cleared``)]."""
     token, session = identify(token, session, request, profile)
     linked = deeplink_panel.load_link(request, session)
     count = len(PARAMETER_FIELDS)
@@ -34,8 +35,9 @@ def open_page(token: str | None, session: Session, request: gr.Request | None = 
     if url != gr.skip():  # the link gave a picture: its preview and size line, as when a URL is typed
         factor = values[[field.name for field in PARAMETER_FIELDS].index("upscale_factor")]
         shown = list(image_input.preview(None, url, factor, session))
+    region = deeplink_panel.link_region(request, session.files_owner())
     return [token, session, engine_panel.status(session), default_engine(session),
-            gr.Tab(visible=owner.is_owner(session)), *linked, *shown]
+            gr.Tab(visible=owner.is_owner(session)), *linked, *shown, region if region else gr.skip()]
 
 
 def listen(demo: gr.Blocks, engine: EnginePanel, tab: UpscaleTab, owner_view: gr.Tab) -> Any:
@@ -43,6 +45,6 @@ def listen(demo: gr.Blocks, engine: EnginePanel, tab: UpscaleTab, owner_view: gr
     image, presets = tab.image, tab.presets
     outputs = [engine.browser_owner, engine.session, engine.key_status, engine.engine, owner_view,
                *tab.params.values(), image.url,
-               presets.preset, presets.notice, image.preview, image.info, image.loaded]
+               presets.preset, presets.notice, image.preview, image.info, image.loaded, tab.region.pending]
     return demo.load(open_page, [engine.browser_owner, engine.session], outputs, api_visibility="private",
                      show_progress="minimal")

@@ -15,6 +15,7 @@ from components.upscale import console, form_check, result, run_cancel
 from components.upscale.action import IN_FLIGHT, View, render_view, upscale
 from components.upscale.console import stamp
 from components.upscale.image_input import ImageInput
+from components.upscale.region_panel import WHOLE, RegionPanel
 from core.runs import store
 from core.runs.runs import Run
 
@@ -27,6 +28,7 @@ class RunPanel:
     run: gr.Button
     cancel: gr.Button
     reuse_seed: gr.Button
+    whole: gr.Button  # *Run the whole picture with these settings*, under a finished region run
     console: console.Console
     result: result.Result
     view: gr.State
@@ -39,7 +41,8 @@ def render() -> RunPanel:
     panel_console = console.render()
     panel_result = result.render()
     reuse_seed = gr.Button("Reuse this seed", size="sm", elem_id="reuse-seed", visible=False)  # with a seed shown
-    return RunPanel(run, cancel, reuse_seed, panel_console, panel_result, gr.State(View()))
+    whole = gr.Button(WHOLE, size="sm", elem_id="result-whole", visible=False)  # under a region run's result
+    return RunPanel(run, cancel, reuse_seed, whole, panel_console, panel_result, gr.State(View()))
 
 
 @functools.wraps(upscale)
@@ -90,9 +93,10 @@ def new_input(view: View) -> Any:
 
 
 def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
-           engine: EnginePanel) -> Any:
-    """Wire the panel and return the Upscale event (others chain on it)."""
-    inputs = [image.file, image.url, *params.values(), engine.engine, engine.session]
+           engine: EnginePanel, region: RegionPanel) -> Any:
+    """Wire the panel and return the Upscale event (others chain on it); ``region`` is the region panel, whose
+    switch and boxes the run reads."""
+    inputs = [image.file, image.url, *params.values(), engine.engine, engine.session, *region.boxes, region.linked]
     outputs = [panel.result.file, panel.result.json, panel.view, panel.console.log]
     event = panel.run.click(upscale_live, inputs, outputs,
                             api_visibility="private", concurrency_limit=None, show_progress="minimal",
@@ -100,7 +104,8 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
     run_cancel.listen(panel.cancel, event, panel.view)
     panel.view.change(render_view, panel.view,
                       [panel.console.log, panel.console.stage, panel.result.slider, panel.result.details, panel.run,
-                       panel.cancel, panel.reuse_seed, *params.values()], api_visibility="private", queue=False,
+                       panel.cancel, panel.reuse_seed, panel.whole, *params.values()], api_visibility="private",
+                      queue=False,
                       show_progress="hidden")
     image.loaded.change(new_input, panel.view, [panel.view, panel.result.file, panel.result.json],
                         api_visibility="private", show_progress="hidden")

@@ -16,7 +16,9 @@ from components.upscale import (
     parameters,
     pnginfo_panel,
     presets_panel,
+    region_panel,
     run_panel,
+    whole_picture,
 )
 
 
@@ -24,6 +26,7 @@ from components.upscale import (
 class UpscaleTab:
     presets: presets_panel.PresetsPanel
     image: image_input.ImageInput
+    region: region_panel.RegionPanel
     png_info: pnginfo_panel.PngInfoPanel
     params: dict[str, parameters.Widget]
     run: run_panel.RunPanel
@@ -35,20 +38,29 @@ def render(engine_id: str = "fal") -> UpscaleTab:
         with gr.Column(scale=5, min_width=300):
             presets = presets_panel.render()
             image = image_input.render()
+            region = region_panel.render()
             png_info = pnginfo_panel.render()
             params = parameters.render(engine_id)
         with gr.Column(scale=6, min_width=300):
             run = run_panel.render()
             fetch = fetch_panel.render()
-    return UpscaleTab(presets, image, png_info, params, run, fetch)
+    return UpscaleTab(presets, image, region, png_info, params, run, fetch)
+
+
+def whole_form(tab: UpscaleTab, engine: EnginePanel, tabs: gr.Tabs | None = None) -> whole_picture.Form:
+    """What *Run the whole picture* fills on this tab (``tabs``: opened on it, from another tab)."""
+    return whole_picture.Form(tab.params, tab.image.file, tab.image.url, engine.engine, tab.region, tab.run.view,
+                              tabs)
 
 
 def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:
     """Wire the tab; returns the Upscale event (the history refreshes after it)."""
     image, params, run = tab.image, tab.params, tab.run
     image_input.listen(image, params["upscale_factor"], engine.session)
+    region_panel.listen(tab.region, image.loaded, params["upscale_factor"])
     applied = pnginfo_panel.listen(tab.png_info, image.file, params)
-    run_event = run_panel.listen(run, image, params, engine)
+    run_event = run_panel.listen(run, image, params, engine, tab.region)
+    whole_picture.listen(run.whole, run.view, engine.session, whole_form(tab, engine), lambda view: view.run_id)
     engine.engine.change(parameters.mark_ignored, engine.engine, list(params.values()), api_visibility="private",
                          queue=False, show_progress="hidden")
     fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])

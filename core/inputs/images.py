@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
-from core import config, storage
+from core import config, money, storage
 from core.errors import InputError
 from core.inputs import colour, formats, image_meta, image_modes
 from core.schema import estimated_price, output_size
@@ -52,10 +52,11 @@ class InputImage:
 
 
 def describe(width: int, height: int, factor: float) -> str:
-    """The preview line: input size → output size, output megapixels, estimated price."""
+    """The preview line: input size → output size, output megapixels, estimated price (in ``core.money``'s words,
+    as every price on the page)."""
     out_w, out_h = output_size(width, height, factor)
     return (f"Input {width}×{height} → output {out_w}×{out_h} ({out_w * out_h / 1e6:.2f} MP) · "
-            f"estimated ${estimated_price(width, height, factor):.3f} on fal")
+            f"estimated {money.cost(estimated_price(width, height, factor))} on fal")
 
 
 def decode(data: bytes, name: str = "image", notes: list[str] | None = None) -> Image.Image:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from PIL import Image
 
 from core import config, storage
+from core.inputs.region import Region
 from core.runs.runs import Run
 
 CROP = 256  # the side of the 1:1 detail region, in output pixels
@@ -24,16 +25,42 @@ def region(width: int, height: int, centre: tuple[int, int] | None = None,
     return left, top, left + side, top + side
 
 
-def crops(runs: Sequence[Run], centre: tuple[int, int] | None = None, side: int = CROP) -> list[str]:
-    """The region around ``centre`` (output pixels; the middle when None) of each run's output, one PNG per run in
-    ``data/compare/<run id>-<left>-<top>.png``. The runs' outputs have one size (the first run's is used)."""
+def crops(runs: Sequence[Run], centre: tuple[int, int] | None = None, side: int = CROP,
+          outputs: Sequence[str | None] | None = None) -> list[str]:
+    """The region around ``centre`` (output pixels; the middle when None) of each run's output (or of
+    ``outputs``, one picture per run, for a whole run shown at its region: ``same_part``), one PNG per run in
+    ``data/compare/<run id>-<left>-<top>.png``. The pictures have one size (the first run's is used)."""
     box = region(runs[0].width or 0, runs[0].height or 0, centre, side)
     folder = config.data_dir() / "compare"
     paths = []
-    for run in runs:
-        target = folder / f"{run.id}-{box[0]}-{box[1]}.png"
-        with Image.open(run.output_path or "") as image:
+    for index, run in enumerate(runs):
+        source = (outputs[index] if outputs else None) or run.output_path or ""
+        target = folder / f"{run.id}-{box[0]}-{box[1]}{'-part' if source != run.output_path else ''}.png"
+        with Image.open(source) as image:
             crop = image.crop(box)
         storage.write_atomic(target, functools.partial(crop.save, format="PNG"), "save the comparison")
         paths.append(str(target))
     return paths
+
+
+def same_part(region_run: Run, whole_run: Run) -> str | None:
+    """The part of ``whole_run``'s output that ``region_run``'s output shows (its region at the same factor), as a
+    PNG of the region run's output size in ``data/compare/``; None when they do not line up (not a region run and a
+    whole one, other factors, a region outside the whole output)."""
+    area = Region.parse(region_run.region)
+    factor = region_run.arguments.get("upscale_factor")
+    if (area is None or whole_run.region is not None or not isinstance(factor, (int, float))
+            or factor != whole_run.arguments.get("upscale_factor")):
+        return None
+    if not (region_run.width and region_run.height and whole_run.width and whole_run.height and whole_run.output_path):
+        return None
+    left, top = round(area.x * float(factor)), round(area.y * float(factor))
+    right, bottom = left + region_run.width, top + region_run.height
+    if right > whole_run.width or bottom > whole_run.height:
+        return None
+    target = config.data_dir() / "compare" / f"{whole_run.id}-{area.tag}.png"
+    if not target.is_file():
+        with Image.open(whole_run.output_path) as image:
+            part = image.crop((left, top, right, bottom))
+        storage.write_atomic(target, functools.partial(part.save, format="PNG"), "save the comparison")
+    return str(target)

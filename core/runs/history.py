@@ -60,7 +60,8 @@ TABLE_PARAMETERS = tuple(sorted((f.name for f in PARAMETER_FIELDS if f.name != "
                                 key=lambda name: FIELD_BY_NAME[name].kind == "str"))
 # Engine and model apart; the picture's URL when it came by one (else what fal received); a failure's own words.
 TABLE_COLUMNS: tuple[str, ...] = ("time", "input", "status", "engine", "model", "seed", *TABLE_PARAMETERS, "size",
-                                  "duration (s)", "image_url", "sweep_id", "cell", "error", "request_id", "id")
+                                  "duration (s)", "image_url", "sweep_id", "cell", "region", "linked run", "error",
+                                  "request_id", "id")
 _DTYPES = {c: "boolean" if c in _PARAM_COLUMNS and _PARAM_COLUMNS[c].kind == "bool" else
            {"REAL": "float64", "INTEGER": "Int64"}.get(kind, "object") for c, kind in _COLUMN_TYPES.items()}
 _UPSERT = (f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -321,9 +322,9 @@ class History:
             for run in runs:
                 self._conn.execute("DELETE FROM runs WHERE id = ?", (run.id,))
                 self._remove_file(str(before_path(run.id, self.data_dir)))  # a derived copy of the input
-                for path in dict.fromkeys(p for p in (run.output_path, run.input_path) if p):
-                    used = self._conn.execute("SELECT 1 FROM runs WHERE input_path = ? OR output_path = ? LIMIT 1",
-                                              (path, path)).fetchone()
+                for path in dict.fromkeys(p for p in (run.output_path, run.input_path, run.whole_path) if p):
+                    used = self._conn.execute("SELECT 1 FROM runs WHERE input_path = ? OR output_path = ? "
+                                              "OR whole_path = ? LIMIT 1", (path, path, path)).fetchone()
                     if not used:
                         self._remove_file(path)
         return len(runs)
@@ -387,7 +388,7 @@ class History:
                  "COALESCE(width || '×' || height, '') AS size",
                  "started_at", "finished_at",
                  "COALESCE(source_url, CASE WHEN image_url LIKE 'data:%' THEN NULL ELSE image_url END) AS image_url",
-                 "sweep_id", "cell", "error", "request_id", "id"]
+                 "sweep_id", "cell", "region", "linked_run AS \"linked run\"", "error", "request_id", "id"]
         raw = self._select(shown, owner, search, status, engine, limit, offset, binned)
         duration = (raw["finished_at"] - raw["started_at"].fillna(raw["created_at"])).round(1)
         table = raw.assign(time=[_local_time(t) for t in raw["created_at"]], **{"duration (s)": duration})

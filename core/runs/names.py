@@ -61,9 +61,11 @@ def source_url(upload: str | None, url: str | None) -> str | None:
     return text if not upload and text.lower().startswith("https://") else None
 
 
-def output_name(name: str | None, factor: float | None, seed: int | None) -> str:
-    """The download name of an output: ``<input stem>_x<factor>_<seed>.png`` (``image`` when the input had none).
-    A long name loses the end of its stem, never the factor or the seed (a cut seed names another seed)."""
+def output_name(name: str | None, factor: float | None, seed: int | None, region: str | None = None) -> str:
+    """The download name of an output: ``<input stem>_x<factor>_<seed>.png`` (``image`` when the input had none),
+    a region run's with its region's tag before the extension (``_region-384x384+100+50``). A long name loses the
+    end of its stem, never the factor, the seed or the region (a cut seed names another seed)."""
     stem = PurePosixPath(safe_file_name(name or "image")).stem or "image"
-    tail = (f"_x{float(factor):g}" if factor is not None else "") + (f"_{seed}" if seed is not None else "")
+    tail = ((f"_x{float(factor):g}" if factor is not None else "") + (f"_{seed}" if seed is not None else "")
+            + (f"_{region}" if region else ""))
     return _fitted(stem, tail + ".png", "image")

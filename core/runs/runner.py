@@ -138,12 +138,12 @@ def stamp_info(run: Run) -> dict[str, Any]:
     """What the output PNG records of ``run`` (``core.pnginfo.payload``): its parameters, the seed used, request
     id, engine and model apart, the https URL its picture was given by (``source_url``: never a data URI, nor the
     address fal's storage gave an uploaded file — a PNG that is passed on must not lead to its input), its sweep
-    and cell, and when it was made."""
+    and cell, its region, and when it was made."""
     given = run.source_url
     return {"arguments": run.parameters(), "seed": run.seed_used, "request_id": run.request_id,
             "engine": run.engine, "model": run.model,
             "image_url": given if given and given.startswith("https://") else None,
-            "sweep_id": run.sweep_id, "cell": run.cell, "created_at": iso_time(run.created_at)}
+            "sweep_id": run.sweep_id, "cell": run.cell, "region": run.region, "created_at": iso_time(run.created_at)}
 
 
 async def follow(job: Job, run: Run, save: Callable[[Run], None],

@@ -66,6 +66,9 @@ class Run:
     model: str | None = None  # the local model, when engine == "local"
     sweep_id: str | None = None
     cell: str | None = None  # e.g. "x=0.35 y=0.6"
+    region: str | None = None  # the part of the picture upscaled, "x,y widthxheight" (core/inputs/region.py)
+    whole_path: str | None = None  # a region run's whole picture (stored input): what "Run the whole picture" runs
+    linked_run: str | None = None  # a region run ↔ the whole-picture run made from it (each names the other)
 
     @property
     def final(self) -> bool:

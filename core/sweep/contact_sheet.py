@@ -41,8 +41,12 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
+DRAWN_AS = str.maketrans({"×": "x"})  # Pillow's built-in font has no "×": a region's "302×302" drew a box
+
+
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
-    """``text`` shortened with an ellipsis until it fits ``width`` pixels."""
+    """``text`` shortened with an ellipsis until it fits ``width`` pixels (in signs the sheet's font draws)."""
+    text = text.translate(DRAWN_AS)
     if draw.textlength(text, font=font) <= width:
         return text
     while text and draw.textlength(text + "…", font=font) > width:
@@ -52,6 +56,7 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> str:
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int, max_lines: int) -> list[str]:
     """Words of ``text`` in lines no wider than ``width``; the last line gets an ellipsis if cut."""
+    text = text.translate(DRAWN_AS)
     lines: list[str] = []
     for word in text.split():
         if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
@@ -104,8 +109,12 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
     gap = max(4, thumb // 48)
     legend_line = int(legend_font.getbbox("Ag")[3]) + gap  # whole pixels (typed float)
     cell_line = int(cell_font.getbbox("Ag")[3]) + gap // 2
-    label_strip = cell_line + gap
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    placed = {(cell[0], cell[1]): SheetCell(*cell) for cell in cells}
+    labels = {(column, row): _wrap(measure, placed[(column, row)].label if (column, row) in placed else _default_label(
+        x_axis_name, x_values[column] if x_values else None, y_axis_name, (y_values or [None])[row]),
+        cell_font, thumb, max_lines=3) for row in range(rows) for column in range(columns)}
+    label_strip = max([1, *map(len, labels.values())]) * cell_line + gap  # a label wraps, never cut short
     y_texts = [format_value(y_axis_name or "", value, 60) for value in (y_values or [])]
     left = 0
     if y_values:
@@ -130,7 +139,6 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
             draw.text((gap, top + row * tile_h + thumb / 2), _fit(draw, text, legend_font, left - 2 * gap),
                       font=legend_font, fill=INK, anchor="lm")
 
-    placed = {(cell[0], cell[1]): SheetCell(*cell) for cell in cells}
     for row in range(rows):
         for column in range(columns):
             x, y = left + gap + column * tile_w, top + row * tile_h
@@ -146,9 +154,8 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
                 for number, line in enumerate(lines):
                     draw.text((x + thumb / 2, y + (thumb - block) / 2 + number * legend_line), line,
                               font=legend_font, fill=INK, anchor="ma")
-            label = cell.label if cell else _default_label(x_axis_name, x_values[column] if x_values else None,
-                                                           y_axis_name, (y_values or [None])[row])
-            draw.text((x, y + thumb + gap // 2), _fit(draw, label, cell_font, thumb), font=cell_font, fill=INK)
+            for number, line in enumerate(labels[(column, row)]):
+                draw.text((x, y + thumb + gap // 2 + number * cell_line), line, font=cell_font, fill=INK)
     return sheet
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from core import config
 from core.errors import InputError
+from core.inputs.region import Region
 from core.schema import MAX_SEED, output_size, validate
 from core.sweep.axes import (
     AXES,
@@ -80,6 +81,8 @@ class SweepPlan:
     y_values: list[AxisValue]
     cells: list[Cell]
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    region: str | None = None  # every cell's part of the picture, "x,y widthxheight" (Region.text); None: whole
+    whole_path: str | None = None  # with a region, the whole picture it was cut from (stored input)
 
     @property
     def columns(self) -> int:
@@ -155,13 +158,15 @@ def _check_axis(name: str | None, values: list[AxisValue] | None, which: str) ->
 
 
 def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisValue], y_axis: str | None = None,
-              y_values: list[AxisValue] | None = None, images: Mapping[str, str | None] | None = None) -> SweepPlan:
+              y_values: list[AxisValue] | None = None, images: Mapping[str, str | None] | None = None,
+              region: Region | None = None) -> SweepPlan:
     """Every cell of an X (× Y) grid with validated arguments; InputError when too large or inconsistent.
 
     ``x_values``/``y_values`` come from ``parse_axis``. For an ``image`` axis the values are keys of
     ``images`` (label → path); for ``prompt_sr`` the first value is the text replaced. With no seed given and
     no seed axis, one random seed is drawn for the whole grid (as A1111's X/Y plot does), so cells differ only by
-    their axis values.
+    their axis values. With a ``region`` every cell's label ends in it ("… · region 384×384 at 100,50"), so each
+    caption, CSV row and contact-sheet label says which part of the picture it shows.
     """
     _check_axis(x_axis, x_values, "X")
     if y_axis is not None or y_values:
@@ -197,6 +202,8 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
             if y_axis:
                 arguments = apply_value(y_axis, y_value, arguments, searches.get(y_axis))
                 parts.append(f"{y_axis}={format_value(y_axis, y_value)}")
+            if region is not None:
+                parts.append(region.label)
             image_path = None
             if image_side := side_of(IMAGE, x_axis, y_axis):
                 label = str(x_value if image_side == "x" else y_value)  # one of the labels checked above
@@ -205,4 +212,4 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
             arguments = validate(arguments, require_image=False)
             cells.append(Cell(x_index, y_index, x_value, y_value if y_axis else None, " · ".join(parts),
                               arguments, image_path))
-    return SweepPlan(x_axis, list(x_values), y_axis, y_values, cells)
+    return SweepPlan(x_axis, list(x_values), y_axis, y_values, cells, region=region.text if region else None)

@@ -21,6 +21,7 @@ from core import config
 from core.engines import describe, parse_spec
 from core.engines.pacing import SWEEP, paced
 from core.errors import InputError, StudioError
+from core.inputs.region import Region
 from core.runs.runner import Update, execute, save_soft
 from core.runs.runs import Run, ignores_seed, iso_time
 from core.sweep import metrics
@@ -108,7 +109,8 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
         image_axis = side_of(IMAGE, plan.x_axis, plan.y_axis)
         name = str(cell.x_value if image_axis == "x" else cell.y_value) if image_axis else input_name
         return Run(engine=runner.name, arguments=dict(cell.arguments), owner=owner, sweep_id=plan.id,
-                   cell=cell.label, model=getattr(runner, "model", None), input_name=name)
+                   cell=cell.label, model=getattr(runner, "model", None), input_name=name, region=plan.region,
+                   whole_path=plan.whole_path)
 
     async def run_cell(cell: Cell) -> Run:
         run = runs[cell.key] = new_run(cell)
@@ -215,6 +217,7 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
                      "sweep_id": plan.id, "created_at": iso_time(run.created_at) if run else None,
                      "request_id": run.request_id if run else None, "engine": run.engine if run else None,
                      "model": run.model if run else None, "input_name": run.input_name if run else None,
+                     "region": region.label if (region := Region.parse(plan.region)) else None,
                      **measured, "error": run.error if run else None,
                      "run_id": run.id if run else None, "output_path": output})
     thumb = 384 if plan.size <= 25 else 256

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import datetime
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
+from core.inputs.region import Region
 from core.runs import store
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
@@ -168,6 +170,9 @@ def retry_request(wanted: str, visitor: Visitor) -> RunRequest | RetryRequest:
             raise InputError(f"id: the run {run.id} keeps no input picture to run again.", "id")
         parameters = {key: value for key, value in run.arguments.items() if key != "image_url"}
         parameters["image_url"] = None if run.input_path else run.source_url
+        region = Region.parse(run.region)
+        if region is not None and run.whole_path and Path(run.whole_path).is_file():  # the same part, recorded
+            return RunRequest(parameters, run.whole_path, run.engine, run.model, region=region)
         return RunRequest(parameters, run.input_path, run.engine, run.model)
     sweep_id = str(target.sweep_id or (target.run.sweep_id if target.run else ""))
     if task_of(sweep_id) is not None:

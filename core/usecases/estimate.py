@@ -4,7 +4,7 @@ plan, its price cell by cell, and the time it will take as learned from the visi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import core.usecases.admission as admission
 from core.engines import describe
@@ -13,6 +13,7 @@ from core.sharing.visitor import Visitor
 from core.sweep import estimate as learned
 from core.sweep.plan import Preflight, SweepPlan
 from core.usecases.sweep import SweepRequest, needs_confirmation, paying_engine, plan_sweep, preflight
+from core.usecases.validate import cut_stored
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class SweepEstimate:
     rates: learned.Rates | None
     workers: int
     workers_basis: str = ""  # where ``workers`` comes from, when the engine's queue decides it
+    request: SweepRequest = field(default_factory=SweepRequest)  # what was estimated (its region among it)
 
     def basis(self) -> str:
         """The time's basis in words: the rates' basis and, when cells run together, how many at once and why."""
@@ -36,11 +38,15 @@ class SweepEstimate:
         return self.rates.basis() + together
 
 
-def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, scope: str | None) -> SweepEstimate:
+def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, scope: str | None,
+                   whole: bool = True) -> SweepEstimate:
     """The plan and pre-flight of ``request`` for an input already read at ``image_path`` (None: not known yet),
     timed from the history of ``scope`` (None: everyone's, the single-user app) on the request's engine and
-    ``request.model``. Raises InputError (naming the parameter) for a plan that cannot run."""
+    ``request.model``; ``whole``: ``image_path`` is the whole picture, cut here to the request's region (False:
+    already cut). Raises InputError (naming the parameter) for a plan that cannot run."""
     plan, _ = plan_sweep(request, owner, load=False)
+    if whole and request.region is not None and image_path:
+        image_path = cut_stored(image_path, request.region)  # priced at the region's output megapixels
     history = store.store()
     found = learned.rates(history, request.engine, request.model, scope)
     workers = learned.workers(history, request.engine, scope, plan.size)
@@ -54,7 +60,7 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
     if cost is not None and found and cost.estimated_seconds is not None:
         cost = replace(cost, estimated_seconds=learned.sweep_seconds(found, cost.estimated_seconds,
                                                                      cost.total_output_megapixels))
-    return SweepEstimate(plan, cost, found, workers, why)
+    return SweepEstimate(plan, cost, found, workers, why, request)
 
 
 def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
@@ -65,10 +71,11 @@ def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
     or ""). InputError naming the parameter for a sweep that could not run."""
     admission.check_engine(request.engine)
     _, image_path = plan_sweep(request, visitor.files_owner(), load=True)
-    found = estimate_sweep(request, visitor.files_owner(), image_path, visitor.scope())
+    found = estimate_sweep(request, visitor.files_owner(), image_path, visitor.scope(), whole=False)
     cost = found.cost
     plan = found.plan
     return {"dry_run": True, "sweep_id": None, "engine": request.engine, "cells": plan.size,
+            "region": request.region.label if request.region else None,
             "labels": [cell.label for cell in plan.cells],
             "output_megapixels": round(cost.total_output_megapixels, 4) if cost else None,
             "price_usd": round(cost.estimated_price, 4) if cost else None,

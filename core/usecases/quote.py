@@ -23,7 +23,8 @@ class SweepQuote:
     """What a sweep would cost: ``price`` in USD (each cell at its own engine's price), in ``engine``'s terms at
     ``price_per_output_megapixel`` USD; ``seconds`` None with no finished run to learn from; ``confirm`` why it
     would need ``confirm=true`` ('' when it would not); ``refused`` why the Space's key would refuse it ('' when
-    it would not, or no Space key is in play); ``left_today`` USD this visitor may still spend on it (None: no
+    it would not, or no Space key is in play); ``region`` the part of the picture every cell runs on ("region
+    384×384 at 100,50"; None: the whole picture); ``left_today`` USD this visitor may still spend on it (None: no
     budget applies)."""
 
     cells: int
@@ -33,13 +34,14 @@ class SweepQuote:
     price_per_output_megapixel: float
     seconds: float | None
     basis: str
+    region: str | None
     confirm: str
     refused: str
     left_today: float | None
 
     def as_json(self) -> dict[str, Any]:
         """The quote as the endpoint returns it (amounts in USD, also in words)."""
-        return {"cells": self.cells, "output_megapixels": round(self.output_megapixels, 4),
+        return {"cells": self.cells, "region": self.region, "output_megapixels": round(self.output_megapixels, 4),
                 "price_usd": round(self.price, 6), "price": money.cost(self.price), "engine": self.engine,
                 "price_per_output_megapixel_usd": self.price_per_output_megapixel,
                 "estimated_seconds": None if self.seconds is None else round(self.seconds, 1),
@@ -67,5 +69,6 @@ def quote_sweep(request: SweepRequest, visitor: Visitor) -> SweepQuote:
         price=cost.estimated_price if cost else 0.0, engine=engine,
         price_per_output_megapixel=describe(engine).price_per_output_megapixel,
         seconds=cost.estimated_seconds if cost and found.rates else None, basis=found.basis(),
+        region=request.region.label if request.region else None,
         confirm=needs_confirmation(found.plan, cost, engine), refused=refusals[0] if refusals else "",
         left_today=spending.left_today(visitor) if spending.space_key_in_use(visitor, engine) else None)

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import core.usecases.admission as admission
-from core import config, schema
+from core import config, money, schema
 from core.engines import describe, parse_spec
 from core.engines.base import Engine
 from core.errors import InputError
+from core.inputs.region import Region
 from core.runs import events, names, store
 from core.runs.runner import Update
 from core.runs.runs import Run
@@ -32,7 +33,7 @@ from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
 from core.usecases.going import going
 from core.usecases.outliving import outliving
-from core.usecases.validate import prepare
+from core.usecases.validate import prepare_input
 from core.usecases.values import SWEEP, check
 
 CONFIRM = next(param for param in SWEEP if param.name == "confirm")
@@ -50,7 +51,8 @@ class SweepRequest:
     ``image`` an uploaded file's path. ``x_axis``/``y_axis`` name axes of ``core/sweep/axes.py`` (``y_axis`` None
     or "": one axis) and ``x_values``/``y_values`` are their values in A1111's X/Y syntax. ``engine`` runs the
     cells (an engine axis gives each cell its own); ``model`` is one of its models (None: the visitor's choice);
-    ``confirm`` accepts a sweep above the confirmation limits; ``webhook_url`` goes to engines that take one."""
+    ``confirm`` accepts a sweep above the confirmation limits; ``webhook_url`` goes to engines that take one.
+    ``region``: every cell runs on that part of the picture (and is priced at its size, labelled with it)."""
 
     parameters: Mapping[str, Any] = field(default_factory=dict)
     image: str | None = None
@@ -63,6 +65,7 @@ class SweepRequest:
     model: str | None = None
     webhook_url: str = ""
     dry_run: bool = False
+    region: Region | None = None
 
     def __post_init__(self) -> None:
         """Whatever door made it, a sweep is confirmed only by ``True``: "false", "no" or 1 are refused by name
@@ -82,7 +85,7 @@ class SweepRequest:
         return cls({name: clean[name] for name in (*PARAMETERS, "image_url")},
                    None if clean["image_url"] else clean["image"] or None,
                    clean["engine"], clean["x_axis"], clean["x_values"], clean["y_axis"] or None,
-                   clean["y_values"], clean["confirm"], dry_run=clean["dry_run"])
+                   clean["y_values"], clean["confirm"], dry_run=clean["dry_run"], region=Region.checked(clean))
 
     @property
     def y(self) -> str | None:
@@ -130,12 +133,18 @@ def plan_sweep(request: SweepRequest, owner: str, load: bool = True, measure: bo
     ys = parse_axis(y_axis, request.y_values or "", *prompts) if y_axis else None
     side = side_of(IMAGE, x_axis, y_axis)
     tokens = xs if side == "x" else ys if side == "y" else None
+    if tokens is not None and request.region is not None:
+        raise InputError("A region is a part of one picture; a sweep over the image axis has several. Leave the "
+                         "region out, or sweep another axis.", "region_x")
     found = batch.resolve_images([str(token) for token in tokens], owner, fetch=load) if tokens else None
-    image_path = None
+    image_path = whole_path = None
     if tokens is None and load:
-        raw, image_path = prepare({**raw, "image_url": request.parameters.get("image_url")}, request.image,
-                                  request.engine, measure=measure)
-    return plan_grid(raw, x_axis, xs, y_axis, ys, found), image_path
+        prepared = prepare_input({**raw, "image_url": request.parameters.get("image_url")}, request.image,
+                                 request.engine, measure=measure, region=request.region)
+        raw, image_path, whole_path = prepared.arguments, prepared.path, prepared.whole_path
+    plan = plan_grid(raw, x_axis, xs, y_axis, ys, found, request.region)
+    plan.whole_path = whole_path
+    return plan, image_path
 
 
 def preflight(plan: SweepPlan, engine: str, image_path: str | None, **rates: Any) -> Preflight | None:
@@ -162,7 +171,7 @@ def needs_confirmation(plan: SweepPlan, cost: Preflight | None, engine: str) -> 
         return ""
     price = cost.estimated_price  # each cell at its engine's price: 0 on free engines, so only its size counts
     if cost.needs_confirmation(price_limit if price else float("inf"), cell_limit) and (price > 0 or cost.cells > 1):
-        return (f"This sweep runs {cost.cells} cells" + (f" for an estimated ${price:.2f}" if price else "")
+        return (f"This sweep runs {cost.cells} cells" + (f" for an estimated {money.cost(price)}" if price else "")
                 + f", above the limits that need a confirmation (${price_limit:g} or {cell_limit} cells): tick "
                 "“I understand”, or pass confirm=True, to run it.")
     return ""

@@ -16,7 +16,9 @@ The rules, one per kind (``Param.kind``):
 - ``text``: a string of at most ``max_chars`` characters (``None`` or omitted: the default; a required one must
   not be empty);
 - ``url``: a string or ``None`` (``core/schema.py`` then checks it as an https URL or a data URI);
-- ``file``: a file path Gradio stored for the upload, or ``None``.
+- ``file``: a file path Gradio stored for the upload, or ``None``;
+- ``region``: one of a region's four boxes (``core/inputs/region.py``), passed through as given: ``Region.checked``
+  judges the four together, in the boxes' words, the same for the page and the API.
 
 The tables (``UPSCALE``, ``SWEEP``, ``HISTORY``, ``FETCH``, ``DATASET``, ``CELLS``, ``RUN_OR_SWEEP``) are also
 what the API's components are written from (``components/api/public_api.py``), so the documented types and
@@ -34,6 +36,8 @@ from typing import Any
 from core import schema
 from core.engines import ENGINES
 from core.errors import InputError
+from core.inputs.region import MIN_SIDE
+from core.inputs.region import PARAMS as REGION_PARAMS
 from core.runs.runs import STATUSES
 from core.sweep.axes import AXES
 
@@ -94,6 +98,8 @@ class Param:
             return "a file (or null)"
         if self.kind == "url":
             return "an https:// URL, a data: URI, or null"
+        if self.kind == "region":
+            return "a whole number of input pixels, or null (no region)"
         return f"text of at most {self.max_chars:,} characters"
 
     def refuse(self, value: Any, why: str = "") -> InputError:
@@ -108,7 +114,9 @@ class Param:
                 raise InputError(f"{self.name} is required: {self.takes()}.", self.name)
             return self.default
         if value is None and self.default is None and not self.required and self.kind in ("integer", "number"):
-            return None  # an optional number (the seed): null means random
+            return None
+        if self.kind == "region":  # judged with its three siblings by Region.checked
+            return value  # an optional number (the seed): null means random
         return getattr(self, f"_{self.kind}")(value)
 
     def _boolean(self, value: Any) -> bool:
@@ -164,6 +172,8 @@ class Param:
             base = {"type": "string", "enum": list(self.choices)}
         elif self.kind in ("text", "url"):
             base = {"type": "string"}
+        elif self.kind == "region":
+            base = {"type": "integer", "minimum": 0}
         else:
             base = {"type": self.kind}
         for key, bound in (("minimum", self.minimum), ("maximum", self.maximum)):
@@ -185,9 +195,18 @@ IMAGE_URL = Param("image_url", "url", help="The picture as an https:// URL or a 
                                            "is given. One of image and image_url is needed.")
 ENGINE = Param("engine", "choice", "local", choices=tuple(ENGINES),
                help="Which engine runs it: fal (the hosted endpoint), local (Real-ESRGAN) or lanczos.")
-UPSCALE: tuple[Param, ...] = (IMAGE, IMAGE_URL, *map(_field_param, schema.PARAMETER_FIELDS), ENGINE)
+_REGION_HELP = {"region_x": "The region's left edge, in input pixels (0 or more).",
+                "region_y": "The region's top edge, in input pixels (0 or more).",
+                "region_width": f"The region's width, in input pixels (at least {MIN_SIDE}).",
+                "region_height": f"The region's height, in input pixels (at least {MIN_SIDE})."}
+REGION: tuple[Param, ...] = tuple(
+    Param(name, "region", help=_REGION_HELP[name] + " Give all four to upscale only that part of the picture "
+                                                    "(priced at its own size), or none for the whole picture.")
+    for name in REGION_PARAMS)
+_UPSCALE_BASE: tuple[Param, ...] = (IMAGE, IMAGE_URL, *map(_field_param, schema.PARAMETER_FIELDS), ENGINE)
+UPSCALE: tuple[Param, ...] = (*_UPSCALE_BASE, *REGION)  # new parameters last: older positional calls stay valid
 SWEEP: tuple[Param, ...] = (
-    *UPSCALE,
+    *_UPSCALE_BASE,
     Param("x_axis", "choice", "upscale_factor", choices=tuple(AXES), help="The X axis: a parameter to vary."),
     Param("x_values", "text", required=True, help="The X values, in the X/Y plot syntax: 0.2, 0.5 or 1-4 [4]."),
     Param("y_axis", "choice", "", choices=("", *AXES), help="The Y axis; empty for a sweep over one axis."),
@@ -195,6 +214,7 @@ SWEEP: tuple[Param, ...] = (
     Param("confirm", "boolean", False, help="true to run a sweep above the confirmation limits."),
     Param("dry_run", "boolean", False, help="true to price the grid without running it: cells, output megapixels, "
                                             "price and time estimate, no CSV or contact sheet."),
+    *REGION,
 )
 HISTORY: tuple[Param, ...] = (
     Param("search", "text", "", help="Words to find in the prompt, the picture's name, the request id or run id."),

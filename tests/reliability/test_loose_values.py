@@ -25,6 +25,8 @@ from gradio_client import Client
 
 from core import config
 from core.inputs import images
+from core.inputs.region import BOX
+from core.inputs.region import PARAMS as REGION_PARAMS
 from core.usecases.values import ENDPOINTS, Param
 from tests.reliability import TIMEOUT, assert_history_sound, noise_png
 
@@ -58,6 +60,8 @@ def bad_values(param: Param) -> list[Any]:
         return values + (["", "   ", None] if param.required else [])
     if param.kind == "url":
         return [5, True, 1.5, *wrong]
+    if param.kind == "region":  # judged by core/inputs/region.py, in the box's words
+        return ["bogus", True, -1, 18.5, NAN, 10**30, *wrong]
     return ["not/an/uploaded/file.png", 5, True]  # file
 
 
@@ -78,17 +82,20 @@ def good(fal_server, fal_key, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict
     monkeypatch.setenv("FAL_KEY", fal_key)
     monkeypatch.setenv("CLARITY_CONFIRM_CELLS", "1")
     picture = images.to_png_data_uri(noise_png(Path(config.data_dir()) / "loose.png", (32, 24)))
-    upscale = {"image": None, "image_url": picture, "prompt": "p", "upscale_factor": 1.0, "negative_prompt": "n",
-               "creativity": 0.35, "resemblance": 0.6, "guidance_scale": 4.0, "num_inference_steps": 18,
-               "seed": 7, "enable_safety_checker": True, "engine": "fal"}
+    base = {"image": None, "image_url": picture, "prompt": "p", "upscale_factor": 1.0, "negative_prompt": "n",
+            "creativity": 0.35, "resemblance": 0.6, "guidance_scale": 4.0, "num_inference_steps": 18,
+            "seed": 7, "enable_safety_checker": True, "engine": "fal"}
+    region = dict.fromkeys(REGION_PARAMS)  # the whole picture; last in every endpoint that takes them
+    upscale = {**base, **region}
     return {"upscale": upscale,
-            "sweep": {**upscale, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": "",
-                      "confirm": True, "dry_run": False},
+            "sweep": {**base, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": "",
+                      "confirm": True, "dry_run": False, **region},
             "history": {"search": "", "status": "any", "engine": "any", "offset": 0, "limit": 10},
             "fetch": {"request_id": "0123abcd-not-a-request"},
             "dataset": {"sweep_id": "", "search": "", "status": "any", "engine": "any"},
             "cells": {"sweep_id": "0123abcd-not-a-sweep"},
-            "sweep_price": {**upscale, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": ""},
+            "sweep_price": {**base, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": "",
+                            **region},
             **{name: {"id": "0123abcd-not-a-run"} for name in ("status", "cancel", "retry")}}
 
 
@@ -116,10 +123,15 @@ def client_call(client: Client, name: str, values: dict[str, Any]) -> tuple[bool
         return False, str(exc)
 
 
+def named_as(param: Param) -> str:
+    """How a refusal names ``param``: by its name, a region's box by the box's words ("Region x", as the page)."""
+    return f"Region {BOX[param.name]}" if param.kind == "region" else param.name
+
+
 def assert_named_refusal(param: Param, completed: bool, message: Any) -> None:
     assert not completed, f"{param.name}: the call went through: {message}"
     text = str(message)
-    assert re.search(rf"\b{param.name} (must be|is required)", text), text
+    assert re.search(rf"\b{named_as(param)} (must be|is required)", text), text
     for generic in ("not in the list of choices", "raised an exception", "Traceback", "None"):
         assert generic not in text.replace("null", ""), text
 
@@ -194,8 +206,9 @@ def test_the_pages_own_sweep_event_refuses_a_confirm_that_is_not_a_boolean(page_
     index = next(i for i, fn in demo.fns.items()
                  if getattr(fn.fn, "__name__", "") == "sweep" and fn.api_visibility == "private")
     values = good["sweep"]
-    data = [*(values[param.name] for param in ENDPOINTS["sweep"] if param.name not in ("confirm", "dry_run")),
-            confirm, None]  # the page's sweep has no dry run: the API's own parameter
+    data = [*(values[param.name] for param in ENDPOINTS["sweep"]
+              if param.name not in ("confirm", "dry_run", *REGION_PARAMS)),
+            confirm, None, False, "", "", "", ""]  # no dry run (the API's own); then the region panel, switched off
     with httpx.Client(base_url=url, timeout=TIMEOUT) as http:
         joined = http.post("gradio_api/queue/join", json={"data": data, "fn_index": index, "event_data": None,
                                                            "session_hash": "loose-page", "trigger_id": None})

@@ -1,0 +1,118 @@
+"""Try before you pay (issue 28), in the browser: a picture of a few megapixels, a region chosen by two clicks, a
+2×2 sweep of it whose cells are the region's size and priced at its megapixels, the whole picture run from one
+cell with the switch off, and the two runs linked in History."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests import browser_steps as steps
+from tests.browser import browser_page, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def big_photo(path: Path) -> str:
+    """A 2000×1500 picture (3 MP): gradients and some noise, so every part of it differs."""
+    ys, xs = np.mgrid[0:1500, 0:2000]
+    noise = np.random.default_rng(28).integers(0, 40, (1500, 2000), dtype=np.uint8)
+    pixels = np.stack([(xs * 255 // 2000).astype(np.uint8), (ys * 255 // 1500).astype(np.uint8), noise], axis=2)
+    Image.fromarray(pixels).save(path)
+    return str(path)
+
+
+def box_values(page) -> list[str]:
+    return [page.locator(f"#region-{name} input, #region-{name} textarea").first.input_value()
+            for name in ("x", "y", "width", "height")]
+
+
+def test_sweep_a_region_then_run_the_whole_picture_from_a_cell(studio, tmp_path: Path) -> None:
+    photo = big_photo(tmp_path / "harbour.png")
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("lanczos", exact=True).click()
+        steps.upload(page, photo)
+        page.locator("#region-panel").get_by_text("Region: try a part").click()
+        line = page.locator("#region-line")
+        line.get_by_text("whole 2000×1500 → 4000×3000").wait_for()
+        assert "Warning" not in line.inner_text()  # the switch off, the boxes empty: no region, no warning
+
+        steps.type_region(page, -5, 10, 300, 200)  # typed, with the switch on: refused in the box's words
+        page.locator("#region-on input").check()
+        line.get_by_text("Warning: Region x must be 0 or more, got -5.").wait_for()
+
+        picture = page.locator("#region-picture img")
+        picture.wait_for()
+        frame = picture.bounding_box()
+        assert frame is not None
+        page.mouse.click(frame["x"] + frame["width"] * 0.30, frame["y"] + frame["height"] * 0.30)
+        line.get_by_text("First corner at").wait_for()
+        page.mouse.click(frame["x"] + frame["width"] * 0.45, frame["y"] + frame["height"] * 0.50)
+        line.get_by_text("region ").first.wait_for()
+        page.wait_for_function("() => /^region \\d+×\\d+ →/.test(document.querySelector('#region-line').innerText)")
+        x, y, width, height = (int(value) for value in box_values(page))
+        assert page.locator("#region-on input").is_checked() and width >= 64 and height >= 64
+        assert 500 <= x <= 700 and 350 <= y <= 550  # about 30% across and down a 2000×1500 picture
+        label = f"region {width}×{height} at {x},{y}"
+        screenshot(page, "region-panel")
+
+        steps.open_tab(page, "Sweep")
+        page.locator("#sweep-input-name").get_by_text(label).wait_for()  # the picture to sweep is the region
+        steps.choose(page, "sweep-x-axis", "Upscale factor")
+        page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("1, 2")
+        steps.choose(page, "sweep-y-axis", "Engine")
+        page.locator("#sweep-y-values textarea, #sweep-y-values input").first.fill("lanczos, local")
+        preflight = page.locator("#sweep-preflight")
+        preflight.get_by_text("4 cells").wait_for()
+        preflight.get_by_text(f"each on the {label}").wait_for()
+        region_mp = 2 * (width * height + 4 * width * height) / 1e6  # two engines × (×1 and ×2)
+        assert f"{region_mp:.2f} MP of output" in preflight.inner_text()  # the region's megapixels, not 3 MP's
+        page.locator("#sweep-run").click()
+        page.locator("#sweep-progress").get_by_text("4 completed · done.").wait_for(timeout=180_000)
+        cells = steps.gallery(page, "sweep-grid")
+        assert len(cells) == 4 and all(caption.endswith(label) for caption, _ in cells)
+        for caption, natural in cells:  # each cell is the region's size at its factor (its thumbnail fits 384 px)
+            factor = 2 if caption.startswith("upscale_factor=2") else 1
+            wide, high = width * factor, height * factor
+            assert abs(natural - wide * min(1, 384 / max(wide, high))) <= 1, (caption, natural)
+        assert page.evaluate("() => [...document.querySelectorAll('#sweep-grid .caption-label')]"
+                             ".every(c => c.scrollWidth <= c.clientWidth + 1)")  # captions whole, never cut
+        screenshot(page, "region-sweep")
+
+        chosen = next(index for index, (caption, _) in enumerate(cells) if "engine=lanczos" in caption
+                      and caption.startswith("upscale_factor=2"))
+        page.locator("#sweep-grid .gallery-item").nth(chosen).click()
+        page.locator("#sweep-whole").click()
+        page.locator("#console textarea, #result-details").first.wait_for()
+        page.locator("#result-details").get_by_text("The whole picture of").wait_for()
+        assert not page.locator("#region-on input").is_checked() and box_values(page) == ["", "", "", ""]
+        assert steps.slider_value(page, "upscale_factor") == 2
+        page.locator("#run-button").click()
+        steps.wait_console(page, "Saved", timeout=120_000)
+
+        steps.open_tab(page, "History")
+        page.locator("#history-table [role=gridcell]").first.wait_for()
+        ids, links = steps.table_column(page, "history-table", "id"), steps.table_column(page, "history-table",
+                                                                                            "linked run")
+        regions = steps.table_column(page, "history-table", "region")
+        whole = ids[0]  # the newest run
+        region_run = links[0]
+        assert region_run in ids and regions[0] == "" and regions[ids.index(region_run)] == f"{x},{y} {width}x{height}"
+        assert links[ids.index(region_run)] == whole  # both ways
+        assert re.fullmatch(r"[0-9a-f]{16}", whole)
+        screenshot(page, "region-linked-history")
+
+        steps.open_tab(page, "Upscale")  # a new picture: an old region never crops it
+        steps.type_region(page, 10, 10, 300, 300)
+        page.locator("#region-on input").check()
+        line.get_by_text("region 300×300 →").wait_for()
+        other = tmp_path / "other.png"
+        Image.new("RGB", (320, 240), "teal").save(other)
+        steps.replace_picture(page, str(other))
+        line.get_by_text("whole 320×240 →").wait_for()
+        assert not page.locator("#region-on input").is_checked() and box_values(page) == ["", "", "", ""]
