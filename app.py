@@ -51,10 +51,18 @@ def build() -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, **options: object) -> gr.Blocks:
-    """Launch with the app's settings (options override: tests pass prevent_thread_lock, a port, ...)."""
+    """Launch with the app's settings (options override: tests pass prevent_thread_lock, a port, ...).
+
+    The server starts without holding the thread, so the sample photo's address (the API page's snippets) is
+    set once the app's own address is known; then, unless the caller asked not to, the thread is held as
+    ``launch`` would hold it."""
     startup.prepare(demo)
-    demo.launch(**{**startup.launch_settings(), **options})
+    settings = {**startup.launch_settings(), **options}
+    hold = not settings.pop("prevent_thread_lock", False)
+    demo.launch(**settings, prevent_thread_lock=True)
     sample_photo.serve_at(startup.public_root(demo.local_url))
+    if hold:
+        demo.block_thread()
     return demo
 
 

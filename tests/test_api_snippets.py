@@ -27,6 +27,7 @@ import pytest
 from core.usecases.values import ENDPOINTS
 from tests.reliability import TIMEOUT
 from tests.test_clients import JS, js_calls
+from testsupport.apps import AppProcess
 
 ORDER = ["upscale", "sweep", "sweep_price", "history", "fetch", "dataset", "cells", "status", "cancel", "retry"]
 
@@ -77,6 +78,21 @@ def test_the_picture_example_is_a_photo_this_app_serves(studio: str, snippets: d
     assert served.status_code == 200 and served.content[:3] == b"\xff\xd8\xff"  # a JPEG, from this app
     assert f'fetch("{url}")' in snippets["upscale"]["javascript"]
     assert "github" not in str(snippets) and ".pdf" not in str(snippets)
+
+
+def test_the_picture_example_runs_on_the_app_as_started(tmp_path: Path) -> None:
+    """``python app.py`` as the README starts it (the launch holds its thread): the upscale snippet's
+    ``handle_file`` of the sample photo at the app's own address runs as pasted (Gradio refuses to fetch a
+    machine's own address, so the app must have the photo ready in its cache)."""
+    app = AppProcess(tmp_path / "data", {"FAL_KEY": ""}).wait_ready()
+    try:
+        info = httpx.get(f"{app.url}gradio_api/info", timeout=TIMEOUT).json()["named_endpoints"]
+        python = info["/upscale"]["code_snippets"]["python"]
+        assert f"handle_file('{app.url}gradio_api/file=" in python, python
+        (tmp_path / "upscale.py").write_text(python)
+        assert "'width': 902" in _run([sys.executable, "upscale.py"], tmp_path, "upscale: Python")
+    finally:
+        app.stop()
 
 
 def test_every_snippet_runs_as_pasted(studio: str, snippets: dict[str, dict[str, str]], tmp_path: Path) -> None:
