@@ -97,6 +97,7 @@ def test_a_script_cancels_its_own_run_by_id_from_elsewhere_and_retries_it(photo:
     rerun = asyncio.run(retried())
     old = store.store().get(ids["run_id"])
     assert rerun.id != old.id and rerun.status == "completed" and rerun.arguments == old.arguments
+    assert rerun.input_name == old.input_name == Path(photo).name  # the picture's own name, not its stored copy's
     assert Image.open(rerun.output_path).size == (96, 72)
     _refused_to(bob, rerun.id, rerun.request_id)
     with pytest.raises(InputError, match="no run in your history"):

@@ -172,8 +172,9 @@ def retry_request(wanted: str, visitor: Visitor) -> RunRequest | RetryRequest:
         parameters["image_url"] = None if run.input_path else run.source_url
         region = Region.parse(run.region)
         if region is not None and run.whole_path and Path(run.whole_path).is_file():  # the same part, recorded
-            return RunRequest(parameters, run.whole_path, run.engine, run.model, region=region)
-        return RunRequest(parameters, run.input_path, run.engine, run.model)
+            return RunRequest(parameters, run.whole_path, run.engine, run.model, region=region,
+                              input_name=run.input_name)
+        return RunRequest(parameters, run.input_path, run.engine, run.model, input_name=run.input_name)
     sweep_id = str(target.sweep_id or (target.run.sweep_id if target.run else ""))
     if task_of(sweep_id) is not None:
         raise InputError(f"id: the sweep {sweep_id} is still running; cancel it first or wait for it.", "id")

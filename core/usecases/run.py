@@ -34,7 +34,9 @@ class RunRequest:
     registered engine id (``core/engines``); ``model`` one of its models (None: the visitor's choice, else its
     default); ``webhook_url`` is passed on to an engine whose descriptor takes webhooks. ``region`` upscales only
     that part of the picture (``core/inputs/region.py``); ``linked_run`` is the region run this whole-picture run
-    was made from (*Run the whole picture*): each run then names the other."""
+    was made from (*Run the whole picture*): each run then names the other. ``input_name`` is the picture's own
+    name when ``image`` is a stored copy under another (a retry, or the whole picture of a region run); None: the
+    name is ``image``'s or the URL's."""
 
     parameters: Mapping[str, Any] = field(default_factory=dict)
     image: str | None = None
@@ -43,6 +45,7 @@ class RunRequest:
     webhook_url: str = ""
     region: Region | None = None
     linked_run: str | None = None
+    input_name: str | None = None
 
     @classmethod
     def checked(cls, values: Mapping[str, Any]) -> RunRequest:
@@ -96,7 +99,8 @@ async def run_one(request: RunRequest, visitor: Visitor) -> AsyncIterator[Update
     arguments, image_path = found.arguments, found.path
     pasted = request.parameters.get("image_url")
     run = Run(engine=engine_id, arguments=arguments, owner=visitor.owner, model=admission.model_of(engine),
-              input_name=names.input_name(request.image, pasted), source_url=names.source_url(request.image, pasted),
+              input_name=request.input_name or names.input_name(request.image, pasted),
+              source_url=names.source_url(request.image, pasted),
               region=request.region.text if request.region else None, whole_path=found.whole_path)
     link(run, request.linked_run, image_path, visitor)
     options = {"webhook_url": request.webhook_url} if describe(engine_id).webhooks and request.webhook_url else {}

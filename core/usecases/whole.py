@@ -52,6 +52,7 @@ def whole_of(run_id: str | None, visitor: Visitor) -> WholeRun:
     with Image.open(run.whole_path) as whole:
         width, height = whole.size
     parameters = run.parameters()  # the seed used, when the engine used one
-    request = RunRequest(parameters, run.whole_path, run.engine, run.model, linked_run=run.id)
+    request = RunRequest(parameters, run.whole_path, run.engine, run.model, linked_run=run.id,
+                         input_name=run.input_name)
     return WholeRun(request, run, width, height,
                     price_line(None, width, height, float(parameters["upscale_factor"])))
