@@ -22,6 +22,7 @@ from PIL import Image, PngImagePlugin
 
 from core.errors import InputError
 from core.inputs import colour
+from core.runs.runs import ignores_seed
 from core.schema import ENDPOINT, FIELD_BY_NAME, PARAMETER_FIELDS, check_value
 
 CHUNK = "clarity-studio"
@@ -60,7 +61,7 @@ def parameters_text(info: dict[str, Any]) -> str:
     arguments = _arguments(info)
     settings = {
         "Steps": arguments["num_inference_steps"], "CFG scale": arguments["guidance_scale"],
-        "Seed": arguments["seed"] if arguments["seed"] is not None else "random",
+        "Seed": _seed_text(info, arguments),
         "Upscale factor": arguments["upscale_factor"], "Creativity": arguments["creativity"],
         "Resemblance": arguments["resemblance"], "Safety checker": arguments["enable_safety_checker"],
         "Engine": info.get("engine"), "Model": info.get("model"), "Request id": info.get("request_id"),
@@ -69,6 +70,16 @@ def parameters_text(info: dict[str, Any]) -> str:
     }
     line = ", ".join(f"{key}: {value}" for key, value in settings.items() if value not in (None, ""))
     return f"{arguments['prompt']}\nNegative prompt: {arguments['negative_prompt']}\n{line}"
+
+
+def _seed_text(info: dict[str, Any], arguments: dict[str, Any]) -> Any:
+    """The seed as the text says it: the one used; "not used" on an engine that uses none (whatever was asked for:
+    a sweep's grid seed is recorded in ``arguments``); else the one asked for, or "random"."""
+    if info.get("seed") is not None:
+        return info["seed"]
+    if ignores_seed(str(info.get("engine"))):
+        return "not used"
+    return arguments["seed"] if arguments["seed"] is not None else "random"
 
 
 def _pnginfo(info: dict[str, Any], keep: dict[str, Any] | None = None) -> PngImagePlugin.PngInfo:

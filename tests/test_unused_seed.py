@@ -1,114 +1,52 @@
-"""The seed is one of the knobs the local and lanczos engines ignore (issue 23 §5), with the same treatment as
-the others: a run there records no seed (``seed: null``, "seed not used"), its download name carries none, *Reuse
-this seed* is not offered for it (Upscale tab and History), and a Seed axis on such an engine is refused by name
-instead of spending a minute on identical cells. Fetch by request id loads any id in the history, whatever its
-engine (``local-…`` ids included)."""
+"""A seed an engine does not use (local, lanczos) is never shown as if it made the picture: the console, the
+PNG's parameters text and Compare's differences say "not used", whatever seed was asked for (a sweep draws one for
+its grid, a single run asks none)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-import pytest
-from gradio_client import handle_file
 from PIL import Image
 
-from components.common.session import Session
-from components.history import history_panel
-from components.upscale.action import View, render_view
-from core.engines import ENGINES, describe
-from core.runs import store
+from components.history import compare
+from components.upscale import console
+from core import pnginfo, schema
+from core.runs import events
 from core.runs.runs import Run
 
-SEEDLESS = [engine for engine in ENGINES if describe(engine).ignores("seed")]
+
+def _settings_line(info: dict[str, object]) -> str:
+    return pnginfo.parameters_text(info).splitlines()[-1]
 
 
-@pytest.fixture
-def photo(tmp_path: Path) -> str:
-    path = tmp_path / "fox.png"
-    Image.new("RGB", (40, 30), "orange").save(path)
-    return str(path)
+def test_the_console_says_no_seed_was_used() -> None:
+    line = console._words(events.Done(1.5, None, "local-1"))
+    assert "None" not in line and "seed not used" in line
+    assert "seed 42" in console._words(events.Done(1.5, 42, "req-1"))  # a seed used is named
 
 
-def test_the_engines_without_randomness_say_they_ignore_the_seed() -> None:
-    assert set(SEEDLESS) == {"local", "lanczos"} and not describe("fal").ignores("seed")
+def test_the_png_text_says_not_used_on_an_engine_without_a_seed() -> None:
+    asked = {**schema.defaults(), "seed": 2569582006}  # a sweep cell: the grid's seed, recorded
+    for engine in ("local", "lanczos"):
+        for arguments in (asked, schema.defaults()):  # a sweep cell, a single run
+            line = _settings_line({"arguments": arguments, "seed": None, "engine": engine})
+            assert "Seed: not used" in line and "2569582006" not in line and "random" not in line, line
+    fal = _settings_line({"arguments": asked, "seed": 2569582006, "engine": "fal"})
+    assert "Seed: 2569582006" in fal
 
 
-@pytest.mark.parametrize("engine", SEEDLESS)
-def test_a_run_records_no_seed_and_its_name_carries_none(client, photo, engine: str) -> None:
-    png, result = client.predict(handle_file(photo), "", engine=engine, upscale_factor=2, seed=7,
-                                 api_name="/upscale")
-    assert result["seed"] is None
-    assert result["image"]["file_name"] == "fox_x2.png" and Path(png).name == "fox_x2.png"
-    run = store.store().get(result["run_id"])
-    assert run.seed is None and run.arguments["seed"] == 7  # asked for: recorded, so it can be replayed on fal
+def _local_run(tmp_path: Path, name: str, arguments: dict[str, object]) -> Run:
+    output = tmp_path / f"{name}.png"
+    Image.new("RGB", (20, 20), "teal").save(output)
+    return Run(engine="local", model="fast", arguments=arguments, input_name="a.png", status="completed",
+               output_path=str(output), width=20, height=20)
 
 
-@pytest.mark.parametrize("engine", SEEDLESS)
-def test_the_page_says_seed_not_used_and_offers_no_reuse(engine: str) -> None:
-    from components.upscale import result
-
-    run = Run(engine=engine, arguments={"upscale_factor": 2}, status="completed", seed=3390285127, width=8,
-              height=8, finished_at=1.0, started_at=0.5, created_at=0.0)  # a row from an older version kept one
-    assert "**Seed** not used" in result.details_markdown(run) and "3390285127" not in result.details_markdown(run)
-    assert run.seed_used is None
-    shown = render_view(View(stage="done", seed=run.seed_used))
-    assert shown[6]["visible"] is False  # Reuse this seed
-    with_seed = render_view(View(stage="done", seed=42))
-    assert with_seed[6]["visible"] is True
-
-
-@pytest.mark.parametrize("engine", SEEDLESS)
-def test_history_offers_no_reuse_of_a_seed_the_engine_did_not_use(engine: str) -> None:
-    session = Session()
-    run = Run(engine=engine, arguments={"upscale_factor": 2, "seed": 5}, status="completed", seed=3390285127,
-              owner=session.scope() or "")
-    fal = Run(engine="fal", arguments={"upscale_factor": 2}, status="completed", seed=11, owner=run.owner)
-    for each in (run, fal):
-        store.save(each)
-    assert history_panel.seed_offered(run.id, session)["visible"] is False
-    assert history_panel.seed_offered(fal.id, session)["visible"] is True
-    value, line = history_panel.reuse_seed(run.id, session)
-    assert "uses no seed" in line and "3390285127" not in line
-    assert "seed 3390285127" not in history_panel.caption(run)
-
-
-@pytest.mark.parametrize("engine", SEEDLESS)
-def test_a_seed_axis_is_refused_by_name_like_a_creativity_axis(client, photo, engine: str) -> None:
-    for axis, values in (("seed", "1-3"), ("creativity", "0.3, 0.5")):
-        with pytest.raises(Exception, match=f"ignores {axis}: these cells would be identical"):
-            client.predict(handle_file(photo), "", engine=engine, x_axis=axis, x_values=values, y_axis="",
-                           y_values="", api_name="/sweep")
-
-
-def test_fetch_by_a_local_request_id_loads_the_run_from_the_history(client, photo) -> None:
-    _, result = client.predict(handle_file(photo), "", engine="local", upscale_factor=2, api_name="/upscale")
-    assert result["request_id"].startswith("local-")
-    png, fetched = client.predict(result["request_id"], api_name="/fetch")
-    assert fetched["run_id"] == result["run_id"] and fetched["seed"] is None and Path(png).is_file()
-
-
-def test_the_history_table_shows_no_seed_for_an_engine_that_uses_none() -> None:
-    from core.runs.history import TABLE_COLUMNS
-
-    history = store.store()
-    old = Run(engine="local", arguments={"seed": 3390285127}, status="completed", seed=3390285127)  # a sweep cell
-    fal = Run(engine="fal", arguments={}, status="completed", seed=11)
-    for run in (old, fal):
-        history.save(run)
-    table = history.table(None)
-    seeds = dict(zip(table["id"], table["seed"], strict=True))
-    assert seeds[fal.id] == 11 and pd.isna(seeds[old.id])
-    assert "seed" in TABLE_COLUMNS
-
-
-@pytest.mark.parametrize("engine", SEEDLESS)
-def test_a_sweeps_csv_and_the_compare_menu_name_no_seed_for_such_an_engine(client, photo, engine: str) -> None:
-    from components.history import compare
-
-    sheet_csv, _, _ = client.predict(handle_file(photo), "", engine=engine, x_axis="upscale_factor", x_values="1, 2",
-                                  y_axis="", y_values="", api_name="/sweep")
-    rows = pd.read_csv(sheet_csv, encoding="utf-8-sig")
-    assert rows["seed"].isna().all()  # the grid's drawn seed is recorded with the arguments, not shown as used
-    run = store.store().get(rows["run_id"][0])
-    assert "seed" not in compare.label(run)
+def test_compare_lists_no_seed_between_two_runs_that_used_none(tmp_path: Path) -> None:
+    cell = _local_run(tmp_path, "cell", {**schema.defaults(), "upscale_factor": 2, "seed": 2569582006})
+    single = _local_run(tmp_path, "single", {**schema.defaults(), "upscale_factor": 2})
+    table = compare.differences(cell, single)
+    assert "seed" not in set(table["parameter"]), table
+    fal = Run(engine="fal", arguments={**schema.defaults(), "upscale_factor": 2}, seed=7, status="completed")
+    row = compare.differences(cell, fal).set_index("parameter").loc["seed"]
+    assert row["A"] == "not used" and row["B"] == "7"

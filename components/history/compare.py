@@ -17,7 +17,7 @@ from components.common.refusal import refused
 from components.common.session import Session
 from core.inputs.region import Region
 from core.runs import crops, store
-from core.runs.runs import Run
+from core.runs.runs import Run, ignores_seed
 
 RECENT = 200  # finished runs offered in each menu, newest first
 
@@ -81,7 +81,8 @@ def choices(session: Session) -> tuple[Any, Any]:
 def differences(first: Run, second: Run) -> pd.DataFrame:
     """Every parameter (and the engine, model and input) whose value differs between the two runs."""
     a, b = ({"engine": run.engine, "model": run.model, "input": run.input_name, "region": _part(run),
-             **run.parameters()} for run in (first, second))
+             **run.parameters(), **({"seed": "not used"} if ignores_seed(run.engine) else {})}
+            for run in (first, second))
     rows = [{"parameter": name, "A": str(a[name]), "B": str(b.get(name))} for name in a if a[name] != b.get(name)]
     return pd.DataFrame(rows or [{"parameter": "(none)", "A": "the same settings", "B": "the same settings"}])
 

@@ -48,7 +48,8 @@ def _words(event: events.Event) -> str:
             return f"Error: {message}"
         case events.Done(seconds=seconds, seed=seed, request_id=request_id):
             took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # a fast run is not "0.0 s"
-            return f"Done in {took} s · seed {seed} · request {request_id}"
+            used = f"seed {seed}" if seed is not None else "seed not used"  # an engine without randomness
+            return f"Done in {took} s · {used} · request {request_id}"
     return str(event)
 
 
