@@ -92,3 +92,15 @@ def test_fetch_by_request_id_gets_a_result_submitted_elsewhere(client, photo, fa
     handle = fal_client.SyncClient(key=fal_key).submit("fal-ai/clarity-upscaler", {"image_url": image, "seed": 5})
     png, result = client.predict(handle.request_id, api_name="/fetch")
     assert Image.open(png).size == (128, 96) and result["seed"] == 5 and result["request_id"] == handle.request_id
+
+
+def test_an_id_not_in_the_history_with_no_key_says_so(client, monkeypatch) -> None:
+    """With no fal key, an id that is not in the caller's history is named as that (a typo is the likely cause),
+    with how a request made elsewhere could be followed; not a bare "No fal key"."""
+    from gradio_client.exceptions import AppError
+
+    monkeypatch.delenv("FAL_KEY", raising=False)
+    with pytest.raises(AppError) as refused:
+        client.predict("764cabcf-b745-4b3e-ae38-1200304cf45b", api_name="/fetch")
+    said = str(refused.value)
+    assert "not in your history" in said and "fal key" in said and not said.startswith("No fal key"), said

@@ -27,8 +27,9 @@ class FetchPanel:
 def render() -> FetchPanel:
     with gr.Accordion("Fetch by request id", open=False, elem_id="fetch-panel"):
         with gr.Row(equal_height=True):
-            request_id = gr.Textbox(label="fal request id", placeholder="e.g. 764cabcf-b745-4b3e-ae38-1200304cf45b",
-                                    scale=4, elem_id="fetch-request-id", max_lines=1)
+            request_id = gr.Textbox(label="Request id or run id",
+                                    placeholder="e.g. 764cabcf-b745-4b3e-ae38-1200304cf45b", scale=4,
+                                    elem_id="fetch-request-id", max_lines=1)
             fetch = gr.Button("Fetch", scale=1, elem_id="fetch-button")
     return FetchPanel(request_id, fetch)
 

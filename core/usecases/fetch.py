@@ -25,12 +25,14 @@ def key_for(visitor: Visitor, run: Run | None) -> str | None:
     """The key that may follow a request: any key this visitor may use for a run in their own history; for an id
     they did not make here, only a key they typed themselves — on a shared app the Space's key never follows a
     stranger's request id (request ids are not secrets, and fal would hand back that person's result)."""
-    if run is not None or not visitor.shared:
+    if run is not None:
+        return visitor.fal_key()
+    if not visitor.shared and visitor.fal_key():
         return visitor.fal_key()
     if visitor.typed_key:
         return visitor.typed_key
-    raise StudioError("This request id is not in your history. To follow a request made elsewhere, type your own "
-                      "fal key first (Key, local model, webhook).")
+    raise StudioError("This id is not in your history (check it for a typo). To follow a fal request made "
+                      "elsewhere, type your own fal key first (Key, local model, webhook).")
 
 
 async def fetch(run_or_request_id: str, visitor: Visitor) -> AsyncIterator[Update]:
