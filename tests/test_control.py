@@ -178,6 +178,19 @@ def test_a_running_sweep_is_cancelled_by_its_id(photo: str, fal_server, fal_key,
     assert all(fal_server.state(run.request_id).cancel_received for run in runs if run.request_id)
     assert isinstance(raised, StudioError)
 
+    fal_server.set_default(queue_polls=0, run_polls=1)
+    asked = control.retry_request(sweep_id, alice)  # after Cancel all, its cells run again: none had finished
+    assert isinstance(asked, RetryRequest) and control.to_retry(asked) == 2
+
+    async def retried() -> None:
+        async for _ in retry_cells(asked, alice):
+            pass
+
+    asyncio.run(retried())
+    cells, summary = control.sweep_cells(sweep_id, alice)
+    assert summary["counts"] == {"completed": 2} and [label for label, _ in cells] == ["creativity=0.3",
+                                                                                        "creativity=0.5"]
+
 
 def test_a_dry_run_prices_the_grid_and_runs_nothing(photo: str, fal_server, fal_key, monkeypatch) -> None:
     monkeypatch.setenv("FAL_KEY", fal_key)

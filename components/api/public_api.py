@@ -65,8 +65,9 @@ DESCRIPTIONS = {
     "cancel": "Cancel a run or sweep of yours that is going, by id (a sweep's cell: its sweep); returns where it "
               "stands after (cancelled_now false: it had already ended).",
     "retry": "Run again a run of yours that ended (same input, parameters, engine and model; a new run) or a "
-             "sweep's failed cells, by id: the output PNG or contact sheet, and the result JSON or the sweep's "
-             "status (retried: how many cells ran again; 0 when none had failed).",
+             "sweep's unfinished cells (failed, interrupted, cancelled), by id: the output PNG or contact sheet, "
+             "and the result JSON or the sweep's status (retried: how many cells ran again; 0 when every cell had "
+             "finished).",
     "sweep_price": "Price a sweep before running it (the same parameters as sweep, without confirm): cells, output "
                    "megapixels, price in USD, estimated time, whether sweep needs confirm=true, and whether this "
                    "Space's key would refuse it or what is left of today's budget. Nothing runs, nothing is spent.",
@@ -260,7 +261,7 @@ async def cancel(values: dict[str, Any], session: Session) -> dict[str, Any]:
 
 
 async def retry(values: dict[str, Any], session: Session) -> tuple[str | None, dict[str, Any]]:
-    """``/retry``: a run again (its PNG and result JSON) or a sweep's failed cells (its sheet and status)."""
+    """``/retry``: a run again (its PNG and result JSON) or a sweep's unfinished cells (its sheet and status)."""
     asked = control.retry_request(IdQuery.checked(values).id, session)
     if isinstance(asked, RunRequest):
         run = None

@@ -120,14 +120,15 @@ async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upsc
 
 
 async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
-    """Re-run the failed cells of the shown sweep on its engine (new runs, same sweep id and labels)."""
+    """Re-run the cells of the shown sweep that did not finish (failed, interrupted, cancelled) on its engine (new
+    runs, same sweep id and labels)."""
     if view.plan is None:
-        raise refused("There is no failed cell to retry.")
+        raise refused("There is no sweep here to retry: run one, or open a past one.")
     try:
         asked = RetryRequest(view.plan, view.runs, view.engine, view.input_path)
         async for step in usecases.retry_cells(asked, session):
             view = shown(step, Phase.DONE if step.finished else Phase.RETRYING,
-                         "done." if step.finished else "retrying the failed cells…")
+                         "done." if step.finished else "retrying the unfinished cells…")
             yield files_of(view) if step.finished else (None, None, view)
     except StudioError as exc:
         raise refused(str(exc)) from None

@@ -224,7 +224,7 @@ def state_html(view: SweepView) -> str:
 
 
 def sweep_buttons(view: SweepView) -> tuple[Any, Any, Any]:
-    """Run sweep, Cancel all and Retry failed as the sweep has them: while cells run, Run sweep and Retry wait
+    """Run sweep, Cancel all and Retry unfinished as the sweep has them: while cells run, Run sweep and Retry wait
     (Ctrl+Enter cannot start a second sweep over the first) and Cancel all is live only then."""
     running = view.in_flight
     return (gr.update(value="Sweeping…" if running else "Run sweep", interactive=not running),

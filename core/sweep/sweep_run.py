@@ -38,7 +38,7 @@ class Phase(Enum):
 
     IDLE = "idle"  # nothing running: a sweep shown from the history
     RUNNING = "running"  # its cells are being sent and run
-    RETRYING = "retrying"  # its failed cells run again
+    RETRYING = "retrying"  # its unfinished cells run again
     CANCELLING = "cancelling"  # Cancel all was pressed; cells settle
     DONE = "done"
     CANCELLED = "cancelled"

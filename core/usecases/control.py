@@ -159,7 +159,7 @@ async def cancel(wanted: str, visitor: Visitor) -> dict[str, Any]:
 
 def retry_request(wanted: str, visitor: Visitor) -> RunRequest | RetryRequest:
     """What retrying ``wanted`` runs: a run's own request again (its stored input, arguments, engine and model;
-    a new run), or a sweep's failed or cancelled cells (``retry_cells``: same sweep id and labels). InputError
+    a new run), or a sweep's unfinished cells (``retry_cells``: same sweep id and labels). InputError
     naming ``id`` for something still going, or a run whose input is no longer kept."""
     target = find(wanted, visitor)
     if target.run is not None and not target.run.sweep_id:
@@ -190,6 +190,6 @@ def retry_request(wanted: str, visitor: Visitor) -> RunRequest | RetryRequest:
 
 
 def to_retry(request: RetryRequest) -> int:
-    """How many cells a sweep's retry would run again (its failed or interrupted ones; 0: nothing to retry, the
-    sweep stands as it is)."""
-    return len(sweep_run.retryable(request.plan, dict(request.runs)))
+    """How many cells a sweep's retry would run again (those that did not finish: failed, interrupted, cancelled
+    or never sent; 0: nothing to retry, the sweep stands as it is)."""
+    return len(sweep_run.retryable(request.plan, dict(request.runs), include_cancelled=True))

@@ -1,4 +1,4 @@
-"""A sweep and a retry of its failed cells, whichever door asked for them (the Sweep tab, the ``/sweep`` API).
+"""A sweep and a retry of its unfinished cells, whichever door asked for them (the Sweep tab, the ``/sweep`` API).
 
 The plan (``core/sweep/``), its price cell by cell at each cell's own engine's price, the confirmation rule, the
 engines built for the visitor, the limits and the budget reservation, the record in the history, the run, and
@@ -95,7 +95,7 @@ class SweepRequest:
 
 @dataclass(frozen=True)
 class RetryRequest:
-    """The failed cells of a sweep shown on the page, to run again: its plan, its runs so far (key → Run), its
+    """The unfinished cells of a sweep shown on the page, to run again: its plan, its runs so far (key → Run), its
     engine and input file."""
 
     plan: SweepPlan
@@ -299,13 +299,14 @@ def _record(plan: SweepPlan, request: SweepRequest, model: str | None, image_pat
 
 @outliving
 async def retry_cells(request: RetryRequest, visitor: Visitor) -> AsyncIterator[SweepProgress]:
-    """Re-run the failed cells of a sweep on its engines (new runs, same sweep id and labels), within the same
-    limits and budget as the sweep itself. Yields snapshots, the last one ``finished``; a StudioError before
-    the first when there is nothing to retry or it is refused."""
+    """Re-run the cells of a sweep that did not finish (failed, interrupted, cancelled or never sent) on its
+    engines (new runs, same sweep id and labels), within the same limits and budget as the sweep itself. Yields
+    snapshots, the last one ``finished``; a StudioError before the first when there is nothing to retry or it is
+    refused."""
     plan, runs = request.plan, dict(request.runs)
-    failed = sweep_run.retryable(plan, runs)
+    failed = sweep_run.retryable(plan, runs, include_cancelled=True)
     if not failed:
-        raise InputError("There is no failed cell to retry.", None)
+        raise InputError("Every cell of this sweep finished: there is none to retry.", None)
     runner, engine_for = _engines(plan, request.engine, request.model, visitor)
     cost = preflight(plan, request.engine, request.input_path)
     estimates = {key: cost.prices.get(key, 0.0) for key in failed} if cost else {}
@@ -313,8 +314,9 @@ async def retry_cells(request: RetryRequest, visitor: Visitor) -> AsyncIterator[
     await admission.admit_paid_work(sweep_run.engines_used(plan, request.engine))
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:
-        return sweep_run.retry_failed(plan, runs, runner, owner=visitor.owner, save=store.save,
-                                      image_path=request.input_path, on_update=on_update, engine_for=engine_for)
+        return sweep_run.retry_failed(plan, runs, runner, include_cancelled=True, owner=visitor.owner,
+                                      save=store.save, image_path=request.input_path, on_update=on_update,
+                                      engine_for=engine_for)
 
     with admission.admitted(visitor, sweep_run.engines_used(plan, request.engine), sum(estimates.values()),
                             f"retry of {len(failed)} cells") as spend, going(plan.id):
