@@ -91,3 +91,14 @@ def test_a_sweep_cells_thumbnail_names_its_swept_values() -> None:
     captions = [history_panel.caption(run) for run in cells]
     assert captions == ["creativity=0.2 · second.jpg ×2 · seed 3390285127 · fal",
                         "creativity=0.5 · second.jpg ×2 · seed 3390285127 · fal"]
+
+
+def test_a_select_first_hint_goes_once_a_run_is_selected() -> None:
+    """Restore with no run selected says "Select a run … first"; selecting one answers it, so the line clears
+    (it stayed, under a run now selected); a line saying what was deleted stays."""
+    hint = history_panel.restore(None, Session())[-1]
+    assert hint.startswith("Select a run")
+    assert history_panel.hint_answered("run-1", hint) == ""
+    assert isinstance(history_panel.hint_answered(None, hint), type(gr.skip()))  # nothing selected: still true
+    kept = history_panel.hint_answered("run-1", "Deleted run 0a1b2c3d (Undo brings it back).")
+    assert isinstance(kept, type(gr.skip()))

@@ -233,6 +233,12 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     return run.id, pair, _details(run), code, gr.update(visible=run.sweep_id is not None)
 
 
+def hint_answered(run_id: str | None, line: str | None) -> Any:
+    """The line beside the buttons once a run is selected: a "Select a run … first" hint it answered is cleared;
+    anything else it says (what was deleted, with its undo) stays."""
+    return "" if run_id and (line or "").startswith("Select a run") else gr.skip()
+
+
 def _details(run: Run) -> dict[str, Any]:
     """Every field of the run a visitor may see: files named relative to the data directory, no owner id."""
     info = run.to_dict()
@@ -393,6 +399,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     panel.selected.change(seed_offered, [panel.selected, session], panel.reuse_seed, api_visibility="private",
                           show_progress="hidden")
     panel.selected.change(whole_offered, [panel.selected, session], panel.whole, api_visibility="private",
+                          show_progress="hidden")
+    panel.selected.change(hint_answered, [panel.selected, panel.action], panel.action, api_visibility="private",
                           show_progress="hidden")
     whole_picture.listen(panel.whole, panel.selected, session, whole)
     undoable = [panel.action, panel.last_deleted, panel.undo, *shown]

@@ -81,15 +81,17 @@ def set_aside(note: str) -> View:
     return View(stage="idle", lines=[stamp(note)], details=note)
 
 
-def new_input(view: View) -> Any:
-    """A new picture in the form (uploaded, restored, removed): the last run's result, its "done" and its console
-    no longer describe the form, so they go, and the panel says where the last run is. A run in flight is left
-    alone (it runs on the picture it was given), and so is a view with nothing of a run in it."""
+def new_input(view: View, loaded: Any = None) -> Any:
+    """A new picture in the form (uploaded, restored) or none (removed, or a file refused and taken out): the last
+    run's result, its "done" and its console no longer describe the form, so they go, and the panel says what the
+    form holds and where the last run is. A run in flight is left alone (it runs on the picture it was given), and
+    so is a view with nothing of a run in it."""
     if view.stage in IN_FLIGHT or (view.run_id is None and not view.after and view.stage == "idle"):
         return gr.skip(), gr.skip(), gr.skip()
     run = store.store().get(view.run_id) if view.run_id else None
     last = f"Last run: {run_label(run)}. It is in the History tab." if run else "The last run is in the History tab."
-    return set_aside(f"A new picture is in the form. {last}"), None, None
+    now = "A new picture is in the form." if loaded is not None else "The form has no picture now."
+    return set_aside(f"{now} {last}"), None, None
 
 
 def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
@@ -107,7 +109,7 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
                        panel.cancel, panel.reuse_seed, panel.whole, *params.values()], api_visibility="private",
                       queue=False,
                       show_progress="hidden")
-    image.loaded.change(new_input, panel.view, [panel.view, panel.result.file, panel.result.json],
+    image.loaded.change(new_input, [panel.view, image.loaded], [panel.view, panel.result.file, panel.result.json],
                         api_visibility="private", show_progress="hidden")
     form_check.listen(panel.run, params, panel.view)
     # queued, so the toast reaches the page; then the Seed box is brought into view (below the fold on a phone)

@@ -1,0 +1,36 @@
+"""The run panel when the form's picture changes: it says what the form holds now. A file refused and taken out of
+the box leaves no picture, and the panel must not claim a new one is there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from components.upscale import run_panel
+from components.upscale.action import View
+from core.inputs import images
+from core.runs import store
+from core.runs.runs import Run
+
+
+def _shown_run(tmp_path: Path) -> View:
+    output = tmp_path / "out.png"
+    Image.new("RGB", (20, 20), "teal").save(output)
+    run = Run(engine="local", arguments={"upscale_factor": 2}, input_name="coffee.png", status="completed",
+              output_path=str(output))
+    store.save(run)
+    return View(stage="done", run_id=run.id)
+
+
+def test_a_refused_file_leaves_no_picture_and_the_panel_says_so(tmp_path: Path) -> None:
+    view, _, _ = run_panel.new_input(_shown_run(tmp_path), None)  # the refusal empties the loaded input
+    assert view.details.startswith("The form has no picture now.") and "coffee.png ×2" in view.details
+    assert "new picture" not in view.details
+
+
+def test_a_new_picture_is_named_as_one(tmp_path: Path) -> None:
+    photo = tmp_path / "new.png"
+    Image.new("RGB", (32, 24), "navy").save(photo)
+    view, _, _ = run_panel.new_input(_shown_run(tmp_path), images.load_file(str(photo)))
+    assert view.details.startswith("A new picture is in the form.") and "coffee.png ×2" in view.details
