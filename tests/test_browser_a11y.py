@@ -149,16 +149,18 @@ def test_the_main_path_by_keyboard_alone(studio) -> None:
         tab_to(page, "#compare-panel button.label-wrap")  # compare the two runs
         page.keyboard.press("Enter")
         for elem_id in ("compare-a", "compare-b"):  # A: the newest run; B: the next one down that is not A
-            other = page.locator("#compare-a input").input_value() if elem_id == "compare-b" else None
-            for downs in range(1, 4):  # (the menus refill after each run and tab change, keeping no highlight)
-                tab_to(page, f"#{elem_id} input")
-                page.locator(f"#{elem_id} [role=option]").first.wait_for(timeout=15_000)  # the menu is open
-                for _ in range(downs):
-                    page.keyboard.press("ArrowDown")
-                page.keyboard.press("Enter")
-                chosen = page.locator(f"#{elem_id} input").input_value()
-                if chosen and chosen != other:
+            other = page.locator("#compare-a input").input_value() if elem_id == "compare-b" else ""
+            tab_to(page, f"#{elem_id} input")
+            page.locator(f"#{elem_id} [role=option]").first.wait_for(timeout=15_000)  # the menu is open
+            for _ in range(6):  # down the menu until the highlighted run is one to choose, as a user reads it
+                page.keyboard.press("ArrowDown")
+                highlighted = page.locator(f"#{elem_id} [role=option].active")
+                highlighted.wait_for(timeout=5_000)
+                if highlighted.inner_text().replace("✓", "").strip() not in ("", other):
                     break
+            page.keyboard.press("Enter")
+            page.wait_for_function("([id, other]) => { const v = document.querySelector(`#${id} input`).value;"
+                                   " return v && v !== other; }", arg=[elem_id, other], timeout=5_000)
         assert page.locator("#compare-a input").input_value() != page.locator("#compare-b input").input_value()
         tab_to(page, "#compare-go")
         page.keyboard.press("Enter")
