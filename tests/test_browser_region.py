@@ -116,3 +116,26 @@ def test_sweep_a_region_then_run_the_whole_picture_from_a_cell(studio, tmp_path:
         steps.replace_picture(page, str(other))
         line.get_by_text("whole 320×240 →").wait_for()
         assert not page.locator("#region-on input").is_checked() and box_values(page) == ["", "", "", ""]
+
+
+def test_the_price_line_follows_boxes_typed_fast_with_tab(studio, tmp_path: Path) -> None:
+    """Four boxes typed as a quick typist does (Tab between them, the last one never left): the line and the drawn
+    box follow every box, the last one too, not the values of an earlier region."""
+    photo = big_photo(tmp_path / "quay.png")
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        steps.upload(page, photo)
+        page.locator("#region-panel").get_by_text("Region: try a part").click()
+        page.locator("#region-on input").check()
+        steps.type_region(page, 0, 0, 256, 256)  # an earlier region
+        line = page.locator("#region-line")
+        line.get_by_text("region 256×256 →").wait_for()
+        page.locator("#region-x input, #region-x textarea").first.click()
+        page.keyboard.press("Control+A")
+        for value in ("120", "40", "200", "220"):
+            page.keyboard.type(value, delay=20)
+            if value != "220":
+                page.keyboard.press("Tab")
+                page.keyboard.press("Control+A")
+        line.get_by_text("region 200×220 →").wait_for(timeout=15_000)
+        assert box_values(page) == ["120", "40", "200", "220"]

@@ -34,3 +34,12 @@ def test_a_new_picture_is_named_as_one(tmp_path: Path) -> None:
     Image.new("RGB", (32, 24), "navy").save(photo)
     view, _, _ = run_panel.new_input(_shown_run(tmp_path), images.load_file(str(photo)))
     assert view.details.startswith("A new picture is in the form.") and "coffee.png ×2" in view.details
+
+
+def test_a_picture_given_after_the_box_was_emptied_is_named_as_new(tmp_path: Path) -> None:
+    photo = tmp_path / "next.png"
+    Image.new("RGB", (32, 24), "olive").save(photo)
+    emptied, _, _ = run_panel.new_input(_shown_run(tmp_path), None)  # Clear (or a refused file) first
+    view, _, _ = run_panel.new_input(emptied, images.load_file(str(photo)))  # then a new upload
+    assert isinstance(view, View) and view.details.startswith("A new picture is in the form.")
+    assert "coffee.png ×2" in view.details and "no picture" not in view.details

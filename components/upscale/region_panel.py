@@ -148,10 +148,11 @@ def listen(panel: RegionPanel, loaded: gr.State, factor: Any) -> None:
     quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
     loaded.change(cleared, [loaded, factor, panel.pending],
                   [*panel.boxes, panel.corner, panel.picture, panel.line, panel.pending], **quiet)
-    inputs = [loaded, factor, *panel.boxes]
-    for trigger in (panel.on.change, factor.change, *(box.blur for box in panel.boxes[1:]),
-                    *(box.submit for box in panel.boxes[1:])):
-        trigger(shown, inputs, [panel.picture, panel.line], **quiet)
+    # One listener for every trigger, so "always_last" keeps the newest form: a box is read as it is typed, not
+    # only when it is left (a quick typist's last box is never left before the Upscale button is pressed).
+    gr.on([panel.on.change, factor.change, *(box.input for box in panel.boxes[1:]),
+           *(box.blur for box in panel.boxes[1:]), *(box.submit for box in panel.boxes[1:])],
+          shown, [loaded, factor, *panel.boxes], [panel.picture, panel.line], **quiet)
     panel.picture.select(clicked, [loaded, panel.corner, factor],
                          [panel.corner, *panel.boxes, panel.picture, panel.line], api_visibility="private",
                          show_progress="hidden")

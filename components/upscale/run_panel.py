@@ -86,12 +86,13 @@ def new_input(view: View, loaded: Any = None) -> Any:
     run's result, its "done" and its console no longer describe the form, so they go, and the panel says what the
     form holds and where the last run is. A run in flight is left alone (it runs on the picture it was given), and
     so is a view with nothing of a run in it."""
-    if view.stage in IN_FLIGHT or (view.run_id is None and not view.after and view.stage == "idle"):
+    about = view.run_id or view.aside
+    if view.stage in IN_FLIGHT or (about is None and not view.after and view.stage == "idle"):
         return gr.skip(), gr.skip(), gr.skip()
-    run = store.store().get(view.run_id) if view.run_id else None
+    run = store.store().get(about) if about else None
     last = f"Last run: {run_label(run)}. It is in the History tab." if run else "The last run is in the History tab."
     now = "A new picture is in the form." if loaded is not None else "The form has no picture now."
-    return set_aside(f"{now} {last}"), None, None
+    return replace(set_aside(f"{now} {last}"), aside=about), None, None
 
 
 def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
