@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -201,6 +202,24 @@ def test_the_whole_picture_runs_with_the_region_runs_settings_and_both_link(phot
     assert links[whole.id] == region_run.id and links[region_run.id] == whole.id
     with pytest.raises(InputError, match="already of the whole picture"):
         whole_of(whole.id, me)
+
+
+def test_the_whole_picture_from_the_form_keeps_the_pictures_own_name(tmp_path) -> None:
+    """The page's form holds the region run's stored input under "<stem>.png"; the whole-picture run it makes is
+    still of "harbour.jpg", so History and Compare name one picture, not two."""
+    jpeg = tmp_path / "harbour.jpg"
+    with Image.open(noise_png(tmp_path / "harbour-source.png", (240, 160), seed=3)) as source:
+        source.convert("RGB").save(jpeg, quality=95)
+    me = Visitor()
+    region_run = run({"image": str(jpeg), "engine": "lanczos", "upscale_factor": 2, **boxes()}, me)
+    found = whole_of(region_run.id, me)
+    in_the_form = tmp_path / "form" / "harbour.png"  # as the form's image box serves it
+    in_the_form.parent.mkdir()
+    shutil.copy(found.request.image, in_the_form)
+    whole = asyncio.run(_run(RunRequest({"upscale_factor": 2}, str(in_the_form), "lanczos",
+                                        linked_run=region_run.id), me))
+    assert region_run.input_name == "harbour.jpg" and whole.input_name == "harbour.jpg"
+    assert whole.linked_run == region_run.id
 
 
 def test_a_link_to_another_picture_is_not_made(photo, tmp_path) -> None:

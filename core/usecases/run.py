@@ -60,7 +60,8 @@ class RunRequest:
 
 def link(run: Run, region_run_id: str | None, image_path: str | None, visitor: Visitor) -> None:
     """Link a whole-picture run to the region run it was made from, both ways — only when that run is the
-    visitor's own region run and ``run`` is on the whole of the picture it was cut from."""
+    visitor's own region run and ``run`` is on the whole of the picture it was cut from. Being of one picture, the
+    two runs then bear one name: the region run's (the page's form holds the picture as "<stem>.png")."""
     if not region_run_id or run.region or not image_path:
         return
     source = store.store().get(region_run_id, owner=visitor.scope())
@@ -68,6 +69,7 @@ def link(run: Run, region_run_id: str | None, image_path: str | None, visitor: V
                                                                                           image_path):
         return
     run.linked_run, source.linked_run = source.id, run.id
+    run.input_name = source.input_name or run.input_name
     store.save(source)
 
 
