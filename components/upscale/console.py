@@ -82,5 +82,5 @@ def stage_html(stage: str, paid: bool = False) -> str:
 def render() -> Console:
     stage = gr.HTML(stage_html("idle"), elem_id="stage")
     log = ConsoleLog(label="Console", lines=10, max_lines=18, interactive=False, autoscroll=True,
-                     elem_id="console", buttons=["copy"], placeholder="Queue status and logs appear here.")
+                     elem_id="console", buttons=["copy"], placeholder="Console: queue status and logs appear here.")
     return Console(stage, log)

@@ -125,7 +125,7 @@ def render() -> PresetsPanel:
         with gr.Row(equal_height=True):
             share = gr.Button("Link to these settings", size="sm", scale=1, elem_id="share-button")
             link = gr.Textbox(label="Share link", interactive=False, buttons=["copy"], scale=3,
-                              elem_id="share-link", placeholder="Press the button to make a link.")
+                              elem_id="share-link", placeholder="Share link: press the button to make a link.")
     return PresetsPanel(notice, preset, description, label, about, save, delete, share, link)
 
 
