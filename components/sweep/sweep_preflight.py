@@ -14,10 +14,8 @@ from core import money
 from core.engines import ENGINES, describe, keyless_engine
 from core.errors import StudioError
 from core.sweep.estimate import spoken
-from core.usecases.estimate import SweepEstimate, estimate_sweep
+from core.usecases.estimate import NO_ESTIMATE, SweepEstimate, estimate_sweep
 from core.usecases.sweep import needs_confirmation, paying_engine
-
-NO_ESTIMATE = "first run: no estimate"
 
 
 def _form(names: dict[Any, str], values: dict[Any, Any]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from core.sweep.plan import Preflight, SweepPlan
 from core.usecases.sweep import SweepRequest, needs_confirmation, paying_engine, plan_sweep, preflight
 from core.usecases.validate import cut_stored
 
+NO_ESTIMATE = "first run: no estimate"  # a time's basis with no finished run of the engine to learn from
+
 
 @dataclass(frozen=True)
 class SweepEstimate:
@@ -67,13 +69,15 @@ def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
     """A sweep priced without running it (``/sweep`` with ``dry_run``): its input read (and fetched) as a run
     would, nothing sent to any engine, nothing recorded. Returns the pre-flight: ``cells``,
     ``output_megapixels`` (total), ``price_usd`` (each cell at its engine's price), ``estimated_seconds`` (None
-    with no completed run to learn from) and its ``basis``, ``oversized`` cells and ``needs_confirmation`` (why,
-    or ""). InputError naming the parameter for a sweep that could not run."""
+    with no completed run to learn from) and its ``basis`` (``NO_ESTIMATE`` then), ``oversized`` cells,
+    ``needs_confirmation`` (a boolean, as ``/sweep_price``'s ``needs_confirm``) and ``why_confirm`` (the reason, or
+    None). InputError naming the parameter for a sweep that could not run."""
     admission.check_engine(request.engine)
     _, image_path = plan_sweep(request, visitor.files_owner(), load=True)
     found = estimate_sweep(request, visitor.files_owner(), image_path, visitor.scope(), whole=False)
     cost = found.cost
     plan = found.plan
+    why = needs_confirmation(plan, cost, paying_engine(plan, request.engine))
     return {"dry_run": True, "sweep_id": None, "engine": request.engine, "cells": plan.size,
             "region": request.region.label if request.region else None,
             "labels": [cell.label for cell in plan.cells],
@@ -81,5 +85,6 @@ def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
             "price_usd": round(cost.estimated_price, 4) if cost else None,
             "estimated_seconds": round(cost.estimated_seconds, 1) if cost and cost.estimated_seconds is not None
             and found.rates else None,
-            "basis": found.basis(), "oversized": [plan.cell(key).label for key in cost.oversized] if cost else [],
-            "needs_confirmation": needs_confirmation(plan, cost, paying_engine(plan, request.engine))}
+            "basis": found.basis() or NO_ESTIMATE,
+            "oversized": [plan.cell(key).label for key in cost.oversized] if cost else [],
+            "needs_confirmation": bool(why), "why_confirm": why or None}

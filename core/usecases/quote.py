@@ -13,7 +13,7 @@ from core.errors import InputError
 from core.sharing import spending
 from core.sharing.visitor import Visitor
 from core.sweep import sweep_run
-from core.usecases.estimate import estimate_sweep
+from core.usecases.estimate import NO_ESTIMATE, estimate_sweep
 from core.usecases.sweep import SweepRequest, needs_confirmation, paying_engine
 from core.usecases.validate import read_input
 
@@ -45,7 +45,7 @@ class SweepQuote:
                 "price_usd": round(self.price, 6), "price": money.cost(self.price), "engine": self.engine,
                 "price_per_output_megapixel_usd": self.price_per_output_megapixel,
                 "estimated_seconds": None if self.seconds is None else round(self.seconds, 1),
-                "estimate_basis": self.basis or "first run: no estimate",
+                "estimate_basis": self.basis or NO_ESTIMATE,
                 "needs_confirm": bool(self.confirm), "why_confirm": self.confirm or None,
                 "refused": self.refused or None,
                 "left_today_usd": None if self.left_today is None else round(self.left_today, 6)}
