@@ -86,6 +86,17 @@ def test_out_of_bounds_value_names_axis_and_value(name: str, text: str, value: s
     assert caught.value.field == name
 
 
+def test_a_value_out_of_bounds_is_said_once_and_its_range_named_only_when_it_came_from_one() -> None:
+    with pytest.raises(InputError) as single:
+        parse_axis("upscale_factor", "2, 6")
+    assert single.value.message == ("Upscale factor axis: `6` is too large; the upscale factor must be a number "
+                                    "from 1 to 4.")
+    with pytest.raises(InputError) as ranged:
+        parse_axis("creativity", "0.5-1.5")
+    assert "(in the range `0.5-1.5`)" in ranged.value.message
+    assert ranged.value.message.count("from 0 to 1") == 1  # the bounds said once, not twice
+
+
 @pytest.mark.parametrize(("name", "text", "words"), [
     ("creativity", "", "no values"),
     ("creativity", "   ", "no values"),

@@ -203,7 +203,7 @@ def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_t
     assert {r.status for r in view.runs.values()} == {"completed"} and view.plan.y_axis is None
     with pytest.raises(gr.Error, match="`0.2-0.9 \\(\\+0\\)`"):
         run(call(x_values="0.2-0.9 (+0)"))
-    with pytest.raises(gr.Error, match="Resemblance axis: 2 is too large; "
+    with pytest.raises(gr.Error, match="Resemblance axis: `2` is too large; "
                                        "the resemblance must be a number from 0 to 1"):
         run(call(y_axis="resemblance", y_values="0.5, 2"))
 

@@ -215,8 +215,16 @@ def _parse_numeric(name: str, text: str) -> list[int | float | None]:
                 values.append(check_value(name, value))
             except InputError as exc:
                 reason = exc.message.removeprefix(f"{FIELD_BY_NAME[name].label}: ").rstrip(".")
-                raise InputError(f"{_label(name)}: {reason} (from `{token}`); {_bounds(name)}.", name) from None
+                raise InputError(f"{_label(name)}: {_quoted(reason, token)}.", name) from None
     return values
+
+
+def _quoted(reason: str, token: str) -> str:
+    """A value's refusal with the token it came from in backticks, said once: "`6` is too large; …", "5 is too
+    large; … (written `.5e1`)", "1.5 is too large; … (in the range `0.5-1.5`)"."""
+    if reason.startswith(f"{token} "):
+        return f"`{token}`{reason[len(token):]}"
+    return f"{reason} ({'written' if _SINGLE.match(token) else 'in the range'} `{token}`)"
 
 
 def _instead(token: str) -> str:
@@ -225,13 +233,6 @@ def _instead(token: str) -> str:
     if fixed != token and (_SINGLE.match(fixed) or _RANGE.match(fixed)):
         return f"write `{fixed}` (with a plain hyphen, comma or point)"
     return f"write a number such as `0.5`, or {RANGE_HINT}"
-
-
-def _bounds(name: str) -> str:
-    field = FIELD_BY_NAME[name]
-    low, high = (f"{Decimal(str(v)).normalize():f}" for v in (field.minimum, field.maximum))
-    whole = " (a whole number)" if field.kind == "int" else ""
-    return f"write values from {low} to {high}{whole}"
 
 
 def _parse_bool(name: str, text: str) -> list[bool]:
