@@ -97,12 +97,12 @@ def _check_url(value: object) -> str:
         raise InputError("Image URL: contains broken Unicode (a lone surrogate).", "image_url")
     if value.lower().startswith("data:"):
         if not _DATA_URI.match(value):
-            raise InputError("Image URL: this data URI is not a base64-encoded image "
-                             "(expected data:image/<type>;base64,...).", "image_url")
+            raise InputError("Image URL: this data URI is not a base64-encoded image; it should begin like "
+                             "data:image/png;base64, followed by the picture's bytes in base64.", "image_url")
         return value
     if not value.lower().startswith("https://") or len(value) <= len("https://"):
-        raise InputError(f"Image URL: only https:// addresses and data: URIs are accepted, not "
-                         f"{value[:40]!r}.", "image_url")
+        raise InputError(f"Image URL: {value[:40]!r} is neither an https:// address nor a data: URI (one that "
+                         "begins like data:image/png;base64,); only those two are accepted.", "image_url")
     if len(value) > 4096 or any(c.isspace() for c in value):
         raise InputError("Image URL: this address is too long or contains spaces.", "image_url")
     return value

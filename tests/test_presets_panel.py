@@ -234,7 +234,7 @@ def test_code_uses_the_uploaded_files_name_only() -> None:
 
 def test_code_shows_the_reason_instead_of_code() -> None:
     outputs = code_panel.code_for(None, "http://plain.example/a.png")
-    assert all(text.startswith("# No code for this form yet: Image URL: only https://") for text in outputs)
+    assert all(text.startswith("# No code for this form yet: Image URL: 'http://plain.example/a.png' is neither an https://") for text in outputs)
     assert code_panel.code_for(None, URL, creativity=3)[0].startswith("# No code for this form yet: Creativity")
 
 

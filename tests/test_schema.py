@@ -117,3 +117,15 @@ def test_a_field_bounded_on_one_side_is_checked_on_that_side_only(minimum: float
     assert schema._check_number(schema.Field("free", "int", "Free", ""), "-7") == -7
     with pytest.raises(InputError, match=side):
         schema._check_number(field, value)
+
+
+@pytest.mark.parametrize("url", ["data:text/plain;base64,aGVsbG8=", "data:image/png,abc", "http:",
+                                 "http://example.com/a.png", "ftp://example.com/a.png"])
+def test_a_refused_url_is_told_in_plain_words_a_page_shows_as_written(url: str) -> None:
+    """The page shows a refusal as Markdown: nothing in it may read as an HTML tag (``<type>`` vanished, leaving
+    "data:image/;base64"), and the refused value is quoted once, the sentence ending after it."""
+    with pytest.raises(InputError) as caught:
+        schema.validate({"image_url": url})
+    message = caught.value.message
+    assert "<" not in message and ">" not in message, message
+    assert not message.endswith("'.") and "data:image/png;base64," in message, message

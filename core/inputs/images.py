@@ -243,7 +243,8 @@ def decode_data_uri(uri: str) -> bytes:
     uri = uri.strip()
     comma = uri.find(",")
     if comma < 0 or not _DATA_URI.match(uri[: comma + 1]):
-        raise InputError("This data URI is not a base64-encoded image (data:image/<type>;base64,...).",
+        raise InputError("This data URI is not a base64-encoded image; it should begin like data:image/png;base64, "
+                         "followed by the picture in base64.",
                          "image_url")
     spaces = sum(uri.count(blank, comma) for blank in " \t\r\n")
     size = (len(uri) - comma - 1 - spaces) * 3 // 4
