@@ -13,6 +13,7 @@ from core.inputs.images import InputImage
 from core.runs import store
 from core.runs.runs import Run
 from core.sweep import estimate
+from core.sweep.axes import AXES
 from core.sweep.sweep_store import SweepRecord, SweepStore
 
 
@@ -83,3 +84,10 @@ def test_cells_that_run_at_once_share_the_time(monkeypatch: pytest.MonkeyPatch) 
     one = plan.preflight(1000, 1000, seconds_per_megapixel=2.0, seconds_per_cell=1.0, concurrency=1)
     four = plan.preflight(1000, 1000, seconds_per_megapixel=2.0, seconds_per_cell=1.0, concurrency=4)
     assert (one.estimated_seconds, four.estimated_seconds) == (12.0, 3.0)
+
+
+def test_the_preflight_asks_for_values_before_any_are_typed_and_warns_only_on_bad_ones(tmp_path: Path) -> None:
+    untyped = preflight_text(tmp_path, "  ")
+    assert not untyped.startswith("Warning") and "Type the X values" in untyped
+    assert f"`{AXES['upscale_factor'].example}`" in untyped  # the chosen axis's own example
+    assert preflight_text(tmp_path, "1, 9").startswith("Warning: Upscale factor axis: `9` is too large")

@@ -13,6 +13,7 @@ from components.sweep.sweep_actions import request_of
 from core import money
 from core.engines import ENGINES, describe, keyless_engine
 from core.errors import StudioError
+from core.sweep.axes import AXES
 from core.sweep.estimate import spoken
 from core.usecases.estimate import NO_ESTIMATE, SweepEstimate, estimate_sweep
 from core.usecases.sweep import needs_confirmation, paying_engine
@@ -28,6 +29,10 @@ def _form(names: dict[Any, str], values: dict[Any, Any]) -> dict[str, Any]:
 def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
     """Cells, output megapixels, price and time before running, and the confirmation box when it is needed."""
     form = _form(names, values)
+    axis = AXES.get(str(form.get("x_axis") or ""))
+    if axis is not None and not str(form.get("x_values") or "").strip():  # nothing typed yet: nothing wrong yet
+        return (f"Type the X values (for example `{axis.example}`) to see the cells, their output megapixels and "
+                "price.", gr.update(visible=False, value=False))
     try:
         found = estimate(form, form["owner"])
     except StudioError as exc:
