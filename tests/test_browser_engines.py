@@ -22,6 +22,14 @@ def test_the_local_engine_marks_its_ignored_knobs_and_refuses_to_sweep_them(stud
         steps.open_app(page, studio)  # no key: the local engine
         assert all(marked(page, name) for name in IGNORED_BY_LOCAL)
         assert not marked(page, "upscale_factor")
+        note = page.locator("#engine-note")
+        note.get_by_text("The local engine ignores").wait_for()  # the chosen engine's note, not every engine's
+        assert "lanczos" not in note.inner_text()
+        page.locator("#engine").get_by_text("lanczos", exact=True).click()
+        note.get_by_text("The lanczos engine ignores").wait_for()
+        assert "The local engine" not in note.inner_text()
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        note.get_by_text("The local engine ignores").wait_for()
         steps.open_tab(page, "Sweep")
         assert page.locator("#sweep-x-axis input").input_value() == "Upscale factor"  # one local uses
 
@@ -31,6 +39,7 @@ def test_the_local_engine_marks_its_ignored_knobs_and_refuses_to_sweep_them(stud
         page.wait_for_function("() => !document.querySelector('#param-creativity')"
                                ".classList.contains('ignored-by-local')")
         assert not any(marked(page, name) for name in IGNORED_BY_LOCAL)
+        assert "ignores" not in page.locator("#engine-note").inner_text()  # fal uses every knob
 
         steps.open_tab(page, "Sweep")
         page.locator("#sweep-x-values textarea, #sweep-x-values input").first.fill("0.2, 0.5")

@@ -59,7 +59,11 @@ def test_it_is_offered_never_the_default_and_says_what_it_ignores(studio) -> Non
     info = describe("lanczos")
     assert not info.priced and not info.needs_key and not info.models
     assert info.ignored == tuple(f.name for f in schema.PARAMETER_FIELDS if f.name != "upscale_factor")
-    assert "seed" in info.ignored and "The lanczos engine ignores" in parameters.local_note()
+    assert "seed" in info.ignored and parameters.engine_note("lanczos").startswith("The lanczos engine ignores")
+    for engine in ENGINES:  # the note under the knobs is the chosen engine's alone
+        others = [f"The {other} engine" for other in ENGINES if other != engine]
+        assert not any(other in parameters.engine_note(engine) for other in others)
+    assert parameters.engine_note("fal") == ""  # fal uses every knob
     assert "ignored-by-engine" in parameters.marks("lanczos", schema.FIELD_BY_NAME["seed"])
     assert parameters.marks("lanczos", schema.FIELD_BY_NAME["upscale_factor"]) == []
 

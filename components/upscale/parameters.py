@@ -14,10 +14,13 @@ Widget = gr.Slider | gr.Number | gr.Checkbox | gr.Textbox  # a parameter's widge
 MAIN_FIELDS = ("prompt", "upscale_factor", "creativity", "resemblance", "seed")  # the seed in sight: Reuse fills it
 
 
-def local_note() -> str:
-    """What each engine that ignores knobs ignores (they are still saved with the run)."""
-    return " ".join(f"The {info.id} engine ignores {', '.join(info.ignored)} — they are still saved with the run."
-                    for info in map(describe, ENGINES) if info.ignored)
+def engine_note(engine_id: str) -> str:
+    """What the chosen engine ignores (they are still saved with the run); '' for an engine that uses every knob
+    (fal) or an unknown id."""
+    info = describe(engine_id) if engine_id in ENGINES else None
+    if info is None or not info.ignored:
+        return ""
+    return f"The {info.id} engine ignores {', '.join(info.ignored)} — they are still saved with the run."
 
 
 def marks(engine_id: str, field: schema.Field) -> list[str]:
@@ -58,7 +61,6 @@ def render(engine_id: str = "fal") -> dict[str, Widget]:
         for field in schema.PARAMETER_FIELDS:
             if field.name not in widgets:
                 widgets[field.name] = widget(field, engine_id=engine_id)
-    gr.Markdown(local_note(), elem_id="local-note")
     return {field.name: widgets[field.name] for field in schema.PARAMETER_FIELDS}  # schema order
 
 

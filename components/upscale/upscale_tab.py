@@ -29,6 +29,7 @@ class UpscaleTab:
     region: region_panel.RegionPanel
     png_info: pnginfo_panel.PngInfoPanel
     params: dict[str, parameters.Widget]
+    engine_note: gr.Markdown  # under the knobs: what the chosen engine ignores
     run: run_panel.RunPanel
     fetch: fetch_panel.FetchPanel
 
@@ -41,10 +42,11 @@ def render(engine_id: str = "fal") -> UpscaleTab:
             region = region_panel.render()
             png_info = pnginfo_panel.render()
             params = parameters.render(engine_id)
+            note = gr.Markdown(parameters.engine_note(engine_id), elem_id="engine-note")
         with gr.Column(scale=6, min_width=300):
             run = run_panel.render()
             fetch = fetch_panel.render()
-    return UpscaleTab(presets, image, region, png_info, params, run, fetch)
+    return UpscaleTab(presets, image, region, png_info, params, note, run, fetch)
 
 
 def whole_form(tab: UpscaleTab, engine: EnginePanel, tabs: gr.Tabs | None = None) -> whole_picture.Form:
@@ -62,6 +64,8 @@ def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:
     run_event = run_panel.listen(run, image, params, engine, tab.region)
     whole_picture.listen(run.whole, run.view, engine.session, whole_form(tab, engine), lambda view: view.run_id)
     engine.engine.change(parameters.mark_ignored, engine.engine, list(params.values()), api_visibility="private",
+                         queue=False, show_progress="hidden")
+    engine.engine.change(parameters.engine_note, engine.engine, tab.engine_note, api_visibility="private",
                          queue=False, show_progress="hidden")
     fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])
     presets_panel.listen(tab.presets, engine.session, params)
