@@ -26,7 +26,7 @@ from core.inputs.region import PARAMS, Region, from_corners, price_line
 from core.runs import store
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
-from core.usecases import RunRequest
+from core.usecases import RetryRequest, RunRequest, SweepRequest, control, retry_cells, run_sweep
 from core.usecases.run import run_one
 from core.usecases.whole import whole_of
 from tests.reliability import noise_png
@@ -176,6 +176,40 @@ def test_a_region_sweep_runs_labels_and_prices_every_cell_at_the_region(client, 
     assert quote["price_usd"] == pytest.approx(2 * region_mp * schema.PRICE_PER_MEGAPIXEL, abs=1e-6)
     assert quote["price"] == money.cost(quote["price_usd"])
     assert all(label.endswith("region 96×64 at 40,30") for label in dry["labels"])
+
+
+def test_a_past_region_sweep_retries_its_cells_on_the_region(photo) -> None:
+    """Reopened from the history (a sweep of another day, or /retry by id), a region sweep is still a region
+    sweep: its unfinished cell re-runs on the same part, and is labelled and recorded as a region run."""
+    me = Visitor()
+    request = SweepRequest({**schema.defaults(), "upscale_factor": 2}, photo, "lanczos", "upscale_factor", "1, 2",
+                           region=REGION)
+
+    async def swept() -> str:
+        last = None
+        async for progress in run_sweep(request, me):
+            last = progress
+        assert last is not None
+        return last.plan.id
+
+    sweep_id = asyncio.run(swept())
+    cells, _ = control.sweep_cells(sweep_id, me)
+    lost = cells[1][1]
+    assert lost is not None and lost.region == REGION.text
+    lost.status = "failed"  # as an interrupted cell is left
+    store.save(lost)
+    asked = control.retry_request(sweep_id, me)
+    assert isinstance(asked, RetryRequest) and asked.plan.region == REGION.text
+
+    async def retried() -> None:
+        async for _ in retry_cells(asked, me):
+            pass
+
+    asyncio.run(retried())
+    cells, summary = control.sweep_cells(sweep_id, me)
+    again = cells[1][1]
+    assert summary["counts"] == {"completed": 2} and again is not None and again.id != lost.id
+    assert again.region == REGION.text and (again.width, again.height) == (192, 128)  # the region at ×2
 
 
 def test_a_region_is_refused_on_an_image_axis(client, photo) -> None:

@@ -41,7 +41,8 @@ def _value(axis: str, text: str | None, run: Run) -> AxisValue:
 
 
 def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPlan, dict[CellKey, Run]]:
-    """A past sweep rebuilt from its stored runs: the grid (labels, X/Y values) and each cell's latest run."""
+    """A past sweep rebuilt from its stored runs: the grid (labels, X/Y values, the region its cells ran on) and
+    each cell's latest run."""
     stored = history.runs_for_sweep(sweep_id, owner)
     if not stored:
         raise InputError(f"There is no sweep {sweep_id!r} in your history.", None)
@@ -73,4 +74,7 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
             cells.append(Cell(x_index, y_index, x_values[x_index], y_values[y_index] if y_axis else None, label,
                               arguments, image_path))
             runs[(x_index, y_index)] = run
-    return SweepPlan(x_axis, x_values, y_axis, y_values, cells, id=sweep_id), runs
+    # A region sweep stays one: every cell ran on the same part of the same picture, and its runs say which.
+    part = next((run for run in runs.values() if run.region), None)
+    return SweepPlan(x_axis, x_values, y_axis, y_values, cells, id=sweep_id, region=part.region if part else None,
+                     whole_path=part.whole_path if part else None), runs
