@@ -42,7 +42,8 @@ def build() -> gr.Blocks:
         sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image,
                                          upscale.region, upscale_tab.whole_form(upscale, engine, tabs))
         engine_panel.refresh_after(engine, run_event, sweep_event)
-        code_panel.listen(code, upscale.params, upscale.image.url, upscale.image.file, code_tab)
+        code_panel.listen(code, upscale.params, upscale.image.url, upscale.image.file, code_tab,
+                          upscale.region.boxes)
         restored = history_panel.listen(history, engine.session, upscale.params, upscale.image.file,
                                         upscale.image.url, tabs, run_event, upscale.run.view,
                                         upscale_tab.whole_form(upscale, engine, tabs))

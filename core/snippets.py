@@ -138,9 +138,11 @@ def subscribe_code(arguments: dict[str, Any], image_path_hint: str | None = None
     )
 
 
-def queue_code(arguments: dict[str, Any], image_path_hint: str | None = None) -> str:
-    """A runnable script using the queue directly: ``submit``, ``status(with_logs=True)``, ``result``."""
-    items, image_lines = _preamble(arguments, image_path_hint)
+def queue_code(arguments: dict[str, Any], image_path_hint: str | None = None,
+               region: Region | None = None) -> str:
+    """A runnable script using the queue directly: ``submit``, ``status(with_logs=True)``, ``result`` (for a
+    region, on that region cut out of the picture)."""
+    items, image_lines = _preamble(arguments, image_path_hint, region)
     return (
         f"{_KEY_NOTE}import time\n\nimport fal_client\n\n"
         f"{image_lines}"
@@ -172,19 +174,27 @@ def queue_code(arguments: dict[str, Any], image_path_hint: str | None = None) ->
     )
 
 
-def json_body(arguments: dict[str, Any]) -> str:
-    """The JSON request body (indent 2). Without an https/data image it holds a placeholder to replace."""
+def json_body(arguments: dict[str, Any], region: Region | None = None) -> str:
+    """The JSON request body (indent 2). Without an https/data image, or for a region (the part must be cut out
+    and uploaded first), it holds a placeholder to replace."""
     items = _ordered(arguments)
     body = dict(items)
-    if not _is_remote(arguments.get("image_url")):
+    if region is not None:
+        body = {"image_url": _region_placeholder(region), **{k: v for k, v in items if k != "image_url"}}
+    elif not _is_remote(arguments.get("image_url")):
         body = {"image_url": IMAGE_PLACEHOLDER, **{k: v for k, v in items if k != "image_url"}}
     return json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False)
 
 
-def curl_code(arguments: dict[str, Any]) -> str:
+def _region_placeholder(region: Region) -> str:
+    return (f"<an https:// URL or a data: URI of the region cut out of your image: {region.width}×{region.height} "
+            f"pixels at x={region.x}, y={region.y}>")
+
+
+def curl_code(arguments: dict[str, Any], region: Region | None = None) -> str:
     """A shell script (curl, sed, grep) for the whole queue sequence with ``$FAL_KEY``: submit the body, poll the
     status with logs until COMPLETED, fetch the result (docs/fal-protocol.md, "The queue")."""
-    body = json_body(arguments)
+    body = json_body(arguments, region)
     key = '--header "Authorization: Key $FAL_KEY"'
     # A quoted heredoc passes the JSON through untouched: quotes and $ in prompts need no escaping, and no
     # line of indented JSON can be the bare terminator.

@@ -28,6 +28,7 @@ from core import presets, schema
 
 FIELDS = [f.name for f in schema.PARAMETER_FIELDS]
 URL = "https://images.example/cat.png"
+NO_REGION = (False, "", "", "", "")  # the region switch off and its four boxes empty
 
 
 def form(**changes: Any) -> list[Any]:
@@ -232,9 +233,26 @@ def test_code_uses_the_uploaded_files_name_only() -> None:
     assert '"seed": 3' in subscribe and "<an https:// URL" in body and "$FAL_KEY" in curl
 
 
+def test_code_for_a_form_on_a_region_cuts_the_region_out_first() -> None:
+    """With *Run on the region* ticked, Upscale sends fal only that part: so does the code the form writes."""
+    subscribe, queue, body, curl = code_panel.code_for("/tmp/gradio/ab12/harbour.png", "", region_on=True,
+                                                       region_x="40", region_y="30", region_width="96",
+                                                       region_height="64")
+    for script in (subscribe, queue):
+        assert 'Image.open("harbour.png").crop((40, 30, 136, 94)).save("region.png")' in script
+        assert 'fal_client.upload_file("region.png")' in script
+    assert "region" in body.lower() and "region" in curl.lower()  # the body's image is the cut-out part
+    off = code_panel.code_for("/tmp/gradio/ab12/harbour.png", "", region_on=False, region_x="40")
+    assert "crop(" not in off[0]  # the switch off: the whole picture, whatever the boxes hold
+    refused = code_panel.code_for("/tmp/gradio/ab12/harbour.png", "", region_on=True, region_x="-5",
+                                  region_y="0", region_width="96", region_height="64")
+    assert all(text.startswith("# No code for this form yet: Region x must be 0 or more") for text in refused)
+
+
 def test_code_shows_the_reason_instead_of_code() -> None:
     outputs = code_panel.code_for(None, "http://plain.example/a.png")
-    assert all(text.startswith("# No code for this form yet: Image URL: 'http://plain.example/a.png' is neither an https://") for text in outputs)
+    reason = "# No code for this form yet: Image URL: 'http://plain.example/a.png' is neither an https://"
+    assert all(text.startswith(reason) for text in outputs)
     assert code_panel.code_for(None, URL, creativity=3)[0].startswith("# No code for this form yet: Creativity")
 
 
@@ -256,7 +274,7 @@ def test_generated_subscribe_code_sends_exactly_the_form(client, fal_server, fal
     image_url = "data:image/png;base64," + base64.b64encode(png_bytes()).decode()
     changes = {"prompt": 'a "quoted" prompt, 100% sharp', "upscale_factor": 3, "creativity": 0.45,
                "num_inference_steps": 20, "seed": 42, "enable_safety_checker": False}
-    subscribe, queue, body, curl = client.predict(None, image_url, *form(**changes), api_name="/code")
+    subscribe, queue, body, curl = client.predict(None, image_url, *form(**changes), *NO_REGION, api_name="/code")
     assert fal_key not in subscribe
     output = run_snippet(subscribe, tmp_path, fal_key)
     sent = fal_server.submits()[-1].json
@@ -271,7 +289,7 @@ def test_generated_code_uploads_the_form_file_by_name(client, fal_server, fal_ke
     photo = tmp_path / "upload" / "garden.png"
     photo.parent.mkdir()
     photo.write_bytes(png_bytes(16, 12))
-    subscribe = client.predict(handle_file(str(photo)), URL, *form(seed=None), api_name="/code")[0]
+    subscribe = client.predict(handle_file(str(photo)), URL, *form(seed=None), *NO_REGION, api_name="/code")[0]
     assert 'fal_client.upload_file("garden.png")' in subscribe and str(tmp_path) not in subscribe
     assert '"seed"' not in subscribe  # a random seed is left out, as Upscale leaves it out
     workdir = tmp_path / "work"

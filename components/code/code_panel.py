@@ -15,6 +15,7 @@ import gradio as gr
 from components.common.signatures import schema_handler
 from core import schema, snippets
 from core.errors import InputError
+from core.inputs.region import PARAMS, Region
 
 if TYPE_CHECKING:
     from components.upscale.parameters import Widget
@@ -34,10 +35,13 @@ class CodePanel:
 
 
 @schema_handler
-def code_for(form: dict[str, Any]) -> tuple[str, str, str, str]:
+def code_for(form: dict[str, Any], region_on: bool | None = False, region_x: Any = None, region_y: Any = None,
+             region_width: Any = None, region_height: Any = None) -> tuple[str, str, str, str]:
     """Python ``subscribe``, Python ``submit``/``status``/``result``, the JSON body and curl for these inputs.
 
-    The image is the uploaded file when there is one (as Upscale does), else the https URL or data URI.
+    The image is the uploaded file when there is one (as Upscale does), else the https URL or data URI. With
+    ``region_on`` the four region boxes (``Region.checked``, the rule Upscale applies) say which part it would send:
+    the scripts cut it out and upload it, the body and curl hold a placeholder for it.
     """
     raw = {field.name: form[field.name] for field in schema.PARAMETER_FIELDS}
     image, image_url = form["image"], form["image_url"]
@@ -48,8 +52,11 @@ def code_for(form: dict[str, Any]) -> tuple[str, str, str, str]:
     try:
         # validate() sends what Upscale sends: numbers as the endpoint's types, a random seed left out.
         arguments = schema.validate(raw, require_image=False)
-        return (snippets.subscribe_code(arguments, upload_name), snippets.queue_code(arguments, upload_name),
-                snippets.json_body(arguments), snippets.curl_code(arguments))
+        boxes = (region_x, region_y, region_width, region_height)
+        region = Region.checked(dict(zip(PARAMS, boxes, strict=True))) if region_on is True else None
+        return (snippets.subscribe_code(arguments, upload_name, region),
+                snippets.queue_code(arguments, upload_name, region),
+                snippets.json_body(arguments, region), snippets.curl_code(arguments, region))
     except InputError as exc:
         message = f"# No code for this form yet: {exc.message}\n"
         return message, message, message, message
@@ -73,14 +80,14 @@ def render() -> CodePanel:
 
 
 def listen(panel: CodePanel, params: dict[str, Widget], image_url: gr.Textbox,
-           image_file: gr.File, tab: gr.Tab) -> None:
+           image_file: gr.File, tab: gr.Tab, region: list[Any]) -> None:
     """Write the code for the form as it is each time the Code tab is opened (the form lives on another tab).
 
     Not on every change of the form: the code boxes are CodeMirror editors (gr.Code), and one given new text while
     its tab is hidden measures its lines in a box of no size — its line numbers were drawn out of step with the
     lines and only the first 13 of curl's 30 lines were drawn until it was clicked. Given the text once its tab
     is on screen, it measures right (tests/test_browser_code.py)."""
-    inputs = [image_file, image_url, *params.values()]
+    inputs = [image_file, image_url, *params.values(), *region]  # region: the switch and its four boxes
     # Undocumented rather than private: a pure function of the form (no state, no key) that API callers and
     # the tests may use; it stays off the "Use via API" page.
     tab.select(code_for, inputs, [panel.subscribe, panel.queue, panel.body, panel.curl], api_name="code",
