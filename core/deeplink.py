@@ -118,8 +118,9 @@ def _leaks_key(text: str) -> bool:
     return bool(key and len(key) >= 8 and key in text)
 
 
-def share_query(arguments: dict[str, Any], preset_id: str | None = None) -> str:
-    """A query string for these arguments: the preset (if shipped) and only the values that differ from it.
+def share_query(arguments: dict[str, Any], preset_id: str | None = None, region: Region | None = None) -> str:
+    """A query string for these arguments: the preset (if shipped) and only the values that differ from it, then
+    the ``region`` (its four values) when one is given.
 
     A saved preset exists only for its owner, so its values are written out in full instead of its id.
     """
@@ -137,13 +138,16 @@ def share_query(arguments: dict[str, Any], preset_id: str | None = None) -> str:
         value = _parse_value(fld.name, arguments.get(fld.name, fld.default))
         if value != base[fld.name]:  # 2 == 2.0 and None == None: only real changes are written
             pairs.append((fld.name, _query_text(value)))
+    if region is not None:
+        pairs += [(name, str(value)) for name, value in region.values().items()]
     return urlencode([(k, v) for k, v in pairs if not _leaks_key(v)])
 
 
-def share_url(base_url: str, arguments: dict[str, Any], preset_id: str | None = None) -> str:
+def share_url(base_url: str, arguments: dict[str, Any], preset_id: str | None = None,
+              region: Region | None = None) -> str:
     """``base_url`` with the share query; its own unrelated parameters (e.g. ``__theme``) are kept."""
     parts = urlsplit(base_url)
-    ours = set(FIELD_BY_NAME) | {PRESET_PARAM}
+    ours = set(FIELD_BY_NAME) | {PRESET_PARAM} | set(REGION_PARAMS)
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ours]
-    query = "&".join(q for q in (urlencode(kept), share_query(arguments, preset_id)) if q)
+    query = "&".join(q for q in (urlencode(kept), share_query(arguments, preset_id, region)) if q)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

@@ -25,6 +25,7 @@ from components.code import code_panel
 from components.common.session import Session
 from components.upscale import deeplink_panel, presets_panel
 from core import presets, schema
+from core.inputs.region import Region
 
 FIELDS = [f.name for f in schema.PARAMETER_FIELDS]
 URL = "https://images.example/cat.png"
@@ -157,6 +158,19 @@ def test_share_link_holds_the_preset_and_only_what_differs() -> None:
     # Opening it gives back the same form.
     opened = deeplink_panel.load_link(request(dict(parse_qsl(parts.query))), Session())
     assert opened[:len(FIELDS)] == values and opened[len(FIELDS)] == URL
+
+
+def test_share_link_carries_the_region_when_its_switch_is_on() -> None:
+    values = form(seed=3)
+    link = deeplink_panel.share_link(request(), None, URL, *values, True, "40", "30", "96", "64")
+    query = dict(parse_qsl(urlsplit(link).query))
+    assert {name: query[name] for name in ("region_x", "region_y", "region_width", "region_height")} == \
+        {"region_x": "40", "region_y": "30", "region_width": "96", "region_height": "64"}
+    assert deeplink_panel.link_region(request(query), "") == Region(40, 30, 96, 64)  # opened: the same part
+    off = deeplink_panel.share_link(request(), None, URL, *values, False, "40", "30", "96", "64")
+    assert "region_x" not in off  # the switch off: the whole picture, whatever the boxes hold
+    with pytest.raises(gr.Error, match="Region width must be at least 64"):
+        deeplink_panel.share_link(request(), None, URL, *values, True, "40", "30", "20", "64")
 
 
 def test_share_link_follows_the_proxy_address() -> None:

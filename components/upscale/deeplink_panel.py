@@ -54,10 +54,15 @@ def page_url(request: Any) -> str:
 
 
 def share_link(request: gr.Request, preset_id: str | None, image_url: str, *values: Any) -> str:
-    """A link that opens this page with the form as it is now (an uploaded file cannot travel in a link)."""
-    arguments = {**form_arguments(values), "image_url": (image_url or "").strip()}
+    """A link that opens this page with the form as it is now (an uploaded file cannot travel in a link):
+    ``values`` are the parameter widgets' (schema order), then, optionally, the region switch and its four boxes —
+    the region goes into the link when the switch is on (refused in the boxes' words when they are wrong)."""
+    count = len(PARAMETER_FIELDS)
+    arguments = {**form_arguments(values[:count]), "image_url": (image_url or "").strip()}
     try:
-        return deeplink.share_url(page_url(request), arguments, preset_id or None)
+        on, *boxes = values[count:] or (False,)
+        region = Region.checked(dict(zip(REGION_PARAMS, boxes, strict=True))) if on is True else None
+        return deeplink.share_url(page_url(request), arguments, preset_id or None, region)
     except InputError as exc:
         raise refused(exc.message) from None
 
@@ -104,8 +109,9 @@ def load_link(request: gr.Request | None, session: Session) -> list[Any]:
             notice_markdown(link.errors)]
 
 
-def listen(panel: PresetsPanel, params: dict[str, Widget], image_url: gr.Textbox) -> None:
-    """Wire the share button (the deep link is read by the page's load event: ``page_open``)."""
+def listen(panel: PresetsPanel, params: dict[str, Widget], image_url: gr.Textbox, region: list[Any]) -> None:
+    """Wire the share button (the deep link is read by the page's load event: ``page_open``); ``region``: the
+    region switch and its four boxes."""
     widgets = list(params.values())
-    panel.share.click(share_link, [panel.preset, image_url, *widgets], panel.link, api_visibility="private",
+    panel.share.click(share_link, [panel.preset, image_url, *widgets, *region], panel.link, api_visibility="private",
                       show_progress="hidden")

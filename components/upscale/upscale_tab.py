@@ -70,5 +70,5 @@ def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:
     fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])
     presets_panel.listen(tab.presets, engine.session, params)
     presets_panel.follow_after(applied, tab.presets, engine.session, params)
-    deeplink_panel.listen(tab.presets, params, image.url)
+    deeplink_panel.listen(tab.presets, params, image.url, tab.region.boxes)
     return run_event
