@@ -1,4 +1,5 @@
-"""A run followed as a page or a script follows it: in a task of its own, caught once it is running."""
+"""A run followed as a page or a script follows it: in a task of its own, caught once it is running; a sweep or
+a retry followed to its end."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 from typing import Any
 
 from core.sharing.visitor import Visitor
-from core.usecases import RunRequest, run_one
+from core.usecases import RetryRequest, RunRequest, SweepRequest, retry_cells, run_one, run_sweep
 
 
 async def follow_until_running(request: RunRequest, visitor: Visitor) -> tuple[asyncio.Future[None], Any]:
@@ -27,3 +28,24 @@ async def follow_until_running(request: RunRequest, visitor: Visitor) -> tuple[a
             raise AssertionError("the run ended before it was running")
         await asyncio.sleep(0.05)
     return task, seen["run"]
+
+
+def swept(request: SweepRequest, visitor: Visitor) -> str:
+    """Run the sweep to its end, as its follower does; its sweep id."""
+    async def follow() -> str:
+        last = None
+        async for progress in run_sweep(request, visitor):
+            last = progress
+        assert last is not None and last.finished
+        return last.plan.id
+
+    return asyncio.run(follow())
+
+
+def retried(request: RetryRequest, visitor: Visitor) -> None:
+    """Retry a sweep's unfinished cells to the end, as its follower does."""
+    async def follow() -> None:
+        async for _ in retry_cells(request, visitor):
+            pass
+
+    asyncio.run(follow())

@@ -18,9 +18,9 @@ from components.common.session import Session
 from core import schema
 from core.errors import InputError, StudioError
 from core.runs import store
-from core.usecases import RetryRequest, RunRequest, SweepRequest, control, retry_cells, run_one, run_sweep
+from core.usecases import RetryRequest, RunRequest, SweepRequest, control, run_one, run_sweep
 from core.usecases.estimate import dry_run
-from tests.followers import follow_until_running
+from tests.followers import follow_until_running, retried, swept
 
 
 @pytest.fixture
@@ -113,14 +113,7 @@ def test_a_sweep_by_id_its_cells_status_and_a_retry_of_its_failed_cell(photo: st
     alice, bob = _visitors(fal_key)
     request = SweepRequest({**schema.defaults(), "upscale_factor": 2}, photo, "fal", "creativity", "0.3, 0.5",
                            confirm=True)
-
-    async def swept() -> str:
-        last = None
-        async for progress in run_sweep(request, alice):
-            last = progress
-        return last.plan.id
-
-    sweep_id = asyncio.run(swept())
+    sweep_id = swept(request, alice)
     cells, summary = control.sweep_cells(sweep_id, alice)
     assert [label for label, _ in cells] == ["creativity=0.3", "creativity=0.5"]
     assert summary["counts"] == {"completed": 1, "failed": 1} and summary["status"] == "failed"
@@ -132,12 +125,7 @@ def test_a_sweep_by_id_its_cells_status_and_a_retry_of_its_failed_cell(photo: st
 
     asked = control.retry_request(sweep_id, alice)
     assert isinstance(asked, RetryRequest)
-
-    async def retried() -> None:
-        async for _ in retry_cells(asked, alice):
-            pass
-
-    asyncio.run(retried())
+    retried(asked, alice)
     cells, summary = control.sweep_cells(sweep_id, alice)
     assert summary["counts"] == {"completed": 2} and summary["status"] == "completed"
     assert all(run is not None and Path(run.output_path).is_file() for _, run in cells)
@@ -182,12 +170,7 @@ def test_a_running_sweep_is_cancelled_by_its_id(photo: str, fal_server, fal_key,
     fal_server.set_default(queue_polls=0, run_polls=1)
     asked = control.retry_request(sweep_id, alice)  # after Cancel all, its cells run again: none had finished
     assert isinstance(asked, RetryRequest) and control.to_retry(asked) == 2
-
-    async def retried() -> None:
-        async for _ in retry_cells(asked, alice):
-            pass
-
-    asyncio.run(retried())
+    retried(asked, alice)
     cells, summary = control.sweep_cells(sweep_id, alice)
     assert summary["counts"] == {"completed": 2} and [label for label, _ in cells] == ["creativity=0.3",
                                                                                         "creativity=0.5"]

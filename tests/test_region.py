@@ -26,9 +26,10 @@ from core.inputs.region import PARAMS, Region, from_corners, price_line
 from core.runs import store
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
-from core.usecases import RetryRequest, RunRequest, SweepRequest, control, retry_cells, run_sweep
+from core.usecases import RetryRequest, RunRequest, SweepRequest, control
 from core.usecases.run import run_one
 from core.usecases.whole import whole_of
+from tests.followers import retried, swept
 from tests.reliability import noise_png
 
 REGION = Region(40, 30, 96, 64)
@@ -184,15 +185,7 @@ def test_a_past_region_sweep_retries_its_cells_on_the_region(photo) -> None:
     me = Visitor()
     request = SweepRequest({**schema.defaults(), "upscale_factor": 2}, photo, "lanczos", "upscale_factor", "1, 2",
                            region=REGION)
-
-    async def swept() -> str:
-        last = None
-        async for progress in run_sweep(request, me):
-            last = progress
-        assert last is not None
-        return last.plan.id
-
-    sweep_id = asyncio.run(swept())
+    sweep_id = swept(request, me)
     cells, _ = control.sweep_cells(sweep_id, me)
     lost = cells[1][1]
     assert lost is not None and lost.region == REGION.text
@@ -200,12 +193,7 @@ def test_a_past_region_sweep_retries_its_cells_on_the_region(photo) -> None:
     store.save(lost)
     asked = control.retry_request(sweep_id, me)
     assert isinstance(asked, RetryRequest) and asked.plan.region == REGION.text
-
-    async def retried() -> None:
-        async for _ in retry_cells(asked, me):
-            pass
-
-    asyncio.run(retried())
+    retried(asked, me)
     cells, summary = control.sweep_cells(sweep_id, me)
     again = cells[1][1]
     assert summary["counts"] == {"completed": 2} and again is not None and again.id != lost.id
