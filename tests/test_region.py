@@ -115,7 +115,7 @@ def test_upscale_runs_on_the_region_and_records_it(client, photo) -> None:
                                  **boxes())
     assert (result["image"]["width"], result["image"]["height"]) == (192, 128)  # the region's 96×64, ×2
     assert result["region"] == REGION.values()
-    assert result["image"]["file_name"] == "street_x2_region-96x64+40+30.png"
+    assert result["image"]["file_name"] == "street_x2_region-96x64+40+30.png" == Path(png).name  # one name
     with Image.open(photo) as source, Image.open(png) as output:
         expected = source.convert("RGB").crop(REGION.box).resize((192, 128), Image.Resampling.LANCZOS)
         assert np.array_equal(np.asarray(output.convert("RGB")), np.asarray(expected))  # the crop, upscaled

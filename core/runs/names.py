@@ -8,7 +8,8 @@ import unicodedata
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
-_UNSAFE = re.compile(r"[^\w.\- ]+")  # Windows forbids <>:"/\\|?* and control characters; keep letters of any script
+# Windows forbids <>:"/\\|?* and control characters; keep letters of any script, and "+" (a region's offsets)
+_UNSAFE = re.compile(r"[^\w.\-+ ]+")
 _RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$",
              *(f"{port}{n}" for port in ("com", "lpt") for n in (*"123456789", "¹", "²", "³"))}
 MAX_NAME = 80  # characters: long enough to recognise a picture, short enough for a download bar
