@@ -29,7 +29,8 @@ def test_every_kind_of_event_has_its_own_sentence() -> None:
     assert len(set(sentences.values())) == len(sentences)
     assert sentences[events.LogLine] == "[WARNING] step 2/18"
     assert sentences[events.Done] == "Done in 2.2 s · seed 42 · request req-1"
-    assert sentences[events.Saved] == "Saved 640×480 PNG (1.23 MB)."
+    # 1,234,567 bytes as the page's file box (Gradio) writes a size: 1024-based, one decimal below 10.
+    assert sentences[events.Saved] == "Saved 640×480 PNG (1.2 MB)."
 
 
 def test_queue_position_zero_is_next_in_line() -> None:

@@ -39,7 +39,7 @@ def _words(event: events.Event) -> str:
         case events.Fetching():
             return "Fetching the result…"
         case events.Saved(width=width, height=height, size_bytes=size):
-            return f"Saved {width}×{height} PNG ({size / 1e6:.2f} MB)."
+            return f"Saved {width}×{height} PNG ({file_size(size)})."
         case events.Note(text=text):
             return f"Note: {text}"
         case events.FromHistory():
@@ -77,6 +77,17 @@ def stage_html(stage: str, paid: bool = False) -> str:
         steps.append(f'<span class="stage {state}">{label}</span>')
     return (f'<div class="stages" data-stage="{stage}" data-paid="{str(paid).lower()}">' + " → ".join(steps)
             + "</div>")
+
+
+def file_size(size_bytes: int) -> str:
+    """A file's size as the page's file box (Gradio's File) writes it, so the console and the box read alike:
+    1024-based units, one decimal below 10 ("1.3 MB", "14 MB")."""
+    if size_bytes < 1024:
+        return f"{size_bytes} B"
+    amount, units = size_bytes / 1024, ["KB", "MB", "GB", "TB"]
+    while amount >= 1024 and len(units) > 1:
+        amount, units = amount / 1024, units[1:]
+    return f"{amount:.1f} {units[0]}" if amount < 10 else f"{int(amount + 0.5)} {units[0]}"  # JS Math.round
 
 
 def render() -> Console:
