@@ -152,6 +152,9 @@ def test_restore_a_run_from_the_history(studio, photo) -> None:
 
         page.locator("button[role=tab][aria-selected=true]", has_text="Upscale").wait_for()
         steps.wait_value(page, "#param-upscale_factor input[type=number]", "1.5")
+        # The restored form is on screen, from its top: the page does not stay scrolled to where Restore was.
+        page.wait_for_function("() => { const top = document.querySelector('#workspace').getBoundingClientRect()"
+                               ".top; return top >= -1 && top < window.innerHeight / 2; }", timeout=5_000)
         assert page.locator("#param-prompt textarea").input_value() == "a portrait of an astronaut"
         assert steps.slider_value(page, "creativity") == 0.55
         steps.open_advanced(page)
