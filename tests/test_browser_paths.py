@@ -318,3 +318,25 @@ def test_a_phone_and_the_dark_theme(studio, photo) -> None:
         steps.open_tab(page, "Code")
         assert page.evaluate(steps.CONTRAST, "#code-note p") >= 4.5
         screenshot(page, "code-dark")
+
+
+ON_TOP = """() => {  // what a tap on the middle of the Upscale button reaches, wherever the page is scrolled
+    const bar = document.querySelector('#run-button').getBoundingClientRect();
+    const hit = document.elementFromPoint(bar.left + bar.width / 2, bar.top + bar.height / 2);
+    return hit && hit.closest('#run-button') ? null : (hit ? hit.outerHTML.slice(0, 80) : 'nothing');
+}"""
+
+
+def test_on_a_phone_nothing_scrolls_over_the_upscale_button(studio) -> None:
+    """The phone's Upscale/Cancel bar stays on top: a field label scrolling past is under it, not over it, and a
+    tap on the button runs it (a label drawn above took the tap and focused its box)."""
+    with browser_page(390, 844) as page:
+        steps.open_app(page, studio)
+        steps.open_accordions(page)
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        covered = []
+        for top in range(0, height, 120):
+            page.evaluate("y => window.scrollTo(0, y)", top)
+            if (over := page.evaluate(ON_TOP)) is not None:
+                covered.append(f"at {top}px: {over}")
+        assert not covered, "\n".join(covered[:5])
