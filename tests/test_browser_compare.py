@@ -67,3 +67,34 @@ def test_a_thumbnail_selects_its_run(studio, tmp_path: Path) -> None:
         assert not re.search(r"created_at.{0,6}1\d{9}", details, re.S), details  # not epoch seconds
         assert "fox.png" in page.locator("#history-gallery").inner_text()
         screenshot(page, "history-thumbnails")
+
+
+UNCOVERED = """() => [...document.querySelectorAll('#compare-crops .thumbnail-item')].map(tile => {
+    // whether the middle of the crop is the picture, not its caption drawn over it
+    const img = tile.querySelector('img').getBoundingClientRect();
+    const hit = document.elementFromPoint(img.left + img.width / 2, img.top + img.height / 2);
+    return !!hit && hit.tagName === 'IMG';
+})"""
+
+
+def test_on_a_phone_the_crops_show_with_their_captions_under_them(studio, tmp_path: Path) -> None:
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(samples.astronaut()[:160, 176:336]).save(photo)
+    client = Client(studio, verbose=False)
+    for engine in ("local", "lanczos"):
+        client.predict(handle_file(str(photo)), None, upscale_factor=2, engine=engine, api_name="/upscale")
+    options = compare.choices(Session())[0]["choices"]
+    with browser_page(390, 844) as page:
+        steps.open_app(page, studio)
+        steps.open_tab(page, "History")
+        page.locator("#compare-panel").get_by_text("Compare two runs").click()
+        for elem_id, (text, _) in zip(("compare-a", "compare-b"), options, strict=True):
+            steps.choose(page, elem_id, text)
+        page.locator("#compare-go").click()
+        page.locator("#compare-crops img").nth(1).wait_for()
+        page.locator("#compare-crops").scroll_into_view_if_needed()
+        for index in range(2):
+            page.locator("#compare-crops .thumbnail-item").nth(index).scroll_into_view_if_needed()
+            assert page.evaluate(UNCOVERED)[index], f"crop {index} is covered by its caption"
+        assert steps.no_horizontal_scroll(page)
+        screenshot(page, "compare-phone")
