@@ -20,6 +20,7 @@ from core.errors import InputError, StudioError
 from core.runs import store
 from core.usecases import RetryRequest, RunRequest, SweepRequest, control, run_one, run_sweep
 from core.usecases.estimate import dry_run
+from core.usecases.quote import quote_sweep
 from tests.followers import follow_until_running, retried, swept
 
 
@@ -194,6 +195,22 @@ def test_a_dry_run_prices_the_grid_and_runs_nothing(photo: str, fal_server, fal_
     assert bigger["needs_confirmation"] is True and "40 cells" in bigger["why_confirm"]
     with pytest.raises(InputError, match="dry_run must be true or false"):
         SweepRequest.checked({"x_values": "1", "dry_run": "true"})
+
+
+def test_a_price_asked_with_no_key_for_fal_says_the_sweep_would_be_refused(photo: str, monkeypatch) -> None:
+    """/sweep_price and a dry run answer what /sweep would do: with no fal key a fal sweep is refused, so they
+    say so (in /sweep's words) instead of quoting it as if it could run."""
+    monkeypatch.delenv("FAL_KEY", raising=False)
+    request = SweepRequest({**schema.defaults(), "upscale_factor": 2}, photo, "fal", "creativity", "0.3, 0.5",
+                           dry_run=True)
+    quote = quote_sweep(request, Session()).as_json()
+    priced = dry_run(request, Session())
+    assert quote["refused"].startswith("No fal key") and priced["refused"] == quote["refused"]
+    assert quote["price_usd"] > 0  # still priced: what it would cost with a key
+    on_an_axis = replace(request, engine="local", x_axis="engine", x_values="local, fal")
+    assert dry_run(on_an_axis, Session())["refused"].startswith("No fal key")  # a fal cell on an engine axis too
+    free = dry_run(replace(request, engine="local", x_axis="upscale_factor", x_values="1, 2"), Session())
+    assert free["refused"] is None
 
 
 def test_what_this_process_does_not_run_is_not_cancelled_and_what_runs_is_not_retried() -> None:

@@ -91,3 +91,21 @@ def test_the_preflight_asks_for_values_before_any_are_typed_and_warns_only_on_ba
     assert not untyped.startswith("Warning") and "Type the X values" in untyped
     assert f"`{AXES['upscale_factor'].example}`" in untyped  # the chosen axis's own example
     assert preflight_text(tmp_path, "1, 9").startswith("Warning: Upscale factor axis: `9` is too large")
+
+
+def test_the_preflight_names_every_free_engine_and_says_a_fal_sweep_needs_a_key(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("FAL_KEY", raising=False)
+    path = tmp_path / "in.png"
+    Image.new("RGB", (200, 100)).save(path)
+    base = {"loaded": InputImage(str(path), 200, 100, "d"), "engine": "local", "x_axis": "engine",
+            "x_values": "local, lanczos", "y_axis": "", "upscale_factor": 2.0, "prompt": "a", "negative_prompt": "b",
+            "session": Session()}
+
+    def line(**changed: object) -> str:
+        form = {**base, **changed}
+        return sweep_preflight.preflight({key: key for key in form}, form)[0]
+
+    assert "free on the local and lanczos engines" in line() and "Warning" not in line()
+    on_fal = line(engine="fal", x_axis="creativity", x_values="0.3, 0.5")
+    assert "estimated" in on_fal and "Warning: No fal key" in on_fal  # priced, and said it cannot run yet
+    assert "Warning: No fal key" in line(x_values="local, fal")

@@ -8,11 +8,13 @@ from typing import Any
 
 import gradio as gr
 
+import core.usecases.admission as admission
 from components.common.session import Session
 from components.sweep.sweep_actions import request_of
 from core import money
 from core.engines import ENGINES, describe, keyless_engine
 from core.errors import StudioError
+from core.sweep import sweep_run
 from core.sweep.axes import AXES
 from core.sweep.estimate import spoken
 from core.usecases.estimate import NO_ESTIMATE, SweepEstimate, estimate_sweep
@@ -41,6 +43,7 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
     if cost is None:
         return f"**{plan.size} cells** · give an image to estimate the price.", gr.update(visible=False)
     engine = paying_engine(plan, _engine_of(form))  # with an engine axis: the priced one among its cells
+    engines = sweep_run.engines_used(plan, _engine_of(form))
     per_mp = describe(engine).price_per_output_megapixel
     price = cost.estimated_price  # each cell at its own engine's price
     took = (f"{spoken(cost.estimated_seconds)} — {found.basis()}"
@@ -49,10 +52,12 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
     text = (f"**{cost.cells} cells**" + (f" · each on the **{region.label}**" if region else "")
             + f" · {cost.total_output_megapixels:.2f} MP of output · "
             + (f"estimated **{money.cost(price)}** on {engine} (${per_mp}/MP)" if per_mp
-               else f"free on the {engine} engine")
+               else f"free on the {' and '.join(engines)} engine{'s' * (len(engines) > 1)}")
             + f" · {took}")
     if cost.oversized:
         text += f" · Warning: {len(cost.oversized)} cell(s) exceed the output limit"
+    if missing := admission.key_missing(engines, form["session"]):  # Run sweep would be refused: say it now
+        text += f"\n\nWarning: {missing}"
     needs = bool(needs_confirmation(plan, cost, engine))
     return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells "
                                                        + (f"for {money.cost(price)}" if price else "on this CPU"))

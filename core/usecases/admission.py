@@ -15,7 +15,7 @@ from PIL import Image
 from core import money
 from core.engines import ENGINES, describe, factory, keyed_engine
 from core.engines.base import Engine, EngineSettings, ResumableEngine
-from core.errors import InputError, StudioError
+from core.errors import AuthError, InputError, StudioError
 from core.runs import unsaved
 from core.schema import output_size
 from core.sharing import budget, limits, spending
@@ -43,6 +43,18 @@ def build(engine: str, visitor: Visitor, model: str | None = None, key: str | No
     used = (key or visitor.fal_key()) if info.needs_key else None
     space_key = bool(used) and visitor.shared and not key and not visitor.typed_key  # the owner's account
     return factory(engine)(EngineSettings(key=used, model=chosen, space_key=space_key))
+
+
+def key_missing(engines: Sequence[str], visitor: Visitor) -> str | None:
+    """Why a run on ``engines`` would be refused for want of a key, in the words the run itself would use (the
+    first engine that needs one the visitor does not have); None when every engine can be built."""
+    for name in engines:
+        if describe(name).needs_key and not visitor.fal_key():
+            try:
+                build(name, visitor)
+            except AuthError as exc:
+                return str(exc)
+    return None
 
 
 def build_resumable(engine: str, visitor: Visitor, key: str | None = None) -> ResumableEngine:

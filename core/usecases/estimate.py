@@ -11,6 +11,7 @@ from core.engines import describe
 from core.runs import store
 from core.sharing.visitor import Visitor
 from core.sweep import estimate as learned
+from core.sweep import sweep_run
 from core.sweep.plan import Preflight, SweepPlan
 from core.usecases.sweep import SweepRequest, needs_confirmation, paying_engine, plan_sweep, preflight
 from core.usecases.validate import cut_stored
@@ -70,7 +71,8 @@ def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
     would, nothing sent to any engine, nothing recorded. Returns the pre-flight: ``cells``,
     ``output_megapixels`` (total), ``price_usd`` (each cell at its engine's price), ``estimated_seconds`` (None
     with no completed run to learn from) and its ``basis`` (``NO_ESTIMATE`` then), ``oversized`` cells,
-    ``needs_confirmation`` (a boolean, as ``/sweep_price``'s ``needs_confirm``) and ``why_confirm`` (the reason, or
+    ``needs_confirmation`` (a boolean, as ``/sweep_price``'s ``needs_confirm``), ``why_confirm`` (the reason, or
+    None) and ``refused`` (why ``/sweep`` would refuse it before anything runs — no fal key for a fal cell — or
     None). InputError naming the parameter for a sweep that could not run."""
     admission.check_engine(request.engine)
     _, image_path = plan_sweep(request, visitor.files_owner(), load=True)
@@ -87,4 +89,5 @@ def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
             and found.rates else None,
             "basis": found.basis() or NO_ESTIMATE,
             "oversized": [plan.cell(key).label for key in cost.oversized] if cost else [],
-            "needs_confirmation": bool(why), "why_confirm": why or None}
+            "needs_confirmation": bool(why), "why_confirm": why or None,
+            "refused": admission.key_missing(sweep_run.engines_used(plan, request.engine), visitor)}

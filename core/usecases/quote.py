@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import core.usecases.admission as admission
 from core import money
 from core.engines import describe
 from core.errors import InputError
@@ -62,8 +63,11 @@ def quote_sweep(request: SweepRequest, visitor: Visitor) -> SweepQuote:
     found = estimate_sweep(request, visitor.files_owner(), loaded.path if loaded else None, visitor.scope())
     engine = paying_engine(found.plan, request.engine)
     cost = found.cost
-    refusals = [refusal[1] for name in sweep_run.engines_used(found.plan, request.engine)
+    engines = sweep_run.engines_used(found.plan, request.engine)
+    refusals = [refusal[1] for name in engines
                 if spending.space_key_in_use(visitor, name) and (refusal := spending.key_refusal(visitor))]
+    if missing := admission.key_missing(engines, visitor):  # no key at all: /sweep would refuse it first
+        refusals.insert(0, missing)
     return SweepQuote(
         cells=found.plan.size, output_megapixels=cost.total_output_megapixels if cost else 0.0,
         price=cost.estimated_price if cost else 0.0, engine=engine,
