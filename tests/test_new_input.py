@@ -43,3 +43,14 @@ def test_a_picture_given_after_the_box_was_emptied_is_named_as_new(tmp_path: Pat
     view, _, _ = run_panel.new_input(emptied, images.load_file(str(photo)))  # then a new upload
     assert isinstance(view, View) and view.details.startswith("A new picture is in the form.")
     assert "coffee.png ×2" in view.details and "no picture" not in view.details
+
+
+def test_a_picture_put_in_the_form_by_restore_keeps_its_note_and_takes_the_old_files_away(tmp_path: Path) -> None:
+    """Restore and *Run the whole picture* put a picture in the form with a note of their own: the note stays, but
+    the Output PNG and Result JSON of the run shown before go with the slider (they were left behind)."""
+    photo = tmp_path / "whole.png"
+    Image.new("RGB", (32, 24), "maroon").save(photo)
+    said = run_panel.set_aside("The whole picture of coffee.png ×2 is in the form with its settings.")
+    view, file, result = run_panel.new_input(said, images.load_file(str(photo)))
+    assert file is None and result is None  # emptied
+    assert not isinstance(view, View)  # the note is left as it is (gr.skip())

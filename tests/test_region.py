@@ -282,11 +282,14 @@ def test_run_the_whole_picture_fills_the_form_with_the_switch_off(photo) -> None
     me = Visitor()
     region_run = run({"image": photo, "engine": "lanczos", "upscale_factor": 3, **boxes()}, me)
     params = {f.name: object() for f in schema.PARAMETER_FIELDS}
-    form = whole_picture.Form(params, object(), object(), object(), _panel(), object())  # type: ignore[arg-type]
+    shown = [object(), object()]  # the region run's Output PNG and Result JSON on the Upscale tab
+    form = whole_picture.Form(params, object(), object(), object(), _panel(), object(),  # type: ignore[arg-type]
+                              shown=shown)
     values = whole_picture.fill(form, region_run.id, me)
-    assert values[list(params).index("upscale_factor")] == 3
+    assert values[list(params).index("upscale_factor")] == 3 and len(values) == len(form.outputs())
     rest = values[len(params):]
-    image, url, engine, on, x, y, width, height, linked, view = rest
+    image, url, engine, on, x, y, width, height, linked, view, png, result = rest
+    assert png is None and result is None  # the region run's files go with its slider
     assert (url, engine, on, x, y, width, height, linked) == ("", "lanczos", False, "", "", "", "", region_run.id)
     with Image.open(image) as whole:
         assert whole.size == (240, 160)

@@ -24,7 +24,7 @@ from core.usecases.sweep import needs_confirmation, paying_engine
 def _form(names: dict[Any, str], values: dict[Any, Any]) -> dict[str, Any]:
     form = {names[component]: value for component, value in values.items()}
     session = form.get("session") or Session()
-    return {**form, "owner": session.files_owner(), "model": session.model_for(_engine_of(form)),
+    return {**form, "session": session, "owner": session.files_owner(), "model": session.model_for(_engine_of(form)),
             "scope": session.scope()}
 
 

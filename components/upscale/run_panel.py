@@ -85,10 +85,13 @@ def new_input(view: View, loaded: Any = None) -> Any:
     """A new picture in the form (uploaded, restored) or none (removed, or a file refused and taken out): the last
     run's result, its "done" and its console no longer describe the form, so they go, and the panel says what the
     form holds and where the last run is. A run in flight is left alone (it runs on the picture it was given), and
-    so is a view with nothing of a run in it."""
+    so is a view with nothing of a run in it (a note Restore or *Run the whole picture* left) — but the Output PNG
+    and Result JSON still shown go."""
     about = view.run_id or view.aside
-    if view.stage in IN_FLIGHT or (about is None and not view.after and view.stage == "idle"):
+    if view.stage in IN_FLIGHT:
         return gr.skip(), gr.skip(), gr.skip()
+    if about is None and not view.after and view.stage == "idle":  # a note of its own (Restore): kept, files go
+        return gr.skip(), None, None
     run = store.store().get(about) if about else None
     last = f"Last run: {run_label(run)}. It is in the History tab." if run else "The last run is in the History tab."
     now = "A new picture is in the form." if loaded is not None else "The form has no picture now."

@@ -52,7 +52,7 @@ def render(engine_id: str = "fal") -> UpscaleTab:
 def whole_form(tab: UpscaleTab, engine: EnginePanel, tabs: gr.Tabs | None = None) -> whole_picture.Form:
     """What *Run the whole picture* fills on this tab (``tabs``: opened on it, from another tab)."""
     return whole_picture.Form(tab.params, tab.image.file, tab.image.url, engine.engine, tab.region, tab.run.view,
-                              tabs)
+                              tabs, [tab.run.result.file, tab.run.result.json])
 
 
 def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:

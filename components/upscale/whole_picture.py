@@ -7,7 +7,7 @@ price is seen before anything is spent. The run it makes links to the region run
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ LABEL = WHOLE
 @dataclass
 class Form:
     """What *Run the whole picture* fills: the Upscale tab's parameters, picture, engine, region panel, run view,
-    and the tabs (the Upscale tab is opened)."""
+    the tabs (the Upscale tab is opened) and the result boxes it empties."""
 
     params: dict[str, Widget]
     file: gr.File
@@ -40,10 +40,11 @@ class Form:
     region: RegionPanel
     view: gr.State
     tabs: gr.Tabs | None = None
+    shown: list[Any] = field(default_factory=list)  # the region run's Output PNG and Result JSON: emptied
 
     def outputs(self) -> list[Any]:
         return [*self.params.values(), self.file, self.url, self.engine, *self.region.boxes, self.region.linked,
-                self.view, *([self.tabs] if self.tabs is not None else [])]
+                self.view, *self.shown, *([self.tabs] if self.tabs is not None else [])]
 
 
 def fill(form: Form, run_id: str | None, session: Session) -> list[Any]:
@@ -62,7 +63,7 @@ def fill(form: Form, run_id: str | None, session: Session) -> list[Any]:
                                f"{seed}: {found.line}. Press Upscale to run it.")
     tab = [gr.Tabs(selected="upscale")] if form.tabs is not None else []
     return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, "", run.engine, False, "", "", "", "",
-            run.id, said, *tab]
+            run.id, said, *(None for _ in form.shown), *tab]
 
 
 def listen(button: gr.Button, source: Any, session: gr.State, form: Form,
