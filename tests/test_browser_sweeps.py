@@ -46,6 +46,7 @@ def test_a_reopened_sweep_puts_its_own_axes_and_values_back(studio, tmp_path: Pa
         steps.upload(page, str(photo))
         steps.open_tab(page, "Sweep")
         first = run_sweep(page, "1, 1.5")
+        assert page.locator("#sweep-retry").is_disabled()  # every cell finished: nothing to retry, not an Error
         second = run_sweep(page, "1, 1.25", "Engine", "local, lanczos")  # (the local engine has no seed axis)
         assert first != second and shown(page)[:4] == ("Upscale factor", "1, 1.25", "Engine", "local, lanczos")
 

@@ -100,7 +100,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
     with gr.Row():
         run = gr.Button("Run sweep", variant="primary", scale=3, elem_id="sweep-run")
         cancel = gr.Button("Cancel all", variant="stop", scale=1, elem_id="sweep-cancel", interactive=False)
-        retry = gr.Button("Retry unfinished", scale=1, elem_id="sweep-retry")
+        retry = gr.Button("Retry unfinished", scale=1, interactive=False, elem_id="sweep-retry")
     progress = gr.Markdown("", elem_id="sweep-progress")
     state = gr.HTML(views.state_html(SweepView()), elem_id="sweep-state", container=False, padding=False)
     grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",

@@ -225,10 +225,12 @@ def state_html(view: SweepView) -> str:
 
 def sweep_buttons(view: SweepView) -> tuple[Any, Any, Any]:
     """Run sweep, Cancel all and Retry unfinished as the sweep has them: while cells run, Run sweep and Retry wait
-    (Ctrl+Enter cannot start a second sweep over the first) and Cancel all is live only then."""
+    (Ctrl+Enter cannot start a second sweep over the first) and Cancel all is live only then; Retry is live only
+    when a cell of the sweep on show did not finish (failed, cancelled, interrupted)."""
     running = view.in_flight
+    unfinished = view.plan is not None and bool(sweep_run.retryable(view.plan, view.runs, include_cancelled=True))
     return (gr.update(value="Sweeping…" if running else "Run sweep", interactive=not running),
-            gr.update(interactive=running), gr.update(interactive=not running))
+            gr.update(interactive=running), gr.update(interactive=not running and unfinished))
 
 
 def settled(view: SweepView) -> Any:
