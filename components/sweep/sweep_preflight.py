@@ -8,7 +8,6 @@ from typing import Any
 
 import gradio as gr
 
-import core.usecases.admission as admission
 from components.common.session import Session
 from components.sweep.sweep_actions import request_of
 from core import money
@@ -17,6 +16,7 @@ from core.errors import StudioError
 from core.sweep import sweep_run
 from core.sweep.axes import AXES
 from core.sweep.estimate import spoken
+from core.usecases import key_missing
 from core.usecases.estimate import NO_ESTIMATE, SweepEstimate, estimate_sweep
 from core.usecases.sweep import needs_confirmation, paying_engine
 
@@ -56,7 +56,7 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
             + f" · {took}")
     if cost.oversized:
         text += f" · Warning: {len(cost.oversized)} cell(s) exceed the output limit"
-    if missing := admission.key_missing(engines, form["session"]):  # Run sweep would be refused: say it now
+    if missing := key_missing(engines, form["session"]):  # Run sweep would be refused: say it now
         text += f"\n\nWarning: {missing}"
     needs = bool(needs_confirmation(plan, cost, engine))
     return text, gr.update(visible=needs, value=False, label=f"I understand: run {cost.cells} cells "

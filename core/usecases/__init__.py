@@ -15,7 +15,9 @@ of these, and turns what it yields into a view:
   apply, for a door without a pre-flight line (``/sweep_price``, an MCP tool; ``quote.py``);
 - ``resume_pending()`` → the background thread following pending runs after a restart;
 - ``keep_saving()`` → the thread saving again, every 30 s, a finished paid result the machine could not keep
-  (``core/runs/unsaved.py``); ``admit_paid_work`` refuses new paid work while one waits.
+  (``core/runs/unsaved.py``); ``admit_paid_work`` refuses new paid work while one waits;
+- ``key_missing(engines, Visitor)`` → why a run on those engines would be refused for want of a fal key (the
+  run's own words), or None: for a pre-flight that says so before Run is pressed.
 
 Values from outside (the public API) become requests only through ``RunRequest.checked``,
 ``SweepRequest.checked``, ``HistoryQuery.checked`` and ``FetchQuery.checked`` (``values.py``): every parameter
@@ -33,7 +35,7 @@ them into messages. Nothing else builds an engine, checks a limit or reserves a 
 from __future__ import annotations
 
 from core.sharing.visitor import Visitor
-from core.usecases.admission import admit_paid_work, keep_saving, key_refusal, over_budget, spent_today
+from core.usecases.admission import admit_paid_work, keep_saving, key_missing, key_refusal, over_budget, spent_today
 from core.usecases.estimate import SweepEstimate, estimate_sweep
 from core.usecases.fetch import fetch, resume_pending
 from core.usecases.run import RunRequest, run_one
@@ -42,5 +44,5 @@ from core.usecases.values import DatasetQuery, FetchQuery, HistoryQuery, IdQuery
 
 __all__ = ["DatasetQuery", "FetchQuery", "HistoryQuery", "IdQuery", "RetryRequest", "RunRequest", "SweepEstimate",
            "SweepProgress", "SweepRequest", "Visitor", "admit_paid_work", "estimate_sweep", "fetch", "keep_saving",
-           "key_refusal",
+           "key_missing", "key_refusal",
            "over_budget", "resume_pending", "retry_cells", "run_one", "run_sweep", "spent_today"]
