@@ -18,23 +18,35 @@ from tests.browser import browser_page, screenshot
 pytestmark = pytest.mark.browser
 
 
-def test_two_runs_compared_in_the_slider_with_their_differences(studio, tmp_path: Path) -> None:
+def two_runs(studio: str, tmp_path: Path) -> list[tuple[str, str]]:
+    """Two runs of one picture on the local and lanczos engines (one factor: outputs of one size that differ), as
+    Compare's menus offer them."""
     photo = tmp_path / "astronaut.png"
     Image.fromarray(samples.astronaut()[:160, 176:336]).save(photo)
     client = Client(studio, verbose=False)
-    for engine in ("local", "lanczos"):  # two engines, one factor: outputs of one size that differ
+    for engine in ("local", "lanczos"):
         client.predict(handle_file(str(photo)), None, upscale_factor=2, seed=11, engine=engine,
                        api_name="/upscale")
     options = compare.choices(Session())[0]["choices"]
     assert len(options) == 2
+    return options
+
+
+def compare_them(page, studio: str, options: list[tuple[str, str]]) -> None:
+    """Open the app, choose the two runs in Compare's menus and compare them."""
+    steps.open_app(page, studio)
+    steps.open_tab(page, "History")
+    page.locator("#compare-panel").get_by_text("Compare two runs").click()
+    for elem_id, (text, _) in zip(("compare-a", "compare-b"), options, strict=True):
+        steps.choose(page, elem_id, text)
+    page.locator("#compare-go").click()
+    page.locator("#compare-slider img").nth(1).wait_for()
+
+
+def test_two_runs_compared_in_the_slider_with_their_differences(studio, tmp_path: Path) -> None:
+    options = two_runs(studio, tmp_path)
     with browser_page(1366, 900) as page:
-        steps.open_app(page, studio)
-        steps.open_tab(page, "History")
-        page.locator("#compare-panel").get_by_text("Compare two runs").click()
-        for elem_id, (text, _) in zip(("compare-a", "compare-b"), options, strict=True):
-            steps.choose(page, elem_id, text)
-        page.locator("#compare-go").click()
-        page.locator("#compare-slider img").nth(1).wait_for()
+        compare_them(page, studio, options)
         crops = steps.gallery(page, "compare-crops")
         assert crops[0][1] == 256  # the region's width in output pixels: 1:1, not scaled
         assert [caption[:4] for caption, _ in crops] == ["A · ", "B · "]  # which is which, under each
@@ -78,19 +90,9 @@ UNCOVERED = """() => [...document.querySelectorAll('#compare-crops .thumbnail-it
 
 
 def test_on_a_phone_the_crops_show_with_their_captions_under_them(studio, tmp_path: Path) -> None:
-    photo = tmp_path / "astronaut.png"
-    Image.fromarray(samples.astronaut()[:160, 176:336]).save(photo)
-    client = Client(studio, verbose=False)
-    for engine in ("local", "lanczos"):
-        client.predict(handle_file(str(photo)), None, upscale_factor=2, engine=engine, api_name="/upscale")
-    options = compare.choices(Session())[0]["choices"]
+    options = two_runs(studio, tmp_path)
     with browser_page(390, 844) as page:
-        steps.open_app(page, studio)
-        steps.open_tab(page, "History")
-        page.locator("#compare-panel").get_by_text("Compare two runs").click()
-        for elem_id, (text, _) in zip(("compare-a", "compare-b"), options, strict=True):
-            steps.choose(page, elem_id, text)
-        page.locator("#compare-go").click()
+        compare_them(page, studio, options)
         page.locator("#compare-crops img").nth(1).wait_for()
         page.locator("#compare-crops").scroll_into_view_if_needed()
         for index in range(2):
