@@ -166,6 +166,28 @@ def test_a_local_1x2_sweep_on_a_tiny_image(history):
     assert {r.model for r in history.runs_for_sweep(plan.id, None)} == {"fast"}
 
 
+def test_each_cell_is_measured_as_it_finishes_so_the_sheet_and_csv_do_not_wait_for_it(history, monkeypatch):
+    # Before, every cell's PSNR, SSIM and sharpness were measured after the last cell ended, one after another:
+    # a sweep's end waited for them. Now each is measured while the others run; the CSV reads the figures back.
+    from core.engines.lanczos import LanczosEngine
+
+    plan, path = plan_grid({}, "upscale_factor", [1.5, 2, 3]), input_image(12, 8)
+    runs = run(sweep_run.run_plan(plan, LanczosEngine(), save=history.save, image_path=path))
+
+    def measured_again(*args, **kwargs):
+        raise AssertionError("measured again after the sweep ended")
+
+    monkeypatch.setattr(sweep_run.metrics, "sharpness", measured_again)
+    monkeypatch.setattr(sweep_run.metrics, "fidelity", measured_again)
+    table = pd.read_csv(sweep_run.sheet_and_csv(plan, runs, path)[1])
+    assert table.status.eq("completed").all() and table.psnr.notna().all() and table.sharpness.notna().all()
+
+    changed = runs[plan.cells[0].key].output_path  # a file written anew is measured anew
+    Image.new("RGB", Image.open(changed).size, "white").save(changed)
+    with pytest.raises(AssertionError, match="measured again"):
+        sweep_run.sheet_and_csv(plan, runs, path)
+
+
 def test_concurrency_and_confirmation_limits_follow_the_environment(monkeypatch):
     assert (sweep_run.concurrency_for("fal", 30), sweep_run.concurrency_for("local", 30)) == (30, 1)
     monkeypatch.setenv("CLARITY_SWEEP_CONCURRENCY", "9")

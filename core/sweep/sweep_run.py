@@ -8,6 +8,9 @@ Files live in ``data/sweeps/<sweep_id>/``: the contact sheet, the CSV, thumbnail
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -112,6 +115,8 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
                    cell=cell.label, model=getattr(runner, "model", None), input_name=name, region=plan.region,
                    whole_path=plan.whole_path)
 
+    measuring: set[asyncio.Future[Any]] = set()
+
     async def run_cell(cell: Cell) -> Run:
         run = runs[cell.key] = new_run(cell)
         runner = engine_of(cell)
@@ -124,12 +129,16 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
             run.status, run.finished_at, run.error = "failed", time.time(), words  # sweep goes on
             save_soft(run, save)
             notify(cell, run, None)
+        if done(run) and run.output_path:  # its metrics measured now, beside the cells still running, not after
+            measuring.add(asyncio.ensure_future(asyncio.to_thread(  # the last one; its slot is free meanwhile
+                _measure_quietly, str(run.output_path), source_of(cell, run, image_path))))
         return run
 
     try:
         at_once = concurrency or max(concurrency_for(name, len(cells)) for name in engines_used(plan, engine.name))
         with paced(SWEEP):  # the cells' fal jobs poll at a sweep's pace, not the interactive console's
             await run_sweep(plan, run_cell, at_once, only=[c.key for c in cells])
+        await asyncio.gather(*measuring)
     except asyncio.CancelledError:
         for cell in cells:
             run = runs.get(cell.key)
@@ -163,20 +172,44 @@ async def retry_failed(plan: SweepPlan, runs: dict[CellKey, Run], engine: Engine
                           on_update=on_update, runs=runs, only=keys, engine_for=engine_for, **submit_options)
 
 
+def source_of(cell: Cell, run: Run | None, input_path: str | None) -> str | None:
+    """The picture a cell's metrics compare with: its image axis value, else its run's input, else the sweep's."""
+    return cell.image_path or (run.input_path if run else None) or input_path
+
+
 def cell_metrics(output_path: str, input_path: str | None) -> dict[str, float | None]:
-    """PSNR and SSIM against the input (when known) and the output's sharpness."""
+    """PSNR and SSIM against the input (when known) and the output's sharpness. Each pair of files is measured
+    once while neither changes (keyed by path, size and modification time): a sweep measures each cell as it
+    finishes, and its CSV, contact sheet and export read the figures back. Raises OSError for a missing output."""
+    source = input_path if input_path and Path(input_path).is_file() else None
+    return dict(_measured(output_path, _stamp(output_path), source, _stamp(source) if source else None))
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    found = os.stat(path)
+    return found.st_size, found.st_mtime_ns
+
+
+def _measure_quietly(output_path: str, input_path: str | None) -> None:
+    with contextlib.suppress(Exception):  # a file that cannot be measured raises again where the figures are
+        cell_metrics(output_path, input_path)  # read (the CSV), as it did before they were measured early
+
+
+@functools.lru_cache(maxsize=512)
+def _measured(output_path: str, _output_stamp: tuple[int, int], input_path: str | None,
+              _input_stamp: tuple[int, int] | None) -> tuple[tuple[str, float | None], ...]:
     found: dict[str, float | None] = {"psnr": None, "ssim": None, "sharpness": None}
     with Image.open(output_path) as output:
         output.load()
         found["sharpness"] = round(metrics.sharpness(output), 3)
-        if input_path and Path(input_path).is_file():
+        if input_path:
             with Image.open(input_path) as source:
                 try:
                     fidelity = metrics.fidelity(output, source)
                 except InputError:  # too small to compare: leave the columns empty
-                    return found
+                    return tuple(found.items())
             found["psnr"], found["ssim"] = round(fidelity["psnr"], 3), round(fidelity["ssim"], 4)
-    return found
+    return tuple(found.items())
 
 
 def done(run: Run | None) -> bool:
@@ -207,8 +240,8 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
         output = run.output_path if run and done(run) else None  # set only when finished
         finished = output is not None
         tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, output, "" if finished else status_text(run)))
-        source = cell.image_path or (run.input_path if run else None) or input_path
-        measured = cell_metrics(output, source) if output else {"psnr": None, "ssim": None, "sharpness": None}
+        measured = (cell_metrics(output, source_of(cell, run, input_path)) if output
+                    else {"psnr": None, "ssim": None, "sharpness": None})
         parameters = run.parameters() if run else {k: v for k, v in cell.arguments.items() if k != "image_url"}
         rows.append({"x_index": cell.x_index, "y_index": cell.y_index, "label": cell.label,
                      "status": run.status if run else "queued", "x_value": _csv_value(plan.x_axis, cell.x_value),
