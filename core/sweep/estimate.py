@@ -12,10 +12,10 @@ pairwise slopes, so one slow first run that loaded the model does not skew it) o
 - an engine the app hands cells to ``runs_at_once`` at a time (local, lanczos) is learned from start to end
   (the output kept included: the next cell waits for it).
 
-A sweep also spends time around its cells' running (uploading, the first wait, the last download, metrics,
-thumbnails, the contact sheet): fitted the same way, fixed + per output MP, over the recent finished sweep records
-(``core.sweep.sweep_store``); with no sweep yet, from single runs (their usual wait and time after running, and
-that time again per output MP for reading each cell back). No completed run yet: no estimate.
+A sweep also spends time around its cells' running (uploading, the first wait, the last download, the last
+cell's metrics, the contact sheet, the CSV): fitted the same way, fixed + per output MP, over the recent finished
+sweep records (``core.sweep.sweep_store``); with no sweep yet, from single runs (their usual wait and time after
+running, and that time again per output MP for reading each cell back). No completed run yet: no estimate.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Rates:
     seconds_per_cell: float  # fixed, per cell
     sweeps: int = 0  # how many finished sweeps the time around the cells comes from
     sweep_seconds: float = 0.0  # around the cells, fixed per sweep: the contact sheet, the CSV
-    sweep_seconds_per_megapixel: float = 0.0  # around the cells, per output MP: metrics, thumbnails
+    sweep_seconds_per_megapixel: float = 0.0  # around the cells, per output MP: the contact sheet's thumbnails
     running_only: bool = False  # learned from the engine's running time alone (its queue schedules the cells)
 
     @property
@@ -114,7 +114,7 @@ def rates(history: History, engine: str, model: str | None, owner: str | None,
     if around:
         fixed, per_mp = fit(around)
     else:  # no sweep yet: a run's usual wait before running and time after it (its output kept), and each
-        # cell's output read back once around the cells (metrics, thumbnails) about as long as keeping it took
+        # cell's output read back once after the cells (the contact sheet) about as long as keeping it took
         waits = [max(0.0, float(q)) for _, _, q, _ in rows if q is not None]
         after = [(float(mp), max(0.0, float(a))) for mp, _, _, a in rows if a is not None]
         fixed = (statistics.median(waits) if waits else 0.0) + (statistics.median(a for _, a in after)

@@ -115,7 +115,12 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
                    cell=cell.label, model=getattr(runner, "model", None), input_name=name, region=plan.region,
                    whole_path=plan.whole_path)
 
-    measuring: set[asyncio.Future[Any]] = set()
+    measuring: set[asyncio.Future[None]] = set()
+    one_at_a_time = asyncio.Semaphore(1)  # measuring takes a core and two pictures: never several at once
+
+    async def measure(output_path: str, source: str | None) -> None:
+        async with one_at_a_time:
+            await asyncio.to_thread(_measure_quietly, output_path, source)
 
     async def run_cell(cell: Cell) -> Run:
         run = runs[cell.key] = new_run(cell)
@@ -130,8 +135,8 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
             save_soft(run, save)
             notify(cell, run, None)
         if done(run) and run.output_path:  # its metrics measured now, beside the cells still running, not after
-            measuring.add(asyncio.ensure_future(asyncio.to_thread(  # the last one; its slot is free meanwhile
-                _measure_quietly, str(run.output_path), source_of(cell, run, image_path))))
+            measuring.add(asyncio.ensure_future(  # the last one; its slot is free meanwhile
+                measure(str(run.output_path), source_of(cell, run, image_path))))
         return run
 
     try:
