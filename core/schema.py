@@ -155,6 +155,23 @@ def _check_number(field: Field, value: object) -> int | float:
     return value
 
 
+def nearest_in_range(name: str, value: object) -> float | None:
+    """The numeric field ``name``'s value nearest to ``value`` within its bounds (what a slider keeps of a number
+    typed past its end: 9 → 4 for the upscale factor), or None when ``value`` is not a finite number."""
+    field = FIELD_BY_NAME[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    if field.minimum is not None:
+        number = max(number, field.minimum)
+    return min(number, field.maximum) if field.maximum is not None else number
+
+
 def check_value(name: str, value: Any) -> Any:
     """One field's clean value, or an InputError that names the field."""
     field = FIELD_BY_NAME.get(name)

@@ -90,6 +90,9 @@ def test_sweep_a_region_then_run_the_whole_picture_from_a_cell(studio, tmp_path:
         page.locator("#sweep-whole").click()
         page.locator("#console textarea, #result-details").first.wait_for()
         page.locator("#result-details").get_by_text("The whole picture of").wait_for()
+        # the page shows the form from its top (before, it stayed where the button was, over an emptied result)
+        page.wait_for_function("() => Math.abs(document.querySelector('#workspace').getBoundingClientRect().top)"
+                               " < 40")
         assert not page.locator("#region-on input").is_checked() and box_values(page) == ["", "", "", ""]
         assert steps.slider_value(page, "upscale_factor") == 2
         page.locator("#run-button").click()
@@ -139,3 +142,34 @@ def test_the_price_line_follows_boxes_typed_fast_with_tab(studio, tmp_path: Path
                 page.keyboard.press("Control+A")
         line.get_by_text("region 200×220 →").wait_for(timeout=15_000)
         assert box_values(page) == ["120", "40", "200", "220"]
+
+
+def test_a_typed_region_says_it_is_unused_and_a_factor_typed_past_its_end_is_priced_as_kept(studio,
+                                                                                             tmp_path: Path) -> None:
+    """Four boxes typed with the switch off: the line says they are used only once it is ticked (before, it priced
+    the whole picture with no word about them, and Upscale ran the whole picture). A factor of 9 typed and entered
+    is priced as the ×4 the run will use: before, both lines kept the ×2 price (and an Error badge) until the box
+    was left."""
+    photo = tmp_path / "harbour.png"
+    Image.open(big_photo(tmp_path / "quay.png")).resize((600, 400)).save(photo)
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        steps.upload(page, str(photo))
+        page.locator("#input-info").get_by_text("output 1200×800").wait_for()
+        page.locator("#region-panel").get_by_text("Region: try a part").click()
+        steps.type_region(page, 100, 50, 256, 256)
+        line = page.locator("#region-line")
+        line.get_by_text("used only when Run on the region is ticked").wait_for()
+        assert not page.locator("#region-on input").is_checked()
+        page.locator("#region-on input").check()
+        line.get_by_text("region 256×256 → 512×512").wait_for()
+        assert "ticked" not in line.inner_text()
+
+        box = page.locator("#param-upscale_factor input[type=number]")
+        box.fill("9")
+        box.press("Enter")
+        page.locator("#input-info").get_by_text("output 2400×1600").wait_for()
+        line.get_by_text("region 256×256 → 1024×1024").wait_for()
+        assert "whole 600×400 → 2400×1600" in line.inner_text()
+        assert not page.locator("#input-info .error, #region-line .error").count()  # no Error badge on them
+        screenshot(page, "factor-past-its-end")

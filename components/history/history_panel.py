@@ -158,8 +158,6 @@ THUMBNAILS = 48  # the newest runs shown as pictures above the table
 
 
 SHOW_CHOSEN = "() => document.querySelector('#history-slider')?.scrollIntoView({block: 'start', behavior: 'smooth'})"
-# After Restore, the Upscale tab's form from its top (the page stayed scrolled to where the button was).
-SHOW_FORM = "() => document.querySelector('#workspace')?.scrollIntoView({block: 'start', behavior: 'smooth'})"
 
 
 def caption(run: Run) -> str:
@@ -396,7 +394,7 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     restored = panel.restore.click(restore, [panel.selected, session],
                                    [*params.values(), image_file, image_url, tabs, run_view, panel.action],
                                    api_visibility="private")
-    restored.then(None, js=SHOW_FORM)
+    restored.then(None, js=run_panel.SHOW_FORM)
     panel.reuse_seed.click(reuse_seed, [panel.selected, session], [params["seed"], panel.action],
                            api_visibility="private")
     panel.selected.change(seed_offered, [panel.selected, session], panel.reuse_seed, api_visibility="private",

@@ -37,8 +37,7 @@ def _message(exc: InputError, values: tuple[Any, ...]) -> str:
         return str(exc)
     value = values[NAMES.index(field.name)]
     if isinstance(value, (int, float)) and not isinstance(value, bool):  # a slider puts it back in range on blur
-        kept = min(max(value, field.minimum), field.maximum if field.maximum is not None else value)
-        return f"{exc} The slider keeps {kept:g}."
+        return f"{exc} The slider keeps {schema.nearest_in_range(field.name, value):g}."
     return str(exc)
 
 

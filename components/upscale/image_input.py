@@ -10,6 +10,7 @@ import gradio as gr
 
 from components.common.session import Session
 from components.common.text import toast
+from core import schema
 from core.errors import InputError
 from core.inputs import formats, images
 from core.inputs.images import InputImage
@@ -96,12 +97,14 @@ def file_changed(file: str | None, url: str | None, factor: float, refused: str,
     return (gr.skip(), *preview(file, url, factor, session), "")
 
 
-def describe(loaded: InputImage | None, factor: float, session: Session | None = None) -> str:
-    """The size/price line of the loaded input at ``factor``, marked when it would not fit the visitor's day."""
-    if loaded is None:
+def describe(loaded: InputImage | None, factor: object, session: Session | None = None) -> str:
+    """The size/price line of the loaded input at ``factor``, marked when it would not fit the visitor's day. A
+    factor typed past the slider's end is priced as the slider keeps it (the run uses that), never left stale."""
+    kept = schema.nearest_in_range("upscale_factor", factor)
+    if loaded is None or kept is None:
         return gr.skip()
-    over = over_budget(session, loaded.width, loaded.height, factor) if session is not None else ""
-    return images.describe(loaded.width, loaded.height, factor) + over
+    over = over_budget(session, loaded.width, loaded.height, kept) if session is not None else ""
+    return images.describe(loaded.width, loaded.height, kept) + over
 
 
 def listen(panel: ImageInput, factor: Widget, session: gr.State) -> None:
@@ -113,5 +116,7 @@ def listen(panel: ImageInput, factor: Widget, session: gr.State) -> None:
                       [panel.file, *outputs, panel.refused], api_visibility="private", trigger_mode="always_last")
     panel.url.submit(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
     panel.url.blur(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
+    # Raw values (preprocess=False): Gradio refuses a slider's number past its end before any handler runs, which
+    # left the line priced at the previous factor with an Error badge on it.
     factor.change(describe, [panel.loaded, factor, session], panel.info, api_visibility="private",
-                  show_progress="hidden", trigger_mode="always_last")
+                  show_progress="hidden", trigger_mode="always_last", preprocess=False)

@@ -19,7 +19,7 @@ import gradio as gr
 from PIL import Image, ImageDraw
 
 from components.common.files import servable
-from core import config
+from core import config, schema
 from core.errors import InputError
 from core.inputs.images import InputImage
 from core.inputs.region import CONTEXT_NOTE, PARAMS, Region, from_corners, price_line
@@ -27,6 +27,7 @@ from core.inputs.region import CONTEXT_NOTE, PARAMS, Region, from_corners, price
 PREVIEW_SIDE = 768  # the drawn preview's longest side (clicks are scaled back to input pixels)
 NO_PICTURE = "Give an image to choose a region of it."
 FIRST = "Click the opposite corner."
+UNUSED = "the boxes' region is used only when **Run on the region** is ticked"
 WHOLE = "Run the whole picture with these settings"  # the button under a finished region run (whole_picture.py)
 
 
@@ -99,20 +100,27 @@ def drawn(loaded: InputImage | None, region: Region | None) -> str | None:
     return servable(str(path), Path(path).name)
 
 
-def shown(loaded: InputImage | None, factor: float, on: bool | None, x: Any, y: Any, width: Any,
+def shown(loaded: InputImage | None, factor: object, on: bool | None, x: Any, y: Any, width: Any,
           height: Any) -> tuple[Any, str]:
     """The drawn preview and the price line for the form as it is: the whole picture's price with the switch off
     (empty boxes are no region, never a warning); the region's beside it with the switch on, or why the boxes are
-    refused, in their own words."""
+    refused, in their own words. A factor typed past the slider's end is priced as the slider keeps it."""
     if loaded is None:
         return None, NO_PICTURE
+    kept = schema.nearest_in_range("upscale_factor", factor)
+    if kept is None:  # not a number (yet): the line stays as it was
+        return gr.skip(), gr.skip()
     try:
         region = region_of(on, x, y, width, height)
         if region is not None:
             region.inside(loaded.width, loaded.height)
     except InputError as exc:
         return drawn(loaded, None), f"Warning: {exc}"
-    return drawn(loaded, region), price_line(region, loaded.width, loaded.height, factor)
+    line = price_line(region, loaded.width, loaded.height, kept)
+    if region is None and all(str(box if box is not None else "").strip() for box in (x, y, width, height)):
+        line += f" · {UNUSED}"  # typed, not chosen: the switch is the user's (never ticked under their click)
+    return drawn(loaded, region), line
+
 
 
 def cleared(loaded: InputImage | None, factor: float, pending: Region | None = None) -> tuple[Any, ...]:
@@ -150,9 +158,10 @@ def listen(panel: RegionPanel, loaded: gr.State, factor: Any) -> None:
                   [*panel.boxes, panel.corner, panel.picture, panel.line, panel.pending], **quiet)
     # One listener for every trigger, so "always_last" keeps the newest form: a box is read as it is typed, not
     # only when it is left (a quick typist's last box is never left before the Upscale button is pressed).
+    # Raw values: Gradio refuses a factor typed past the slider's end before any handler runs (a stale line).
     gr.on([panel.on.change, factor.change, *(box.input for box in panel.boxes[1:]),
            *(box.blur for box in panel.boxes[1:]), *(box.submit for box in panel.boxes[1:])],
-          shown, [loaded, factor, *panel.boxes], [panel.picture, panel.line], **quiet)
+          shown, [loaded, factor, *panel.boxes], [panel.picture, panel.line], preprocess=False, **quiet)
     panel.picture.select(clicked, [loaded, panel.corner, factor],
                          [panel.corner, *panel.boxes, panel.picture, panel.line], api_visibility="private",
                          show_progress="hidden")

@@ -59,6 +59,9 @@ del upscale_live.__wrapped__  # Gradio reads the written signature
 
 
 SHOW_SEED = "() => document.querySelector('#param-seed')?.scrollIntoView({block: 'center', behavior: 'smooth'})"
+# After Restore or *Run the whole picture*, the Upscale tab's form from its top, with the run panel's line beside
+# it (the page stayed scrolled to where the button was, often over an emptied result).
+SHOW_FORM = "() => document.querySelector('#workspace')?.scrollIntoView({block: 'start', behavior: 'smooth'})"
 
 
 def seed_of(view: View) -> Any:

@@ -74,4 +74,6 @@ def listen(button: gr.Button, source: Any, session: gr.State, form: Form,
     def handler(value: Any, visitor: Session) -> list[Any]:
         return fill(form, pick(value), visitor)
 
-    return button.click(handler, [source, session], form.outputs(), api_visibility="private")
+    filled = button.click(handler, [source, session], form.outputs(), api_visibility="private")
+    filled.then(None, js=run_panel.SHOW_FORM)
+    return filled
