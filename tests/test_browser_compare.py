@@ -63,6 +63,28 @@ def test_two_runs_compared_in_the_slider_with_their_differences(studio, tmp_path
         screenshot(page, "compare")
 
 
+def test_runs_that_cannot_be_compared_are_said_beside_the_button_and_the_old_comparison_goes(
+        studio, tmp_path: Path) -> None:
+    """Before, a size mismatch was only a toast: the slider and crops wore red Error badges and the previous
+    pair's pictures and "What differs" stayed on screen as if they were the answer."""
+    options = two_runs(studio, tmp_path)
+    Client(studio, verbose=False).predict(handle_file(str(tmp_path / "astronaut.png")), None, upscale_factor=1,
+                                          engine="lanczos", api_name="/upscale")
+    other = next(option for option in compare.choices(Session())[0]["choices"] if option not in options)
+    with browser_page(1366, 900) as page:
+        compare_them(page, studio, options)
+        page.locator("#compare-differences [role=gridcell]").first.wait_for()
+        steps.choose(page, "compare-b", other[0])
+        page.locator("#compare-go").click()
+        note = page.locator("#compare-note")
+        note.get_by_text("The outputs differ in size (320×320 and 160×160)").wait_for()
+        page.wait_for_function("() => !document.querySelector('#compare-slider img')")
+        assert not page.locator("#compare-crops img").count()
+        assert not page.locator("#compare-differences").is_visible()
+        assert not page.locator("#compare-panel .error").count()  # no Error badges on the emptied views
+        screenshot(page, "compare-refused")
+
+
 def test_a_thumbnail_selects_its_run(studio, tmp_path: Path) -> None:
     photo = tmp_path / "fox.png"
     Image.fromarray(samples.astronaut()[:64, :64]).save(photo)

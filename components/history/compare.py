@@ -13,8 +13,9 @@ import gradio as gr
 import pandas as pd
 
 from components.common.files import servable, served
-from components.common.refusal import refused
+from components.common.refusal import refused, said
 from components.common.session import Session
+from components.common.text import plain, toast
 from core.inputs.region import Region
 from core.runs import crops, store
 from core.runs.runs import Run, ignores_seed
@@ -31,6 +32,7 @@ class ComparePanel:
     region: gr.Image  # A's output: a click on it chooses the region the crops show
     crops: gr.Gallery
     differences: gr.Dataframe
+    note: gr.Markdown  # why the two runs cannot be compared, beside the Compare button (empty when they were)
 
 
 def render() -> ComparePanel:
@@ -39,6 +41,7 @@ def render() -> ComparePanel:
             first = gr.Dropdown([], label="Run A", scale=3, elem_id="compare-a")
             second = gr.Dropdown([], label="Run B", scale=3, elem_id="compare-b")
             go = gr.Button("Compare", scale=1, elem_id="compare-go")
+        note = gr.Markdown("", elem_id="compare-note")
         slider = gr.ImageSlider(label="A / B", type="filepath", format="png", interactive=False,
                                 elem_id="compare-slider", max_height=480)
         with gr.Row():
@@ -49,7 +52,7 @@ def render() -> ComparePanel:
                                allow_preview=False)
         differences = gr.Dataframe(label="What differs", interactive=False, elem_id="compare-differences",
                                    visible=False)  # shown with a comparison: empty, it is only bare headers
-    return ComparePanel(first, second, go, slider, region, crops, differences)
+    return ComparePanel(first, second, go, slider, region, crops, differences, note)
 
 
 def label(run: Run) -> str:
@@ -106,24 +109,28 @@ class Pair:
         return self.first, self.second
 
 
+class NotComparable(Exception):
+    """Two runs the panel cannot compare; the message says why, in the user's words."""
+
+
 def _pair(first_id: str | None, second_id: str | None, session: Session) -> Pair:
     """Both runs, the visitor's own and finished, with outputs of one size — or a region run and a whole run at the
-    same factor, the whole one shown at the region; raises a refusal naming what is not."""
+    same factor, the whole one shown at the region; raises NotComparable naming what is not."""
     if not first_id or not second_id:
-        raise refused("Choose two runs, A and B.")
+        raise NotComparable("Choose two runs, A and B.")
     first, second = (store.store().get(run_id, session.scope()) for run_id in (first_id, second_id))
     if first is None or second is None or not (first.output_path and second.output_path):
-        raise refused("Both runs must be finished runs of yours, with their outputs.")
+        raise NotComparable("Both runs must be finished runs of yours, with their outputs.")
     if not (Path(first.output_path).is_file() and Path(second.output_path).is_file()):
-        raise refused("An output file of these runs is gone (deleted with its run?).")
+        raise NotComparable("An output file of these runs is gone (deleted with its run?).")
     if (first.width, first.height) == (second.width, second.height):
         return Pair(first, second, (first.output_path, second.output_path))
     part = crops.same_part(first, second) or crops.same_part(second, first)
     if part is not None:  # a region run and the whole run: the whole one at the region
         return Pair(first, second, (first.output_path, part) if first.region else (part, second.output_path))
-    raise refused(f"The outputs differ in size ({first.width}×{first.height} and {second.width}×{second.height}):"
-                  " choose two runs of the same output size, or a region run and a whole run of its picture at the "
-                  "same factor.")
+    raise NotComparable(f"The outputs differ in size ({first.width}×{first.height} and {second.width}×"
+                        f"{second.height}): choose two runs of the same output size, or a region run and a whole "
+                        "run of its picture at the same factor.")
 
 
 def crops_at(pair: Pair, centre: tuple[int, int] | None = None) -> list[tuple[str, str]]:
@@ -140,18 +147,27 @@ def crops_at(pair: Pair, centre: tuple[int, int] | None = None) -> list[tuple[st
     return [(served(path), caption) for path, caption in zip(made, captions, strict=True)]
 
 
-def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, Any, Any, Any]:
-    """The two pictures in the slider, A's to choose a region on, both pictures' centre region at 1:1, and what
-    differs; both must be the visitor's finished runs, their outputs of one size (or a region run and the whole
-    run, the whole one shown at the region)."""
-    pair = _pair(first_id, second_id, session)
+def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, ...]:
+    """The two pictures in the slider, A's to choose a region on, both pictures' centre region at 1:1, what
+    differs, and an empty note; both must be the visitor's finished runs, their outputs of one size (or a region
+    run and the whole run, the whole one shown at the region). Two runs that cannot be compared: every view
+    emptied (none left showing an earlier pair) and the reason in the note beside the button, with a warning."""
+    try:
+        pair = _pair(first_id, second_id, session)
+    except NotComparable as exc:
+        message = said(str(exc))
+        gr.Warning(toast(message))
+        return None, None, [], gr.Dataframe(value=None, visible=False), f"Warning: {plain(message)}"
     return ((servable(pair.pictures[0]), servable(pair.pictures[1])), servable(pair.pictures[0]),
-            crops_at(pair), gr.Dataframe(value=differences(pair.first, pair.second), visible=True))
+            crops_at(pair), gr.Dataframe(value=differences(pair.first, pair.second), visible=True), "")
 
 
 def choose_region(first_id: str | None, second_id: str | None, session: Session, event: gr.SelectData) -> Any:
     """A click on A's picture: both crops centred there (its pixels)."""
-    pair = _pair(first_id, second_id, session)
+    try:
+        pair = _pair(first_id, second_id, session)
+    except NotComparable as exc:  # the crops sit beside the picture clicked: their Error badge is where it belongs
+        raise refused(str(exc)) from None
     x, y = (int(value) for value in event.index[:2])
     return crops_at(pair, (x, y))
 
@@ -161,6 +177,6 @@ def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> Non
     for event in refreshers:
         event(choices, session, [panel.first, panel.second], api_visibility="private", show_progress="hidden")
     chosen = [panel.first, panel.second, session]
-    panel.go.click(compare, chosen, [panel.slider, panel.region, panel.crops, panel.differences],
+    panel.go.click(compare, chosen, [panel.slider, panel.region, panel.crops, panel.differences, panel.note],
                    api_visibility="private")
     panel.region.select(choose_region, chosen, panel.crops, api_visibility="private")
