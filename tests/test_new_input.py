@@ -54,3 +54,16 @@ def test_a_picture_put_in_the_form_by_restore_keeps_its_note_and_takes_the_old_f
     view, file, result = run_panel.new_input(said, images.load_file(str(photo)))
     assert file is None and result is None  # emptied
     assert not isinstance(view, View)  # the note is left as it is (gr.skip())
+
+
+def test_a_file_and_an_image_url_both_given_say_which_is_used(tmp_path: Path) -> None:
+    # Before, the line priced the file and said nothing of the URL typed beside it; the run used the file.
+    from components.upscale import image_input
+
+    photo = tmp_path / "tabby.png"
+    Image.new("RGB", (60, 40), "orange").save(photo)
+    path, line, loaded = image_input.preview(str(photo), "https://example.com/other.png", 2)
+    assert loaded is not None and (loaded.width, loaded.height) == (60, 40)
+    assert "the file is used, not the image URL" in line
+    _, alone, _ = image_input.preview(str(photo), "  ", 2)
+    assert "image URL" not in alone

@@ -66,6 +66,9 @@ def pick_example(event: gr.SelectData) -> str:
     return str(EXAMPLES / EXAMPLE_FILES[index % len(EXAMPLE_FILES)])
 
 
+URL_UNUSED = "the file is used, not the image URL (clear the file to use the URL)"
+
+
 def preview(file: str | None, url: str | None, factor: float,
             session: Session | None = None) -> tuple[str | None, str, InputImage | None]:
     """Preview path, the size/price line (or the reason the input is refused), and the loaded input. The line says
@@ -76,7 +79,10 @@ def preview(file: str | None, url: str | None, factor: float,
         loaded = read_input(file, url)
     except InputError as exc:
         return None, f"Warning: {exc}", None
-    return loaded.path, describe(loaded, factor, session), loaded
+    line = describe(loaded, factor, session)
+    if file and (url or "").strip() and isinstance(line, str):  # both given: the one that is used is said
+        line += f" · {URL_UNUSED}"
+    return loaded.path, line, loaded
 
 
 def file_changed(file: str | None, url: str | None, factor: float, refused: str, shown: str = "",
