@@ -86,3 +86,23 @@ def test_each_door_reaches_its_use_case(client, photo, reached) -> None:
     store.save(cell)
     _, state = client.predict(summary["sweep_id"], api_name="/retry")  # of a sweep: its failed cells'
     assert reached["retry_cells"] == 2 and state["retried"] == 1 and state["counts"] == {"completed": 2}
+
+
+def test_latest_fetches_the_newest_run_from_the_page_box_as_from_the_api(tmp_path: Path) -> None:
+    # Before, only /fetch read "latest"; the page's Fetch box refused it as an id not in the history.
+    from components.upscale import fetch_panel
+    from core.runs.runs import Run
+
+    older = Run(engine="lanczos", arguments={"upscale_factor": 2}, owner="")
+    newer = Run(engine="lanczos", arguments={"upscale_factor": 2}, owner="")
+    for run, at in ((older, 1_000.0), (newer, 2_000.0)):
+        output = noise_png(tmp_path / f"{run.id}.png", (8, 8), seed=int(at))
+        run.status, run.output_path, run.width, run.height = "completed", output, 8, 8
+        run.created_at, run.started_at, run.finished_at = at, at, at + 1
+        store.save(run)
+
+    async def fetched() -> list[Any]:
+        return [shown async for shown in fetch_panel.fetch_request("latest", Session())]
+
+    png, result, view = asyncio.run(fetched())[-1]
+    assert result["run_id"] == newer.id and view.stage == "done" and png is not None

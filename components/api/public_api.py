@@ -223,12 +223,8 @@ async def history(values: dict[str, Any], session: Session) -> tuple[pd.DataFram
 async def fetch(values: dict[str, Any], session: Session) -> tuple[str | None, dict[str, Any]]:
     """``/fetch``: a run's output PNG and result JSON, by run id, request id or ``latest``."""
     asked = FetchQuery.checked(values)
-    wanted = asked.request_id
-    if wanted.casefold() == LATEST:
-        found = control.find(wanted, session, "request_id", runs_only=True).run
-        wanted = found.id if found is not None else wanted
     run = None
-    async for update in usecases.fetch(wanted, session):
+    async for update in usecases.fetch(asked.request_id, session):  # "latest" read there, as at every door
         run = update.run
     return _finished(run, "request", session)
 

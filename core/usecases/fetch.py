@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 import core.usecases.admission as admission
 from core.engines import describe, resumable_engines
 from core.engines.base import ResumableEngine
-from core.errors import StudioError
+from core.errors import InputError, StudioError
 from core.runs import events, store
 from core.runs.resume import resume_in_background
 from core.runs.runner import Update, follow_request
 from core.runs.runs import Run
 from core.sharing.visitor import Visitor
+from core.usecases.values import LATEST
 
 RUN_ID = re.compile(r"^[A-Za-z0-9._:-]{4,128}$")  # a request id or a run id: letters, digits, dashes
 
@@ -36,16 +37,22 @@ def key_for(visitor: Visitor, run: Run | None) -> str | None:
 
 
 async def fetch(run_or_request_id: str, visitor: Visitor) -> AsyncIterator[Update]:
-    """Show a run by its run id or its engine's request id, recording what it becomes in the history.
+    """Show a run by its run id or its engine's request id (or ``latest``: the visitor's newest run), recording
+    what it becomes in the history.
 
     A run of this visitor's history that has ended is shown as stored (a ``FromHistory`` event, stage ``done`` or
     ``failed``), on any engine; one still pending on a resumable engine, or an id made elsewhere, is re-attached
     to and followed to its end. Raises a StudioError before the first update for an id that is not one, a run
     still running on an engine that cannot be re-attached to, or no key that may follow it."""
     wanted = (run_or_request_id or "").strip()
-    if not RUN_ID.match(wanted):
-        raise StudioError("Paste a fal request id or a run id (letters, digits and dashes).")
     history = store.store()
+    if wanted.casefold() == LATEST:  # the visitor's newest run, at every door (the page's box, /fetch, MCP)
+        newest = history.runs(visitor.scope(), limit=1)
+        if not newest:
+            raise InputError("request_id: there is no run in your history yet, so no 'latest'.", "request_id")
+        wanted = newest[0].id
+    if not RUN_ID.match(wanted):
+        raise StudioError("Paste a fal request id or a run id (letters, digits and dashes), or 'latest'.")
     run = history.by_request_id(wanted, owner=visitor.scope()) or history.get(wanted, owner=visitor.scope())
     resumable = run is None or (describe(run.engine).resumable_by_request_id and bool(run.request_id))
     if run is not None and (run.status == "completed" and run.output_path or not resumable):
