@@ -104,5 +104,5 @@ def test_latest_fetches_the_newest_run_from_the_page_box_as_from_the_api(tmp_pat
     async def fetched() -> list[Any]:
         return [shown async for shown in fetch_panel.fetch_request("latest", Session())]
 
-    png, result, view = asyncio.run(fetched())[-1]
-    assert result["run_id"] == newer.id and view.stage == "done" and png is not None
+    png, result, view, note = asyncio.run(fetched())[-1]
+    assert result["run_id"] == newer.id and view.stage == "done" and png is not None and note == ""

@@ -70,12 +70,11 @@ def test_no_read_path_shows_another_visitors_data(alices, who) -> None:
     assert sweep_reopen.sweep_choices(session)["choices"] == []
     assert all(value != "alice-look" for _, value in presets_panel.choices(session.files_owner()))
 
-    async def fetch() -> None:
-        async for _ in fetch_panel.fetch_request(alices["request"], session):
-            pass
+    async def fetch() -> list[tuple]:
+        return [shown async for shown in fetch_panel.fetch_request(alices["request"], session)]
 
-    with pytest.raises(gr.Error, match="not in your history"):
-        asyncio.run(fetch())
+    *_, (png, result, view, note) = asyncio.run(fetch())  # refused beside the Fetch box, nothing of hers shown
+    assert png is None and result is None and view.stage == "failed" and "not in your history" in note
     assert store.store().get(alices["run"]) is not None  # nothing was deleted on the way
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components.common.files import servable
-from components.common.refusal import refused
+from components.common.refusal import refused, said
 from components.common.session import Session, for_request
+from components.common.text import plain, toast
 from components.upscale import console, result
 from components.upscale.action import View, download_name, result_json
 from components.upscale.console import stamp
@@ -22,6 +23,7 @@ from core.runs.runs import Run
 class FetchPanel:
     request_id: gr.Textbox
     fetch: gr.Button
+    note: gr.Markdown  # why an id was refused, beside the box (the run panel shows what was fetched)
 
 
 def render() -> FetchPanel:
@@ -31,13 +33,16 @@ def render() -> FetchPanel:
                                     placeholder="e.g. 764cabcf-b745-4b3e-ae38-1200304cf45b", scale=4,
                                     elem_id="fetch-request-id", max_lines=1)
             fetch = gr.Button("Fetch", scale=1, elem_id="fetch-button")
-    return FetchPanel(request_id, fetch)
+        note = gr.Markdown("", elem_id="fetch-note")
+    return FetchPanel(request_id, fetch, note)
 
 
 async def fetch_request(request_id: str, session: Session, request: gr.Request | None = None,
-                        ) -> AsyncIterator[tuple[str | None, dict | None, View]]:
-    """Show a run by its fal request id or its run id in the run panel (``core/usecases/fetch.py``): a run in the
-    history as stored, whatever its engine; a pending fal request followed to its end and recorded."""
+                        ) -> AsyncIterator[tuple[str | None, dict | None, View, str]]:
+    """Show a run by its fal request id, its run id or ``latest`` in the run panel (``core/usecases/fetch.py``): a
+    run in the history as stored, whatever its engine; a pending fal request followed to its end and recorded.
+    Yields (output PNG, result JSON, run view, note beside the box); an id refused is said in the note, the
+    console and a warning, never as Error badges on the run panel it did not reach."""
     session = for_request(session, request)
     request_id = (request_id or "").strip()
     view = View(stage="queued", lines=[stamp(f"Fetching request {request_id}…")])
@@ -49,26 +54,30 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
             view.lines.extend(console.lines(update.events))
             view.stage = update.stage
             if update.stage not in ("done", "failed"):
-                yield None, None, view.snapshot()
+                yield None, None, view.snapshot(), ""
     except StudioError as exc:
-        view.stage, view.error = "failed", str(exc)
-        view.lines.append(stamp(f"Error: {exc}"))
-        yield None, None, view.snapshot()
-        raise refused(str(exc)) from None
+        message = said(str(exc))
+        gr.Warning(toast(message))
+        view.stage, view.error = "failed", message
+        view.lines.append(stamp(f"Error: {message}"))
+        yield None, None, view.snapshot(), f"Warning: {plain(message)}"
+        return
     if run is None:
         raise refused("The request did not start.")
     view.details = result.details_markdown(run)
     if run.status != "completed" or not run.output_path:
         view.stage, view.error = "failed", run.error
-        yield None, result_json(run, session.root_url), view.snapshot()
+        yield None, result_json(run, session.root_url), view.snapshot(), ""
         raise refused(run.error or "The request did not complete.")
     view.stage = "done"
     view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
     view.after_name = download_name(run)
-    yield servable(run.output_path, download_name(run)), result_json(run, session.root_url), view.snapshot()
+    yield (servable(run.output_path, download_name(run)), result_json(run, session.root_url), view.snapshot(),
+           "")
 
 
 def listen(panel: FetchPanel, session: gr.State, outputs: list) -> None:
     """``outputs`` are the run panel's result file, result JSON and view state."""
+    outputs = [*outputs, panel.note]
     panel.fetch.click(fetch_request, [panel.request_id, session], outputs, api_visibility="private")
     panel.request_id.submit(fetch_request, [panel.request_id, session], outputs, api_visibility="private")
