@@ -36,11 +36,21 @@ def test_more_runs_than_the_table_shows_are_announced() -> None:
     assert shown == "Newest 500 of 3,013 — search or filter to see older runs."
 
 
-@pytest.mark.parametrize(("search", "engine", "rows"), [("", "any", 120), ("fox 1", "any", 31), ("", "fal", 0)])
+@pytest.mark.parametrize(("search", "engine", "rows"), [("", "any", 120), ("fox 1", "any", 31)])
 def test_a_table_that_shows_everything_says_nothing(search: str, engine: str, rows: int) -> None:
     save_runs(120)
     frame, shown, *_ = history_panel.history_view(search, history_panel.ANY, engine, Session())
     assert len(frame) == rows and shown == ""
+
+
+@pytest.mark.parametrize(("search", "engine"), [("", "fal"), ("no such words", "any")])
+def test_a_table_that_shows_nothing_says_why(search: str, engine: str) -> None:
+    # Before, a search or filter matching nothing left an empty gallery and table with no word.
+    frame, shown, *_ = history_panel.history_view("", history_panel.ANY, history_panel.ANY, Session())
+    assert frame.empty and shown.startswith("No runs yet")
+    save_runs(12)
+    frame, shown, *_ = history_panel.history_view(search, history_panel.ANY, engine, Session())
+    assert frame.empty and shown == "No run matches this search and these filters: clear them to see every run."
 
 
 def test_a_search_that_still_matches_too_many_is_announced_with_its_own_total() -> None:

@@ -154,6 +154,13 @@ def shown_text(rows: int, total: int, offset: int = 0) -> str:
     return f"Runs {offset + 1:,}–{offset + rows:,} of {total:,}, newest first."
 
 
+def empty_text(search: str, status: str, engine: str) -> str:
+    """Why the table is empty: nothing matches the search or a filter, the bin is empty, or there is no run yet."""
+    if (search or "").strip() or status not in (ANY, BIN, "", None) or engine not in (ANY, "", None):
+        return "No run matches this search and these filters: clear them to see every run."
+    return "The bin is empty." if status == BIN else "No runs yet: every upscale and sweep cell is listed here."
+
+
 THUMBNAILS = 48  # the newest runs shown as pictures above the table
 
 
@@ -187,7 +194,7 @@ def history_view(search: str, status: str, engine: str, session: Session) -> tup
         if run is not None and (picture := thumbnail(run, data_dir)):
             pictures.append((servable(picture), caption(run)))
             ids.append(run.id)
-    line = shown_text(len(frame), total)
+    line = shown_text(len(frame), total) or (empty_text(search, status, engine) if frame.empty else "")
     if binned:
         line = (f"The bin: deleted runs, kept with their files for {BIN_DAYS} days, then purged. Select one to put "
                 f"it back, or empty the bin. {line}")
