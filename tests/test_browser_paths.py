@@ -340,3 +340,16 @@ def test_on_a_phone_nothing_scrolls_over_the_upscale_button(studio) -> None:
             if (over := page.evaluate(ON_TOP)) is not None:
                 covered.append(f"at {top}px: {over}")
         assert not covered, "\n".join(covered[:5])
+
+
+def test_on_a_phone_the_engine_choice_and_the_key_note_are_stacked(studio) -> None:
+    # Before, the two sat side by side at 390 px: the engines' description wrapped to eight lines in half the width.
+    with browser_page(390, 844) as page:
+        steps.open_app(page, studio)
+        boxes = page.evaluate("() => ['#engine', '#key-status'].map(s => {"
+                              " const r = document.querySelector(s).getBoundingClientRect();"
+                              " return {top: r.top, bottom: r.bottom, width: r.width}; })")
+        engine, note = boxes
+        assert note["top"] >= engine["bottom"] - 1, boxes  # one under the other
+        assert engine["width"] > 300 and note["width"] > 300, boxes  # each the screen's width
+        screenshot(page, "phone-engine")
