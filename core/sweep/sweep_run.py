@@ -235,16 +235,14 @@ def _seed_of(run: Run | None, parameters: dict[str, Any]) -> Any:
     return run.seed if run is not None and run.seed is not None else parameters.get("seed")
 
 
-def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None = None,
-                  ) -> tuple[str, str]:
-    """Write ``contact-sheet.png`` and ``cells.csv`` (one row per cell, every parameter and metric)."""
-    folder = sweep_dir(plan.id)
-    tiles, rows = [], []
+def cell_rows(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None = None) -> list[dict[str, Any]]:
+    """One row per cell, grid order: position, label, status, axis values, ``arguments`` (every parameter), seed,
+    request id, engine, model, input name, region, metrics (``psnr``, ``ssim``, ``sharpness``), error, run id and
+    ``output_path`` (set only for a finished cell)."""
+    rows = []
     for cell in plan.cells:
         run = runs.get(cell.key)
         output = run.output_path if run and done(run) else None  # set only when finished
-        finished = output is not None
-        tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, output, "" if finished else status_text(run)))
         measured = (cell_metrics(output, source_of(cell, run, input_path)) if output
                     else {"psnr": None, "ssim": None, "sharpness": None})
         parameters = run.parameters() if run else {k: v for k, v in cell.arguments.items() if k != "image_url"}
@@ -258,6 +256,17 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
                      "region": region.label if (region := Region.parse(plan.region)) else None,
                      **measured, "error": run.error if run else None,
                      "run_id": run.id if run else None, "output_path": output})
+    return rows
+
+
+def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None = None,
+                  ) -> tuple[str, str]:
+    """Write ``contact-sheet.png`` and ``cells.csv`` (one row per cell, every parameter and metric)."""
+    folder = sweep_dir(plan.id)
+    rows = cell_rows(plan, runs, input_path)
+    tiles = [SheetCell(cell.x_index, cell.y_index, cell.label, row["output_path"],
+                       "" if row["output_path"] else status_text(runs.get(cell.key)))
+             for cell, row in zip(plan.cells, rows, strict=True)]
     thumb = 384 if plan.size <= 25 else 256
     sheet = contact_sheet(tiles, plan.x_axis, plan.x_values, plan.y_axis, plan.y_values, thumb=thumb)
     return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
