@@ -50,6 +50,8 @@ NUMBERS: dict[str, Bounds] = {
     "CLARITY_MAX_JOBS_PER_VISITOR": Bounds(0, 1_000_000, True, "runs at once, 0 = no cap",
                                            "3 on a shared app, none otherwise"),
     "CLARITY_MAX_SWEEP_CELLS": Bounds(1, 100_000, True, "cells", "100"),
+    "CLARITY_PAGE_MB": Bounds(0, 100_000, False, "megabytes, above which an exported sweep page leaves out the "
+                              "full-size pictures", "200", above=True),
     "CLARITY_CONFIRM_PRICE": Bounds(0, None, False, "US dollars", "1"),
     "CLARITY_CONFIRM_CELLS": Bounds(0, None, True, "cells", "16"),
     "CLARITY_SWEEP_CONCURRENCY": Bounds(0, 10_000, True, "fal cells in flight, 0 = no ceiling", "no ceiling"),
@@ -176,6 +178,11 @@ def max_upload_bytes() -> int:
 def max_output_megapixels() -> float:
     """Runs whose output would be larger than this are refused (``CLARITY_MAX_OUTPUT_MP``)."""
     return number("CLARITY_MAX_OUTPUT_MP", 64)
+
+
+def page_full_size_bytes() -> int:
+    """An exported sweep page larger than this leaves its full-size pictures out (``CLARITY_PAGE_MB``)."""
+    return int(number("CLARITY_PAGE_MB", 200) * 1024 * 1024)
 
 
 OAUTH_VARIABLES = ("OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "OAUTH_SCOPES", "OPENID_PROVIDER_URL")
