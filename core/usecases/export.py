@@ -10,9 +10,13 @@ from core import config
 from core.errors import InputError
 from core.runs import dataset, store
 from core.runs.dataset import DatasetZip
+from core.runs.runs import Run
 from core.sharing.visitor import Visitor
-from core.sweep import sweep_run
+from core.sweep import sweep_run, web_page
+from core.sweep.plan import CellKey, SweepPlan
+from core.sweep.reopen import reopen
 from core.sweep.sweep_store import SweepStore
+from core.sweep.web_page import PagePlan, PageZip
 
 
 def _folder() -> Any:
@@ -37,6 +41,31 @@ def sweep_dataset(sweep_id: str, visitor: Visitor) -> DatasetZip:
         written.path.unlink(missing_ok=True)
         raise InputError("This sweep has no finished cell to export yet.", "sweep_id")
     return written
+
+
+def _sweep_of(sweep_id: str, visitor: Visitor) -> tuple[SweepPlan, dict[CellKey, Run]]:
+    if not sweep_id:
+        raise InputError("Choose a sweep of yours first: there is none with that id.", "sweep_id")
+    try:
+        plan, runs = reopen(sweep_id, visitor.scope(), store.store())
+    except InputError:
+        raise InputError("Choose a sweep of yours first: there is none with that id.", "sweep_id") from None
+    if not any(sweep_run.done(run) for run in runs.values()):
+        raise InputError("This sweep has no finished cell to export yet.", "sweep_id")
+    return plan, runs
+
+
+def sweep_page_plan(sweep_id: str, visitor: Visitor) -> PagePlan:
+    """What *Export as a web page* would write for the visitor's sweep (its size, cells, whether the full-size
+    pictures fit), before writing it. InputError as ``sweep_page``."""
+    return web_page.planned(*_sweep_of(sweep_id, visitor))
+
+
+def sweep_page(sweep_id: str, visitor: Visitor) -> PageZip:
+    """The visitor's sweep as a web page that opens from disk (``core/sweep/web_page.py``), in a zip. InputError
+    for an unknown sweep, someone else's, or one with no finished cell; StorageError when the disk is full."""
+    plan, runs = _sweep_of(sweep_id, visitor)
+    return web_page.write(plan, runs, _folder() / f"sweep-{plan.id}-page.zip")
 
 
 def history_dataset(visitor: Visitor, search: str = "", status: str | None = None,

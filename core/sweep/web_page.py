@@ -1,0 +1,175 @@
+"""A sweep as a web page to hand to someone who does not run the app: a zip of one folder that opens from disk.
+
+The folder (named ``sweep-<id>``) holds
+
+- ``index.html``: the grid, laid out by the viewer (which axis goes across, which down, a value or *all* for
+  every other axis, swap in one click), each cell's thumbnail, label, status, metrics and settings (every
+  parameter, the seed, the engine, the request id). It needs no server and no network: its script and style are
+  inline and the sweep's data is embedded in it as JSON (a page opened from ``file://`` cannot fetch a file);
+- ``thumbs/<run id>.jpg``: each finished cell's picture fitted in ``THUMB`` pixels (made once per output, kept
+  in the sweep's folder and reused by later exports);
+- ``images/<run id>.png``: the output pictures at full size, unless the whole would exceed ``CLARITY_PAGE_MB``
+  (``core/config.py``, default 200 MB): then they are left out and the page says so;
+- ``cells.csv``: the sweep's CSV (``core/sweep/contact_sheet.py``), its ``output_path`` the picture in the folder.
+
+No key and no server path is written: runs hold no key, pictures are renamed by run id, and the CSV's paths are
+the folder's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from core import config, storage
+from core.runs.runs import Run
+from core.sweep.axes import AXES, format_value
+from core.sweep.contact_sheet import cells_csv
+from core.sweep.plan import CellKey, SweepPlan
+from core.sweep.sweep_run import cell_rows, done, sweep_dir
+
+THUMB = 384  # px: a thumbnail's longer side
+THUMB_QUALITY = 85  # JPEG
+PAGE_BYTES = 10_000  # the page's script and style
+CELL_BYTES = 1_500  # one cell's data in the page and its CSV row
+TEMPLATE = Path(__file__).with_name("web_page.html")
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """What an export of a sweep would write, before it is written: its size in bytes (estimated from the
+    pictures on disk), how many cells it shows and how many have a picture, and whether the full-size pictures
+    fit under the limit (``limit_bytes``)."""
+
+    bytes: int
+    cells: int
+    pictures: int
+    full_size: bool
+    limit_bytes: int
+
+
+@dataclass(frozen=True)
+class PageZip:
+    """A written page: the zip, its size in bytes, and what it holds (``PagePlan``'s counts)."""
+
+    path: Path
+    bytes: int
+    cells: int
+    pictures: int
+    full_size: bool
+
+
+def thumbnail(run: Run) -> Path:
+    """The run's thumbnail (JPEG, longer side ``THUMB`` px, alpha over white), made once per output file."""
+    output = Path(str(run.output_path))
+    path = sweep_dir(run.sweep_id or "loose") / "thumbs" / f"{run.id}.jpg"
+    if path.is_file() and path.stat().st_mtime_ns >= output.stat().st_mtime_ns:
+        return path
+    with Image.open(output) as image:
+        image.draft("RGB", (THUMB, THUMB))
+        rgba = image.convert("RGBA")
+    rgba.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
+    flat = Image.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    storage.write_atomic(path, lambda out: flat.save(out, format="JPEG", quality=THUMB_QUALITY),
+                         "save a thumbnail")
+    return path
+
+
+def _finished(runs: dict[CellKey, Run]) -> list[Run]:
+    return [run for run in runs.values() if done(run)]
+
+
+def planned(plan: SweepPlan, runs: dict[CellKey, Run]) -> PagePlan:
+    """What ``write`` would write for this sweep: the size with the full-size pictures when they fit under
+    ``config.page_full_size_bytes()``, else without them."""
+    finished = _finished(runs)
+    pictures = sum(os.stat(str(run.output_path)).st_size for run in finished)
+    thumbs = sum(_thumb_bytes(run) for run in finished)
+    rest = PAGE_BYTES + CELL_BYTES * plan.size + thumbs
+    limit = config.page_full_size_bytes()
+    full_size = rest + pictures <= limit
+    return PagePlan(rest + pictures if full_size else rest, plan.size, len(finished), full_size, limit)
+
+
+def _thumb_bytes(run: Run) -> int:
+    made = sweep_dir(run.sweep_id or "loose") / "thumbs" / f"{run.id}.jpg"
+    if made.is_file():
+        return made.stat().st_size
+    return min(45_000, os.stat(str(run.output_path)).st_size)  # a 384 px JPEG of a photo is 25–60 kB
+
+
+def axes_of(plan: SweepPlan) -> list[dict[str, Any]]:
+    """The page's axes: name, label and value texts, X first."""
+    named = [(plan.x_axis, plan.x_values)] + ([(plan.y_axis, plan.y_values)] if plan.y_axis else [])
+    return [{"name": name, "label": AXES[name].label if name in AXES else name,
+             "values": [format_value(name, value, 80) for value in values]} for name, values in named]
+
+
+def page_data(plan: SweepPlan, rows: Sequence[dict[str, Any]], full_size: bool, limit_bytes: int,
+              made_at: float | None = None) -> dict[str, Any]:
+    """Everything the page shows, as JSON-ready data: the sweep's id, when it was made, its axes and one entry per
+    cell (``at``: its index on each axis), with ``image``/``thumb`` paths inside the folder (None when left out
+    or not finished)."""
+    cells = []
+    for row in rows:
+        run_id, finished = row["run_id"], bool(row["output_path"])
+        cells.append({
+            "at": [row["x_index"]] + ([row["y_index"]] if plan.y_axis else []), "label": row["label"],
+            "status": row["status"], "error": row["error"],
+            "image": f"images/{run_id}.png" if finished and full_size else None,
+            "thumb": f"thumbs/{run_id}.jpg" if finished else None,
+            "metrics": {name: row[name] for name in ("psnr", "ssim", "sharpness")},
+            "settings": {**row["arguments"], "seed": row["seed"]},
+            "engine": row["engine"], "model": row["model"], "request_id": row["request_id"], "run_id": run_id,
+            "input_name": row["input_name"], "region": row["region"], "created_at": row["created_at"]})
+    note = "" if full_size else (
+        f"The full-size pictures are left out: with them this page would be larger than "
+        f"{limit_bytes / 1e6:.0f} MB. The thumbnails are {THUMB} px.")
+    return {"sweep_id": plan.id, "made_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(made_at)),
+            "axes": axes_of(plan), "cells": cells, "full_size": full_size, "note": note}
+
+
+def html(data: dict[str, Any]) -> str:
+    """``index.html`` with ``data`` embedded (``</`` escaped, so no prompt can end the script element)."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("</", "<\\/").replace("<!--", "<\\!--")
+    return TEMPLATE.read_text(encoding="utf-8").replace("/*SWEEP_DATA*/{}", text)
+
+
+def write(plan: SweepPlan, runs: dict[CellKey, Run], path: Path, input_path: str | None = None) -> PageZip:
+    """Write the sweep's page as a zip at ``path`` (replaced whole, never half-written); OSError when it cannot."""
+    plan_of = planned(plan, runs)
+    rows = cell_rows(plan, runs, input_path)
+    root = f"sweep-{plan.id}"
+    finished = {run.id: run for run in _finished(runs)}
+    thumbs = {run_id: thumbnail(run) for run_id, run in finished.items()}  # before the zip: kept for next time
+    with tempfile.TemporaryDirectory() as scratch:
+        csv_rows = [{**row, "output_path": f"images/{row['run_id']}.png" if row["output_path"] and
+                     plan_of.full_size else None} for row in rows]
+        csv_path = cells_csv(csv_rows, Path(scratch) / "cells.csv")
+        page = html(page_data(plan, rows, plan_of.full_size, plan_of.limit_bytes))
+
+        def fill(out: Any) -> None:
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(f"{root}/index.html", page)
+                archive.write(csv_path, f"{root}/cells.csv")
+                for row in rows:
+                    run_id = row["run_id"]
+                    if not row["output_path"] or run_id not in thumbs:
+                        continue
+                    archive.write(thumbs[run_id], f"{root}/thumbs/{run_id}.jpg", zipfile.ZIP_STORED)
+                    if plan_of.full_size:  # PNGs are compressed already
+                        archive.write(row["output_path"], f"{root}/images/{run_id}.png", zipfile.ZIP_STORED)
+
+        storage.write_atomic(path, fill, "write the sweep's web page")
+    return PageZip(path, path.stat().st_size, plan_of.cells, plan_of.pictures, plan_of.full_size)
