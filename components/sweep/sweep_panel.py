@@ -14,9 +14,10 @@ import gradio as gr
 
 from components.common import dataset_export
 from components.common.dataset_export import DatasetExport
+from components.sweep import page_export, sweep_preflight, sweep_reopen
 from components.sweep import sweep_actions as actions
-from components.sweep import sweep_preflight, sweep_reopen
 from components.sweep import sweep_views as views
+from components.sweep.page_export import PageExport
 from components.sweep.sweep_actions import SweepView, sweep
 from components.upscale import whole_picture
 from components.upscale.image_input import FILE_TYPES, ImageInput
@@ -68,6 +69,7 @@ class SweepPanel:
     input_name: gr.Markdown
     metric_note: gr.Markdown  # what the plotted metric compares, and what it cannot
     dataset: DatasetExport  # the sweep on show as an imagefolder zip
+    page: PageExport  # the sweep on show as a web page that opens from disk
     cell_run: gr.State  # the run of the cell chosen in the grid
     whole: gr.Button  # *Run the whole picture with these settings* of the chosen cell (a region sweep's)
 
@@ -115,6 +117,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
             csv = gr.File(label="Cells CSV", interactive=False, elem_id="sweep-csv")
             sheet_download = gr.DownloadButton("Download the contact sheet", elem_id="sweep-sheet-download")
         dataset = dataset_export.render("this sweep", "sweep-dataset")
+        page = page_export.render()
     with gr.Tab("Detail crop"):
         with gr.Row():
             crop_input = gr.Image(label="Input: click to centre the crop", type="filepath", format="png",
@@ -145,7 +148,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
                       gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset,
-                      gr.State(None), whole)
+                      page, gr.State(None), whole)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
@@ -216,6 +219,9 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     whole_picture.listen(panel.whole, panel.cell_run, session, whole)
     panel.dataset.button.click(dataset_export.sweep, [panel.view, session],
                                [panel.dataset.file, panel.dataset.line], **private)
+    panel.view.change(page_export.size, [panel.view, session], [panel.page.line, panel.page.file], **quiet)
+    panel.page.button.click(page_export.write, [panel.view, session], [panel.page.file, panel.page.line],
+                            **private)
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
         trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine]  # the grid's own, put back
