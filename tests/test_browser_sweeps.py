@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,30 @@ def test_a_reopened_sweep_puts_its_own_axes_and_values_back(studio, tmp_path: Pa
         page.locator("#sweep-grid").get_by_text(f"Cells of sweep {first} · small.png").wait_for()  # whose cells
         page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()  # the pre-flight describes A too
         screenshot(page, "sweep-reopened")
+
+
+def test_a_finished_sweep_is_exported_as_a_web_page_from_its_tab(studio, tmp_path: Path) -> None:
+    """The size is said before anything is written; the zip downloads and holds the page, the CSV, the pictures."""
+    photo = tmp_path / "small.png"
+    Image.new("RGB", (48, 32), "teal").save(photo)
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        steps.upload(page, str(photo))
+        steps.open_tab(page, "Sweep")
+        sweep_id = run_sweep(page, "1, 1.5")
+        steps.open_tab(page, "Contact sheet")
+        line = page.locator("#sweep-page-line")
+        line.get_by_text("2 of 2 cells with a picture, at full size and as thumbnails").wait_for()
+        assert re.match(r"About \d+\.\d KB: ", line.inner_text()), line.inner_text()
+        page.locator("#sweep-page").click()
+        line.get_by_text("unzip it and open index.html").wait_for()
+        with page.expect_download() as download:
+            page.locator("#sweep-page-file a").first.click()
+        saved = tmp_path / "page.zip"
+        download.value.save_as(saved)
+        with zipfile.ZipFile(saved) as archive:
+            names = set(archive.namelist())
+        assert {f"sweep-{sweep_id}/index.html", f"sweep-{sweep_id}/cells.csv"} <= names
+        assert len([name for name in names if name.endswith(".png")]) == 2
+        assert len([name for name in names if "/thumbs/" in name]) == 2
+        screenshot(page, "sweep-web-page-export")

@@ -66,9 +66,12 @@ def test_a_fal_sweep_page_holds_every_cell_with_its_settings_and_request_id_and_
     view = sweep(me, photo, "fal", "creativity", "0.2, 0.5", "resemblance", "0.3, 0.6, 0.9")
     line, _ = page_export.size(view, me)
     assert line.startswith("About ") and "6 of 6 cells with a picture, at full size" in line
+    said_before = export.sweep_page_plan(view.plan.id, me).bytes  # before any thumbnail is made
     file, said = page_export.write(view, me)
     assert said.endswith("open `index.html`: it needs no server and no network.")
-    folder = unzip(Path(file.value["path"] if isinstance(file.value, dict) else file.value), tmp_path / "out")
+    zipped = Path(file.value["path"] if isinstance(file.value, dict) else file.value)
+    assert 0.5 < said_before / zipped.stat().st_size < 2, (said_before, zipped.stat().st_size)
+    folder = unzip(zipped, tmp_path / "out")
     data = embedded(folder / "index.html")
     assert [axis["name"] for axis in data["axes"]] == ["creativity", "resemblance"]
     assert [axis["values"] for axis in data["axes"]] == [["0.2", "0.5"], ["0.3", "0.6", "0.9"]]

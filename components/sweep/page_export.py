@@ -30,7 +30,7 @@ class PageExport:
 
 def render() -> PageExport:
     """The button, its file and line; ids ``sweep-page``, ``sweep-page-file``, ``sweep-page-line``."""
-    with gr.Row(equal_height=True):
+    with gr.Row():
         button = gr.Button("Export this sweep as a web page", size="sm", scale=1, min_width=200, elem_id="sweep-page")
         file = gr.File(label="Web page (zip)", interactive=False, visible=False, scale=2, elem_id="sweep-page-file")
     line = gr.Markdown("", elem_id="sweep-page-line")
@@ -38,7 +38,8 @@ def render() -> PageExport:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1e3))} kB"
+    """Binary units, as the download box beside the line and ``CLARITY_PAGE_MB`` count them."""
+    return f"{size / 1024 ** 2:.1f} MB" if size >= 100 * 1024 else f"{max(0.1, size / 1024):.1f} KB"
 
 
 def _what(pictures: int, cells: int, full_size: bool, limit: int) -> str:

@@ -135,7 +135,7 @@ def page_data(plan: SweepPlan, rows: Sequence[dict[str, Any]], full_size: bool, 
             "input_name": row["input_name"], "region": row["region"], "created_at": row["created_at"]})
     note = "" if full_size else (
         f"The full-size pictures are left out: with them this page would be larger than "
-        f"{limit_bytes / 1e6:.0f} MB. The thumbnails are {THUMB} px.")
+        f"{limit_bytes / 1024 ** 2:.0f} MB. The thumbnails are {THUMB} px.")
     return {"sweep_id": plan.id, "made_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(made_at)),
             "axes": axes_of(plan), "cells": cells, "full_size": full_size, "note": note}
 
