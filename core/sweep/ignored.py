@@ -29,3 +29,15 @@ def refuse_ignored(engine_id: str, *axes: str | None) -> None:
             choice = f"choose {' or '.join(others)} or another axis" if others else "choose another axis"
             raise InputError(f"The {engine_id} engine ignores {axis}: these cells would be identical; {choice}.",
                              axis)
+
+
+def refuse_vary_seed(engine_id: str, *axes: str | None) -> None:
+    """Raise InputError when *Vary seed per cell* is asked of an engine that uses no seed (its cells would be
+    identical); comparing engines, it is kept for those that use one and marked on the others' cells."""
+    from core.engines import ENGINES, describe
+
+    if any(is_kind(axis, ENGINE) for axis in axes) or not describe(engine_id).ignores("seed"):
+        return
+    others = [other for other in ENGINES if not describe(other).ignores("seed")]
+    raise InputError(f"The {engine_id} engine uses no seed: with Vary seed per cell its cells would be identical; "
+                     f"choose {' or '.join(others) or 'another engine'}, or untick Vary seed per cell.", "vary_seed")

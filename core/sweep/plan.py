@@ -83,6 +83,7 @@ class SweepPlan:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     region: str | None = None  # every cell's part of the picture, "x,y widthxheight" (Region.text); None: whole
     whole_path: str | None = None  # with a region, the whole picture it was cut from (stored input)
+    vary_seed: bool = False  # each cell its own seed (the grid's seed + the cell's index), not one for the grid
 
     @property
     def columns(self) -> int:
@@ -159,14 +160,16 @@ def _check_axis(name: str | None, values: list[AxisValue] | None, which: str) ->
 
 def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisValue], y_axis: str | None = None,
               y_values: list[AxisValue] | None = None, images: Mapping[str, str | None] | None = None,
-              region: Region | None = None) -> SweepPlan:
+              region: Region | None = None, vary_seed: bool = False) -> SweepPlan:
     """Every cell of an X (× Y) grid with validated arguments; InputError when too large or inconsistent.
 
     ``x_values``/``y_values`` come from ``parse_axis``. For an ``image`` axis the values are keys of
     ``images`` (label → path); for ``prompt_sr`` the first value is the text replaced. With no seed given and
     no seed axis, one random seed is drawn for the whole grid (as A1111's X/Y plot does), so cells differ only by
     their axis values. With a ``region`` every cell's label ends in it ("… · region 384×384 at 100,50"), so each
-    caption, CSV row and contact-sheet label says which part of the picture it shows.
+    caption, CSV row and contact-sheet label says which part of the picture it shows. With ``vary_seed`` each
+    cell gets its own seed, the grid's (given or drawn) plus the cell's index in grid order, so a sweep shows how
+    much of a difference is the seed's; it cannot be combined with a seed axis (InputError).
     """
     _check_axis(x_axis, x_values, "X")
     if y_axis is not None or y_values:
@@ -179,6 +182,9 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
         raise InputError(f"Too many cells: this grid has {count} cells; the limit is {max_cells()}. "
                          "Use fewer values or a coarser step.", None)
     base = validate({k: v for k, v in base_arguments.items() if v is not None}, require_image=False)
+    if vary_seed and "seed" in (x_axis, y_axis):
+        raise InputError("Vary seed per cell and a Seed axis both set each cell's seed: untick Vary seed per cell, "
+                         "or sweep another axis.", "vary_seed")
     if base.get("seed") is None and "seed" not in (x_axis, y_axis):
         base["seed"] = random.randint(0, MAX_SEED)
     searches = {}
@@ -194,7 +200,7 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
                 raise InputError(f"Prompt S/R axis: the first value {search!r} is the text to replace, but it "
                                  "does not occur in the prompt.", "prompt_sr")
             searches[name] = search
-    cells = []
+    cells: list[Cell] = []
     for y_index, y_value in enumerate(y_values or [None]):
         for x_index, x_value in enumerate(x_values):
             arguments = apply_value(x_axis, x_value, base, searches.get(x_axis))
@@ -209,7 +215,10 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
                 label = str(x_value if image_side == "x" else y_value)  # one of the labels checked above
                 image_path = (images or {})[label]
                 arguments.pop("image_url", None)  # the base image is not this cell's input
+            if vary_seed:
+                arguments["seed"] = (base["seed"] + len(cells)) % (MAX_SEED + 1)
             arguments = validate(arguments, require_image=False)
             cells.append(Cell(x_index, y_index, x_value, y_value if y_axis else None, " · ".join(parts),
                               arguments, image_path))
-    return SweepPlan(x_axis, list(x_values), y_axis, y_values, cells, region=region.text if region else None)
+    return SweepPlan(x_axis, list(x_values), y_axis, y_values, cells, region=region.text if region else None,
+                     vary_seed=vary_seed)

@@ -76,5 +76,8 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
             runs[(x_index, y_index)] = run
     # A region sweep stays one: every cell ran on the same part of the same picture, and its runs say which.
     part = next((run for run in runs.values() if run.region), None)
+    # Seeds that differ from cell to cell with no seed axis: the sweep varied its seed per cell.
+    seeds = {run.arguments.get("seed") for run in runs.values()} - {None}
+    varied = "seed" not in (x_axis, y_axis) and len(seeds) > 1
     return SweepPlan(x_axis, x_values, y_axis, y_values, cells, id=sweep_id, region=part.region if part else None,
-                     whole_path=part.whole_path if part else None), runs
+                     whole_path=part.whole_path if part else None, vary_seed=varied), runs

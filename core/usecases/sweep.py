@@ -28,7 +28,7 @@ from core.sharing.visitor import Visitor
 from core.storage import StorageError
 from core.sweep import batch, sweep_run
 from core.sweep.axes import ENGINE, IMAGE, is_kind, parse_axis, side_of
-from core.sweep.ignored import refuse_ignored
+from core.sweep.ignored import refuse_ignored, refuse_vary_seed
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
 from core.usecases.going import going
@@ -38,6 +38,7 @@ from core.usecases.values import SWEEP, check
 
 CONFIRM = next(param for param in SWEEP if param.name == "confirm")
 DRY_RUN = next(param for param in SWEEP if param.name == "dry_run")
+VARY_SEED = next(param for param in SWEEP if param.name == "vary_seed")
 
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
 FOLD_S = 0.2  # progress snapshots at most this often
@@ -52,7 +53,8 @@ class SweepRequest:
     or "": one axis) and ``x_values``/``y_values`` are their values in A1111's X/Y syntax. ``engine`` runs the
     cells (an engine axis gives each cell its own); ``model`` is one of its models (None: the visitor's choice);
     ``confirm`` accepts a sweep above the confirmation limits; ``webhook_url`` goes to engines that take one.
-    ``region``: every cell runs on that part of the picture (and is priced at its size, labelled with it)."""
+    ``region``: every cell runs on that part of the picture (and is priced at its size, labelled with it).
+    ``vary_seed``: each cell its own seed (the grid's plus its index), refused on an engine that uses none."""
 
     parameters: Mapping[str, Any] = field(default_factory=dict)
     image: str | None = None
@@ -66,6 +68,7 @@ class SweepRequest:
     webhook_url: str = ""
     dry_run: bool = False
     region: Region | None = None
+    vary_seed: bool = False
 
     def __post_init__(self) -> None:
         """Whatever door made it, a sweep is confirmed only by ``True``: "false", "no" or 1 are refused by name
@@ -74,18 +77,21 @@ class SweepRequest:
             raise CONFIRM.refuse(self.confirm)
         if not isinstance(self.dry_run, bool):
             raise DRY_RUN.refuse(self.dry_run)
+        if not isinstance(self.vary_seed, bool):
+            raise VARY_SEED.refuse(self.vary_seed)
 
     @classmethod
     def checked(cls, values: Mapping[str, Any]) -> SweepRequest:
         """The sweep of API values by name (``values.SWEEP``: ``/upscale``'s, then ``x_axis``, ``x_values``,
-        ``y_axis``, ``y_values``, ``confirm``, ``dry_run``), each checked against its declared type and range
-        (``confirm`` and ``dry_run`` booleans, never strings); InputError naming the parameter at fault, before
-        anything runs."""
+        ``y_axis``, ``y_values``, ``confirm``, ``dry_run``, the region's four, ``vary_seed``), each checked against
+        its declared type and range (``confirm``, ``dry_run`` and ``vary_seed`` booleans, never strings);
+        InputError naming the parameter at fault, before anything runs."""
         clean = check(SWEEP, values)
         return cls({name: clean[name] for name in (*PARAMETERS, "image_url")},
                    None if clean["image_url"] else clean["image"] or None,
                    clean["engine"], clean["x_axis"], clean["x_values"], clean["y_axis"] or None,
-                   clean["y_values"], clean["confirm"], dry_run=clean["dry_run"], region=Region.checked(clean))
+                   clean["y_values"], clean["confirm"], dry_run=clean["dry_run"], region=Region.checked(clean),
+                   vary_seed=clean["vary_seed"])
 
     @property
     def y(self) -> str | None:
@@ -129,6 +135,8 @@ def plan_sweep(request: SweepRequest, owner: str, load: bool = True, measure: bo
     x_axis, y_axis = request.x_axis or "", request.y
     admission.check_engine(request.engine)
     refuse_ignored(request.engine, x_axis, y_axis)
+    if request.vary_seed:
+        refuse_vary_seed(request.engine, x_axis, y_axis)
     xs = parse_axis(x_axis, request.x_values or "", *prompts)
     ys = parse_axis(y_axis, request.y_values or "", *prompts) if y_axis else None
     side = side_of(IMAGE, x_axis, y_axis)
@@ -142,7 +150,7 @@ def plan_sweep(request: SweepRequest, owner: str, load: bool = True, measure: bo
         prepared = prepare_input({**raw, "image_url": request.parameters.get("image_url")}, request.image,
                                  request.engine, measure=measure, region=request.region)
         raw, image_path, whole_path = prepared.arguments, prepared.path, prepared.whole_path
-    plan = plan_grid(raw, x_axis, xs, y_axis, ys, found, request.region)
+    plan = plan_grid(raw, x_axis, xs, y_axis, ys, found, request.region, request.vary_seed)
     plan.whole_path = whole_path
     return plan, image_path
 

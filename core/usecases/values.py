@@ -215,6 +215,9 @@ SWEEP: tuple[Param, ...] = (
     Param("dry_run", "boolean", False, help="true to price the grid without running it: cells, output megapixels, "
                                             "price and time estimate, no CSV or contact sheet."),
     *REGION,
+    Param("vary_seed", "boolean", False, help="true to give each cell its own seed (the sweep's seed plus the "
+                                              "cell's index), false for one seed over the whole grid; refused on "
+                                              "an engine that uses no seed and with a seed axis."),
 )
 HISTORY: tuple[Param, ...] = (
     Param("search", "text", "", help="Words to find in the prompt, the picture's name, the request id or run id."),

@@ -196,19 +196,21 @@ def page_app() -> Iterator[tuple[Any, str]]:
     demo.close()
 
 
-@pytest.mark.parametrize("confirm", ["false", "no", "0 ", 1])
-def test_the_pages_own_sweep_event_refuses_a_confirm_that_is_not_a_boolean(page_app, good, fal_server, submits,
-                                                                           confirm: Any) -> None:
+@pytest.mark.parametrize(("name", "loose"), [("confirm", "false"), ("confirm", "no"), ("confirm", "0 "),
+                                             ("confirm", 1), ("vary_seed", "false"), ("vary_seed", 0)])
+def test_the_pages_own_sweep_event_refuses_a_box_that_is_not_a_boolean(page_app, good, fal_server, submits,
+                                                                       name: str, loose: Any) -> None:
     """The page's events are private, not unreachable: anyone can post to the queue by ``fn_index``. The page's
-    Run sweep, sent "false" for its confirmation box, is refused by name as the API is (the rule is the use case's,
-    ``SweepRequest``), and nothing reaches fal."""
+    Run sweep, sent "false" for its confirmation box or its *Vary seed per cell*, is refused by name as the API is
+    (the rule is the use case's, ``SweepRequest``), and nothing reaches fal."""
     demo, url = page_app
     index = next(i for i, fn in demo.fns.items()
                  if getattr(fn.fn, "__name__", "") == "sweep" and fn.api_visibility == "private")
     values = good["sweep"]
     data = [*(values[param.name] for param in ENDPOINTS["sweep"]
-              if param.name not in ("confirm", "dry_run", *REGION_PARAMS)),
-            confirm, None, False, "", "", "", ""]  # no dry run (the API's own); then the region panel, switched off
+              if param.name not in ("confirm", "dry_run", "vary_seed", *REGION_PARAMS)),
+            loose if name == "confirm" else False, None, False, "", "", "", "",  # no dry run (the API's own); then
+            loose if name == "vary_seed" else False]  # the region panel, switched off, and Vary seed per cell
     with httpx.Client(base_url=url, timeout=TIMEOUT) as http:
         joined = http.post("gradio_api/queue/join", json={"data": data, "fn_index": index, "event_data": None,
                                                            "session_hash": "loose-page", "trigger_id": None})
@@ -219,5 +221,5 @@ def test_the_pages_own_sweep_event_refuses_a_confirm_that_is_not_a_boolean(page_
                 if message.get("msg") == "process_completed":
                     break
     assert not message.get("success"), message
-    assert_named_refusal(Param("confirm", "boolean"), False, message["output"].get("error"))
+    assert_named_refusal(Param(name, "boolean"), False, message["output"].get("error"))
     assert_history_sound(0)
