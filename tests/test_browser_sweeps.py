@@ -88,3 +88,19 @@ def test_a_finished_sweep_is_exported_as_a_web_page_from_its_tab(studio, tmp_pat
         assert len([name for name in names if name.endswith(".png")]) == 2
         assert len([name for name in names if "/thumbs/" in name]) == 2
         screenshot(page, "sweep-web-page-export")
+
+
+def test_vary_seed_per_cell_on_an_engine_without_a_seed_is_said_before_the_run(studio, tmp_path: Path) -> None:
+    photo = tmp_path / "small.png"
+    Image.new("RGB", (48, 32), "teal").save(photo)
+    with browser_page() as page:
+        steps.open_app(page, studio)  # no key: the local engine, which uses no seed
+        steps.upload(page, str(photo))
+        steps.open_tab(page, "Sweep")
+        steps.choose(page, "sweep-x-axis", "Upscale factor")
+        page.locator(VALUES.format("x", "x")).first.fill("1, 1.5")
+        page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()
+        page.locator("#sweep-vary-seed input").check()
+        page.locator("#sweep-preflight").get_by_text("The local engine uses no seed").wait_for()
+        page.locator("#sweep-vary-seed input").uncheck()
+        page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()

@@ -38,6 +38,7 @@ class SweepPanel:
     y_values: gr.Textbox
     y_parsed: gr.Markdown
     batch: gr.File
+    vary_seed: gr.Checkbox  # each cell its own seed
     preflight: gr.Markdown
     confirm: gr.Checkbox
     run: gr.Button
@@ -97,6 +98,10 @@ def render(engine_id: str = "fal") -> SweepPanel:
     y_parsed = gr.Markdown("", elem_id="sweep-y-parsed")
     batch = gr.File(label="Images for the image axis (batch)", file_count="multiple", file_types=FILE_TYPES,
                     type="filepath", visible=False, elem_id="sweep-batch")
+    vary_seed = gr.Checkbox(False, label="Vary seed per cell",
+                            info="Each cell its own seed (the sweep's seed plus the cell's number); unticked, one "
+                                 "seed for the whole grid, so cells differ only by their axis values.",
+                            elem_id="sweep-vary-seed")
     preflight = gr.Markdown("", elem_id="sweep-preflight")
     confirm = gr.Checkbox(False, label="I understand", visible=False, elem_id="sweep-confirm")
     with gr.Row():
@@ -144,7 +149,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
             past = gr.Dropdown([], label="Re-open a past sweep", scale=4, elem_id="sweep-past")
             refresh = gr.Button("Refresh", scale=1, elem_id="sweep-past-refresh")
         past_note = gr.Markdown("", elem_id="sweep-past-note")
-    return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, preflight, confirm, run,
+    return SweepPanel(x_axis, x_values, x_parsed, y_axis, y_values, y_parsed, batch, vary_seed, preflight, confirm, run,
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
                       gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset,
@@ -177,16 +182,16 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     names: dict[gr.components.Component, str]
     names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",
              panel.x_axis: "x_axis", panel.x_values: "x_values", panel.y_axis: "y_axis",
-             panel.y_values: "y_values", session: "session", panel.confirm: "confirm",
+             panel.y_values: "y_values", session: "session", panel.confirm: "confirm", panel.vary_seed: "vary_seed",
              **dict(zip(region.boxes, ("region_on", *REGION_PARAMS), strict=True))}
     for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
-                      panel.y_values, panel.batch, *region.boxes]:
+                      panel.y_values, panel.batch, panel.vary_seed, *region.boxes]:
         component.change(partial(sweep_preflight.preflight, names), set(names), [panel.preflight, panel.confirm],
                          **quiet)
 
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
-              panel.y_values, panel.confirm, session, *region.boxes]
+              panel.y_values, panel.confirm, session, *region.boxes, panel.vary_seed]
     run = panel.run.click(sweep, inputs, outputs, **private, concurrency_limit=None, show_progress="minimal",
                           show_progress_on=[panel.progress])
     retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
@@ -224,7 +229,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                             **private)
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
         trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
-    shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine]  # the grid's own, put back
+    shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine,  # the grid's own, put back
+             panel.vary_seed]
     panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown, panel.past_note],
                      **private, show_progress_on=[panel.past_note])
     return run

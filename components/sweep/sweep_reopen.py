@@ -19,7 +19,7 @@ from core.sweep.axes import IMAGE, side_of, values_text
 from core.sweep.plan import SweepPlan
 from core.sweep.sweep_store import SweepStore
 
-Controls = tuple[str, str, str, str, str]  # x axis, x values, y axis, y values, engine
+Controls = tuple[str, str, str, str, str, bool]  # x axis, x values, y axis, y values, engine, vary seed per cell
 
 
 def sweep_choices(session: Session) -> Any:
@@ -34,12 +34,13 @@ def controls(sweep_id: str, plan: SweepPlan, engine: str, session: Session) -> C
     """What the controls must show for this sweep: its record when it has one, else what its cells tell."""
     kept = SweepStore(store.store()).get(sweep_id, session.scope())
     if kept is not None:
-        return kept.x_axis, kept.x_values, kept.y_axis or NONE, kept.y_values if kept.y_axis else "", kept.engine
+        return (kept.x_axis, kept.x_values, kept.y_axis or NONE, kept.y_values if kept.y_axis else "", kept.engine,
+                plan.vary_seed)
     y_text = values_text(plan.y_axis, plan.y_values) if plan.y_axis else ""
-    return plan.x_axis, values_text(plan.x_axis, plan.x_values), plan.y_axis or NONE, y_text, engine
+    return plan.x_axis, values_text(plan.x_axis, plan.x_values), plan.y_axis or NONE, y_text, engine, plan.vary_seed
 
 
-SKIPPED = 8  # the outputs left alone when a sweep cannot be opened: grid, sheet, CSV, the axes and the engine
+SKIPPED = 9  # the outputs left alone when a sweep cannot be opened: grid, sheet, CSV, the axes, the engine, vary seed
 
 
 async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
@@ -56,4 +57,4 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
     engine = first.engine if first else keyless_engine()
     single_input = first.input_path if first and not side_of(IMAGE, plan.x_axis, plan.y_axis) else None
     shown = controls(sweep_id, plan, engine, session)
-    return (*await finish(SweepView(plan, runs, shown[-1], single_input)), *shown, "")
+    return (*await finish(SweepView(plan, runs, shown[4], single_input)), *shown, "")
