@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import math
 import random
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -125,6 +128,30 @@ def read_image(url: str, read_served: Callable[[str], bytes | None]) -> Image.Im
     return image
 
 
+_made: OrderedDict[tuple[bytes, tuple[int, int], str], bytes] = OrderedDict()  # the last few outputs
+_made_lock = threading.Lock()
+
+
+def _output_png(image: Image.Image, size: tuple[int, int]) -> bytes:
+    """The input resized and encoded as PNG, made once per input (by its pixels' digest), size and mode.
+
+    fal makes its outputs on its own machines: a submit there is a queue insert, not a second of this machine's
+    CPU. Encoding a 1 MP PNG here takes ~0.4 s, so a 12-cell sweep of one picture would otherwise spend ~5 s of the
+    shared cores standing in for fal's GPUs, and the app under test would be measured against that."""
+    key = (hashlib.sha256(image.tobytes()).digest(), size, image.mode)
+    with _made_lock:
+        if key in _made:
+            _made.move_to_end(key)
+            return _made[key]
+    buffer = io.BytesIO()
+    image.resize(size, Image.Resampling.BICUBIC).save(buffer, format="PNG")
+    with _made_lock:
+        _made[key] = buffer.getvalue()
+        while len(_made) > 8:
+            _made.popitem(last=False)
+    return buffer.getvalue()
+
+
 def upscale(arguments: dict[str, Any], read_served: Callable[[str], bytes | None]
             ) -> tuple[int, Any, bytes | None]:
     """Run the fake model: ``(200, output-without-url, png)`` or ``(422, {"detail": [...]}, None)``.
@@ -141,10 +168,7 @@ def upscale(arguments: dict[str, Any], read_served: Callable[[str], bytes | None
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
     factor = clean["upscale_factor"]
     size = max(1, round(image.width * factor)), max(1, round(image.height * factor))
-    output = image.resize(size, Image.Resampling.BICUBIC)
-    buffer = io.BytesIO()
-    output.save(buffer, format="PNG")
-    png = buffer.getvalue()
+    png = _output_png(image, size)
     seed = clean.get("seed")
     if seed is None:
         seed = random.randint(0, MAX_RANDOM_SEED)
