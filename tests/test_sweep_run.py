@@ -168,7 +168,8 @@ def test_a_local_1x2_sweep_on_a_tiny_image(history):
 
 def test_each_cell_is_measured_as_it_finishes_so_the_sheet_and_csv_do_not_wait_for_it(history, monkeypatch):
     # Before, every cell's PSNR, SSIM and sharpness were measured after the last cell ended, one after another:
-    # a sweep's end waited for them. Now each is measured while the others run; the CSV reads the figures back.
+    # a sweep's end waited for them. Now each is measured while the others run; the CSV reads the figures back,
+    # and the contact sheet pastes the tile made from the same decoded picture instead of reading every output.
     from core.engines.lanczos import LanczosEngine
 
     plan, path = plan_grid({}, "upscale_factor", [1.5, 2, 3]), input_image(12, 8)
@@ -177,8 +178,17 @@ def test_each_cell_is_measured_as_it_finishes_so_the_sheet_and_csv_do_not_wait_f
     def measured_again(*args, **kwargs):
         raise AssertionError("measured again after the sweep ended")
 
+    def read_again(image, size):
+        if not isinstance(image, Image.Image):
+            raise AssertionError(f"the sheet read {image} again after the sweep ended")
+        return thumbnail(image, size)
+
+    from core.sweep import contact_sheet
+
+    thumbnail = contact_sheet._thumbnail
     monkeypatch.setattr(sweep_run.metrics, "sharpness", measured_again)
     monkeypatch.setattr(sweep_run.metrics, "fidelity", measured_again)
+    monkeypatch.setattr(contact_sheet, "_thumbnail", read_again)  # each tile was made as its cell was measured
     table = pd.read_csv(sweep_run.sheet_and_csv(plan, runs, path)[1])
     assert table.status.eq("completed").all() and table.psnr.notna().all() and table.sharpness.notna().all()
 

@@ -7,6 +7,9 @@ show their status. Text uses Pillow's scalable default font (``ImageFont.load_de
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -73,6 +76,40 @@ def _axis_title(name: str | None) -> str:
     if not name:
         return ""
     return AXES[name].label if name in AXES else name
+
+
+def sheet_thumb(cells: int) -> int:
+    """A sheet's tile size in pixels for a grid of ``cells``: 384, or 256 above 25 cells."""
+    return 384 if cells <= 25 else 256
+
+
+_TILES_KEPT = 128  # tiles of the last sweeps' outputs: 128 at 384 px are ~57 MB, at 256 px ~25 MB
+_tiles: OrderedDict[tuple[str, int, int, int], Image.Image] = OrderedDict()
+_tiles_lock = threading.Lock()
+
+
+def _tile_key(path: str | Path, size: int) -> tuple[str, int, int, int]:
+    found = os.stat(path)
+    return str(path), found.st_size, found.st_mtime_ns, size
+
+
+def keep_tile(path: str | Path, image: Image.Image, size: int) -> None:
+    """Make the sheet tile of the picture at ``path`` now, from ``image`` already decoded (a sweep does it as each
+    cell is measured), so the sheet at the sweep's end pastes it instead of reading the whole output again. Kept
+    while the file is unchanged (keyed by path, size and modification time), the last ``_TILES_KEPT``."""
+    key = _tile_key(path, size)
+    tile = _thumbnail(image, size)
+    with _tiles_lock:
+        _tiles[key] = tile
+        while len(_tiles) > _TILES_KEPT:
+            _tiles.popitem(last=False)
+
+
+def _tile_of(path: str | Path, size: int) -> Image.Image:
+    key = _tile_key(path, size)
+    with _tiles_lock:
+        kept = _tiles.get(key)
+    return kept if kept is not None else _thumbnail(path, size)
 
 
 def _thumbnail(image: Image.Image | str | Path, size: int) -> Image.Image:
@@ -144,7 +181,8 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
             x, y = left + gap + column * tile_w, top + row * tile_h
             cell = placed.get((column, row))
             if cell is not None and cell.image is not None:
-                picture = _thumbnail(cell.image, thumb)
+                picture = _thumbnail(cell.image, thumb) if isinstance(cell.image, Image.Image) else _tile_of(
+                    cell.image, thumb)
                 sheet.paste(picture, (x + (thumb - picture.width) // 2, y + (thumb - picture.height) // 2))
             else:
                 draw.rectangle((x, y, x + thumb - 1, y + thumb - 1), fill=MUTED_TILE)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from enum import Enum
 from pathlib import Path
@@ -29,7 +30,7 @@ from core.runs.runner import Update, execute, save_soft
 from core.runs.runs import Run, ignores_seed, iso_time
 from core.sweep import metrics
 from core.sweep.axes import IMAGE, AxisValue, format_value, side_of
-from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, sheet_to_png
+from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, keep_tile, sheet_thumb, sheet_to_png
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan
 from core.sweep.scheduler import run_sweep
 
@@ -120,7 +121,7 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
 
     async def measure(output_path: str, source: str | None) -> None:
         async with one_at_a_time:
-            await asyncio.to_thread(_measure_quietly, output_path, source)
+            await asyncio.to_thread(_measure_quietly, output_path, source, sheet_thumb(plan.size))
 
     async def run_cell(cell: Cell) -> Run:
         run = runs[cell.key] = new_run(cell)
@@ -182,12 +183,34 @@ def source_of(cell: Cell, run: Run | None, input_path: str | None) -> str | None
     return cell.image_path or (run.input_path if run else None) or input_path
 
 
-def cell_metrics(output_path: str, input_path: str | None) -> dict[str, float | None]:
+_FIGURES_KEPT = 512  # cells' figures kept (a few numbers each)
+_figures: OrderedDict[tuple[str, tuple[int, int], str | None, tuple[int, int] | None], dict[str, float | None]]
+_figures = OrderedDict()
+_figures_lock = threading.Lock()
+
+
+def cell_metrics(output_path: str, input_path: str | None, tile: int | None = None) -> dict[str, float | None]:
     """PSNR and SSIM against the input (when known) and the output's sharpness. Each pair of files is measured
     once while neither changes (keyed by path, size and modification time): a sweep measures each cell as it
-    finishes, and its CSV, contact sheet and export read the figures back. Raises OSError for a missing output."""
+    finishes, and its CSV, contact sheet and export read the figures back. With ``tile`` (pixels) the output's
+    contact-sheet tile is made from the same decoded picture (``contact_sheet.keep_tile``), so the sheet at the
+    sweep's end does not read every output again. Raises OSError for a missing output."""
     source = input_path if input_path and Path(input_path).is_file() else None
-    return dict(_measured(output_path, _stamp(output_path), source, _stamp(source) if source else None))
+    key = (output_path, _stamp(output_path), source, _stamp(source) if source else None)
+    with _figures_lock:
+        kept = _figures.get(key)
+    if kept is not None and tile is None:
+        return dict(kept)
+    with Image.open(output_path) as output:
+        output.load()
+        if tile is not None:
+            keep_tile(output_path, output, tile)
+        found = kept if kept is not None else _measured(output, source)
+    with _figures_lock:
+        _figures[key] = found
+        while len(_figures) > _FIGURES_KEPT:
+            _figures.popitem(last=False)
+    return dict(found)
 
 
 def _stamp(path: str) -> tuple[int, int]:
@@ -195,26 +218,22 @@ def _stamp(path: str) -> tuple[int, int]:
     return found.st_size, found.st_mtime_ns
 
 
-def _measure_quietly(output_path: str, input_path: str | None) -> None:
+def _measure_quietly(output_path: str, input_path: str | None, tile: int) -> None:
     with contextlib.suppress(Exception):  # a file that cannot be measured raises again where the figures are
-        cell_metrics(output_path, input_path)  # read (the CSV), as it did before they were measured early
+        cell_metrics(output_path, input_path, tile)  # read (the CSV), as it did before they were measured early
 
 
-@functools.lru_cache(maxsize=512)
-def _measured(output_path: str, _output_stamp: tuple[int, int], input_path: str | None,
-              _input_stamp: tuple[int, int] | None) -> tuple[tuple[str, float | None], ...]:
+def _measured(output: Image.Image, input_path: str | None) -> dict[str, float | None]:
     found: dict[str, float | None] = {"psnr": None, "ssim": None, "sharpness": None}
-    with Image.open(output_path) as output:
-        output.load()
-        found["sharpness"] = round(metrics.sharpness(output), 3)
-        if input_path:
-            with Image.open(input_path) as source:
-                try:
-                    fidelity = metrics.fidelity(output, source)
-                except InputError:  # too small to compare: leave the columns empty
-                    return tuple(found.items())
-            found["psnr"], found["ssim"] = round(fidelity["psnr"], 3), round(fidelity["ssim"], 4)
-    return tuple(found.items())
+    found["sharpness"] = round(metrics.sharpness(output), 3)
+    if input_path:
+        with Image.open(input_path) as source:
+            try:
+                fidelity = metrics.fidelity(output, source)
+            except InputError:  # too small to compare: leave the columns empty
+                return found
+        found["psnr"], found["ssim"] = round(fidelity["psnr"], 3), round(fidelity["ssim"], 4)
+    return found
 
 
 def done(run: Run | None) -> bool:
@@ -267,7 +286,7 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
     tiles = [SheetCell(cell.x_index, cell.y_index, cell.label, row["output_path"],
                        "" if row["output_path"] else status_text(runs.get(cell.key)))
              for cell, row in zip(plan.cells, rows, strict=True)]
-    thumb = 384 if plan.size <= 25 else 256
+    thumb = sheet_thumb(plan.size)
     sheet = contact_sheet(tiles, plan.x_axis, plan.x_values, plan.y_axis, plan.y_values, thumb=thumb)
     return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
 
