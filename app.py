@@ -54,14 +54,16 @@ def build() -> gr.Blocks:
 def launch(demo: gr.Blocks, **options: object) -> gr.Blocks:
     """Launch with the app's settings (options override: tests pass prevent_thread_lock, a port, ...).
 
-    The server starts without holding the thread, so the sample photo's address (the API page's snippets) is
-    set once the app's own address is known; then, unless the caller asked not to, the thread is held as
-    ``launch`` would hold it."""
+    The sample photo's address (the API page's snippets) is set from the app's own address before the server
+    answers anyone (Gradio keeps the first API description it writes), and again from the address it took; then,
+    unless the caller asked not to, the thread is held as ``launch`` would hold it."""
     startup.prepare(demo)
-    settings = {**startup.launch_settings(), **options}
+    settings, local_url = startup.address({**startup.launch_settings(), **options})
     hold = not settings.pop("prevent_thread_lock", False)
+    sample_photo.serve_at(startup.public_root(local_url))
     demo.launch(**settings, prevent_thread_lock=True)
-    sample_photo.serve_at(startup.public_root(demo.local_url))
+    if demo.local_url != local_url:
+        sample_photo.serve_at(startup.public_root(demo.local_url))
     if hold:
         demo.block_thread()
     return demo

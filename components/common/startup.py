@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import warnings
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,37 @@ def launch_settings() -> dict[str, Any]:
             "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(), "mcp_server": True,
             "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls),
                                           Middleware(mcp_identity.McpIdentity)]}}
+
+
+FIRST_PORT, PORTS_TRIED = 7860, 100  # where Gradio looks for a free port when none is given
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def address(settings: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The launch settings with the port fixed before the server starts, and the local URL it will answer at.
+
+    Gradio caches ``/gradio_api/info`` (the API page's snippets, the sample photo's address among them) at its first
+    request, which may come before ``launch`` returns: so the address is known first, as Gradio would choose it —
+    ``server_name``/``GRADIO_SERVER_NAME`` (127.0.0.1; 0.0.0.0 is reached as localhost), ``server_port``/
+    ``GRADIO_SERVER_PORT``, else the first free port from 7860. OSError when none of those ports is free."""
+    name = str(settings.get("server_name") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1")
+    given = settings.get("server_port") or os.environ.get("GRADIO_SERVER_PORT")
+    if given:
+        port = int(str(given))
+    else:
+        port = next((p for p in range(FIRST_PORT, FIRST_PORT + PORTS_TRIED) if _free(name, p)), 0)
+        if not port:
+            raise OSError(f"No free port from {FIRST_PORT} to {FIRST_PORT + PORTS_TRIED - 1}: set GRADIO_SERVER_PORT.")
+    host = "localhost" if name == "0.0.0.0" else f"[{name}]" if ":" in name else name
+    return {**settings, "server_name": name, "server_port": port}, f"http://{host}:{port}/"
 
 
 def public_root(local_url: str | None) -> str:
