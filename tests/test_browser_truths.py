@@ -48,7 +48,20 @@ def test_a_failure_and_a_new_picture_leave_no_old_result_on_show(studio, tmp_pat
         page.locator("#stage [data-stage=failed]").wait_for(timeout=60_000)
         page.wait_for_timeout(500)
         assert slider_pictures(page) == 0, "the slider still shows the last run's pictures after a failure"
+        assert page.locator("#result-file a").count() == 0, "the last run's PNG is still offered after a failure"
         screenshot(page, "truth-failed")
+
+        run.click()  # a value refused before anything is sent: the last run's files go too
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        page.locator("#result-file a").first.wait_for()
+        page.locator("#param-seed input, #param-seed textarea").first.fill("abc")
+        run.click()
+        page.locator("#stage [data-stage=failed]").wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        assert page.locator("#result-file a").count() == 0, "the last run's PNG is still offered after a refusal"
+        page.get_by_text("Result JSON").click()
+        assert "completed" not in page.locator("#result-json").inner_text()
+        page.locator("#param-seed input, #param-seed textarea").first.fill("")
 
         run.click()
         page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)

@@ -60,16 +60,19 @@ def typed(view: View, *values: Any) -> Any:
 
 
 def before_run(view: View, *values: Any) -> Any:
-    """When Upscale is pressed with a refused value (the run is refused before it starts): the run's error view."""
+    """When Upscale is pressed with a refused value (the run is refused before it starts, Gradio refusing the
+    value before any handler runs): the run's error view, and the last run's PNG and JSON taken away, as after
+    any failed run — they are not this run's."""
     exc = problem(values)
     if exc is None:
-        return gr.skip()
+        return gr.skip(), gr.skip(), gr.skip()
     return View(lines=[stamp("Checking the input…"), stamp(f"Error: {exc}")], stage="failed", error=str(exc),
-                error_field=exc.field)
+                error_field=exc.field), None, None
 
 
-def listen(run: gr.Button, params: dict[str, Widget], view: gr.State) -> None:
-    """Wire the checks. Queued on purpose: Gradio 6.31's page fires a State's .change only after a queued event."""
+def listen(run: gr.Button, params: dict[str, Widget], view: gr.State, files: list[Any]) -> None:
+    """Wire the checks; ``files`` are the result's Output PNG and Result JSON, emptied when Upscale is refused.
+    Queued on purpose: Gradio 6.31's page fires a State's .change only after a queued event."""
     inputs = [view, *params.values()]
     options: dict[str, Any] = {"preprocess": False, "api_visibility": "private", "concurrency_limit": None,
                                "show_progress": "hidden"}
@@ -77,4 +80,4 @@ def listen(run: gr.Button, params: dict[str, Widget], view: gr.State) -> None:
     # The seed is a text box, whose page component sends "input" only for keystrokes: a paste is a "change".
     triggers = [widget.input for widget in numbers] + [params["seed"].change]
     gr.on(triggers, typed, inputs, view, trigger_mode="always_last", **options)
-    run.click(before_run, inputs, view, **options)
+    run.click(before_run, inputs, [view, *files], **options)

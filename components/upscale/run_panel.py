@@ -118,7 +118,7 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
                       show_progress="hidden")
     image.loaded.change(new_input, [panel.view, image.loaded], [panel.view, panel.result.file, panel.result.json],
                         api_visibility="private", show_progress="hidden")
-    form_check.listen(panel.run, params, panel.view)
+    form_check.listen(panel.run, params, panel.view, [panel.result.file, panel.result.json])
     # queued, so the toast reaches the page; then the Seed box is brought into view (below the fold on a phone)
     panel.reuse_seed.click(seed_of, panel.view, params["seed"], api_visibility="private",
                            show_progress="hidden").then(None, js=SHOW_SEED)
