@@ -70,10 +70,12 @@ def choose(page, elem_id: str, option: str) -> None:
 
 
 def gallery(page, elem_id: str) -> list[tuple[str, int]]:
-    """(caption, natural width of the loaded picture) of every item of a gr.Gallery, once all have loaded."""
+    """(caption, natural width of the loaded picture) of every item of a gr.Gallery, once it shows items and all
+    have loaded (a gallery inside a just-opened accordion draws its items a moment after the click)."""
     items = page.locator(f"#{elem_id} .gallery-item")
-    page.wait_for_function("id => [...document.querySelectorAll(`#${id} .gallery-item img`)]"
-                           ".every(img => img.complete && img.naturalWidth > 0)", arg=elem_id)
+    page.wait_for_function("id => { const imgs = [...document.querySelectorAll(`#${id} .gallery-item img`)];"
+                           " return imgs.length > 0 && imgs.every(img => img.complete && img.naturalWidth > 0); }",
+                           arg=elem_id)
     return [(item.locator(".caption-label").inner_text().strip(),
              item.locator("img").evaluate("img => img.naturalWidth")) for item in items.all()]
 
