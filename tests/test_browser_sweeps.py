@@ -104,3 +104,25 @@ def test_vary_seed_per_cell_on_an_engine_without_a_seed_is_said_before_the_run(s
         page.locator("#sweep-preflight").get_by_text("The local engine uses no seed").wait_for()
         page.locator("#sweep-vary-seed input").uncheck()
         page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()
+
+
+def test_a_new_picture_says_the_grid_on_show_is_the_last_pictures_sweep(studio, tmp_path: Path) -> None:
+    """A user trial: after a sweep of astronaut.png, coffee.jpg was put in the form and the tab read "Sweeps
+    coffee.jpg" above the astronaut grid, its table, sheet and export, as if they were coffee's."""
+    first, second = tmp_path / "astronaut.png", tmp_path / "coffee.png"
+    Image.new("RGB", (48, 32), "teal").save(first)
+    Image.new("RGB", (40, 30), "sienna").save(second)
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        steps.upload(page, str(first))
+        steps.open_tab(page, "Sweep")
+        sweep_id = run_sweep(page, "1, 1.5")
+        line = page.locator("#sweep-input-name")
+        assert "The grid below" not in line.inner_text()
+        steps.open_tab(page, "Upscale")
+        steps.replace_picture(page, str(second))
+        steps.open_tab(page, "Sweep")
+        line.get_by_text("coffee.png").first.wait_for()
+        line.get_by_text(f"The grid below is sweep {sweep_id} of astronaut.png").wait_for()
+        run_sweep(page, "1, 1.25")  # coffee's own grid: nothing to say
+        page.wait_for_function("() => !document.querySelector('#sweep-input-name').innerText.includes('grid below')")

@@ -175,9 +175,10 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
                        **private)
 
+    shown_input = [image.loaded, image.file, image.url, *region.boxes, panel.view]
     for component in (image.loaded, *region.boxes):
-        component.change(views.input_shown, [image.loaded, image.file, image.url, *region.boxes],
-                         [panel.input_preview, panel.input_name], **quiet)
+        component.change(views.input_shown, shown_input, [panel.input_preview, panel.input_name], **quiet)
+    panel.view.change(views.input_named, shown_input, panel.input_name, **quiet)
 
     names: dict[gr.components.Component, str]
     names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",

@@ -55,11 +55,25 @@ def input_line(loaded: InputImage | None, file: str | None, url: str | None, reg
     return f"Sweeps {part}**{plain(name, 60)}** ({loaded.width}×{loaded.height}), the Upscale tab's picture."
 
 
+def _grid_of_another(view: SweepView | None, file: str | None, url: str | None) -> str:
+    """A sentence saying the grid on show is of another picture (by name) than the one a run now would sweep, else
+    "" (no grid on show, or the same picture)."""
+    sweeps = names.input_name(file, url)
+    if view is None or view.plan is None or not view.runs or not sweeps:
+        return ""
+    first = min(view.runs.values(), key=lambda run: run.created_at)
+    if not first.input_name or first.input_name == sweeps:
+        return ""
+    return (f" The grid below is sweep {view.plan.id} of **{plain(first.input_name, 60)}**: *Run sweep* makes "
+            "this picture's cells.")
+
+
 def input_shown(loaded: InputImage | None, file: str | None, url: str | None, on: bool | None = False,
-                x: Any = None, y: Any = None, width: Any = None, height: Any = None) -> tuple[str | None, str]:
+                x: Any = None, y: Any = None, width: Any = None, height: Any = None,
+                view: SweepView | None = None) -> tuple[str | None, str]:
     """The Sweep tab's thumbnail and line for the picture it will sweep (a new one on the Upscale tab shows here):
     with the region switch on, the region drawn on it and named (boxes the rule refuses: the pre-flight says why,
-    and the whole picture is shown)."""
+    and the whole picture is shown); when the grid on show (``view``) is of another picture, the line says so."""
     try:
         region = region_of(on, x, y, width, height)
         if region is not None and loaded is not None:
@@ -68,7 +82,16 @@ def input_shown(loaded: InputImage | None, file: str | None, url: str | None, on
         region = None
     if loaded is None:
         return None, input_line(None, file, url)
-    return (drawn(loaded, region) if region else servable(loaded.path)), input_line(loaded, file, url, region)
+    return ((drawn(loaded, region) if region else servable(loaded.path)),
+            input_line(loaded, file, url, region) + _grid_of_another(view, file, url))
+
+
+def input_named(loaded: InputImage | None, file: str | None, url: str | None, on: bool | None = False,
+                x: Any = None, y: Any = None, width: Any = None, height: Any = None,
+                view: SweepView | None = None) -> str:
+    """``input_shown``'s line alone, for a new grid on show (the picture, unchanged, is not sent again)."""
+    return input_shown(loaded, file, url, on, x, y, width, height, view)[1] if loaded is not None else \
+        input_line(None, file, url)
 
 
 def pick_cell(view: SweepView, event: gr.SelectData) -> tuple[str | None, Any]:
