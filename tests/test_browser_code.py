@@ -40,3 +40,27 @@ def test_the_code_tab_draws_every_line_of_curl_beside_its_number(studio) -> None
         for elem_id in ("code-body", "code-curl"):
             assert page.evaluate(DRAWN, elem_id)["apart"] < 2, elem_id
         screenshot(page, "code")
+
+
+def test_at_a_laptops_height_with_a_picture_the_code_is_drawn_whole_as_the_page_scrolls(studio, tmp_path) -> None:
+    """A user trial at 1366×900: a picture uploaded, the Code tab opened; the JSON body's numbers stood apart from
+    its lines and curl stopped at line 13 (below the fold) until clicked."""
+    from PIL import Image
+
+    photo = tmp_path / "chelsea.png"
+    Image.new("RGB", (64, 48), "teal").save(photo)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        steps.upload(page, str(photo))
+        steps.open_tab(page, "Code")
+        page.locator("#code-curl").get_by_text("creativity").first.wait_for()
+        page.wait_for_timeout(1500)
+        for _ in range(12):  # the wheel, as a hand scrolls: no click in the boxes
+            page.mouse.wheel(0, 300)
+            page.wait_for_timeout(150)
+        page.wait_for_timeout(800)
+        curl = code_for()[3].rstrip("\n").split("\n")
+        drawn = page.evaluate(DRAWN, "code-curl")
+        assert drawn["lines"] == len(curl) and drawn["last"] == curl[-1], drawn
+        for elem_id in ("code-body", "code-curl"):
+            assert page.evaluate(DRAWN, elem_id)["apart"] < 2, (elem_id, page.evaluate(DRAWN, elem_id))
