@@ -97,11 +97,25 @@ def test_restore_shows_what_it_restored_and_the_preset_menu_follows(studio, tmp_
         page.locator("button[role=tab][aria-selected=true]", has_text="Upscale").wait_for()
         steps.wait_value(page, "#param-upscale_factor input[type=number]", "1")
         steps.wait_console(page, "Restored old.png ×1")
+        steps.wait_console(page, "Last run: new.png ×2")  # where the run on show went, said with the restore
         page.locator("#stage [data-stage=idle]").wait_for()
         page.wait_for_function("() => !document.querySelector('#result-slider img')")
         # ×1 is no preset's factor: the menu must not keep saying "fal defaults"
         page.wait_for_function("() => document.querySelector('#preset input').value.startsWith('custom')")
         screenshot(page, "truth-restored")
+
+
+def test_choosing_fal_with_no_key_says_a_run_would_be_refused(studio, monkeypatch) -> None:
+    monkeypatch.delenv("FAL_KEY", raising=False)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        note = page.locator("#key-status")
+        note.get_by_text("the local engine runs here").wait_for()
+        page.locator("#engine").get_by_text("fal", exact=True).click()  # the bar said "local runs here" still
+        note.get_by_text("No fal key: a run on fal would be refused.").wait_for()
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        note.get_by_text("the local engine runs here").wait_for()
+        assert "refused" not in note.inner_text()
 
 
 def test_the_sweep_tab_shows_the_picture_it_will_sweep(studio, tmp_path) -> None:

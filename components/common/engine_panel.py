@@ -12,7 +12,7 @@ import gradio as gr
 
 from components.common.session import Session, default_engine
 from core import config
-from core.engines import ENGINES, EngineInfo, describe, forget
+from core.engines import ENGINES, EngineInfo, describe, forget, keyless_engine
 from core.usecases import spent_today
 
 
@@ -57,10 +57,15 @@ def render() -> EnginePanel:
                        gr.State(session, delete_callback=end_session), browser_owner)
 
 
-def status(session: Session) -> str:
-    """The key's status, and what this visitor has spent today of a budgeted Space key."""
+def status(session: Session, engine: str | None = None) -> str:
+    """The key's status, and what this visitor has spent today of a budgeted Space key; with ``engine`` (the one
+    chosen) needing a key that is not there, it says first that a run on it would be refused and what to do."""
     spent = spent_today(session)
-    return session.key_status() + (f" · {spent}" if spent else "")
+    line = session.key_status() + (f" · {spent}" if spent else "")
+    if engine in ENGINES and describe(engine).needs_key and not session.fal_key():
+        line = (f"**No fal key: a run on {engine} would be refused.** Type a key under *Key, local model, "
+                f"webhook*, or choose {keyless_engine()} (it runs here on the CPU, free).")
+    return line
 
 
 def set_key(typed: str, session: Session) -> tuple[str, Session, str, str]:
@@ -111,9 +116,12 @@ def listen(panel: EnginePanel) -> None:
         dropdown.change(model_setter(engine), [dropdown, panel.session], panel.session, api_visibility="private")
     panel.webhook_url.change(set_webhook, [panel.webhook_url, panel.session], panel.session,
                              api_visibility="private")
+    panel.engine.change(status, [panel.session, panel.engine], panel.key_status, api_visibility="private",
+                        show_progress="hidden")
 
 
 def refresh_after(panel: EnginePanel, *events: Any) -> None:
     """Say what was spent today again after each of ``events`` (runs and sweeps)."""
     for event in events:
-        event.then(status, panel.session, panel.key_status, api_visibility="private", show_progress="hidden")
+        event.then(status, [panel.session, panel.engine], panel.key_status, api_visibility="private",
+                   show_progress="hidden")

@@ -262,10 +262,10 @@ def _details(run: Run) -> dict[str, Any]:
     return info
 
 
-def restore(run_id: str | None, session: Session) -> list[Any]:
+def restore(run_id: str | None, session: Session, view: run_panel.View | None = None) -> list[Any]:
     """Every parameter of the run back into the form, its input image too, the Upscale tab opened, and its run
-    panel saying what was restored (the last run's console and pictures are not this one's); or, with no run
-    selected, only the line beside the buttons says so."""
+    panel (``view``, as it was) saying what was restored and where the run it showed went (the last run's console
+    and pictures are not this one's); or, with no run selected, only the line beside the buttons says so."""
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
         unchanged = [gr.skip()] * (len(schema.PARAMETER_FIELDS) + 4)
@@ -274,8 +274,8 @@ def restore(run_id: str | None, session: Session) -> list[Any]:
     # The stored input is a PNG (every input is normalised): it keeps its name, with the extension it now has.
     image = servable(run.input_path, Path(run.input_name).stem + ".png" if run.input_name else None)
     url = run.arguments.get("image_url") or "" if not image else ""
-    restored = run_panel.set_aside(f"Restored {run_panel.run_label(run)} into the form: press Upscale to run it "
-                                   "again.")
+    restored = run_panel.put_aside(view, f"Restored {run_panel.run_label(run)} into the form: press Upscale to "
+                                         "run it again.")
     return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale"), restored,
             ""]
 
@@ -398,7 +398,7 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     panel.table.select(select, session, chosen, api_visibility="private").then(None, js=SHOW_CHOSEN)
     panel.gallery.select(select_picture, [panel.gallery_ids, session], chosen,
                          api_visibility="private").then(None, js=SHOW_CHOSEN)
-    restored = panel.restore.click(restore, [panel.selected, session],
+    restored = panel.restore.click(restore, [panel.selected, session, run_view],
                                    [*params.values(), image_file, image_url, tabs, run_view, panel.action],
                                    api_visibility="private")
     restored.then(None, js=run_panel.SHOW_FORM)

@@ -95,10 +95,21 @@ def new_input(view: View, loaded: Any = None) -> Any:
         return gr.skip(), gr.skip(), gr.skip()
     if about is None and not view.after and view.stage == "idle":  # a note of its own (Restore): kept, files go
         return gr.skip(), None, None
-    run = store.store().get(about) if about else None
-    last = f"Last run: {run_label(run)}. It is in the History tab." if run else "The last run is in the History tab."
     now = "A new picture is in the form." if loaded is not None else "The form has no picture now."
-    return replace(set_aside(f"{now} {last}"), aside=about), None, None
+    return replace(set_aside(f"{now} {last_run(about)}"), aside=about), None, None
+
+
+def last_run(run_id: str | None) -> str:
+    """Where the run the panel showed went: "Last run: coffee.png ×2, 14:02, completed. It is in the History tab."."""
+    run = store.store().get(run_id) if run_id else None
+    return f"Last run: {run_label(run)}. It is in the History tab." if run else "The last run is in the History tab."
+
+
+def put_aside(view: View | None, note: str) -> View:
+    """``set_aside`` for a note of its own that replaces ``view`` (Restore's, which the picture it puts in the form
+    does not replace): the note, then where the run ``view`` showed went, if it showed one."""
+    about = (view.run_id or view.aside) if view is not None else None
+    return set_aside(f"{note} {last_run(about)}" if about else note)
 
 
 def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
