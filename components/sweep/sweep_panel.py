@@ -211,10 +211,11 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                       [panel.sheet_download, panel.crop_input, panel.crop_x, panel.crop_y, panel.diff_cell,
                        panel.diff_against, panel.metrics], **quiet).then(views.crops, crop_inputs, panel.crops,
                                                                          **private)
-    panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private).then(
-        views.crops, crop_inputs, panel.crops, **private)
+    panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private)
+    # .change, not .release: a slider's release comes only at the end of a drag or when its number box loses focus,
+    # so a size typed and Enter pressed, or stepped with an arrow key, left the crops as they were.
     for slider in (panel.crop_x, panel.crop_y, panel.crop_size):
-        slider.release(views.crops, crop_inputs, panel.crops, **quiet)
+        slider.change(views.crops, crop_inputs, panel.crops, **quiet)
     for trigger in (panel.diff_cell.change, panel.diff_against.change):
         trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
     for trigger in (panel.metric.change, panel.metrics.change):
