@@ -313,3 +313,22 @@ def test_strangers_find_no_owner_door_in_the_api_and_no_owner_tab(shared_key, tm
         assert tab["props"].get("visible") is False  # drawn hidden; only the owner's page load shows it
     finally:
         demo.close()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_owner_tab_speaks_of_a_space_only_on_a_shared_app(shared, monkeypatch) -> None:
+    # A single-user app's user saw "Spending on this Space's fal key" and caps "the Space's key is off": words about
+    # a Space they do not run, over tables that stay empty because nothing is counted off a shared app.
+    import gradio as gr
+
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    monkeypatch.setenv("CLARITY_SHARED", "1" if shared else "0")
+    with gr.Blocks() as demo, gr.Tab("Owner") as tab:
+        owner_tab.render(tab)
+    intro = next(block.value for block in demo.blocks.values() if getattr(block, "elem_id", "") == "owner-intro")
+    if shared:
+        assert "Space's fal key" in intro
+        return
+    assert "Space" not in intro.replace("Hugging Face Space", "") and "not shared" in intro
+    caps = owner.report(Session()).caps  # a single-user app's user is its owner
+    assert "not shared" in caps and "Space's key" not in caps

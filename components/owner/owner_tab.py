@@ -17,8 +17,16 @@ import pandas as pd
 from components.common.refusal import said
 from components.common.session import Session
 from components.common.text import plain
+from core import config
 from core.errors import StudioError
 from core.sharing import owner
+
+INTRO = ("Spending on this Space's fal key by its visitors. Addresses are kept only as keyed hashes; the ledger keeps "
+         "its rows for `CLARITY_LEDGER_DAYS` days (README: *What is stored about visitors*).")
+INTRO_UNSHARED = ("This app is not shared: only you use it, on your own key, and nothing is counted here. Shared (on a "
+                  "Hugging Face Space, or with `CLARITY_SHARED=1`), this tab shows its owner what visitors spend on "
+                  "the app's `FAL_KEY`: by day and by visitor, refusals, and who to reset or block (README: "
+                  "*Hugging Face Space*).")
 
 
 @dataclass
@@ -40,8 +48,7 @@ class OwnerTab:
 
 def render(tab: gr.Tab) -> OwnerTab:
     """The tab's widgets, inside ``tab`` (drawn hidden)."""
-    gr.Markdown("Spending on this Space's fal key. Addresses are kept only as keyed hashes; the ledger keeps "
-                "its rows for `CLARITY_LEDGER_DAYS` days (README: *What is stored about visitors*).")
+    gr.Markdown(INTRO if config.shared_mode() else INTRO_UNSHARED, elem_id="owner-intro")
     caps, account = gr.Markdown(elem_id="owner-caps"), gr.Markdown(elem_id="owner-account")
     visitors = gr.Dataframe(label="Visitors today (select one to act on it)", interactive=False,
                             elem_id="owner-visitors")

@@ -119,6 +119,10 @@ def _account_words() -> str:
 
 
 def _caps_words() -> str:
+    if not config.shared_mode():
+        return ("Caps: none — this app is not shared, so every run here is yours, on your own key. When it runs "
+                "shared (a Hugging Face Space, or CLARITY_SHARED=1), visitors' runs on its FAL_KEY are capped and "
+                "counted here.")
     caps = budget.caps()
     parts = [f"{name} ${cap:.2f} a day" for name, cap in (("all visitors", caps.total), ("each visitor",
                                                                                           caps.visitor)) if cap]
