@@ -36,3 +36,13 @@ def test_runs_that_already_differ_keep_their_plain_labels(tmp_path: Path) -> Non
     finished_local_run(tmp_path, "a", 1_700_000_000)
     finished_local_run(tmp_path, "b", 1_700_000_005)
     assert all(" · run " not in text for text, _ in compare.choices(Session())[0]["choices"])
+
+
+def test_the_differences_table_says_none_in_words_not_pythons_none(tmp_path: Path) -> None:
+    # A lanczos run (no model) beside a local one showed "None" in the A/B table.
+    local = finished_local_run(tmp_path, "a", 1_700_000_000.0)
+    plain = Run(engine="lanczos", model=None, arguments={"upscale_factor": 2, "negative_prompt": ""},
+                input_name="astronaut.jpg", status="completed", width=20, height=20)
+    table = compare.differences(plain, local).set_index("parameter")
+    assert table.loc["model", "A"] == "none" and table.loc["model", "B"] == "fast"
+    assert "None" not in table.to_string()

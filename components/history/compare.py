@@ -86,8 +86,19 @@ def differences(first: Run, second: Run) -> pd.DataFrame:
     a, b = ({"engine": run.engine, "model": run.model, "input": run.input_name, "region": _part(run),
              **run.parameters(), **({"seed": "not used"} if ignores_seed(run.engine) else {})}
             for run in (first, second))
-    rows = [{"parameter": name, "A": str(a[name]), "B": str(b.get(name))} for name in a if a[name] != b.get(name)]
+    rows = [{"parameter": name, "A": _shown(a[name]), "B": _shown(b.get(name))} for name in a
+            if a[name] != b.get(name)]
     return pd.DataFrame(rows or [{"parameter": "(none)", "A": "the same settings", "B": "the same settings"}])
+
+
+def _shown(value: object) -> str:
+    """A setting as the table says it: "none" for no value (a lanczos run's model; not Python's "None"), "(empty)"
+    for an empty text, numbers as typed."""
+    if value is None:
+        return "none"
+    if value == "":
+        return "(empty)"
+    return str(value)
 
 
 def _part(run: Run) -> str:
