@@ -168,3 +168,26 @@ def type_region(page, x: object, y: object, width: object, height: object) -> No
         box = page.locator(f"#region-{name} input, #region-{name} textarea").first
         box.fill(str(value))
         box.blur()
+
+
+SQUEEZED_HEADERS = """id => [...document.querySelectorAll(`#${id} [role=columnheader] .header`)].filter(header => {
+    const walker = document.createTreeWalker(header, NodeFilter.SHOW_TEXT);
+    const tops = new Set();
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.length; i++) {
+            if (!node.data[i].trim()) continue;
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const box = range.getBoundingClientRect();
+            if (box.height) tops.add(Math.round(box.top));
+        }
+    }
+    return tops.size > header.innerText.trim().split(/\\s+/).length;  // more lines than words: a word broken
+}).map(header => header.innerText.trim())"""
+
+
+def squeezed_headers(page, elem_id: str) -> list[str]:
+    """The column headers of a gr.Dataframe drawn on more lines than they have words (a word broken letter by
+    letter in a column squeezed too narrow; the header's text, not its menu button)."""
+    return page.evaluate(SQUEEZED_HEADERS, elem_id)

@@ -80,6 +80,11 @@ def test_a_two_by_two_sweep_on_the_local_engine(studio, photo, tmp_path) -> None
         assert {caption for caption, _ in cells} == labels  # the axis values on every cell
         assert steps.all_shown(page, "sweep-grid")  # every cell on the page, none scrolled away inside the gallery
         screenshot(page, "sweep")
+        page.locator("#sweep-table [role=columnheader]").first.wait_for()
+        assert steps.squeezed_headers(page, "sweep-table") == []  # "queued (s)" broke into one letter a line
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table scrolls sideways instead
+        assert steps.squeezed_headers(page, "sweep-table") == []
+        page.set_viewport_size({"width": 1400, "height": 1000})
 
         with page.expect_download() as download:
             page.locator("#sweep-csv a[download]").click()

@@ -113,7 +113,10 @@ def render(engine_id: str = "fal") -> SweepPanel:
     grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",
                       elem_id="sweep-grid", interactive=False)
     whole = gr.Button(WHOLE + " (the chosen cell's)", size="sm", visible=False, elem_id="sweep-whole")
+    # Widths in pixels (cell, status, seed, queued, running, request id, error): at a phone's width the table
+    # scrolls sideways instead of squeezing its headers to a letter a line.
     table = gr.Dataframe(label="Cell status", interactive=False, wrap=True, elem_id="sweep-table", max_height=320,
+                         column_widths=[260, 100, 110, 90, 100, 320, 200],
                          visible=False)  # shown with the first sweep: an empty table is only bare headers
     with gr.Tab("Contact sheet"):
         sheet = gr.Image(label="Contact sheet", type="filepath", format="png", interactive=False,
