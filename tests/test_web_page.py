@@ -147,6 +147,9 @@ def test_the_page_opens_from_disk_offline_shows_the_same_cells_and_pivots(photo,
         assert second_row == ["upscale_factor=2 · engine=lanczos", "upscale_factor=2 · engine=local:fast"]
         page.select_option("#down", value="-1")  # the factor leaves the layout: one grid per factor ("all")
         assert page.locator("section.page h2").all_inner_texts() == [f"Upscale factor = {n}" for n in (1, 2, 3)]
+        # nothing down: no empty row-header column, the axis across named above the grid
+        assert page.locator("table.grid > tbody th").count() == 0
+        assert page.locator("table.grid caption").all_inner_texts() == ["Engine →"] * 3
         page.select_option("select[data-axis='0']", label="2")  # only ×2
         assert page.locator("section.page h2").all_inner_texts() == ["Upscale factor = 2"]
         assert page.locator("figcaption .label").all_inner_texts() == second_row
@@ -154,6 +157,16 @@ def test_the_page_opens_from_disk_offline_shows_the_same_cells_and_pivots(photo,
         assert view.runs[(0, 0)].id not in page.locator("details").first.inner_text()  # settings, not run ids
         assert "upscale_factor" in page.locator("details").first.inner_text()
         screenshot(page, "sweep-web-page")
+        hint = page.locator("section.page .hint")
+        assert hint.is_hidden()  # the grid fits a laptop's window
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: two 220 px cells do not fit
+        hint.wait_for()
+        assert "scroll the grid sideways" in hint.inner_text()
+        page.select_option("#down", value="0")  # the factor down again: the corner names both axes, a line each
+        corner = page.locator("th.corner span")
+        assert corner.all_inner_texts() == ["Engine →", "Upscale factor ↓"]
+        assert {round(box["height"]) for box in (span.bounding_box() for span in corner.all())} == {
+            round(corner.first.bounding_box()["height"])}  # neither name broken over two lines
         assert errors == [] and all(url.startswith("file://") for url in asked), (errors, asked)
 
 
