@@ -7,6 +7,7 @@ Selectors are the app's ``elem_id``s plus the few Gradio 6.31 DOM details they n
 from __future__ import annotations
 
 import re
+import time
 
 
 def console_text(page) -> str:
@@ -47,13 +48,26 @@ def request_id_in(text: str) -> str:
     return found.group(1)
 
 
-def open_tab(page, name: str) -> None:
-    button = page.locator("button[role=tab]", has_text=name).first
-    if not button.count():  # a narrow page may fold the last tabs into Gradio's overflow menu
-        menu = page.locator(".tabs .overflow-menu").first
-        menu.locator("button").first.click()
-        button = menu.locator(".overflow-dropdown button", has_text=name).first
-    button.click()
+def open_tab(page, name: str, timeout: float = 30.0) -> None:
+    """Click the tab named ``name``, in the tab bar or in the overflow menu a narrow page folds the last tabs
+    into, once it is there (a tab the page's load event shows, such as Owner, appears a moment after the page)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        button = page.locator("button[role=tab]", has_text=name).first
+        if button.count():
+            button.click()
+            return
+        menu = page.locator(".tabs .overflow-menu button").first
+        if menu.count() and menu.is_visible():
+            menu.click()
+            folded = page.locator(".tabs .overflow-menu .overflow-dropdown button", has_text=name).first
+            if folded.count():
+                folded.click()
+                return
+            menu.click()  # closed again; the tab may not be shown yet
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no tab named {name!r} on the page")
+        page.wait_for_timeout(200)
 
 
 def table_column(page, elem_id: str, name: str) -> list[str]:
