@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,19 @@ def run_sweep(page, x_values: str, y_axis: str | None = None, y_values: str = ""
     found = re.search(r"Sweep (\w+)", page.locator("#sweep-progress").inner_text())
     assert found, page.locator("#sweep-progress").inner_text()
     return found.group(1)
+
+
+@contextmanager
+def sweep_tab(studio: str, tmp_path: Path, name: str = "small.png", size: tuple[int, int] = (48, 32),
+              colour: str = "teal") -> Iterator:
+    """A page with a new picture in the form and the Sweep tab open."""
+    picture = tmp_path / name
+    Image.new("RGB", size, colour).save(picture)
+    with browser_page() as page:
+        steps.open_app(page, studio)
+        steps.upload(page, str(picture))
+        steps.open_tab(page, "Sweep")
+        yield page
 
 
 def shown(page) -> tuple[str, str, str, str, str]:
@@ -65,12 +80,7 @@ def test_a_reopened_sweep_puts_its_own_axes_and_values_back(studio, tmp_path: Pa
 
 def test_a_finished_sweep_is_exported_as_a_web_page_from_its_tab(studio, tmp_path: Path) -> None:
     """The size is said before anything is written; the zip downloads and holds the page, the CSV, the pictures."""
-    photo = tmp_path / "small.png"
-    Image.new("RGB", (48, 32), "teal").save(photo)
-    with browser_page() as page:
-        steps.open_app(page, studio)
-        steps.upload(page, str(photo))
-        steps.open_tab(page, "Sweep")
+    with sweep_tab(studio, tmp_path) as page:
         sweep_id = run_sweep(page, "1, 1.5")
         steps.open_tab(page, "Contact sheet")
         line = page.locator("#sweep-page-line")
@@ -91,12 +101,7 @@ def test_a_finished_sweep_is_exported_as_a_web_page_from_its_tab(studio, tmp_pat
 
 
 def test_vary_seed_per_cell_on_an_engine_without_a_seed_is_said_before_the_run(studio, tmp_path: Path) -> None:
-    photo = tmp_path / "small.png"
-    Image.new("RGB", (48, 32), "teal").save(photo)
-    with browser_page() as page:
-        steps.open_app(page, studio)  # no key: the local engine, which uses no seed
-        steps.upload(page, str(photo))
-        steps.open_tab(page, "Sweep")
+    with sweep_tab(studio, tmp_path) as page:  # no key: the local engine, which uses no seed
         steps.choose(page, "sweep-x-axis", "Upscale factor")
         page.locator(VALUES.format("x", "x")).first.fill("1, 1.5")
         page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()
@@ -109,13 +114,9 @@ def test_vary_seed_per_cell_on_an_engine_without_a_seed_is_said_before_the_run(s
 def test_a_new_picture_says_the_grid_on_show_is_the_last_pictures_sweep(studio, tmp_path: Path) -> None:
     """A user trial: after a sweep of astronaut.png, coffee.jpg was put in the form and the tab read "Sweeps
     coffee.jpg" above the astronaut grid, its table, sheet and export, as if they were coffee's."""
-    first, second = tmp_path / "astronaut.png", tmp_path / "coffee.png"
-    Image.new("RGB", (48, 32), "teal").save(first)
+    second = tmp_path / "coffee.png"
     Image.new("RGB", (40, 30), "sienna").save(second)
-    with browser_page() as page:
-        steps.open_app(page, studio)
-        steps.upload(page, str(first))
-        steps.open_tab(page, "Sweep")
+    with sweep_tab(studio, tmp_path, "astronaut.png") as page:
         sweep_id = run_sweep(page, "1, 1.5")
         line = page.locator("#sweep-input-name")
         assert "The grid below" not in line.inner_text()
