@@ -133,7 +133,8 @@ def render(engine_id: str = "fal") -> SweepPanel:
             with gr.Column():
                 crop_x = gr.Slider(0, 1024, value=64, step=1, label="Centre x (input px)", elem_id="sweep-crop-x")
                 crop_y = gr.Slider(0, 1024, value=64, step=1, label="Centre y (input px)", elem_id="sweep-crop-y")
-                crop_size = gr.Slider(8, 512, value=64, step=1, label="Size (input px)", elem_id="sweep-crop-size")
+                crop_size = gr.Slider(*views.CROP_SIZES, value=64, step=1, label="Size (input px)",
+                                      elem_id="sweep-crop-size")
         crops = gr.Gallery(label="The same region of every cell, 1:1 output pixels", format="png", columns=3,
                            object_fit="none", elem_id="sweep-crops", interactive=False)
     with gr.Tab("Difference"):
@@ -216,9 +217,10 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                                                                          **private)
     panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private)
     # .change, not .release: a slider's release comes only at the end of a drag or when its number box loses focus,
-    # so a size typed and Enter pressed, or stepped with an arrow key, left the crops as they were.
+    # so a size typed and Enter pressed, or stepped with an arrow key, left the crops as they were. Raw values
+    # (preprocess=False): each keystroke of a size being typed is a change, and Gradio refused "1" of "120".
     for slider in (panel.crop_x, panel.crop_y, panel.crop_size):
-        slider.change(views.crops, crop_inputs, panel.crops, **quiet)
+        slider.change(views.crops_as_typed, crop_inputs, panel.crops, **quiet, preprocess=False)
     for trigger in (panel.diff_cell.change, panel.diff_against.change):
         trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
     for trigger in (panel.metric.change, panel.metrics.change):

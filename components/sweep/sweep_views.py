@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import Any
@@ -154,6 +155,7 @@ def pick_centre(event: gr.SelectData) -> tuple[int, int]:
     return int(event.index[0]), int(event.index[1])
 
 
+CROP_SIZES = (8, 512)  # the detail crop's Size slider: input pixels, smallest and largest
 METRIC_NOTES = {
     "psnr": "**PSNR** (dB) compares each output, downscaled to the input's size, with the input: higher means closer "
             "to the input, not better (new detail lowers it), and 100 means identical. The axis starts at 0 dB: "
@@ -337,6 +339,20 @@ def crops(view: SweepView, x: float, y: float, size: float) -> Any:
         reference_size = image.size
     found = detail_crops(view.plan, view.runs, (x, y), size, reference_size, view.input_path)
     return gr.Gallery(value=[(servable(path), label) for path, label in found], columns=min(view.plan.columns, 6))
+
+
+def crops_as_typed(view: SweepView, x: Any, y: Any, size: Any) -> Any:
+    """``crops`` for the values as the boxes hold them while they are typed in (raw, not checked by Gradio, which
+    refused each keystroke of "120" on its own: "Value 1 is less than minimum value 8"): a size is kept within
+    the slider's ``CROP_SIZES``, a centre at 0 or more; an empty or partial box changes nothing yet."""
+    try:
+        centre_x, centre_y, side = (float(value) for value in (x, y, size))
+    except (TypeError, ValueError):
+        return gr.skip()
+    if not all(math.isfinite(value) for value in (centre_x, centre_y, side)):
+        return gr.skip()
+    low, high = CROP_SIZES
+    return crops(view, max(0.0, centre_x), max(0.0, centre_y), min(max(side, low), high))
 
 
 def difference(view: SweepView, label: str | None, against: str | None) -> str | None:
