@@ -106,3 +106,11 @@ def test_latest_fetches_the_newest_run_from_the_page_box_as_from_the_api(tmp_pat
 
     png, result, view, note = asyncio.run(fetched())[-1]
     assert result["run_id"] == newer.id and view.stage == "done" and png is not None and note == ""
+
+    async def mistyped() -> list[Any]:
+        return [shown async for shown in fetch_panel.fetch_request("nonsense-456", Session())]
+
+    # A user trial: a mistyped id emptied the result on show and set the stage strip to "failed" though no run
+    # failed. Refused before reaching a run, it is said beside the box only; the panel keeps what it shows.
+    [(png, result, view, note)] = asyncio.run(mistyped())
+    assert png == result == view == fetch_panel.gr.skip() and note.startswith("Warning:")

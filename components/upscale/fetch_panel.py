@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -38,11 +39,12 @@ def render() -> FetchPanel:
 
 
 async def fetch_request(request_id: str, session: Session, request: gr.Request | None = None,
-                        ) -> AsyncIterator[tuple[str | None, dict | None, View, str]]:
+                        ) -> AsyncIterator[tuple[Any, Any, Any, str]]:
     """Show a run by its fal request id, its run id or ``latest`` in the run panel (``core/usecases/fetch.py``): a
     run in the history as stored, whatever its engine; a pending fal request followed to its end and recorded.
-    Yields (output PNG, result JSON, run view, note beside the box); an id refused is said in the note, the
-    console and a warning, never as Error badges on the run panel it did not reach."""
+    Yields (output PNG, result JSON, run view, note beside the box); an id refused before it reached a run is said
+    in the note and a warning only: the run panel keeps the run it shows (a mistyped id wiped it and said
+    *failed*); one that failed on the way is said in the console too."""
     session = for_request(session, request)
     request_id = (request_id or "").strip()
     view = View(stage="queued", lines=[stamp(f"Fetching request {request_id}…")])
@@ -58,6 +60,9 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
     except StudioError as exc:
         message = said(str(exc))
         gr.Warning(toast(message))
+        if run is None:  # refused before it reached a run (a mistyped id): the run on show stays, with its result
+            yield gr.skip(), gr.skip(), gr.skip(), f"Warning: {plain(message)}"
+            return
         view.stage, view.error = "failed", message
         view.lines.append(stamp(f"Error: {message}"))
         yield None, None, view.snapshot(), f"Warning: {plain(message)}"
