@@ -7,7 +7,10 @@ from typing import Any
 
 import gradio as gr
 
-from components.upscale.action import View
+from components.common.files import servable
+from components.common.session import Session
+from components.upscale import result
+from components.upscale.action import View, download_name, result_json
 from components.upscale.console import stamp
 from core.runs import store
 
@@ -25,10 +28,12 @@ def cancel_view(view: View) -> Any:
     return view
 
 
-async def cancel_outcome(view: View) -> Any:
-    """After a cancel: how the run ended, once its engine has had the cancel and the history has the row."""
+async def cancel_outcome(view: View, session: Session | None = None) -> tuple[Any, Any, Any]:
+    """After a cancel: how the run ended, once its engine has had the cancel and the history has the row —
+    (view, output PNG, result JSON). A run that completed before the cancel arrived is shown as any finished run
+    is (the slider, its details, the PNG and the JSON): it was made, and on fal paid for."""
     if not view.cancel_requested:
-        return gr.skip()
+        return gr.skip(), gr.skip(), gr.skip()
     run = None
     for _ in range(100):  # the engine's cancel call normally takes well under a second
         run = store.store().get(view.run_id) if view.run_id else None
@@ -42,18 +47,27 @@ async def cancel_outcome(view: View) -> Any:
                                 "run ended."))
     elif run.status == "cancelled":
         view.lines.append(stamp(f"Cancelled · request {run.request_id or 'not sent'} · recorded in the history."))
-    else:  # it ended before the cancel arrived
-        view.stage = "done" if run.status == "completed" else "failed"
+    elif run.status == "completed" and run.output_path:  # it ended before the cancel arrived: its result stands
+        view.stage, view.details = "done", result.details_markdown(run)
+        view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
+        view.after_name = download_name(run)
+        view.lines.append(stamp("The run had already completed before the cancel arrived: its result is shown "
+                                "and kept in the history."))
+        return (view, servable(run.output_path, download_name(run)),
+                result_json(run, session.root_url if session else ""))
+    else:
+        view.stage = "failed"
         view.lines.append(stamp(f"The run had already ended ({run.status}) before the cancel arrived."))
-    return view
+    return view, gr.skip(), gr.skip()
 
 
-def listen(cancel: gr.Button, run_event: Any, view: gr.State) -> None:
-    """Wire Cancel to the Upscale event.
+def listen(cancel: gr.Button, run_event: Any, view: gr.State, session: gr.State, files: list[Any]) -> None:
+    """Wire Cancel to the Upscale event (``files``: the run panel's output PNG and result JSON, for a run that
+    completed before the cancel arrived).
 
     Queued, both: Gradio 6.31's page fires a State's ``.change`` only after a queued event (unqueued, the console
     never showed the cancel). ``cancel_view`` is quick because the page sends the cancel only once it returns.
     """
     cancel.click(cancel_view, view, view, cancels=[run_event], api_visibility="private",
-                 concurrency_limit=None).then(cancel_outcome, view, view, api_visibility="private",
-                                              concurrency_limit=None)
+                 concurrency_limit=None).then(cancel_outcome, [view, session], [view, *files],
+                                              api_visibility="private", concurrency_limit=None)

@@ -121,7 +121,7 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
     event = panel.run.click(upscale_live, inputs, outputs,
                             api_visibility="private", concurrency_limit=None, show_progress="minimal",
                             show_progress_on=[panel.result.slider])
-    run_cancel.listen(panel.cancel, event, panel.view)
+    run_cancel.listen(panel.cancel, event, panel.view, engine.session, [panel.result.file, panel.result.json])
     panel.view.change(render_view, panel.view,
                       [panel.console.log, panel.console.stage, panel.result.slider, panel.result.details, panel.run,
                        panel.cancel, panel.reuse_seed, panel.whole, *params.values()], api_visibility="private",
