@@ -175,7 +175,7 @@ def test_reuse_seed_in_the_history_says_where_the_seed_went(studio, tmp_path, fa
         assert page.locator("#param-seed input").input_value() == "4242"
 
 
-def test_examples_are_pictures_at_full_size(studio) -> None:
+def test_examples_are_pictures_at_full_size(studio, tmp_path) -> None:
     from components.upscale.image_input import EXAMPLE_FILES, EXAMPLES
 
     for name in EXAMPLE_FILES:  # big enough that an upscale shows something (they were 200–300 px)
@@ -191,3 +191,8 @@ def test_examples_are_pictures_at_full_size(studio) -> None:
         page.locator("#input-info").get_by_text("Input 451×300").wait_for()
         page.locator("#input-preview img").wait_for()
         screenshot(page, "examples")
+        highlighted = page.locator("#example-photos .thumbnail-item.selected")
+        assert highlighted.count() == 1  # the example in the form is highlighted; another picture takes it off
+        steps.replace_picture(page, picture(tmp_path, "garden.png", "green", (120, 90)))
+        page.locator("#input-info").get_by_text("Input 120×90").wait_for()
+        page.wait_for_function("() => !document.querySelector('#example-photos .thumbnail-item.selected')")

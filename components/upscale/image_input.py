@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -40,6 +40,7 @@ class ImageInput:
     loaded: gr.State  # the InputImage last loaded (or None)
     refused: gr.State  # the message for a dropped file just refused (shown until another input is given)
     examples: gr.Gallery  # the example photos; the one selected goes into ``file``
+    picked: gr.State  # the example last put into ``file`` (its path), or None
 
 
 def render() -> ImageInput:
@@ -57,13 +58,22 @@ def render() -> ImageInput:
                               object_fit="cover", allow_preview=False, interactive=False, elem_id="example-photos",
                               buttons=[])
         gr.Examples([[FAL_EXAMPLE_URL]], inputs=[url], label="fal's own example URL (for the fal engine)")
-    return ImageInput(file, url, preview, info, gr.State(None), gr.State(""), examples)
+    return ImageInput(file, url, preview, info, gr.State(None), gr.State(""), examples, gr.State(None))
 
 
-def pick_example(event: gr.SelectData) -> str:
-    """The example photo selected in the gallery, for the image box."""
+def pick_example(event: gr.SelectData) -> tuple[str, str]:
+    """The example photo selected in the gallery, for the image box, and as the example picked."""
     index = event.index if isinstance(event.index, int) else 0
-    return str(EXAMPLES / EXAMPLE_FILES[index % len(EXAMPLE_FILES)])
+    path = str(EXAMPLES / EXAMPLE_FILES[index % len(EXAMPLE_FILES)])
+    return path, path
+
+
+def example_shown(file: str | None, picked: str | None) -> tuple[Any, str | None]:
+    """The Examples gallery's highlight follows the picture in the form: kept while it is the example picked,
+    taken off when another picture (uploaded, restored) or none replaces it — (gallery update, example picked)."""
+    if file and picked and Path(file).name == Path(picked).name:
+        return gr.skip(), picked
+    return gr.Gallery(selected_index=None), None
 
 
 URL_UNUSED = "the file is used, not the image URL (clear the file to use the URL)"
@@ -115,7 +125,9 @@ def describe(loaded: InputImage | None, factor: object, session: Session | None 
 
 def listen(panel: ImageInput, factor: Widget, session: gr.State) -> None:
     outputs = [panel.preview, panel.info, panel.loaded]
-    panel.examples.select(pick_example, None, panel.file, api_visibility="private")
+    panel.examples.select(pick_example, None, [panel.file, panel.picked], api_visibility="private")
+    panel.file.change(example_shown, [panel.file, panel.picked], [panel.examples, panel.picked],
+                      api_visibility="private", show_progress="hidden")
     # always_last: the box emptied by a refusal fires .change again; that run must wait for the refusal's own to
     # finish (and see its reason kept), not race it.
     panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info, session],
