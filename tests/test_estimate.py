@@ -77,6 +77,24 @@ def test_the_preflight_says_first_run_until_there_is_history_then_the_time_and_i
     assert "about 7 s — from your last 3 local fast runs, 1.00 s per output MP + 1.0 s per cell" in text
 
 
+@pytest.mark.parametrize("bar", ["fal", "local"])
+def test_an_engine_axis_times_each_cell_at_its_own_engines_rate(tmp_path: Path, bar: str) -> None:
+    # A user trial: with the Engine bar on fal, a local:fast × lanczos sweep said "first run: no estimate" though
+    # both had runs; on local, lanczos cells were charged local's 7.9 s (about 35 s said, about 20 s taken).
+    path = tmp_path / "in.png"
+    Image.new("RGB", (1000, 1000)).save(path)
+    for mp in (1.0, 2.0, 4.0):
+        store.save(finished_run(mp, 4.0 * mp))  # local fast: 4 s per output MP
+        store.save(finished_run(mp, 0.1 * mp, engine="lanczos", model=None))  # lanczos: 0.1 s per output MP
+    form = {"loaded": InputImage(str(path), 1000, 1000, "d"), "engine": bar, "x_axis": "upscale_factor",
+            "x_values": "1, 2", "y_axis": "engine", "y_values": "local:fast, lanczos", "upscale_factor": 2.0,
+            "prompt": "a", "negative_prompt": "b", "session": Session()}
+    text = sweep_preflight.preflight({key: key for key in form}, form)[0]
+    # one after the other: local 1 MP + 4 MP (4 + 16 s), lanczos the same (0.1 + 0.4 s): about 20.5 s, not 40
+    assert "about 20 s" in text or "about 21 s" in text, text
+    assert "local fast runs, 4.00 s per output MP" in text and "lanczos runs, 0.10 s per output MP" in text
+
+
 def test_cells_that_run_at_once_share_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
     from core.sweep.plan import plan_grid
 

@@ -116,13 +116,18 @@ class SweepPlan:
     def preflight(self, width: int | None = None, height: int | None = None, *,
                   sizes: dict[str, tuple[int, int]] | None = None, seconds_per_megapixel: float | None = None,
                   seconds_per_cell: float = 0.0, concurrency: int = 1,
-                  price_per_megapixel: Callable[[Cell], float] | None = None) -> Preflight:
+                  price_per_megapixel: Callable[[Cell], float] | None = None,
+                  seconds_of: Callable[[Cell, float], float] | None = None,
+                  lane_of: Callable[[Cell], tuple[str, int]] | None = None) -> Preflight:
         """Cost of the plan for an input of ``width × height`` (or ``sizes[image_path]`` per image cell); each
         cell priced at ``price_per_megapixel(cell)`` USD per output megapixel (its engine's descriptor's price:
         ``core/sweep/sweep_run.py``'s ``cell_prices``), free without it.
 
         The time estimate schedules the cells in order on ``concurrency`` workers, each taking
-        ``seconds_per_cell + output MP × seconds_per_megapixel``.
+        ``seconds_of(cell, output MP)`` seconds (each cell at its own engine's rate, for an engine axis), else
+        ``seconds_per_cell + output MP × seconds_per_megapixel``; none without either. With ``lane_of`` (a cell's
+        engine and how many of its runs that engine takes at once) a cell holding a worker also waits for its
+        engine: an engine axis's local cells run one at a time while its lanczos cells run beside them.
         """
         megapixels: list[float] = []
         prices: dict[CellKey, float] = {}
@@ -138,16 +143,28 @@ class SweepPlan:
             if megapixels[-1] > config.max_output_megapixels():
                 oversized.append(cell.key)
         seconds = None
-        if seconds_per_megapixel is not None:
+        if seconds_of is not None:
+            seconds = _makespan([seconds_of(cell, mp) for cell, mp in zip(self.cells, megapixels, strict=True)],
+                                concurrency, [lane_of(cell) for cell in self.cells] if lane_of else None)
+        elif seconds_per_megapixel is not None:
             seconds = _makespan([seconds_per_cell + mp * seconds_per_megapixel for mp in megapixels], concurrency)
         return Preflight(len(self.cells), sum(megapixels), sum(prices.values()), seconds, tuple(oversized), prices)
 
 
-def _makespan(durations: list[float], workers: int) -> float:
-    """When the last of ``durations`` finishes if each starts on the first free of ``workers`` (FIFO)."""
+def _makespan(durations: list[float], workers: int, lanes: list[tuple[str, int]] | None = None) -> float:
+    """When the last of ``durations`` finishes if each, in order, takes the first free of ``workers`` (FIFO) and,
+    with ``lanes``, also the first free of its lane's units ((lane, units) per duration: an engine and how many
+    runs it takes at once), holding its worker while it waits for one."""
     free_at = [0.0] * max(1, min(workers, len(durations) or 1))
-    for duration in durations:
-        heapq.heappush(free_at, heapq.heappop(free_at) + duration)
+    lane_free: dict[str, list[float]] = {}
+    for at, duration in enumerate(durations):
+        start = heapq.heappop(free_at)
+        if lanes is not None:
+            name, units = lanes[at]
+            units_free = lane_free.setdefault(name, [0.0] * max(1, units))
+            start = max(start, heapq.heappop(units_free))
+            heapq.heappush(units_free, start + duration)
+        heapq.heappush(free_at, start + duration)
     return max(free_at)
 
 

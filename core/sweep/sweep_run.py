@@ -293,7 +293,8 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
 
 def preflight(plan: SweepPlan, image_path: str | None = None, *, engine: str | None = None,
               seconds_per_megapixel: float | None = None, seconds_per_cell: float = 0.0,
-              concurrency: int = 1) -> Preflight | None:
+              concurrency: int = 1, seconds_of: Callable[[Cell, float], float] | None = None,
+              lane_of: Callable[[Cell], tuple[str, int]] | None = None) -> Preflight | None:
     """``plan.preflight`` for its input files (``image_path`` for one image), each cell priced by its own engine
     (an engine axis's, else ``engine``; unpriced without one); None when a size is unknown."""
     sizes = {}
@@ -305,7 +306,7 @@ def preflight(plan: SweepPlan, image_path: str | None = None, *, engine: str | N
             sizes[key] = image.size
     return plan.preflight(sizes=sizes, seconds_per_megapixel=seconds_per_megapixel,
                           seconds_per_cell=seconds_per_cell, concurrency=concurrency,
-                          price_per_megapixel=cell_prices(plan, engine))
+                          price_per_megapixel=cell_prices(plan, engine), seconds_of=seconds_of, lane_of=lane_of)
 
 
 def cell_engine(plan: SweepPlan, engine: str | None) -> Callable[[Cell], str | None]:

@@ -5,14 +5,15 @@ plan, its price cell by cell, and the time it will take as learned from the visi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import core.usecases.admission as admission
-from core.engines import describe
+from core.engines import describe, parse_spec
 from core.runs import store
 from core.sharing.visitor import Visitor
 from core.sweep import estimate as learned
 from core.sweep import sweep_run
-from core.sweep.plan import Preflight, SweepPlan
+from core.sweep.plan import Cell, Preflight, SweepPlan
 from core.usecases.sweep import SweepRequest, needs_confirmation, paying_engine, plan_sweep, preflight
 from core.usecases.validate import cut_stored
 
@@ -31,14 +32,27 @@ class SweepEstimate:
     workers: int
     workers_basis: str = ""  # where ``workers`` comes from, when the engine's queue decides it
     request: SweepRequest = field(default_factory=SweepRequest)  # what was estimated (its region among it)
+    engine_rates: tuple[learned.Rates, ...] = ()  # with an engine axis: each of its engines' rates, in order
 
     def basis(self) -> str:
-        """The time's basis in words: the rates' basis and, when cells run together, how many at once and why."""
+        """The time's basis in words: the rates' basis (each engine's, for an engine axis) and, when cells run
+        together, how many at once and why."""
         if self.rates is None:
             return ""
         why = f" ({self.workers_basis})" if self.workers_basis else ""
         together = f"; {self.workers} cells at once{why}" if self.workers > 1 else ""
-        return self.rates.basis() + together
+        return " · ".join(rates.basis() for rates in self.engine_rates or (self.rates,)) + together
+
+
+def _engine_axis_rates(plan: SweepPlan, request: SweepRequest, scope: str | None,
+                       ) -> dict[str, learned.Rates | None]:
+    """Each engine of the plan's engine axis (``fal``, ``local:fast``…) → its rates (None: no run of it yet)."""
+    history, found = store.store(), {}
+    for spec in dict.fromkeys(plan.engines):
+        name, model = parse_spec(spec)
+        found[spec] = learned.rates(history, name, model or (request.model if name == request.engine else None),
+                                    scope)
+    return found
 
 
 def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, scope: str | None,
@@ -51,19 +65,46 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
     if whole and request.region is not None and image_path:
         image_path = cut_stored(image_path, request.region)  # priced at the region's output megapixels
     history = store.store()
-    found = learned.rates(history, request.engine, request.model, scope)
-    workers = learned.workers(history, request.engine, scope, plan.size)
-    _, why = learned.account_concurrency(history, request.engine, scope)
-    queued = describe(request.engine).runs_at_once is None  # the engine's queue decides how many run at once
+    if plan.engines:  # an engine axis: each cell at its own engine's rate (the bar's engine runs none of them)
+        by_spec = _engine_axis_rates(plan, request, scope)
+        timed = [rates for rates in by_spec.values() if rates is not None]
+        names = [parse_spec(spec)[0] for spec in by_spec]
+        found = timed[0] if len(timed) == len(by_spec) else None  # an engine never run yet: no estimate
+        # The sweep hands cells out as many at once as its most parallel engine takes (sweep_run's
+        # concurrency_for); each engine then runs its own share at its own pace (local: one at a time).
+        lanes = {name: learned.workers(history, name, scope, plan.size) for name in names}
+        workers = max(sweep_run.concurrency_for(name, plan.size) if describe(name).runs_at_once else lanes[name]
+                      for name in names)
+        queued = any(describe(name).runs_at_once is None for name in names)
+        why = next((learned.account_concurrency(history, name, scope)[1] for name in names
+                    if describe(name).runs_at_once is None), "")
+    else:
+        by_spec = {}
+        found = learned.rates(history, request.engine, request.model, scope)
+        workers = learned.workers(history, request.engine, scope, plan.size)
+        _, why = learned.account_concurrency(history, request.engine, scope)
+        queued = describe(request.engine).runs_at_once is None  # the engine's queue decides how many run at once
     why = why if queued and workers < plan.size else ""
-    options: dict[str, float | int] = {"concurrency": workers}
-    if found:
+    options: dict[str, Any] = {"concurrency": workers}
+    if found and by_spec:
+        def seconds_of(cell: Cell, megapixels: float) -> float:
+            rates = by_spec[str(plan.engine_of(cell))]
+            assert rates is not None  # every engine has rates when ``found``
+            return rates.seconds_per_cell + megapixels * rates.seconds_per_megapixel
+
+        def lane_of(cell: Cell) -> tuple[str, int]:
+            name = parse_spec(str(plan.engine_of(cell)))[0]
+            return name, lanes[name]
+
+        options |= {"seconds_of": seconds_of, "lane_of": lane_of}
+    elif found:
         options |= {"seconds_per_cell": found.seconds_per_cell, "seconds_per_megapixel": found.seconds_per_megapixel}
     cost = preflight(plan, request.engine, image_path, **options)
     if cost is not None and found and cost.estimated_seconds is not None:
         cost = replace(cost, estimated_seconds=learned.sweep_seconds(found, cost.estimated_seconds,
                                                                      cost.total_output_megapixels))
-    return SweepEstimate(plan, cost, found, workers, why, request)
+    engine_rates = tuple(rates for rates in by_spec.values() if rates is not None) if found else ()
+    return SweepEstimate(plan, cost, found, workers, why, request, engine_rates)
 
 
 def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
