@@ -102,3 +102,15 @@ def test_a_select_first_hint_goes_once_a_run_is_selected() -> None:
     assert isinstance(history_panel.hint_answered(None, hint), type(gr.skip()))  # nothing selected: still true
     kept = history_panel.hint_answered("run-1", "Deleted run 0a1b2c3d (Undo brings it back).")
     assert isinstance(kept, type(gr.skip()))
+
+
+def test_the_run_json_says_times_to_the_millisecond() -> None:
+    # A user trial: the Run JSON read "queued_seconds": 0.020734786987304688.
+    run = Run(engine="local", arguments={"upscale_factor": 2}, status="completed", created_at=1000.0,
+              queued_seconds=0.020734786987304688, started_at=1000.0207347869873, finished_at=1003.4567891234,
+              running_seconds=2.98765432109, timings={"inference": 2.123456789})
+    store.save(run)
+    details = history_panel.select(Session(), SimpleNamespace(row_value=[run.id]))[2]
+    assert details["queued_seconds"] == 0.021 and details["running_seconds"] == 2.988
+    assert details["timings"] == {"inference": 2.123}
+    assert all(len(repr(value)) <= 8 for name, value in details.items() if name.endswith("_seconds") and value)

@@ -259,6 +259,12 @@ def _details(run: Run) -> dict[str, Any]:
     info["seed"] = run.seed_used  # none on an engine that uses no seed (older rows kept a random one)
     info["queued_seconds"], info["running_seconds"] = run.queue_seconds, run.engine_seconds
     info["run_seconds"] = run.run_seconds  # from leaving the queue to the output kept (its download included)
+    for name in ("queued_seconds", "running_seconds", "run_seconds"):  # to the millisecond, not 0.0207347869…
+        if isinstance(info[name], float):
+            info[name] = round(info[name], 3)
+    if isinstance(info.get("timings"), dict):
+        info["timings"] = {step: round(value, 3) if isinstance(value, float) else value
+                           for step, value in info["timings"].items()}
     return info
 
 
