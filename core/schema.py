@@ -101,8 +101,8 @@ def _check_url(value: object) -> str:
                              "data:image/png;base64, followed by the picture's bytes in base64.", "image_url")
         return value
     if not value.lower().startswith("https://") or len(value) <= len("https://"):
-        raise InputError(f"Image URL: {value[:40]!r} is neither an https:// address nor a data: URI (one that "
-                         "begins like data:image/png;base64,); only those two are accepted.", "image_url")
+        raise InputError(f"Image URL: {value[:40]!r} is neither an https:// address nor a data: URI such as "
+                         "“data:image/png;base64,…”; only those two are accepted.", "image_url")
     if len(value) > 4096 or any(c.isspace() for c in value):
         raise InputError("Image URL: this address is too long or contains spaces.", "image_url")
     return value

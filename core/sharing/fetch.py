@@ -63,7 +63,7 @@ def _not_https(url: str) -> str:
     """Why ``url`` is not fetched: its scheme when it has one, else that it is no address at all."""
     scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", url.strip())
     if scheme:
-        return f"Only https:// image URLs can be fetched, not {scheme.group(0)}."
+        return f"Only https:// image URLs can be fetched; this one begins with “{scheme.group(0)}”."
     shown = url.strip() if len(url.strip()) <= 60 else url.strip()[:57] + "…"
     return (f"“{shown}” is not an image address: paste an https:// URL or a data: URI, or upload the file "
             "instead.")

@@ -138,9 +138,9 @@ NOT_PUBLIC = "not a public internet address"
 
 @pytest.mark.reliability("hostile urls")
 @pytest.mark.parametrize(("url", "match"), [
-    ("file:///etc/passwd", r"Only https:// image URLs can be fetched, not file:"),
-    ("ftp://ftp.example.com/cat.png", r"Only https:// image URLs can be fetched, not ftp:"),
-    ("http://example.com/cat.png", r"Only https:// image URLs can be fetched, not http:"),
+    ("file:///etc/passwd", r"Only https:// image URLs can be fetched; this one begins with “file:”"),
+    ("ftp://ftp.example.com/cat.png", r"Only https:// image URLs can be fetched; this one begins with “ftp:”"),
+    ("http://example.com/cat.png", r"Only https:// image URLs can be fetched; this one begins with “http:”"),
     ("not a url", r"^“not a url” is not an image address: paste an https:// URL"),  # said "not not a url:."
     ("example.com/cat.png", r"^“example.com/cat.png” is not an image address"),
     ("https://10.0.0.7/cat.png", NOT_PUBLIC),
@@ -168,7 +168,7 @@ def test_loopback_server_refused_in_shared_mode(client, shared, web, host: str) 
     ("https://10.1.2.3/cat.png", NOT_PUBLIC),
     ("https://169.254.169.254/latest/meta-data/", NOT_PUBLIC),
     ("https://127.0.0.1:{port}/image.png", NOT_PUBLIC),  # the same server by its address: loopback
-    ("http://localhost:{port}/image.png", r"Only https:// image URLs can be fetched, not http:"),
+    ("http://localhost:{port}/image.png", r"Only https:// image URLs can be fetched; this one begins with “http:”"),
 ])
 def test_redirect_into_a_forbidden_address(client, shared, web, only_the_test_host, target: str,
                                            match: str) -> None:
