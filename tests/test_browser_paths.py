@@ -347,6 +347,16 @@ ON_TOP = """() => {  // what a tap on the middle of the Upscale button reaches, 
 }"""
 
 
+UNDER_THE_BAR = """() => {  // what of the page's last controls and footer lies under the phone's run bar
+    const bar = document.querySelector('#run-bar').getBoundingClientRect();
+    const ends = [...document.querySelectorAll('footer, #fetch-panel, .gradio-container > .main > .wrap > *')];
+    return ends.filter(el => { const r = el.getBoundingClientRect(); return r.height && r.bottom > bar.top + 1
+                                && r.top < bar.top && el.offsetParent !== null; })
+               .map(el => el.tagName + '#' + el.id + ' bottom ' + Math.round(el.getBoundingClientRect().bottom)
+                          + ' > bar ' + Math.round(bar.top));
+}"""
+
+
 def test_on_a_phone_nothing_scrolls_over_the_upscale_button(studio) -> None:
     """The phone's Upscale/Cancel bar stays on top: a field label scrolling past is under it, not over it, and a
     tap on the button runs it (a label drawn above took the tap and focused its box)."""
@@ -360,6 +370,10 @@ def test_on_a_phone_nothing_scrolls_over_the_upscale_button(studio) -> None:
             if (over := page.evaluate(ON_TOP)) is not None:
                 covered.append(f"at {top}px: {over}")
         assert not covered, "\n".join(covered[:5])
+        page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.wait_for_timeout(300)
+        hidden = page.evaluate(UNDER_THE_BAR)  # at the page's end the bar covers nothing of it
+        assert hidden == [], hidden
 
 
 def test_on_a_phone_the_engine_choice_and_the_key_note_are_stacked(studio) -> None:

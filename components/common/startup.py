@@ -65,7 +65,7 @@ def launch_settings() -> dict[str, Any]:
     the MCP server (the public endpoints as tools, at ``/gradio_api/mcp/``) and footer links. No
     ``allowed_paths``: the data directory is never served by path (see components/common/files.py)."""
     return {"theme": theme.build(), "css_paths": [str(HERE / "style.css")],
-            "head_paths": [str(HERE / "shortcuts.html")],
+            "head_paths": [str(HERE / "shortcuts.html"), str(HERE / "page_end.html")],
             "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(), "mcp_server": True,
             "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls),
                                           Middleware(mcp_identity.McpIdentity)]}}
