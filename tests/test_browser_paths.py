@@ -104,6 +104,10 @@ def test_a_two_by_two_sweep_on_the_local_engine(studio, photo, tmp_path) -> None
         assert {caption: width for caption, width in crops}["upscale_factor=1 · engine=lanczos"] == 64
         assert steps.all_shown(page, "sweep-crops")
         screenshot(page, "sweep-crops")
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: every crop's caption whole, not "…=1.…"
+        page.wait_for_timeout(300)
+        assert page.evaluate(CUT_CAPTIONS, "sweep-crops") == []
+        page.set_viewport_size({"width": 1400, "height": 1000})
         # The Size box typed and Enter pressed, or stepped with the arrow key, redraws the crops (only a drag did).
         size = page.locator("#sweep-crop-size input[type=number]")
         size.click()
@@ -347,6 +351,8 @@ ON_TOP = """() => {  // what a tap on the middle of the Upscale button reaches, 
 }"""
 
 
+CUT_CAPTIONS = """id => [...document.querySelectorAll(`#${id} .caption-label`)]
+    .filter(label => label.scrollWidth > label.clientWidth + 1).map(label => label.innerText)"""
 UNDER_THE_BAR = """() => {  // what of the page's last controls and footer lies under the phone's run bar
     const bar = document.querySelector('#run-bar').getBoundingClientRect();
     const ends = [...document.querySelectorAll('footer, #fetch-panel, .gradio-container > .main > .wrap > *')];
