@@ -382,6 +382,26 @@ def test_on_a_phone_nothing_scrolls_over_the_upscale_button(studio) -> None:
         assert hidden == [], hidden
 
 
+LABEL_OVER = """id => {  // the block's floating label, if it lies over the block's content
+    const label = document.querySelector(`#${id} [data-testid=block-label]`).getBoundingClientRect();
+    const content = [...document.querySelectorAll(`#${id} button.upload-container, #${id} .thumbnail-item`)]
+        .map(el => el.getBoundingClientRect()).filter(r => r.height && r.width);
+    return content.some(r => r.top < label.bottom - 1 && r.bottom > label.top && r.left < label.right
+                             && r.right > label.left) ? Math.round(label.height) : null;
+}"""
+
+
+def test_on_a_phone_no_label_covers_the_upload_box_or_the_examples(studio) -> None:
+    # A user trial: at 390 px the upload box's two-line label covered "Drop File Here" and the Examples label the
+    # photos' tops.
+    with browser_page(390, 844) as page:
+        steps.open_app(page, studio)
+        page.locator("#examples").get_by_text("Examples").click()
+        steps.gallery(page, "example-photos")
+        assert page.evaluate(LABEL_OVER, "input-file") is None
+        assert page.evaluate(LABEL_OVER, "example-photos") is None
+
+
 def test_on_a_phone_the_engine_choice_and_the_key_note_are_stacked(studio) -> None:
     # Before, the two sat side by side at 390 px: the engines' description wrapped to eight lines in half the width.
     with browser_page(390, 844) as page:
