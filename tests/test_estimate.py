@@ -127,3 +127,22 @@ def test_the_preflight_names_every_free_engine_and_says_a_fal_sweep_needs_a_key(
     on_fal = line(engine="fal", x_axis="creativity", x_values="0.3, 0.5")
     assert "estimated" in on_fal and "Warning: No fal key" in on_fal  # priced, and said it cannot run yet
     assert "Warning: No fal key" in line(x_values="local, fal")
+
+
+def test_with_fal_among_an_engine_axis_every_cell_is_handed_out_and_each_engine_keeps_its_own_pace() -> None:
+    # As sweep_run hands them out: all cells at once when fal is among the engines (its queue runs two at a new
+    # account's limit) while the lanczos cells run beside them, two at a time. Held to two cells at once in all,
+    # the lanczos cells would wait behind fal's.
+    from core.sweep.plan import plan_grid
+
+    plan = plan_grid({"upscale_factor": 2.0}, "engine", ["fal", "fal", "lanczos", "lanczos"], None, None)
+
+    def seconds(cell, megapixels: float) -> float:
+        return 10.0 if cell.x_value == "fal" else 1.0
+
+    def lane(cell) -> tuple[str, int]:
+        return str(cell.x_value), 2
+
+    every_cell = plan.preflight(100, 100, concurrency=4, seconds_of=seconds, lane_of=lane)
+    two_in_all = plan.preflight(100, 100, concurrency=2, seconds_of=seconds, lane_of=lane)
+    assert (every_cell.estimated_seconds, two_in_all.estimated_seconds) == (10.0, 11.0)

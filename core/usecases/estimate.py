@@ -71,21 +71,22 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
         names = [parse_spec(spec)[0] for spec in by_spec]
         found = timed[0] if len(timed) == len(by_spec) else None  # an engine never run yet: no estimate
         # The sweep hands cells out as many at once as its most parallel engine takes (sweep_run's
-        # concurrency_for); each engine then runs its own share at its own pace (local: one at a time).
+        # concurrency_for: all of them with fal among its engines); each engine then runs its own share at its own
+        # pace (``lanes``: local one at a time, fal at the account's concurrency).
         lanes = {name: learned.workers(history, name, scope, plan.size) for name in names}
-        workers = max(sweep_run.concurrency_for(name, plan.size) if describe(name).runs_at_once else lanes[name]
-                      for name in names)
+        handed_out = max(sweep_run.concurrency_for(name, plan.size) for name in names)
+        workers = max(lanes.values())
         queued = any(describe(name).runs_at_once is None for name in names)
         why = next((learned.account_concurrency(history, name, scope)[1] for name in names
                     if describe(name).runs_at_once is None), "")
     else:
         by_spec = {}
         found = learned.rates(history, request.engine, request.model, scope)
-        workers = learned.workers(history, request.engine, scope, plan.size)
+        workers = handed_out = learned.workers(history, request.engine, scope, plan.size)
         _, why = learned.account_concurrency(history, request.engine, scope)
         queued = describe(request.engine).runs_at_once is None  # the engine's queue decides how many run at once
     why = why if queued and workers < plan.size else ""
-    options: dict[str, Any] = {"concurrency": workers}
+    options: dict[str, Any] = {"concurrency": handed_out}
     if found and by_spec:
         def seconds_of(cell: Cell, megapixels: float) -> float:
             rates = by_spec[str(plan.engine_of(cell))]
