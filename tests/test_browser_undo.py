@@ -34,7 +34,7 @@ def test_delete_goes_to_a_bin_that_undo_and_put_back_empty(studio, tmp_path: Pat
         rows(page, 2)
         undo = page.locator("#history-undo")
         assert undo.is_disabled()
-        page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+        page.locator("#history-gallery .thumbnail-item").first.click()  # chosen by its picture
         page.locator("#history-details").get_by_text("kept.png").first.wait_for()
         page.locator("#history-delete").click()
         page.locator("#history-action").get_by_text("Moved kept.png ×1").wait_for()
@@ -45,6 +45,9 @@ def test_delete_goes_to_a_bin_that_undo_and_put_back_empty(studio, tmp_path: Pat
         page.locator("#history-action").get_by_text("Put back 1 run.").wait_for()
         rows(page, 2)
         assert undo.is_disabled()
+        # nothing is selected now: no thumbnail highlighted beside empty details (one stayed, a user trial found)
+        page.wait_for_timeout(300)
+        assert page.locator("#history-gallery .thumbnail-item.selected").count() == 0
 
         page.locator("#history-table [role=gridcell][data-row='1']").first.click()
         page.wait_for_timeout(300)

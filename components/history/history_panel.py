@@ -201,6 +201,13 @@ def history_view(search: str, status: str, engine: str, session: Session) -> tup
     return (frame, line, pictures, ids, gr.update(visible=binned), gr.update(visible=binned))
 
 
+def unselected_view(search: str, status: str, engine: str, session: Session) -> tuple[Any, ...]:
+    """``history_view`` after the selection was cleared (a delete, its undo, the bin emptied): no thumbnail
+    highlighted beside details that are empty (the gallery kept the highlight at the index it had)."""
+    frame, line, pictures, ids, *bin_buttons = history_view(search, status, engine, session)
+    return (frame, line, gr.Gallery(value=pictures, selected_index=None), ids, *bin_buttons)
+
+
 def select_picture(ids: list[str], session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str, Any]:
     """A thumbnail chosen: that run, as if its row had been selected."""
     index = event.index if isinstance(event.index, int) else -1
@@ -317,7 +324,7 @@ def _deleted(ids: list[str], what: str, search: str, status: str, engine: str, s
             f"files, for {BIN_DAYS} days.")
     return (None, None, {}, "", gr.update(visible=False), line, ids,
             gr.update(interactive=True, value=f"Undo delete ({len(ids)} run{'s' * (len(ids) != 1)})"),
-            *history_view(search, status, engine, session))
+            *unselected_view(search, status, engine, session))
 
 
 def delete(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
@@ -344,7 +351,8 @@ def undo(ids: list[str], search: str, status: str, engine: str, session: Session
     """Put the last deletion back (every run of it still in the bin)."""
     back = store.store().undelete(ids or [], owner=session.scope())
     line = f"Put back {back} run{'s' * (back != 1)}." if back else "Nothing to undo: the bin no longer holds them."
-    return line, [], gr.update(interactive=False, value="Undo delete"), *history_view(search, status, engine, session)
+    return line, [], gr.update(interactive=False, value="Undo delete"), *unselected_view(search, status, engine,
+                                                                                          session)
 
 
 def put_back(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
