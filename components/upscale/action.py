@@ -127,10 +127,18 @@ async def upscale(form: dict[str, Any], engine: str = "local", session: Session 
         view.error, view.error_field = (run.error, run.error_field) if run else ("The run did not start.", None)
         yield None, result_json(run, session.root_url) if run else None, view.snapshot()
         raise refused((run.error if run else None) or "The run did not complete.")
-    view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
     view.region = run.region is not None
+    yield *show_finished(view, run, session.root_url), view.snapshot()
+
+
+def show_finished(view: View, run: Run, root: str = "") -> tuple[str | None, dict[str, Any]]:
+    """Put a completed run into ``view`` as the run panel shows any finished run — at its end, fetched by id, or
+    completed before a cancel arrived: "done", its details, the slider's pictures, its seed and download name.
+    Returns its Output PNG and Result JSON (``result_json``, addresses from ``root``)."""
+    view.stage, view.details = "done", result.details_markdown(run)
+    view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
     view.after_name = download_name(run)
-    yield servable(run.output_path, download_name(run)), result_json(run, session.root_url), view.snapshot()
+    return servable(run.output_path, view.after_name), result_json(run, root)
 
 
 STREAMING = ("running", "downloading")  # stages in which the form's notes cannot change

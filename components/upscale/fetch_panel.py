@@ -8,12 +8,11 @@ from typing import Any
 
 import gradio as gr
 
-from components.common.files import servable
 from components.common.refusal import refused, said
 from components.common.session import Session, for_request
 from components.common.text import plain, toast
 from components.upscale import console, result
-from components.upscale.action import View, download_name, result_json
+from components.upscale.action import View, result_json, show_finished
 from components.upscale.console import stamp
 from core import usecases
 from core.errors import StudioError
@@ -74,11 +73,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
         view.stage, view.error = "failed", run.error
         yield None, result_json(run, session.root_url), view.snapshot(), ""
         raise refused(run.error or "The request did not complete.")
-    view.stage = "done"
-    view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
-    view.after_name = download_name(run)
-    yield (servable(run.output_path, download_name(run)), result_json(run, session.root_url), view.snapshot(),
-           "")
+    yield *show_finished(view, run, session.root_url), view.snapshot(), ""
 
 
 def listen(panel: FetchPanel, session: gr.State, outputs: list) -> None:

@@ -7,10 +7,8 @@ from typing import Any
 
 import gradio as gr
 
-from components.common.files import servable
 from components.common.session import Session
-from components.upscale import result
-from components.upscale.action import View, download_name, result_json
+from components.upscale.action import View, show_finished
 from components.upscale.console import stamp
 from core.runs import store
 
@@ -48,13 +46,9 @@ async def cancel_outcome(view: View, session: Session | None = None) -> tuple[An
     elif run.status == "cancelled":
         view.lines.append(stamp(f"Cancelled · request {run.request_id or 'not sent'} · recorded in the history."))
     elif run.status == "completed" and run.output_path:  # it ended before the cancel arrived: its result stands
-        view.stage, view.details = "done", result.details_markdown(run)
-        view.seed, view.after, view.before = run.seed_used, run.output_path, result.before_image(run)
-        view.after_name = download_name(run)
         view.lines.append(stamp("The run had already completed before the cancel arrived: its result is shown "
                                 "and kept in the history."))
-        return (view, servable(run.output_path, download_name(run)),
-                result_json(run, session.root_url if session else ""))
+        return view, *show_finished(view, run, session.root_url if session else "")
     else:
         view.stage = "failed"
         view.lines.append(stamp(f"The run had already ended ({run.status}) before the cancel arrived."))
