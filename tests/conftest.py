@@ -4,9 +4,13 @@ is prepared at import time, before any test builds an httpx client (see ``testsu
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +85,22 @@ def client(studio: str):
     from gradio_client import Client
 
     return Client(studio, verbose=False)
+
+
+def upgraded_elsewhere_meanwhile(path: Path, add_column: str) -> threading.Thread:
+    """Another process takes the file's write lock, adds ``add_column`` (the upgrade this version makes) half a
+    second later and commits, while this process opens the same file."""
+    held = threading.Event()
+
+    def upgrade() -> None:
+        with closing(sqlite3.connect(path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            held.set()
+            time.sleep(0.5)
+            other.execute(add_column)
+            other.execute("COMMIT")
+
+    thread = threading.Thread(target=upgrade)
+    thread.start()
+    held.wait(5)
+    return thread

@@ -18,6 +18,7 @@ from core.inputs import images
 from core.runs.history import BIN_DAYS, COLUMNS, TABLE_COLUMNS, History, export_csv
 from core.runs.runs import Run
 from core.sweep.sweep_store import SweepStore
+from tests.conftest import upgraded_elsewhere_meanwhile
 
 
 @pytest.fixture
@@ -288,6 +289,23 @@ def test_csv_export_has_one_row_per_run_and_every_column(history: History, tmp_p
     by_id = {row["id"]: row for row in rows}
     assert by_id[runs[0].id]["prompt"] == "a, \"quoted\"\nprompt" and by_id[runs[0].id]["seed"] == "1234"
     assert "secret-key-123" not in path.read_text(encoding="utf-8")
+
+
+def test_two_processes_upgrading_one_history_at_once_keep_it(data_dir: Path) -> None:
+    # Seen in CI: the app upgraded the file while a reader opened it; both added the bin's column, the second
+    # failed ("duplicate column name: deleted_at") and moved the user's whole history aside as damaged.
+    with closing(History.open_default()) as first:
+        first.save(make_run())
+    path = data_dir / "history.sqlite3"
+    with closing(sqlite3.connect(path)) as conn:  # the file as the version before the bin left it
+        conn.execute("ALTER TABLE runs DROP COLUMN deleted_at")
+        conn.commit()
+    other = upgraded_elsewhere_meanwhile(path, "ALTER TABLE runs ADD COLUMN deleted_at REAL")
+    with closing(History.open_default()) as second:
+        other.join()
+        assert second.notice is None
+        assert len(second.frame(None)) == 1
+    assert not [p for p in data_dir.iterdir() if ".corrupt-" in p.name]
 
 
 def test_corrupt_file_is_moved_aside_and_a_fresh_store_opens(data_dir: Path) -> None:

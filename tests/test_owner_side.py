@@ -3,6 +3,7 @@ see, a ledger without raw addresses, money that never contradicts itself, first 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -21,7 +22,7 @@ from core import money
 from core.errors import InputError
 from core.runs.runs import Run
 from core.sharing import budget, identity, owner, spending
-from tests.conftest import launched_app
+from tests.conftest import launched_app, upgraded_elsewhere_meanwhile
 from tests.reliability import noise_png
 
 ADDRESS = "198.51.100.77"
@@ -102,6 +103,17 @@ def test_the_ledger_keeps_no_raw_address_yet_counts_per_address(tmp_path) -> Non
         assert address.encode() not in stored
     rows = sqlite3.connect(path).execute("SELECT address FROM spending UNION SELECT address FROM refusals")
     assert {row[0][:5] for row in rows} == {"addr-"}
+
+
+def test_two_processes_upgrading_one_ledger_at_once_both_open_it(tmp_path) -> None:
+    path = tmp_path / "history.sqlite3"
+    budget.Ledger(path).close()
+    with contextlib.closing(sqlite3.connect(path)) as conn:  # the ledger as a version before "forgiven" left it
+        conn.execute("ALTER TABLE spending DROP COLUMN forgiven")
+        conn.commit()
+    thread = upgraded_elsewhere_meanwhile(path, "ALTER TABLE spending ADD COLUMN forgiven INTEGER NOT NULL DEFAULT 0")
+    budget.Ledger(path).close()  # raised "duplicate column name: forgiven" before
+    thread.join()
 
 
 def test_the_ledger_forgets_rows_older_than_its_days(tmp_path, monkeypatch) -> None:

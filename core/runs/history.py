@@ -17,13 +17,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from core import config, storage
+from core import config, database, storage
 from core.csv_export import write_csv
 from core.inputs.images import before_path
 from core.runs.runs import Run, iso_time
@@ -161,6 +161,7 @@ class History:
         self.data_dir = Path(data_dir if data_dir is not None else self.path.parent).resolve()
         self.notice: str | None = None  # a plain sentence when the file had to be replaced
         self._lock = threading.RLock()
+        self._upgraded: set[Callable[[sqlite3.Connection], object]] = set()  # tables upgraded (``upgrade``)
         self._failed = sqlite3.connect(":memory:")  # the connection that failed to open, see _connect
         try:
             self._conn = self._connect(self.path)
@@ -195,28 +196,34 @@ class History:
 
     @staticmethod
     def _create_schema(conn: sqlite3.Connection) -> None:
-        columns = ", ".join(f"{c} {t}{' PRIMARY KEY' if c == 'id' else ''}" for c, t in _COLUMN_TYPES.items())
-        conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
-        # Columns a newer schema added (a new field, a new Run attribute) are added in place: the migration path.
-        existing = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
-        for column in (c for c in _COLUMN_TYPES if c not in existing):
-            conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {_COLUMN_TYPES[column]}")
-        if "deleted_at" not in existing:  # when the run went to the bin (None: not deleted); no Run field, so a
-            conn.execute("ALTER TABLE runs ADD COLUMN deleted_at REAL")  # save never takes a run out of the bin
-        for name, spec in (("owner_time", "owner, created_at"), ("time", "created_at"), ("status", "status"),
-                           ("sweep", "sweep_id")):
-            conn.execute(f"CREATE INDEX IF NOT EXISTS runs_{name} ON runs ({spec})")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version < SCHEMA_VERSION:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+        with database.immediate(conn):  # another process upgrading the same file waits, then finds it done
+            columns = ", ".join(f"{c} {t}{' PRIMARY KEY' if c == 'id' else ''}" for c, t in _COLUMN_TYPES.items())
+            conn.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+            # Columns a newer schema added (a new field, a new Run attribute) are added in place: the migration path.
+            existing = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+            for column in (c for c in _COLUMN_TYPES if c not in existing):
+                conn.execute(f"ALTER TABLE runs ADD COLUMN {column} {_COLUMN_TYPES[column]}")
+            if "deleted_at" not in existing:  # when the run went to the bin (None: not deleted); no Run field, so
+                conn.execute("ALTER TABLE runs ADD COLUMN deleted_at REAL")  # a save never takes it out of the bin
+            for name, spec in (("owner_time", "owner, created_at"), ("time", "created_at"), ("status", "status"),
+                               ("sweep", "sweep_id")):
+                conn.execute(f"CREATE INDEX IF NOT EXISTS runs_{name} ON runs ({spec})")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
                 if version < 2:
                     _migrate_to_2(conn)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+
+    def upgrade(self, change: Callable[[sqlite3.Connection], object]) -> None:
+        """Run ``change`` (another table's creation and migration: ``core.sweep.sweep_store``'s) in one write
+        transaction under this store's lock (``core.database.immediate``), once per store. StorageError as
+        ``query``."""
+        with self._lock, storage.writing("upgrade the history"):
+            if change in self._upgraded:
+                return
+            with database.immediate(self._conn) as conn:
+                change(conn)
+            self._upgraded.add(change)
 
     def _recover(self, error: BaseException) -> sqlite3.Connection:
         # Move the unreadable file aside (never delete it) and start afresh; in memory if even that fails.

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import config, money, storage
+from core import config, database, money, storage
 from core.errors import InputError
 from core.sharing import identity
 
@@ -100,16 +100,17 @@ class Ledger:
     def _open(self, path: Path | str) -> None:
         self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=5.0, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode = WAL")
-        for table in (TABLE, REFUSALS, BLOCKED):
-            self._conn.execute(table)
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(spending)")}
-        if "forgiven" not in columns:
-            self._conn.execute("ALTER TABLE spending ADD COLUMN forgiven INTEGER NOT NULL DEFAULT 0")
-        self._conn.execute("CREATE INDEX IF NOT EXISTS spending_day ON spending (day, owner, address)")
         self._conn.create_function("address_key", 1, identity.address_key, deterministic=True)
-        for table in ("spending", "refusals"):  # rows an older version wrote with the raw address
-            self._conn.execute(f"UPDATE {table} SET address = address_key(address) "
-                               "WHERE address IS NOT NULL AND address NOT LIKE 'addr-%'")
+        with database.immediate(self._conn):  # another process upgrading the ledger waits, then finds it done
+            for table in (TABLE, REFUSALS, BLOCKED):
+                self._conn.execute(table)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(spending)")}
+            if "forgiven" not in columns:
+                self._conn.execute("ALTER TABLE spending ADD COLUMN forgiven INTEGER NOT NULL DEFAULT 0")
+            self._conn.execute("CREATE INDEX IF NOT EXISTS spending_day ON spending (day, owner, address)")
+            for table in ("spending", "refusals"):  # rows an older version wrote with the raw address
+                self._conn.execute(f"UPDATE {table} SET address = address_key(address) "
+                                   "WHERE address IS NOT NULL AND address NOT LIKE 'addr-%'")
 
     def prune(self) -> None:
         """Drop rows older than the ledger keeps (``CLARITY_LEDGER_DAYS``); at most once a day."""
