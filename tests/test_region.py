@@ -374,7 +374,8 @@ def test_the_mcp_tools_describe_the_region_parameters() -> None:
         names = [param.name for param in ENDPOINTS[name]]
         region = names.index("region_x")
         assert names[region:region + 4] == list(PARAMS)  # after the older parameters, so old calls stay valid
-        assert all(name in ("vary_seed",) for name in names[region + 4:])  # only what came after the region
+        assert all(name in ("vary_seed", "z_axis", "z_values", "w_axis", "w_values")  # what came after the region
+                   for name in names[region + 4:])
         text = tool_docs.docstring("", ENDPOINTS[name])
         assert "region_x: The region's left edge" in text and "default: null (the whole picture)" in text
 

@@ -85,7 +85,8 @@ def test_reopening_a_sweep_restores_its_axes_values_and_engine(tmp_path: Path) -
     assert record.input and (config.data_dir() / record.input).is_file()
 
     csv, sheet, view, *controls, note = asyncio.run(sweep_reopen.open_sweep(first.plan.id, Session()))
-    assert controls == ["upscale_factor", "1, 1.5", "", "", "local", False]  # one seed for the grid
+    assert controls[:10] == ["upscale_factor", "1, 1.5", "", "", "local", False, "", "", "", ""]  # one seed for the grid
+    assert controls[10]["open"] is False  # no Z or W axis: their fold stays shut
     assert view.plan.id == first.plan.id and len(view.runs) == 2 and Path(sheet).is_file()
 
 
@@ -94,6 +95,5 @@ def test_a_sweep_kept_before_records_reopens_from_its_cells(tmp_path: Path) -> N
     for label, factor, seed in (("upscale_factor=1 · seed=7", 1.0, 7), ("upscale_factor=1.5 · seed=7", 1.5, 7)):
         history.save(Run(engine="local", arguments={"upscale_factor": factor, "seed": seed}, status="failed",
                          sweep_id="old", cell=label))
-    *_, x_axis, x_values, y_axis, y_values, engine, vary, note = asyncio.run(sweep_reopen.open_sweep("old", Session()))
-    assert (x_axis, x_values, y_axis, y_values, engine, vary) == ("upscale_factor", "1, 1.5", "seed", "7", "local",
-                                                                  False)
+    controls = asyncio.run(sweep_reopen.open_sweep("old", Session()))[3:-1]
+    assert controls[:6] == ("upscale_factor", "1, 1.5", "seed", "7", "local", False)

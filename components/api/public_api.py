@@ -46,8 +46,10 @@ DESCRIPTIONS = {
     "upscale": "Upscale one picture (a file, or image_url) on an engine: fal-ai/clarity-upscaler (fal), Real-ESRGAN "
                "(local) or a Lanczos resize (lanczos). Returns the output PNG and the result JSON (image, seed, "
                "timings, request id, run id, status).",
-    "sweep": "Run a grid of upscales over one or two axes (X/Y plot syntax) and return the cells' CSV, the "
-             "contact sheet and a summary (sweep_id, cells by status). Above the confirmation limits it runs only "
+    "sweep": "Run a grid of upscales over up to four axes (X, Y, then Z and W; A1111's X/Y/Z plot syntax) and "
+             "return the cells' CSV, the contact sheet (one grid per Z and W value) and a summary (sweep_id, cells "
+             "by status). "
+             "Above the confirmation limits it runs only "
              "with confirm=true. dry_run=true prices it without running it: the summary is the pre-flight (cells, "
              "output megapixels, price, time estimate) and there is no CSV or sheet.",
     "history": "Your runs, newest first, one row each: every endpoint field, the seed used, size, duration, "

@@ -113,11 +113,6 @@ def is_kind(name: str | None, kind: str) -> bool:
     return kind_of(name) == kind
 
 
-def side_of(kind: str, x_axis: str | None, y_axis: str | None) -> str | None:
-    """Which axis of a grid (``"x"`` or ``"y"``) is of ``kind``, else None."""
-    return "x" if is_kind(x_axis, kind) else "y" if is_kind(y_axis, kind) else None
-
-
 def values_text(name: str, values: list[AxisValue]) -> str:
     """A value list written back in the axis syntax ``parse_axis`` reads (for a sweep kept before records)."""
     if kind_of(name) == "text":

@@ -26,7 +26,8 @@ BACKGROUND = (255, 255, 255)
 INK = (30, 30, 30)
 MUTED_TILE = (200, 200, 200)
 TILE_BACKGROUND = (238, 238, 238)
-CSV_LEADING = ("x_index", "y_index", "label", "status", "x_value", "y_value")
+CSV_LEADING = ("x_index", "y_index", "z_index", "w_index", "label", "status", "x_value", "y_value", "z_value",
+               "w_value")
 CSV_TRAILING = ("request_id", "engine", "psnr", "ssim", "sharpness", "error")
 
 
@@ -195,6 +196,24 @@ def contact_sheet(cells: Sequence[SheetCell | tuple[Any, ...]], x_axis_name: str
             for number, line in enumerate(labels[(column, row)]):
                 draw.text((x, y + thumb + gap // 2 + number * cell_line), line, font=cell_font, fill=INK)
     return sheet
+
+
+def stacked(sheets: Sequence[tuple[str, Image.Image]]) -> Image.Image:
+    """Sheets one under another, each under its title (a sweep's Z and W values); a single untitled sheet as is."""
+    if len(sheets) == 1 and not sheets[0][0]:
+        return sheets[0][1]
+    width = max(sheet.width for _, sheet in sheets)
+    font = _font(max(18, min(32, width // 40)))
+    gap = 8
+    line = int(font.getbbox("Ag")[3]) + 2 * gap
+    page = Image.new("RGB", (width, sum(line + sheet.height for _, sheet in sheets)), BACKGROUND)
+    draw, top = ImageDraw.Draw(page), 0
+    for title, sheet in sheets:
+        draw.text((gap, top + gap), _fit(draw, title, font, width - 2 * gap), font=font, fill=INK)
+        draw.line((0, top + line - 2, width, top + line - 2), fill=MUTED_TILE, width=2)
+        page.paste(sheet, (0, top + line))
+        top += line + sheet.height
+    return page
 
 
 def sheet_to_png(image: Image.Image, path: str | Path) -> Path:

@@ -46,7 +46,7 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
         x, y = min(max(x, half), in_size[0] - half), min(max(y, half), in_size[1] - half)
         with Image.open(run.output_path) as output:
             crop = metrics.detail_crop(output, (x - half, y - half, x + half, y + half), in_size)
-        path = folder / f"{cell.x_index}-{cell.y_index}.png"
+        path = folder / f"{'-'.join(map(str, cell.key))}.png"  # its place in the sweep: unique in any layout
         storage.write_atomic(path, functools.partial(crop.save, format="PNG"), "save the detail crops")
         crops.append((str(path), cell.label))
     return crops

@@ -1,37 +1,38 @@
-"""Re-opening a past sweep from its stored runs: the grid (labels, X/Y values) and each cell's latest run — for
-sweeps of any age, since each cell run carries its sweep id and its label (``x=a · y=b``)."""
+"""Re-opening a past sweep from its stored runs: the grid (labels, every axis's values) and each cell's latest run
+— for sweeps of any age, since each cell run carries its sweep id and its label (``x=a · y=b · z=c``)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from core.errors import InputError
 from core.runs.runs import Run
 from core.schema import FIELD_BY_NAME
-from core.sweep.axes import AXES, IMAGE, AxisValue, side_of
+from core.sweep.axes import AXES, IMAGE, AxisValue, is_kind
 from core.sweep.plan import Cell, CellKey, SweepPlan
 
 if TYPE_CHECKING:
     from core.runs.history import History
 
 
-def _split_label(label: str, x_axis: str, y_axis: str | None) -> tuple[str, str | None]:
-    """The value texts of a label ``x=a`` or ``x=a · y=b``."""
-    rest = label.removeprefix(f"{x_axis}=")
-    if y_axis:
-        at = rest.rfind(f" · {y_axis}=")
-        if at >= 0:
-            return rest[:at], rest[at + len(f" · {y_axis}="):]
-    return rest, None
+def _split_label(label: str, names: list[str]) -> list[str]:
+    """The value texts of a label ``x=a · y=b · z=c`` for its axes ``names``, in order."""
+    texts, rest = [], label.removeprefix(f"{names[0]}=")
+    for name in names[1:]:
+        at = rest.find(f" · {name}=")
+        texts.append(rest[:at])
+        rest = rest[at + len(f" · {name}="):]
+    return [*texts, rest]
 
 
-def _axes_of(label: str) -> tuple[str, str | None]:
+def _axes_of(label: str) -> list[str]:
+    """The axes a cell's label names, in order (X first)."""
     x_axis = label.partition("=")[0]
     if x_axis not in AXES:
         raise InputError(f"This sweep's cells are labelled {label!r}, which names no axis.", None)
-    ends = [(label.rfind(f" · {name}="), name) for name in AXES if name != x_axis]
-    at, y_axis = max(ends)
-    return x_axis, (y_axis if at >= 0 else None)
+    found = sorted((at, name) for name in AXES if name != x_axis and (at := label.find(f" · {name}=")) >= 0)
+    return [x_axis, *(name for _, name in found)]
 
 
 def _value(axis: str, text: str | None, run: Run) -> AxisValue:
@@ -41,43 +42,48 @@ def _value(axis: str, text: str | None, run: Run) -> AxisValue:
 
 
 def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPlan, dict[CellKey, Run]]:
-    """A past sweep rebuilt from its stored runs: the grid (labels, X/Y values, the region its cells ran on) and
-    each cell's latest run."""
+    """A past sweep rebuilt from its stored runs: the grid (labels, every axis and its values, the region its
+    cells ran on) and each cell's latest run."""
     stored = history.runs_for_sweep(sweep_id, owner)
     if not stored:
         raise InputError(f"There is no sweep {sweep_id!r} in your history.", None)
     latest: dict[str, Run] = {}
     for run in stored:  # oldest first: a label keeps its first position and its newest run (after retries)
         latest[run.cell or run.id] = run
-    x_axis, y_axis = _axes_of(next(iter(latest)))
-    xs: dict[str, tuple[int, AxisValue]] = {}
-    ys: dict[str | None, tuple[int, AxisValue]] = {}
-    found: dict[CellKey, tuple[str, Run]] = {}
+    names = _axes_of(next(iter(latest)))
+    seen: dict[str, dict[str, tuple[int, AxisValue]]] = {name: {} for name in names}
+    found: dict[tuple[int, ...], tuple[str, Run]] = {}
     for label, run in latest.items():
-        x_text, y_text = _split_label(label, x_axis, y_axis)
-        x_index = xs.setdefault(x_text, (len(xs), _value(x_axis, x_text, run)))[0]
-        y_index = ys.setdefault(y_text, (len(ys), _value(y_axis, y_text, run) if y_axis else None))[0]
-        found[(x_index, y_index)] = (label, run)
-    x_values = [value for _, value in xs.values()]
-    y_values = [value for _, value in ys.values()] if y_axis else []
+        texts = _split_label(label, names)
+        place = tuple(seen[name].setdefault(text, (len(seen[name]), _value(name, text, run)))[0]
+                      for name, text in zip(names, texts, strict=True))
+        found[place] = (label, run)
+    axes = [(name, [value for _, value in seen[name].values()]) for name in names]
+    image_axis = next((name for name in names if is_kind(name, IMAGE)), None)
     cells, runs = [], {}
-    for y_index in range(max(1, len(y_values))):
-        for x_index in range(len(x_values)):
-            entry = found.get((x_index, y_index))
-            if entry is None:  # deleted from the history: shown as missing, never retried (no arguments)
-                cells.append(Cell(x_index, y_index, x_values[x_index], (y_values or [None])[y_index],
-                                  "missing", {}))
-                continue
-            label, run = entry
-            arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
-            image_path = run.input_path if side_of(IMAGE, x_axis, y_axis) else None
-            cells.append(Cell(x_index, y_index, x_values[x_index], y_values[y_index] if y_axis else None, label,
-                              arguments, image_path))
-            runs[(x_index, y_index)] = run
+    for reversed_place in itertools.product(*(range(len(values)) for _, values in reversed(axes))):
+        place = tuple(reversed(reversed_place))
+        by_name = dict(zip(names, place, strict=True))
+        values = {name: dict(axes)[name][by_name[name]] for name in names}
+        at = (place[0], place[1] if len(place) > 1 else 0, *place[2:])
+        x_index, y_index = at[0], at[1]
+        y_value = values[names[1]] if len(names) > 1 else None
+        entry = found.get(place)
+        if entry is None:  # deleted from the history: shown as missing, never retried (no arguments)
+            cells.append(Cell(x_index, y_index, values[names[0]], y_value, "missing", {}, None, at, values,
+                              by_name))
+            continue
+        label, run = entry
+        arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
+        image_path = run.input_path if image_axis else None
+        cells.append(Cell(x_index, y_index, values[names[0]], y_value, label, arguments, image_path, at, values,
+                          by_name))
+        runs[at] = run
     # A region sweep stays one: every cell ran on the same part of the same picture, and its runs say which.
     part = next((run for run in runs.values() if run.region), None)
     # Seeds that differ from cell to cell with no seed axis: the sweep varied its seed per cell.
     seeds = {run.arguments.get("seed") for run in runs.values()} - {None}
-    varied = "seed" not in (x_axis, y_axis) and len(seeds) > 1
-    return SweepPlan(x_axis, x_values, y_axis, y_values, cells, id=sweep_id, region=part.region if part else None,
-                     whole_path=part.whole_path if part else None, vary_seed=varied), runs
+    varied = "seed" not in names and len(seeds) > 1
+    return SweepPlan(names[0], axes[0][1], names[1] if len(names) > 1 else None, axes[1][1] if len(names) > 1 else [],
+                     cells, id=sweep_id, region=part.region if part else None,
+                     whole_path=part.whole_path if part else None, vary_seed=varied, more_axes=axes[2:]), runs

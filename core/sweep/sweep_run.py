@@ -29,9 +29,17 @@ from core.inputs.region import Region
 from core.runs.runner import Update, execute, save_soft
 from core.runs.runs import Run, ignores_seed, iso_time
 from core.sweep import metrics
-from core.sweep.axes import IMAGE, AxisValue, format_value, side_of
-from core.sweep.contact_sheet import SheetCell, cells_csv, contact_sheet, keep_tile, sheet_thumb, sheet_to_png
-from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan
+from core.sweep.axes import IMAGE, AxisValue, format_value
+from core.sweep.contact_sheet import (
+    SheetCell,
+    cells_csv,
+    contact_sheet,
+    keep_tile,
+    sheet_thumb,
+    sheet_to_png,
+    stacked,
+)
+from core.sweep.plan import AXIS_LETTERS, Cell, CellKey, Preflight, SweepPlan
 from core.sweep.scheduler import run_sweep
 
 if TYPE_CHECKING:
@@ -111,8 +119,8 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
 
     def new_run(cell: Cell) -> Run:
         runner = engine_of(cell)
-        image_axis = side_of(IMAGE, plan.x_axis, plan.y_axis)
-        name = str(cell.x_value if image_axis == "x" else cell.y_value) if image_axis else input_name
+        image_axis = plan.axis_of(IMAGE)
+        name = str(cell.values[image_axis]) if image_axis else input_name
         return Run(engine=runner.name, arguments=dict(cell.arguments), owner=owner, sweep_id=plan.id,
                    cell=cell.label, model=getattr(runner, "model", None), input_name=name, region=plan.region,
                    whole_path=plan.whole_path)
@@ -268,9 +276,13 @@ def cell_rows(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None 
         measured = (cell_metrics(output, source_of(cell, run, input_path)) if output
                     else {"psnr": None, "ssim": None, "sharpness": None})
         parameters = run.parameters() if run else {k: v for k, v in cell.arguments.items() if k != "image_url"}
+        further: dict[str, Any] = {}  # the Z and W axes' place and value
+        for letter, (name, values) in zip(AXIS_LETTERS[2:], plan.more_axes, strict=False):
+            further[f"{letter}_index"] = cell.place[name]
+            further[f"{letter}_value"] = _csv_value(name, values[cell.place[name]])
         rows.append({"x_index": cell.x_index, "y_index": cell.y_index, "label": cell.label,
                      "status": run.status if run else "queued", "x_value": _csv_value(plan.x_axis, cell.x_value),
-                     "y_value": _csv_value(plan.y_axis, cell.y_value), "arguments": parameters,
+                     "y_value": _csv_value(plan.y_axis, cell.y_value), **further, "arguments": parameters,
                      "seed": _seed_of(run, parameters),
                      "sweep_id": plan.id, "created_at": iso_time(run.created_at) if run else None,
                      "request_id": run.request_id if run else None, "engine": run.engine if run else None,
@@ -283,15 +295,30 @@ def cell_rows(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None 
 
 def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None = None,
                   ) -> tuple[str, str]:
-    """Write ``contact-sheet.png`` and ``cells.csv`` (one row per cell, every parameter and metric)."""
+    """Write ``contact-sheet.png`` (with Z and W axes, one sheet per combination of their values, stacked under
+    their titles, as A1111's X/Y/Z plot writes one grid per Z value) and ``cells.csv`` (one row per cell, every
+    parameter and metric)."""
     folder = sweep_dir(plan.id)
     rows = cell_rows(plan, runs, input_path)
-    tiles = [SheetCell(cell.x_index, cell.y_index, cell.label, row["output_path"],
-                       "" if row["output_path"] else status_text(runs.get(cell.key)))
-             for cell, row in zip(plan.cells, rows, strict=True)]
-    thumb = sheet_thumb(plan.size)
-    sheet = contact_sheet(tiles, plan.x_axis, plan.x_values, plan.y_axis, plan.y_values, thumb=thumb)
+    sheet = layout_sheet(plan, runs, plan.x_axis, plan.y_axis, dict.fromkeys(name for name, _ in plan.more_axes))
     return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
+
+
+def layout_sheet(plan: SweepPlan, runs: dict[CellKey, Run], across: str, down: str | None,
+                 at: dict[str, int | None]) -> Image.Image:
+    """The contact sheet of a layout (``SweepPlan.pages``): one sheet per page, under its title when there are
+    several. A finished cell's tile is its thumbnail made when it finished (``sheet_thumb``)."""
+    thumb = sheet_thumb(plan.size)
+    sheets = []
+    for title, page in plan.pages(across, down, at):
+        tiles = []
+        for cell in page.cells:
+            run = runs.get(cell.key)
+            output = run.output_path if run and done(run) else None
+            tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, output, "" if output else status_text(run)))
+        sheets.append((title, contact_sheet(tiles, page.x_axis, page.x_values, page.y_axis, page.y_values,
+                                            thumb=thumb)))
+    return stacked(sheets)
 
 
 def preflight(plan: SweepPlan, image_path: str | None = None, *, engine: str | None = None,

@@ -10,6 +10,7 @@ are re-opened from their cells (``core.sweep.reopen``).
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = {"id": "TEXT PRIMARY KEY", "owner": "TEXT", "created_at": "REAL", "engine": "TEXT", "model": "TEXT",
             "x_axis": "TEXT", "x_values": "TEXT", "y_axis": "TEXT", "y_values": "TEXT", "parameters": "TEXT",
-            "input": "TEXT", "finished_at": "REAL"}
+            "input": "TEXT", "finished_at": "REAL", "more_axes": "TEXT"}
 _ACTIVE = ("queued", "running", "unsaved")
 
 
@@ -40,6 +41,7 @@ class SweepRecord:
     owner: str = ""
     created_at: float = field(default_factory=time.time)
     finished_at: float | None = None  # when every cell had run and the sheet was made (not after a cancel)
+    more_axes: tuple[tuple[str, str], ...] = ()  # the Z and W axes: (axis name, values text) each
 
 
 @dataclass(frozen=True)
@@ -66,19 +68,28 @@ def input_of(image_path: str | None, image_url: str | None, data_dir: Path) -> s
     return None
 
 
+def _create_table(conn: sqlite3.Connection) -> None:
+    """The ``sweeps`` table, and the columns a newer version added to an older one's."""
+    columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
+    conn.execute(f"CREATE TABLE IF NOT EXISTS sweeps ({columns})")
+    existing = {row[1] for row in conn.execute("PRAGMA table_info(sweeps)")}
+    for name in (name for name in _COLUMNS if name not in existing):
+        conn.execute(f"ALTER TABLE sweeps ADD COLUMN {name} {_COLUMNS[name]}")
+    conn.execute("CREATE INDEX IF NOT EXISTS sweeps_owner_time ON sweeps (owner, created_at)")
+
+
 class SweepStore:
     """The ``sweeps`` table in a History's database (created on first use)."""
 
     def __init__(self, history: History) -> None:
         self.history = history
-        columns = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
-        history.query(f"CREATE TABLE IF NOT EXISTS sweeps ({columns})")
-        history.query("CREATE INDEX IF NOT EXISTS sweeps_owner_time ON sweeps (owner, created_at)")
+        history.upgrade(_create_table)
 
     def save(self, record: SweepRecord) -> None:
         """Write the record once (a sweep id is never reused; another owner's id raises ValueError)."""
-        row = {**{name: getattr(record, name) for name in _COLUMNS if name != "parameters"},
-               "parameters": json.dumps(record.parameters, default=str)}
+        row = {**{name: getattr(record, name) for name in _COLUMNS if name not in ("parameters", "more_axes")},
+               "parameters": json.dumps(record.parameters, default=str),
+               "more_axes": json.dumps([list(axis) for axis in record.more_axes]) if record.more_axes else None}
         self.history.query(f"INSERT INTO sweeps ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
                            "ON CONFLICT(id) DO NOTHING", list(row.values()))
         if self.get(record.id, record.owner) is None:
@@ -100,7 +111,13 @@ class SweepStore:
             parameters = json.loads(values.pop("parameters") or "{}")
         except ValueError:
             parameters = {}
-        return SweepRecord(**values, parameters=parameters if isinstance(parameters, dict) else {})
+        try:
+            more = json.loads(values.pop("more_axes") or "[]")
+            more_axes = tuple((str(name), str(text)) for name, text in more)
+        except (ValueError, TypeError):
+            more_axes = ()
+        return SweepRecord(**values, parameters=parameters if isinstance(parameters, dict) else {},
+                           more_axes=more_axes)
 
     def summaries(self, owner: str | None) -> list[SweepSummary]:
         """Every sweep of the owner that has runs, newest first, with how many completed, failed or are active."""

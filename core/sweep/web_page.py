@@ -110,10 +110,9 @@ def _thumb_bytes(run: Run) -> int:
 
 
 def axes_of(plan: SweepPlan) -> list[dict[str, Any]]:
-    """The page's axes: name, label and value texts, X first."""
-    named = [(plan.x_axis, plan.x_values)] + ([(plan.y_axis, plan.y_values)] if plan.y_axis else [])
+    """The page's axes: name, label and value texts, X first, then Y, Z and W."""
     return [{"name": name, "label": AXES[name].label if name in AXES else name,
-             "values": [format_value(name, value, 80) for value in values]} for name, values in named]
+             "values": [format_value(name, value, 80) for value in values]} for name, values in plan.axes]
 
 
 def page_data(plan: SweepPlan, rows: Sequence[dict[str, Any]], full_size: bool, limit_bytes: int,
@@ -125,7 +124,9 @@ def page_data(plan: SweepPlan, rows: Sequence[dict[str, Any]], full_size: bool, 
     for row in rows:
         run_id, finished = row["run_id"], bool(row["output_path"])
         cells.append({
-            "at": [row["x_index"]] + ([row["y_index"]] if plan.y_axis else []), "label": row["label"],
+            "at": [row["x_index"]] + ([row["y_index"]] if plan.y_axis else [])
+                  + [row[f"{letter}_index"] for letter, _ in zip("zw", plan.more_axes, strict=False)],
+            "label": row["label"],
             "status": row["status"], "error": row["error"],
             "image": f"images/{run_id}.png" if finished and full_size else None,
             "thumb": f"thumbs/{run_id}.jpg" if finished else None,

@@ -26,14 +26,17 @@ def _folder() -> Any:
 
 
 def sweep_dataset(sweep_id: str, visitor: Visitor) -> DatasetZip:
-    """A sweep's finished cells as an imagefolder zip, each row with the sweep's axes (``x_axis``, ``y_axis``; the
-    values are in the parameter columns and ``cell``) and the cell's metrics (``psnr``, ``ssim`` against the input,
-    ``sharpness``). InputError for an unknown sweep, someone else's, or one with no finished cell."""
+    """A sweep's finished cells as an imagefolder zip, each row with the sweep's axes (``x_axis``, ``y_axis``, and
+    ``z_axis``, ``w_axis`` when it has them; the values are in the parameter columns and ``cell``) and the cell's
+    metrics (``psnr``, ``ssim`` against the input, ``sharpness``). InputError for an unknown sweep, someone else's,
+    or one with no finished cell."""
     runs = store.store().runs_for_sweep(sweep_id, visitor.scope()) if sweep_id else []
     record = SweepStore(store.store()).get(sweep_id, visitor.scope()) if sweep_id else None
     if not runs:
         raise InputError("Choose a sweep of yours first: there is none with that id.", "sweep_id")
-    axes = {"x_axis": record.x_axis if record else None, "y_axis": record.y_axis if record else None}
+    axes = {"x_axis": record.x_axis if record else None, "y_axis": record.y_axis if record else None,
+            **{f"{letter}_axis": name for letter, (name, _) in zip("zw", record.more_axes if record else (),
+                                                                    strict=False)}}
     extra = {run.id: {**axes, **sweep_run.cell_metrics(str(run.output_path), run.input_path)}
              for run in runs if sweep_run.done(run)}
     written = dataset.write(runs, _folder() / f"sweep-{sweep_id}-dataset.zip", extra)

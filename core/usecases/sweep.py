@@ -27,7 +27,7 @@ from core.sharing.spending import Spend
 from core.sharing.visitor import Visitor
 from core.storage import StorageError
 from core.sweep import batch, sweep_run
-from core.sweep.axes import ENGINE, IMAGE, is_kind, parse_axis, side_of
+from core.sweep.axes import ENGINE, IMAGE, is_kind, parse_axis
 from core.sweep.ignored import refuse_ignored, refuse_vary_seed
 from core.sweep.plan import Cell, CellKey, Preflight, SweepPlan, plan_grid
 from core.sweep.sweep_store import SweepRecord, SweepStore, input_of
@@ -54,7 +54,8 @@ class SweepRequest:
     cells (an engine axis gives each cell its own); ``model`` is one of its models (None: the visitor's choice);
     ``confirm`` accepts a sweep above the confirmation limits; ``webhook_url`` goes to engines that take one.
     ``region``: every cell runs on that part of the picture (and is priced at its size, labelled with it).
-    ``vary_seed``: each cell its own seed (the grid's plus its index), refused on an engine that uses none."""
+    ``vary_seed``: each cell its own seed (the grid's plus its index), refused on an engine that uses none.
+    ``more_axes``: the Z and W axes, (axis name, values text) each, in that order; they need a Y axis."""
 
     parameters: Mapping[str, Any] = field(default_factory=dict)
     image: str | None = None
@@ -69,6 +70,7 @@ class SweepRequest:
     dry_run: bool = False
     region: Region | None = None
     vary_seed: bool = False
+    more_axes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         """Whatever door made it, a sweep is confirmed only by ``True``: "false", "no" or 1 are refused by name
@@ -83,20 +85,42 @@ class SweepRequest:
     @classmethod
     def checked(cls, values: Mapping[str, Any]) -> SweepRequest:
         """The sweep of API values by name (``values.SWEEP``: ``/upscale``'s, then ``x_axis``, ``x_values``,
-        ``y_axis``, ``y_values``, ``confirm``, ``dry_run``, the region's four, ``vary_seed``), each checked against
-        its declared type and range (``confirm``, ``dry_run`` and ``vary_seed`` booleans, never strings);
-        InputError naming the parameter at fault, before anything runs."""
+        ``y_axis``, ``y_values``, ``confirm``, ``dry_run``, the region's four, ``vary_seed``, ``z_axis``,
+        ``z_values``, ``w_axis``, ``w_values``), each checked against its declared type and range (``confirm``,
+        ``dry_run`` and ``vary_seed`` booleans, never strings); InputError naming the parameter at fault, before
+        anything runs."""
         clean = check(SWEEP, values)
         return cls({name: clean[name] for name in (*PARAMETERS, "image_url")},
                    None if clean["image_url"] else clean["image"] or None,
                    clean["engine"], clean["x_axis"], clean["x_values"], clean["y_axis"] or None,
                    clean["y_values"], clean["confirm"], dry_run=clean["dry_run"], region=Region.checked(clean),
-                   vary_seed=clean["vary_seed"])
+                   vary_seed=clean["vary_seed"], more_axes=further_axes(clean))
 
     @property
     def y(self) -> str | None:
         """The Y axis, None when there is none."""
         return self.y_axis or None
+
+    @property
+    def axis_names(self) -> tuple[str, ...]:
+        """Every axis asked for, in order: X, Y (when set), then Z and W."""
+        return (self.x_axis or "", *((self.y,) if self.y else ()), *(name for name, _ in self.more_axes))
+
+
+def further_axes(values: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The Z and W axes of checked values (``z_axis``, ``z_values``, ``w_axis``, ``w_values``) as (axis, values
+    text) pairs; InputError for values with no axis, or a W axis with no Z axis."""
+    axes: list[tuple[str, str]] = []
+    for letter in ("z", "w"):
+        name, text = values.get(f"{letter}_axis") or "", str(values.get(f"{letter}_values") or "")
+        if not name and text.strip():
+            raise InputError(f"{letter.upper()} values were given with no {letter.upper()} axis: choose the "
+                             f"{letter.upper()} axis, or leave its values empty.", f"{letter}_axis")
+        if name and letter == "w" and not axes:
+            raise InputError("A W axis needs a Z axis: choose the Z axis first.", "w_axis")
+        if name:
+            axes.append((name, text))
+    return tuple(axes)
 
 
 @dataclass(frozen=True)
@@ -134,13 +158,13 @@ def plan_sweep(request: SweepRequest, owner: str, load: bool = True, measure: bo
     prompts = (raw["prompt"] or "", raw["negative_prompt"] or "")
     x_axis, y_axis = request.x_axis or "", request.y
     admission.check_engine(request.engine)
-    refuse_ignored(request.engine, x_axis, y_axis)
+    refuse_ignored(request.engine, *request.axis_names)
     if request.vary_seed:
-        refuse_vary_seed(request.engine, x_axis, y_axis)
+        refuse_vary_seed(request.engine, *request.axis_names)
     xs = parse_axis(x_axis, request.x_values or "", *prompts)
     ys = parse_axis(y_axis, request.y_values or "", *prompts) if y_axis else None
-    side = side_of(IMAGE, x_axis, y_axis)
-    tokens = xs if side == "x" else ys if side == "y" else None
+    more = [(name, parse_axis(name, text, *prompts)) for name, text in request.more_axes]
+    tokens = next((values for name, values in [(x_axis, xs), (y_axis, ys), *more] if is_kind(name, IMAGE)), None)
     if tokens is not None and request.region is not None:
         raise InputError("A region is a part of one picture; a sweep over the image axis has several. Leave the "
                          "region out, or sweep another axis.", "region_x")
@@ -150,7 +174,7 @@ def plan_sweep(request: SweepRequest, owner: str, load: bool = True, measure: bo
         prepared = prepare_input({**raw, "image_url": request.parameters.get("image_url")}, request.image,
                                  request.engine, measure=measure, region=request.region)
         raw, image_path, whole_path = prepared.arguments, prepared.path, prepared.whole_path
-    plan = plan_grid(raw, x_axis, xs, y_axis, ys, found, request.region, request.vary_seed)
+    plan = plan_grid(raw, x_axis, xs, y_axis, ys, found, request.region, request.vary_seed, more)
     plan.whole_path = whole_path
     return plan, image_path
 
@@ -261,7 +285,7 @@ async def run_sweep(request: SweepRequest, visitor: Visitor) -> AsyncIterator[Sw
     axes, above the confirmation limits without ``confirm``, no key, a limit or a budget): nothing was sent."""
     engine = request.engine
     admission.check_engine(engine)
-    engine_axis = is_kind(request.x_axis, ENGINE) or is_kind(request.y, ENGINE)
+    engine_axis = any(is_kind(name, ENGINE) for name in request.axis_names)
     # A budget needs the input's size, and an engine axis may have cells on an engine that cannot fetch a URL.
     measure = engine_axis or admission.budget_applies(visitor, (engine,))
     plan, image_path = await asyncio.to_thread(plan_sweep, request, visitor.files_owner(), True, measure)
@@ -302,7 +326,8 @@ def _record(plan: SweepPlan, request: SweepRequest, model: str | None, image_pat
         plan.id, request.engine, request.x_axis or "", request.x_values or "", request.y,
         (request.y_values or "") if request.y else "", model,
         {name: request.parameters.get(name) for name in PARAMETERS},
-        input_of(image_path, request.parameters.get("image_url"), config.data_dir()), owner))
+        input_of(image_path, request.parameters.get("image_url"), config.data_dir()), owner,
+        more_axes=request.more_axes))
 
 
 @outliving

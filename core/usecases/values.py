@@ -218,6 +218,13 @@ SWEEP: tuple[Param, ...] = (
     Param("vary_seed", "boolean", False, help="true to give each cell its own seed (the sweep's seed plus the "
                                               "cell's index), false for one seed over the whole grid; refused on "
                                               "an engine that uses no seed and with a seed axis."),
+    # Further axes last, so older positional calls stay valid: A1111's Z axis, and one more.
+    Param("z_axis", "choice", "", choices=("", *AXES), help="The Z axis (needs a Y axis): one grid per Z value; "
+                                                            "empty for none."),
+    Param("z_values", "text", "", help="The Z values (with a Z axis)."),
+    Param("w_axis", "choice", "", choices=("", *AXES), help="The W axis (needs a Z axis): one grid per Z and W "
+                                                            "value; empty for none."),
+    Param("w_values", "text", "", help="The W values (with a W axis)."),
 )
 HISTORY: tuple[Param, ...] = (
     Param("search", "text", "", help="Words to find in the prompt, the picture's name, the request id or run id."),
