@@ -19,9 +19,9 @@ from core.sweep.sweep_run import Phase
 def shown(tmp_path: Path, axis: str, text: str, metric: str, values: dict[str, list[float]]) -> tuple[dict, str]:
     plan = plan_grid(schema.defaults(), axis, parse_axis(axis, text))
     csv = tmp_path / "cells.csv"
-    pd.DataFrame({"x_value": [cell.x_value for cell in plan.cells], "y_value": None, **values}).to_csv(csv,
-                                                                                                       index=False)
-    plot, note = views.plot(SweepView(plan, csv=str(csv)), metric)
+    pd.DataFrame({"label": [cell.label for cell in plan.cells], "x_value": [cell.x_value for cell in plan.cells],
+                  "y_value": None, **values}).to_csv(csv, index=False)
+    plot, note = views.plot(SweepView(plan, csv=str(csv)), None, metric)
     return plot.constructor_args, note
 
 
@@ -48,5 +48,5 @@ def test_while_a_new_sweep_runs_the_last_sweeps_views_are_cleared(tmp_path: Path
     sheet, crop_input, _, _, cells, against, metrics = views.render_results(running)
     assert sheet is None and crop_input is None and metrics.empty
     assert cells["choices"] == [] and against["choices"] == ["input"]
-    plot, _ = views.plot(running, "psnr")
+    plot, _ = views.plot(running, None, "psnr")
     assert plot.constructor_args.get("value") is None

@@ -214,7 +214,8 @@ def test_the_public_sweep_api_takes_the_schema_fields_in_order():
 
     assert list(inspect.signature(sweep).parameters) == [
         "image", "image_url", *(f.name for f in PARAMETER_FIELDS), "engine", "x_axis", "x_values", "y_axis",
-        "y_values", "confirm", "session", "region_on", *REGION_PARAMS, "vary_seed", "request"]
+        "y_values", "confirm", "session", "region_on", *REGION_PARAMS, "vary_seed", "z_axis", "z_values", "w_axis",
+        "w_values", "request"]
 
 
 def test_the_sweep_api_returns_the_csv_and_the_sheet_and_refuses_bad_values_by_token(fal_server, fal_key):

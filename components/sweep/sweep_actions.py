@@ -29,7 +29,7 @@ from core.sweep import reopen
 from core.sweep.plan import CellKey, SweepPlan
 from core.sweep.sweep_run import Phase
 from core.usecases import RetryRequest, SweepProgress, SweepRequest
-from core.usecases.sweep import finished
+from core.usecases.sweep import finished, further_axes
 
 NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
@@ -63,14 +63,17 @@ def request_of(form: dict[str, Any], session: Session | None = None) -> SweepReq
     """The sweep the form asks for: base parameters (``image_url`` among them), the uploaded file, the engine
     (the keyless one when none is chosen), the axes and their values, the confirmation (as given: the request
     refuses anything but a boolean), the webhook, and the region panel's region (``region_on`` and the four
-    boxes: ``region_panel.region_of``, InputError in the boxes' words) and *Vary seed per cell* (``vary_seed``)."""
+    boxes: ``region_panel.region_of``, InputError in the boxes' words), *Vary seed per cell* (``vary_seed``) and
+    the Z and W axes (``z_axis``, ``z_values``, ``w_axis``, ``w_values``)."""
     engine = form.get("engine") or keyless_engine()
     region = region_of(form.get("region_on"), *(form.get(name) for name in REGION_PARAMS))
+    more = further_axes({f"{letter}_{part}": form.get(f"{letter}_{part}") for letter in "zw"
+                         for part in ("axis", "values")})
     return SweepRequest({name: form.get(name) for name in (*PARAMETERS, "image_url")}, form.get("image"), engine,
                         form.get("x_axis") or "", form.get("x_values") or "", y_axis_of(form.get("y_axis")),
                         form.get("y_values") or "", False if form.get("confirm") is None else form["confirm"],
                         webhook_url=session.webhook_url if session else "", region=region,
-                        vary_seed=False if form.get("vary_seed") is None else form["vary_seed"])
+                        vary_seed=False if form.get("vary_seed") is None else form["vary_seed"], more_axes=more)
 
 
 def shown(progress: SweepProgress, phase: Phase, message: str) -> SweepView:
@@ -96,11 +99,13 @@ async def finish(view: SweepView, message: str = "done.", phase: Phase = Phase.D
 async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upscale_factor", x_values: str = "",
                 y_axis: str = "", y_values: str = "", confirm: bool = False, session: Session | None = None,
                 region_on: bool = False, region_x: Any = None, region_y: Any = None, region_width: Any = None,
-                region_height: Any = None, vary_seed: bool = False,
+                region_height: Any = None, vary_seed: bool = False, z_axis: str = "", z_values: str = "",
+                w_axis: str = "", w_values: str = "",
                 request: gr.Request | None = None) -> AsyncIterator[tuple[str | None, str | None, SweepView]]:
-    """Run a grid of upscales over one or two axes (A1111 X/Y syntax) and return its CSV and contact sheet.
+    """Run a grid of upscales over up to four axes (A1111 X/Y/Z syntax) and return its CSV and contact sheet.
 
-    ``y_axis`` empty means one axis. Every cell is saved in the history with the same sweep id. A sweep above
+    ``y_axis`` empty means one axis; ``z_axis`` and ``w_axis`` (each needing the one before) give a grid per
+    value. Every cell is saved in the history with the same sweep id. A sweep above
     the confirmation limits (``CLARITY_CONFIRM_PRICE`` dollars, ``CLARITY_CONFIRM_CELLS`` cells, or of unknown
     price) runs only with ``confirm=True``; ``CLARITY_MAX_SWEEP_CELLS`` is a hard cap either way. The engines
     (``engine``, or an ``engine`` axis such as ``fal, local:fast, lanczos``) are ``core/engines``'. With the region
@@ -111,7 +116,8 @@ async def sweep(form: dict[str, Any], engine: str = "local", x_axis: str = "upsc
         asked = request_of({**form, "engine": engine, "x_axis": x_axis, "x_values": x_values, "y_axis": y_axis,
                             "y_values": y_values, "confirm": confirm, "region_on": region_on, "region_x": region_x,
                             "region_y": region_y, "region_width": region_width, "region_height": region_height,
-                            "vary_seed": vary_seed},
+                            "vary_seed": vary_seed, "z_axis": z_axis, "z_values": z_values, "w_axis": w_axis,
+                            "w_values": w_values},
                            session)
         asked = replace(asked, engine=engine)  # an unknown engine is refused by name, never replaced
         async for step in usecases.run_sweep(asked, session):

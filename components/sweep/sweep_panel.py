@@ -1,4 +1,5 @@
-"""Sweep tab: an X (× Y) grid of runs, live per-cell status, and views to compare the cells.
+"""Sweep tab: an X (× Y × Z × W) grid of runs, live per-cell status, a layout to pivot it, and views to compare
+the cells.
 
 The public ``sweep`` API returns the CSV and the contact sheet; everything else the tab shows goes through a
 ``gr.State`` (``SweepView``) and its ``.change`` handlers, as the Upscale tab does.
@@ -14,7 +15,7 @@ import gradio as gr
 
 from components.common import dataset_export
 from components.common.dataset_export import DatasetExport
-from components.sweep import page_export, sweep_preflight, sweep_reopen
+from components.sweep import page_export, sweep_layout, sweep_preflight, sweep_reopen
 from components.sweep import sweep_actions as actions
 from components.sweep import sweep_views as views
 from components.sweep.page_export import PageExport
@@ -73,13 +74,28 @@ class SweepPanel:
     page: PageExport  # the sweep on show as a web page that opens from disk
     cell_run: gr.State  # the run of the cell chosen in the grid
     whole: gr.Button  # *Run the whole picture with these settings* of the chosen cell (a region sweep's)
+    more_axes: gr.Accordion  # the Z and W axes
+    z_axis: gr.Dropdown
+    z_values: gr.Textbox
+    z_parsed: gr.Markdown
+    w_axis: gr.Dropdown
+    w_values: gr.Textbox
+    w_parsed: gr.Markdown
+    layout: gr.State  # how the grid on show is laid out (components/sweep/sweep_layout.py)
+    layout_row: gr.Row
+    across: gr.Dropdown
+    down: gr.Dropdown
+    swap: gr.Button
+    fixed: list[gr.Dropdown]  # one per axis neither across nor down: its value shown, or all
+    layout_sheet: gr.Button  # *Contact sheet of this layout*
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
     with gr.Row(equal_height=True):
         with gr.Column(scale=3, min_width=320):  # on a phone the picture goes below the help, not beside it
-            gr.Markdown("Vary one or two parameters over a grid. Values use the X/Y plot syntax: `0.2, 0.5`, "
-                        "`0-1 (+0.25)`, `0.35-0.65 [4]`. The base settings and image are the Upscale tab's.",
+            gr.Markdown("Vary up to four parameters over a grid (X, Y, and under them Z and W). Values use the "
+                        "X/Y plot syntax: `0.2, 0.5`, `0-1 (+0.25)`, `0.35-0.65 [4]`. The base settings and image "
+                        "are the Upscale tab's. After a run, lay the grid out again: any axis across or down.",
                         elem_id="sweep-help")
         with gr.Column(scale=0, min_width=240, elem_id="sweep-input"):  # which picture a run of the grid sweeps
             input_preview = gr.Image(None, label="Picture to sweep", type="filepath", interactive=False, height=110,
@@ -96,6 +112,16 @@ def render(engine_id: str = "fal") -> SweepPanel:
         y_axis = gr.Dropdown(y_choices, value=actions.NONE, label="Y axis", scale=1, elem_id="sweep-y-axis")
         y_values = gr.Textbox(label="Y values", interactive=False, scale=3, elem_id="sweep-y-values")
     y_parsed = gr.Markdown("", elem_id="sweep-y-parsed")
+    with gr.Accordion("Z and W axes: a grid per value (needs a Y axis)", open=False,
+                      elem_id="sweep-more-axes") as more_axes:
+        with gr.Row():
+            z_axis = gr.Dropdown(y_choices, value=actions.NONE, label="Z axis", scale=1, elem_id="sweep-z-axis")
+            z_values = gr.Textbox(label="Z values", interactive=False, scale=3, elem_id="sweep-z-values")
+        z_parsed = gr.Markdown("", elem_id="sweep-z-parsed")
+        with gr.Row():
+            w_axis = gr.Dropdown(y_choices, value=actions.NONE, label="W axis", scale=1, elem_id="sweep-w-axis")
+            w_values = gr.Textbox(label="W values", interactive=False, scale=3, elem_id="sweep-w-values")
+        w_parsed = gr.Markdown("", elem_id="sweep-w-parsed")
     batch = gr.File(label="Images for the image axis (batch)", file_count="multiple", file_types=FILE_TYPES,
                     type="filepath", visible=False, elem_id="sweep-batch")
     vary_seed = gr.Checkbox(False, label="Vary seed per cell",
@@ -110,6 +136,12 @@ def render(engine_id: str = "fal") -> SweepPanel:
         retry = gr.Button("Retry unfinished", scale=1, interactive=False, elem_id="sweep-retry")
     progress = gr.Markdown("", elem_id="sweep-progress")
     state = gr.HTML(views.state_html(SweepView()), elem_id="sweep-state", container=False, padding=False)
+    with gr.Row(visible=False, elem_id="sweep-layout") as layout_row:  # shown with a grid of two axes or more
+        across = gr.Dropdown([], label="Across", scale=2, min_width=140, elem_id="sweep-across")
+        down = gr.Dropdown([], label="Down", scale=2, min_width=140, elem_id="sweep-down")
+        swap = gr.Button("Swap across and down", size="sm", scale=1, min_width=120, elem_id="sweep-swap")
+        fixed = [gr.Dropdown([], label=f"Other axis {number + 1}", visible=False, scale=2, min_width=140,
+                             elem_id=f"sweep-fixed-{number + 1}") for number in range(sweep_layout.FIXED)]
     grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",
                       elem_id="sweep-grid", interactive=False)
     whole = gr.Button(WHOLE + " (the chosen cell's)", size="sm", visible=False, elem_id="sweep-whole")
@@ -124,6 +156,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
         with gr.Row():
             csv = gr.File(label="Cells CSV", interactive=False, elem_id="sweep-csv")
             sheet_download = gr.DownloadButton("Download the contact sheet", elem_id="sweep-sheet-download")
+            layout_sheet = gr.Button("Contact sheet of this layout", elem_id="sweep-layout-sheet")
         dataset = dataset_export.render("this sweep", "sweep-dataset")
         page = page_export.render()
     with gr.Tab("Detail crop"):
@@ -157,7 +190,8 @@ def render(engine_id: str = "fal") -> SweepPanel:
                       cancel, retry, progress, grid, table, sheet, csv, sheet_download, crop_input, crop_x, crop_y,
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
                       gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset,
-                      page, gr.State(None), whole)
+                      page, gr.State(None), whole, more_axes, z_axis, z_values, z_parsed, w_axis, w_values, w_parsed,
+                      gr.State(None), layout_row, across, down, swap, fixed, layout_sheet)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
@@ -168,16 +202,19 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     private: dict[str, Any] = {"api_visibility": "private"}
     quiet: dict[str, Any] = {**private, "show_progress": "hidden", "trigger_mode": "always_last"}
     prompts = [params["prompt"], params["negative_prompt"]]
-    for axis, values, parsed in ((panel.x_axis, panel.x_values, panel.x_parsed),
-                                 (panel.y_axis, panel.y_values, panel.y_parsed)):
-        axis.change(views.axis_changed, axis, values, **quiet)
+    for letter, axis, values, parsed in (("x", panel.x_axis, panel.x_values, panel.x_parsed),
+                                         ("y", panel.y_axis, panel.y_values, panel.y_parsed),
+                                         ("z", panel.z_axis, panel.z_values, panel.z_parsed),
+                                         ("w", panel.w_axis, panel.w_values, panel.w_parsed)):
+        axis.change(partial(views.axis_changed, letter=letter), axis, values, **quiet)
         for trigger in (axis.change, values.change):
             trigger(views.preview_values, [axis, values, *prompts], parsed, **quiet)
     engine.change(views.follow_engine, [engine, panel.x_axis, panel.x_values], panel.x_axis, **quiet)
-    for axis in (panel.x_axis, panel.y_axis):
-        axis.change(views.batch_visible, [panel.x_axis, panel.y_axis], panel.batch, **quiet)
-    panel.batch.upload(views.upload_batch, [panel.batch, panel.x_axis, session], [panel.x_values, panel.y_values],
-                       **private)
+    axes = [panel.x_axis, panel.y_axis, panel.z_axis, panel.w_axis]
+    for axis in axes:
+        axis.change(views.batch_visible, axes, panel.batch, **quiet)
+    panel.batch.upload(views.upload_batch, [panel.batch, *axes, session],
+                       [panel.x_values, panel.y_values, panel.z_values, panel.w_values], **private)
 
     shown_input = [image.loaded, image.file, image.url, *region.boxes, panel.view]
     for component in (image.loaded, *region.boxes):
@@ -188,15 +225,18 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     names = {image.loaded: "loaded", **{widget: name for name, widget in params.items()}, engine: "engine",
              panel.x_axis: "x_axis", panel.x_values: "x_values", panel.y_axis: "y_axis",
              panel.y_values: "y_values", session: "session", panel.confirm: "confirm", panel.vary_seed: "vary_seed",
+             panel.z_axis: "z_axis", panel.z_values: "z_values", panel.w_axis: "w_axis", panel.w_values: "w_values",
              **dict(zip(region.boxes, ("region_on", *REGION_PARAMS), strict=True))}
     for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
-                      panel.y_values, panel.batch, panel.vary_seed, *region.boxes]:
+                      panel.y_values, panel.batch, panel.vary_seed, *region.boxes, panel.z_axis, panel.z_values,
+                      panel.w_axis, panel.w_values]:
         component.change(partial(sweep_preflight.preflight, names), set(names), [panel.preflight, panel.confirm],
                          **quiet)
 
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
-              panel.y_values, panel.confirm, session, *region.boxes, panel.vary_seed]
+              panel.y_values, panel.confirm, session, *region.boxes, panel.vary_seed, panel.z_axis, panel.z_values,
+              panel.w_axis, panel.w_values]
     run = panel.run.click(sweep, inputs, outputs, **private, concurrency_limit=None, show_progress="minimal",
                           show_progress_on=[panel.progress])
     retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
@@ -206,15 +246,31 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.cancel.click(actions.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
                        queue=False).then(actions.after_cancel, [panel.view, session], outputs, **private)
 
-    panel.view.change(views.render_grid, panel.view,
+    layout_controls = [panel.layout_row, panel.across, panel.down, panel.swap, *panel.fixed]
+    panel.view.change(sweep_layout.synced, [panel.view, panel.layout], [panel.layout, *layout_controls], **quiet,
+                      queue=False)
+    panel.view.change(views.render_grid, [panel.view, panel.layout],
                       [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
                       **quiet,
                       queue=False)
-    crop_inputs = [panel.view, panel.crop_x, panel.crop_y, panel.crop_size]
+    crop_inputs = [panel.view, panel.layout, panel.crop_x, panel.crop_y, panel.crop_size]
     panel.view.change(views.render_results, panel.view,
                       [panel.sheet_download, panel.crop_input, panel.crop_x, panel.crop_y, panel.diff_cell,
                        panel.diff_against, panel.metrics], **quiet).then(views.crops, crop_inputs, panel.crops,
                                                                          **private)
+    # A pivot: the layout's menus and Swap make a new layout; the grid, crops, difference choices and metrics
+    # follow it (nothing re-runs: the same cells, re-indexed).
+    for menu in (panel.across, panel.down, *panel.fixed):
+        menu.input(sweep_layout.chosen, [panel.view, panel.layout, panel.across, panel.down, *panel.fixed],
+                   [panel.layout, *layout_controls], **private)
+    panel.swap.click(sweep_layout.swap, [panel.view, panel.layout], [panel.layout, *layout_controls], **private)
+    panel.layout.change(views.render_grid, [panel.view, panel.layout],
+                        [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
+                        **quiet)
+    panel.layout.change(views.laid_out_results, [panel.view, panel.layout],
+                        [panel.diff_cell, panel.diff_against, panel.metrics], **quiet)
+    panel.layout.change(views.crops, crop_inputs, panel.crops, **quiet)
+    panel.layout_sheet.click(sweep_layout.sheet, [panel.view, panel.layout], panel.sheet, **private)
     panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private)
     # .change, not .release: a slider's release comes only at the end of a drag or when its number box loses focus,
     # so a size typed and Enter pressed, or stepped with an arrow key, left the crops as they were. Raw values
@@ -224,9 +280,9 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     for trigger in (panel.diff_cell.change, panel.diff_against.change):
         trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
     for trigger in (panel.metric.change, panel.metrics.change):
-        trigger(views.plot, [panel.view, panel.metric], [panel.plot, panel.metric_note], **quiet)
+        trigger(views.plot, [panel.view, panel.layout, panel.metric], [panel.plot, panel.metric_note], **quiet)
 
-    panel.grid.select(views.pick_cell, panel.view, [panel.cell_run, panel.whole], **private)
+    panel.grid.select(views.pick_cell, [panel.view, panel.layout], [panel.cell_run, panel.whole], **private)
     panel.run.click(views.no_cell, None, [panel.cell_run, panel.whole], **private, queue=False)  # a new grid
     whole_picture.listen(panel.whole, panel.cell_run, session, whole)
     panel.dataset.button.click(dataset_export.sweep, [panel.view, session],
@@ -237,7 +293,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
         trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine,  # the grid's own, put back
-             panel.vary_seed]
+             panel.vary_seed, panel.z_axis, panel.z_values, panel.w_axis, panel.w_values, panel.more_axes]
     panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown, panel.past_note],
                      **private, show_progress_on=[panel.past_note])
     return run

@@ -15,11 +15,12 @@ from core.engines import keyless_engine
 from core.errors import StudioError
 from core.runs import store
 from core.sweep import reopen
-from core.sweep.axes import IMAGE, side_of, values_text
+from core.sweep.axes import IMAGE, values_text
 from core.sweep.plan import SweepPlan
 from core.sweep.sweep_store import SweepStore
 
-Controls = tuple[str, str, str, str, str, bool]  # x axis, x values, y axis, y values, engine, vary seed per cell
+# x axis, x values, y axis, y values, engine, vary seed per cell, z axis, z values, w axis, w values, the Z/W fold
+Controls = tuple[Any, ...]
 
 
 def sweep_choices(session: Session) -> Any:
@@ -31,16 +32,22 @@ def sweep_choices(session: Session) -> Any:
 
 
 def controls(sweep_id: str, plan: SweepPlan, engine: str, session: Session) -> Controls:
-    """What the controls must show for this sweep: its record when it has one, else what its cells tell."""
+    """What the controls must show for this sweep: its record when it has one, else what its cells tell. The Z and W
+    axes' fold opens when the sweep has them."""
     kept = SweepStore(store.store()).get(sweep_id, session.scope())
     if kept is not None:
+        more = [*kept.more_axes, ("", ""), ("", "")][:2]
         return (kept.x_axis, kept.x_values, kept.y_axis or NONE, kept.y_values if kept.y_axis else "", kept.engine,
-                plan.vary_seed)
+                plan.vary_seed, more[0][0] or NONE, more[0][1], more[1][0] or NONE, more[1][1],
+                gr.update(open=bool(kept.more_axes)))
     y_text = values_text(plan.y_axis, plan.y_values) if plan.y_axis else ""
-    return plan.x_axis, values_text(plan.x_axis, plan.x_values), plan.y_axis or NONE, y_text, engine, plan.vary_seed
+    texts = [*((name, values_text(name, values)) for name, values in plan.more_axes), ("", ""), ("", "")][:2]
+    return (plan.x_axis, values_text(plan.x_axis, plan.x_values), plan.y_axis or NONE, y_text, engine,
+            plan.vary_seed, texts[0][0] or NONE, texts[0][1], texts[1][0] or NONE, texts[1][1],
+            gr.update(open=bool(plan.more_axes)))
 
 
-SKIPPED = 9  # the outputs left alone when a sweep cannot be opened: grid, sheet, CSV, the axes, the engine, vary seed
+SKIPPED = 14  # left alone when a sweep cannot be opened: CSV, sheet, view, the axes, engine, vary seed, fold
 
 
 async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
@@ -55,6 +62,6 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
         return (*[gr.skip()] * SKIPPED, said(f"Warning: {exc}"))
     first = next(iter(runs.values()), None)
     engine = first.engine if first else keyless_engine()
-    single_input = first.input_path if first and not side_of(IMAGE, plan.x_axis, plan.y_axis) else None
+    single_input = first.input_path if first and not plan.axis_of(IMAGE) else None
     shown = controls(sweep_id, plan, engine, session)
     return (*await finish(SweepView(plan, runs, shown[4], single_input)), *shown, "")

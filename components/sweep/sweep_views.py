@@ -13,9 +13,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from components.common.files import servable, served
 from components.common.refusal import refused
-from components.common.session import Session
 from components.common.text import plain, toast
+from components.sweep import sweep_layout
 from components.sweep.sweep_actions import SweepView, progress, y_axis_of
+from components.sweep.sweep_layout import Layout
 from components.upscale.region_panel import drawn, region_of
 from core import config
 from core.csv_export import ENCODING
@@ -26,7 +27,7 @@ from core.inputs.region import Region
 from core.runs import names
 from core.runs.runs import Run
 from core.sweep import batch, sweep_run
-from core.sweep.axes import AXES, ENGINE, IMAGE, format_value, is_kind, parse_axis, side_of
+from core.sweep.axes import AXES, ENGINE, IMAGE, format_value, is_kind, parse_axis
 from core.sweep.crops import cell_input, detail_crops, heat_map
 from core.sweep.ignored import axis_fields
 from core.sweep.plan import Cell, SweepPlan
@@ -95,11 +96,16 @@ def input_named(loaded: InputImage | None, file: str | None, url: str | None, on
         input_line(None, file, url)
 
 
-def pick_cell(view: SweepView, event: gr.SelectData) -> tuple[str | None, Any]:
-    """A cell chosen in the grid: its run id, and *Run the whole picture* offered when it is a finished region
-    run."""
+def shown_cells(view: SweepView, layout: Layout | None) -> list[Cell]:
+    """The cells on show in the layout, in the grid's order (page by page, row by row)."""
+    return [cell for _, page in sweep_layout.pages(view, layout) for cell in page.cells]
+
+
+def pick_cell(view: SweepView, layout: Layout | None, event: gr.SelectData) -> tuple[str | None, Any]:
+    """A cell chosen in the grid (as laid out): its run id, and *Run the whole picture* offered when it is a
+    finished region run."""
     index = event.index if isinstance(event.index, int) else -1
-    cells = view.plan.cells if view.plan is not None else []
+    cells = shown_cells(view, layout)
     run = view.runs.get(cells[index].key) if 0 <= index < len(cells) else None
     offered = run is not None and run.region is not None and run.status == "completed"
     return (run.id if run else None), gr.update(visible=offered)
@@ -127,27 +133,34 @@ def follow_engine(engine_id: str, x_axis: str, x_values: str) -> Any:
     return gr.skip()
 
 
-def axis_changed(axis: str) -> Any:
-    """The values box's placeholder and help follow the chosen axis."""
+NO_AXIS = {"y": "No Y axis: a single row.", "z": "No Z axis: one grid.", "w": "No W axis."}
+
+
+def axis_changed(axis: str, letter: str = "y") -> Any:
+    """The values box's placeholder and help follow the chosen axis (``letter``'s box: "x", "y", "z", "w")."""
     spec = AXES.get(y_axis_of(axis) or "")
     if spec is None:
-        return gr.update(placeholder="", info="No Y axis: a single row.", interactive=False)
+        return gr.update(placeholder="", info=NO_AXIS.get(letter, ""), interactive=False)
     return gr.update(placeholder=f"e.g. {spec.example}", info=spec.help, interactive=True)
 
 
-def batch_visible(x_axis: str, y_axis: str) -> Any:
-    return gr.update(visible=side_of(IMAGE, x_axis, y_axis) is not None)
+def batch_visible(*axes: str) -> Any:
+    """The batch upload shows while an axis is the image axis."""
+    return gr.update(visible=any(is_kind(axis, IMAGE) for axis in axes))
 
 
-def upload_batch(files: list[str] | None, x_axis: str, session: Session) -> tuple[Any, Any]:
-    """Keep the uploaded images for the image axis and list their labels as its values."""
+def upload_batch(files: list[str] | None, *axes_and_session: Any) -> tuple[Any, ...]:
+    """Keep the uploaded images for the image axis and list their labels as its values (in the values box of
+    whichever of the X, Y, Z and W axes is the image axis)."""
+    *axes, session = axes_and_session
     if not session.known:  # shared mode, before the page identified the visitor: nowhere of theirs to keep them
         raise refused("The page is still loading; upload the images again in a moment.")
     try:
         labels = ", ".join(batch.save_batch(session.files_owner(), files or []))
     except StudioError as exc:
         raise refused(str(exc)) from None
-    return (labels, gr.skip()) if is_kind(x_axis, IMAGE) else (gr.skip(), labels)
+    image_axis = next((number for number, axis in enumerate(axes) if is_kind(axis, IMAGE)), 0)
+    return tuple(labels if number == image_axis else gr.skip() for number in range(len(axes)))
 
 
 def pick_centre(event: gr.SelectData) -> tuple[int, int]:
@@ -181,24 +194,37 @@ def y_range(metric: str, values: pd.Series) -> tuple[float, float]:
     return 0.0, max(step, -(-top * 1.05 // step) * step)
 
 
-def plot(view: SweepView, metric: str) -> Any:
-    """The metric against the X value, one line per Y value, on an honest y axis, and what the metric compares."""
+def _plotted(value: Any) -> Any:
+    """An across value as the plot's x: a number stays one (an even scale), anything else is its text."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
+def plot(view: SweepView, layout: Layout | None, metric: str) -> Any:
+    """The metric against the across axis, one line per value of the down axis (and per grid of an "all" axis),
+    on an honest y axis, and what the metric compares."""
     note = METRIC_NOTES.get(metric, "")
     if view.plan is None:
         return gr.skip(), note
     if not view.csv:  # a sweep still running: no metrics yet, and the last sweep's are not its own
         return gr.LinePlot(value=None), note
-    frame = pd.read_csv(view.csv, encoding=ENCODING)
-    series = frame["y_value"].astype(str) if view.plan.y_axis else "all"
-    data = pd.DataFrame({"x": frame["x_value"], "value": frame.get(metric), "series": series}).dropna()
+    frame = pd.read_csv(view.csv, encoding=ENCODING).set_index("label")
+    points = []
+    for title, page in sweep_layout.pages(view, layout):
+        for cell in page.cells:
+            line = " · ".join(part for part in (
+                title, f"{page.y_axis}={format_value(page.y_axis, cell.y_value)}" if page.y_axis else "") if part)
+            value = frame[metric].get(cell.label) if metric in frame and cell.label in frame.index else None
+            points.append({"x": _plotted(cell.x_value), "value": value, "series": line or "all"})
+    data = pd.DataFrame(points, columns=["x", "value", "series"]).dropna()
     if len(data):  # the spread in numbers: on an honest axis a small one is a flat line, and it is said here
         low, high = float(data["value"].min()), float(data["value"].max())
         unit = METRIC_UNITS.get(metric, "")
         note += f" These cells span {low:.4g}–{high:.4g}{unit} (a spread of {high - low:.2g}{unit})."
-    if metric == "sharpness" and "upscale_factor" in (view.plan.x_axis, view.plan.y_axis):
+    if metric == "sharpness" and "upscale_factor" in dict(view.plan.axes):
         note += " **This sweep varies the upscale factor: its sharpness values are not comparable across factors.**"
-    return (gr.LinePlot(value=data, x_title=view.plan.x_axis, y_title=METRIC_TITLES.get(metric, metric),
-                        y_lim=list(y_range(metric, data["value"]))), note)
+    across = sweep_layout.current(view, layout)
+    return (gr.LinePlot(value=data, x_title=across.across if across else view.plan.x_axis,
+                        y_title=METRIC_TITLES.get(metric, metric), y_lim=list(y_range(metric, data["value"]))), note)
 
 
 def _finished_output(run: Run | None) -> str | None:
@@ -230,14 +256,14 @@ def _status_tile(status: str, size: int = 256) -> str:
 
 
 def ignored_note(plan: SweepPlan, cell: Cell) -> str:
-    """On an engine axis, a cell whose engine ignores the other axis says so: its pictures cannot differ."""
+    """On an engine axis, a cell whose engine ignores another axis says so: its pictures cannot differ."""
     spec = plan.engine_of(cell)
-    other = plan.y_axis if is_kind(plan.x_axis, ENGINE) else plan.x_axis
-    if spec is None or not other:
+    if spec is None:
         return ""
     info = describe(parse_spec(spec)[0])
-    fields = axis_fields(other)
-    return f" · {info.id} ignores {other}" if fields and all(info.ignores(name) for name in fields) else ""
+    ignored = [name for name, _ in plan.axes if not is_kind(name, ENGINE) and (fields := axis_fields(name))
+               and all(info.ignores(field) for field in fields)]
+    return f" · {info.id} ignores {' and '.join(ignored)}" if ignored else ""
 
 
 def state_html(view: SweepView) -> str:
@@ -279,27 +305,47 @@ def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
 
-def render_grid(view: SweepView) -> tuple[Any, ...]:
-    """The progress line, the labelled grid (a picture or a status tile per cell), the status table (each cell's
-    seconds waiting in the engine's queue and running apart: a cell that ran 8 s after 40 s in fal's queue says
-    so), the sweep's state for the page's keys, and its buttons."""
+def layout_words(view: SweepView, layout: Layout | None) -> str:
+    """The layout in words, for the grid's label: "creativity across · resemblance down · seed: all"."""
+    shown = sweep_layout.current(view, layout)
+    if view.plan is None or shown is None or len(view.plan.axes) < 2:
+        return ""
+    values = dict(view.plan.axes)
+    parts = [f"{shown.across} across", f"{shown.down} down" if shown.down else "one row"]
+    parts += [f"{name}: {'all' if index is None else format_value(name, values[name][index], 24)}"
+              for name, index in shown.at.items()]
+    return " · ".join(parts)
+
+
+def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...]:
+    """The progress line, the labelled grid as laid out (a picture or a status tile per cell; with an "all" axis
+    one grid per value, one after another), the status table of every cell (each cell's seconds waiting in the
+    engine's queue and running apart: a cell that ran 8 s after 40 s in fal's queue says so), the sweep's state for
+    the page's keys, and its buttons."""
     if view.plan is None:
         return view.message, gr.skip(), gr.skip(), state_html(view), *sweep_buttons(view)
     items, rows = [], []
+    laid_out = sweep_layout.pages(view, layout)
+    for _, page in laid_out:
+        for cell in page.cells:
+            run = view.runs.get(cell.key)
+            label = cell.label + ignored_note(view.plan, cell)
+            if run is not None and run.status == "completed" and run.output_path:
+                items.append((served(_thumbnail(view, run, run.output_path)), label))
+            else:
+                items.append((served(_status_tile(run.status if run else "queued")),
+                              f"{label} — {sweep_run.status_text(run)}"))
     for cell in view.plan.cells:
         run = view.runs.get(cell.key)
-        label = cell.label + ignored_note(view.plan, cell)
-        if run is not None and run.status == "completed" and run.output_path:
-            items.append((served(_thumbnail(view, run, run.output_path)), label))
-        else:
-            items.append((served(_status_tile(run.status if run else "queued")),
-                          f"{label} — {sweep_run.status_text(run)}"))
         rows.append({"cell": cell.label, "status": run.status if run else "queued",
                      "seed": run.seed_used if run else None,
                      "queued (s)": _rounded(run.queue_seconds if run else None),
                      "running (s)": _rounded(run.engine_seconds if run else None),
                      "request_id": run.request_id if run else None, "error": run.error if run else None})
-    return (progress(view), gr.Gallery(value=items, columns=min(view.plan.columns, 6), label=grid_label(view)),
+    columns = laid_out[0][1].columns if laid_out else view.plan.columns
+    words = layout_words(view, layout)
+    return (progress(view), gr.Gallery(value=items, columns=min(columns, 6),
+                                       label=grid_label(view) + (f" · {words}" if words else "")),
             gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view), *sweep_buttons(view))
 
 
@@ -313,7 +359,8 @@ def _reference(view: SweepView) -> str | None:
 
 def render_results(view: SweepView) -> list[Any]:
     """Once a sweep ends: the sheet download, the crop input and its sliders, the difference choices, metrics. While
-    a new one runs they are cleared: the last sweep's views are not this one's."""
+    a new one runs they are cleared: the last sweep's views are not this one's. (The difference choices and the
+    metrics table then follow the layout: ``laid_out_results``.)"""
     if view.plan is None:
         return [gr.skip()] * 7
     if not view.csv:
@@ -321,27 +368,41 @@ def render_results(view: SweepView) -> list[Any]:
                 gr.update(choices=["input"], value="input"), pd.DataFrame()]
     reference = _reference(view)
     width, height = Image.open(reference).size if reference else (1024, 1024)
-    done = [cell.label for cell in view.plan.cells
-            if cell.key in view.runs and view.runs[cell.key].status == "completed"]
-    frame = pd.read_csv(view.csv, encoding=ENCODING)
-    columns = [c for c in ("label", "x_value", "y_value", "status", "psnr", "ssim", "sharpness") if c in frame]
     return [servable(view.sheet), servable(reference), gr.update(maximum=width, value=width // 2),
-            gr.update(maximum=height, value=height // 2), gr.update(choices=done, value=done[0] if done else None),
+            gr.update(maximum=height, value=height // 2), *laid_out_results(view, None)]
+
+
+def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
+    """The difference choices (the finished cells on show) and the metrics table (a row per cell on show, in the
+    grid's order); left alone while no sweep has finished."""
+    if view.plan is None or not view.csv:
+        return [gr.skip()] * 3
+    cells = shown_cells(view, layout)
+    done = [cell.label for cell in cells if cell.key in view.runs and view.runs[cell.key].status == "completed"]
+    frame = pd.read_csv(view.csv, encoding=ENCODING)
+    order = {cell.label: number for number, cell in enumerate(cells)}
+    frame = frame[frame["label"].isin(order)].sort_values("label", key=lambda labels: labels.map(order))
+    columns = [c for c in ("label", "x_value", "y_value", "z_value", "w_value", "status", "psnr", "ssim",
+                           "sharpness") if c in frame]
+    return [gr.update(choices=done, value=done[0] if done else None),
             gr.update(choices=["input", *done], value="input"), frame[columns]]
 
 
-def crops(view: SweepView, x: float, y: float, size: float) -> Any:
-    """The chosen region of every finished cell at 1:1 output pixels, labelled, laid out like the grid."""
+def crops(view: SweepView, layout: Layout | None, x: float, y: float, size: float) -> Any:
+    """The chosen region of every finished cell on show at 1:1 output pixels, labelled, laid out like the grid."""
     reference = _reference(view)
     if view.plan is None or reference is None:
         return []
     with Image.open(reference) as image:
         reference_size = image.size
-    found = detail_crops(view.plan, view.runs, (x, y), size, reference_size, view.input_path)
-    return gr.Gallery(value=[(servable(path), label) for path, label in found], columns=min(view.plan.columns, 6))
+    laid_out = sweep_layout.pages(view, layout)
+    found = [crop for _, page in laid_out
+             for crop in detail_crops(page, view.runs, (x, y), size, reference_size, view.input_path)]
+    columns = laid_out[0][1].columns if laid_out else view.plan.columns
+    return gr.Gallery(value=[(servable(path), label) for path, label in found], columns=min(columns, 6))
 
 
-def crops_as_typed(view: SweepView, x: Any, y: Any, size: Any) -> Any:
+def crops_as_typed(view: SweepView, layout: Layout | None, x: Any, y: Any, size: Any) -> Any:
     """``crops`` for the values as the boxes hold them while they are typed in (raw, not checked by Gradio, which
     refused each keystroke of "120" on its own: "Value 1 is less than minimum value 8"): a size is kept within
     the slider's ``CROP_SIZES``, a centre at 0 or more; an empty or partial box changes nothing yet."""
@@ -352,7 +413,7 @@ def crops_as_typed(view: SweepView, x: Any, y: Any, size: Any) -> Any:
     if not all(math.isfinite(value) for value in (centre_x, centre_y, side)):
         return gr.skip()
     low, high = CROP_SIZES
-    return crops(view, max(0.0, centre_x), max(0.0, centre_y), min(max(side, low), high))
+    return crops(view, layout, max(0.0, centre_x), max(0.0, centre_y), min(max(side, low), high))
 
 
 def difference(view: SweepView, label: str | None, against: str | None) -> str | None:

@@ -1,0 +1,168 @@
+"""The Sweep tab's layout of a finished grid: which axis goes across, which down, and which value of each other
+axis is shown (or "all": a page of grids, one per value, as A1111's Z axis gives). Changing it re-runs nothing:
+``SweepPlan.pages`` re-indexes the same cells, and the grid, the detail crops, the difference choices, the metrics
+and *Contact sheet of this layout* follow it.
+
+The layout is kept in its own ``gr.State`` (``Layout``), not in the ``SweepView``: a pivot redraws the views of the
+cells, never the sweep itself (its crop centre, its sheet, its page export stay). A layout made for another sweep
+(an older grid, a re-opened one) is replaced by the new sweep's default: X across, Y down, every other axis "all".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from components.common.refusal import refused
+from components.sweep.sweep_actions import NONE, SweepView
+from core.storage import StorageError
+from core.sweep import sweep_run
+from core.sweep.axes import AXES, format_value
+from core.sweep.contact_sheet import sheet_to_png
+from core.sweep.plan import MAX_AXES, SweepPlan
+
+ALL = "all"  # an other axis's choice that shows a grid per value
+FIXED = MAX_AXES - 2  # the menus for the axes neither across nor down
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A layout of sweep ``sweep_id``: ``across`` and ``down`` (None: one row) axis names, and for each other axis
+    the index of the value shown (None: all of them), as (axis, index) pairs — a tuple, so the layout hashes, as
+    Gradio's change tracking of a state needs."""
+
+    sweep_id: str = ""
+    across: str = ""
+    down: str | None = None
+    others: tuple[tuple[str, int | None], ...] = ()
+
+    @property
+    def at(self) -> dict[str, int | None]:
+        """Each other axis's value index (None: all), by axis name."""
+        return dict(self.others)
+
+
+def _layout(sweep_id: str, across: str, down: str | None, at: dict[str, int | None]) -> Layout:
+    return Layout(sweep_id, across, down, tuple(at.items()))
+
+
+def default(plan: SweepPlan) -> Layout:
+    """The sweep as it was run: X across, Y down, every other axis "all"."""
+    return _layout(plan.id, plan.x_axis, plan.y_axis, dict.fromkeys(name for name, _ in plan.more_axes))
+
+
+def current(view: SweepView, layout: Layout | None) -> Layout | None:
+    """The layout to show ``view``'s sweep in: ``layout`` when it is this sweep's, else the default (None: no
+    sweep)."""
+    if view.plan is None:
+        return None
+    if layout is None or layout.sweep_id != view.plan.id:
+        return default(view.plan)
+    return layout
+
+
+def pages(view: SweepView, layout: Layout | None) -> list[tuple[str, SweepPlan]]:
+    """The grids on show, each with its title ("" for a single grid with no other axis); none without a sweep."""
+    shown = current(view, layout)
+    if view.plan is None or shown is None:
+        return []
+    return view.plan.pages(shown.across, shown.down, shown.at)
+
+
+def _axis_choices(plan: SweepPlan) -> list[tuple[str, str]]:
+    return [(AXES[name].label if name in AXES else name, name) for name, _ in plan.axes]
+
+
+def controls(view: SweepView, layout: Layout | None) -> tuple[Any, ...]:
+    """The layout row's widgets for ``view``'s sweep in ``layout``: the row (shown for a sweep of two axes or
+    more), Across, Down, Swap, and one menu per other axis (its values and "all"; hidden when unused)."""
+    shown = current(view, layout)
+    plan = view.plan
+    if plan is None or shown is None or len(plan.axes) < 2:
+        return (gr.update(visible=False), gr.skip(), gr.skip(), gr.skip(),
+                *[gr.update(visible=False, choices=[], value=None)] * FIXED)
+    choices = _axis_choices(plan)
+    others = [(name, values) for name, values in plan.axes if name not in (shown.across, shown.down)]
+    menus = []
+    for number in range(FIXED):
+        if number >= len(others):
+            menus.append(gr.update(visible=False, choices=[], value=None))
+            continue
+        name, values = others[number]
+        index = shown.at.get(name)
+        menus.append(gr.update(
+            visible=True, label=AXES[name].label if name in AXES else name,
+            choices=[*((format_value(name, value, 40), str(at)) for at, value in enumerate(values)),
+                     (f"all: a grid per value ({len(values)})", ALL)],
+            value=ALL if index is None else str(index)))
+    return (gr.update(visible=True), gr.update(choices=choices, value=shown.across),
+            gr.update(choices=[("none: one row", NONE), *choices], value=shown.down or NONE), gr.update(), *menus)
+
+
+def synced(view: SweepView, layout: Layout | None) -> tuple[Any, ...]:
+    """A new sweep on show: its layout (kept when it is the same sweep's) and the controls for it."""
+    shown = current(view, layout)
+    return (shown if shown != layout else gr.skip()), *controls(view, shown)
+
+
+def chosen(view: SweepView, layout: Layout | None, across: str | None, down: str | None,
+           *fixed: str | None) -> tuple[Any, ...]:
+    """The layout the menus now ask for. An axis put across (or down) that was down (or across) swaps the two; an
+    axis taken out of across or down shows its first value; the menus are redrawn for the new set of other axes."""
+    shown = current(view, layout)
+    if view.plan is None or shown is None:
+        return gr.skip(), *controls(view, layout)
+    names = [name for name, _ in view.plan.axes]
+    across = across if across in names else shown.across
+    down = down if down in names else None
+    if down == across:  # the axis chosen across was down: the old across goes down (a swap)
+        down = shown.across if across != shown.across else shown.down
+        if down == across:
+            down = None
+    old_others = [name for name in names if name not in (shown.across, shown.down)]
+    at: dict[str, int | None] = {}
+    for name in names:
+        if name in (across, down):
+            continue
+        if name in old_others:  # its menu, by its place among the old other axes
+            value = fixed[old_others.index(name)] if old_others.index(name) < len(fixed) else None
+            at[name] = None if value in (None, ALL) else int(str(value))
+        else:
+            at[name] = 0  # it was across or down: one of its values, the first
+    new = _layout(view.plan.id, across, down, at)
+    return new, *controls(view, new)
+
+
+def swap(view: SweepView, layout: Layout | None) -> tuple[Any, ...]:
+    """Across and Down exchanged (with no Down, the across axis goes down and the first other axis across)."""
+    shown = current(view, layout)
+    if view.plan is None or shown is None:
+        return gr.skip(), *controls(view, layout)
+    down = shown.down
+    if down is None:
+        rest = [name for name in shown.at]
+        if not rest:
+            new = _layout(view.plan.id, shown.across, None, shown.at)
+            return new, *controls(view, new)
+        down, at = shown.across, {name: index for name, index in shown.at.items() if name != rest[0]}
+        new = _layout(view.plan.id, rest[0], down, at)
+    else:
+        new = _layout(view.plan.id, down, shown.across, shown.at)
+    return new, *controls(view, new)
+
+
+def sheet(view: SweepView, layout: Layout | None) -> str:
+    """*Contact sheet of this layout*: written beside the sweep's own as ``contact-sheet-<layout>.png``, one sheet
+    per value of each "all" axis, each under its title."""
+    shown = current(view, layout)
+    if view.plan is None or shown is None:
+        raise refused("There is no sweep here: run one, or open a past one.")
+    picture = sweep_run.layout_sheet(view.plan, view.runs, shown.across, shown.down, shown.at)
+    fixed = "-".join(f"{name}{ALL if index is None else index}" for name, index in shown.at.items())
+    name = f"contact-sheet-{shown.across}-by-{shown.down or 'none'}{'-' + fixed if fixed else ''}.png"
+    try:
+        return str(sheet_to_png(picture, sweep_run.sweep_dir(view.plan.id) / name))
+    except StorageError as exc:
+        raise refused(str(exc)) from None

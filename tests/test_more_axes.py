@@ -1,0 +1,174 @@
+"""Sweeps past A1111's X/Y plot: Z and W axes in the plan, through `/sweep` on both engines, in the store and on
+re-opening, and a finished grid laid out again (any axis across or down, a value or "all" of the others) without
+re-running anything."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import zlib
+from contextlib import closing
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+
+from components.common.session import Session
+from components.sweep import sweep_layout, sweep_reopen, sweep_views
+from components.sweep.sweep_actions import SweepView
+from core import schema
+from core.errors import InputError
+from core.runs import store
+from core.sweep import reopen
+from core.sweep.axes import parse_axis
+from core.sweep.plan import plan_grid
+from core.sweep.sweep_store import SweepStore
+from tests.reliability import noise_png
+
+AXES4 = [("creativity", "0.2, 0.4"), ("resemblance", "0.5, 1"), ("guidance_scale", "3, 5, 7"), ("seed", "1, 2")]
+
+
+@pytest.fixture
+def photo(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    return noise_png(tmp_path / "axes.png", (40, 30), seed=zlib.crc32(request.node.name.encode()))
+
+
+def four_axis_plan():
+    (x, xs), (y, ys), *more = [(name, parse_axis(name, text)) for name, text in AXES4]
+    return plan_grid(schema.defaults(), x, xs, y, ys, more_axes=more)
+
+
+def test_a_four_axis_plan_holds_every_combination_once_labelled_with_every_value() -> None:
+    plan = four_axis_plan()
+    assert plan.size == 2 * 2 * 3 * 2 and len({cell.key for cell in plan.cells}) == plan.size
+    assert [name for name, _ in plan.axes] == ["creativity", "resemblance", "guidance_scale", "seed"]
+    first, last = plan.cells[0], plan.cells[-1]
+    assert first.label == "creativity=0.2 · resemblance=0.5 · guidance_scale=3 · seed=1"
+    assert last.label == "creativity=0.4 · resemblance=1 · guidance_scale=7 · seed=2"
+    assert last.key == (1, 1, 2, 1)  # X, Y, Z, W indices
+    assert plan.cells[1].label.startswith("creativity=0.4 · resemblance=0.5 · guidance_scale=3")  # X innermost
+    for cell in plan.cells:  # each cell's arguments carry its own four values
+        assert [cell.arguments[name] for name, _ in AXES4] == [cell.values[name] for name, _ in AXES4]
+
+
+@pytest.mark.parametrize(("more", "field", "words"), [
+    ({"z_axis": "creativity", "z_values": "0.1"}, "creativity", "X and Z both sweep Creativity"),
+    ({"z_axis": "seed", "z_values": "1, 2", "w_axis": "seed", "w_values": "3"}, "seed", "Z and W both sweep Seed"),
+    ({"w_axis": "seed", "w_values": "1, 2"}, "w_axis", "A W axis needs a Z axis"),
+    ({"z_values": "1, 2"}, "z_axis", "Z values were given with no Z axis"),
+    ({"z_axis": "seed", "z_values": ""}, "seed", "no values given"),
+    ({"z_axis": "seed", "z_values": "1-30", "w_axis": "guidance_scale", "w_values": "2, 3"}, None,
+     "this grid has 240 cells; the limit is 100"),
+])
+def test_further_axes_are_refused_by_name_before_anything_runs(client, photo, more, field, words) -> None:
+    asked = {"engine": "fal", "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "resemblance",
+             "y_values": "0.5, 1", "dry_run": True, **more}
+    with pytest.raises(Exception, match=words):
+        client.predict(handle_file(photo), None, api_name="/sweep", **asked)
+    from core.usecases.sweep import SweepRequest, plan_sweep
+
+    with pytest.raises(InputError) as refused:
+        plan_sweep(SweepRequest.checked({"image": photo, **asked}), "", load=False)
+    assert refused.value.field == field
+
+
+def test_a_z_axis_needs_a_y_axis() -> None:
+    with pytest.raises(InputError, match="A Z axis needs a Y axis"):
+        plan_grid(schema.defaults(), "creativity", [0.2], more_axes=[("seed", [1, 2])])
+
+
+def test_a_three_axis_local_sweep_runs_through_the_api_and_reopens_with_every_axis(client, photo) -> None:
+    # local honours the factor; with an engine axis a knob it ignores (creativity) is marked on its cells
+    csv, sheet, summary = client.predict(
+        handle_file(photo), None, engine="local", x_axis="engine", x_values="local:fast, lanczos",
+        y_axis="upscale_factor", y_values="1, 2", z_axis="creativity", z_values="0.2, 0.6", confirm=True,
+        api_name="/sweep")
+    cells = pd.read_csv(csv, encoding="utf-8-sig")
+    assert len(cells) == 8 and set(cells["status"]) == {"completed"} and summary["counts"] == {"completed": 8}
+    assert list(cells["z_value"]) == [0.2] * 4 + [0.6] * 4 and list(cells["z_index"]) == [0] * 4 + [1] * 4
+    with Image.open(sheet) as picture:  # one grid per Z value, one under the other
+        assert picture.height > 2 * picture.width / 2 * 0.9
+    me = Session()
+    plan, runs = reopen.reopen(summary["sweep_id"], None, store.store())
+    assert [name for name, _ in plan.axes] == ["engine", "upscale_factor", "creativity"]
+    assert plan.more_axes == [("creativity", [0.2, 0.6])] and len(runs) == 8
+    controls = sweep_reopen.controls(summary["sweep_id"], plan, "local", me)
+    assert controls[6:10] == ("creativity", "0.2, 0.6", "", "") and controls[10]["open"] is True
+
+
+def test_a_four_axis_fal_sweep_runs_through_the_api(client, photo, fal_server, fal_key, monkeypatch) -> None:
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=1, run_polls=1)
+    csv, _, summary = client.predict(
+        handle_file(photo), None, engine="fal", x_axis="creativity", x_values="0.2, 0.4", y_axis="resemblance",
+        y_values="0.5, 1", z_axis="guidance_scale", z_values="3, 5", w_axis="seed", w_values="1, 2", confirm=True,
+        api_name="/sweep")
+    cells = pd.read_csv(csv, encoding="utf-8-sig")
+    assert len(cells) == 16 and set(cells["status"]) == {"completed"} and len(fal_server.submits()) == 16
+    sent = sorted((s["creativity"], s["resemblance"], s["guidance_scale"], s["seed"])
+                  for s in (submit.json for submit in fal_server.submits()))
+    assert sent == sorted((c, r, g, s) for c in (0.2, 0.4) for r in (0.5, 1) for g in (3, 5) for s in (1, 2))
+    plan, _ = reopen.reopen(summary["sweep_id"], None, store.store())
+    assert [name for name, _ in plan.axes] == ["creativity", "resemblance", "guidance_scale", "seed"]
+
+
+def test_a_layout_re_indexes_the_same_cells_swap_pick_and_all() -> None:
+    plan = four_axis_plan()
+    view = SweepView(plan)
+    layout = sweep_layout.current(view, None)
+    assert layout.across == "creativity" and layout.down == "resemblance"
+    assert len(sweep_layout.pages(view, layout)) == 3 * 2  # every Z × W value: a page of grids
+    swapped = sweep_layout.swap(view, layout)[0]
+    assert (swapped.across, swapped.down) == ("resemblance", "creativity")
+    page = sweep_layout.pages(view, swapped)[0][1]
+    moved = next(cell for cell in page.cells if cell.x_index == 1 and cell.y_index == 0)
+    assert moved.values["resemblance"] == 1 and moved.values["creativity"] == 0.2  # across is now resemblance
+    # guidance across, seed down: creativity and resemblance, taken out of the layout, show their first value
+    chosen = sweep_layout.chosen(view, swapped, "guidance_scale", "seed", "1", "all")[0]
+    assert (chosen.across, chosen.down) == ("guidance_scale", "seed")
+    assert chosen.at == {"creativity": 0, "resemblance": 0} and len(sweep_layout.pages(view, chosen)) == 1
+    # then their menus: creativity at 0.4, resemblance all (a grid per value)
+    chosen = sweep_layout.chosen(view, chosen, "guidance_scale", "seed", "1", "all")[0]
+    assert chosen.at == {"creativity": 1, "resemblance": None}
+    pages = sweep_layout.pages(view, chosen)
+    assert [title for title, _ in pages] == ["creativity=0.4 · resemblance=0.5", "creativity=0.4 · resemblance=1"]
+    titles = [title for title, _ in pages]
+    assert all(len(grid.cells) == 3 * 2 and grid.columns == 3 and grid.rows == 2 for _, grid in pages)
+    assert len({cell.key for _, grid in pages for cell in grid.cells}) == 6 * len(pages)  # nothing twice
+    assert all("=" in title for title in titles)
+    words = sweep_views.layout_words(view, chosen)
+    assert words.startswith("guidance_scale across · seed down")
+
+
+def test_an_older_sweeps_table_gains_the_further_axes_column(tmp_path: Path) -> None:
+    from core.runs.history import History
+    from core.sweep.sweep_store import SweepRecord
+
+    path = tmp_path / "history.sqlite3"
+    with closing(History(path)) as history:
+        SweepStore(history)  # the table as this version makes it
+    with closing(sqlite3.connect(path)) as conn:  # as an older version left it
+        conn.execute("ALTER TABLE sweeps DROP COLUMN more_axes")
+        conn.commit()
+    with closing(History(path)) as history:
+        kept = SweepStore(history)
+        kept.save(SweepRecord("s1", "fal", "creativity", "0.2", "seed", "1, 2",
+                              more_axes=(("guidance_scale", "3, 5"),)))
+        assert kept.get("s1", None).more_axes == (("guidance_scale", "3, 5"),)
+
+
+def test_a_four_axis_sweep_reopened_from_its_cells_alone_restores_every_axis() -> None:
+    from core.runs.runs import Run
+
+    plan = four_axis_plan()
+    history = store.store()
+    for cell in plan.cells:
+        history.save(Run(engine="fal", arguments=dict(cell.arguments), status="failed", sweep_id="old4",
+                         cell=cell.label))
+    again, runs = reopen.reopen("old4", None, history)
+    assert again.axes == plan.axes and len(runs) == plan.size
+    assert [cell.label for cell in again.cells] == [cell.label for cell in plan.cells]
+    assert asyncio.run(sweep_reopen.open_sweep("old4", Session()))[3 + 6:3 + 10] == (
+        "guidance_scale", "3, 5, 7", "seed", "1, 2")
