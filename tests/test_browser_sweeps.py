@@ -127,3 +127,62 @@ def test_a_new_picture_says_the_grid_on_show_is_the_last_pictures_sweep(studio, 
         line.get_by_text(f"The grid below is sweep {sweep_id} of astronaut.png").wait_for()
         run_sweep(page, "1, 1.25")  # coffee's own grid: nothing to say
         page.wait_for_function("() => !document.querySelector('#sweep-input-name').innerText.includes('grid below')")
+
+
+def grid_items(page, count: int) -> list[tuple[str, str]]:
+    """(caption, picture file name) of each cell of the grid, once it shows ``count`` loaded pictures."""
+    page.wait_for_function("n => { const imgs = [...document.querySelectorAll('#sweep-grid .gallery-item img')];"
+                           " return imgs.length === n && imgs.every(img => img.complete && img.naturalWidth > 0); }",
+                           arg=count)
+    items = page.locator("#sweep-grid .gallery-item").all()
+    return [(item.locator(".caption-label").inner_text().strip(),
+             (item.locator("img").get_attribute("src") or "").rsplit("/", 1)[-1]) for item in items]
+
+
+def grid_label(page) -> str:
+    return page.locator("#sweep-grid [data-testid=block-label]").first.inner_text()
+
+
+def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_path: Path) -> None:
+    with sweep_tab(studio, tmp_path) as page:
+        steps.choose(page, "sweep-x-axis", "Upscale factor")
+        page.locator(VALUES.format("x", "x")).first.fill("1, 1.5")
+        steps.choose(page, "sweep-y-axis", "Engine")
+        page.locator(VALUES.format("y", "y")).first.fill("local, lanczos")
+        page.locator("#sweep-more-axes").get_by_text("Z and W axes").click()
+        steps.choose(page, "sweep-z-axis", "Creativity")
+        page.locator(VALUES.format("z", "z")).first.fill("0.2, 0.6")
+        page.locator("#sweep-preflight").get_by_text("8 cells").wait_for()
+        page.locator("#sweep-run").click()
+        page.locator("#sweep-progress").get_by_text("8 completed · done.").wait_for(timeout=120_000)
+        page.locator("#sweep-layout").wait_for()
+        everything = grid_items(page, 8)  # Z "all": a grid per creativity value, one after the other
+        picture = dict(everything)
+        assert "upscale_factor across · engine down · creativity: all" in grid_label(page)
+        assert [caption.split(" · ")[2] for caption, _ in everything] == ["creativity=0.2"] * 4 + ["creativity=0.6"] * 4
+
+        steps.choose(page, "sweep-fixed-1", "0.6")  # pick one Z value
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('creativity: 0.6')")
+        picked = grid_items(page, 4)
+        assert all("creativity=0.6" in caption for caption, _ in picked)
+        assert all(picture[caption] == name for caption, name in picked)  # each picture stays with its cell
+
+        page.locator("#sweep-swap").click()  # engine across, the factor down
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('engine across · upscale_factor down')")
+        swapped = grid_items(page, 4)
+        assert [caption.split(" · ")[:2] for caption, _ in swapped] == [
+            ["upscale_factor=1", "engine=local"], ["upscale_factor=1", "engine=lanczos"],
+            ["upscale_factor=1.5", "engine=local"], ["upscale_factor=1.5", "engine=lanczos"]]
+        assert all(picture[caption] == name for caption, name in swapped)
+        screenshot(page, "sweep-pivoted")
+
+        steps.open_tab(page, "Detail crop")  # the crops follow the layout: the same four cells, in its order
+        page.wait_for_function("() => document.querySelectorAll('#sweep-crops .gallery-item img').length === 4")
+        crops = [label.split(" · ")[:2] for label, _ in steps.gallery(page, "sweep-crops")]
+        assert crops == [caption.split(" · ")[:2] for caption, _ in swapped]
+
+        steps.choose(page, "sweep-fixed-1", "all: a grid per value (2)")  # back to every Z value
+        assert len(grid_items(page, 8)) == 8
+        assert steps.table_column(page, "sweep-table", "status") == ["completed"] * 8  # nothing ran again

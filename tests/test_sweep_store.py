@@ -85,7 +85,7 @@ def test_reopening_a_sweep_restores_its_axes_values_and_engine(tmp_path: Path) -
     assert record.input and (config.data_dir() / record.input).is_file()
 
     csv, sheet, view, *controls, note = asyncio.run(sweep_reopen.open_sweep(first.plan.id, Session()))
-    assert controls[:10] == ["upscale_factor", "1, 1.5", "", "", "local", False, "", "", "", ""]  # one seed for the grid
+    assert controls[:10] == ["upscale_factor", "1, 1.5", "", "", "local", False, "", "", "", ""]  # one seed
     assert controls[10]["open"] is False  # no Z or W axis: their fold stays shut
     assert view.plan.id == first.plan.id and len(view.runs) == 2 and Path(sheet).is_file()
 
