@@ -27,10 +27,10 @@ PROMPT = 'a photo </script><script>alert("x")</script> café'
 
 
 def sweep(visitor: Session, photo: str, engine: str, x_axis: str, x_values: str, y_axis: str | None = None,
-          y_values: str = "") -> SweepView:
+          y_values: str = "", more_axes: tuple[tuple[str, str], ...] = ()) -> SweepView:
     async def go() -> SweepView:
         request = SweepRequest({**schema.defaults(), "prompt": PROMPT, "upscale_factor": 2}, photo, engine, x_axis,
-                               x_values, y_axis, y_values)
+                               x_values, y_axis, y_values, more_axes=more_axes)
         async for progress in run_sweep(request, visitor):
             last = progress
         assert last.finished
@@ -168,6 +168,22 @@ def test_the_page_opens_from_disk_offline_shows_the_same_cells_and_pivots(photo,
         assert {round(box["height"]) for box in (span.bounding_box() for span in corner.all())} == {
             round(corner.first.bounding_box()["height"])}  # neither name broken over two lines
         assert errors == [] and all(url.startswith("file://") for url in asked), (errors, asked)
+
+
+def test_a_three_axis_sweeps_page_opens_offline_with_a_grid_per_z_value(photo, tmp_path) -> None:
+    me = Session()
+    view = sweep(me, photo, "lanczos", "upscale_factor", "1, 2", "engine", "lanczos, local:fast",
+                 (("creativity", "0.2, 0.6"),))
+    folder = unzip(export.sweep_page(view.plan.id, me).path, tmp_path / "out")
+    with browser_page(1366, 900) as page:
+        page.context.set_offline(True)
+        page.goto((folder / "index.html").as_uri())
+        page.wait_for_function("[...document.images].every(image => image.complete && image.naturalWidth > 0)")
+        assert page.locator("section.page h2").all_inner_texts() == ["Creativity = 0.2", "Creativity = 0.6"]
+        assert sorted(page.locator("figcaption .label").all_inner_texts()) == sorted(
+            cell.label for cell in view.plan.cells)
+        second = page.locator("section.page").nth(1).locator("figcaption .label").all_inner_texts()
+        assert all("creativity=0.6" in label for label in second) and len(second) == 4
 
 
 def test_the_page_pivots_any_number_of_axes(tmp_path) -> None:

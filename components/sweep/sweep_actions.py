@@ -87,11 +87,12 @@ def files_of(view: SweepView) -> tuple[str | None, str | None, SweepView]:
     return (servable(view.csv) if view.csv else None), (servable(view.sheet) if view.sheet else None), view
 
 
-async def finish(view: SweepView, message: str = "done.", phase: Phase = Phase.DONE,
+async def finish(view: SweepView, message: str = "done.", phase: Phase = Phase.DONE, reuse: bool = False,
                  ) -> tuple[str | None, str | None, SweepView]:
-    """The view with its contact sheet and CSV made from its runs (a sweep re-opened or cancelled)."""
+    """The view with its contact sheet and CSV made from its runs (a sweep re-opened or cancelled); ``reuse``: the
+    ones its end wrote, while they still describe its runs (re-opening a past sweep)."""
     assert view.plan is not None
-    progress = await finished(view.plan, view.runs, view.engine, view.input_path)
+    progress = await finished(view.plan, view.runs, view.engine, view.input_path, reuse)
     return files_of(shown(progress, phase, message))
 
 

@@ -260,16 +260,19 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                                                                          **private)
     # A pivot: the layout's menus and Swap make a new layout; the grid, crops, difference choices and metrics
     # follow it (nothing re-runs: the same cells, re-indexed).
-    for menu in (panel.across, panel.down, *panel.fixed):
-        menu.input(sweep_layout.chosen, [panel.view, panel.layout, panel.across, panel.down, *panel.fixed],
-                   [panel.layout, *layout_controls], **private)
-    panel.swap.click(sweep_layout.swap, [panel.view, panel.layout], [panel.layout, *layout_controls], **private)
-    panel.layout.change(views.render_grid, [panel.view, panel.layout],
-                        [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
-                        **quiet)
-    panel.layout.change(views.laid_out_results, [panel.view, panel.layout],
-                        [panel.diff_cell, panel.diff_against, panel.metrics], **quiet)
-    panel.layout.change(views.crops, crop_inputs, panel.crops, **quiet)
+    # (Chained to the pivot's own events, not to the layout's .change: a new sweep's default layout would redraw
+    # the grid its view has just drawn.)
+    pivots = [menu.input(sweep_layout.chosen, [panel.view, panel.layout, panel.across, panel.down, *panel.fixed],
+                         [panel.layout, *layout_controls], **private) for menu in (panel.across, panel.down,
+                                                                                   *panel.fixed)]
+    pivots.append(panel.swap.click(sweep_layout.swap, [panel.view, panel.layout], [panel.layout, *layout_controls],
+                                   **private))
+    for pivot in pivots:
+        pivot.then(views.render_grid, [panel.view, panel.layout],
+                   [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
+                   **quiet).then(views.laid_out_results, [panel.view, panel.layout],
+                                 [panel.diff_cell, panel.diff_against, panel.metrics], **quiet).then(
+            views.crops, crop_inputs, panel.crops, **quiet)
     panel.layout_sheet.click(sweep_layout.sheet, [panel.view, panel.layout], panel.sheet, **private)
     panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private)
     # .change, not .release: a slider's release comes only at the end of a drag or when its number box loses focus,

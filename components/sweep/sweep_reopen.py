@@ -64,4 +64,4 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
     engine = first.engine if first else keyless_engine()
     single_input = first.input_path if first and not plan.axis_of(IMAGE) else None
     shown = controls(sweep_id, plan, engine, session)
-    return (*await finish(SweepView(plan, runs, shown[4], single_input)), *shown, "")
+    return (*await finish(SweepView(plan, runs, shown[4], single_input), reuse=True), *shown, "")

@@ -19,9 +19,11 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from PIL import Image
 
 from core import config
+from core.csv_export import ENCODING
 from core.engines import describe, parse_spec
 from core.engines.pacing import SWEEP, paced
 from core.errors import InputError, StudioError
@@ -302,6 +304,26 @@ def sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | N
     rows = cell_rows(plan, runs, input_path)
     sheet = layout_sheet(plan, runs, plan.x_axis, plan.y_axis, dict.fromkeys(name for name, _ in plan.more_axes))
     return str(sheet_to_png(sheet, folder / "contact-sheet.png")), str(cells_csv(rows, folder / "cells.csv"))
+
+
+def kept_sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run]) -> tuple[str, str] | None:
+    """The sweep's ``contact-sheet.png`` and ``cells.csv`` as its end (or its last retry) wrote them, when they
+    still describe its runs — every cell's label, status and run id as the CSV has them — so re-opening a past
+    sweep does not measure and draw every cell again. None when they do not (a cell retried, cancelled or deleted
+    since, a file gone or unreadable)."""
+    folder = sweep_dir(plan.id)
+    sheet, csv = folder / "contact-sheet.png", folder / "cells.csv"
+    if not (sheet.is_file() and csv.is_file()):
+        return None
+    try:
+        frame = pd.read_csv(csv, encoding=ENCODING, usecols=["label", "status", "run_id"], dtype=str,
+                            keep_default_na=False)
+    except (OSError, ValueError):  # pandas' ParserError is a ValueError
+        return None
+    written = list(frame[["label", "status", "run_id"]].itertuples(index=False, name=None))
+    now = [(cell.label, run.status if run else "queued", run.id if run else "")
+           for cell in plan.cells for run in [runs.get(cell.key)]]
+    return (str(sheet), str(csv)) if written == now else None
 
 
 def layout_sheet(plan: SweepPlan, runs: dict[CellKey, Run], across: str, down: str | None,

@@ -272,9 +272,13 @@ def note_position(positions: dict[CellKey, int], cell: Cell, update: Update | No
 
 
 async def finished(plan: SweepPlan, runs: dict[CellKey, Run], engine: str, input_path: str | None,
-                   ) -> SweepProgress:
-    """The sweep's end: its contact sheet and CSV written (``data/sweeps/<id>/``)."""
-    sheet, csv = await asyncio.to_thread(sweep_run.sheet_and_csv, plan, runs, input_path)
+                   reuse: bool = False) -> SweepProgress:
+    """The sweep's end: its contact sheet and CSV written (``data/sweeps/<id>/``). With ``reuse`` (a past sweep
+    re-opened) the ones already written are taken as they are while they still describe its runs
+    (``sweep_run.kept_sheet_and_csv``)."""
+    kept = sweep_run.kept_sheet_and_csv(plan, runs) if reuse else None
+    sheet, csv = kept if kept is not None else await asyncio.to_thread(sweep_run.sheet_and_csv, plan, runs,
+                                                                        input_path)
     return SweepProgress(plan, dict(runs), {}, engine, input_path, True, sheet, csv)
 
 
