@@ -98,20 +98,56 @@ def test_a_three_axis_local_sweep_runs_through_the_api_and_reopens_with_every_ax
     assert controls[6:10] == ("creativity", "0.2, 0.6", "", "") and controls[10]["open"] is True
 
 
-def test_a_four_axis_fal_sweep_runs_through_the_api(client, photo, fal_server, fal_key, monkeypatch) -> None:
+FAL_AXES = {3: {"x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "seed", "y_values": "1, 2",
+               "z_axis": "engine", "z_values": "fal, lanczos"},
+            4: {"x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "resemblance", "y_values": "0.5, 1",
+                "z_axis": "guidance_scale", "z_values": "3, 5", "w_axis": "seed", "w_values": "1, 2"}}
+
+
+@pytest.mark.parametrize("count", [3, 4])
+def test_a_three_and_a_four_axis_fal_sweep_run_through_the_api(client, photo, fal_server, fal_key, monkeypatch,
+                                                                count) -> None:
     monkeypatch.setenv("FAL_KEY", fal_key)
     fal_server.set_default(queue_polls=1, run_polls=1)
-    csv, _, summary = client.predict(
-        handle_file(photo), None, engine="fal", x_axis="creativity", x_values="0.2, 0.4", y_axis="resemblance",
-        y_values="0.5, 1", z_axis="guidance_scale", z_values="3, 5", w_axis="seed", w_values="1, 2", confirm=True,
-        api_name="/sweep")
+    axes = FAL_AXES[count]
+    csv, _, summary = client.predict(handle_file(photo), None, engine="fal", confirm=True, api_name="/sweep", **axes)
     cells = pd.read_csv(csv, encoding="utf-8-sig")
-    assert len(cells) == 16 and set(cells["status"]) == {"completed"} and len(fal_server.submits()) == 16
-    sent = sorted((s["creativity"], s["resemblance"], s["guidance_scale"], s["seed"])
-                  for s in (submit.json for submit in fal_server.submits()))
-    assert sent == sorted((c, r, g, s) for c in (0.2, 0.4) for r in (0.5, 1) for g in (3, 5) for s in (1, 2))
+    assert len(cells) == 8 if count == 3 else 16
+    assert set(cells["status"]) == {"completed"}
+    names = [axes[f"{letter}_axis"] for letter in "xyzw"[:count]]
     plan, _ = reopen.reopen(summary["sweep_id"], None, store.store())
-    assert [name for name, _ in plan.axes] == ["creativity", "resemblance", "guidance_scale", "seed"]
+    assert [name for name, _ in plan.axes] == names
+    sent = sorted(tuple(submit.json[name] for name in names if name != "engine") for submit in fal_server.submits())
+    if count == 4:  # every combination reached fal once
+        assert sent == sorted((c, r, g, s) for c in (0.2, 0.4) for r in (0.5, 1) for g in (3, 5) for s in (1, 2))
+    else:  # the lanczos cells never reached fal
+        assert sent == sorted((c, s) for c in (0.2, 0.4) for s in (1, 2))
+
+
+def test_a_four_axis_local_sweep_over_an_image_axis_runs_on_the_page_handler(tmp_path: Path) -> None:
+    from components.sweep import sweep_actions
+    from core.sweep import batch
+
+    me = Session()
+    pictures = [noise_png(tmp_path / f"{name}.png", (24, 16), seed=number) for number, name in enumerate("ab")]
+    labels = list(batch.save_batch(me.files_owner(), pictures))
+
+    async def go() -> SweepView:
+        steps = [step async for step in sweep_actions.sweep(
+            {}, engine="local", x_axis="upscale_factor", x_values="1, 1.5", y_axis="engine",
+            y_values="local:fast, lanczos", z_axis="image", z_values=", ".join(labels), w_axis="creativity",
+            w_values="0.2, 0.6", confirm=True, session=me)]
+        return steps[-1][2]
+
+    view = asyncio.run(go())
+    assert view.plan.size == 16 and {run.status for run in view.runs.values()} == {"completed"}
+    assert [name for name, _ in view.plan.axes] == ["upscale_factor", "engine", "image", "creativity"]
+    inputs: dict[str, set[str]] = {}  # each image label's cells ran on one picture, its own
+    for cell in view.plan.cells:
+        inputs.setdefault(str(cell.values["image"]), set()).add(view.runs[cell.key].input_path)
+    assert set(inputs) == set(labels) and all(len(paths) == 1 for paths in inputs.values())
+    assert len(set.union(*inputs.values())) == 2
+    assert all("ignores creativity" in sweep_views.ignored_note(view.plan, cell) for cell in view.plan.cells)
 
 
 def test_a_layout_re_indexes_the_same_cells_swap_pick_and_all() -> None:
