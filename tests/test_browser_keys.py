@@ -52,7 +52,8 @@ def test_escape_that_closes_the_x_axis_menu_leaves_a_running_fal_sweep_alone(stu
         assert page.locator("#sweep-run").is_disabled() and not page.locator("#sweep-cancel").is_disabled()
         page.locator("#sweep-help").click()
         page.keyboard.press("Control+Enter")  # busy: the key cannot start a second, paid sweep over this one
-        page.wait_for_timeout(1000)
+        page.locator("#key-note").get_by_text("A sweep is running: wait for it to end, or press Escape").wait_for()
+        page.wait_for_timeout(1000)  # … and says so, where it did nothing unseen
         assert len(fal_server.submits()) == 4
 
         page.locator("#sweep-x-axis input").click()  # open the menu …

@@ -186,3 +186,15 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         steps.choose(page, "sweep-fixed-1", "all: a grid per value (2)")  # back to every Z value
         assert len(grid_items(page, 8)) == 8
         assert steps.table_column(page, "sweep-table", "status") == ["completed"] * 8  # nothing ran again
+
+
+def test_a_refused_sweep_says_so_by_the_pre_flight_line_not_beside_the_last_sweeps_done(studio, tmp_path) -> None:
+    with sweep_tab(studio, tmp_path) as page:  # no fal key
+        sweep_id = run_sweep(page, "1, 1.5")
+        page.locator("#engine").get_by_text("fal", exact=True).click()
+        page.locator("#sweep-preflight").get_by_text("No fal key").wait_for()
+        page.locator("#sweep-run").click()
+        page.locator(".toast-body").get_by_text("No fal key").first.wait_for()
+        page.locator("#sweep-preflight .error").first.wait_for()  # the badge by the line that says why
+        assert page.locator("#sweep-progress .error").count() == 0  # not beside "2 completed · done"
+        assert f"Sweep {sweep_id}" in page.locator("#sweep-progress").inner_text()

@@ -237,10 +237,12 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
               panel.y_values, panel.confirm, session, *region.boxes, panel.vary_seed, panel.z_axis, panel.z_values,
               panel.w_axis, panel.w_values]
+    # Gradio's progress and a refusal's Error badge go on the pre-flight line, the one that says why a sweep would
+    # be refused: on the progress line the badge sat beside the last sweep's "4 completed · done", not its own.
     run = panel.run.click(sweep, inputs, outputs, **private, concurrency_limit=None, show_progress="minimal",
-                          show_progress_on=[panel.progress])
+                          show_progress_on=[panel.preflight])
     retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
-                              show_progress="minimal", show_progress_on=[panel.progress])
+                              show_progress="minimal", show_progress_on=[panel.preflight])
     for event in (run, retry):  # an event that failed midway leaves no sweep running (a cancel says so itself)
         event.failure(views.settled, panel.view, panel.view, **quiet)
     panel.cancel.click(actions.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
