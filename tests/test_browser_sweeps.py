@@ -182,6 +182,12 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         page.wait_for_function("() => document.querySelectorAll('#sweep-crops .gallery-item img').length === 4")
         crops = [label.split(" · ")[:2] for label, _ in steps.gallery(page, "sweep-crops")]
         assert crops == [caption.split(" · ")[:2] for caption, _ in swapped]
+        # the input one clicks to centre the crops shows their square: the picture's centre, 32 px across here
+        size = page.locator("#sweep-crop-size input[type=number]")
+        size.fill("32")
+        size.press("Enter")
+        page.wait_for_function("() => (document.querySelector('#sweep-crop-input img')?.src || '')"
+                               ".includes('input-8-0-40-32')")
 
         steps.choose(page, "sweep-fixed-1", "all: a grid per value (2)")  # back to every Z value
         assert len(grid_items(page, 8)) == 8

@@ -282,6 +282,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     # (preprocess=False): each keystroke of a size being typed is a change, and Gradio refused "1" of "120".
     for slider in (panel.crop_x, panel.crop_y, panel.crop_size):
         slider.change(views.crops_as_typed, crop_inputs, panel.crops, **quiet, preprocess=False)
+        slider.change(views.crop_marked, [panel.view, panel.crop_x, panel.crop_y, panel.crop_size], panel.crop_input,
+                      **quiet, preprocess=False)
     for trigger in (panel.diff_cell.change, panel.diff_against.change):
         trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
     for trigger in (panel.metric.change, panel.metrics.change):

@@ -28,7 +28,7 @@ from core.runs import names
 from core.runs.runs import Run
 from core.sweep import batch, sweep_run
 from core.sweep.axes import AXES, ENGINE, IMAGE, format_value, is_kind, parse_axis
-from core.sweep.crops import cell_input, detail_crops, heat_map
+from core.sweep.crops import cell_input, detail_crops, heat_map, marked_input
 from core.sweep.ignored import axis_fields
 from core.sweep.plan import Cell, SweepPlan
 from core.sweep.sweep_run import Phase
@@ -400,6 +400,27 @@ def crops(view: SweepView, layout: Layout | None, x: float, y: float, size: floa
              for crop in detail_crops(page, view.runs, (x, y), size, reference_size, view.input_path)]
     columns = laid_out[0][1].columns if laid_out else view.plan.columns
     return gr.Gallery(value=[(servable(path), label) for path, label in found], columns=min(columns, 6))
+
+
+def crop_marked(view: SweepView, x: Any, y: Any, size: Any) -> Any:
+    """The crop's input with the crops' square drawn on it, for the values as typed (as ``crops_as_typed`` reads
+    them; nothing changes for an empty or partial box)."""
+    reference = _reference(view)
+    try:
+        centre_x, centre_y, side = (float(value) for value in (x, y, size))
+    except (TypeError, ValueError):
+        return gr.skip()
+    if view.plan is None or reference is None or not view.csv or not all(
+            math.isfinite(value) for value in (centre_x, centre_y, side)):
+        return gr.skip()
+    low, high = CROP_SIZES
+    try:
+        marked = marked_input(view.plan, reference, (max(0.0, centre_x), max(0.0, centre_y)),
+                              min(max(side, low), high))
+    except StudioError as exc:
+        gr.Warning(toast(exc))
+        return gr.skip()
+    return servable(marked)
 
 
 def crops_as_typed(view: SweepView, layout: Layout | None, x: Any, y: Any, size: Any) -> Any:

@@ -8,7 +8,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from core import storage
 from core.errors import InputError
@@ -40,16 +40,43 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
             continue
         with Image.open(source) as opened:
             in_size = opened.size
-        scale = in_size[0] / reference[0] if reference[0] else 1.0
-        half = min(max(1.0, size * scale / 2), min(in_size) / 2)
-        x, y = centre[0] * scale, centre[1] * (in_size[1] / reference[1] if reference[1] else 1.0)
-        x, y = min(max(x, half), in_size[0] - half), min(max(y, half), in_size[1] - half)
         with Image.open(run.output_path) as output:
-            crop = metrics.detail_crop(output, (x - half, y - half, x + half, y + half), in_size)
+            crop = metrics.detail_crop(output, crop_box(centre, size, reference, in_size), in_size)
         path = folder / f"{'-'.join(map(str, cell.key))}.png"  # its place in the sweep: unique in any layout
         storage.write_atomic(path, functools.partial(crop.save, format="PNG"), "save the detail crops")
         crops.append((str(path), cell.label))
     return crops
+
+
+def crop_box(centre: tuple[float, float], size: float, reference: tuple[int, int],
+             in_size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """The square a detail crop takes of an input of ``in_size``, as (left, top, right, bottom) input pixels, for a
+    centre and size given in pixels of an input of size ``reference`` (the same relative region on another
+    input): at least 2 pixels across, at most the input's shorter side, moved inside the picture."""
+    scale = in_size[0] / reference[0] if reference[0] else 1.0
+    half = min(max(1.0, size * scale / 2), min(in_size) / 2)
+    x, y = centre[0] * scale, centre[1] * (in_size[1] / reference[1] if reference[1] else 1.0)
+    x, y = min(max(x, half), in_size[0] - half), min(max(y, half), in_size[1] - half)
+    return x - half, y - half, x + half, y + half
+
+
+def marked_input(plan: SweepPlan, reference: str, centre: tuple[float, float], size: float) -> str:
+    """The input the crop coordinates refer to, with the detail crops' square drawn on it (``crop_box``), so the
+    picture one clicks to centre the crop shows where it is. Written once per square into the sweep's folder."""
+    with Image.open(reference) as opened:
+        picture = opened.convert("RGB")
+    left, top, right, bottom = (round(v) for v in crop_box(centre, size, picture.size, picture.size))
+    path = sweep_run.sweep_dir(plan.id) / "crops" / f"input-{left}-{top}-{right}-{bottom}.png"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pen = ImageDraw.Draw(picture)
+        width = max(2, min(picture.size) // 160)
+        pen.rectangle((left, top, right - 1, bottom - 1), outline=(255, 64, 64), width=width)
+        pen.rectangle((left + width, top + width, right - 1 - width, bottom - 1 - width), outline=(255, 255, 255),
+                      width=1)
+        storage.write_atomic(path, functools.partial(picture.save, format="PNG", compress_level=1),
+                             "save the detail crops")
+    return str(path)
 
 
 def heat_map(plan: SweepPlan, runs: dict[CellKey, Run], label: str, against: str,
