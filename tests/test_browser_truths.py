@@ -196,3 +196,25 @@ def test_examples_are_pictures_at_full_size(studio, tmp_path) -> None:
         steps.replace_picture(page, picture(tmp_path, "garden.png", "green", (120, 90)))
         page.locator("#input-info").get_by_text("Input 120×90").wait_for()
         page.wait_for_function("() => !document.querySelector('#example-photos .thumbnail-item.selected')")
+
+
+def test_the_sweep_tab_names_the_picture_a_restore_put_in_the_form(studio, tmp_path) -> None:
+    # The same picture restored under its stored name (same.png): the Sweep tab still said same.jpg, the name it had
+    # when it was dropped, since the picture itself had not changed.
+    dropped = tmp_path / "same.jpg"
+    Image.new("RGB", (40, 30), "teal").save(dropped, quality=95)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, str(dropped))
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        steps.open_tab(page, "Sweep")
+        page.locator("#sweep-input-name").get_by_text("same.jpg").wait_for()
+        steps.open_tab(page, "History")
+        page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+        page.locator("#history-details").get_by_text("same.jpg").first.wait_for()
+        page.locator("#history-restore").click()
+        steps.wait_console(page, "Restored same.jpg")
+        steps.open_tab(page, "Sweep")
+        page.locator("#sweep-input-name").get_by_text("same.png").wait_for()  # as the Upscale tab's box names it

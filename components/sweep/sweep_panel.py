@@ -217,7 +217,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                        [panel.x_values, panel.y_values, panel.z_values, panel.w_values], **private)
 
     shown_input = [image.loaded, image.file, image.url, *region.boxes, panel.view]
-    for component in (image.loaded, *region.boxes):
+    for component in (image.loaded, image.file, *region.boxes):  # a file renamed (a restore) with the same picture
         component.change(views.input_shown, shown_input, [panel.input_preview, panel.input_name], **quiet)
     panel.view.change(views.input_named, shown_input, panel.input_name, **quiet)
 
