@@ -85,17 +85,18 @@ def good(fal_server, fal_key, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict
     base = {"image": None, "image_url": picture, "prompt": "p", "upscale_factor": 1.0, "negative_prompt": "n",
             "creativity": 0.35, "resemblance": 0.6, "guidance_scale": 4.0, "num_inference_steps": 18,
             "seed": 7, "enable_safety_checker": True, "engine": "fal"}
-    region = dict.fromkeys(REGION_PARAMS)  # the whole picture; last in every endpoint that takes them
+    region = dict.fromkeys(REGION_PARAMS)  # the whole picture; last in /upscale
     upscale = {**base, **region}
+    later = {"vary_seed": False, "z_axis": "", "z_values": "", "w_axis": "", "w_values": ""}  # /sweep's, after it
     return {"upscale": upscale,
             "sweep": {**base, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": "",
-                      "confirm": True, "dry_run": False, **region},
+                      "confirm": True, "dry_run": False, **region, **later},
             "history": {"search": "", "status": "any", "engine": "any", "offset": 0, "limit": 10},
             "fetch": {"request_id": "0123abcd-not-a-request"},
             "dataset": {"sweep_id": "", "search": "", "status": "any", "engine": "any"},
             "cells": {"sweep_id": "0123abcd-not-a-sweep"},
             "sweep_price": {**base, "x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "", "y_values": "",
-                            **region},
+                            **region, **later},
             **{name: {"id": "0123abcd-not-a-run"} for name in ("status", "cancel", "retry")}}
 
 
@@ -207,10 +208,12 @@ def test_the_pages_own_sweep_event_refuses_a_box_that_is_not_a_boolean(page_app,
     index = next(i for i, fn in demo.fns.items()
                  if getattr(fn.fn, "__name__", "") == "sweep" and fn.api_visibility == "private")
     values = good["sweep"]
+    later = ("vary_seed", "z_axis", "z_values", "w_axis", "w_values")
     data = [*(values[param.name] for param in ENDPOINTS["sweep"]
-              if param.name not in ("confirm", "dry_run", "vary_seed", *REGION_PARAMS)),
+              if param.name not in ("confirm", "dry_run", *REGION_PARAMS, *later)),
             loose if name == "confirm" else False, None, False, "", "", "", "",  # no dry run (the API's own); then
-            loose if name == "vary_seed" else False]  # the region panel, switched off, and Vary seed per cell
+            loose if name == "vary_seed" else False, "", "", "", ""]  # the region panel, switched off, Vary seed
+    # per cell, and no Z or W axis
     with httpx.Client(base_url=url, timeout=TIMEOUT) as http:
         joined = http.post("gradio_api/queue/join", json={"data": data, "fn_index": index, "event_data": None,
                                                            "session_hash": "loose-page", "trigger_id": None})
