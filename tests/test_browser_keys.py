@@ -118,3 +118,16 @@ def test_ctrl_enter_typed_in_the_prompt_box_runs(studio, photo) -> None:
         page.keyboard.press("Control+Enter")
         page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
         assert box.input_value().endswith(", sharp")  # the key ran the form; it typed no line break
+
+
+def test_a_cancel_with_nothing_to_cancel_looks_off(studio) -> None:
+    import io
+
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        for tab, button in (("Upscale", "#cancel-button"), ("Sweep", "#sweep-cancel")):
+            steps.open_tab(page, tab)
+            assert page.locator(button).is_disabled()
+            shot = Image.open(io.BytesIO(page.locator(button).screenshot())).convert("HSV")
+            saturation = sum(pixel[1] for pixel in shot.getdata()) / (shot.width * shot.height)
+            assert saturation < 20, (button, saturation)  # grey, not a muted red that reads as live (55 before)

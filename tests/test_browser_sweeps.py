@@ -144,28 +144,35 @@ def grid_label(page) -> str:
 
 
 def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_path: Path) -> None:
+    # The three things the local engines use: the factor, the model (an engine axis) and the input (an image axis).
+    batch = []
+    for name, colour in (("red.png", "firebrick"), ("blue.png", "navy")):
+        Image.new("RGB", (48, 32), colour).save(tmp_path / name)
+        batch.append(str(tmp_path / name))
     with sweep_tab(studio, tmp_path) as page:
         steps.choose(page, "sweep-x-axis", "Upscale factor")
         page.locator(VALUES.format("x", "x")).first.fill("1, 1.5")
         steps.choose(page, "sweep-y-axis", "Engine")
         page.locator(VALUES.format("y", "y")).first.fill("local, lanczos")
         page.locator("#sweep-more-axes").get_by_text("Z and W axes").click()
-        steps.choose(page, "sweep-z-axis", "Creativity")
-        page.locator(VALUES.format("z", "z")).first.fill("0.2, 0.6")
+        steps.choose(page, "sweep-z-axis", "Input image")
+        page.locator("#sweep-batch input[type=file]").set_input_files(batch)
+        page.wait_for_function("s => document.querySelector(s).value === 'red, blue'",
+                               arg="#sweep-z-values textarea")
         page.locator("#sweep-preflight").get_by_text("8 cells").wait_for()
         page.locator("#sweep-run").click()
         page.locator("#sweep-progress").get_by_text("8 completed · done.").wait_for(timeout=120_000)
         page.locator("#sweep-layout").wait_for()
-        everything = grid_items(page, 8)  # Z "all": a grid per creativity value, one after the other
+        everything = grid_items(page, 8)  # Z "all": a grid per picture, one after the other
         picture = dict(everything)
-        assert "upscale_factor across · engine down · creativity: all" in grid_label(page)
-        assert [caption.split(" · ")[2] for caption, _ in everything] == ["creativity=0.2"] * 4 + ["creativity=0.6"] * 4
+        assert "upscale_factor across · engine down · image: all" in grid_label(page)
+        assert [caption.split(" · ")[2] for caption, _ in everything] == ["image=red"] * 4 + ["image=blue"] * 4
 
-        steps.choose(page, "sweep-fixed-1", "0.6")  # pick one Z value
+        steps.choose(page, "sweep-fixed-1", "blue")  # pick one Z value
         page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
-                               ".innerText.includes('creativity: 0.6')")
+                               ".innerText.includes('image: blue')")
         picked = grid_items(page, 4)
-        assert all("creativity=0.6" in caption for caption, _ in picked)
+        assert all("image=blue" in caption for caption, _ in picked)
         assert all(picture[caption] == name for caption, name in picked)  # each picture stays with its cell
 
         page.locator("#sweep-swap").click()  # engine across, the factor down

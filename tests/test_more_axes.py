@@ -79,23 +79,58 @@ def test_a_z_axis_needs_a_y_axis() -> None:
         plan_grid(schema.defaults(), "creativity", [0.2], more_axes=[("seed", [1, 2])])
 
 
-def test_a_three_axis_local_sweep_runs_through_the_api_and_reopens_with_every_axis(client, photo) -> None:
-    # local honours the factor; with an engine axis a knob it ignores (creativity) is marked on its cells
+def test_a_three_axis_local_sweep_runs_through_the_api_and_reopens_with_every_axis(client, photo,
+                                                                                 tmp_path) -> None:
+    from core.sweep import batch
+
+    # the three things the local engines use: its model (an engine axis), the factor, and the input (an image axis
+    # over the API caller's uploaded batch)
+    pictures = [noise_png(tmp_path / f"{name}.png", (24, 16), seed=number) for number, name in enumerate("ab")]
+    labels = list(batch.save_batch(Session().files_owner(), pictures))
     csv, sheet, summary = client.predict(
-        handle_file(photo), None, engine="local", x_axis="engine", x_values="local:fast, lanczos",
-        y_axis="upscale_factor", y_values="1, 2", z_axis="creativity", z_values="0.2, 0.6", confirm=True,
-        api_name="/sweep")
+        None, None, engine="local", x_axis="engine", x_values="local:fast, lanczos", y_axis="upscale_factor",
+        y_values="1, 2", z_axis="image", z_values=", ".join(labels), confirm=True, api_name="/sweep")
     cells = pd.read_csv(csv, encoding="utf-8-sig")
     assert len(cells) == 8 and set(cells["status"]) == {"completed"} and summary["counts"] == {"completed": 8}
-    assert list(cells["z_value"]) == [0.2] * 4 + [0.6] * 4 and list(cells["z_index"]) == [0] * 4 + [1] * 4
+    assert list(cells["z_value"]) == [labels[0]] * 4 + [labels[1]] * 4
+    assert list(cells["z_index"]) == [0] * 4 + [1] * 4
     with Image.open(sheet) as picture:  # one grid per Z value, one under the other
-        assert picture.height > 2 * picture.width / 2 * 0.9
+        assert picture.height > picture.width
     me = Session()
     plan, runs = reopen.reopen(summary["sweep_id"], None, store.store())
-    assert [name for name, _ in plan.axes] == ["engine", "upscale_factor", "creativity"]
-    assert plan.more_axes == [("creativity", [0.2, 0.6])] and len(runs) == 8
+    assert [name for name, _ in plan.axes] == ["engine", "upscale_factor", "image"]
+    assert len(runs) == 8
     controls = sweep_reopen.controls(summary["sweep_id"], plan, "local", me)
-    assert controls[6:10] == ("creativity", "0.2, 0.6", "", "") and controls[10]["open"] is True
+    assert controls[6:10] == ("image", ", ".join(labels), "", "") and controls[10]["open"] is True
+
+
+@pytest.mark.parametrize(("axes", "words"), [
+    ({"z_axis": "seed", "z_values": "1, 2"}, "ignores seed"),
+    ({"z_axis": "creativity", "z_values": "0.2, 0.6", "w_axis": "seed", "w_values": "1, 2"}, "ignores creativity"),
+    ({"w_axis": "prompt", "w_values": "a | b", "z_axis": "image", "z_values": "x"}, "ignores prompt"),
+])
+def test_an_axis_every_compared_engine_ignores_is_refused_on_any_letter(client, photo, axes, words) -> None:
+    # A user trial: with local:fast and lanczos on the Engine axis, a seed W axis ran 8 pairs of identical cells.
+    asked = {"engine": "local", "x_axis": "upscale_factor", "x_values": "1, 2", "y_axis": "engine",
+             "y_values": "local:fast, lanczos", "dry_run": True, **axes}
+    with pytest.raises(Exception, match=f"Every engine of the Engine axis \\(local, lanczos\\) {words}"):
+        client.predict(handle_file(photo), None, api_name="/sweep", **asked)
+    with pytest.raises(Exception, match="ignores seed"):
+        client.predict(handle_file(photo), None, api_name="/sweep_price",
+                       **{**{k: v for k, v in asked.items() if k != "dry_run"}, "z_axis": "seed", "z_values": "1, 2",
+                          "w_axis": "", "w_values": ""})
+
+
+def test_an_axis_one_compared_engine_uses_is_kept_and_marked() -> None:
+    from core.usecases.sweep import SweepRequest, plan_sweep
+
+    request = SweepRequest({**schema.defaults()}, None, "fal", "engine", "fal, lanczos", "creativity", "0.2, 0.6",
+                           more_axes=(("seed", "1, 2"),))
+    plan, _ = plan_sweep(request, "", load=False)
+    assert plan.size == 8
+    marked = [cell for cell in plan.cells if "lanczos ignores creativity and seed" in
+              sweep_views.ignored_note(plan, cell)]
+    assert len(marked) == 4
 
 
 FAL_AXES = {3: {"x_axis": "creativity", "x_values": "0.2, 0.4", "y_axis": "seed", "y_values": "1, 2",
@@ -124,10 +159,15 @@ def test_a_three_and_a_four_axis_fal_sweep_run_through_the_api(client, photo, fa
         assert sent == sorted((c, s) for c in (0.2, 0.4) for s in (1, 2))
 
 
-def test_a_four_axis_local_sweep_over_an_image_axis_runs_on_the_page_handler(tmp_path: Path) -> None:
+def test_a_four_axis_sweep_on_local_and_fal_over_an_image_axis_runs_on_the_page_handler(
+        tmp_path: Path, fal_server, fal_key, monkeypatch) -> None:
+    # The local engines use three sweepable things (model, factor, input): a fourth axis needs an engine that uses
+    # it, here fal beside local:fast, where creativity is fal's and marked as ignored on the local cells.
     from components.sweep import sweep_actions
     from core.sweep import batch
 
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=1, run_polls=1)
     me = Session()
     pictures = [noise_png(tmp_path / f"{name}.png", (24, 16), seed=number) for number, name in enumerate("ab")]
     labels = list(batch.save_batch(me.files_owner(), pictures))
@@ -135,19 +175,21 @@ def test_a_four_axis_local_sweep_over_an_image_axis_runs_on_the_page_handler(tmp
     async def go() -> SweepView:
         steps = [step async for step in sweep_actions.sweep(
             {}, engine="local", x_axis="upscale_factor", x_values="1, 1.5", y_axis="engine",
-            y_values="local:fast, lanczos", z_axis="image", z_values=", ".join(labels), w_axis="creativity",
+            y_values="local:fast, fal", z_axis="image", z_values=", ".join(labels), w_axis="creativity",
             w_values="0.2, 0.6", confirm=True, session=me)]
         return steps[-1][2]
 
     view = asyncio.run(go())
     assert view.plan.size == 16 and {run.status for run in view.runs.values()} == {"completed"}
     assert [name for name, _ in view.plan.axes] == ["upscale_factor", "engine", "image", "creativity"]
+    assert sorted(run.engine for run in view.runs.values()) == ["fal"] * 8 + ["local"] * 8
+    assert sorted(submit.json["creativity"] for submit in fal_server.submits()) == [0.2] * 4 + [0.6] * 4
     inputs: dict[str, set[str]] = {}  # each image label's cells ran on one picture, its own
     for cell in view.plan.cells:
-        inputs.setdefault(str(cell.values["image"]), set()).add(view.runs[cell.key].input_path)
-    assert set(inputs) == set(labels) and all(len(paths) == 1 for paths in inputs.values())
-    assert len(set.union(*inputs.values())) == 2
-    assert all("ignores creativity" in sweep_views.ignored_note(view.plan, cell) for cell in view.plan.cells)
+        inputs.setdefault(str(cell.values["image"]), set()).add(view.runs[cell.key].input_name or "")
+    assert set(inputs) == set(labels) and all(len(names) == 1 for names in inputs.values())
+    local = [cell for cell in view.plan.cells if cell.values["engine"] == "local:fast"]
+    assert all("local ignores creativity" in sweep_views.ignored_note(view.plan, cell) for cell in local)
 
 
 def test_a_layout_re_indexes_the_same_cells_swap_pick_and_all() -> None:
@@ -208,3 +250,32 @@ def test_a_four_axis_sweep_reopened_from_its_cells_alone_restores_every_axis() -
     assert [cell.label for cell in again.cells] == [cell.label for cell in plan.cells]
     assert asyncio.run(sweep_reopen.open_sweep("old4", Session()))[3 + 6:3 + 10] == (
         "guidance_scale", "3, 5, 7", "seed", "1, 2")
+
+
+def test_an_axis_set_to_none_takes_its_values_with_it() -> None:
+    # A user trial: Z set back to none kept "photo, coffee" in its locked box, and every run was refused for it.
+    for letter in "yzw":
+        update = sweep_views.axis_changed("", letter)
+        assert update["value"] == "" and update["interactive"] is False
+
+
+def test_the_metrics_plot_and_the_layouts_sheet_follow_the_layout(tmp_path: Path) -> None:
+    from core.usecases.sweep import SweepRequest, plan_sweep
+
+    request = SweepRequest({**schema.defaults()}, None, "fal", "upscale_factor", "1, 2", "engine",
+                           "local:fast, fal", more_axes=(("creativity", "0.2, 0.6"),))
+    plan, _ = plan_sweep(request, "", load=False)
+    csv = tmp_path / "cells.csv"
+    pd.DataFrame({"label": [cell.label for cell in plan.cells], "psnr": [30.0 + n for n in range(8)]}).to_csv(
+        csv, index=False)
+    view = SweepView(plan, csv=str(csv))
+    layout = sweep_layout.chosen(view, None, "engine", "upscale_factor", "all")[0]
+    chart, _ = sweep_views.plot(view, layout, "psnr")
+    args = chart.constructor_args
+    assert args["label"] == "Metric against Engine" and args["x_title"] == "engine"
+    assert args["sort"] == ["local:fast", "fal"]  # the grid's order, not the alphabet's
+    series = sorted(set(args["value"]["series"]))
+    assert series == ["upscale_factor=1 · creativity=0.2", "upscale_factor=1 · creativity=0.6",
+                      "upscale_factor=2 · creativity=0.2", "upscale_factor=2 · creativity=0.6"]
+    picked = sweep_layout.chosen(view, layout, "engine", "upscale_factor", "1")[0]
+    assert sweep_layout.current(view, picked).at == {"creativity": 1}

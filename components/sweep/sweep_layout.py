@@ -10,6 +10,7 @@ cells, never the sweep itself (its crop centre, its sheet, its page export stay)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,11 @@ def swap(view: SweepView, layout: Layout | None) -> tuple[Any, ...]:
     return new, *controls(view, new)
 
 
+def _named(text: str) -> str:
+    """A value as a file name's part: letters, digits, dots and dashes."""
+    return re.sub(r"[^\w.]+", "_", text).strip("_") or "value"
+
+
 def sheet(view: SweepView, layout: Layout | None) -> str:
     """*Contact sheet of this layout*: written beside the sweep's own as ``contact-sheet-<layout>.png``, one sheet
     per value of each "all" axis, each under its title."""
@@ -160,7 +166,9 @@ def sheet(view: SweepView, layout: Layout | None) -> str:
     if view.plan is None or shown is None:
         raise refused("There is no sweep here: run one, or open a past one.")
     picture = sweep_run.layout_sheet(view.plan, view.runs, shown.across, shown.down, shown.at)
-    fixed = "-".join(f"{name}{ALL if index is None else index}" for name, index in shown.at.items())
+    values = dict(view.plan.axes)
+    fixed = "-".join(f"{name}-{ALL if index is None else _named(format_value(name, values[name][index], 24))}"
+                     for name, index in shown.at.items())  # the value shown, as the sheet's title says it
     name = f"contact-sheet-{shown.across}-by-{shown.down or 'none'}{'-' + fixed if fixed else ''}.png"
     try:
         return str(sheet_to_png(picture, sweep_run.sweep_dir(view.plan.id) / name))

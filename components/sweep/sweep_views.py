@@ -139,8 +139,8 @@ NO_AXIS = {"y": "No Y axis: a single row.", "z": "No Z axis: one grid.", "w": "N
 def axis_changed(axis: str, letter: str = "y") -> Any:
     """The values box's placeholder and help follow the chosen axis (``letter``'s box: "x", "y", "z", "w")."""
     spec = AXES.get(y_axis_of(axis) or "")
-    if spec is None:
-        return gr.update(placeholder="", info=NO_AXIS.get(letter, ""), interactive=False)
+    if spec is None:  # its values go with it: left in a locked box they made every run refused, with no way out
+        return gr.update(value="", placeholder="", info=NO_AXIS.get(letter, ""), interactive=False)
     return gr.update(placeholder=f"e.g. {spec.example}", info=spec.help, interactive=True)
 
 
@@ -200,19 +200,21 @@ def _plotted(value: Any) -> Any:
 
 
 def plot(view: SweepView, layout: Layout | None, metric: str) -> Any:
-    """The metric against the across axis, one line per value of the down axis (and per grid of an "all" axis),
-    on an honest y axis, and what the metric compares."""
+    """The metric against the axis across (in the grid's order), one line per value of the axis down and of each
+    "all" axis (named by those values alone, so the legend stays short), on an honest y axis, and what the metric
+    compares."""
     note = METRIC_NOTES.get(metric, "")
-    if view.plan is None:
+    shown = sweep_layout.current(view, layout)
+    if view.plan is None or shown is None:
         return gr.skip(), note
     if not view.csv:  # a sweep still running: no metrics yet, and the last sweep's are not its own
         return gr.LinePlot(value=None), note
     frame = pd.read_csv(view.csv, encoding=ENCODING).set_index("label")
+    varying = [name for name in (shown.down, *(n for n, index in shown.at.items() if index is None)) if name]
     points = []
-    for title, page in sweep_layout.pages(view, layout):
+    for _, page in sweep_layout.pages(view, layout):
         for cell in page.cells:
-            line = " · ".join(part for part in (
-                title, f"{page.y_axis}={format_value(page.y_axis, cell.y_value)}" if page.y_axis else "") if part)
+            line = " · ".join(f"{name}={format_value(name, cell.values[name], 24)}" for name in varying)
             value = frame[metric].get(cell.label) if metric in frame and cell.label in frame.index else None
             points.append({"x": _plotted(cell.x_value), "value": value, "series": line or "all"})
     data = pd.DataFrame(points, columns=["x", "value", "series"]).dropna()
@@ -222,9 +224,12 @@ def plot(view: SweepView, layout: Layout | None, metric: str) -> Any:
         note += f" These cells span {low:.4g}–{high:.4g}{unit} (a spread of {high - low:.2g}{unit})."
     if metric == "sharpness" and "upscale_factor" in dict(view.plan.axes):
         note += " **This sweep varies the upscale factor: its sharpness values are not comparable across factors.**"
-    across = sweep_layout.current(view, layout)
-    return (gr.LinePlot(value=data, x_title=across.across if across else view.plan.x_axis,
-                        y_title=METRIC_TITLES.get(metric, metric), y_lim=list(y_range(metric, data["value"]))), note)
+    across = dict(view.plan.axes)[shown.across]
+    texts = [value for value in (_plotted(value) for value in across) if isinstance(value, str)]
+    order: dict[str, Any] = {"sort": texts} if texts else {}  # words stay in the grid's order, not the alphabet's
+    label = AXES[shown.across].label if shown.across in AXES else shown.across
+    return (gr.LinePlot(value=data, x_title=shown.across, y_title=METRIC_TITLES.get(metric, metric),
+                        y_lim=list(y_range(metric, data["value"])), label=f"Metric against {label}", **order), note)
 
 
 def _finished_output(run: Run | None) -> str | None:

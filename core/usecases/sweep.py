@@ -158,12 +158,14 @@ def plan_sweep(request: SweepRequest, owner: str, load: bool = True, measure: bo
     prompts = (raw["prompt"] or "", raw["negative_prompt"] or "")
     x_axis, y_axis = request.x_axis or "", request.y
     admission.check_engine(request.engine)
-    refuse_ignored(request.engine, *request.axis_names)
-    if request.vary_seed:
-        refuse_vary_seed(request.engine, *request.axis_names)
     xs = parse_axis(x_axis, request.x_values or "", *prompts)
     ys = parse_axis(y_axis, request.y_values or "", *prompts) if y_axis else None
     more = [(name, parse_axis(name, text, *prompts)) for name, text in request.more_axes]
+    compared = next(([str(value) for value in values] for name, values in [(x_axis, xs), (y_axis, ys), *more]
+                     if is_kind(name, ENGINE) and values), [])
+    refuse_ignored(request.engine, *request.axis_names, compared=compared)
+    if request.vary_seed:
+        refuse_vary_seed(request.engine, *request.axis_names, compared=compared)
     tokens = next((values for name, values in [(x_axis, xs), (y_axis, ys), *more] if is_kind(name, IMAGE)), None)
     if tokens is not None and request.region is not None:
         raise InputError("A region is a part of one picture; a sweep over the image axis has several. Leave the "
