@@ -188,6 +188,7 @@ def test_a_four_axis_sweep_on_local_and_fal_over_an_image_axis_runs_on_the_page_
     for cell in view.plan.cells:
         inputs.setdefault(str(cell.values["image"]), set()).add(view.runs[cell.key].input_name or "")
     assert set(inputs) == set(labels) and all(len(names) == 1 for names in inputs.values())
+    assert " · 2 images · " in sweep_views.grid_label(view)  # a batch, not its first picture's name
     local = [cell for cell in view.plan.cells if cell.values["engine"] == "local:fast"]
     assert all("local ignores creativity" in sweep_views.ignored_note(view.plan, cell) for cell in local)
 

@@ -171,19 +171,23 @@ def test_the_page_opens_from_disk_offline_shows_the_same_cells_and_pivots(photo,
 
 
 def test_a_three_axis_sweeps_page_opens_offline_with_a_grid_per_z_value(photo, tmp_path) -> None:
-    me = Session()
+    from core.sweep import batch
+
+    me = Session()  # the local engines' three axes: the factor, the model (engine) and the input (an image batch)
+    pictures = [noise_png(tmp_path / f"{name}.png", (40, 30), seed=number) for number, name in enumerate("ab")]
+    labels = list(batch.save_batch(me.files_owner(), pictures))
     view = sweep(me, photo, "lanczos", "upscale_factor", "1, 2", "engine", "lanczos, local:fast",
-                 (("creativity", "0.2, 0.6"),))
+                 (("image", ", ".join(labels)),))
     folder = unzip(export.sweep_page(view.plan.id, me).path, tmp_path / "out")
     with browser_page(1366, 900) as page:
         page.context.set_offline(True)
         page.goto((folder / "index.html").as_uri())
         page.wait_for_function("[...document.images].every(image => image.complete && image.naturalWidth > 0)")
-        assert page.locator("section.page h2").all_inner_texts() == ["Creativity = 0.2", "Creativity = 0.6"]
+        assert page.locator("section.page h2").all_inner_texts() == [f"Input image = {label}" for label in labels]
         assert sorted(page.locator("figcaption .label").all_inner_texts()) == sorted(
             cell.label for cell in view.plan.cells)
         second = page.locator("section.page").nth(1).locator("figcaption .label").all_inner_texts()
-        assert all("creativity=0.6" in label for label in second) and len(second) == 4
+        assert all(f"image={labels[1]}" in label for label in second) and len(second) == 4
 
 
 def test_the_page_pivots_any_number_of_axes(tmp_path) -> None:

@@ -303,7 +303,9 @@ def grid_label(view: SweepView) -> str:
         return "Cells"
     first = min(runs, key=lambda run: run.created_at)
     when = time.strftime("%H:%M", time.localtime(first.created_at))
-    return f"Cells of sweep {view.plan.id} · {first.input_name or 'image'} · {when}"
+    image_axis = view.plan.axis_of(IMAGE)  # a batch: its pictures, not the first one's name
+    pictures = f"{len(dict(view.plan.axes)[image_axis])} images" if image_axis else first.input_name or "image"
+    return f"Cells of sweep {view.plan.id} · {pictures} · {when}"
 
 
 def _rounded(seconds: float | None) -> float | None:
