@@ -36,6 +36,21 @@ def test_fidelity_downscales_the_output_to_the_input(photo: Image.Image) -> None
     assert scores["ssim"] > 0.9
 
 
+@pytest.mark.parametrize("sigma", [2, 12, 40])
+def test_fidelity_is_the_standard_psnr_and_ssim_to_the_digits_reported(photo: Image.Image, sigma: float) -> None:
+    """The figures in the CSV (PSNR to 3 decimals, SSIM to 4) are scikit-image's PSNR and SSIM of the 8-bit
+    pictures, whatever precision the app computes them in."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    output = _noisy(photo, sigma, seed=sigma).resize((photo.width * 2, photo.height * 2), Image.Resampling.LANCZOS)
+    reference = np.asarray(photo)
+    candidate = np.asarray(output.resize(photo.size, Image.Resampling.LANCZOS))
+    scores = fidelity(output, photo)
+    assert round(scores["psnr"], 3) == round(float(peak_signal_noise_ratio(reference, candidate, data_range=255)), 3)
+    assert round(scores["ssim"], 4) == round(float(structural_similarity(reference, candidate, data_range=255,
+                                                                         channel_axis=2)), 4)
+
+
 def test_noisier_output_has_lower_psnr_and_ssim(photo: Image.Image) -> None:
     slightly, heavily = fidelity(_noisy(photo, 4), photo), fidelity(_noisy(photo, 30), photo)
     assert heavily["psnr"] < slightly["psnr"] < PSNR_CAP
