@@ -100,6 +100,9 @@ def test_a_three_axis_local_sweep_runs_through_the_api_and_reopens_with_every_ax
     plan, runs = reopen.reopen(summary["sweep_id"], None, store.store())
     assert [name for name, _ in plan.axes] == ["engine", "upscale_factor", "image"]
     assert len(runs) == 8
+    # the stacked sheet's grids are titled as people read the axis, like its legends (not "image=a.png")
+    titles = [title for title, _ in plan.pages("engine", "upscale_factor", {"image": None})]
+    assert titles == [f"Input image: {label}" for label in labels]
     controls = sweep_reopen.controls(summary["sweep_id"], plan, "local", me)
     assert controls[6:10] == ("image", ", ".join(labels), "", "") and controls[10]["open"] is True
 
@@ -212,11 +215,11 @@ def test_a_layout_re_indexes_the_same_cells_swap_pick_and_all() -> None:
     chosen = sweep_layout.chosen(view, chosen, "guidance_scale", "seed", "1", "all")[0]
     assert chosen.at == {"creativity": 1, "resemblance": None}
     pages = sweep_layout.pages(view, chosen)
-    assert [title for title, _ in pages] == ["creativity=0.4 · resemblance=0.5", "creativity=0.4 · resemblance=1"]
+    assert [title for title, _ in pages] == ["Creativity: 0.4 · Resemblance: 0.5", "Creativity: 0.4 · Resemblance: 1"]
     titles = [title for title, _ in pages]
     assert all(len(grid.cells) == 3 * 2 and grid.columns == 3 and grid.rows == 2 for _, grid in pages)
     assert len({cell.key for _, grid in pages for cell in grid.cells}) == 6 * len(pages)  # nothing twice
-    assert all("=" in title for title in titles)
+    assert all(": " in title and "=" not in title for title in titles)
     words = sweep_views.layout_words(view, chosen)
     assert words.startswith("guidance_scale across · seed down")
 

@@ -134,13 +134,15 @@ class SweepPlan:
     def pages(self, across: str, down: str | None, at: Mapping[str, int | None]) -> list[tuple[str, SweepPlan]]:
         """The grids of a layout, each with its title: one for each combination of the values of the other axes
         whose ``at`` is None ("all", A1111's Z), at ``at[name]`` for the others. The title names every other
-        axis's value ("z=… · w=…"; "" when the plan has no other axis)."""
+        axis's value under the axis's label, as the sheets' legends name it ("Creativity: 0.4 · Seed: 2"; "" when
+        the plan has no other axis)."""
         others = [(name, values) for name, values in self.axes if name not in (across, down)]
         choices = [range(len(values)) if at.get(name) is None else [int(at[name] or 0)] for name, values in others]
         pages = []
         for indices in itertools.product(*choices):
             fixed = dict(zip([name for name, _ in others], indices, strict=True))
-            title = " · ".join(f"{name}={format_value(name, values[fixed[name]])}" for name, values in others)
+            title = " · ".join(f"{_axis_label(name)}: {format_value(name, values[fixed[name]])}"
+                               for name, values in others)
             pages.append((title, self.laid_out(across, down, fixed)))
         return pages
 
@@ -316,3 +318,8 @@ def plan_grid(base_arguments: dict[str, Any], x_axis: str, x_values: list[AxisVa
                           values_of, place))
     return SweepPlan(x_axis, list(x_values), y_axis, y_values, cells, region=region.text if region else None,
                      vary_seed=vary_seed, more_axes=[(name, list(values)) for name, values in more_axes])
+
+
+def _axis_label(name: str) -> str:
+    """An axis as people read it ("Input image", "Creativity"), as the sheets' legends name it."""
+    return AXES[name].label if name in AXES else name
