@@ -160,6 +160,9 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         page.wait_for_function("s => document.querySelector(s).value === 'red, blue'",
                                arg="#sweep-z-values textarea")
         page.locator("#sweep-preflight").get_by_text("8 cells").wait_for()
+        # the picture line names what is swept: the axis's pictures, not the Upscale tab's (no thumbnail of it)
+        page.locator("#sweep-input-name").get_by_text("Sweeps the pictures of its Input image axis").wait_for()
+        assert page.locator("#sweep-input-preview img").count() == 0
         page.locator("#sweep-run").click()
         page.locator("#sweep-progress").get_by_text("8 completed · done.").wait_for(timeout=120_000)
         page.locator("#sweep-layout").wait_for()

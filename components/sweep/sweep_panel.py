@@ -216,8 +216,9 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.batch.upload(views.upload_batch, [panel.batch, *axes, session],
                        [panel.x_values, panel.y_values, panel.z_values, panel.w_values], **private)
 
-    shown_input = [image.loaded, image.file, image.url, *region.boxes, panel.view]
-    for component in (image.loaded, image.file, *region.boxes):  # a file renamed (a restore) with the same picture
+    axes = [panel.x_axis, panel.y_axis, panel.z_axis, panel.w_axis]  # an image axis sweeps its own pictures
+    shown_input = [image.loaded, image.file, image.url, *region.boxes, panel.view, *axes]
+    for component in (image.loaded, image.file, *region.boxes, *axes):  # a file renamed (a restore), same picture
         component.change(views.input_shown, shown_input, [panel.input_preview, panel.input_name], **quiet)
     panel.view.change(views.input_named, shown_input, panel.input_name, **quiet)
 

@@ -72,10 +72,16 @@ def _grid_of_another(view: SweepView | None, file: str | None, url: str | None) 
 
 def input_shown(loaded: InputImage | None, file: str | None, url: str | None, on: bool | None = False,
                 x: Any = None, y: Any = None, width: Any = None, height: Any = None,
-                view: SweepView | None = None) -> tuple[str | None, str]:
+                view: SweepView | None = None, *axes: str | None) -> tuple[str | None, str]:
     """The Sweep tab's thumbnail and line for the picture it will sweep (a new one on the Upscale tab shows here):
     with the region switch on, the region drawn on it and named (boxes the rule refuses: the pre-flight says why,
-    and the whole picture is shown); when the grid on show (``view``) is of another picture, the line says so."""
+    and the whole picture is shown); when the grid on show (``view``) is of another picture, the line says so.
+    When one of the sweep's ``axes`` (X, Y, Z, W) is an image axis, its pictures are swept, not this one: no
+    thumbnail, and the line says so."""
+    if any(is_kind(axis, IMAGE) for axis in axes):
+        unused = names.input_name(file, url) if loaded is not None else None
+        return None, ("Sweeps the pictures of its **Input image** axis" + (
+            f"; the Upscale tab's **{plain(unused, 60)}** is not used." if unused else "."))
     try:
         region = region_of(on, x, y, width, height)
         if region is not None and loaded is not None:
@@ -90,10 +96,9 @@ def input_shown(loaded: InputImage | None, file: str | None, url: str | None, on
 
 def input_named(loaded: InputImage | None, file: str | None, url: str | None, on: bool | None = False,
                 x: Any = None, y: Any = None, width: Any = None, height: Any = None,
-                view: SweepView | None = None) -> str:
+                view: SweepView | None = None, *axes: str | None) -> str:
     """``input_shown``'s line alone, for a new grid on show (the picture, unchanged, is not sent again)."""
-    return input_shown(loaded, file, url, on, x, y, width, height, view)[1] if loaded is not None else \
-        input_line(None, file, url)
+    return input_shown(loaded, file, url, on, x, y, width, height, view, *axes)[1]
 
 
 def shown_cells(view: SweepView, layout: Layout | None) -> list[Cell]:
