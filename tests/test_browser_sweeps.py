@@ -194,6 +194,8 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         assert crops == [caption.split(" · ")[:2] for caption, _ in swapped]
         # the input one clicks to centre the crops shows their square: the picture's centre, 32 px across here
         size = page.locator("#sweep-crop-size input[type=number]")
+        # a crop fits in the 48×32 inputs: the Size slider goes up to their shorter side, not 512
+        assert page.locator("#sweep-crop-size input[type=range]").get_attribute("max") == "32"
         size.fill("32")
         size.press("Enter")
         page.wait_for_function("() => (document.querySelector('#sweep-crop-input img')?.src || '')"

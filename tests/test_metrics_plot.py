@@ -45,7 +45,7 @@ def test_ssim_spans_zero_to_one_and_sharpness_warns_across_factors(tmp_path: Pat
 def test_while_a_new_sweep_runs_the_last_sweeps_views_are_cleared(tmp_path: Path) -> None:
     plan = plan_grid(schema.defaults(), "creativity", parse_axis("creativity", "0.3, 0.5"))
     running = SweepView(plan, phase=Phase.RUNNING)  # no CSV yet: its cells are still running
-    sheet, crop_input, _, _, cells, against, metrics = views.render_results(running)
+    sheet, crop_input, _, _, _, cells, against, metrics = views.render_results(running)
     assert sheet is None and crop_input is None and metrics.empty
     assert cells["choices"] == [] and against["choices"] == ["input"]
     plot, _ = views.plot(running, None, "psnr")

@@ -166,7 +166,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
             with gr.Column():
                 crop_x = gr.Slider(0, 1024, value=64, step=1, label="Centre x (input px)", elem_id="sweep-crop-x")
                 crop_y = gr.Slider(0, 1024, value=64, step=1, label="Centre y (input px)", elem_id="sweep-crop-y")
-                crop_size = gr.Slider(*views.CROP_SIZES, value=64, step=1, label="Size (input px)",
+                crop_size = gr.Slider(*views.CROP_SIZES, value=views.CROP_SIZE, step=1, label="Size (input px)",
                                       elem_id="sweep-crop-size")
         crops = gr.Gallery(label="The same region of every cell, 1:1 output pixels", format="png", columns=3,
                            object_fit="none", elem_id="sweep-crops", interactive=False)
@@ -257,10 +257,10 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                       **quiet,
                       queue=False)
     crop_inputs = [panel.view, panel.layout, panel.crop_x, panel.crop_y, panel.crop_size]
-    panel.view.change(views.render_results, panel.view,
-                      [panel.sheet_download, panel.crop_input, panel.crop_x, panel.crop_y, panel.diff_cell,
-                       panel.diff_against, panel.metrics], **quiet).then(views.crops, crop_inputs, panel.crops,
-                                                                         **private)
+    results = [panel.sheet_download, panel.crop_input, panel.crop_x, panel.crop_y, panel.crop_size, panel.diff_cell,
+               panel.diff_against, panel.metrics]
+    panel.view.change(views.render_results, [panel.view, panel.crop_size], results, **quiet).then(
+        views.crops, crop_inputs, panel.crops, **private)
     # A pivot: the layout's menus and Swap make a new layout; the grid, crops, difference choices and metrics
     # follow it (nothing re-runs: the same cells, re-indexed).
     # (Chained to the pivot's own events, not to the layout's .change: a new sweep's default layout would redraw

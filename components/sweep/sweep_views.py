@@ -173,7 +173,8 @@ def pick_centre(event: gr.SelectData) -> tuple[int, int]:
     return int(event.index[0]), int(event.index[1])
 
 
-CROP_SIZES = (8, 512)  # the detail crop's Size slider: input pixels, smallest and largest
+CROP_SIZES = (8, 512)  # the detail crop's Size slider: input pixels, smallest and largest (and the input's side)
+CROP_SIZE = 64  # its first value
 METRIC_NOTES = {
     "psnr": "**PSNR** (dB) compares each output, downscaled to the input's size, with the input: higher means closer "
             "to the input, not better (new detail lowers it), and 100 means identical. The axis starts at 0 dB: "
@@ -369,19 +370,23 @@ def _reference(view: SweepView) -> str | None:
         cell, view.runs.get(cell.key), None))), None)
 
 
-def render_results(view: SweepView) -> list[Any]:
+def render_results(view: SweepView, crop_size: float | None = None) -> list[Any]:
     """Once a sweep ends: the sheet download, the crop input and its sliders, the difference choices, metrics. While
-    a new one runs they are cleared: the last sweep's views are not this one's. (The difference choices and the
-    metrics table then follow the layout: ``laid_out_results``.)"""
+    a new one runs they are cleared: the last sweep's views are not this one's. The crop's size (``crop_size``, input
+    pixels) is kept, no larger than the input's shorter side. (The difference choices and the metrics table then
+    follow the layout: ``laid_out_results``.)"""
     if view.plan is None:
-        return [gr.skip()] * 7
+        return [gr.skip()] * 8
     if not view.csv:
-        return [None, None, gr.skip(), gr.skip(), gr.update(choices=[], value=None),
+        return [None, None, gr.skip(), gr.skip(), gr.skip(), gr.update(choices=[], value=None),
                 gr.update(choices=["input"], value="input"), pd.DataFrame()]
     reference = _reference(view)
     width, height = Image.open(reference).size if reference else (1024, 1024)
+    low, high = CROP_SIZES  # a crop fits in the input: no larger than its shorter side
+    largest = max(low, min(high, width, height))
     return [servable(view.sheet), servable(reference), gr.update(maximum=width, value=width // 2),
-            gr.update(maximum=height, value=height // 2), *laid_out_results(view, None)]
+            gr.update(maximum=height, value=height // 2),
+            gr.update(maximum=largest, value=min(int(crop_size or CROP_SIZE), largest)), *laid_out_results(view, None)]
 
 
 def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
