@@ -166,6 +166,33 @@ def test_a_local_1x2_sweep_on_a_tiny_image(history):
     assert {r.model for r in history.runs_for_sweep(plan.id, None)} == {"fast"}
 
 
+def test_an_engine_axis_runs_each_engine_in_its_own_lane(history, monkeypatch):
+    # local:fast against lanczos: the local engine takes one run at a time, lanczos two. Before, the sweep handed
+    # cells out two at a time whatever their engine, so a local cell waiting for the CPU held a place and the
+    # lanczos cells (milliseconds each) waited behind the slow local ones.
+    import time
+
+    from core.engines import local
+    from core.engines.lanczos import LanczosEngine
+    from core.engines.local import LocalEngine
+
+    real = local.upscale
+
+    def slow(*args, **kwargs):
+        time.sleep(0.6)  # a real photo's time on the CPU
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(local, "upscale", slow)
+    plan = plan_grid({}, "engine", ["local:fast", "lanczos"], "upscale_factor", [1.5, 2, 3])
+    engines = {"local:fast": LocalEngine(), "lanczos": LanczosEngine()}
+    runs = run(sweep_run.run_plan(plan, LanczosEngine(), save=history.save, image_path=input_image(12, 8),
+                                  engine_for=engines.__getitem__))
+    finished = {engine: sorted(runs[c.key].finished_at for c in plan.cells if runs[c.key].engine == engine)
+                for engine in ("local", "lanczos")}
+    assert all(r.status == "completed" for r in runs.values())
+    assert finished["lanczos"][-1] < finished["local"][0]  # every lanczos cell ended while the first local ran
+
+
 def test_each_cell_is_measured_as_it_finishes_so_the_sheet_and_csv_do_not_wait_for_it(history, monkeypatch):
     # Before, every cell's PSNR, SSIM and sharpness were measured after the last cell ended, one after another:
     # a sweep's end waited for them. Now each is measured while the others run; the CSV reads the figures back,

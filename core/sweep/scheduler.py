@@ -8,6 +8,7 @@ It knows nothing about engines or history: the caller injects ``run_cell`` (one 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
@@ -42,8 +43,12 @@ def _notify(on_update: UpdateCallback | None, cell: Cell, status: str, payload: 
 
 async def run_sweep(plan: SweepPlan, run_cell: Callable[[Cell], Awaitable[T]], concurrency: int,
                     on_update: UpdateCallback | None = None, *, results: dict[CellKey, T | Exception] | None = None,
-                    only: Iterable[CellKey] | None = None) -> dict[CellKey, T | Exception]:
+                    only: Iterable[CellKey] | None = None,
+                    lane_of: Callable[[Cell], tuple[str, int]] | None = None) -> dict[CellKey, T | Exception]:
     """Run every cell (or ``only`` those) with at most ``concurrency`` at once; one result or exception per cell.
+    With ``lane_of`` (a cell's lane and how many runs the lane takes at once: an engine of an engine axis) a cell
+    also waits for a free place in its own lane, after taking its place in ``concurrency``: a slow lane's cells
+    queue behind each other, not in front of a fast lane's.
 
     ``results`` is filled in place as cells finish, so a caller that cancels the sweep keeps what finished:
     on cancellation the running cells are cancelled, every unfinished cell is recorded as ``CancelledRun``,
@@ -55,13 +60,20 @@ async def run_sweep(plan: SweepPlan, run_cell: Callable[[Cell], Awaitable[T]], c
     wanted = None if only is None else set(only)
     cells = [cell for cell in plan.cells if wanted is None or cell.key in wanted]
     semaphore = asyncio.Semaphore(concurrency)
+    lanes: dict[str, asyncio.Semaphore] = {}
     sweep_cancelled = False
     for cell in cells:
         results.pop(cell.key, None)
         _notify(on_update, cell, "queued", None)
 
+    def lane(cell: Cell) -> contextlib.AbstractAsyncContextManager[object]:
+        if lane_of is None:
+            return contextlib.nullcontext()
+        name, units = lane_of(cell)
+        return lanes.setdefault(name, asyncio.Semaphore(max(1, units)))
+
     async def run_one(cell: Cell) -> None:
-        async with semaphore:
+        async with semaphore, lane(cell):
             _notify(on_update, cell, "running", None)
             try:
                 value = await run_cell(cell)

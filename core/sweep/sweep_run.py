@@ -153,10 +153,12 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
                 measure(str(run.output_path), source_of(cell, run, image_path))))
         return run
 
+    lane_of = lanes(plan, len(cells)) if plan.engines and concurrency is None else None
     try:
         at_once = concurrency or max(concurrency_for(name, len(cells)) for name in engines_used(plan, engine.name))
         with paced(SWEEP):  # the cells' fal jobs poll at a sweep's pace, not the interactive console's
-            await run_sweep(plan, run_cell, at_once, only=[c.key for c in cells])
+            await run_sweep(plan, run_cell, len(cells) if lane_of else at_once, only=[c.key for c in cells],
+                            lane_of=lane_of)
         await asyncio.gather(*measuring)
     except asyncio.CancelledError:
         for cell in cells:
@@ -380,6 +382,16 @@ def cell_prices(plan: SweepPlan, engine: str | None) -> Callable[[Cell], float]:
         return describe(engine_id).price_per_output_megapixel if engine_id is not None else 0.0
 
     return price
+
+
+def lanes(plan: SweepPlan, cells: int) -> Callable[[Cell], tuple[str, int]]:
+    """An engine axis's lanes: each cell runs in its engine's lane, as many at once as that engine takes of
+    ``cells`` (``concurrency_for``): the local engine's cells one at a time, beside (not in front of) the lanczos
+    and fal cells. The estimate times a sweep the same way (``core.usecases.estimate``)."""
+    def lane_of(cell: Cell) -> tuple[str, int]:
+        name = parse_spec(str(plan.engine_of(cell)))[0]
+        return name, concurrency_for(name, cells)
+    return lane_of
 
 
 def engines_used(plan: SweepPlan, engine: str) -> tuple[str, ...]:

@@ -70,11 +70,10 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
         timed = [rates for rates in by_spec.values() if rates is not None]
         names = [parse_spec(spec)[0] for spec in by_spec]
         found = timed[0] if len(timed) == len(by_spec) else None  # an engine never run yet: no estimate
-        # The sweep hands cells out as many at once as its most parallel engine takes (sweep_run's
-        # concurrency_for: all of them with fal among its engines); each engine then runs its own share at its own
-        # pace (``lanes``: local one at a time, fal at the account's concurrency).
+        # The sweep hands every cell out at once, each to its engine's lane (``sweep_run.lanes``), and each engine
+        # runs its own share at its own pace (local one at a time, fal at the account's concurrency).
         lanes = {name: learned.workers(history, name, scope, plan.size) for name in names}
-        handed_out = max(sweep_run.concurrency_for(name, plan.size) for name in names)
+        handed_out = plan.size
         workers = max(lanes.values())
         queued = any(describe(name).runs_at_once is None for name in names)
         why = next((learned.account_concurrency(history, name, scope)[1] for name in names
