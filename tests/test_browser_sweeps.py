@@ -168,7 +168,8 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         page.locator("#sweep-layout").wait_for()
         everything = grid_items(page, 8)  # Z "all": a grid per picture, one after the other
         picture = dict(everything)
-        assert "upscale_factor across · engine down · image: all" in grid_label(page)
+        assert "upscale_factor across · engine down · image: all · 2 grids one after another, 2×2 each" in \
+            grid_label(page)
         assert [caption.split(" · ")[2] for caption, _ in everything] == ["image=red"] * 4 + ["image=blue"] * 4
 
         steps.choose(page, "sweep-fixed-1", "blue")  # pick one Z value

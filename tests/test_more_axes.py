@@ -221,7 +221,8 @@ def test_a_layout_re_indexes_the_same_cells_swap_pick_and_all() -> None:
     assert len({cell.key for _, grid in pages for cell in grid.cells}) == 6 * len(pages)  # nothing twice
     assert all(": " in title and "=" not in title for title in titles)
     words = sweep_views.layout_words(view, chosen)
-    assert words.startswith("guidance_scale across · seed down")
+    assert words == ("guidance_scale across · seed down · creativity: 0.4 · resemblance: all"
+                     " · 2 grids one after another, 3×2 each")  # the gallery has no headings: the label says it
 
 
 def test_an_older_sweeps_table_gains_the_further_axes_column(tmp_path: Path) -> None:

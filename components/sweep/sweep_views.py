@@ -319,7 +319,8 @@ def _rounded(seconds: float | None) -> float | None:
 
 
 def layout_words(view: SweepView, layout: Layout | None) -> str:
-    """The layout in words, for the grid's label: "creativity across · resemblance down · seed: all"."""
+    """The layout in words, for the grid's label: "creativity across · resemblance down · seed: all · 2 grids one
+    after another, 3×2 each"."""
     shown = sweep_layout.current(view, layout)
     if view.plan is None or shown is None or len(view.plan.axes) < 2:
         return ""
@@ -327,6 +328,10 @@ def layout_words(view: SweepView, layout: Layout | None) -> str:
     parts = [f"{shown.across} across", f"{shown.down} down" if shown.down else "one row"]
     parts += [f"{name}: {'all' if index is None else format_value(name, values[name][index], 24)}"
               for name, index in shown.at.items()]
+    grids = math.prod(len(values[name]) for name, index in shown.at.items() if index is None)
+    if grids > 1:  # the gallery has no headings: say how its pictures fall into grids
+        rows = len(values[shown.down]) if shown.down else 1
+        parts.append(f"{grids} grids one after another, {len(values[shown.across])}×{rows} each")
     return " · ".join(parts)
 
 
