@@ -17,6 +17,7 @@ SAMPLES = {
     events.Saved: events.Saved(640, 480, 1_234_567), events.Note: events.Note("metadata ignored"),
     events.Failure: events.Failure("Creativity must be 0-1.", "creativity"),
     events.Done: events.Done(2.25, 42, "req-1"), events.FromHistory: events.FromHistory("run-1"),
+    events.Cancelled: events.Cancelled("req-1"),
 }
 
 

@@ -42,10 +42,14 @@ def _words(event: events.Event) -> str:
             return f"Saved {width}×{height} PNG ({file_size(size)})."
         case events.Note(text=text):
             return f"Note: {text}"
-        case events.FromHistory():
+        case events.FromHistory(status="completed"):
             return "Already in the history: showing the stored result."
+        case events.FromHistory(status=status):
+            return f"Already in the history, {status}: there is no result to show."
         case events.Failure(message=message):
             return f"Error: {message}"
+        case events.Cancelled(request_id=request_id):
+            return f"Cancelled · request {request_id or 'not sent'} · recorded in the history."
         case events.Done(seconds=seconds, seed=seed, request_id=request_id):
             took = f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}"  # a fast run is not "0.0 s"
             used = f"seed {seed}" if seed is not None else "seed not used"  # an engine without randomness

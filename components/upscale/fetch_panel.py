@@ -37,13 +37,18 @@ def render() -> FetchPanel:
     return FetchPanel(request_id, fetch, note)
 
 
+ENDS = ("done", "failed", "cancelled")  # the stages a fetch ends in (core/usecases/fetch.py)
+
+
 async def fetch_request(request_id: str, session: Session, request: gr.Request | None = None,
                         ) -> AsyncIterator[tuple[Any, Any, Any, str]]:
     """Show a run by its fal request id, its run id or ``latest`` in the run panel (``core/usecases/fetch.py``): a
     run in the history as stored, whatever its engine; a pending fal request followed to its end and recorded.
-    Yields (output PNG, result JSON, run view, note beside the box); an id refused before it reached a run is said
-    in the note and a warning only: the run panel keeps the run it shows (a mistyped id wiped it and said
-    *failed*); one that failed on the way is said in the console too."""
+    Yields (output PNG, result JSON, run view, note beside the box). A cancelled run is shown as a live cancel
+    is (stage *cancelled*, no error: nothing raised). An id refused before it reached a run is said in the note
+    alone (a toast too): the run panel keeps the run it shows (a mistyped id wiped it and said *failed*), and
+    the note goes when the person does something else (``listen``). A run that failed, on the way or before, is
+    said in the console and raised (gr.Error), as a failed run of the Upscale button is."""
     session = for_request(session, request)
     request_id = (request_id or "").strip()
     view = View(stage="queued", lines=[stamp(f"Fetching request {request_id}…")])
@@ -54,7 +59,7 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
             view.run_id = run.id
             view.lines.extend(console.lines(update.events))
             view.stage = update.stage
-            if update.stage not in ("done", "failed"):
+            if update.stage not in ENDS:
                 yield None, None, view.snapshot(), ""
     except StudioError as exc:
         message = said(str(exc))
@@ -69,6 +74,9 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
     if run is None:
         raise refused("The request did not start.")
     view.details = result.details_markdown(run)
+    if view.stage == "cancelled":  # not a failure: no error on the panel, nothing raised
+        yield None, result_json(run, session.root_url), view.snapshot(), ""
+        return
     if run.status != "completed" or not run.output_path:
         view.stage, view.error = "failed", run.error
         yield None, result_json(run, session.root_url), view.snapshot(), ""

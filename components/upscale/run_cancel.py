@@ -8,9 +8,10 @@ from typing import Any
 import gradio as gr
 
 from components.common.session import Session
+from components.upscale import console
 from components.upscale.action import View, show_finished
 from components.upscale.console import stamp
-from core.runs import store
+from core.runs import events, store
 
 CANCEL_REQUESTED = "Cancel requested: cancelling the request at its engine…"
 
@@ -44,7 +45,7 @@ async def cancel_outcome(view: View, session: Session | None = None) -> tuple[An
         view.lines.append(stamp("The engine has not confirmed the cancel yet; the History tab will show how the "
                                 "run ended."))
     elif run.status == "cancelled":
-        view.lines.append(stamp(f"Cancelled · request {run.request_id or 'not sent'} · recorded in the history."))
+        view.lines.extend(console.lines([events.Cancelled(run.request_id)]))  # as a fetch of it says it
     elif run.status == "completed" and run.output_path:  # it ended before the cancel arrived: its result stands
         view.lines.append(stamp("The run had already completed before the cancel arrived: its result is shown "
                                 "and kept in the history."))

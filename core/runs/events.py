@@ -14,8 +14,11 @@ waiting reads these records. Every event carries ``at``, the Unix time (seconds)
     ├── Fetching        the result is being downloaded
     ├── Saved           the output PNG is in the data directory: ``width``, ``height``, ``size_bytes``
     ├── Note            a plain remark about the input (e.g. metadata that was ignored): ``text``
-    ├── FromHistory     asked for again (fetch), the run had already ended: its stored result is shown
+    ├── FromHistory     asked for again (fetch), the run had already ended: ``status``, how (its stored result is
+    │                   shown when ``completed``)
     ├── Failure         the run failed: ``message``, ``field`` (the schema field it names, or None)
+    ├── Cancelled       the run was cancelled (not a failure), as the history records it: ``request_id`` (None when
+    │                   it was never sent)
     └── Done            completed: ``seconds``, ``seed``, ``request_id``
 """
 
@@ -93,6 +96,7 @@ class Note(Event):
 @dataclass(frozen=True)
 class FromHistory(Event):
     run_id: str
+    status: str = "completed"  # how the run ended (a Run status): only a completed one has a result to show
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,11 @@ class Failure(Event):
     message: str
     field: str | None = None
     account: bool = False  # the engine refused the key's account (a rejected key, a locked or empty account)
+
+
+@dataclass(frozen=True)
+class Cancelled(Event):
+    request_id: str | None
 
 
 @dataclass(frozen=True)

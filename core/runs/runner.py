@@ -154,7 +154,9 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None],
     again later (``core/runs/unsaved.py``). An output that cannot be saved ends a run on an engine that can be
     re-attached to (``engine``, fal) as ``unsaved``: the result stays at fal and is saved again on its own."""
     position: int | None = None
-    was_unsaved = run.status == "unsaved"  # saved again now: its note about the disk no longer holds
+    # followed again after its output could not be saved, or after a cancel its engine finished it before: its
+    # error (the disk, the cancel) no longer holds once it completes
+    stale_error = run.status in ("unsaved", "cancelled")
     try:
         async for event in job.events():
             if isinstance(event, Queued):
@@ -191,7 +193,7 @@ async def follow(job: Job, run: Run, save: Callable[[Run], None],
             yield _unsaved(run, save, exc, engine)
             return
         run.status, run.finished_at = "completed", time.time()
-        if was_unsaved:
+        if stale_error:
             run.error = None
         if not save_soft(run, save):
             happened.append(events.Note("The output is saved, but the history could not record the run yet; it is "

@@ -40,10 +40,13 @@ async def fetch(run_or_request_id: str, visitor: Visitor) -> AsyncIterator[Updat
     """Show a run by its run id or its engine's request id (or ``latest``: the visitor's newest run), recording
     what it becomes in the history.
 
-    A run of this visitor's history that has ended is shown as stored (a ``FromHistory`` event, stage ``done`` or
-    ``failed``), on any engine; one still pending on a resumable engine, or an id made elsewhere, is re-attached
-    to and followed to its end. Raises a StudioError before the first update for an id that is not one, a run
-    still running on an engine that cannot be re-attached to, or no key that may follow it."""
+    A run of this visitor's history that has ended is shown as stored (``stored``: stage ``done``, ``failed`` or
+    ``cancelled``), on any engine; one still pending on a resumable engine, or an id made elsewhere, is re-attached
+    to and followed to its end. A cancelled run on a resumable engine is re-attached to as well (its engine may
+    have finished it before the cancel arrived: a result made, and on fal paid for), and stays cancelled, in the
+    view and in the history, when its engine has no result for it. Raises a StudioError before the first update
+    for an id that is not one, a run still running on an engine that cannot be re-attached to, or no key that
+    may follow it."""
     wanted = (run_or_request_id or "").strip()
     history = store.store()
     if wanted.casefold() == LATEST:  # the visitor's newest run, at every door (the page's box, /fetch, MCP)
@@ -59,19 +62,44 @@ async def fetch(run_or_request_id: str, visitor: Visitor) -> AsyncIterator[Updat
         if not run.final:
             raise StudioError(f"This run is still under way on the {run.engine} engine, which cannot be followed "
                               "from another tab; it appears in the History when it ends.")
-        ended = run.status == "completed" and bool(run.output_path)
-        happened: list[events.Event] = [events.FromHistory(run.id)]
-        if not ended:
-            happened.append(events.Failure(run.error or f"The run {run.status}.", run.error_field))
-        yield Update(run, happened, "done" if ended else "failed")
+        yield stored(run)
         return
     engine_id = run.engine if run is not None else resumable_engines()[0]
     engine = admission.build_resumable(engine_id, visitor, key_for(visitor, run))
     if run is None:  # submitted elsewhere (another tool, or a lost tab): its arguments are not known here
         run = Run(engine=engine_id, arguments={}, owner=visitor.owner, request_id=wanted,
                   cell="fetched by request id")
-    async for update in follow_request(engine, run, store.save):
+    cancelled = run.status == "cancelled"
+    async for update in follow_request(engine, run, _keeping_cancel if cancelled else store.save):
+        if cancelled and update.stage == "failed" and update.run.status in ("cancelled", "failed"):
+            # its engine has no result for it (fal answers a cancelled request's result with an error): the
+            # cancel stands, as the history still has it
+            said = [event for event in update.events if isinstance(event, events.Failure)]
+            recorded = history.get(run.id, owner=visitor.scope()) or run
+            yield Update(recorded, [*(events.Note(f"{engine_id} has no result for it: {event.message}")
+                                      for event in said), events.Cancelled(recorded.request_id)], "cancelled")
+            return
         yield update
+
+
+def stored(run: Run) -> Update:
+    """A run that has ended, as the history has it: ``done`` with its result, ``cancelled`` (a cancel is not a
+    failure: no Failure event), or ``failed`` with the error it recorded."""
+    happened: list[events.Event] = [events.FromHistory(run.id, run.status)]
+    if run.status == "completed" and run.output_path:
+        return Update(run, happened, "done")
+    if run.status == "cancelled":
+        return Update(run, [*happened, events.Cancelled(run.request_id)], "cancelled")
+    happened.append(events.Failure(run.error or f"The run {run.status}.", run.error_field))
+    return Update(run, happened, "failed")
+
+
+def _keeping_cancel(run: Run) -> None:
+    """The history's save for a cancelled run followed again: it records what the engine made of it (completed,
+    or a result kept at the engine: ``unsaved``), never a status on the way or the engine's having no result for
+    it, so the row stays cancelled until there is a result."""
+    if run.status not in ("queued", "running", "failed"):
+        store.save(run)
 
 
 def resume_pending() -> threading.Thread:
