@@ -217,3 +217,46 @@ def test_a_refused_sweep_says_so_by_the_pre_flight_line_not_beside_the_last_swee
         page.locator("#sweep-preflight .error").first.wait_for()  # the badge by the line that says why
         assert page.locator("#sweep-progress .error").count() == 0  # not beside "2 completed · done"
         assert f"Sweep {sweep_id}" in page.locator("#sweep-progress").inner_text()
+
+
+def test_the_layout_menus_follow_each_pivot_and_a_smaller_sweep_after_a_larger_one(studio, tmp_path: Path) -> None:
+    # From a user trial: an axis taken out of Across came back showing the value the menu had held for another
+    # axis (its second, not its first); after a 3-axis sweep, a 2-axis one left the hidden third menu holding
+    # "all", and the next pivot failed in Gradio ("Value: all is not in the list of choices: []").
+    batch = []
+    for name, colour in (("red.png", "firebrick"), ("blue.png", "navy")):
+        Image.new("RGB", (48, 32), colour).save(tmp_path / name)
+        batch.append(str(tmp_path / name))
+    with sweep_tab(studio, tmp_path) as page:
+        steps.choose(page, "sweep-x-axis", "Upscale factor")
+        page.locator(VALUES.format("x", "x")).first.fill("1, 1.5")
+        steps.choose(page, "sweep-y-axis", "Engine")
+        page.locator(VALUES.format("y", "y")).first.fill("local, lanczos")
+        page.locator("#sweep-more-axes").get_by_text("Z and W axes").click()
+        steps.choose(page, "sweep-z-axis", "Input image")
+        page.locator("#sweep-batch input[type=file]").set_input_files(batch)
+        page.locator("#sweep-preflight").get_by_text("8 cells").wait_for()
+        page.locator("#sweep-run").click()
+        page.locator("#sweep-progress").get_by_text("8 completed · done.").wait_for(timeout=120_000)
+
+        steps.choose(page, "sweep-across", "Input image")  # image across, engine down, the factor a menu
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('image across · engine down')")
+        steps.choose(page, "sweep-fixed-1", "1.5")
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('upscale_factor: 1.5')")
+        steps.choose(page, "sweep-across", "Upscale factor")  # the factor across: the image leaves across
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('upscale_factor across · engine down · image: red')")
+        assert page.locator("#sweep-fixed-1 input").input_value() == "red"  # its first value, as the grid shows
+
+        steps.choose(page, "sweep-z-axis", "none")  # now a 2-axis sweep
+        page.locator("#sweep-preflight").get_by_text("4 cells").wait_for()
+        page.locator("#sweep-run").click()
+        page.locator("#sweep-progress").get_by_text("4 completed · done.").wait_for(timeout=120_000)
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('upscale_factor across · engine down')")
+        steps.choose(page, "sweep-across", "Engine")  # a pivot of the new sweep: a swap
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('engine across · upscale_factor down')")
+        assert page.locator(".toast-body.error, .error").count() == 0

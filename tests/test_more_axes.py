@@ -10,6 +10,7 @@ import zlib
 from contextlib import closing
 from pathlib import Path
 
+import gradio as gr
 import pandas as pd
 import pytest
 from gradio_client import handle_file
@@ -208,12 +209,20 @@ def test_a_layout_re_indexes_the_same_cells_swap_pick_and_all() -> None:
     moved = next(cell for cell in page.cells if cell.x_index == 1 and cell.y_index == 0)
     assert moved.values["resemblance"] == 1 and moved.values["creativity"] == 0.2  # across is now resemblance
     # guidance across, seed down: creativity and resemblance, taken out of the layout, show their first value
-    chosen = sweep_layout.chosen(view, swapped, "guidance_scale", "seed", "1", "all")[0]
+    chosen = sweep_layout.chosen(view, swapped, "guidance_scale", "seed")[0]
     assert (chosen.across, chosen.down) == ("guidance_scale", "seed")
     assert chosen.at == {"creativity": 0, "resemblance": 0} and len(sweep_layout.pages(view, chosen)) == 1
     # then their menus: creativity at 0.4, resemblance all (a grid per value)
-    chosen = sweep_layout.chosen(view, chosen, "guidance_scale", "seed", "1", "all")[0]
+    chosen = sweep_layout.picked(view, chosen, "creativity=1")[0]
+    chosen = sweep_layout.picked(view, chosen, "resemblance=all")[0]
     assert chosen.at == {"creativity": 1, "resemblance": None}
+    # a menu's event that comes late or twice moves nothing: the same layout asked again, a choice for an axis
+    # that is across or down now
+    assert sweep_layout.chosen(view, chosen, "guidance_scale", "seed")[0] == chosen
+    assert sweep_layout.picked(view, chosen, "seed=1")[0] == gr.skip()
+    # the axis across chosen down swaps the two, as the axis down chosen across does (it was silently undone)
+    assert sweep_layout.down_chosen(view, chosen, "guidance_scale")[0] == sweep_layout.swap(view, chosen)[0]
+    assert sweep_layout.across_chosen(view, chosen, "seed")[0] == sweep_layout.swap(view, chosen)[0]
     pages = sweep_layout.pages(view, chosen)
     assert [title for title, _ in pages] == ["Creativity: 0.4 · Resemblance: 0.5", "Creativity: 0.4 · Resemblance: 1"]
     titles = [title for title, _ in pages]
@@ -274,7 +283,7 @@ def test_the_metrics_plot_and_the_layouts_sheet_follow_the_layout(tmp_path: Path
     pd.DataFrame({"label": [cell.label for cell in plan.cells], "psnr": [30.0 + n for n in range(8)]}).to_csv(
         csv, index=False)
     view = SweepView(plan, csv=str(csv))
-    layout = sweep_layout.chosen(view, None, "engine", "upscale_factor", "all")[0]
+    layout = sweep_layout.chosen(view, None, "engine", "upscale_factor")[0]
     chart, _ = sweep_views.plot(view, layout, "psnr")
     args = chart.constructor_args
     assert args["label"] == "Metric against Engine" and args["x_title"] == "engine"
@@ -282,5 +291,5 @@ def test_the_metrics_plot_and_the_layouts_sheet_follow_the_layout(tmp_path: Path
     series = sorted(set(args["value"]["series"]))
     assert series == ["upscale_factor=1 · creativity=0.2", "upscale_factor=1 · creativity=0.6",
                       "upscale_factor=2 · creativity=0.2", "upscale_factor=2 · creativity=0.6"]
-    picked = sweep_layout.chosen(view, layout, "engine", "upscale_factor", "1")[0]
+    picked = sweep_layout.picked(view, layout, "creativity=1")[0]
     assert sweep_layout.current(view, picked).at == {"creativity": 1}

@@ -78,7 +78,8 @@ def _axis_choices(plan: SweepPlan) -> list[tuple[str, str]]:
 
 def controls(view: SweepView, layout: Layout | None) -> tuple[Any, ...]:
     """The layout row's widgets for ``view``'s sweep in ``layout``: the row (shown for a sweep of two axes or
-    more), Across, Down, Swap, and one menu per other axis (its values and "all"; hidden when unused)."""
+    more), Across, Down, Swap, and one menu per other axis (its values and "all", as ``"<axis>=<index>"`` and
+    ``"<axis>=all"``; hidden when unused)."""
     shown = current(view, layout)
     plan = view.plan
     if plan is None or shown is None or len(plan.axes) < 2:
@@ -95,9 +96,9 @@ def controls(view: SweepView, layout: Layout | None) -> tuple[Any, ...]:
         index = shown.at.get(name)
         menus.append(gr.update(
             visible=True, label=AXES[name].label if name in AXES else name,
-            choices=[*((format_value(name, value, 40), str(at)) for at, value in enumerate(values)),
-                     (f"all: a grid per value ({len(values)})", ALL)],
-            value=ALL if index is None else str(index)))
+            choices=[*((format_value(name, value, 40), f"{name}={at}") for at, value in enumerate(values)),
+                     (f"all: a grid per value ({len(values)})", f"{name}={ALL}")],
+            value=f"{name}={ALL if index is None else index}"))
     return (gr.update(visible=True), gr.update(choices=choices, value=shown.across),
             gr.update(choices=[("none: one row", NONE), *choices], value=shown.down or NONE), gr.update(), *menus)
 
@@ -108,10 +109,11 @@ def synced(view: SweepView, layout: Layout | None) -> tuple[Any, ...]:
     return (shown if shown != layout else gr.skip()), *controls(view, shown)
 
 
-def chosen(view: SweepView, layout: Layout | None, across: str | None, down: str | None,
-           *fixed: str | None) -> tuple[Any, ...]:
-    """The layout the menus now ask for. An axis put across (or down) that was down (or across) swaps the two; an
-    axis taken out of across or down shows its first value; the menus are redrawn for the new set of other axes."""
+def chosen(view: SweepView, layout: Layout | None, across: str | None, down: str | None) -> tuple[Any, ...]:
+    """The layout with ``across`` and ``down`` (NONE or None: one row) as asked. An axis put across (or down) that
+    was down (or across) swaps the two; an axis taken out of across or down shows its first value; the other axes
+    keep the value they show; the menus are redrawn for the new set of other axes. Asking for the layout on show
+    changes nothing (a menu's event that comes twice, or late, moves no value)."""
     shown = current(view, layout)
     if view.plan is None or shown is None:
         return gr.skip(), *controls(view, layout)
@@ -122,17 +124,37 @@ def chosen(view: SweepView, layout: Layout | None, across: str | None, down: str
         down = shown.across if across != shown.across else shown.down
         if down == across:
             down = None
-    old_others = [name for name in names if name not in (shown.across, shown.down)]
-    at: dict[str, int | None] = {}
-    for name in names:
-        if name in (across, down):
-            continue
-        if name in old_others:  # its menu, by its place among the old other axes
-            value = fixed[old_others.index(name)] if old_others.index(name) < len(fixed) else None
-            at[name] = None if value in (None, ALL) else int(str(value))
-        else:
-            at[name] = 0  # it was across or down: one of its values, the first
+    at = {name: shown.at.get(name, 0) for name in names if name not in (across, down)}  # left across/down: first
     new = _layout(view.plan.id, across, down, at)
+    return new, *controls(view, new)
+
+
+def across_chosen(view: SweepView, layout: Layout | None, across: str | None) -> tuple[Any, ...]:
+    """The Across menu's choice (``chosen``, the axis down kept unless it is the one put across)."""
+    shown = current(view, layout)
+    return chosen(view, layout, across, shown.down if shown else None)
+
+
+def down_chosen(view: SweepView, layout: Layout | None, down: str | None) -> tuple[Any, ...]:
+    """The Down menu's choice (``chosen``, the axis across kept); the axis across put down swaps the two
+    (``swap``), as the Across menu does."""
+    shown = current(view, layout)
+    if shown is not None and down == shown.across:
+        return swap(view, layout)
+    return chosen(view, layout, shown.across if shown else None, down)
+
+
+def picked(view: SweepView, layout: Layout | None, choice: str | None) -> tuple[Any, ...]:
+    """An other axis's menu: ``choice`` is ``"<axis>=<value index>"`` or ``"<axis>=all"`` (its values name their
+    axis, so a choice made for one axis never lands on another after a pivot). A choice for an axis that is not
+    among the other axes now (a stale event) changes nothing."""
+    shown = current(view, layout)
+    name, _, value = (choice or "").rpartition("=")
+    if view.plan is None or shown is None or name not in shown.at:
+        return gr.skip(), *[gr.skip()] * (4 + FIXED)
+    count = len(dict(view.plan.axes)[name])
+    index = None if value == ALL else int(value) if value.isdigit() and int(value) < count else shown.at[name]
+    new = _layout(view.plan.id, shown.across, shown.down, {**shown.at, name: index})
     return new, *controls(view, new)
 
 

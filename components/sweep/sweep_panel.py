@@ -265,9 +265,11 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     # follow it (nothing re-runs: the same cells, re-indexed).
     # (Chained to the pivot's own events, not to the layout's .change: a new sweep's default layout would redraw
     # the grid its view has just drawn.)
-    pivots = [menu.input(sweep_layout.chosen, [panel.view, panel.layout, panel.across, panel.down, *panel.fixed],
-                         [panel.layout, *layout_controls], **private) for menu in (panel.across, panel.down,
-                                                                                   *panel.fixed)]
+    # Each menu sends its own value only: a hidden menu's leftover value is never read (Gradio would refuse it),
+    # and the others' values are the layout's, not what a menu showed a moment ago.
+    pivots = [menu.input(handler, [panel.view, panel.layout, menu], [panel.layout, *layout_controls], **private)
+              for menu, handler in ((panel.across, sweep_layout.across_chosen), (panel.down, sweep_layout.down_chosen),
+                                    *((menu, sweep_layout.picked) for menu in panel.fixed))]
     pivots.append(panel.swap.click(sweep_layout.swap, [panel.view, panel.layout], [panel.layout, *layout_controls],
                                    **private))
     for pivot in pivots:
