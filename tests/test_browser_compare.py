@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from gradio_client import Client, handle_file
@@ -61,6 +63,47 @@ def test_two_runs_compared_in_the_slider_with_their_differences(studio, tmp_path
         assert "engine" in rows and "lanczos" in rows and "local" in rows
         assert "seed" not in rows  # neither engine uses the seed: "not used" on both sides, not a difference
         screenshot(page, "compare")
+
+
+RED = (255, 64, 64)  # the square's colour, as the Sweep tab's detail crop marks its input
+
+
+def region_picture(page) -> Image.Image:
+    """The picture A's region view shows now, as the page received it."""
+    source = page.locator("#compare-region img").get_attribute("src") or ""
+    return Image.open(io.BytesIO(page.request.get(urljoin(page.url, source)).body())).convert("RGB")
+
+
+def square_at(picture: Image.Image, left: int, top: int, side: int) -> bool:
+    """Whether the picture has a red square's outline at ``left, top`` of ``side`` pixels (checked at the middle
+    of each of its four sides)."""
+    middle = side // 2
+    edges = [(left + middle, top), (left, top + middle), (left + side - 1, top + middle),
+             (left + middle, top + side - 1)]
+    return all(picture.getpixel(point) == RED for point in edges)
+
+
+def test_a_picture_shows_the_region_its_crops_come_from(studio, tmp_path: Path) -> None:
+    """A click on A's picture chose the crops' region, but the picture never showed which region was chosen."""
+    options = two_runs(studio, tmp_path)
+    with browser_page(1366, 900) as page:
+        compare_them(page, studio, options)
+        page.locator("#compare-crops").get_by_text("crop 32,32 +256px").first.wait_for()
+        page.locator("#compare-region img").wait_for()
+        picture = region_picture(page)
+        assert picture.size == (320, 320)  # A's whole output, the pixels a click chooses by
+        assert square_at(picture, 32, 32, 256)  # the middle region, where the first crops come from
+        before = page.locator("#compare-region img").get_attribute("src")
+        page.locator("#compare-region img").click(position={"x": 5, "y": 5})
+        page.locator("#compare-crops").get_by_text("crop 0,0 +256px").first.wait_for()
+        page.wait_for_function("s => document.querySelector('#compare-region img')?.getAttribute('src') !== s",
+                               arg=before)
+        picture = region_picture(page)
+        assert square_at(picture, 0, 0, 256) and not square_at(picture, 32, 32, 256)  # the square moved there
+        page.locator("#compare-region img").click(position={"x": 255, "y": 255})  # the marked picture, clicked
+        page.locator("#compare-crops").get_by_text("crop 64,64 +256px").first.wait_for()  # still by its pixels
+        page.locator("#compare-region").scroll_into_view_if_needed()
+        screenshot(page, "compare-region")
 
 
 def test_runs_that_cannot_be_compared_are_said_beside_the_button_and_the_old_comparison_goes(

@@ -144,12 +144,17 @@ def _pair(first_id: str | None, second_id: str | None, session: Session) -> Pair
                         "run of its picture at the same factor.")
 
 
+def _box(pair: Pair, centre: tuple[int, int] | None) -> tuple[Run, tuple[int, int, int, int]]:
+    """The run whose size the pictures shown have, and the crops' square around ``centre`` in their pixels."""
+    shown = pair.first if pair.pictures[0] == pair.first.output_path else pair.second
+    return shown, crops.region(shown.width or 0, shown.height or 0, centre)
+
+
 def crops_at(pair: Pair, centre: tuple[int, int] | None = None) -> list[tuple[str, str]]:
     """The same region of both pictures around ``centre`` (pixels of the pictures shown; the middle when None), at
     1:1, captioned "A · …" and "B · …" with each run's own label (its region, its own output size), and for a whole
     run shown at a region run's part, which part."""
-    shown = pair.first if pair.pictures[0] == pair.first.output_path else pair.second
-    left, top, right, _ = crops.region(shown.width or 0, shown.height or 0, centre)
+    shown, (left, top, right, _) = _box(pair, centre)
     made = crops.crops([shown, shown], centre, outputs=pair.pictures)
     captions = []
     for name, run, picture in zip(("A", "B"), pair.runs, pair.pictures, strict=True):
@@ -158,29 +163,38 @@ def crops_at(pair: Pair, centre: tuple[int, int] | None = None) -> list[tuple[st
     return [(served(path), caption) for path, caption in zip(made, captions, strict=True)]
 
 
+def region_marked(pair: Pair, centre: tuple[int, int] | None = None) -> str:
+    """A's picture (the one clicked to choose the region: same size, same pixels) with the crops' square around
+    ``centre`` drawn on it (the middle when None), as a path the page can show."""
+    return served(crops.marked(pair.pictures[0], _box(pair, centre)[1]))
+
+
 def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, ...]:
-    """The two pictures in the slider, A's to choose a region on, both pictures' centre region at 1:1, what
-    differs, and an empty note; both must be the visitor's finished runs, their outputs of one size (or a region
-    run and the whole run, the whole one shown at the region). Two runs that cannot be compared: every view
-    emptied (none left showing an earlier pair) and the reason in the note beside the button, with a warning."""
+    """The two pictures in the slider, A's to choose a region on (the centre region marked on it), both pictures'
+    centre region at 1:1, what differs, and an empty note; both must be the visitor's finished runs, their outputs
+    of one size (or a region run and the whole run, the whole one shown at the region). Two runs that cannot be
+    compared: every view emptied (none left showing an earlier pair) and the reason in the note beside the button,
+    with a warning."""
     try:
         pair = _pair(first_id, second_id, session)
     except NotComparable as exc:
         message = said(str(exc))
         gr.Warning(toast(message))
         return None, None, [], gr.Dataframe(value=None, visible=False), f"Warning: {plain(message)}"
-    return ((servable(pair.pictures[0]), servable(pair.pictures[1])), servable(pair.pictures[0]),
+    return ((servable(pair.pictures[0]), servable(pair.pictures[1])), region_marked(pair),
             crops_at(pair), gr.Dataframe(value=differences(pair.first, pair.second), visible=True), "")
 
 
-def choose_region(first_id: str | None, second_id: str | None, session: Session, event: gr.SelectData) -> Any:
-    """A click on A's picture: both crops centred there (its pixels)."""
+def choose_region(first_id: str | None, second_id: str | None, session: Session,
+                  event: gr.SelectData) -> tuple[list[tuple[str, str]], str]:
+    """A click on A's picture (``event.index``: x, y in its pixels): both crops centred there, and A's picture with
+    their square marked there. Raises gr.Error when the two runs can no longer be compared."""
     try:
         pair = _pair(first_id, second_id, session)
     except NotComparable as exc:  # the crops sit beside the picture clicked: their Error badge is where it belongs
         raise refused(str(exc)) from None
     x, y = (int(value) for value in event.index[:2])
-    return crops_at(pair, (x, y))
+    return crops_at(pair, (x, y)), region_marked(pair, (x, y))
 
 
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:
@@ -190,4 +204,4 @@ def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> Non
     chosen = [panel.first, panel.second, session]
     panel.go.click(compare, chosen, [panel.slider, panel.region, panel.crops, panel.differences, panel.note],
                    api_visibility="private")
-    panel.region.select(choose_region, chosen, panel.crops, api_visibility="private")
+    panel.region.select(choose_region, chosen, [panel.crops, panel.region], api_visibility="private")

@@ -1,18 +1,22 @@
 """The same region of several outputs of one size, at 1:1 output pixels: what the History's Compare shows beside
-its slider. Written into ``data/compare/`` and returned as paths."""
+its slider, and the picture clicked to choose it with that region marked. Written into ``data/compare/`` and
+returned as paths."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from core import config, storage
+from core.inputs.image_modes import to_rgb_or_rgba
 from core.inputs.region import Region
 from core.runs.runs import Run
 
 CROP = 256  # the side of the 1:1 detail region, in output pixels
+RED, WHITE = (255, 64, 64), (255, 255, 255)  # the marked region's square, as the Sweep tab draws it
 
 
 def region(width: int, height: int, centre: tuple[int, int] | None = None,
@@ -41,6 +45,28 @@ def crops(runs: Sequence[Run], centre: tuple[int, int] | None = None, side: int 
         storage.write_atomic(target, functools.partial(crop.save, format="PNG"), "save the comparison")
         paths.append(str(target))
     return paths
+
+
+def marked(picture: str, box: tuple[int, int, int, int]) -> str:
+    """``picture`` with the square ``box`` (``left, top, right, bottom`` in its pixels, as ``region`` gives it)
+    drawn on it — red, lined with white inside so it shows on red too —, so the picture clicked to choose the
+    crops' region shows where they come from. A PNG of the picture's own size (a click on it reads the same
+    pixels), in RGB or RGBA, written once per picture and square as ``data/compare/<name>-marked-<box>.png``.
+    Raises StorageError when it cannot be written."""
+    left, top, right, bottom = box
+    target = config.data_dir() / "compare" / f"{Path(picture).stem}-marked-{left}-{top}-{right}-{bottom}.png"
+    if not target.is_file():
+        with Image.open(picture) as opened:
+            shown = to_rgb_or_rgba(opened)
+        pen = ImageDraw.Draw(shown)
+        width = max(2, min(shown.size) // 160)
+        pen.rectangle((left, top, right - 1, bottom - 1), outline=RED, width=width)
+        if right - left > 2 * width + 2 and bottom - top > 2 * width + 2:
+            pen.rectangle((left + width, top + width, right - 1 - width, bottom - 1 - width), outline=WHITE,
+                          width=1)
+        storage.write_atomic(target, functools.partial(shown.save, format="PNG", compress_level=1),
+                             "save the comparison")
+    return str(target)
 
 
 def same_part(region_run: Run, whole_run: Run) -> str | None:
