@@ -260,3 +260,19 @@ def test_the_layout_menus_follow_each_pivot_and_a_smaller_sweep_after_a_larger_o
         page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
                                ".innerText.includes('engine across · upscale_factor down')")
         assert page.locator(".toast-body.error, .error").count() == 0
+
+
+def test_the_pre_flight_line_learns_from_the_sweep_that_just_ended(studio, tmp_path: Path) -> None:
+    # From a user trial: after the first sweep its line still said "first run: no estimate" (or the old estimate)
+    # until a value was edited, though the sweep's cells were in the history.
+    with sweep_tab(studio, tmp_path) as page:
+        run_sweep(page, "1, 1.25, 1.5")
+        page.wait_for_timeout(1500)  # anything still on its way to the line
+        after_the_sweep = page.locator("#sweep-preflight").inner_text()
+        values = page.locator(VALUES.format("x", "x")).first
+        values.fill("1, 1.25")  # edited and put back: the line is worked out again from the history as it is
+        page.locator("#sweep-preflight").get_by_text("2 cells").wait_for()
+        values.fill("1, 1.25, 1.5")
+        page.locator("#sweep-preflight").get_by_text("3 cells").wait_for()
+        page.wait_for_timeout(1500)
+        assert page.locator("#sweep-preflight").inner_text() == after_the_sweep

@@ -228,11 +228,11 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
              panel.y_values: "y_values", session: "session", panel.confirm: "confirm", panel.vary_seed: "vary_seed",
              panel.z_axis: "z_axis", panel.z_values: "z_values", panel.w_axis: "w_axis", panel.w_values: "w_values",
              **dict(zip(region.boxes, ("region_on", *REGION_PARAMS), strict=True))}
+    priced = partial(sweep_preflight.preflight, names)
     for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
                       panel.y_values, panel.batch, panel.vary_seed, *region.boxes, panel.z_axis, panel.z_values,
                       panel.w_axis, panel.w_values]:
-        component.change(partial(sweep_preflight.preflight, names), set(names), [panel.preflight, panel.confirm],
-                         **quiet)
+        component.change(priced, set(names), [panel.preflight, panel.confirm], **quiet)
 
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
@@ -246,8 +246,12 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                               show_progress="minimal", show_progress_on=[panel.preflight])
     for event in (run, retry):  # an event that failed midway leaves no sweep running (a cancel says so itself)
         event.failure(views.settled, panel.view, panel.view, **quiet)
+        # the sweep's cells are in the history now: the pre-flight's time is learned from them (it said "first
+        # run: no estimate" after the first sweep until a value was edited)
+        event.then(priced, set(names), [panel.preflight, panel.confirm], **quiet)
     panel.cancel.click(actions.cancel_note, panel.view, panel.progress, cancels=[run, retry], **private,
-                       queue=False).then(actions.after_cancel, [panel.view, session], outputs, **private)
+                       queue=False).then(actions.after_cancel, [panel.view, session], outputs, **private).then(
+        priced, set(names), [panel.preflight, panel.confirm], **quiet)
 
     layout_controls = [panel.layout_row, panel.across, panel.down, panel.swap, *panel.fixed]
     panel.view.change(sweep_layout.synced, [panel.view, panel.layout], [panel.layout, *layout_controls], **quiet,
