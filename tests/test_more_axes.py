@@ -293,3 +293,22 @@ def test_the_metrics_plot_and_the_layouts_sheet_follow_the_layout(tmp_path: Path
                       "upscale_factor=2 · creativity=0.2", "upscale_factor=2 · creativity=0.6"]
     picked = sweep_layout.picked(view, layout, "creativity=1")[0]
     assert sweep_layout.current(view, picked).at == {"creativity": 1}
+
+
+def test_the_metrics_table_names_its_columns_by_axis_in_the_layouts_order(tmp_path: Path) -> None:
+    # From a user trial: after a swap the table still had x_value / y_value / z_value, named after the letters
+    # the sweep was run with, while the grid had engine across.
+    plan = plan_grid(schema.defaults(), "upscale_factor", [1, 2], "engine", ["local:fast", "lanczos"],
+                     more_axes=[("image", ["a", "b"])], images={"a": None, "b": None})
+    csv = tmp_path / "cells.csv"
+    pd.DataFrame({"label": [cell.label for cell in plan.cells],
+                  "x_value": [cell.values["upscale_factor"] for cell in plan.cells],
+                  "y_value": [cell.values["engine"] for cell in plan.cells],
+                  "z_value": [cell.values["image"] for cell in plan.cells], "status": "completed",
+                  "psnr": [30.0 + n for n in range(8)]}).to_csv(csv, index=False)
+    view = SweepView(plan, csv=str(csv))
+    swapped = sweep_layout.swap(view, None)[0]
+    table = sweep_views.laid_out_results(view, swapped)[2]
+    assert list(table.columns) == ["label", "Engine", "Upscale factor", "Input image", "status", "psnr"]
+    first = table.iloc[0]
+    assert (first["Engine"], first["Upscale factor"], first["Input image"]) == ("local:fast", 1, "a")

@@ -404,10 +404,17 @@ def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
     frame = pd.read_csv(view.csv, encoding=ENCODING)
     order = {cell.label: number for number, cell in enumerate(cells)}
     frame = frame[frame["label"].isin(order)].sort_values("label", key=lambda labels: labels.map(order))
-    columns = [c for c in ("label", "x_value", "y_value", "z_value", "w_value", "status", "psnr", "ssim",
-                           "sharpness") if c in frame]
+    # each axis's value column under the axis's name, across first, then down, then the others: after a pivot
+    # the columns follow the layout, not the letters the sweep was run with (x_value, y_value…)
+    shown = sweep_layout.current(view, layout)
+    letters = dict(zip([name for name, _ in view.plan.axes], ("x_value", "y_value", "z_value", "w_value"),
+                       strict=False))
+    order_of_axes = [name for name in (shown.across, shown.down, *shown.at) if name] if shown else list(letters)
+    named = {letters[name]: AXES[name].label if name in AXES else name for name in order_of_axes if name in letters}
+    columns = ["label", *(c for c in named if c in frame), *(c for c in ("status", "psnr", "ssim", "sharpness")
+                                                             if c in frame)]
     return [gr.update(choices=done, value=done[0] if done else None),
-            gr.update(choices=["input", *done], value="input"), frame[columns]]
+            gr.update(choices=["input", *done], value="input"), frame[columns].rename(columns=named)]
 
 
 def crops(view: SweepView, layout: Layout | None, x: float, y: float, size: float) -> Any:
