@@ -93,15 +93,30 @@ def test_a_sweep_cells_thumbnail_names_its_swept_values() -> None:
                         "creativity=0.5 · second.jpg ×2 · seed 3390285127 · fal"]
 
 
-def test_a_select_first_hint_goes_once_a_run_is_selected() -> None:
-    """Restore with no run selected says "Select a run … first"; selecting one answers it, so the line clears
-    (it stayed, under a run now selected); a line saying what was deleted stays."""
-    hint = history_panel.restore(None, Session())[-1]
-    assert hint.startswith("Select a run")
-    assert history_panel.hint_answered("run-1", hint) == ""
-    assert isinstance(history_panel.hint_answered(None, hint), type(gr.skip()))  # nothing selected: still true
-    kept = history_panel.hint_answered("run-1", "Deleted run 0a1b2c3d (Undo brings it back).")
-    assert isinstance(kept, type(gr.skip()))
+def test_the_line_beside_the_buttons_goes_when_the_table_or_the_selection_changes(tmp_path: Path) -> None:
+    """A refusal ("Select a run … first") stayed after the Status filter moved to the bin, where it meant nothing;
+    the line now describes the table and selection on show. Read again unchanged, the table keeps a line still
+    true."""
+    run = saved_run(tmp_path)
+    skip = type(gr.skip())
+    any_ = history_panel.ANY
+    *view, line = history_panel.refreshed("", any_, any_, Session(), "")
+    key = view[history_panel.KEY_AT]
+    assert line == ""  # a table never shown before
+    assert isinstance(history_panel.refreshed("", any_, any_, Session(), key)[-1], skip)  # the same table
+    assert history_panel.refreshed("", history_panel.BIN, any_, Session(), key)[-1] == ""  # the bin
+    assert history_panel.refreshed("input", any_, any_, Session(), key)[-1] == ""  # a search
+    saved_run(tmp_path, seed=5)  # a new run: the same filters, another table
+    assert history_panel.refreshed("", any_, any_, Session(), key)[-1] == ""
+    assert history_panel.select_row(Session(), SimpleNamespace(row_value=[run.id]))[-1] == ""  # type: ignore[arg-type]
+
+
+def test_the_tables_exports_go_with_the_table_they_were_of(tmp_path: Path) -> None:
+    saved_run(tmp_path)
+    *_, key, csv, zipped, line = history_panel.history_view("", history_panel.ANY, history_panel.ANY, Session())
+    assert csv is None and zipped.visible is False and line == ""  # another table: its exports emptied
+    *_, csv, zipped, line = history_panel.history_view("", history_panel.ANY, history_panel.ANY, Session(), key)
+    assert all(isinstance(value, type(gr.skip())) for value in (csv, zipped, line))  # the same table: kept
 
 
 def test_the_run_json_says_times_to_the_millisecond() -> None:

@@ -197,6 +197,12 @@ def choose_region(first_id: str | None, second_id: str | None, session: Session,
     return crops_at(pair, (x, y)), region_marked(pair, (x, y))
 
 
+def unsaid() -> str:
+    """The note beside Compare once another run is chosen in a menu: empty (it said why the pair chosen before
+    could not be compared)."""
+    return ""
+
+
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:
     """Wire the panel; the menus refill after each of ``refreshers`` (events that change the history)."""
     for event in refreshers:
@@ -205,3 +211,5 @@ def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> Non
     panel.go.click(compare, chosen, [panel.slider, panel.region, panel.crops, panel.differences, panel.note],
                    api_visibility="private")
     panel.region.select(choose_region, chosen, [panel.crops, panel.region], api_visibility="private")
+    for menu in (panel.first, panel.second):  # the note was about the two runs chosen before
+        menu.change(unsaid, None, panel.note, api_visibility="private", show_progress="hidden")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ class HistoryPanel:
     refresh: gr.Button
     shown: gr.Markdown  # "newest 500 of 3,013 — …" when the table holds part of the history
     table: gr.Dataframe
+    table_key: gr.State  # what the table shows (its filters and rows, ``table_key``), to tell when it changed
     selected: gr.State
     before_after: gr.ImageSlider
     details: gr.JSON
@@ -76,7 +78,7 @@ def render() -> HistoryPanel:
         search = gr.Textbox("", label="Search", placeholder="prompt, picture name, request id, run id", scale=3,
                             elem_id="history-search")
         status = gr.Dropdown([ANY, *STATUSES, BIN], value=ANY, label="Status", scale=1, elem_id="history-status")
-        engine = gr.Dropdown([ANY, *ENGINES], value=ANY, label="Engine", scale=1)
+        engine = gr.Dropdown([ANY, *ENGINES], value=ANY, label="Engine", scale=1, elem_id="history-engine")
         refresh = gr.Button("Refresh", scale=1, elem_id="history-refresh")
     shown = gr.Markdown("", elem_id="history-shown")
     gallery = gr.Gallery(label="Newest runs — select one", columns=8, rows=1, height=200, object_fit="contain",
@@ -111,9 +113,10 @@ def render() -> HistoryPanel:
         csv = gr.File(label="CSV", interactive=False, elem_id="history-csv")
     dataset = dataset_export.render("the table", "history-dataset")
     comparing = compare.render()
-    return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(None), before_after,
-                        details, restore, reuse_seed, whole, delete, delete_sweep, action, undo, put_back, empty_bin,
-                        gr.State([]), code, export, csv, comparing, gallery, gr.State([]), dataset)
+    return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(""), gr.State(None),
+                        before_after, details, restore, reuse_seed, whole, delete, delete_sweep, action, undo,
+                        put_back, empty_bin, gr.State([]), code, export, csv, comparing, gallery, gr.State([]),
+                        dataset)
 
 
 def _filters(status: str, engine: str) -> dict[str, Any]:
@@ -180,9 +183,18 @@ def caption(run: Run) -> str:
     return " · ".join(parts + ([] if run.status == "completed" else [run.status]))
 
 
-def history_view(search: str, status: str, engine: str, session: Session) -> tuple[Any, ...]:
-    """The History tab's table, the line that says when it holds only part of the history, and the newest runs'
-    thumbnails (with the run id of each, for selecting a run by its picture)."""
+def table_key(search: str, status: str, engine: str, frame: pd.DataFrame) -> str:
+    """What a table of the History tab shows, as a short digest of its search, filters and every value of its
+    rows: another filter, a run added, deleted or changing status give another key."""
+    text = "\x1f".join([(search or "").strip(), status or "", engine or "", frame.to_csv(index=False)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def history_view(search: str, status: str, engine: str, session: Session, seen: str | None = None) -> tuple[Any, ...]:
+    """The History tab's table, the line that says when it holds only part of the history, the newest runs'
+    thumbnails (with the run id of each, for selecting a run by its picture), the bin's buttons shown in the bin,
+    the table's key (``table_key``) and the table's exports (the CSV, the dataset zip and its line): emptied when
+    the table is not the one ``seen`` (the key it had), since they were of another table, else left as they are."""
     frame = history(search, status, engine, session=session)
     binned = status == BIN
     total = len(frame) if len(frame) < TABLE_LIMIT else store.store().count(
@@ -198,21 +210,42 @@ def history_view(search: str, status: str, engine: str, session: Session) -> tup
     if binned:
         line = (f"The bin: deleted runs, kept with their files for {BIN_DAYS} days, then purged. Select one to put "
                 f"it back, or empty the bin. {line}")
-    return (frame, line, pictures, ids, gr.update(visible=binned), gr.update(visible=binned))
+    key = table_key(search, status, engine, frame)
+    exports = ((None, gr.File(value=None, visible=False), "") if key != seen else (gr.skip(),) * 3)
+    return (frame, line, pictures, ids, gr.update(visible=binned), gr.update(visible=binned), key, *exports)
 
 
-def unselected_view(search: str, status: str, engine: str, session: Session) -> tuple[Any, ...]:
+VIEW_OUTPUTS = 10  # the values history_view gives, one per output of the table's view ("shown" in ``listen``)
+KEY_AT = 6  # where among them the table's key is
+
+
+def refreshed(search: str, status: str, engine: str, session: Session, seen: str | None = None) -> tuple[Any, ...]:
+    """``history_view`` for a new search or filter, a refresh, a tab opened or a run done; when the table changed
+    (not the one ``seen``), the line beside the buttons is cleared too: what it said (a refusal, what a button did)
+    was about the table before."""
+    view = history_view(search, status, engine, session, seen)
+    return (*view, "" if view[KEY_AT] != seen else gr.skip())
+
+
+def unselected_view(search: str, status: str, engine: str, session: Session,
+                    seen: str | None = None) -> tuple[Any, ...]:
     """``history_view`` after the selection was cleared (a delete, its undo, the bin emptied): no thumbnail
     highlighted beside details that are empty (the gallery kept the highlight at the index it had)."""
-    frame, line, pictures, ids, *bin_buttons = history_view(search, status, engine, session)
-    return (frame, line, gr.Gallery(value=pictures, selected_index=None), ids, *bin_buttons)
+    frame, line, pictures, ids, *rest = history_view(search, status, engine, session, seen)
+    return (frame, line, gr.Gallery(value=pictures, selected_index=None), ids, *rest)
 
 
-def select_picture(ids: list[str], session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str, Any]:
-    """A thumbnail chosen: that run, as if its row had been selected."""
+def select_picture(ids: list[str], session: Session, event: gr.SelectData) -> tuple[Any, ...]:
+    """A thumbnail chosen: that run, as if its row had been selected (``select_row``)."""
     index = event.index if isinstance(event.index, int) else -1
     run_id = ids[index] if 0 <= index < len(ids) else None
-    return select(session, SimpleNamespace(row_value=[run_id] if run_id else []))  # type: ignore[arg-type]
+    return select_row(session, SimpleNamespace(row_value=[run_id] if run_id else []))  # type: ignore[arg-type]
+
+
+def select_row(session: Session, event: gr.SelectData) -> tuple[Any, ...]:
+    """A row clicked: ``select``'s five values, then the line beside the buttons cleared (what it said — a
+    refusal, a seed reused, a run deleted — was about the run selected before, or about none)."""
+    return (*select(session, event), "")
 
 
 def notice() -> str:
@@ -245,12 +278,6 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     except StudioError as exc:
         code = f"# This run cannot be written as code: {exc}"
     return run.id, pair, _details(run), code, gr.update(visible=run.sweep_id is not None)
-
-
-def hint_answered(run_id: str | None, line: str | None) -> Any:
-    """The line beside the buttons once a run is selected: a "Select a run … first" hint it answered is cleared;
-    anything else it says (what was deleted, with its undo) stays."""
-    return "" if run_id and (line or "").startswith("Select a run") else gr.skip()
 
 
 def _details(run: Run) -> dict[str, Any]:
@@ -319,55 +346,60 @@ def reuse_seed(run_id: str | None, session: Session) -> tuple[Any, str]:
                            "settings gives this picture again.")
 
 
-def _deleted(ids: list[str], what: str, search: str, status: str, engine: str, session: Session) -> tuple:
+def _deleted(ids: list[str], what: str, search: str, status: str, engine: str, session: Session,
+             seen: str | None) -> tuple:
     line = (f"Moved {what} to the bin. **Undo delete** puts it back; the bin (Status: “{BIN}”) keeps it, with its "
             f"files, for {BIN_DAYS} days.")
     return (None, None, {}, "", gr.update(visible=False), line, ids,
             gr.update(interactive=True, value=f"Undo delete ({len(ids)} run{'s' * (len(ids) != 1)})"),
-            *unselected_view(search, status, engine, session))
+            *unselected_view(search, status, engine, session, seen))
 
 
-def delete(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
-    """Move the selected run to the bin (its files kept) and show the table without it; Undo puts it back."""
+def delete(run_id: str | None, search: str, status: str, engine: str, session: Session,
+           seen: str | None = None) -> tuple:
+    """Move the selected run to the bin (its files kept) and show the table without it (``seen``: the table's
+    key before, as ``history_view`` takes it); Undo puts it back."""
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None or not store.store().delete(run.id, owner=session.scope()):
         return (*[gr.skip()] * 5, said("Select a run in the table first (one not in the bin) to delete it."),
-                *[gr.skip()] * 8)
-    return _deleted([run.id], run_panel.run_label(run), search, status, engine, session)
+                *[gr.skip()] * (2 + VIEW_OUTPUTS))
+    return _deleted([run.id], run_panel.run_label(run), search, status, engine, session, seen)
 
 
-def delete_sweep(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
+def delete_sweep(run_id: str | None, search: str, status: str, engine: str, session: Session,
+                 seen: str | None = None) -> tuple:
     """Move every run of the selected cell's sweep to the bin; Undo puts them all back."""
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     ids = store.store().delete_sweep(run.sweep_id, owner=session.scope()) if run and run.sweep_id else []
     if not ids:
         return (*[gr.skip()] * 5, said("Select a run of a sweep first (one not in the bin) to delete its sweep."),
-                *[gr.skip()] * 8)
+                *[gr.skip()] * (2 + VIEW_OUTPUTS))
     return _deleted(ids, f"sweep {run.sweep_id} ({len(ids)} runs)" if run else "the sweep", search, status,
-                    engine, session)
+                    engine, session, seen)
 
 
-def undo(ids: list[str], search: str, status: str, engine: str, session: Session) -> tuple:
+def undo(ids: list[str], search: str, status: str, engine: str, session: Session, seen: str | None = None) -> tuple:
     """Put the last deletion back (every run of it still in the bin)."""
     back = store.store().undelete(ids or [], owner=session.scope())
     line = f"Put back {back} run{'s' * (back != 1)}." if back else "Nothing to undo: the bin no longer holds them."
     return line, [], gr.update(interactive=False, value="Undo delete"), *unselected_view(search, status, engine,
-                                                                                          session)
+                                                                                          session, seen)
 
 
-def put_back(run_id: str | None, search: str, status: str, engine: str, session: Session) -> tuple:
+def put_back(run_id: str | None, search: str, status: str, engine: str, session: Session,
+             seen: str | None = None) -> tuple:
     """Take the selected run out of the bin."""
     if not run_id or not store.store().undelete([run_id], owner=session.scope()):
-        return said("Select a run in the bin first to put it back."), *[gr.skip()] * 6
-    return "Put back 1 run.", *history_view(search, status, engine, session)
+        return said("Select a run in the bin first to put it back."), *[gr.skip()] * VIEW_OUTPUTS
+    return "Put back 1 run.", *history_view(search, status, engine, session, seen)
 
 
-def empty_bin(search: str, status: str, engine: str, session: Session) -> tuple:
+def empty_bin(search: str, status: str, engine: str, session: Session, seen: str | None = None) -> tuple:
     """Delete for good every run in the visitor's bin, with its files."""
     gone = store.store().purge(session.scope())
     return (f"Emptied the bin: {gone} run{'s' * (gone != 1)} deleted for good, with {'their' if gone != 1 else 'its'}"
             " files.", [], gr.update(interactive=False, value="Undo delete"), *history_view(search, status, engine,
-                                                                                          session))
+                                                                                          session, seen))
 
 
 def export_csv(search: str, status: str, engine: str, session: Session) -> str:
@@ -402,15 +434,18 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     filled when the page loads: the table, the pictures, the notice and Compare's menus fill when a tab is
     selected (the History tab among them), so the first screen waits for none of them."""
     filters = [panel.search, panel.status, panel.engine, session]
-    shown = [panel.table, panel.shown, panel.gallery, panel.gallery_ids, panel.put_back, panel.empty_bin]
-    panel.refresh.click(history_view, filters, shown, api_visibility="private")
+    viewing = [*filters, panel.table_key]  # a handler that shows the table again is told which one it replaces
+    shown = [panel.table, panel.shown, panel.gallery, panel.gallery_ids, panel.put_back, panel.empty_bin,
+             panel.table_key, panel.csv, panel.dataset.file, panel.dataset.line]  # history_view's outputs
+    panel.refresh.click(refreshed, viewing, [*shown, panel.action], api_visibility="private")
     # Opening a tab refreshes too: sweep cells, and runs resumed in the background, are runs the Upscale event
     # never announced.
     for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
-        trigger(history_view, filters, shown, api_visibility="private", show_progress="hidden")
+        trigger(refreshed, viewing, [*shown, panel.action], api_visibility="private", show_progress="hidden")
     chosen = [panel.selected, panel.before_after, panel.details, panel.code, panel.delete_sweep]
-    panel.table.select(select, session, chosen, api_visibility="private").then(None, js=SHOW_CHOSEN)
-    panel.gallery.select(select_picture, [panel.gallery_ids, session], chosen,
+    panel.table.select(select_row, session, [*chosen, panel.action],
+                       api_visibility="private").then(None, js=SHOW_CHOSEN)
+    panel.gallery.select(select_picture, [panel.gallery_ids, session], [*chosen, panel.action],
                          api_visibility="private").then(None, js=SHOW_CHOSEN)
     restored = panel.restore.click(restore, [panel.selected, session, run_view],
                                    [*params.values(), image_file, image_url, tabs, run_view, panel.action],
@@ -422,15 +457,13 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
                           show_progress="hidden")
     panel.selected.change(whole_offered, [panel.selected, session], panel.whole, api_visibility="private",
                           show_progress="hidden")
-    panel.selected.change(hint_answered, [panel.selected, panel.action], panel.action, api_visibility="private",
-                          show_progress="hidden")
     whole_picture.listen(panel.whole, panel.selected, session, whole)
     undoable = [panel.action, panel.last_deleted, panel.undo, *shown]
     for button, handler in ((panel.delete, delete), (panel.delete_sweep, delete_sweep)):
-        button.click(handler, [panel.selected, *filters], [*chosen, *undoable], api_visibility="private")
-    panel.undo.click(undo, [panel.last_deleted, *filters], undoable, api_visibility="private")
-    panel.put_back.click(put_back, [panel.selected, *filters], [panel.action, *shown], api_visibility="private")
-    panel.empty_bin.click(empty_bin, filters, undoable, api_visibility="private")
+        button.click(handler, [panel.selected, *viewing], [*chosen, *undoable], api_visibility="private")
+    panel.undo.click(undo, [panel.last_deleted, *viewing], undoable, api_visibility="private")
+    panel.put_back.click(put_back, [panel.selected, *viewing], [panel.action, *shown], api_visibility="private")
+    panel.empty_bin.click(empty_bin, viewing, undoable, api_visibility="private")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
     panel.dataset.button.click(export_dataset, filters, [panel.dataset.file, panel.dataset.line],
                                api_visibility="private")
