@@ -16,7 +16,7 @@ from core.inputs.region import Region
 from core.runs.runs import Run
 
 CROP = 256  # the side of the 1:1 detail region, in output pixels
-RED, WHITE = (255, 64, 64), (255, 255, 255)  # the marked region's square, as the Sweep tab draws it
+RED, WHITE = (255, 64, 64), (255, 255, 255)  # the square marking where 1:1 crops come from (draw_square)
 
 
 def region(width: int, height: int, centre: tuple[int, int] | None = None,
@@ -47,6 +47,18 @@ def crops(runs: Sequence[Run], centre: tuple[int, int] | None = None, side: int 
     return paths
 
 
+def draw_square(picture: Image.Image, box: tuple[int, int, int, int]) -> None:
+    """Draw the square ``box`` (``left, top, right, bottom``, pixels) on ``picture`` in place: red, a line about
+    1/160 of the picture's shorter side thick (2 px at least), lined with white inside so it shows on red too.
+    The mark of where 1:1 crops come from, on the Compare view and the Sweep tab's detail crop."""
+    left, top, right, bottom = box
+    pen = ImageDraw.Draw(picture)
+    width = max(2, min(picture.size) // 160)
+    pen.rectangle((left, top, right - 1, bottom - 1), outline=RED, width=width)
+    if right - left > 2 * width + 2 and bottom - top > 2 * width + 2:
+        pen.rectangle((left + width, top + width, right - 1 - width, bottom - 1 - width), outline=WHITE, width=1)
+
+
 def marked(picture: str, box: tuple[int, int, int, int]) -> str:
     """``picture`` with the square ``box`` (``left, top, right, bottom`` in its pixels, as ``region`` gives it)
     drawn on it — red, lined with white inside so it shows on red too —, so the picture clicked to choose the
@@ -58,12 +70,7 @@ def marked(picture: str, box: tuple[int, int, int, int]) -> str:
     if not target.is_file():
         with Image.open(picture) as opened:
             shown = to_rgb_or_rgba(opened)
-        pen = ImageDraw.Draw(shown)
-        width = max(2, min(shown.size) // 160)
-        pen.rectangle((left, top, right - 1, bottom - 1), outline=RED, width=width)
-        if right - left > 2 * width + 2 and bottom - top > 2 * width + 2:
-            pen.rectangle((left + width, top + width, right - 1 - width, bottom - 1 - width), outline=WHITE,
-                          width=1)
+        draw_square(shown, box)
         storage.write_atomic(target, functools.partial(shown.save, format="PNG", compress_level=1),
                              "save the comparison")
     return str(target)

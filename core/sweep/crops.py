@@ -8,10 +8,11 @@ import functools
 import hashlib
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from core import storage
 from core.errors import InputError
+from core.runs.crops import draw_square
 from core.runs.runs import Run
 from core.sweep import metrics, sweep_run
 from core.sweep.plan import Cell, CellKey, SweepPlan
@@ -69,11 +70,7 @@ def marked_input(plan: SweepPlan, reference: str, centre: tuple[float, float], s
     path = sweep_run.sweep_dir(plan.id) / "crops" / f"input-{left}-{top}-{right}-{bottom}.png"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        pen = ImageDraw.Draw(picture)
-        width = max(2, min(picture.size) // 160)
-        pen.rectangle((left, top, right - 1, bottom - 1), outline=(255, 64, 64), width=width)
-        pen.rectangle((left + width, top + width, right - 1 - width, bottom - 1 - width), outline=(255, 255, 255),
-                      width=1)
+        draw_square(picture, (left, top, right, bottom))
         storage.write_atomic(path, functools.partial(picture.save, format="PNG", compress_level=1),
                              "save the detail crops")
     return str(path)
