@@ -15,7 +15,7 @@ from components.common import engine_panel, header, startup
 from components.history import history_panel
 from components.owner import owner_tab
 from components.sweep import sweep_panel
-from components.upscale import page_open, presets_panel, upscale_tab
+from components.upscale import page_open, presets_panel, run_panel, upscale_tab
 
 
 def build() -> gr.Blocks:
@@ -48,6 +48,7 @@ def build() -> gr.Blocks:
                                         upscale.image.url, tabs, run_event, upscale.run.view,
                                         upscale_tab.whole_form(upscale, engine, tabs))
         presets_panel.follow_after(restored, upscale.presets, engine.session, upscale.params)
+        run_panel.pin_note(restored, upscale.run.view, upscale.image.file, upscale.image.url)
     return demo
 
 

@@ -67,3 +67,45 @@ def test_a_file_and_an_image_url_both_given_say_which_is_used(tmp_path: Path) ->
     assert "the file is used, not the image URL" in line
     _, alone, _ = image_input.preview(str(photo), "  ", 2)
     assert "image URL" not in alone
+
+
+def _photo(tmp_path: Path, name: str, colour: str) -> str:
+    path = tmp_path / name
+    Image.new("RGB", (32, 24), colour).save(path)
+    return str(path)
+
+
+def test_a_restore_note_stays_with_its_picture_and_goes_with_it(tmp_path: Path) -> None:
+    # A user trial: "Restored mytest.jpg ×2 … into the form: press Upscale to run it again" stayed in the console
+    # and under the output after that picture was cleared and another uploaded.
+    restored_file = _photo(tmp_path, "mytest.png", "olive")  # the picture Restore put in the form
+    note = run_panel.put_aside(_shown_run(tmp_path), "Restored mytest.jpg ×2, 14:02, completed into the form: press "
+                                                     "Upscale to run it again.")
+    note = run_panel.pinned(note, restored_file, "")
+    kept, file, result = run_panel.new_input(note, images.load_file(restored_file))  # its own picture, loaded
+    assert not isinstance(kept, View) and file is None and result is None  # the note stays, old files go
+    emptied, _, _ = run_panel.new_input(note, None)  # Clear
+    assert isinstance(emptied, View) and emptied.details.startswith("The form has no picture now.")
+    assert "Restored" not in emptied.details and "coffee.png ×2" in emptied.details  # the run it set aside
+    other = images.load_file(_photo(tmp_path, "other.png", "navy"))
+    view, _, _ = run_panel.new_input(emptied, other)  # then another picture
+    assert isinstance(view, View) and view.details.startswith("A new picture is in the form.")
+    assert "coffee.png ×2" in view.details and "Restored" not in "\n".join(view.lines)
+    again, _, _ = run_panel.new_input(note, other)  # straight from the note to another picture, too
+    assert isinstance(again, View) and again.details.startswith("A new picture is in the form.")
+
+
+def test_a_note_not_yet_tied_to_its_picture_waits_for_it(tmp_path: Path) -> None:
+    """Restore's own picture may be loaded before its note is tied to it: that picture keeps the note."""
+    restored_file = _photo(tmp_path, "mytest.png", "olive")
+    note = run_panel.put_aside(None, "Restored mytest.jpg ×2 into the form: press Upscale to run it again.")
+    kept, _, _ = run_panel.new_input(note, images.load_file(restored_file))
+    assert not isinstance(kept, View)
+    assert run_panel.pinned(note, restored_file, "").picture == images.load_file(restored_file).digest
+
+
+def test_a_new_picture_after_a_refusal_claims_no_last_run(tmp_path: Path) -> None:
+    # A value refused before anything ran: no run was made, so none is "in the History tab".
+    refused = View(stage="failed", lines=["Error: seed: not a number"], error="seed: not a number")
+    view, _, _ = run_panel.new_input(refused, images.load_file(_photo(tmp_path, "new.png", "navy")))
+    assert view.details == "A new picture is in the form."

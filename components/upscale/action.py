@@ -43,6 +43,8 @@ class View:
     cancel_requested: bool = False  # Cancel was pressed; its outcome is still to be said
     live: bool = False  # the Upscale event has already put ``lines`` in the console (run_panel.upscale_live)
     aside: str | None = None  # the run a "new picture in the form" note names (the note follows the next picture)
+    picture: str | None = None  # the picture a note of its own is about (``run_panel.held``: its digest, "" for
+    # none), None until known: a note about a picture no longer in the form is replaced
 
     def snapshot(self) -> View:
         """A copy (not live): gr.State fires ``change`` only when the value it holds differs from the last one."""

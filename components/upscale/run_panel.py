@@ -16,8 +16,11 @@ from components.upscale.action import IN_FLIGHT, View, render_view, upscale
 from components.upscale.console import stamp
 from components.upscale.image_input import ImageInput
 from components.upscale.region_panel import WHOLE, RegionPanel
+from core.errors import InputError
+from core.inputs.images import InputImage
 from core.runs import store
 from core.runs.runs import Run
+from core.usecases.validate import read_input
 
 if TYPE_CHECKING:
     from components.upscale.parameters import Widget
@@ -84,19 +87,56 @@ def set_aside(note: str) -> View:
     return View(stage="idle", lines=[stamp(note)], details=note)
 
 
-def new_input(view: View, loaded: Any = None) -> Any:
+def held(loaded: InputImage | None) -> str:
+    """The picture the form holds, as a note is tied to it: its content's digest (``InputImage.digest``), "" for
+    none."""
+    return loaded.digest if loaded is not None else ""
+
+
+def is_note(view: View) -> bool:
+    """Whether the panel shows no run: a note of its own (Restore's, *Run the whole picture*'s, a new picture's),
+    or nothing yet."""
+    return view.run_id is None and view.after is None and view.stage == "idle"
+
+
+def new_input(view: View, loaded: InputImage | None = None) -> Any:
     """A new picture in the form (uploaded, restored) or none (removed, or a file refused and taken out): the last
     run's result, its "done" and its console no longer describe the form, so they go, and the panel says what the
-    form holds and where the last run is. A run in flight is left alone (it runs on the picture it was given), and
-    so is a view with nothing of a run in it (a note Restore or *Run the whole picture* left) — but the Output PNG
-    and Result JSON still shown go."""
-    about = view.run_id or view.aside
+    form holds and where the last run is (if there was one). A run in flight is left alone (it runs on the
+    picture it was given), and so is a note about the picture now loaded (the one Restore or *Run the whole
+    picture* put there: ``pin_note``), or one not yet tied to a picture (its picture is on its way) — but the
+    Output PNG and Result JSON still shown go. A note about another picture is replaced (a Restore's note outlived
+    the picture it named). Returns (view, Output PNG, Result JSON)."""
     if view.stage in IN_FLIGHT:
         return gr.skip(), gr.skip(), gr.skip()
-    if about is None and not view.after and view.stage == "idle":  # a note of its own (Restore): kept, files go
+    if is_note(view) and view.picture in (None, held(loaded)):  # about this picture: kept, files go
         return gr.skip(), None, None
+    about = view.run_id or view.aside
     now = "A new picture is in the form." if loaded is not None else "The form has no picture now."
-    return replace(set_aside(f"{now} {last_run(about)}"), aside=about), None, None
+    said = set_aside(f"{now} {last_run(about)}" if about else now)
+    return replace(said, aside=about, picture=held(loaded)), None, None
+
+
+def pinned(view: View, file: str | None, url: str | None) -> Any:
+    """A note of its own not yet tied to a picture, tied to the one the form's ``file`` (else ``url``) gives (read
+    as the form reads it: ``read_input``; a picture that cannot be read is none); else nothing."""
+    if not is_note(view) or view.picture is not None:
+        return gr.skip()
+    try:
+        loaded: InputImage | None = read_input(file, url)
+    except InputError:
+        loaded = None
+    tied = view.snapshot()
+    tied.picture = held(loaded)
+    return tied
+
+
+def pin_note(event: Any, view: gr.State, file: gr.File, url: gr.Textbox) -> None:
+    """After ``event`` (Restore, *Run the whole picture*) put a picture in the form with a note in the run panel,
+    tie the note to that picture (``pinned``), so ``new_input`` replaces it when another picture, or none, takes
+    its place — whichever of the two runs first, and when that picture was already loaded (its loading again then
+    changes nothing, and no ``new_input`` follows)."""
+    event.then(pinned, [view, file, url], view, api_visibility="private", show_progress="hidden")
 
 
 def last_run(run_id: str | None) -> str:
@@ -106,10 +146,11 @@ def last_run(run_id: str | None) -> str:
 
 
 def put_aside(view: View | None, note: str) -> View:
-    """``set_aside`` for a note of its own that replaces ``view`` (Restore's, which the picture it puts in the form
-    does not replace): the note, then where the run ``view`` showed went, if it showed one."""
+    """``set_aside`` for a note of its own that replaces ``view`` (Restore's: the picture it puts in the form keeps
+    it, ``pin_note``; another picture replaces it): the note, then where the run ``view`` showed went, if it
+    showed one."""
     about = (view.run_id or view.aside) if view is not None else None
-    return set_aside(f"{note} {last_run(about)}" if about else note)
+    return replace(set_aside(f"{note} {last_run(about)}" if about else note), aside=about)
 
 
 def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],

@@ -76,4 +76,5 @@ def listen(button: gr.Button, source: Any, session: gr.State, form: Form,
 
     filled = button.click(handler, [source, session], form.outputs(), api_visibility="private")
     filled.then(None, js=run_panel.SHOW_FORM)
+    run_panel.pin_note(filled, form.view, form.file, form.url)  # its line is about this picture, not the next
     return filled

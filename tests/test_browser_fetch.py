@@ -1,0 +1,110 @@
+"""In Chromium, what the run panel says after a cancel and a restore: a fetched cancel reads as the live one did;
+a note about a picture goes when the picture does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests import browser_steps as steps
+from tests.browser import browser_page, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def picture(tmp_path: Path, name: str, colour: str, size: tuple[int, int] = (64, 48)) -> str:
+    path = tmp_path / name
+    Image.new("RGB", size, colour).save(path)
+    return str(path)
+
+
+def fetch(page, request_id: str) -> None:
+    """Type an id in *Fetch by request id* (opened if closed) and press Fetch."""
+    box = page.locator("#fetch-request-id input, #fetch-request-id textarea").first
+    if not box.is_visible():
+        page.locator("#fetch-panel").get_by_text("Fetch by request id").click()
+    box.fill(request_id)
+    page.locator("#fetch-button").click()
+
+
+def stage(page) -> str:
+    return page.locator("#stage .stages").get_attribute("data-stage")
+
+
+def run_locally(page) -> None:
+    page.locator("#run-button").click()
+    page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+
+
+def test_a_cancelled_run_fetched_reads_as_the_live_cancel_did(studio, tmp_path, monkeypatch) -> None:
+    # A user trial: fetched with "latest", the cancelled local run read "failed", with a red Error toast "Cancelled
+    # by the user." and an Error badge on the empty Output PNG box.
+    monkeypatch.delenv("FAL_KEY", raising=False)
+    big = tmp_path / "mytest.png"
+    Image.effect_noise((700, 700), 60).convert("RGB").save(big)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, str(big))
+        steps.set_number(page, "upscale_factor", "4")
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=running]").wait_for(timeout=60_000)
+        page.locator("#cancel-button").click()
+        steps.wait_console(page, "Cancelled · request")
+        live = stage(page)
+        fetch(page, "latest")
+        steps.wait_console(page, "Fetching request latest…")
+        page.wait_for_function("() => ['done', 'failed', 'cancelled'].includes("
+                               "document.querySelector('#stage .stages').dataset.stage)")
+        page.wait_for_timeout(500)
+        assert live == stage(page) == "cancelled"
+        assert "Cancelled · request" in steps.console_text(page) and "Error" not in steps.console_text(page)
+        assert page.locator(".toast-body", has_text="Cancelled").count() == 0  # no toast, red or not
+        assert page.locator("#result-file .error, #result-slider .error").count() == 0  # no Error badge
+        assert page.locator("#fetch-note").inner_text().strip() == ""
+        screenshot(page, "fetch-cancelled")
+
+
+def restore_newest(page) -> None:
+    """Restore the newest run of the History tab into the form, and wait for its note."""
+    steps.open_tab(page, "History")
+    page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+    page.locator("#history-details").get_by_text("mytest.jpg").first.wait_for()
+    page.locator("#history-restore").click()
+    page.locator("button[role=tab][aria-selected=true]", has_text="Upscale").wait_for()
+    steps.wait_console(page, "Restored mytest.jpg ×2")
+
+
+def test_a_restore_note_goes_with_the_picture_it_named(studio, tmp_path) -> None:
+    # A user trial: "Restored mytest.jpg ×2 … into the form: press Upscale to run it again" stayed in the console
+    # and under the output after that picture was cleared and another uploaded.
+    def said() -> str:
+        return steps.console_text(page) + "\n" + page.locator("#result-details").inner_text()
+
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, picture(tmp_path, "mytest.jpg", "olive"))
+        run_locally(page)
+        restore_newest(page)  # the same picture as the one in the form
+        page.wait_for_timeout(1500)
+        assert "Restored mytest.jpg ×2" in page.locator("#result-details").inner_text()  # its picture: it stays
+
+        page.locator("#input-file").get_by_role("button", name="Clear").click()
+        steps.wait_console(page, "The form has no picture now.")
+        assert "Restored" not in said()
+        steps.upload(page, picture(tmp_path, "another.png", "navy"))
+        steps.wait_console(page, "A new picture is in the form.")
+        page.wait_for_timeout(500)
+        assert "Restored" not in said() and "A new picture is in the form." in said()
+
+        restore_newest(page)  # a picture unlike the one in the form; then replaced at once
+        page.wait_for_timeout(1500)
+        assert "Restored mytest.jpg ×2" in page.locator("#result-details").inner_text()
+        steps.replace_picture(page, picture(tmp_path, "third.png", "plum"))
+        steps.wait_console(page, "A new picture is in the form.")
+        page.wait_for_timeout(1000)
+        assert "Restored" not in said() and "A new picture is in the form." in said()
+        screenshot(page, "restore-note-replaced")
