@@ -197,10 +197,10 @@ def choose_region(first_id: str | None, second_id: str | None, session: Session,
     return crops_at(pair, (x, y)), region_marked(pair, (x, y))
 
 
-def unsaid() -> str:
-    """The note beside Compare once another run is chosen in a menu: empty (it said why the pair chosen before
-    could not be compared)."""
-    return ""
+def uncompared() -> tuple[Any, ...]:
+    """Every view of the comparison emptied once another run is chosen in a menu (the slider, A's picture, the
+    crops, the differences and the note were about the pair chosen before, until Compare is pressed again)."""
+    return None, None, [], gr.Dataframe(value=None, visible=False), ""
 
 
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:
@@ -208,8 +208,8 @@ def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> Non
     for event in refreshers:
         event(choices, session, [panel.first, panel.second], api_visibility="private", show_progress="hidden")
     chosen = [panel.first, panel.second, session]
-    panel.go.click(compare, chosen, [panel.slider, panel.region, panel.crops, panel.differences, panel.note],
-                   api_visibility="private")
+    views = [panel.slider, panel.region, panel.crops, panel.differences, panel.note]
+    panel.go.click(compare, chosen, views, api_visibility="private")
     panel.region.select(choose_region, chosen, [panel.crops, panel.region], api_visibility="private")
-    for menu in (panel.first, panel.second):  # the note was about the two runs chosen before
-        menu.change(unsaid, None, panel.note, api_visibility="private", show_progress="hidden")
+    for menu in (panel.first, panel.second):  # what is shown was about the two runs chosen before
+        menu.change(uncompared, None, views, api_visibility="private", show_progress="hidden")
