@@ -129,3 +129,22 @@ def test_the_run_json_says_times_to_the_millisecond() -> None:
     assert details["queued_seconds"] == 0.021 and details["running_seconds"] == 2.988
     assert details["timings"] == {"inference": 2.123}
     assert all(len(repr(value)) <= 8 for name, value in details.items() if name.endswith("_seconds") and value)
+
+
+def test_a_selection_the_table_no_longer_holds_is_dropped_and_undo_follows_the_bin(tmp_path: Path) -> None:
+    """A run selected, then searched out of the table, stayed selected (Delete acted on it); after Put back of the
+    last deletion, Undo still read "Undo delete (1 run)" and then said "Nothing to undo"."""
+    kept, other = saved_run(tmp_path), saved_run(tmp_path, seed=5)
+    any_ = history_panel.ANY
+    *_, selected, _, details, _, _, deleted, undo = history_panel.shown_again("", any_, any_, Session(), "", kept.id)
+    assert isinstance(selected, type(gr.skip()))  # still in the table: still selected
+    *_, selected, _, details, _, _, deleted, undo = history_panel.shown_again(other.id, any_, any_, Session(), "",
+                                                                              kept.id)
+    assert selected is None and details == {}  # searched out of the table: nothing selected, no details
+    assert history_panel.delete(selected, other.id, any_, any_, Session())[5].startswith("Select a run")
+
+    gone = history_panel.delete(kept.id, "", any_, any_, Session())
+    assert gone[6] == [kept.id] and gone[7]["value"] == "Undo delete (1 run)"
+    back = history_panel.put_back(kept.id, "", history_panel.BIN, any_, Session(), None, [kept.id])
+    assert back[0] is None and back[5] == "Put back 1 run."  # it left the bin's table, and the selection
+    assert back[6] == [] and back[7] == {"__type__": "update", "interactive": False, "value": "Undo delete"}

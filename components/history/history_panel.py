@@ -227,6 +227,49 @@ def refreshed(search: str, status: str, engine: str, session: Session, seen: str
     return (*view, "" if view[KEY_AT] != seen else gr.skip())
 
 
+def unselected() -> tuple[None, None, dict, str, Any]:
+    """``select``'s five values when no run is selected: no id, no pictures, no details, no code, no sweep."""
+    return None, None, {}, "", gr.update(visible=False)
+
+
+def in_table(run_id: str | None, frame: pd.DataFrame) -> bool:
+    """Whether the run ``run_id`` is a row of the table ``frame`` (no run, None, is in every table)."""
+    return run_id is None or run_id in set(frame["id"])
+
+
+def shown_again(search: str, status: str, engine: str, session: Session, seen: str | None = None,
+                selected: str | None = None, deleted: list[str] | None = None) -> tuple[Any, ...]:
+    """``refreshed``'s values, then ``select``'s five and Undo's two (``undo_offered``): the selection (run id
+    ``selected``) and its details emptied when its run is not in the table now (a filter, a search or another tab
+    took it out: Delete would act on a run the table does not show), else left as they are, no thumbnail
+    highlighted then; and Undo saying how many runs of the last deletion (``deleted``, run ids) the bin still
+    holds."""
+    view = list(refreshed(search, status, engine, session, seen))
+    if in_table(selected, view[0]):
+        selection: tuple[Any, ...] = (gr.skip(),) * 5
+    else:
+        view[2] = gr.Gallery(value=view[2], selected_index=None)
+        selection = unselected()
+    return (*view, *selection, *undo_offered(deleted or [], session))
+
+
+def undo_button(count: int) -> Any:
+    """The Undo button for a last deletion of which ``count`` runs are still in the bin: "Undo delete (2 runs)",
+    or "Undo delete", disabled, when there is nothing to undo."""
+    if not count:
+        return gr.update(interactive=False, value="Undo delete")
+    return gr.update(interactive=True, value=f"Undo delete ({count} run{'s' * (count != 1)})")
+
+
+def undo_offered(ids: list[str], session: Session) -> tuple[list[str], Any]:
+    """The runs of the last deletion (run ids) the visitor's bin still holds — one put back by hand, or purged,
+    is not — and the Undo button for them (``undo_button``)."""
+    bin_ = store.store()
+    owner = session.scope()
+    left = [run_id for run_id in ids if bin_.get(run_id, owner) is None and bin_.get(run_id, owner, binned=True)]
+    return left, undo_button(len(left))
+
+
 def unselected_view(search: str, status: str, engine: str, session: Session,
                     seen: str | None = None) -> tuple[Any, ...]:
     """``history_view`` after the selection was cleared (a delete, its undo, the bin emptied): no thumbnail
@@ -265,7 +308,7 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
     run_id = str(row[-1]) if row else None
     run = store.store().get(run_id, owner=session.scope(), binned=True) if run_id else None
     if run is None:
-        return None, None, {}, "", gr.update(visible=False)
+        return unselected()
     named = download_name(run)
     pair = ((servable(run.input_path), servable(run.output_path, named)) if run.input_path and run.output_path
             else None)
@@ -350,9 +393,7 @@ def _deleted(ids: list[str], what: str, search: str, status: str, engine: str, s
              seen: str | None) -> tuple:
     line = (f"Moved {what} to the bin. **Undo delete** puts it back; the bin (Status: “{BIN}”) keeps it, with its "
             f"files, for {BIN_DAYS} days.")
-    return (None, None, {}, "", gr.update(visible=False), line, ids,
-            gr.update(interactive=True, value=f"Undo delete ({len(ids)} run{'s' * (len(ids) != 1)})"),
-            *unselected_view(search, status, engine, session, seen))
+    return (*unselected(), line, ids, undo_button(len(ids)), *unselected_view(search, status, engine, session, seen))
 
 
 def delete(run_id: str | None, search: str, status: str, engine: str, session: Session,
@@ -382,24 +423,26 @@ def undo(ids: list[str], search: str, status: str, engine: str, session: Session
     """Put the last deletion back (every run of it still in the bin)."""
     back = store.store().undelete(ids or [], owner=session.scope())
     line = f"Put back {back} run{'s' * (back != 1)}." if back else "Nothing to undo: the bin no longer holds them."
-    return line, [], gr.update(interactive=False, value="Undo delete"), *unselected_view(search, status, engine,
-                                                                                          session, seen)
+    return line, [], undo_button(0), *unselected_view(search, status, engine, session, seen)
 
 
 def put_back(run_id: str | None, search: str, status: str, engine: str, session: Session,
-             seen: str | None = None) -> tuple:
-    """Take the selected run out of the bin."""
+             seen: str | None = None, deleted: list[str] | None = None) -> tuple:
+    """Take the selected run out of the bin: ``select``'s five values emptied (the run left the bin's table),
+    what was done, Undo's two for the last deletion (``deleted``, run ids; ``undo_offered``: the run put back is
+    no longer to undo) and the table's view; or, with no run of the bin selected, only the line saying so."""
     if not run_id or not store.store().undelete([run_id], owner=session.scope()):
-        return said("Select a run in the bin first to put it back."), *[gr.skip()] * VIEW_OUTPUTS
-    return "Put back 1 run.", *history_view(search, status, engine, session, seen)
+        return (*[gr.skip()] * 5, said("Select a run in the bin first to put it back."),
+                *[gr.skip()] * (2 + VIEW_OUTPUTS))
+    return (*unselected(), "Put back 1 run.", *undo_offered(deleted or [], session),
+            *unselected_view(search, status, engine, session, seen))
 
 
 def empty_bin(search: str, status: str, engine: str, session: Session, seen: str | None = None) -> tuple:
     """Delete for good every run in the visitor's bin, with its files."""
     gone = store.store().purge(session.scope())
     return (f"Emptied the bin: {gone} run{'s' * (gone != 1)} deleted for good, with {'their' if gone != 1 else 'its'}"
-            " files.", [], gr.update(interactive=False, value="Undo delete"), *history_view(search, status, engine,
-                                                                                          session, seen))
+            " files.", [], undo_button(0), *history_view(search, status, engine, session, seen))
 
 
 def export_csv(search: str, status: str, engine: str, session: Session) -> str:
@@ -437,12 +480,15 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     viewing = [*filters, panel.table_key]  # a handler that shows the table again is told which one it replaces
     shown = [panel.table, panel.shown, panel.gallery, panel.gallery_ids, panel.put_back, panel.empty_bin,
              panel.table_key, panel.csv, panel.dataset.file, panel.dataset.line]  # history_view's outputs
-    panel.refresh.click(refreshed, viewing, [*shown, panel.action], api_visibility="private")
+    chosen = [panel.selected, panel.before_after, panel.details, panel.code, panel.delete_sweep]
+    # Each showing of the table also drops a selection it no longer holds, and Undo follows the bin.
+    again = ([*viewing, panel.selected, panel.last_deleted],
+             [*shown, panel.action, *chosen, panel.last_deleted, panel.undo])
+    panel.refresh.click(shown_again, *again, api_visibility="private")
     # Opening a tab refreshes too: sweep cells, and runs resumed in the background, are runs the Upscale event
     # never announced.
     for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
-        trigger(refreshed, viewing, [*shown, panel.action], api_visibility="private", show_progress="hidden")
-    chosen = [panel.selected, panel.before_after, panel.details, panel.code, panel.delete_sweep]
+        trigger(shown_again, *again, api_visibility="private", show_progress="hidden")
     panel.table.select(select_row, session, [*chosen, panel.action],
                        api_visibility="private").then(None, js=SHOW_CHOSEN)
     panel.gallery.select(select_picture, [panel.gallery_ids, session], [*chosen, panel.action],
@@ -462,7 +508,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     for button, handler in ((panel.delete, delete), (panel.delete_sweep, delete_sweep)):
         button.click(handler, [panel.selected, *viewing], [*chosen, *undoable], api_visibility="private")
     panel.undo.click(undo, [panel.last_deleted, *viewing], undoable, api_visibility="private")
-    panel.put_back.click(put_back, [panel.selected, *viewing], [panel.action, *shown], api_visibility="private")
+    panel.put_back.click(put_back, [panel.selected, *viewing, panel.last_deleted], [*chosen, *undoable],
+                         api_visibility="private")
     panel.empty_bin.click(empty_bin, viewing, undoable, api_visibility="private")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
     panel.dataset.button.click(export_dataset, filters, [panel.dataset.file, panel.dataset.line],
