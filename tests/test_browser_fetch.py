@@ -1,5 +1,6 @@
-"""In Chromium, what the run panel says after a cancel and a restore: a fetched cancel reads as the live one did;
-a note about a picture goes when the picture does."""
+"""In Chromium, what the run panel and the Fetch box say after a cancel, a restore and a refused fetch: a fetched
+cancel reads as the live one did; a note about a picture goes when the picture does; a refusal beside the Fetch
+box goes when the person does something else."""
 
 from __future__ import annotations
 
@@ -108,3 +109,34 @@ def test_a_restore_note_goes_with_the_picture_it_named(studio, tmp_path) -> None
         page.wait_for_timeout(1000)
         assert "Restored" not in said() and "A new picture is in the form." in said()
         screenshot(page, "restore-note-replaced")
+
+
+def test_a_refused_fetch_is_said_by_the_fetch_box_until_the_next_action(studio, tmp_path) -> None:
+    # A user trial: the warning under the Fetch box stayed through later runs and picture changes.
+    refused = "#fetch-note :text('not in your history')"
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, picture(tmp_path, "first.png", "sienna"))
+        run_locally(page)
+        fetch(page, "latest")
+        steps.wait_console(page, "Already in the history: showing the stored result.")
+        shown = steps.console_text(page)
+
+        fetch(page, "nonexistent-123")
+        page.locator(refused).wait_for()
+        assert steps.console_text(page) == shown and stage(page) == "done"  # the run on show is left as it was
+
+        run_locally(page)  # a new run: the refusal is no longer news
+        page.locator(refused).wait_for(state="detached")
+
+        fetch(page, "nonexistent-123")
+        page.locator(refused).wait_for()
+        steps.replace_picture(page, picture(tmp_path, "second.png", "navy"))  # a new picture
+        page.locator(refused).wait_for(state="detached")
+
+        fetch(page, "nonexistent-123")
+        page.locator(refused).wait_for()
+        page.locator("#fetch-request-id input, #fetch-request-id textarea").first.press_sequentially("4")  # an edit
+        page.locator(refused).wait_for(state="detached")
+        screenshot(page, "fetch-refusal-gone")

@@ -84,8 +84,17 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
     yield *show_finished(view, run, session.root_url), view.snapshot(), ""
 
 
-def listen(panel: FetchPanel, session: gr.State, outputs: list) -> None:
-    """``outputs`` are the run panel's result file, result JSON and view state."""
+def forget() -> str:
+    """The note beside the box, emptied: a refusal is about the id that was fetched, not what came after it."""
+    return ""
+
+
+def listen(panel: FetchPanel, session: gr.State, outputs: list, moved_on: list[Any]) -> None:
+    """``outputs`` are the run panel's result file, result JSON and view state; ``moved_on`` the triggers after
+    which a refusal beside the box no longer holds (a new run, a new picture): they empty it, as a new fetch and
+    an edit of the id do (it stayed through later runs and pictures)."""
     outputs = [*outputs, panel.note]
     panel.fetch.click(fetch_request, [panel.request_id, session], outputs, api_visibility="private")
     panel.request_id.submit(fetch_request, [panel.request_id, session], outputs, api_visibility="private")
+    gr.on([*moved_on, panel.request_id.input], forget, None, panel.note, api_visibility="private", queue=False,
+          show_progress="hidden")

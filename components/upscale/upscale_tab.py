@@ -67,7 +67,8 @@ def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:
                          queue=False, show_progress="hidden")
     engine.engine.change(parameters.engine_note, engine.engine, tab.engine_note, api_visibility="private",
                          queue=False, show_progress="hidden")
-    fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view])
+    fetch_panel.listen(tab.fetch, engine.session, [run.result.file, run.result.json, run.view],
+                       [run.run.click, image.loaded.change])
     presets_panel.listen(tab.presets, engine.session, params)
     presets_panel.follow_after(applied, tab.presets, engine.session, params)
     deeplink_panel.listen(tab.presets, params, image.url, tab.region.boxes)
