@@ -1,6 +1,6 @@
-"""In Chromium, what the run panel and the Fetch box say after a cancel, a restore and a refused fetch: a fetched
-cancel reads as the live one did; a note about a picture goes when the picture does; a refusal beside the Fetch
-box goes when the person does something else."""
+"""In Chromium, what the run panel and the Fetch box say after a cancel, a restore, *Run the whole picture* and a
+refused fetch: a fetched cancel reads as the live one did; a note about a picture goes when the picture does; a
+refusal beside the Fetch box goes when the person does something else."""
 
 from __future__ import annotations
 
@@ -109,6 +109,27 @@ def test_a_restore_note_goes_with_the_picture_it_named(studio, tmp_path) -> None
         page.wait_for_timeout(1000)
         assert "Restored" not in said() and "A new picture is in the form." in said()
         screenshot(page, "restore-note-replaced")
+
+
+def test_the_whole_picture_note_stays_with_that_picture_and_goes_with_it(studio, tmp_path) -> None:
+    """*Run the whole picture* puts a picture in the form with a note of its own, as Restore does."""
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("lanczos", exact=True).click()
+        steps.upload(page, picture(tmp_path, "quay.png", "teal", (320, 240)))
+        page.locator("#region-panel").get_by_text("Region: try a part").click()
+        steps.type_region(page, 10, 10, 100, 80)
+        page.locator("#region-on input").check()
+        page.locator("#region-line").get_by_text("region 100×80 →").wait_for()
+        run_locally(page)
+        page.locator("#result-whole").click()
+        details = page.locator("#result-details")
+        details.get_by_text("The whole picture of quay.png").wait_for()
+        page.wait_for_timeout(1500)  # its picture is loaded: the note stays
+        assert "The whole picture of quay.png" in details.inner_text()
+        page.locator("#input-file").get_by_role("button", name="Clear").click()
+        steps.wait_console(page, "The form has no picture now.")
+        assert "The whole picture of" not in details.inner_text() + steps.console_text(page)
 
 
 def test_a_refused_fetch_is_said_by_the_fetch_box_until_the_next_action(studio, tmp_path) -> None:
