@@ -81,3 +81,26 @@ def test_a_streamed_line_stays_in_the_console(studio, tmp_path: Path, fal_server
         assert all(final.startswith(value) for value in shown), "a line vanished from the console"
         assert all(f"[INFO] tile {n}/8" in final for n in range(1, 9)) and final.count("tile 8/8") == 1
         assert len(shown) >= 5  # it streamed: the lines came in several updates, not at the end
+
+
+def test_on_a_phone_a_run_started_from_the_bottom_bar_brings_its_progress_into_view(
+        studio, tmp_path: Path, fal_server, fal_key, monkeypatch) -> None:
+    # From a user trial: at 390×844, tapping Upscale in the bar at the bottom left the page at the examples; the
+    # stage strip and the console were two screens down, and only the button's "Upscaling…" said anything ran.
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=1, run_polls=12, logs=[f"step {n}/12" for n in range(1, 13)])
+    photo = tmp_path / "phone.png"
+    Image.radial_gradient("L").resize((44, 40)).convert("RGB").save(photo)
+    with browser_page(390, 844) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("fal", exact=True).click()
+        steps.upload(page, str(photo))
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.locator("#run-button").click()  # in the bar fixed at the bottom of the screen
+        page.locator("#stage [data-stage=running]").wait_for(timeout=60_000)
+        page.wait_for_timeout(700)  # the page's own look at the stage, every 150 ms, and a smooth scroll
+        top, bottom, bar = page.evaluate("""() => {
+            const r = document.querySelector('#stage').getBoundingClientRect();
+            return [r.top, r.bottom, document.querySelector('#run-bar').getBoundingClientRect().top]; }""")
+        assert top >= 0 and bottom <= bar, (top, bottom, bar)  # wholly in view, above the bar
+        screenshot(page, "phone-run-in-view")
