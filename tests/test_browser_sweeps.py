@@ -162,7 +162,7 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         page.locator("#sweep-preflight").get_by_text("8 cells").wait_for()
         # the picture line names what is swept: the axis's pictures, not the Upscale tab's (no thumbnail of it)
         page.locator("#sweep-input-name").get_by_text("Sweeps the pictures of its Input image axis").wait_for()
-        assert page.locator("#sweep-input-preview img").count() == 0
+        assert not page.locator("#sweep-input-preview").is_visible()  # no empty "Picture to sweep" box
         page.locator("#sweep-run").click()
         page.locator("#sweep-progress").get_by_text("8 completed · done.").wait_for(timeout=120_000)
         page.locator("#sweep-layout").wait_for()
@@ -252,6 +252,10 @@ def test_the_layout_menus_follow_each_pivot_and_a_smaller_sweep_after_a_larger_o
 
         steps.choose(page, "sweep-z-axis", "none")  # now a 2-axis sweep
         page.locator("#sweep-preflight").get_by_text("4 cells").wait_for()
+        # the grid on show is of the two pictures, and a run now sweeps the Upscale tab's: the line says both
+        # (it named the grid after its first picture, "of blue", and called the form's "this picture")
+        page.locator("#sweep-input-name").get_by_text("of its 2 pictures: Run sweep makes small.png").wait_for()
+        assert page.locator("#sweep-input-preview").is_visible()
         page.locator("#sweep-run").click()
         page.locator("#sweep-progress").get_by_text("4 completed · done.").wait_for(timeout=120_000)
         page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"

@@ -63,24 +63,29 @@ def _grid_of_another(view: SweepView | None, file: str | None, url: str | None) 
     sweeps = names.input_name(file, url)
     if view is None or view.plan is None or not view.runs or not sweeps:
         return ""
+    pictures = sorted({run.input_name for run in view.runs.values() if run.input_name})
+    if view.plan.axis_of(IMAGE) and len(pictures) > 1:  # an image axis's grid: of its pictures, by count
+        return (f" The grid below is sweep {view.plan.id} of its {len(pictures)} pictures: *Run sweep* makes "
+                f"**{plain(sweeps, 60)}**'s cells.")
     first = min(view.runs.values(), key=lambda run: run.created_at)
     if not first.input_name or first.input_name == sweeps:
         return ""
     return (f" The grid below is sweep {view.plan.id} of **{plain(first.input_name, 60)}**: *Run sweep* makes "
-            "this picture's cells.")
+            f"**{plain(sweeps, 60)}**'s cells.")
 
 
 def input_shown(loaded: InputImage | None, file: str | None, url: str | None, on: bool | None = False,
                 x: Any = None, y: Any = None, width: Any = None, height: Any = None,
-                view: SweepView | None = None, *axes: str | None) -> tuple[str | None, str]:
+                view: SweepView | None = None, *axes: str | None) -> tuple[Any, str]:
     """The Sweep tab's thumbnail and line for the picture it will sweep (a new one on the Upscale tab shows here):
     with the region switch on, the region drawn on it and named (boxes the rule refuses: the pre-flight says why,
     and the whole picture is shown); when the grid on show (``view``) is of another picture, the line says so.
     When one of the sweep's ``axes`` (X, Y, Z, W) is an image axis, its pictures are swept, not this one: no
-    thumbnail, and the line says so."""
+    thumbnail (its box hidden), and the line says so."""
     if any(is_kind(axis, IMAGE) for axis in axes):
         unused = names.input_name(file, url) if loaded is not None else None
-        return None, ("Sweeps the pictures of its **Input image** axis" + (
+        return gr.update(value=None, visible=False), ("Sweeps the pictures of its **Input image** axis (the batch "
+                                                      "below the axes)" + (
             f"; the Upscale tab's **{plain(unused, 60)}** is not used." if unused else "."))
     try:
         region = region_of(on, x, y, width, height)
@@ -89,8 +94,8 @@ def input_shown(loaded: InputImage | None, file: str | None, url: str | None, on
     except InputError:
         region = None
     if loaded is None:
-        return None, input_line(None, file, url)
-    return ((drawn(loaded, region) if region else servable(loaded.path)),
+        return gr.update(value=None, visible=True), input_line(None, file, url)
+    return (gr.update(value=drawn(loaded, region) if region else servable(loaded.path), visible=True),
             input_line(loaded, file, url, region) + _grid_of_another(view, file, url))
 
 
