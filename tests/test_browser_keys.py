@@ -131,3 +131,25 @@ def test_a_cancel_with_nothing_to_cancel_looks_off(studio) -> None:
             shot = Image.open(io.BytesIO(page.locator(button).screenshot())).convert("HSV")
             saturation = sum(pixel[1] for pixel in shot.getdata()) / (shot.width * shot.height)
             assert saturation < 20, (button, saturation)  # grey, not a muted red that reads as live (55 before)
+
+
+def test_escape_during_a_local_run_cancels_it_as_the_cancel_button_does(studio, tmp_path: Path) -> None:
+    # From a user trial: Escape during a local run cancelled it at the engine (the history said cancelled), but
+    # the page stayed on "Upscaling…", the stage on running and Cancel live, until Cancel itself was pressed.
+    from skimage import data as samples
+
+    photo = tmp_path / "coffee.png"
+    Image.fromarray(samples.coffee()).save(photo)  # 600×400: some seconds of Real-ESRGAN on the CPU
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, str(photo))
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=running]").wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.keyboard.press("Escape")  # the focus still on the Upscale button, as after a click
+        page.locator("#stage [data-stage=cancelled]").wait_for(timeout=20_000)
+        page.wait_for_function("() => !document.querySelector('#run-button').disabled", timeout=20_000)
+        assert page.locator("#cancel-button").is_disabled()
+        steps.wait_console(page, "Cancelled")
+        screenshot(page, "escape-cancelled-run")
