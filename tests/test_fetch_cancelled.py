@@ -52,6 +52,8 @@ def test_a_cancelled_local_run_fetched_reads_cancelled_not_failed(tmp_path: Path
         assert note == "" and result["status"] == "cancelled"
         assert not any("Error" in line for line in view.lines), view.lines
         assert "Cancelled · request local-5f1c · recorded in the history." in view.lines[-1]
+        # "latest" or a run id: the console names the run it found (it said only "Fetching request latest…")
+        assert ("That is request local-5f1c (mytest.jpg)." in " ".join(view.lines)) is (asked != "local-5f1c")
     assert store.store().get(run.id).status == "cancelled"
 
 

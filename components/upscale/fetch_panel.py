@@ -55,6 +55,10 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
     run: Run | None = None
     try:
         async for update in usecases.fetch(request_id, session):
+            if run is None and request_id != update.run.request_id:  # "latest" or a run id: say which run it is
+                view.lines.append(stamp(f"That is request {update.run.request_id or update.run.id}"
+                                        + (f" ({update.run.input_name})" if update.run.input_name else "")
+                                        + "."))
             run = update.run
             view.run_id = run.id
             view.lines.extend(console.lines(update.events))
