@@ -148,3 +148,19 @@ def test_a_selection_the_table_no_longer_holds_is_dropped_and_undo_follows_the_b
     back = history_panel.put_back(kept.id, "", history_panel.BIN, any_, Session(), None, [kept.id])
     assert back[0] is None and back[5] == "Put back 1 run."  # it left the bin's table, and the selection
     assert back[6] == [] and back[7] == {"__type__": "update", "interactive": False, "value": "Undo delete"}
+
+
+def test_a_yes_to_emptying_a_bin_that_changed_since_deletes_nothing(tmp_path: Path) -> None:
+    """The question beside Empty the bin names how many runs go: a yes given after the bin changed (a run deleted
+    in another tab) would destroy one the visitor never agreed to, so it deletes nothing and says why."""
+    first, second = saved_run(tmp_path), saved_run(tmp_path)
+    store.store().delete(first.id, None)
+    asked = history_panel.ask_empty(Session())
+    assert asked[1].startswith("**Delete 1 run and its files for good?**") and asked[3] == [first.id]
+    store.store().delete(second.id, None)  # meanwhile
+    answer = history_panel.empty_agreed(asked[3], "", history_panel.BIN, history_panel.ANY, Session())
+    assert answer[0].startswith("The bin changed since you asked: nothing was deleted.")
+    assert len(store.store().table(None, binned=True)) == 2
+    emptied = history_panel.empty_agreed([second.id, first.id], "", history_panel.BIN, history_panel.ANY, Session())
+    assert emptied[0].startswith("Emptied the bin: 2 runs deleted for good")
+    assert store.store().table(None, binned=True).empty

@@ -62,6 +62,11 @@ class HistoryPanel:
     undo: gr.Button
     put_back: gr.Button
     empty_bin: gr.Button
+    confirm: gr.Row  # beside Empty the bin, after its first click: what will be destroyed, and to go on or not
+    confirm_question: gr.Markdown
+    confirm_yes: gr.Button
+    confirm_keep: gr.Button
+    asked: gr.State  # the run ids the bin held when the question was asked (only those are the ones agreed to)
     last_deleted: gr.State  # the run ids of the last deletion, for Undo
     code: gr.Code
     export: gr.Button
@@ -92,6 +97,11 @@ def render() -> HistoryPanel:
                              elem_id="history-put-back")
         empty_bin = gr.Button("Empty the bin", size="sm", variant="stop", visible=False, scale=0, min_width=160,
                               elem_id="history-empty-bin")
+        with gr.Row(visible=False, elem_id="history-bin-confirm") as confirm:
+            question = gr.Markdown("", elem_id="history-bin-question")
+            yes = gr.Button("Yes, delete for good", size="sm", variant="stop", scale=0, min_width=200,
+                            elem_id="history-bin-yes")
+            keep = gr.Button("Keep them", size="sm", scale=0, min_width=120, elem_id="history-bin-keep")
     with gr.Row():
         with gr.Column(scale=3):
             before_after = gr.ImageSlider(label="Input / output", type="filepath", format="png",
@@ -115,8 +125,8 @@ def render() -> HistoryPanel:
     comparing = compare.render()
     return HistoryPanel(notice, search, status, engine, refresh, shown, table, gr.State(""), gr.State(None),
                         before_after, details, restore, reuse_seed, whole, delete, delete_sweep, action, undo,
-                        put_back, empty_bin, gr.State([]), code, export, csv, comparing, gallery, gr.State([]),
-                        dataset)
+                        put_back, empty_bin, confirm, question, yes, keep, gr.State([]), gr.State([]), code,
+                        export, csv, comparing, gallery, gr.State([]), dataset)
 
 
 def _filters(status: str, engine: str) -> dict[str, Any]:
@@ -445,6 +455,45 @@ def empty_bin(search: str, status: str, engine: str, session: Session, seen: str
             " files.", [], undo_button(0), *history_view(search, status, engine, session, seen))
 
 
+def binned_ids(session: Session) -> list[str]:
+    """Every run id in the visitor's bin (not only those the table shows: Empty the bin empties it all)."""
+    return sorted(store.store().frame(session.scope(), binned=True)["id"])
+
+
+def unasked() -> tuple[Any, ...]:
+    """The question beside Empty the bin put away: its row hidden, nothing agreed to."""
+    return gr.Row(visible=False), gr.skip(), gr.skip(), []
+
+
+def ask_empty(session: Session) -> tuple[Any, ...]:
+    """Empty the bin's first click: beside it, how many runs will be deleted for good with their files, a button
+    to go on and one to keep them (``unasked``'s four values, shown); with an empty bin, only the line saying so."""
+    ids = binned_ids(session)
+    if not ids:
+        return (*unasked(), "The bin is empty: nothing to delete.")
+    runs = f"{len(ids)} run{'s' * (len(ids) != 1)}"
+    return (gr.Row(visible=True), f"**Delete {runs} and {'their' if len(ids) != 1 else 'its'} files for good?** "
+            "This cannot be undone.", gr.update(value=f"Yes, delete {len(ids)} for good"), ids, gr.skip())
+
+
+def still_asked(asked: list[str], status: str, session: Session) -> tuple[Any, ...]:
+    """The question kept only while the bin is shown and holds what it held when asked (a put back, an undo, a
+    new deletion make its count wrong), else put away."""
+    if asked and status == BIN and binned_ids(session) == sorted(asked):
+        return (gr.skip(),) * 4
+    return unasked()
+
+
+def empty_agreed(asked: list[str], search: str, status: str, engine: str, session: Session,
+                 seen: str | None = None) -> tuple:
+    """The question's *Yes*: the bin emptied (``empty_bin``) when it still holds the runs ``asked`` about, else
+    only the line saying it changed; the question put away either way."""
+    if not asked or binned_ids(session) != sorted(asked):
+        return (said("The bin changed since you asked: nothing was deleted. Press **Empty the bin** again."),
+                *[gr.skip()] * (2 + VIEW_OUTPUTS), *unasked())
+    return (*empty_bin(search, status, engine, session, seen), *unasked())
+
+
 def export_csv(search: str, status: str, engine: str, session: Session) -> str:
     """The filtered history with every column, written by pandas."""
     owner = session.scope()
@@ -484,11 +533,11 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     # Each showing of the table also drops a selection it no longer holds, and Undo follows the bin.
     again = ([*viewing, panel.selected, panel.last_deleted],
              [*shown, panel.action, *chosen, panel.last_deleted, panel.undo])
-    panel.refresh.click(shown_again, *again, api_visibility="private")
+    changers = [panel.refresh.click(shown_again, *again, api_visibility="private")]
     # Opening a tab refreshes too: sweep cells, and runs resumed in the background, are runs the Upscale event
     # never announced.
     for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
-        trigger(shown_again, *again, api_visibility="private", show_progress="hidden")
+        changers.append(trigger(shown_again, *again, api_visibility="private", show_progress="hidden"))
     panel.table.select(select_row, session, [*chosen, panel.action],
                        api_visibility="private").then(None, js=SHOW_CHOSEN)
     panel.gallery.select(select_picture, [panel.gallery_ids, session], [*chosen, panel.action],
@@ -506,11 +555,20 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     whole_picture.listen(panel.whole, panel.selected, session, whole)
     undoable = [panel.action, panel.last_deleted, panel.undo, *shown]
     for button, handler in ((panel.delete, delete), (panel.delete_sweep, delete_sweep)):
-        button.click(handler, [panel.selected, *viewing], [*chosen, *undoable], api_visibility="private")
-    panel.undo.click(undo, [panel.last_deleted, *viewing], undoable, api_visibility="private")
-    panel.put_back.click(put_back, [panel.selected, *viewing, panel.last_deleted], [*chosen, *undoable],
-                         api_visibility="private")
-    panel.empty_bin.click(empty_bin, viewing, undoable, api_visibility="private")
+        changers.append(button.click(handler, [panel.selected, *viewing], [*chosen, *undoable],
+                                     api_visibility="private"))
+    changers.append(panel.undo.click(undo, [panel.last_deleted, *viewing], undoable, api_visibility="private"))
+    changers.append(panel.put_back.click(put_back, [panel.selected, *viewing, panel.last_deleted],
+                                         [*chosen, *undoable], api_visibility="private"))
+    confirming = [panel.confirm, panel.confirm_question, panel.confirm_yes, panel.asked]
+    panel.empty_bin.click(ask_empty, session, [*confirming, panel.action], api_visibility="private")
+    panel.confirm_yes.click(empty_agreed, [panel.asked, *viewing], [*undoable, *confirming],
+                            api_visibility="private")
+    panel.confirm_keep.click(unasked, None, confirming, api_visibility="private")
+    # Whatever shows the table again may have changed the bin (or left it): the question follows.
+    for event in changers:
+        event.then(still_asked, [panel.asked, panel.status, session], confirming, api_visibility="private",
+                   show_progress="hidden")
     panel.export.click(export_csv, filters, panel.csv, api_visibility="private")
     panel.dataset.button.click(export_dataset, filters, [panel.dataset.file, panel.dataset.line],
                                api_visibility="private")
