@@ -128,6 +128,25 @@ def test_runs_that_cannot_be_compared_are_said_beside_the_button_and_the_old_com
         screenshot(page, "compare-refused")
 
 
+
+def test_a_menu_changed_after_a_comparison_says_why_it_went(studio, tmp_path: Path) -> None:
+    """A user trial: changing Run A or Run B emptied the comparison with no word; the note beside Compare now
+    says the pair changed and to press Compare."""
+    options = two_runs(studio, tmp_path)
+    with browser_page(1366, 900) as page:
+        compare_them(page, studio, options)
+        note = page.locator("#compare-note")
+        assert not note.inner_text().strip()
+        steps.choose(page, "compare-b", options[0][0])
+        note.get_by_text("Run B changed: press Compare to compare the new pair.").wait_for()
+        page.wait_for_function("() => !document.querySelector('#compare-slider img')")
+        steps.choose(page, "compare-a", options[1][0])
+        note.get_by_text("Run A changed: press Compare to compare the new pair.").wait_for()
+        page.locator("#compare-go").click()  # the new pair (swapped) compared: the line goes
+        page.locator("#compare-slider img").nth(1).wait_for()
+        page.wait_for_function("() => !document.querySelector('#compare-note')?.innerText.trim()")
+        screenshot(page, "compare-menu-changed")
+
 def test_a_thumbnail_selects_its_run(studio, tmp_path: Path) -> None:
     photo = tmp_path / "fox.png"
     Image.fromarray(samples.astronaut()[:64, :64]).save(photo)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ class ComparePanel:
     crops: gr.Gallery
     differences: gr.Dataframe
     note: gr.Markdown  # why the two runs cannot be compared, beside the Compare button (empty when they were)
+    pressed: gr.State  # whether Compare was pressed: what a menu changes is then a comparison (or its refusal)
 
 
 def render() -> ComparePanel:
@@ -52,7 +54,7 @@ def render() -> ComparePanel:
                                allow_preview=False)
         differences = gr.Dataframe(label="What differs", interactive=False, elem_id="compare-differences",
                                    visible=False)  # shown with a comparison: empty, it is only bare headers
-    return ComparePanel(first, second, go, slider, region, crops, differences, note)
+    return ComparePanel(first, second, go, slider, region, crops, differences, note, gr.State(False))
 
 
 def label(run: Run) -> str:
@@ -197,10 +199,16 @@ def choose_region(first_id: str | None, second_id: str | None, session: Session,
     return crops_at(pair, (x, y)), region_marked(pair, (x, y))
 
 
-def uncompared() -> tuple[Any, ...]:
-    """Every view of the comparison emptied once another run is chosen in a menu (the slider, A's picture, the
-    crops, the differences and the note were about the pair chosen before, until Compare is pressed again)."""
-    return None, None, [], gr.Dataframe(value=None, visible=False), ""
+def uncompared(menu: str, pressed: bool) -> tuple[Any, ...]:
+    """Every view of the comparison emptied once another run is chosen in ``menu`` ("Run A" or "Run B"): the
+    slider, A's picture, the crops, the differences and the note were about the pair chosen before. Where they
+    were, the note says why they went, once Compare was ``pressed`` (before, there was nothing to lose)."""
+    note = f"{menu} changed: press **Compare** to compare the new pair." if pressed else ""
+    return None, None, [], gr.Dataframe(value=None, visible=False), note
+
+
+def pressed() -> bool:
+    return True
 
 
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:
@@ -210,6 +218,8 @@ def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> Non
     chosen = [panel.first, panel.second, session]
     views = [panel.slider, panel.region, panel.crops, panel.differences, panel.note]
     panel.go.click(compare, chosen, views, api_visibility="private")
+    panel.go.click(pressed, None, panel.pressed, api_visibility="private", show_progress="hidden")
     panel.region.select(choose_region, chosen, [panel.crops, panel.region], api_visibility="private")
-    for menu in (panel.first, panel.second):  # what is shown was about the two runs chosen before
-        menu.change(uncompared, None, views, api_visibility="private", show_progress="hidden")
+    for menu, name in ((panel.first, "Run A"), (panel.second, "Run B")):  # what is shown was about the pair before
+        menu.change(partial(uncompared, name), panel.pressed, views, api_visibility="private",
+                    show_progress="hidden")
