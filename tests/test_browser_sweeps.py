@@ -143,28 +143,32 @@ def grid_label(page) -> str:
     return page.locator("#sweep-grid [data-testid=block-label]").first.inner_text()
 
 
-def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_path: Path) -> None:
-    # The three things the local engines use: the factor, the model (an engine axis) and the input (an image axis).
+def three_axis_sweep(page, tmp_path: Path) -> None:
+    """Run the factor (1, 1.5) × engine (local, lanczos) × image batch (red, blue) sweep — the three things the
+    local engines use — to its end."""
     batch = []
     for name, colour in (("red.png", "firebrick"), ("blue.png", "navy")):
         Image.new("RGB", (48, 32), colour).save(tmp_path / name)
         batch.append(str(tmp_path / name))
+    steps.choose(page, "sweep-x-axis", "Upscale factor")
+    page.locator(VALUES.format("x", "x")).first.fill("1, 1.5")
+    steps.choose(page, "sweep-y-axis", "Engine")
+    page.locator(VALUES.format("y", "y")).first.fill("local, lanczos")
+    page.locator("#sweep-more-axes").get_by_text("Z and W axes").click()
+    steps.choose(page, "sweep-z-axis", "Input image")
+    page.locator("#sweep-batch input[type=file]").set_input_files(batch)
+    page.wait_for_function("s => document.querySelector(s).value === 'red, blue'", arg="#sweep-z-values textarea")
+    page.locator("#sweep-preflight").get_by_text("8 cells").wait_for()
+    # the picture line names what is swept: the axis's pictures, not the Upscale tab's (no thumbnail of it)
+    page.locator("#sweep-input-name").get_by_text("Sweeps the pictures of its Input image axis").wait_for()
+    assert not page.locator("#sweep-input-preview").is_visible()  # no empty "Picture to sweep" box
+    page.locator("#sweep-run").click()
+    page.locator("#sweep-progress").get_by_text("8 completed · done.").wait_for(timeout=120_000)
+
+
+def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_path: Path) -> None:
     with sweep_tab(studio, tmp_path) as page:
-        steps.choose(page, "sweep-x-axis", "Upscale factor")
-        page.locator(VALUES.format("x", "x")).first.fill("1, 1.5")
-        steps.choose(page, "sweep-y-axis", "Engine")
-        page.locator(VALUES.format("y", "y")).first.fill("local, lanczos")
-        page.locator("#sweep-more-axes").get_by_text("Z and W axes").click()
-        steps.choose(page, "sweep-z-axis", "Input image")
-        page.locator("#sweep-batch input[type=file]").set_input_files(batch)
-        page.wait_for_function("s => document.querySelector(s).value === 'red, blue'",
-                               arg="#sweep-z-values textarea")
-        page.locator("#sweep-preflight").get_by_text("8 cells").wait_for()
-        # the picture line names what is swept: the axis's pictures, not the Upscale tab's (no thumbnail of it)
-        page.locator("#sweep-input-name").get_by_text("Sweeps the pictures of its Input image axis").wait_for()
-        assert not page.locator("#sweep-input-preview").is_visible()  # no empty "Picture to sweep" box
-        page.locator("#sweep-run").click()
-        page.locator("#sweep-progress").get_by_text("8 completed · done.").wait_for(timeout=120_000)
+        three_axis_sweep(page, tmp_path)
         page.locator("#sweep-layout").wait_for()
         everything = grid_items(page, 8)  # Z "all": a grid per picture, one after the other
         picture = dict(everything)
@@ -223,21 +227,8 @@ def test_the_layout_menus_follow_each_pivot_and_a_smaller_sweep_after_a_larger_o
     # From a user trial: an axis taken out of Across came back showing the value the menu had held for another
     # axis (its second, not its first); after a 3-axis sweep, a 2-axis one left the hidden third menu holding
     # "all", and the next pivot failed in Gradio ("Value: all is not in the list of choices: []").
-    batch = []
-    for name, colour in (("red.png", "firebrick"), ("blue.png", "navy")):
-        Image.new("RGB", (48, 32), colour).save(tmp_path / name)
-        batch.append(str(tmp_path / name))
     with sweep_tab(studio, tmp_path) as page:
-        steps.choose(page, "sweep-x-axis", "Upscale factor")
-        page.locator(VALUES.format("x", "x")).first.fill("1, 1.5")
-        steps.choose(page, "sweep-y-axis", "Engine")
-        page.locator(VALUES.format("y", "y")).first.fill("local, lanczos")
-        page.locator("#sweep-more-axes").get_by_text("Z and W axes").click()
-        steps.choose(page, "sweep-z-axis", "Input image")
-        page.locator("#sweep-batch input[type=file]").set_input_files(batch)
-        page.locator("#sweep-preflight").get_by_text("8 cells").wait_for()
-        page.locator("#sweep-run").click()
-        page.locator("#sweep-progress").get_by_text("8 completed · done.").wait_for(timeout=120_000)
+        three_axis_sweep(page, tmp_path)
 
         steps.choose(page, "sweep-across", "Input image")  # image across, engine down, the factor a menu
         page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
