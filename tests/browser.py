@@ -50,3 +50,18 @@ def screenshot(page, name: str) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+HISTORY_ROWS = "() => document.querySelectorAll('#history-table [role=row].virtual-row').length"
+
+
+@contextmanager
+def history_page(studio: str, rows: int) -> Iterator:
+    """A page at 1366×900 on the History tab, once its table shows ``rows`` runs."""
+    from tests import browser_steps as steps
+
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        steps.open_tab(page, "History")
+        page.wait_for_function(f"() => ({HISTORY_ROWS})() === {rows}")
+        yield page

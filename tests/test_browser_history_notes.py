@@ -13,10 +13,10 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from tests import browser_steps as steps
-from tests.browser import browser_page, screenshot
+from tests.browser import HISTORY_ROWS, browser_page, history_page, screenshot
 
 pytestmark = pytest.mark.browser
-ROWS = "() => document.querySelectorAll('#history-table [role=row].virtual-row').length"
+ROWS = HISTORY_ROWS
 DELETE_FIRST = "Select a run in the table first (one not in the bin) to delete it."
 
 
@@ -51,10 +51,7 @@ def refused_delete(page) -> None:
 def test_a_refusal_beside_the_buttons_goes_when_the_filter_search_selection_or_table_changes(
         studio, tmp_path: Path) -> None:
     two_runs(studio, tmp_path)
-    with browser_page(1366, 900) as page:
-        steps.open_app(page, studio)
-        steps.open_tab(page, "History")
-        rows(page, 2)
+    with history_page(studio, 2) as page:
         refused_delete(page)
         steps.choose(page, "history-status", "recently deleted")  # the trial's case: the bin, where it is moot
         says(page, "history-shown", "The bin")
@@ -89,10 +86,7 @@ def test_a_refusal_beside_the_buttons_goes_when_the_filter_search_selection_or_t
 
 def test_what_delete_did_stays_until_another_run_is_selected(studio, tmp_path: Path) -> None:
     two_runs(studio, tmp_path)
-    with browser_page(1366, 900) as page:
-        steps.open_app(page, studio)
-        steps.open_tab(page, "History")
-        rows(page, 2)
+    with history_page(studio, 2) as page:
         page.locator("#history-table [role=gridcell][data-row='0']").first.click()
         page.locator("#history-details").get_by_text("kept.png").first.wait_for()
         page.locator("#history-delete").click()
@@ -106,10 +100,7 @@ def test_what_delete_did_stays_until_another_run_is_selected(studio, tmp_path: P
 
 def test_the_dataset_line_goes_when_the_table_changes(studio, tmp_path: Path) -> None:
     two_runs(studio, tmp_path)
-    with browser_page(1366, 900) as page:
-        steps.open_app(page, studio)
-        steps.open_tab(page, "History")
-        rows(page, 2)
+    with history_page(studio, 2) as page:
         steps.choose(page, "history-status", "recently deleted")
         says(page, "history-shown", "The bin")
         page.locator("#history-dataset").click()

@@ -12,12 +12,12 @@ from PIL import Image
 
 from core.runs import store
 from tests import browser_steps as steps
-from tests.browser import browser_page, screenshot
+from tests.browser import HISTORY_ROWS, browser_page, history_page, screenshot
 from tests.test_browser_compare import compare_them
 from tests.test_browser_compare import two_runs as two_comparable_runs
 
 pytestmark = pytest.mark.browser
-ROWS = "() => document.querySelectorAll('#history-table [role=row].virtual-row').length"
+ROWS = HISTORY_ROWS
 DELETE_FIRST = "Select a run in the table first (one not in the bin) to delete it."
 
 
@@ -54,10 +54,7 @@ def live() -> list[str]:
 
 def test_a_run_filtered_out_of_the_table_is_no_longer_selected(studio, tmp_path: Path) -> None:
     fox_and_owl(studio, tmp_path)
-    with browser_page(1366, 900) as page:
-        steps.open_app(page, studio)
-        steps.open_tab(page, "History")
-        rows(page, 2)
+    with history_page(studio, 2) as page:
         select(page, "fox.png")
         search = page.locator("#history-search textarea, #history-search input").first
         search.fill("owl")
@@ -86,10 +83,7 @@ def test_a_run_filtered_out_of_the_table_is_no_longer_selected(studio, tmp_path:
 
 def test_a_run_put_back_leaves_the_bin_and_the_selection(studio, tmp_path: Path) -> None:
     fox_and_owl(studio, tmp_path)
-    with browser_page(1366, 900) as page:
-        steps.open_app(page, studio)
-        steps.open_tab(page, "History")
-        rows(page, 2)
+    with history_page(studio, 2) as page:
         select(page, "fox.png")
         page.locator("#history-delete").click()
         rows(page, 1)
@@ -107,10 +101,7 @@ def test_a_run_put_back_leaves_the_bin_and_the_selection(studio, tmp_path: Path)
 
 def test_undo_follows_the_bin_when_the_run_is_put_back_by_hand(studio, tmp_path: Path) -> None:
     fox_and_owl(studio, tmp_path)
-    with browser_page(1366, 900) as page:
-        steps.open_app(page, studio)
-        steps.open_tab(page, "History")
-        rows(page, 2)
+    with history_page(studio, 2) as page:
         select(page, "fox.png")
         page.locator("#history-delete").click()
         rows(page, 1)

@@ -34,7 +34,7 @@ class ComparePanel:
     crops: gr.Gallery
     differences: gr.Dataframe
     note: gr.Markdown  # why the two runs cannot be compared, beside the Compare button (empty when they were)
-    pressed: gr.State  # whether Compare was pressed: what a menu changes is then a comparison (or its refusal)
+    pressed: gr.State  # whether a comparison is on show: what a menu change then empties is said
 
 
 def render() -> ComparePanel:
@@ -173,18 +173,18 @@ def region_marked(pair: Pair, centre: tuple[int, int] | None = None) -> str:
 
 def compare(first_id: str | None, second_id: str | None, session: Session) -> tuple[Any, ...]:
     """The two pictures in the slider, A's to choose a region on (the centre region marked on it), both pictures'
-    centre region at 1:1, what differs, and an empty note; both must be the visitor's finished runs, their outputs
-    of one size (or a region run and the whole run, the whole one shown at the region). Two runs that cannot be
-    compared: every view emptied (none left showing an earlier pair) and the reason in the note beside the button,
-    with a warning."""
+    centre region at 1:1, what differs, an empty note and True (a comparison is on show). Both must be the
+    visitor's finished runs, their outputs of one size (or a region run and the whole run, the whole one shown at
+    the region). Two runs that cannot be compared: every view emptied (none left showing an earlier pair), the
+    reason in the note beside the button, with a warning, and False."""
     try:
         pair = _pair(first_id, second_id, session)
     except NotComparable as exc:
         message = said(str(exc))
         gr.Warning(toast(message))
-        return None, None, [], gr.Dataframe(value=None, visible=False), f"Warning: {plain(message)}"
+        return None, None, [], gr.Dataframe(value=None, visible=False), f"Warning: {plain(message)}", False
     return ((servable(pair.pictures[0]), servable(pair.pictures[1])), region_marked(pair),
-            crops_at(pair), gr.Dataframe(value=differences(pair.first, pair.second), visible=True), "")
+            crops_at(pair), gr.Dataframe(value=differences(pair.first, pair.second), visible=True), "", True)
 
 
 def choose_region(first_id: str | None, second_id: str | None, session: Session,
@@ -202,13 +202,10 @@ def choose_region(first_id: str | None, second_id: str | None, session: Session,
 def uncompared(menu: str, pressed: bool) -> tuple[Any, ...]:
     """Every view of the comparison emptied once another run is chosen in ``menu`` ("Run A" or "Run B"): the
     slider, A's picture, the crops, the differences and the note were about the pair chosen before. Where they
-    were, the note says why they went, once Compare was ``pressed`` (before, there was nothing to lose)."""
+    were, the note says why they went when a comparison was on show (``pressed``: not after a refusal, when
+    there was nothing to lose)."""
     note = f"{menu} changed: press **Compare** to compare the new pair." if pressed else ""
     return None, None, [], gr.Dataframe(value=None, visible=False), note
-
-
-def pressed() -> bool:
-    return True
 
 
 def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> None:
@@ -217,8 +214,7 @@ def listen(panel: ComparePanel, session: gr.State, refreshers: list[Any]) -> Non
         event(choices, session, [panel.first, panel.second], api_visibility="private", show_progress="hidden")
     chosen = [panel.first, panel.second, session]
     views = [panel.slider, panel.region, panel.crops, panel.differences, panel.note]
-    panel.go.click(compare, chosen, views, api_visibility="private")
-    panel.go.click(pressed, None, panel.pressed, api_visibility="private", show_progress="hidden")
+    panel.go.click(compare, chosen, [*views, panel.pressed], api_visibility="private")
     panel.region.select(choose_region, chosen, [panel.crops, panel.region], api_visibility="private")
     for menu, name in ((panel.first, "Run A"), (panel.second, "Run B")):  # what is shown was about the pair before
         menu.change(partial(uncompared, name), panel.pressed, views, api_visibility="private",
