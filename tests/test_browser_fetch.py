@@ -147,6 +147,8 @@ def test_a_refused_fetch_is_said_by_the_fetch_box_until_the_next_action(studio, 
         fetch(page, "nonexistent-123")
         page.locator(refused).wait_for()
         assert steps.console_text(page) == shown and stage(page) == "done"  # the run on show is left as it was
+        page.wait_for_timeout(500)
+        assert page.locator(".toast-body").count() == 0  # said by the box: no toast over the run (or the next)
 
         run_locally(page)  # a new run: the refusal is no longer news
         page.locator(refused).wait_for(state="detached")

@@ -46,9 +46,9 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
     run in the history as stored, whatever its engine; a pending fal request followed to its end and recorded.
     Yields (output PNG, result JSON, run view, note beside the box). A cancelled run is shown as a live cancel
     is (stage *cancelled*, no error: nothing raised). An id refused before it reached a run is said in the note
-    alone (a toast too): the run panel keeps the run it shows (a mistyped id wiped it and said *failed*), and
-    the note goes when the person does something else (``listen``). A run that failed, on the way or before, is
-    said in the console and raised (gr.Error), as a failed run of the Upscale button is."""
+    beside the box alone (no toast): the run panel keeps the run it shows (a mistyped id wiped it and said
+    *failed*), and the note goes when the person does something else (``listen``). A run that failed, on the way
+    or before, is said in the console and raised (gr.Error), as a failed run of the Upscale button is."""
     session = for_request(session, request)
     request_id = (request_id or "").strip()
     view = View(stage="queued", lines=[stamp(f"Fetching request {request_id}…")])
@@ -67,10 +67,10 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
                 yield None, None, view.snapshot(), ""
     except StudioError as exc:
         message = said(str(exc))
+        if run is None:  # refused before it reached a run (a mistyped id): the run on show stays, with its result,
+            yield gr.skip(), gr.skip(), gr.skip(), f"Warning: {plain(message)}"  # and the box alone says why (a
+            return  # toast lay over the run on show, and over the next run fetched)
         gr.Warning(toast(message))
-        if run is None:  # refused before it reached a run (a mistyped id): the run on show stays, with its result
-            yield gr.skip(), gr.skip(), gr.skip(), f"Warning: {plain(message)}"
-            return
         view.stage, view.error = "failed", message
         view.lines.append(stamp(f"Error: {message}"))
         yield None, None, view.snapshot(), f"Warning: {plain(message)}"
