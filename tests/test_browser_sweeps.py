@@ -220,7 +220,25 @@ def test_a_refused_sweep_says_so_by_the_pre_flight_line_not_beside_the_last_swee
         page.locator(".toast-body").get_by_text("No fal key").first.wait_for()
         page.locator("#sweep-preflight .error").first.wait_for()  # the badge by the line that says why
         assert page.locator("#sweep-progress .error").count() == 0  # not beside "2 completed · done"
-        assert f"Sweep {sweep_id}" in page.locator("#sweep-progress").inner_text()
+        page.locator("#sweep-progress").get_by_text(f"Sweep {sweep_id}").wait_for()  # its line, back
+
+
+def test_the_progress_line_answers_run_sweep_at_once_not_with_the_last_sweeps_done(studio, tmp_path) -> None:
+    with sweep_tab(studio, tmp_path) as page:
+        first = run_sweep(page, "1, 1.5")
+        page.evaluate("""() => {  // every text the line takes from now on
+            window.lines = [];
+            const line = document.querySelector('#sweep-progress');
+            new MutationObserver(() => window.lines.push(line.innerText)).observe(
+                line, {subtree: true, childList: true, characterData: true});
+        }""")
+        second = run_sweep(page, "1, 2")
+        # (less the status tracker's timer, "0.2s", which Gradio keeps in the block while an event runs)
+        lines = [re.sub(r"^[\d.]+s\s+", "", text.strip()) for text in page.evaluate("window.lines") if text.strip()]
+        assert second != first
+        changed = [text for text in lines if first not in text]  # the line's first change says what is happening
+        assert "New sweep" in changed[0] and "checking the form and pricing it" in changed[0], lines
+        assert first not in "".join(lines[lines.index(changed[0]):]), lines  # never the last sweep's line again
 
 
 def test_the_layout_menus_follow_each_pivot_and_a_smaller_sweep_after_a_larger_one(studio, tmp_path: Path) -> None:

@@ -143,6 +143,18 @@ async def retry(view: SweepView, session: Session) -> AsyncIterator[tuple[str | 
         raise refused(str(exc)) from None
 
 
+def starting(view: SweepView) -> Any:
+    """Said at once when Run sweep is pressed, before the sweep is checked and priced (that can take a second or
+    two on a large picture, and the line went on saying the last sweep was done)."""
+    return gr.skip() if view.in_flight else "**New sweep** · checking the form and pricing it…"
+
+
+def unchanged(view: SweepView) -> Any:
+    """After a refused sweep, the line of the sweep still on show (``starting`` had replaced it); nothing
+    when one is running (its own end redraws the line)."""
+    return gr.skip() if view.in_flight else progress(view)
+
+
 def cancel_note(view: SweepView) -> Any:
     """Said at once when Cancel all is pressed; nothing when no sweep is running (there is nothing to cancel)."""
     if not view.in_flight:

@@ -240,12 +240,16 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
               panel.w_axis, panel.w_values]
     # Gradio's progress and a refusal's Error badge go on the pre-flight line, the one that says why a sweep would
     # be refused: on the progress line the badge sat beside the last sweep's "4 completed · done", not its own.
+    # The line answers the press at once: checking and pricing a large picture took a second or two, while it
+    # went on saying the last sweep was done.
+    panel.run.click(actions.starting, panel.view, panel.progress, **quiet, queue=False)
     run = panel.run.click(sweep, inputs, outputs, **private, concurrency_limit=None, show_progress="minimal",
                           show_progress_on=[panel.preflight])
     retry = panel.retry.click(actions.retry, [panel.view, session], outputs, **private, concurrency_limit=None,
                               show_progress="minimal", show_progress_on=[panel.preflight])
     for event in (run, retry):  # an event that failed midway leaves no sweep running (a cancel says so itself)
         event.failure(views.settled, panel.view, panel.view, **quiet)
+        event.failure(actions.unchanged, panel.view, panel.progress, **quiet)  # refused: the last sweep's line
         # the sweep's cells are in the history now: the pre-flight's time is learned from them (it said "first
         # run: no estimate" after the first sweep until a value was edited)
         event.then(priced, set(names), [panel.preflight, panel.confirm], **quiet)
