@@ -56,6 +56,10 @@ def test_delete_goes_to_a_bin_that_undo_and_put_back_empty(studio, tmp_path: Pat
         steps.choose(page, "history-status", "recently deleted")  # the bin
         rows(page, 1)
         page.locator("#history-shown").get_by_text("kept with their files for 7 days").wait_for()
+        # the bin offers what a binned run can have done: put back or purged, not restored or deleted again
+        page.locator("#history-restore").wait_for(state="hidden")
+        assert not page.locator("#history-delete").is_visible()
+        assert page.locator("#history-put-back").is_visible()
         runs = store.store().table(None, binned=True)
         assert len(runs) == 1
         binned = store.store().get(runs["id"][0], binned=True)
@@ -68,6 +72,8 @@ def test_delete_goes_to_a_bin_that_undo_and_put_back_empty(studio, tmp_path: Pat
         assert not Path(binned.output_path or "").exists()
         steps.choose(page, "history-status", "any")
         rows(page, 1)
+        page.locator("#history-restore").wait_for()
+        assert page.locator("#history-delete").is_visible()
 
 
 def test_emptying_the_bin_asks_first_and_the_question_follows_the_bin(studio, tmp_path: Path) -> None:

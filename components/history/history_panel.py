@@ -313,7 +313,7 @@ def notice() -> str:
 
 def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dict, str, Any]:
     """The selected run (one in the bin too): its id, input/output pair, every detail, the code that reproduces
-    it, and "Delete its sweep" shown when it is a sweep's cell."""
+    it, and "Delete its sweep" shown when it is a sweep's cell (not in the bin)."""
     row = event.row_value or []
     run_id = str(row[-1]) if row else None
     run = store.store().get(run_id, owner=session.scope(), binned=True) if run_id else None
@@ -330,7 +330,15 @@ def select(session: Session, event: gr.SelectData) -> tuple[str | None, Any, dic
                                        region=Region.parse(run.region))
     except StudioError as exc:
         code = f"# This run cannot be written as code: {exc}"
-    return run.id, pair, _details(run), code, gr.update(visible=run.sweep_id is not None)
+    in_bin = store.store().get(run.id, owner=session.scope()) is None
+    return run.id, pair, _details(run), code, gr.update(visible=run.sweep_id is not None and not in_bin)
+
+
+def bin_buttons(status: str) -> tuple[Any, Any]:
+    """*Restore into the form* and *Delete* are not offered in the bin: a binned run is put back or purged
+    (they were there, and each refused a binned run when pressed)."""
+    outside = status != BIN
+    return gr.update(visible=outside), gr.update(visible=outside)
 
 
 def _details(run: Run) -> dict[str, Any]:
@@ -538,6 +546,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     # never announced.
     for trigger in (panel.search.submit, panel.status.change, panel.engine.change, run_event.then, tabs.select):
         changers.append(trigger(shown_again, *again, api_visibility="private", show_progress="hidden"))
+    panel.status.change(bin_buttons, panel.status, [panel.restore, panel.delete], api_visibility="private",
+                        show_progress="hidden", queue=False)
     panel.table.select(select_row, session, [*chosen, panel.action],
                        api_visibility="private").then(None, js=SHOW_CHOSEN)
     panel.gallery.select(select_picture, [panel.gallery_ids, session], [*chosen, panel.action],
