@@ -26,7 +26,7 @@ from core.inputs.images import InputImage
 from core.inputs.region import Region
 from core.runs import names
 from core.runs.runs import Run
-from core.sweep import batch, sweep_run
+from core.sweep import batch, sweep_run, web_page
 from core.sweep.axes import AXES, ENGINE, IMAGE, format_value, is_kind, parse_axis
 from core.sweep.crops import cell_input, detail_crops, heat_map, marked_input
 from core.sweep.ignored import axis_fields
@@ -248,17 +248,6 @@ def _finished_output(run: Run | None) -> str | None:
     return run.output_path if run is not None and sweep_run.done(run) else None
 
 
-def _thumbnail(view: SweepView, run: Run, output_path: str, size: int = 384) -> str:
-    folder = sweep_run.sweep_dir(view.plan.id if view.plan else "none") / "thumbs"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{run.id}.png"
-    if not path.exists():  # outputs can be tens of megapixels: the live grid shows small copies
-        with Image.open(output_path) as image:
-            image.thumbnail((size, size), Image.Resampling.LANCZOS)
-            image.save(path, format="PNG")
-    return str(path)
-
-
 def _status_tile(status: str, size: int = 256) -> str:
     folder = config.data_dir() / "sweeps" / "tiles"
     folder.mkdir(parents=True, exist_ok=True)
@@ -354,7 +343,8 @@ def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...
             run = view.runs.get(cell.key)
             label = cell.label + ignored_note(view.plan, cell)
             if run is not None and run.status == "completed" and run.output_path:
-                items.append((served(_thumbnail(view, run, run.output_path)), label))
+                # outputs can be tens of megapixels: the grid shows the thumbnail the exported page carries
+                items.append((served(str(web_page.thumbnail(run))), label))
             else:
                 items.append((served(_status_tile(run.status if run else "queued")),
                               f"{label} — {sweep_run.status_text(run)}"))

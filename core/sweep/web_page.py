@@ -39,8 +39,8 @@ from core.sweep.sweep_run import cell_rows, done, sweep_dir
 
 THUMB = 384  # px: a thumbnail's longer side
 THUMB_QUALITY = 85  # JPEG
-PAGE_BYTES = 10_000  # the page's script and style
-CELL_BYTES = 1_500  # one cell's data in the page and its CSV row
+PAGE_BYTES = 5_000  # the page's script and style, deflated (3.9 kB) with the zip's directory
+CELL_BYTES = 400  # one cell's data in the page and its CSV row, deflated (about 130 B), and its two files' zip entries
 TEMPLATE = Path(__file__).with_name("web_page.html")
 
 
@@ -71,7 +71,7 @@ class PageZip:
 def thumbnail(run: Run) -> Path:
     """The run's thumbnail (JPEG, longer side ``THUMB`` px, alpha over white), made once per output file."""
     output = Path(str(run.output_path))
-    path = sweep_dir(run.sweep_id or "loose") / "thumbs" / f"{run.id}.jpg"
+    path = _thumb_path(run)
     if path.is_file() and path.stat().st_mtime_ns >= output.stat().st_mtime_ns:
         return path
     with Image.open(output) as image:
@@ -95,18 +95,34 @@ def planned(plan: SweepPlan, runs: dict[CellKey, Run]) -> PagePlan:
     ``config.page_full_size_bytes()``, else without them."""
     finished = _finished(runs)
     pictures = sum(os.stat(str(run.output_path)).st_size for run in finished)
-    thumbs = sum(_thumb_bytes(run) for run in finished)
+    thumbs = _thumbs_bytes(finished)
     rest = PAGE_BYTES + CELL_BYTES * plan.size + thumbs
     limit = config.page_full_size_bytes()
     full_size = rest + pictures <= limit
     return PagePlan(rest + pictures if full_size else rest, plan.size, len(finished), full_size, limit)
 
 
-def _thumb_bytes(run: Run) -> int:
-    made = sweep_dir(run.sweep_id or "loose") / "thumbs" / f"{run.id}.jpg"
-    if made.is_file():
-        return made.stat().st_size
-    return min(45_000, os.stat(str(run.output_path)).st_size)  # a 384 px JPEG of a photo is 25–60 kB
+def _thumb_path(run: Run) -> Path:
+    return sweep_dir(run.sweep_id or "loose") / "thumbs" / f"{run.id}.jpg"
+
+
+def _thumbs_bytes(finished: list[Run]) -> int:
+    """The thumbnails' bytes: each made one's own; one not made yet (a cell the grid has not shown, a sweep that
+    came through the API) as large as one of the same input picture, made now if none is. A thumbnail's size
+    follows the picture it shows, not the upscale factor: each is ``THUMB`` px of the same scene."""
+    of_input: dict[str | None, int] = {}
+    for run in finished:
+        if (path := _thumb_path(run)).is_file():
+            of_input.setdefault(run.input_path, path.stat().st_size)
+    total = 0
+    for run in finished:
+        if (path := _thumb_path(run)).is_file():
+            total += path.stat().st_size
+        else:
+            if run.input_path not in of_input:
+                of_input[run.input_path] = thumbnail(run).stat().st_size  # kept: the export uses it
+            total += of_input[run.input_path]
+    return total
 
 
 def axes_of(plan: SweepPlan) -> list[dict[str, Any]]:
