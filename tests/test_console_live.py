@@ -19,6 +19,6 @@ def test_a_live_view_leaves_the_console_to_the_event_that_streamed_it() -> None:
 
 def test_what_cancel_writes_into_a_live_view_is_shown() -> None:
     live = replace(View(lines=["12:00:00.000  Running (fal)"], stage="running"), live=True)
-    cancelled = run_cancel.cancel_view(live)
+    cancelled, _ = run_cancel.cancel_view(live)
     text = render_view(cancelled)[0]
     assert run_cancel.CANCEL_REQUESTED in text and "Running (fal)" in text

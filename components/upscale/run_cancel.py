@@ -16,44 +16,55 @@ from core.runs import events, store
 CANCEL_REQUESTED = "Cancel requested: cancelling the request at its engine…"
 
 
-def cancel_view(view: View) -> Any:
-    """Shown at once when Cancel is pressed (the upscale task cancels its request as it unwinds); nothing when
-    no run is in progress — Escape, which presses Cancel, also closes menus."""
+def cancel_view(view: View) -> tuple[Any, Any]:
+    """Shown at once when Cancel is pressed (the upscale task cancels its request as it unwinds), and the run id
+    it is about (for ``cancel_outcome``); nothing when no run is in progress — Escape, which presses Cancel, also
+    closes menus."""
     if view.stage not in ("queued", "running", "downloading"):
-        return gr.skip()
+        return gr.skip(), gr.skip()
     view = view.snapshot()
     view.lines.append(stamp(CANCEL_REQUESTED))
     view.stage, view.cancel_requested = "cancelled", True
-    return view
+    return view, view.run_id
 
 
-async def cancel_outcome(view: View, session: Session | None = None) -> tuple[Any, Any, Any]:
-    """After a cancel: how the run ended, once its engine has had the cancel and the history has the row —
-    (view, output PNG, result JSON). A run that completed before the cancel arrived is shown as any finished run
-    is (the slider, its details, the PNG and the JSON): it was made, and on fal paid for."""
-    if not view.cancel_requested:
-        return gr.skip(), gr.skip(), gr.skip()
+async def cancel_outcome(view: View, cancelled: str | None = None, session: Session | None = None,
+                         ) -> tuple[Any, Any, Any, Any]:
+    """After a cancel of run ``cancelled`` (its id): how the run ended, once its engine has had the cancel and the
+    history has the row — (view, output PNG, result JSON, the id cleared). A run that completed before the cancel
+    arrived is shown as any finished run is (the slider, its details, the PNG and the JSON): it was made, and on
+    fal paid for.
+
+    The view may be the run's own last update rather than the cancel's: under load, an update the run sent
+    just before it was cancelled reached the page after the cancel's, and the page stayed on "Upscaling…" for a
+    run that had stopped. The outcome is said for the run cancelled either way (not for a run started since)."""
+    if not cancelled or view.run_id != cancelled:
+        return gr.skip(), gr.skip(), gr.skip(), None
     run = None
     for _ in range(100):  # the engine's cancel call normally takes well under a second
-        run = store.store().get(view.run_id) if view.run_id else None
+        run = store.store().get(cancelled)
         if run is None or run.final:
             break
         await asyncio.sleep(0.1)
     view = view.snapshot()
+    if not view.cancel_requested:  # a late update of the run's replaced the cancel's view
+        view.lines.append(stamp(CANCEL_REQUESTED))
     view.cancel_requested = False
     if run is None or not run.final:
+        view.stage = "cancelled"
         view.lines.append(stamp("The engine has not confirmed the cancel yet; the History tab will show how the "
                                 "run ended."))
     elif run.status == "cancelled":
+        view.stage = "cancelled"
         view.lines.extend(console.lines([events.Cancelled(run.request_id)]))  # as a fetch of it says it
     elif run.status == "completed" and run.output_path:  # it ended before the cancel arrived: its result stands
         view.lines.append(stamp("The run had already completed before the cancel arrived: its result is shown "
                                 "and kept in the history."))
-        return view, *show_finished(view, run, session.root_url if session else "")
+        return view, *show_finished(view, run, session.root_url if session else ""), None
     else:
         view.stage = "failed"
         view.lines.append(stamp(f"The run had already ended ({run.status}) before the cancel arrived."))
-    return view, gr.skip(), gr.skip()
+    return view, gr.skip(), gr.skip(), None
 
 
 def listen(cancel: gr.Button, run_event: Any, view: gr.State, session: gr.State, files: list[Any]) -> None:
@@ -63,6 +74,7 @@ def listen(cancel: gr.Button, run_event: Any, view: gr.State, session: gr.State,
     Queued, both: Gradio 6.31's page fires a State's ``.change`` only after a queued event (unqueued, the console
     never showed the cancel). ``cancel_view`` is quick because the page sends the cancel only once it returns.
     """
-    cancel.click(cancel_view, view, view, cancels=[run_event], api_visibility="private",
-                 concurrency_limit=None).then(cancel_outcome, [view, session], [view, *files],
+    cancelled = gr.State(None)  # the run id Cancel was pressed for
+    cancel.click(cancel_view, view, [view, cancelled], cancels=[run_event], api_visibility="private",
+                 concurrency_limit=None).then(cancel_outcome, [view, cancelled, session], [view, *files, cancelled],
                                               api_visibility="private", concurrency_limit=None)
