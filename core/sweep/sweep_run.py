@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import threading
@@ -238,15 +239,23 @@ def _measure_quietly(output_path: str, input_path: str | None, tile: int) -> Non
         cell_metrics(output_path, input_path, tile)  # read (the CSV), as it did before they were measured early
 
 
+@functools.lru_cache(maxsize=2)  # a sweep has one input (a batch: one per picture, read in turn)
+def _source(path: str, stamp: tuple[int, int]) -> Image.Image:
+    """The input a sweep's cells are measured against, decoded once for all of them (keyed by its stamp: a file
+    replaced is read again). Read-only once made: the measuring threads share it."""
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
+
+
 def _measured(output: Image.Image, input_path: str | None) -> dict[str, float | None]:
     found: dict[str, float | None] = {"psnr": None, "ssim": None, "sharpness": None}
     found["sharpness"] = round(metrics.sharpness(output), 3)
     if input_path:
-        with Image.open(input_path) as source:
-            try:
-                fidelity = metrics.fidelity(output, source)
-            except InputError:  # too small to compare: leave the columns empty
-                return found
+        try:
+            fidelity = metrics.fidelity(output, _source(input_path, _stamp(input_path)))
+        except InputError:  # too small to compare: leave the columns empty
+            return found
         found["psnr"], found["ssim"] = round(fidelity["psnr"], 3), round(fidelity["ssim"], 4)
     return found
 
