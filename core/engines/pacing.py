@@ -6,7 +6,7 @@ sweep of 100 cells polling like that is 1,000 status requests a second. A sweep 
 most once a second (less often the further back they are), running cells at most four times a second, and a
 long job less often as it goes on. Anything submitted outside ``paced`` keeps the engine's own interval.
 
-Submits go out up to a dozen at a time (:data:`SUBMITS_AT_ONCE`), and a 429 on submit is waited out with a jittered
+Submits go out a few at a time (:data:`SUBMITS_AT_ONCE`), and a 429 on submit is waited out with a jittered
 backoff (:func:`backoff`) instead of failing the cell: fal never rejects requests for concurrency (requests over
 the account's limit wait in its queue), so a 429 only asks the app to slow down.
 """
@@ -19,8 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-SUBMITS_AT_ONCE = 12  # submit requests in flight per engine and event loop (at 4, a 12-cell sweep's submits went
-# out in three waves over 0.27 s, each waiting on round trips, and its last cell ended that much later)
+SUBMITS_AT_ONCE = 4  # submit requests in flight per engine and event loop
 BACKOFF_FIRST_S, BACKOFF_LONGEST_S = 0.5, 30.0
 
 
