@@ -92,9 +92,12 @@ def test_a_run_put_back_leaves_the_bin_and_the_selection(studio, tmp_path: Path)
         select(page, "fox.png")
         page.locator("#history-put-back").click()
         page.locator("#history-action").get_by_text("Put back 1 run.").wait_for()
-        rows(page, 0)  # the fox left the bin: its details go too, and Delete has nothing to act on
+        rows(page, 0)  # the fox left the bin: its details go too
         details_without(page, "fox.png")
-        page.locator("#history-delete").click()
+        assert not page.locator("#history-delete").is_visible()  # the bin offers no Delete to act on it unseen
+        steps.choose(page, "history-status", "any")
+        rows(page, 2)
+        page.locator("#history-delete").click()  # nothing selected: it refuses
         page.locator("#history-action").get_by_text(DELETE_FIRST).wait_for()
         assert sorted(live()) == ["fox.png", "owl.png"]
 
