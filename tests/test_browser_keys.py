@@ -153,3 +153,25 @@ def test_escape_during_a_local_run_cancels_it_as_the_cancel_button_does(studio, 
         assert page.locator("#cancel-button").is_disabled()
         steps.wait_console(page, "Cancelled")
         screenshot(page, "escape-cancelled-run")
+
+
+def test_escape_that_closes_a_full_size_picture_leaves_the_run_going(studio, tmp_path: Path) -> None:
+    """A user trial: during a local run, the Input picture shown full size (its Fullscreen button) and closed with
+    Escape — the run was cancelled too, three times out of three. The picture's Escape is the picture's."""
+    from skimage import data as samples
+
+    photo = tmp_path / "coffee.png"
+    Image.fromarray(samples.coffee()).save(photo)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, str(photo))
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=running]").wait_for(timeout=60_000)
+        page.locator("#input-preview button[aria-label*=ullscreen], #input-preview button[title*=ullscreen]").first.click()
+        page.locator("#input-preview.fullscreen img").click()  # looked at: the focus leaves the button
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.querySelector('#input-preview.fullscreen')")  # the picture closed
+        page.wait_for_timeout(1500)
+        assert page.locator("#stage [data-stage=running]").count() == 1, "the run is left going"
+        assert "Cancel requested" not in steps.console_text(page)
