@@ -80,7 +80,8 @@ def test_a_png_made_by_the_app_gives_its_parameters_back(client, tmp_path: Path)
     notice, button, found = pnginfo_panel.inspect(png)
     assert "Clarity Studio" in notice and button.visible
     values = dict(zip([f.name for f in schema.PARAMETER_FIELDS], pnginfo_panel.apply(found), strict=True))
-    assert values["creativity"] == 0.8 and values["seed"] == 31 and values["upscale_factor"] == 1.5
+    assert values["creativity"] == 0.8 and values["upscale_factor"] == 1.5
+    assert values["seed"] is None  # the local engine uses none: the 31 asked for made nothing, and is not carried
     assert pnginfo_panel.inspect(str(photo))[2] is None  # a plain PNG carries nothing
 
 
@@ -164,3 +165,38 @@ def test_a_yes_to_emptying_a_bin_that_changed_since_deletes_nothing(tmp_path: Pa
     emptied = history_panel.empty_agreed([second.id, first.id], "", history_panel.BIN, history_panel.ANY, Session())
     assert emptied[0].startswith("Emptied the bin: 2 runs deleted for good")
     assert store.store().table(None, binned=True).empty
+
+
+def test_a_local_sweep_cell_carries_no_seed_in_its_json_its_code_or_a_restore(tmp_path: Path) -> None:
+    """A user trial: a local (and a lanczos) sweep cell's Run JSON and Copy as code carried the sweep's random seed
+    ("seed": 1406060838), which those engines never used: pasted to run on fal, it pins a seed nobody chose. An
+    engine axis still gives the fal cells the sweep's seed."""
+    import asyncio
+
+    from core import schema
+    from core.usecases import SweepRequest, run_sweep
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (24, 16), "teal").save(photo)
+
+    async def sweep() -> None:
+        request = SweepRequest({**schema.defaults(), "upscale_factor": 1}, str(photo), "local",
+                               "engine", "local:fast, lanczos")
+        async for _ in run_sweep(request, Session()):
+            pass
+
+    asyncio.run(sweep())
+    cells = store.store().frame(None)["id"].tolist()
+    assert len(cells) == 2
+    for run_id in cells:
+        run = store.store().get(run_id)
+        assert run is not None and run.status == "completed"
+        details = history_panel.select(Session(), SimpleNamespace(row_value=[run_id]))[2]
+        assert details["seed"] is None and "seed" not in details["arguments"], details["arguments"]
+        assert "seed" not in run.replay_arguments()
+        code = history_panel.select(Session(), SimpleNamespace(row_value=[run_id]))[3]
+        assert '"seed"' not in code and "'seed'" not in code, code
+        names = [f.name for f in schema.PARAMETER_FIELDS]
+        assert history_panel.restore(run_id, Session())[names.index("seed")] is None  # the form's seed: empty
+    old = Run(engine="local", arguments={"upscale_factor": 2, "seed": 1406060838}, status="completed", seed=7)
+    assert "seed" not in old.replay_arguments()  # a row an older version wrote

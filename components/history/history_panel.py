@@ -352,6 +352,8 @@ def _details(run: Run) -> dict[str, Any]:
         if isinstance(info.get(name), (int, float)):
             info[name] = iso_time(info[name])
     info["seed"] = run.seed_used  # none on an engine that uses no seed (older rows kept a random one)
+    if ignores_seed(run.engine):  # nor among its arguments (a sweep's cells were given the sweep's)
+        info["arguments"] = {k: v for k, v in info["arguments"].items() if k != "seed"}
     info["queued_seconds"], info["running_seconds"] = run.queue_seconds, run.engine_seconds
     info["run_seconds"] = run.run_seconds  # from leaving the queue to the output kept (its download included)
     for name in ("queued_seconds", "running_seconds", "run_seconds"):  # to the millisecond, not 0.0207347869…

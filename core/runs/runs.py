@@ -103,12 +103,14 @@ class Run:
         return self.finished_at - (self.started_at if self.started_at is not None else self.created_at)
 
     def parameters(self) -> dict[str, Any]:
-        """Every schema parameter (not the image) with the seed actually used when known; one left out (None)
-        as the endpoint's default."""
+        """Every schema parameter (not the image) with the seed actually used when known, none on an engine that
+        uses no seed; one left out (None) as the endpoint's default."""
         values = {f.name: f.default if self.arguments.get(f.name) is None else self.arguments[f.name]
                   for f in PARAMETER_FIELDS}  # None: left out, so the endpoint's default
         if self.seed is not None:
             values["seed"] = self.seed
+        if ignores_seed(self.engine):  # none made its picture (a sweep's cells were sent the sweep's): none to
+            values["seed"] = None  # restore, copy as code or replay
         return values
 
     def replay_arguments(self) -> dict[str, Any]:

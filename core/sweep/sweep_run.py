@@ -124,7 +124,10 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
         runner = engine_of(cell)
         image_axis = plan.axis_of(IMAGE)
         name = str(cell.values[image_axis]) if image_axis else input_name
-        return Run(engine=runner.name, arguments=dict(cell.arguments), owner=owner, sweep_id=plan.id,
+        arguments = dict(cell.arguments)
+        if ignores_seed(runner.name):  # the sweep's seed is for the engines that use one (an engine axis)
+            arguments.pop("seed", None)
+        return Run(engine=runner.name, arguments=arguments, owner=owner, sweep_id=plan.id,
                    cell=cell.label, model=getattr(runner, "model", None), input_name=name, region=plan.region,
                    whole_path=plan.whole_path)
 
