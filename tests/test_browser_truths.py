@@ -218,3 +218,28 @@ def test_the_sweep_tab_names_the_picture_a_restore_put_in_the_form(studio, tmp_p
         steps.wait_console(page, "Restored same.jpg")
         steps.open_tab(page, "Sweep")
         page.locator("#sweep-input-name").get_by_text("same.png").wait_for()  # as the Upscale tab's box names it
+
+
+def test_restore_puts_the_runs_engine_back_and_takes_the_last_runs_file_away(studio, tmp_path) -> None:
+    # A user trial: a lanczos run restored ran on local (the engine chosen before) after "press Upscale to run it
+    # again" (with a key, a free run restored would have gone to fal), and the Output PNG still offered the last
+    # local run's file: the same picture restored fires no new-picture event.
+    photo = tmp_path / "same.png"
+    Image.new("RGB", (40, 30), "teal").save(photo)
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        steps.upload(page, str(photo))
+        for engine in ("lanczos", "local"):
+            page.locator("#engine").get_by_text(engine, exact=True).click()
+            page.locator("#run-button").click()
+            steps.wait_console(page, f"Running ({engine}")
+            page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        page.locator("#result-file a").first.wait_for()  # the local run's PNG on offer
+        steps.open_tab(page, "History")
+        page.locator("#history-table [role=gridcell]").filter(has_text="lanczos").first.click()
+        page.locator("#history-details").get_by_text("lanczos").first.wait_for()
+        page.locator("#history-restore").click()
+        steps.wait_console(page, "Restored same.png")
+        page.wait_for_function("() => document.querySelector('#engine input:checked').value === 'lanczos'")
+        page.wait_for_function("() => !document.querySelector('#result-file a')")  # no file of another run
+        screenshot(page, "restored-engine")

@@ -38,6 +38,8 @@ def test_restore_puts_every_field_back_exactly(tmp_path: Path) -> None:
     restored = dict(zip([f.name for f in schema.PARAMETER_FIELDS], values, strict=False))
     assert restored == ODD
     assert values[len(ODD)] == run.input_path  # the input image goes back into the form too
+    assert values[len(ODD) + 2] == "fal"  # and its engine
+    assert values[len(ODD) + 5:len(ODD) + 7] == [None, None]  # the last run's Output PNG and JSON go
 
 
 def test_another_visitors_run_cannot_be_restored(tmp_path: Path) -> None:

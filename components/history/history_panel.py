@@ -366,12 +366,14 @@ def _details(run: Run) -> dict[str, Any]:
 
 
 def restore(run_id: str | None, session: Session, view: run_panel.View | None = None) -> list[Any]:
-    """Every parameter of the run back into the form, its input image too, the Upscale tab opened, and its run
-    panel (``view``, as it was) saying what was restored and where the run it showed went (the last run's console
-    and pictures are not this one's); or, with no run selected, only the line beside the buttons says so."""
+    """Every parameter of the run back into the form, its input image and its engine too, the Upscale tab opened,
+    its run panel (``view``, as it was) saying what was restored and where the run it showed went, and the Output
+    PNG and Result JSON emptied (the last run's console, pictures and files are not this one's); or, with no run
+    selected, only the line beside the buttons says so. (A lanczos run restored ran on the engine chosen before,
+    and a free run could go to fal.)"""
     run = store.store().get(run_id, owner=session.scope()) if run_id else None
     if run is None:
-        unchanged = [gr.skip()] * (len(schema.PARAMETER_FIELDS) + 4)
+        unchanged = [gr.skip()] * (len(schema.PARAMETER_FIELDS) + 7)
         return [*unchanged, said("Select a run in the table first (one not in the bin) to restore it.")]
     values = run.parameters()
     # The stored input is a PNG (every input is normalised): it keeps its name, with the extension it now has.
@@ -379,8 +381,8 @@ def restore(run_id: str | None, session: Session, view: run_panel.View | None = 
     url = run.arguments.get("image_url") or "" if not image else ""
     restored = run_panel.put_aside(view, f"Restored {run_panel.run_label(run)} into the form: press Upscale to "
                                          "run it again.")
-    return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, gr.Tabs(selected="upscale"), restored,
-            ""]
+    return [*(values[f.name] for f in schema.PARAMETER_FIELDS), image, url, run.engine, gr.Tabs(selected="upscale"),
+            restored, None, None, ""]
 
 
 def whole_offered(run_id: str | None, session: Session) -> Any:
@@ -555,8 +557,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     panel.gallery.select(select_picture, [panel.gallery_ids, session], [*chosen, panel.action],
                          api_visibility="private").then(None, js=SHOW_CHOSEN)
     restored = panel.restore.click(restore, [panel.selected, session, run_view],
-                                   [*params.values(), image_file, image_url, tabs, run_view, panel.action],
-                                   api_visibility="private")
+                                   [*params.values(), image_file, image_url, whole.engine, tabs, run_view,
+                                    *whole.shown, panel.action], api_visibility="private")
     restored.then(None, js=run_panel.SHOW_FORM)
     panel.reuse_seed.click(reuse_seed, [panel.selected, session], [params["seed"], panel.action],
                            api_visibility="private")
