@@ -130,6 +130,9 @@ def test_a_sweep_by_id_its_cells_status_and_a_retry_of_its_failed_cell(photo: st
     cells, summary = control.sweep_cells(sweep_id, alice)
     assert summary["counts"] == {"completed": 2} and summary["status"] == "completed"
     assert all(run is not None and Path(run.output_path).is_file() for _, run in cells)
+    # the retried cell is named by the sweep's picture, as its first cell is (a user trial: "image", and a search
+    # for the picture's name missed it)
+    assert {run.input_name for _, run in cells if run is not None} == {Path(photo).name}
     again = control.retry_request(sweep_id, alice)
     assert isinstance(again, RetryRequest) and control.to_retry(again) == 0  # nothing failed: nothing to run
 

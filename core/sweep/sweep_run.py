@@ -190,11 +190,14 @@ async def retry_failed(plan: SweepPlan, runs: dict[CellKey, Run], engine: Engine
                        image_path: str | None = None, on_update: OnUpdate | None = None,
                        engine_for: Callable[[str], Engine] | None = None,
                        **submit_options: str | None) -> dict[CellKey, Run]:
-    """Re-run only the failed cells as new Runs (same sweep id and cell label); ``runs`` is updated in place.
-    The other options are :func:`run_plan`'s."""
+    """Re-run only the failed cells as new Runs (same sweep id, cell label and input name as the sweep's other
+    runs); ``runs`` is updated in place. The other options are :func:`run_plan`'s."""
     keys = retryable(plan, runs, include_cancelled)
+    # the picture's name as the sweep's runs have it (the retried cells were named "image", and a search missed them)
+    input_name = next((run.input_name for run in runs.values() if run is not None and run.input_name), None)
     return await run_plan(plan, engine, owner=owner, save=save, concurrency=concurrency, image_path=image_path,
-                          on_update=on_update, runs=runs, only=keys, engine_for=engine_for, **submit_options)
+                          input_name=input_name, on_update=on_update, runs=runs, only=keys, engine_for=engine_for,
+                          **submit_options)
 
 
 def source_of(cell: Cell, run: Run | None, input_path: str | None) -> str | None:
