@@ -184,3 +184,30 @@ def test_on_a_phone_the_crops_show_with_their_captions_under_them(studio, tmp_pa
             assert page.evaluate(UNCOVERED)[index], f"crop {index} is covered by its caption"
         assert steps.no_horizontal_scroll(page)
         screenshot(page, "compare-phone")
+
+
+def test_the_menus_follow_a_delete_and_its_undo(studio, tmp_path: Path) -> None:
+    # A user trial: after Undo delete put 8 runs back, Run A listed 11 runs of 19 until Refresh was pressed.
+    options = two_runs(studio, tmp_path)
+
+    def offered() -> int:
+        page.locator("#compare-a input").click()
+        count = page.locator("#compare-a [role=option], .options [role=option]").count()
+        page.keyboard.press("Escape")
+        return count
+
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        steps.open_tab(page, "History")
+        page.locator("#compare-panel").get_by_text("Compare two runs").click()
+        assert offered() == 2
+        page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+        page.locator("#history-details").get_by_text(options[0][1]).first.wait_for()
+        page.locator("#history-delete").click()
+        page.locator("#history-action").get_by_text("Moved").wait_for()
+        page.wait_for_timeout(500)
+        assert offered() == 1  # the run in the bin is not offered
+        page.locator("#history-undo").click()
+        page.locator("#history-action").get_by_text("Put back 1 run.").wait_for()
+        page.wait_for_timeout(500)
+        assert offered() == 2

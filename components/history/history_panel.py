@@ -576,8 +576,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
                                          [*chosen, *undoable], api_visibility="private"))
     confirming = [panel.confirm, panel.confirm_question, panel.confirm_yes, panel.asked]
     panel.empty_bin.click(ask_empty, session, [*confirming, panel.action], api_visibility="private")
-    panel.confirm_yes.click(empty_agreed, [panel.asked, *viewing], [*undoable, *confirming],
-                            api_visibility="private")
+    emptied = panel.confirm_yes.click(empty_agreed, [panel.asked, *viewing], [*undoable, *confirming],
+                                      api_visibility="private")
     panel.confirm_keep.click(unasked, None, confirming, api_visibility="private")
     # Whatever shows the table again may have changed the bin (or left it): the question follows.
     for event in changers:
@@ -587,5 +587,6 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     panel.dataset.button.click(export_dataset, filters, [panel.dataset.file, panel.dataset.line],
                                api_visibility="private")
     tabs.select(notice, None, panel.notice, api_visibility="private", show_progress="hidden")
-    compare.listen(panel.compare, session, [tabs.select, panel.refresh.click, run_event.then])
+    # Compare's menus follow every change of the history the tab makes (after Undo delete they listed 11 of 19)
+    compare.listen(panel.compare, session, [*(event.then for event in changers), emptied.then])
     return restored
