@@ -156,6 +156,24 @@ def test_an_image_axis_runs_each_uploaded_image(tmp_path, history):
     assert sweep_run.preflight(plan).total_output_megapixels == pytest.approx(2 * 40 * 20 / 1e6)
 
 
+def test_a_difference_map_of_two_pictures_is_refused_in_words(tmp_path, history):
+    # A user trial: the cat cell (450×338) against a coffee cell (600×400) gave a saturated map of nothing, without
+    # a word; History's Compare refuses such a pair.
+    from core.engines.lanczos import LanczosEngine
+
+    files = []
+    for name, colour in (("cat", "teal"), ("coffee", "olive")):
+        Image.new("RGB", (20, 10), colour).save(tmp_path / f"{name}.png")
+        files.append(str(tmp_path / f"{name}.png"))
+    found = batch.resolve_images(list(batch.save_batch("erin", files)), "erin")
+    plan = plan_grid({}, "image", ["cat", "coffee"], "upscale_factor", [1, 2], images=found)
+    runs = run(sweep_run.run_plan(plan, LanczosEngine(), save=history.save))
+    with pytest.raises(InputError, match="different pictures"):
+        crops.heat_map(plan, runs, "image=cat · upscale_factor=1", "image=coffee · upscale_factor=1")
+    same = crops.heat_map(plan, runs, "image=cat · upscale_factor=1", "image=cat · upscale_factor=2")
+    assert Image.open(same).size == (20, 10)  # one picture at two settings: compared
+
+
 def test_a_local_1x2_sweep_on_a_tiny_image(history):
     from core.engines.local import LocalEngine
 

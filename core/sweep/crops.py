@@ -15,6 +15,7 @@ from core.errors import InputError
 from core.runs.crops import draw_square
 from core.runs.runs import Run
 from core.sweep import metrics, sweep_run
+from core.sweep.axes import IMAGE
 from core.sweep.plan import Cell, CellKey, SweepPlan
 
 
@@ -88,6 +89,12 @@ def heat_map(plan: SweepPlan, runs: dict[CellKey, Run], label: str, against: str
         if other is None:
             raise InputError("This cell's input file is not available (fal fetched it from its URL).", None)
     elif against in by_label and sweep_run.done(runs.get(by_label[against].key)):
+        image_axis = plan.axis_of(IMAGE)
+        pictures = [by_label[name].values[image_axis] for name in (label, against)] if image_axis else []
+        if pictures and pictures[0] != pictures[1]:  # a map of two pictures shows the pictures, not the settings
+            raise InputError(f"Cells {label!r} and {against!r} are of different pictures ({pictures[0]}, "
+                             f"{pictures[1]}): their difference would show the pictures, not the settings. Compare "
+                             "a cell with another of the same picture, or with its input.", None)
         other = runs[by_label[against].key].output_path
     else:
         raise InputError(f"Cell {against!r} has no finished output to compare.", None)
