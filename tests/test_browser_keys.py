@@ -168,7 +168,8 @@ def test_escape_that_closes_a_full_size_picture_leaves_the_run_going(studio, tmp
         steps.upload(page, str(photo))
         page.locator("#run-button").click()
         page.locator("#stage [data-stage=running]").wait_for(timeout=60_000)
-        page.locator("#input-preview button[aria-label*=ullscreen], #input-preview button[title*=ullscreen]").first.click()
+        full_size = "#input-preview button[aria-label*=ullscreen], #input-preview button[title*=ullscreen]"
+        page.locator(full_size).first.click()
         page.locator("#input-preview.fullscreen img").click()  # looked at: the focus leaves the button
         page.keyboard.press("Escape")
         page.wait_for_function("() => !document.querySelector('#input-preview.fullscreen')")  # the picture closed
