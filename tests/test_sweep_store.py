@@ -115,3 +115,12 @@ def test_a_reopened_sweep_reuses_its_sheet_and_csv_only_while_they_still_describ
     cells = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(cells["label"]) == ["upscale_factor=1", "upscale_factor=2"]  # written again, without it
     assert gone.id not in set(cells["run_id"].dropna()) and Path(csv).stat().st_mtime_ns != written[first.csv]
+
+
+def test_a_retried_cell_counts_once_as_its_latest_run_has_it(history: History) -> None:
+    # A user trial: a sweep whose 3 cancelled cells were retried was listed as "9 runs · 6 done · 3 failed/cancelled".
+    for cell, status, at in (("x=1", "completed", 1.0), ("x=2", "cancelled", 2.0), ("x=2", "completed", 9.0)):
+        history.save(Run(engine="local", arguments={}, owner="alice", sweep_id="a", cell=cell, status=status,
+                         created_at=at))
+    (summary,) = SweepStore(history).summaries("alice")
+    assert (summary.total, summary.completed, summary.failed, summary.created_at) == (2, 2, 0, 1.0)

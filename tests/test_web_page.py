@@ -233,3 +233,21 @@ def test_the_size_said_before_writing_is_the_size_written(picture, page_mb, monk
     written = export.sweep_page(view.plan.id, me)
     assert said.full_size is (page_mb is None)
     assert 0.85 <= said.bytes / written.bytes <= 1.15, (said.bytes, written.bytes)
+
+
+def test_a_sweep_moved_to_the_bin_is_said_so_and_leaves_the_past_sweeps_menu_cleanly(photo) -> None:
+    """A user trial: a sweep deleted from History while on show in the Sweep tab — its export said "there is none
+    with that id" beside a grid of it, and the Past sweeps menu kept it chosen though no longer offered, which
+    Gradio refused with a raw "Value: … is not in the list of choices" Error."""
+    from components.sweep import sweep_reopen
+    from core.runs import store
+
+    me = Session()
+    view = sweep(me, photo, "lanczos", "upscale_factor", "1, 2")
+    menu = sweep_reopen.sweep_choices(me, view)
+    assert menu["value"] == view.plan.id and "2 cells · 2 done · 0 failed or cancelled" in menu["choices"][0][0]
+    store.store().delete_sweep(view.plan.id, owner=me.scope())
+    with pytest.raises(InputError, match="is in the bin: put its runs back"):
+        export.sweep_page_plan(view.plan.id, me)
+    menu = sweep_reopen.sweep_choices(me, view)
+    assert menu["value"] is None and all(sweep_id != view.plan.id for _, sweep_id in menu["choices"])

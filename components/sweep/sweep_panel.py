@@ -309,7 +309,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.page.button.click(page_export.write, [panel.view, session], [panel.page.file, panel.page.line],
                             **private)
     for trigger in (panel.refresh.click, panel.past.focus, run.then):
-        trigger(sweep_reopen.sweep_choices, session, panel.past, **private)
+        trigger(sweep_reopen.sweep_choices, [session, panel.view], panel.past, **private)
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine,  # the grid's own, put back
              panel.vary_seed, panel.z_axis, panel.z_values, panel.w_axis, panel.w_values, panel.more_axes]
     panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown, panel.past_note],

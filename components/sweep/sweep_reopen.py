@@ -23,12 +23,18 @@ from core.sweep.sweep_store import SweepStore
 Controls = tuple[Any, ...]
 
 
-def sweep_choices(session: Session) -> Any:
-    """Past sweeps of this visitor, newest first, for the re-open dropdown."""
-    choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} runs · "
-                f"{s.completed} done · {s.failed} failed/cancelled · {s.sweep_id}", s.sweep_id)
-               for s in SweepStore(store.store()).summaries(session.scope())]
-    return gr.update(choices=choices)
+def sweep_choices(session: Session, view: Any = None) -> Any:
+    """Past sweeps of this visitor, newest first, for the re-open dropdown ("… · 6 cells · 6 done · 0 failed or
+    cancelled · <id>", each cell as its latest run has it), with the sweep on show (``view``) chosen: after a new
+    sweep the menu ticked the one re-opened before, and a sweep moved to the bin stayed chosen though no longer
+    offered (Gradio then refused the menu's value with an Error)."""
+    summaries = SweepStore(store.store()).summaries(session.scope())
+    choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} "
+                f"cell{'s' * (s.total != 1)} · {s.completed} done · {s.failed} failed or cancelled · {s.sweep_id}",
+                s.sweep_id) for s in summaries]
+    plan = getattr(view, "plan", None)
+    on_show = plan.id if plan is not None and any(s.sweep_id == plan.id for s in summaries) else None
+    return gr.update(choices=choices, value=on_show)
 
 
 def controls(sweep_id: str, plan: SweepPlan, engine: str, session: Session) -> Controls:

@@ -354,9 +354,10 @@ class History:
         with self._lock, storage.writing("mark interrupted runs in the history"):
             return self._conn.execute(sql, [time.time(), INTERRUPTED, *params]).rowcount
 
-    def runs_for_sweep(self, sweep_id: str, owner: str | None) -> list[Run]:
-        """The runs of one sweep in the order they were made."""
-        return self._runs(_where(owner=owner, sweep_id=sweep_id, extra=_LIVE), " ORDER BY created_at, rowid")
+    def runs_for_sweep(self, sweep_id: str, owner: str | None, binned: bool = False) -> list[Run]:
+        """The runs of one sweep in the order they were made (``binned``: those in the bin instead)."""
+        return self._runs(_where(owner=owner, sweep_id=sweep_id, extra=_BINNED if binned else _LIVE),
+                          " ORDER BY created_at, rowid")
 
     def query(self, sql: str, params: Sequence[SQLValue] = ()) -> list[sqlite3.Row]:
         """One statement on this database, under its lock; its rows (for ``core.sweep.sweep_store``'s own table).

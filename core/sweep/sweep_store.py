@@ -46,7 +46,7 @@ class SweepRecord:
 
 @dataclass(frozen=True)
 class SweepSummary:
-    """One sweep as the history lists it (counted from its runs)."""
+    """One sweep as the history lists it (counted from its cells' latest runs: ``total`` is its cells)."""
 
     sweep_id: str
     created_at: float
@@ -120,11 +120,15 @@ class SweepStore:
                            more_axes=more_axes)
 
     def summaries(self, owner: str | None) -> list[SweepSummary]:
-        """Every sweep of the owner that has runs, newest first, with how many completed, failed or are active."""
+        """Every sweep of the owner that has runs, newest first, with how many cells it has and how many of them
+        completed, failed or are active — each cell as its latest run has it (a cell retried counts once: a sweep
+        whose 3 failed cells were retried is 6 cells, 6 completed, not 9 runs, 3 of them failed)."""
         live = "sweep_id IS NOT NULL AND deleted_at IS NULL"  # a sweep whose runs are all in the bin is not listed
         where, params = (live, []) if owner is None else (f"{live} AND owner = ?", [owner])
         rows = self.history.query(
-            "SELECT sweep_id, MIN(created_at), COUNT(*), SUM(status = 'completed'), "
-            f"SUM(status IN ('failed', 'cancelled', 'interrupted')), SUM(status IN {_ACTIVE}) "
-            f"FROM runs WHERE {where} GROUP BY sweep_id ORDER BY MIN(created_at) DESC", params)
+            "SELECT sweep_id, MIN(first), COUNT(*), SUM(status = 'completed'), "
+            f"SUM(status IN ('failed', 'cancelled', 'interrupted')), SUM(status IN {_ACTIVE}) FROM ("
+            "SELECT sweep_id, status, MIN(created_at) OVER (PARTITION BY sweep_id) AS first, ROW_NUMBER() OVER ("
+            "PARTITION BY sweep_id, COALESCE(cell, id) ORDER BY created_at DESC, rowid DESC) AS newest "
+            f"FROM runs WHERE {where}) WHERE newest = 1 GROUP BY sweep_id ORDER BY MIN(first) DESC", params)
         return [SweepSummary(*row) for row in rows]

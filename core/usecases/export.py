@@ -52,6 +52,9 @@ def _sweep_of(sweep_id: str, visitor: Visitor) -> tuple[SweepPlan, dict[CellKey,
     try:
         plan, runs = reopen(sweep_id, visitor.scope(), store.store())
     except InputError:
+        if store.store().runs_for_sweep(sweep_id, visitor.scope(), binned=True):
+            raise InputError(f"Sweep {sweep_id} is in the bin: put its runs back (History, Status “recently "
+                             "deleted”) to export it.", "sweep_id") from None
         raise InputError("Choose a sweep of yours first: there is none with that id.", "sweep_id") from None
     if not any(sweep_run.done(run) for run in runs.values()):
         raise InputError("This sweep has no finished cell to export yet.", "sweep_id")
