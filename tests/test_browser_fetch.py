@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.runs import store
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
 
@@ -163,3 +164,20 @@ def test_a_refused_fetch_is_said_by_the_fetch_box_until_the_next_action(studio, 
         page.locator("#fetch-request-id input, #fetch-request-id textarea").first.press_sequentially("4")  # an edit
         page.locator(refused).wait_for(state="detached")
         screenshot(page, "fetch-refusal-gone")
+
+
+def test_ctrl_enter_in_the_fetch_box_fetches_and_starts_no_run(studio, tmp_path) -> None:
+    # A user trial: an id typed, then Ctrl+Enter, started an Upscale (on fal, a paid one) and left the id unfetched.
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("local", exact=True).click()
+        steps.upload(page, picture(tmp_path, "first.png", "sienna"))
+        run_locally(page)
+        page.locator("#fetch-panel").get_by_text("Fetch by request id").click()
+        box = page.locator("#fetch-request-id input, #fetch-request-id textarea").first
+        box.fill("latest")
+        box.press("Control+Enter")
+        steps.wait_console(page, "Already in the history: showing the stored result.")
+        page.wait_for_timeout(1000)
+        assert "Running (local" not in steps.console_text(page)  # no run of the form started
+        assert len(store.store().runs(None)) == 1
