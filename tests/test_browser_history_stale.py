@@ -81,17 +81,22 @@ def test_a_run_filtered_out_of_the_table_is_no_longer_selected(studio, tmp_path:
         details_without(page, "owl.png")
 
 
+def put_back_from_the_bin(page, name: str) -> None:
+    """Open the bin (it holds that run only), select the run and put it back."""
+    steps.choose(page, "history-status", "recently deleted")
+    rows(page, 1)
+    select(page, name)
+    page.locator("#history-put-back").click()
+    page.locator("#history-action").get_by_text("Put back 1 run.").wait_for()
+
+
 def test_a_run_put_back_leaves_the_bin_and_the_selection(studio, tmp_path: Path) -> None:
     fox_and_owl(studio, tmp_path)
     with history_page(studio, 2) as page:
         select(page, "fox.png")
         page.locator("#history-delete").click()
         rows(page, 1)
-        steps.choose(page, "history-status", "recently deleted")
-        rows(page, 1)
-        select(page, "fox.png")
-        page.locator("#history-put-back").click()
-        page.locator("#history-action").get_by_text("Put back 1 run.").wait_for()
+        put_back_from_the_bin(page, "fox.png")
         rows(page, 0)  # the fox left the bin: its details go too
         details_without(page, "fox.png")
         assert not page.locator("#history-delete").is_visible()  # the bin offers no Delete to act on it unseen
@@ -110,11 +115,7 @@ def test_undo_follows_the_bin_when_the_run_is_put_back_by_hand(studio, tmp_path:
         rows(page, 1)
         undo = page.locator("#history-undo")
         assert not undo.is_disabled() and "1 run" in undo.inner_text()
-        steps.choose(page, "history-status", "recently deleted")
-        rows(page, 1)
-        select(page, "fox.png")
-        page.locator("#history-put-back").click()
-        page.locator("#history-action").get_by_text("Put back 1 run.").wait_for()
+        put_back_from_the_bin(page, "fox.png")
         page.wait_for_function("() => document.querySelector('#history-undo').disabled", timeout=5_000)
         assert "1 run" not in undo.inner_text()  # nothing is left to undo, and it does not say otherwise
         screenshot(page, "history-undo-after-put-back")

@@ -4,6 +4,8 @@ from the prompt box."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -133,19 +135,26 @@ def test_a_cancel_with_nothing_to_cancel_looks_off(studio) -> None:
             assert saturation < 20, (button, saturation)  # grey, not a muted red that reads as live (55 before)
 
 
-def test_escape_during_a_local_run_cancels_it_as_the_cancel_button_does(studio, tmp_path: Path) -> None:
-    # From a user trial: Escape during a local run cancelled it at the engine (the history said cancelled), but
-    # the page stayed on "Upscaling…", the stage on running and Cancel live, until Cancel itself was pressed.
+@contextmanager
+def local_run_going(studio: str, tmp_path: Path) -> Iterator:
+    """A page with a local run of a 600×400 photo going (some seconds of Real-ESRGAN on the CPU)."""
     from skimage import data as samples
 
     photo = tmp_path / "coffee.png"
-    Image.fromarray(samples.coffee()).save(photo)  # 600×400: some seconds of Real-ESRGAN on the CPU
+    Image.fromarray(samples.coffee()).save(photo)
     with browser_page(1366, 900) as page:
         steps.open_app(page, studio)
         page.locator("#engine").get_by_text("local", exact=True).click()
         steps.upload(page, str(photo))
         page.locator("#run-button").click()
         page.locator("#stage [data-stage=running]").wait_for(timeout=60_000)
+        yield page
+
+
+def test_escape_during_a_local_run_cancels_it_as_the_cancel_button_does(studio, tmp_path: Path) -> None:
+    # From a user trial: Escape during a local run cancelled it at the engine (the history said cancelled), but
+    # the page stayed on "Upscaling…", the stage on running and Cancel live, until Cancel itself was pressed.
+    with local_run_going(studio, tmp_path) as page:
         page.wait_for_timeout(1500)
         page.keyboard.press("Escape")  # the focus still on the Upscale button, as after a click
         page.locator("#stage [data-stage=cancelled]").wait_for(timeout=20_000)
@@ -158,16 +167,7 @@ def test_escape_during_a_local_run_cancels_it_as_the_cancel_button_does(studio, 
 def test_escape_that_closes_a_full_size_picture_leaves_the_run_going(studio, tmp_path: Path) -> None:
     """A user trial: during a local run, the Input picture shown full size (its Fullscreen button) and closed with
     Escape — the run was cancelled too, three times out of three. The picture's Escape is the picture's."""
-    from skimage import data as samples
-
-    photo = tmp_path / "coffee.png"
-    Image.fromarray(samples.coffee()).save(photo)
-    with browser_page(1366, 900) as page:
-        steps.open_app(page, studio)
-        page.locator("#engine").get_by_text("local", exact=True).click()
-        steps.upload(page, str(photo))
-        page.locator("#run-button").click()
-        page.locator("#stage [data-stage=running]").wait_for(timeout=60_000)
+    with local_run_going(studio, tmp_path) as page:
         full_size = "#input-preview button[aria-label*=ullscreen], #input-preview button[title*=ullscreen]"
         page.locator(full_size).first.click()
         page.locator("#input-preview.fullscreen img").click()  # looked at: the focus leaves the button
