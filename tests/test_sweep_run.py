@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from core.engines.fal import FalEngine
+from core.engines.lanczos import LanczosEngine
 from core.errors import InputError
 from core.inputs import images
 from core.inputs.region import PARAMS as REGION_PARAMS
@@ -159,8 +160,6 @@ def test_an_image_axis_runs_each_uploaded_image(tmp_path, history):
 def test_a_difference_map_of_two_pictures_is_refused_in_words(tmp_path, history):
     # A user trial: the cat cell (450×338) against a coffee cell (600×400) gave a saturated map of nothing, without
     # a word; History's Compare refuses such a pair.
-    from core.engines.lanczos import LanczosEngine
-
     files = []
     for name, colour in (("cat", "teal"), ("coffee", "olive")):
         Image.new("RGB", (20, 10), colour).save(tmp_path / f"{name}.png")
@@ -319,3 +318,19 @@ def test_a_sweep_without_a_seed_gives_every_cell_the_same_seed() -> None:
     assert len(seeds) == 1 and isinstance(seeds.pop(), int)
     assert {cell.arguments["seed"] for cell in plan_grid({"seed": 7}, "creativity", [0.1, 0.2]).cells} == {7}
     assert [cell.arguments["seed"] for cell in plan_grid({}, "seed", [1, 2]).cells] == [1, 2]
+
+
+def test_a_batch_cell_cancelled_before_it_started_is_retried_on_its_own_picture(tmp_path, history):
+    # A user trial: a batch sweep cancelled midway, then Retry unfinished — the cells of coffee and chelsea that
+    # had not started failed with "Give an image", on every retry: re-opened, they had no picture of their own.
+    from core.runs.runs import Run
+
+    picture = tmp_path / "coffee.png"
+    Image.new("RGB", (20, 10), "olive").save(picture)
+    for factor, status, path in ((1, "completed", str(picture)), (2, "cancelled", None)):
+        history.save(Run(engine="lanczos", arguments={"upscale_factor": factor}, sweep_id="s1", status=status,
+                         cell=f"image=coffee · upscale_factor={factor}", input_path=path, input_name="coffee"))
+    plan, runs = reopen.reopen("s1", None, history)
+    assert [cell.image_path for cell in plan.cells] == [str(picture)] * 2
+    retried = run(sweep_run.retry_failed(plan, runs, LanczosEngine(), include_cancelled=True, save=history.save))
+    assert all(found.status == "completed" for found in retried.values()), [r.error for r in retried.values()]

@@ -60,6 +60,12 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
         found[place] = (label, run)
     axes = [(name, [value for _, value in seen[name].values()]) for name in names]
     image_axis = next((name for name in names if is_kind(name, IMAGE)), None)
+    # Each picture of an image axis, from a run that was sent it: a cell cancelled before it started has none of
+    # its own, and its retry ran with no picture ("Give an image") until every retry failed.
+    pictures: dict[AxisValue, str] = {}
+    for label, run in latest.items():
+        if image_axis and run.input_path:
+            pictures.setdefault(_split_label(label, names)[names.index(image_axis)], run.input_path)
     cells, runs = [], {}
     for reversed_place in itertools.product(*(range(len(values)) for _, values in reversed(axes))):
         place = tuple(reversed(reversed_place))
@@ -75,7 +81,7 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
             continue
         label, run = entry
         arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
-        image_path = run.input_path if image_axis else None
+        image_path = (run.input_path or pictures.get(values[image_axis])) if image_axis else None
         cells.append(Cell(x_index, y_index, values[names[0]], y_value, label, arguments, image_path, at, values,
                           by_name))
         runs[at] = run
