@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -167,6 +168,20 @@ def test_a_yes_to_emptying_a_bin_that_changed_since_deletes_nothing(tmp_path: Pa
     emptied = history_panel.empty_agreed([second.id, first.id], "", history_panel.BIN, history_panel.ANY, Session())
     assert emptied[0].startswith("Emptied the bin: 2 runs deleted for good")
     assert store.store().table(None, binned=True).empty
+
+
+def test_emptying_a_filtered_bin_says_how_many_of_its_runs_are_not_shown(tmp_path: Path) -> None:
+    # A user trial: the bin filtered to lanczos showed 1 run; "Delete 2 runs and their files for good?" did not
+    # say the other was hidden by the filter, in the one step that cannot be undone.
+    shown, hidden = saved_run(tmp_path), saved_run(tmp_path)
+    hidden_run = store.store().get(hidden.id)
+    assert hidden_run is not None
+    store.save(replace(hidden_run, engine="lanczos"))
+    for run in (shown, hidden):
+        store.store().delete(run.id, None)
+    asked = history_panel.ask_empty(Session(), "", "fal")
+    assert asked[1].startswith("**Delete 2 runs (1 of them not shown by your search or filter) and their files")
+    assert "not shown" not in history_panel.ask_empty(Session(), "", history_panel.ANY)[1]
 
 
 def test_a_local_sweep_cell_carries_no_seed_in_its_json_its_code_or_a_restore(tmp_path: Path) -> None:

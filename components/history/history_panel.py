@@ -477,15 +477,18 @@ def unasked() -> tuple[Any, ...]:
     return gr.Row(visible=False), gr.skip(), gr.skip(), []
 
 
-def ask_empty(session: Session) -> tuple[Any, ...]:
-    """Empty the bin's first click: beside it, how many runs will be deleted for good with their files, a button
-    to go on and one to keep them (``unasked``'s four values, shown); with an empty bin, only the line saying so."""
+def ask_empty(session: Session, search: str = "", engine: str = ANY) -> tuple[Any, ...]:
+    """Empty the bin's first click: beside it, how many runs will be deleted for good with their files (and how
+    many of them the table's search or Engine filter hides: the whole bin is emptied), a button to go on and one
+    to keep them (``unasked``'s four values, shown); with an empty bin, only the line saying so."""
     ids = binned_ids(session)
     if not ids:
         return (*unasked(), "The bin is empty: nothing to delete.")
+    shown = len(history(search, BIN, engine, session=session))
+    hidden = f" ({len(ids) - shown} of them not shown by your search or filter)" if shown < len(ids) else ""
     runs = f"{len(ids)} run{'s' * (len(ids) != 1)}"
-    return (gr.Row(visible=True), f"**Delete {runs} and {'their' if len(ids) != 1 else 'its'} files for good?** "
-            "This cannot be undone.", gr.update(value=f"Yes, delete {len(ids)} for good"), ids, gr.skip())
+    return (gr.Row(visible=True), f"**Delete {runs}{hidden} and {'their' if len(ids) != 1 else 'its'} files for "
+            "good?** This cannot be undone.", gr.update(value=f"Yes, delete {len(ids)} for good"), ids, gr.skip())
 
 
 def still_asked(asked: list[str], status: str, session: Session) -> tuple[Any, ...]:
@@ -575,7 +578,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     changers.append(panel.put_back.click(put_back, [panel.selected, *viewing, panel.last_deleted],
                                          [*chosen, *undoable], api_visibility="private"))
     confirming = [panel.confirm, panel.confirm_question, panel.confirm_yes, panel.asked]
-    panel.empty_bin.click(ask_empty, session, [*confirming, panel.action], api_visibility="private")
+    panel.empty_bin.click(ask_empty, [session, panel.search, panel.engine], [*confirming, panel.action],
+                          api_visibility="private")
     emptied = panel.confirm_yes.click(empty_agreed, [panel.asked, *viewing], [*undoable, *confirming],
                                       api_visibility="private")
     panel.confirm_keep.click(unasked, None, confirming, api_visibility="private")
