@@ -171,6 +171,15 @@ def test_a_difference_map_of_two_pictures_is_refused_in_words(tmp_path, history)
         crops.heat_map(plan, runs, "image=cat · upscale_factor=1", "image=coffee · upscale_factor=1")
     same = crops.heat_map(plan, runs, "image=cat · upscale_factor=1", "image=cat · upscale_factor=2")
     assert Image.open(same).size == (20, 10)  # one picture at two settings: compared
+    # on the tab the empty map says why (a second trial: the toast faded and the map stayed empty without a word)
+    from components.sweep import sweep_views
+    from components.sweep.sweep_actions import SweepView
+
+    shown = SweepView(plan, runs, "lanczos")
+    refused = sweep_views.difference(shown, "image=cat · upscale_factor=1", "image=coffee · upscale_factor=1")
+    assert refused["value"] is None and "different pictures" in refused["label"]
+    again = sweep_views.difference(shown, "image=cat · upscale_factor=1", "input")
+    assert again["value"] and again["label"] == sweep_views.DIFFERENCE_LABEL
 
 
 def test_a_local_1x2_sweep_on_a_tiny_image(history):

@@ -174,7 +174,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
         with gr.Row():
             diff_cell = gr.Dropdown([], label="Cell", elem_id="sweep-diff-cell")
             diff_against = gr.Dropdown(["input"], value="input", label="Against", elem_id="sweep-diff-against")
-        diff_image = gr.Image(label="Difference heat map (black = identical)", type="filepath", format="png",
+        diff_image = gr.Image(label=views.DIFFERENCE_LABEL, type="filepath", format="png",
                               interactive=False, elem_id="sweep-diff")
     with gr.Tab("Metrics"):
         metric = gr.Dropdown(["psnr", "ssim", "sharpness"], value="psnr", label="Plot", elem_id="sweep-metric")

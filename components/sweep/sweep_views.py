@@ -461,12 +461,17 @@ def crops_as_typed(view: SweepView, layout: Layout | None, x: Any, y: Any, size:
     return crops(view, layout, max(0.0, centre_x), max(0.0, centre_y), min(max(side, low), high))
 
 
-def difference(view: SweepView, label: str | None, against: str | None) -> str | None:
-    """The heat map of a cell against the input or another cell."""
+DIFFERENCE_LABEL = "Difference heat map (black = identical)"
+
+
+def difference(view: SweepView, label: str | None, against: str | None) -> Any:
+    """The heat map of a cell against the input or another cell; refused, an empty map whose label says why (the
+    toast fades, and the empty map stayed without a word)."""
     if view.plan is None or not label:
-        return None
+        return gr.update(value=None, label=DIFFERENCE_LABEL)
     try:
-        return servable(heat_map(view.plan, view.runs, label, against or "input", view.input_path))
+        found = servable(heat_map(view.plan, view.runs, label, against or "input", view.input_path))
     except StudioError as exc:
         gr.Warning(toast(exc))
-        return None
+        return gr.update(value=None, label=f"No difference map: {plain(str(exc))}")
+    return gr.update(value=found, label=DIFFERENCE_LABEL)
