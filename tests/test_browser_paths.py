@@ -180,7 +180,9 @@ def test_restore_a_run_from_the_history(studio, photo) -> None:
         assert steps.slider_value(page, "creativity") == 0.55
         steps.open_advanced(page)
         assert steps.slider_value(page, "guidance_scale") == 6.5
-        assert page.locator("#param-seed input").input_value() == "1234"
+        # a local run carries no seed (Real-ESRGAN uses none): the 1234 typed made nothing, and is not restored
+        assert page.locator("#param-seed input").input_value() == ""
+        page.locator("#engine input[value=local]:checked").wait_for()  # the run's engine is back
         page.locator("#input-file").get_by_text(".png").first.wait_for()  # the input image is back too
         page.locator("#input-preview img").wait_for()
         assert "Input 128×128 → output 192×192" in page.locator("#input-info").inner_text()

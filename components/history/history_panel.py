@@ -591,6 +591,8 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     panel.dataset.button.click(export_dataset, filters, [panel.dataset.file, panel.dataset.line],
                                api_visibility="private")
     tabs.select(notice, None, panel.notice, api_visibility="private", show_progress="hidden")
-    # Compare's menus follow every change of the history the tab makes (after Undo delete they listed 11 of 19)
-    compare.listen(panel.compare, session, [*(event.then for event in changers), emptied.then])
+    # Compare's menus follow every change of the history: a tab opened, Refresh, a run done, and what the tab's
+    # buttons delete or put back (after Undo delete they listed 11 runs of 19)
+    compare.listen(panel.compare, session, [tabs.select, panel.refresh.click, run_event.then,
+                                            *(event.then for event in changers[-4:]), emptied.then])
     return restored

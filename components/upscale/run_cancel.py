@@ -41,7 +41,8 @@ async def cancel_outcome(view: View, cancelled: str | None = None, session: Sess
     if not cancelled or view.run_id != cancelled:
         return gr.skip(), gr.skip(), gr.skip(), None
     run = None
-    for _ in range(100):  # the engine's cancel call normally takes well under a second
+    for _ in range(300):  # the engine's cancel call normally takes well under a second (a local tile under load,
+        # more: 10 s was not always enough, and the outcome was never said)
         run = store.store().get(cancelled)
         if run is None or run.final:
             break
