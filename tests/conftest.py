@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -79,12 +80,21 @@ def studio() -> Iterator[str]:
     demo.close()
 
 
+def api_client(url: str, **kwargs: Any):
+    """A gradio_client session on the app at ``url`` (``kwargs``: ``Client``'s, e.g. ``headers``).
+
+    Its requests wait up to 60 s: ``Client`` reads the app's config with httpx's default of 5 s, and on a loaded
+    CI machine one read took longer (a ReadTimeout before the test began; the same read takes ~0.04 s at idle).
+    """
+    from gradio_client import Client
+
+    return Client(url, verbose=False, httpx_kwargs={"timeout": 60}, **kwargs)
+
+
 @pytest.fixture
 def client(studio: str):
     """A fresh gradio_client session on the running app (its own gr.State, like a new browser tab)."""
-    from gradio_client import Client
-
-    return Client(studio, verbose=False)
+    return api_client(studio)
 
 
 def upgraded_elsewhere_meanwhile(path: Path, add_column: str) -> threading.Thread:

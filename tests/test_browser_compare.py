@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 from skimage import data as samples
 
@@ -16,6 +16,7 @@ from components.common.session import Session
 from components.history import compare
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
+from tests.conftest import api_client
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +26,7 @@ def two_runs(studio: str, tmp_path: Path) -> list[tuple[str, str]]:
     Compare's menus offer them."""
     photo = tmp_path / "astronaut.png"
     Image.fromarray(samples.astronaut()[:160, 176:336]).save(photo)
-    client = Client(studio, verbose=False)
+    client = api_client(studio)
     for engine in ("local", "lanczos"):
         client.predict(handle_file(str(photo)), None, upscale_factor=2, seed=11, engine=engine,
                        api_name="/upscale")
@@ -111,7 +112,7 @@ def test_runs_that_cannot_be_compared_are_said_beside_the_button_and_the_old_com
     """Before, a size mismatch was only a toast: the slider and crops wore red Error badges and the previous
     pair's pictures and "What differs" stayed on screen as if they were the answer."""
     options = two_runs(studio, tmp_path)
-    Client(studio, verbose=False).predict(handle_file(str(tmp_path / "astronaut.png")), None, upscale_factor=1,
+    api_client(studio).predict(handle_file(str(tmp_path / "astronaut.png")), None, upscale_factor=1,
                                           engine="lanczos", api_name="/upscale")
     other = next(option for option in compare.choices(Session())[0]["choices"] if option not in options)
     with browser_page(1366, 900) as page:
@@ -150,7 +151,7 @@ def test_a_menu_changed_after_a_comparison_says_why_it_went(studio, tmp_path: Pa
 def test_a_thumbnail_selects_its_run(studio, tmp_path: Path) -> None:
     photo = tmp_path / "fox.png"
     Image.fromarray(samples.astronaut()[:64, :64]).save(photo)
-    _, result = Client(studio, verbose=False).predict(handle_file(str(photo)), None, upscale_factor=1,
+    _, result = api_client(studio).predict(handle_file(str(photo)), None, upscale_factor=1,
                                                       engine="local", api_name="/upscale")
     with browser_page(1366, 900) as page:
         steps.open_app(page, studio)

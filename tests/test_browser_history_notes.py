@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 from tests import browser_steps as steps
 from tests.browser import HISTORY_ROWS, browser_page, history_page, screenshot
+from tests.conftest import api_client
 
 pytestmark = pytest.mark.browser
 ROWS = HISTORY_ROWS
@@ -23,7 +24,7 @@ DELETE_FIRST = "Select a run in the table first (one not in the bin) to delete i
 def two_runs(studio: str, tmp_path: Path) -> None:
     photo = tmp_path / "kept.png"
     Image.new("RGB", (40, 30), "teal").save(photo)
-    client = Client(studio, verbose=False)
+    client = api_client(studio)
     for seed in (1, 2):
         client.predict(handle_file(str(photo)), None, upscale_factor=1, seed=seed, engine="local",
                        api_name="/upscale")

@@ -7,12 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 from core.runs import store
 from tests import browser_steps as steps
 from tests.browser import HISTORY_ROWS, browser_page, history_page, screenshot
+from tests.conftest import api_client
 from tests.test_browser_compare import compare_them
 from tests.test_browser_compare import two_runs as two_comparable_runs
 
@@ -23,7 +24,7 @@ DELETE_FIRST = "Select a run in the table first (one not in the bin) to delete i
 
 def fox_and_owl(studio: str, tmp_path: Path) -> None:
     """Two runs, of fox.png and of owl.png."""
-    client = Client(studio, verbose=False)
+    client = api_client(studio)
     for name, colour in (("fox.png", "orange"), ("owl.png", "brown")):
         photo = tmp_path / name
         Image.new("RGB", (40, 30), colour).save(photo)

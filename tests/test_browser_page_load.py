@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 from skimage import data as samples
 
 from core import presets
 from tests import browser_steps as steps
 from tests.browser import browser_page
+from tests.conftest import api_client
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.browser
 def test_the_history_tab_shows_runs_made_before_the_page_opened(studio, tmp_path: Path) -> None:
     photo = tmp_path / "owl.png"
     Image.fromarray(samples.astronaut()[:48, :48]).save(photo)
-    _, result = Client(studio, verbose=False).predict(handle_file(str(photo)), None, upscale_factor=1,
+    _, result = api_client(studio).predict(handle_file(str(photo)), None, upscale_factor=1,
                                                       engine="local", api_name="/upscale")
     presets.save("Evening light", "", {"guidance_scale": 6})
     with browser_page(1366, 900) as page:

@@ -13,14 +13,14 @@ from urllib.parse import urlparse
 
 import gradio as gr
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image, PngImagePlugin
 from skimage import data as samples
 
 from core import pnginfo, presets
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
-from tests.conftest import launched_app
+from tests.conftest import api_client, launched_app
 
 pytestmark = pytest.mark.browser
 
@@ -139,7 +139,7 @@ def _parents(block: Any) -> Iterator[Any]:
 def test_every_button_once_on_a_populated_history(studio, photo, capfd) -> None:
     import app
 
-    client = Client(studio, verbose=False)
+    client = api_client(studio)
     for factor in (1, 2):
         client.predict(handle_file(photo), "", upscale_factor=factor, engine="local", api_name="/upscale")
     buttons = _buttons(app.build())

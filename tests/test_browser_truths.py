@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
+from tests.conftest import api_client
 
 pytestmark = pytest.mark.browser
 
@@ -76,7 +77,7 @@ def test_a_failure_and_a_new_picture_leave_no_old_result_on_show(studio, tmp_pat
 
 
 def test_restore_shows_what_it_restored_and_the_preset_menu_follows(studio, tmp_path) -> None:
-    client = Client(studio, verbose=False)
+    client = api_client(studio)
     client.predict(handle_file(picture(tmp_path, "old.png", "olive")), None, upscale_factor=1, seed=5,
                    engine="local", api_name="/upscale")
     with browser_page(1366, 900) as page:
@@ -154,7 +155,7 @@ def test_reuse_seed_in_the_history_says_where_the_seed_went(studio, tmp_path, fa
                                                             monkeypatch) -> None:
     """A fal run's seed goes back into the form; a local run, whose engine uses no seed, offers none to reuse."""
     monkeypatch.setenv("FAL_KEY", fal_key)
-    client = Client(studio, verbose=False)
+    client = api_client(studio)
     client.predict(handle_file(picture(tmp_path, "local.png", "olive")), None, upscale_factor=1, seed=77,
                    engine="local", api_name="/upscale")
     client.predict(handle_file(picture(tmp_path, "seeded.png", "gray")), None, upscale_factor=1, seed=4242,

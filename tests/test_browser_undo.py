@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 from core.runs import store
 from tests import browser_steps as steps
 from tests.browser import browser_page, screenshot
+from tests.conftest import api_client
 
 pytestmark = pytest.mark.browser
 ROWS = "() => document.querySelectorAll('#history-table [role=row].virtual-row').length"
@@ -24,7 +25,7 @@ def rows(page, count: int) -> None:
 def test_delete_goes_to_a_bin_that_undo_and_put_back_empty(studio, tmp_path: Path) -> None:
     photo = tmp_path / "kept.png"
     Image.new("RGB", (40, 30), "teal").save(photo)
-    client = Client(studio, verbose=False)
+    client = api_client(studio)
     outputs = [client.predict(handle_file(str(photo)), None, upscale_factor=1, seed=seed, engine="local",
                               api_name="/upscale")[0] for seed in (1, 2)]
     assert all(Path(path).is_file() for path in outputs)
@@ -80,7 +81,7 @@ def test_emptying_the_bin_asks_first_and_the_question_follows_the_bin(studio, tm
     """A user trial: Empty the bin deleted every binned run and its files for good at one click, beside Put back
     and Undo delete. Now the first click asks beside it, naming how many; only its yes deletes, and the question
     goes when Keep them is pressed or the bin changes (its count would be wrong)."""
-    client = Client(studio, verbose=False)
+    client = api_client(studio)
     for colour in ("olive", "navy"):  # two pictures: two outputs, no file shared
         photo = tmp_path / f"{colour}.png"
         Image.new("RGB", (40, 30), colour).save(photo)

@@ -17,6 +17,7 @@ from components.history import history_panel
 from core import config, schema
 from core.errors import InputError
 from core.usecases import RunRequest, SweepRequest, export, run_one, run_sweep
+from tests.conftest import api_client
 from tests.reliability import noise_png
 
 PROMPT = 'a "quoted" =SUM(A1)\nsecond line, café 東京'
@@ -116,9 +117,9 @@ def test_the_history_exports_as_filtered_and_says_what_it_left_out(photo, monkey
 
 
 def test_the_api_exports_the_history_and_refuses_a_bad_value_by_name(studio, photo, monkeypatch, tmp_path) -> None:
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
-    ann = Client(studio, verbose=False)
+    ann = api_client(studio)
     ann.predict(image=handle_file(photo), upscale_factor=2, engine="lanczos", api_name="/upscale")
     zip_path = ann.predict(engine="lanczos", api_name="/dataset")
     loaded, jsonl = load(Path(zip_path), tmp_path, monkeypatch)

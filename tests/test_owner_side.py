@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
 from components.common import engine_panel, startup
 from components.common.session import Session, default_engine
@@ -22,7 +22,7 @@ from core import money
 from core.errors import InputError
 from core.runs.runs import Run
 from core.sharing import budget, identity, owner, spending
-from tests.conftest import launched_app, upgraded_elsewhere_meanwhile
+from tests.conftest import api_client, launched_app, upgraded_elsewhere_meanwhile
 from tests.reliability import noise_png
 
 ADDRESS = "198.51.100.77"
@@ -144,7 +144,7 @@ def test_without_persistent_storage_the_owners_key_waits_until_the_owner_opts_in
     demo, url = launched_app()
     try:
         photo = noise_png(tmp_path / "p.png", (64, 64), seed=3)
-        caller = Client(url, verbose=False)
+        caller = api_client(url)
         with pytest.raises(Exception, match="turn on persistent storage"):
             caller.predict(handle_file(photo), "", engine="fal", api_name="/upscale")
         assert fal_server.submits() == []
@@ -316,7 +316,7 @@ def test_strangers_find_no_owner_door_in_the_api_and_no_owner_tab(shared_key, tm
     demo, url = launched_app()
     try:
         for address in ("198.51.100.1", "198.51.100.2"):
-            api = Client(url, verbose=False, headers={"X-Forwarded-For": address}).view_api(print_info=False,
+            api = api_client(url, headers={"X-Forwarded-For": address}).view_api(print_info=False,
                                                                                           return_format="dict")
             names = " ".join(api["named_endpoints"]) + " ".join(map(str, api["unnamed_endpoints"]))
             assert "owner" not in names.lower() and "ledger" not in names.lower()

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 from core.inputs import images
 from core.runs.history import History
+from tests.conftest import api_client
 from testsupport.apps import AppProcess
 
 
@@ -42,7 +43,7 @@ def test_killed_during_a_batch_every_run_survives_and_fal_runs_resume(tmp_path, 
     fal_server.set_default(queue_polls=2, run_time=4.0, logs=["working"])
     first = AppProcess(data_dir, env).wait_ready()
     try:
-        client = Client(first.url, verbose=False)
+        client = api_client(first.url)
         for seed in (1, 2, 3, 4):
             client.submit(handle_file(photo), "", seed=seed, engine="fal", api_name="/upscale")
         wait_for(lambda: len(fal_server.submits()) == 4, what="4 submits")
@@ -70,7 +71,7 @@ def test_a_local_run_cut_off_by_a_kill_is_marked_interrupted(tmp_path) -> None:
     Image.effect_noise((700, 700), 60).convert("RGB").save(big)
     first = AppProcess(data_dir).wait_ready()
     try:
-        Client(first.url, verbose=False).submit(handle_file(str(big)), "", upscale_factor=4, engine="local",
+        api_client(first.url).submit(handle_file(str(big)), "", upscale_factor=4, engine="local",
                                                 api_name="/upscale")
         wait_for(lambda: any(r["status"] == "running" for r in rows(data_dir)), what="the local run to start")
     finally:

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
-from tests.conftest import launched_app
+from tests.conftest import api_client, launched_app
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def photo(tmp_path: Path) -> str:
 
 def test_each_visitor_sees_only_their_own_history(shared_app, photo, monkeypatch) -> None:
     monkeypatch.setenv("CLARITY_SHARED", "1")
-    alice, bob = Client(shared_app, verbose=False), Client(shared_app, verbose=False)
+    alice, bob = api_client(shared_app), api_client(shared_app)
     _, result = alice.predict(handle_file(photo), "", upscale_factor=1, engine="local", api_name="/upscale")
     alice_rows = alice.predict(api_name="/history")[0]["data"]
     assert [row[-1] for row in alice_rows] == [result["run_id"]]
@@ -49,8 +49,8 @@ def test_a_visitor_over_the_job_limit_is_refused_with_the_limit_named(shared_app
     monkeypatch.setenv("FAL_KEY", fal_key)
     monkeypatch.setenv("CLARITY_PROXY_HOPS", "1")  # two visitors at two addresses, as a Space's proxy reports them
     fal_server.set_default(stall=True)
-    alice = Client(shared_app, verbose=False, headers={"X-Forwarded-For": "198.51.100.7"})
-    bob = Client(shared_app, verbose=False, headers={"X-Forwarded-For": "198.51.100.8"})
+    alice = api_client(shared_app, headers={"X-Forwarded-For": "198.51.100.7"})
+    bob = api_client(shared_app, headers={"X-Forwarded-For": "198.51.100.8"})
     first = alice.submit(handle_file(photo), "", engine="fal", api_name="/upscale")
     deadline = time.time() + 30
     while not fal_server.submits() and time.time() < deadline:

@@ -20,7 +20,7 @@ from core.errors import InputError
 from core.runs.runs import Run
 from core.sharing import budget, identity, limits, spending
 from core.usecases.admission import build
-from tests.conftest import launched_app
+from tests.conftest import api_client, launched_app
 from tests.reliability import noise_png
 from testsupport.apps import AppProcess
 
@@ -48,7 +48,7 @@ def photo(tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 
 def visitor(url: str, address: str) -> Client:
-    return Client(url, verbose=False, headers={"X-Forwarded-For": address})
+    return api_client(url, headers={"X-Forwarded-For": address})
 
 
 # -- budgets -------------------------------------------------------------------------------------------------

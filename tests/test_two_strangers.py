@@ -21,7 +21,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from core import config, presets
-from tests.conftest import launched_app
+from tests.conftest import api_client, launched_app
 from tests.reliability import noise_png
 
 
@@ -48,7 +48,7 @@ def photo(tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 
 def stranger(url: str, address: str) -> Client:
-    return Client(url, verbose=False, headers={"X-Forwarded-For": address})
+    return api_client(url, headers={"X-Forwarded-For": address})
 
 
 def page_event(demo: Any, url: str, name: str, data: list[Any], session_hash: str,

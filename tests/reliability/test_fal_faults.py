@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
+from tests.conftest import api_client
 from tests.reliability import TIMEOUT, assert_history_sound, history_rows, noise_png, wait_for
 from testsupport.apps import AppProcess  # at collection: importing tests.conftest later would reset GRADIO_TEMP_DIR
 
@@ -167,7 +168,7 @@ def test_the_app_restarted_mid_sweep_loses_nothing(tmp_path, photo, fal_env, fal
     fal_env.set_default(queue_polls=2, run_time=4.0, logs=["working"])
     first = AppProcess(data_dir, {"FAL_KEY": fal_key}).wait_ready()
     try:
-        Client(first.url, verbose=False).submit(handle_file(photo), "", engine="fal", x_axis="creativity",
+        api_client(first.url).submit(handle_file(photo), "", engine="fal", x_axis="creativity",
                                                 x_values="0.2, 0.4, 0.6, 0.8", y_axis="", y_values="",
                                                 api_name="/sweep")
         wait_for(lambda: sum(bool(r["request_id"]) for r in history_rows(data_dir)) == 4, TIMEOUT,

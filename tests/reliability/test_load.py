@@ -12,9 +12,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
 from core import config
+from tests.conftest import api_client
 from tests.reliability import noise_png
 from testsupport.apps import free_port
 
@@ -39,7 +40,7 @@ def shared_app() -> Iterator[str]:
 def visit(url: str, photo: str, address: str) -> dict[str, Any]:
     """One visitor from their own network address (as a Space's proxy reports it): a 4-cell sweep, then their
     history."""
-    client = Client(url, verbose=False, headers={"X-Forwarded-For": address})
+    client = api_client(url, headers={"X-Forwarded-For": address})
     csv, sheet, _ = client.submit(handle_file(photo), "", engine="fal", x_axis="creativity",
                                x_values=", ".join(map(str, CREATIVITY)), y_axis="", y_values="",
                                api_name="/sweep").result(timeout=90)

@@ -28,6 +28,7 @@ from core.inputs import images
 from core.inputs.region import BOX
 from core.inputs.region import PARAMS as REGION_PARAMS
 from core.usecases.values import ENDPOINTS, Param
+from tests.conftest import api_client
 from tests.reliability import TIMEOUT, assert_history_sound, noise_png
 
 pytestmark = pytest.mark.reliability("loose value")
@@ -160,7 +161,7 @@ def test_rest_refuses_by_name(studio: str, good, fal_server, submits, name: str,
 @pytest.fixture(scope="module")
 def one_client(studio: str) -> Client:
     """One gradio_client session for every case (a refused call leaves nothing in it)."""
-    return Client(studio, verbose=False)
+    return api_client(studio)
 
 
 @pytest.mark.parametrize(("name", "param", "value"), [case for case in CASES if sends_json(case.values[2])])
