@@ -121,3 +121,25 @@ def test_the_check_catches_inputs_in_another_order() -> None:
 
     inputs = [gr.State(None), gr.Textbox(), gr.State(Session())]
     assert len(_problems(delete, inputs)) == 2  # the text box fed to session, the session fed to search
+
+
+def test_every_view_drawn_from_a_state_lands_in_order(demo) -> None:
+    """A user trial: after Cancel all, finished cells stayed grey "queued" tiles until the grid was laid out again.
+
+    The grid was drawn by a queue=False call on each change of the sweep's view; such calls run side by side and
+    the page applies their answers as they come, so a slow draw of an older view landed after the newest. A handler
+    that draws what a state holds is queued with always_last: the page sends the next draw once the last one is in,
+    and only for the newest state."""
+    states = {block._id for block in demo.blocks.values() if isinstance(block, gr.State)}
+    drawn, out_of_order = 0, []
+    for block_fn in demo.fns.values():
+        if block_fn.fn is None or not any(target in states and event == "change"
+                                          for target, event in block_fn.targets):
+            continue
+        if not any(not isinstance(block, gr.State) for block in block_fn.outputs):
+            continue  # it only keeps a state: nothing on the page to draw out of order
+        drawn += 1
+        if not block_fn.queue or block_fn.trigger_mode != "always_last":
+            out_of_order.append(f"{block_fn.name}: queue={block_fn.queue}, trigger_mode={block_fn.trigger_mode}")
+    assert drawn >= 8  # the run's view, the sweep's view and layout, the pictures' views: not a handful
+    assert not out_of_order, "\n".join(out_of_order)

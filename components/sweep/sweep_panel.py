@@ -201,6 +201,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     picture* fills there."""
     private: dict[str, Any] = {"api_visibility": "private"}
     quiet: dict[str, Any] = {**private, "show_progress": "hidden", "trigger_mode": "always_last"}
+    drawn: dict[str, Any] = {**quiet, "concurrency_limit": None}  # a view drawn: each page's own, in order
     prompts = [params["prompt"], params["negative_prompt"]]
     for letter, axis, values, parsed in (("x", panel.x_axis, panel.x_values, panel.x_parsed),
                                          ("y", panel.y_axis, panel.y_values, panel.y_parsed),
@@ -258,12 +259,14 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
         priced, set(names), [panel.preflight, panel.confirm], **quiet)
 
     layout_controls = [panel.layout_row, panel.across, panel.down, panel.swap, *panel.fixed]
-    panel.view.change(sweep_layout.synced, [panel.view, panel.layout], [panel.layout, *layout_controls], **quiet,
-                      queue=False)
+    # Queued (``drawn``), never queue=False: unqueued calls run side by side and the page applies their answers as
+    # they arrive, so a slow draw of an older view (thumbnails being made) landed after the last one and left
+    # finished cells as "queued" tiles after Cancel all. Queued with always_last, the page sends the next draw only
+    # once the last one is in, and then only the newest view.
+    panel.view.change(sweep_layout.synced, [panel.view, panel.layout], [panel.layout, *layout_controls], **drawn)
     panel.view.change(views.render_grid, [panel.view, panel.layout],
                       [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
-                      **quiet,
-                      queue=False)
+                      **drawn)
     crop_inputs = [panel.view, panel.layout, panel.crop_x, panel.crop_y, panel.crop_size]
     results = [panel.sheet_download, panel.crop_input, panel.crop_x, panel.crop_y, panel.crop_size, panel.diff_cell,
                panel.diff_against, panel.metrics]

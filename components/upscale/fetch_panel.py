@@ -88,9 +88,9 @@ async def fetch_request(request_id: str, session: Session, request: gr.Request |
     yield *show_finished(view, run, session.root_url), view.snapshot(), ""
 
 
-def forget() -> str:
-    """The note beside the box, emptied: a refusal is about the id that was fetched, not what came after it."""
-    return ""
+# The note beside the box, emptied in the page itself: a refusal is about the id that was fetched, not what came
+# after it. (A call to the server for it could answer after a newer fetch's note and wipe that.)
+FORGET = "() => ''"
 
 
 def listen(panel: FetchPanel, session: gr.State, outputs: list, moved_on: list[Any]) -> None:
@@ -100,5 +100,5 @@ def listen(panel: FetchPanel, session: gr.State, outputs: list, moved_on: list[A
     outputs = [*outputs, panel.note]
     panel.fetch.click(fetch_request, [panel.request_id, session], outputs, api_visibility="private")
     panel.request_id.submit(fetch_request, [panel.request_id, session], outputs, api_visibility="private")
-    gr.on([*moved_on, panel.request_id.input], forget, None, panel.note, api_visibility="private", queue=False,
+    gr.on([*moved_on, panel.request_id.input], None, None, panel.note, js=FORGET, api_visibility="private",
           show_progress="hidden")

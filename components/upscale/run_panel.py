@@ -163,11 +163,12 @@ def listen(panel: RunPanel, image: ImageInput, params: dict[str, Widget],
                             api_visibility="private", concurrency_limit=None, show_progress="minimal",
                             show_progress_on=[panel.result.slider])
     run_cancel.listen(panel.cancel, event, panel.view, engine.session, [panel.result.file, panel.result.json])
+    # Queued with always_last, not queue=False: unqueued calls run side by side and the page applies their answers
+    # as they arrive, so an older view's answer could land last and draw a run that is over as still going.
     panel.view.change(render_view, panel.view,
                       [panel.console.log, panel.console.stage, panel.result.slider, panel.result.details, panel.run,
                        panel.cancel, panel.reuse_seed, panel.whole, *params.values()], api_visibility="private",
-                      queue=False,
-                      show_progress="hidden")
+                      trigger_mode="always_last", concurrency_limit=None, show_progress="hidden")
     image.loaded.change(new_input, [panel.view, image.loaded], [panel.view, panel.result.file, panel.result.json],
                         api_visibility="private", show_progress="hidden")
     form_check.listen(panel.run, params, panel.view, [panel.result.file, panel.result.json])
