@@ -27,7 +27,7 @@ def build() -> gr.Blocks:
         with gr.Tabs() as tabs:
             with gr.Tab("Upscale", id="upscale"):
                 upscale = upscale_tab.render(engine.engine.value)
-            with gr.Tab("Sweep", id="sweep"):
+            with gr.Tab("Sweep", id="sweep") as sweep_tab:
                 sweep = sweep_panel.render(engine.engine.value)
             with gr.Tab("History", id="history"):
                 history = history_panel.render()
@@ -40,7 +40,7 @@ def build() -> gr.Blocks:
         owner_tab.listen(owner, engine.session)
         run_event = upscale_tab.listen(upscale, engine)
         sweep_event = sweep_panel.listen(sweep, engine.session, engine.engine, upscale.params, upscale.image,
-                                         upscale.region, upscale_tab.whole_form(upscale, engine, tabs))
+                                         upscale.region, upscale_tab.whole_form(upscale, engine, tabs), sweep_tab)
         engine_panel.refresh_after(engine, run_event, sweep_event)
         code_panel.listen(code, upscale.params, upscale.image.url, upscale.image.file, code_tab,
                           upscale.region.boxes)

@@ -289,3 +289,26 @@ def test_the_pre_flight_line_learns_from_the_sweep_that_just_ended(studio, tmp_p
         page.locator("#sweep-preflight").get_by_text("3 cells").wait_for()
         page.wait_for_timeout(1500)
         assert page.locator("#sweep-preflight").inner_text() == after_the_sweep
+
+
+def test_a_sweep_deleted_in_history_is_said_so_when_its_tab_is_opened_again(studio, tmp_path: Path) -> None:
+    """A user trial: a sweep deleted from History stayed on show in the Sweep tab with no word, until an export
+    was refused."""
+    with sweep_tab(studio, tmp_path) as page:
+        sweep_id = run_sweep(page, "1, 1.25")
+        steps.open_tab(page, "History")
+        page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+        page.locator("#history-delete-sweep").click()
+        page.locator("#history-action").get_by_text(f"sweep {sweep_id}").first.wait_for()
+        steps.open_tab(page, "Sweep")
+        line = page.locator("#sweep-progress")
+        line.get_by_text("deleted in History: its runs are in the bin").wait_for()
+        assert sweep_id in line.inner_text()
+        screenshot(page, "sweep-deleted-in-history")
+        steps.open_tab(page, "History")
+        page.locator("#history-undo").click()  # put back: the tab's own line again
+        page.locator("#history-action").get_by_text("Put back").wait_for()
+        steps.open_tab(page, "Sweep")
+        line.get_by_text("2 completed · done.").wait_for()
+        assert "bin" not in line.inner_text()
+

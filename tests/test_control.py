@@ -230,3 +230,16 @@ def test_what_this_process_does_not_run_is_not_cancelled_and_what_runs_is_not_re
     with pytest.raises(InputError, match="still running"):
         control.retry_request(run.id, visitor)
     assert store.store().get(run.id).status == "running"  # untouched
+
+
+def test_a_sweep_in_the_bin_is_not_retried(photo: str) -> None:
+    """Retry unfinished on a sweep deleted in History (the Sweep tab still showed it) made new runs of a sweep in
+    the bin; it is refused, saying where the sweep is."""
+    visitor = Session()
+    sweep_id = swept(SweepRequest({}, photo, "lanczos", "upscale_factor", "1, 1.5"), visitor)
+    asked = control.retry_request(sweep_id, visitor)
+    assert isinstance(asked, RetryRequest)
+    store.store().delete_sweep(sweep_id, visitor.scope())
+    with pytest.raises(InputError, match=f"Sweep {sweep_id} is in the bin: put its runs back"):
+        retried(asked, visitor)
+    assert store.store().runs_for_sweep(sweep_id, visitor.scope()) == []  # nothing new was made

@@ -195,10 +195,11 @@ def render(engine_id: str = "fal") -> SweepPanel:
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
-           image: ImageInput, region: RegionPanel, whole: whole_picture.Form) -> Any:
+           image: ImageInput, region: RegionPanel, whole: whole_picture.Form, tab: gr.Tab) -> Any:
     """Wire the tab; ``params`` are the Upscale tab's parameter widgets (schema order), ``image`` its input,
     ``region`` its region panel (the grid runs on the region when its switch is on), ``whole`` what *Run the whole
-    picture* fills there."""
+    picture* fills there, ``tab`` the Sweep tab itself (opening it says whether the sweep on show was deleted in
+    History meanwhile)."""
     private: dict[str, Any] = {"api_visibility": "private"}
     quiet: dict[str, Any] = {**private, "show_progress": "hidden", "trigger_mode": "always_last"}
     drawn: dict[str, Any] = {**quiet, "concurrency_limit": None}  # a view drawn: each page's own, in order
@@ -315,6 +316,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
         trigger(sweep_reopen.sweep_choices, [session, panel.view], panel.past, **private)
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine,  # the grid's own, put back
              panel.vary_seed, panel.z_axis, panel.z_values, panel.w_axis, panel.w_values, panel.more_axes]
+    tab.select(sweep_reopen.whereabouts, [panel.view, session], panel.progress, **quiet)
     panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown, panel.past_note],
                      **private, show_progress_on=[panel.past_note])
     return run

@@ -4,6 +4,7 @@ put back into the Sweep tab's controls above it, so what is on screen describes 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -11,6 +12,7 @@ import gradio as gr
 from components.common.refusal import said
 from components.common.session import Session
 from components.sweep.sweep_actions import NONE, SweepView, finish
+from components.sweep.sweep_status import progress
 from core.engines import keyless_engine
 from core.errors import StudioError
 from core.runs import store
@@ -71,3 +73,20 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
     single_input = first.input_path if first and not plan.axis_of(IMAGE) else None
     shown = controls(sweep_id, plan, engine, session)
     return (*await finish(SweepView(plan, runs, shown[4], single_input), reuse=True), *shown, "")
+
+
+def whereabouts(view: SweepView, session: Session) -> Any:
+    """The progress line as the Sweep tab is opened: the sweep on show said to be in the History's bin, or deleted
+    for good, when it was deleted there since it was drawn (the tab went on showing it with no word until an
+    export was refused); its own line otherwise; nothing while it runs."""
+    if view.plan is None or view.in_flight:
+        return gr.skip()
+    history, scope = store.store(), session.scope()
+    if history.runs_for_sweep(view.plan.id, scope):
+        return progress(view)
+    if history.runs_for_sweep(view.plan.id, scope, binned=True):
+        note = ("deleted in History: its runs are in the bin (Status “recently deleted”), where **Put back** brings "
+                "the sweep back; it cannot be exported or retried until then.")
+    else:
+        note = "deleted for good in History (the bin was emptied): its runs and pictures are gone."
+    return progress(replace(view, message=note))

@@ -343,6 +343,11 @@ async def retry_cells(request: RetryRequest, visitor: Visitor) -> AsyncIterator[
     snapshots, the last one ``finished``; a StudioError before the first when there is nothing to retry or it is
     refused."""
     plan, runs = request.plan, dict(request.runs)
+    history = store.store()
+    if not history.runs_for_sweep(plan.id, visitor.scope()) and history.runs_for_sweep(plan.id, visitor.scope(),
+                                                                                      binned=True):
+        raise InputError(f"Sweep {plan.id} is in the bin: put its runs back (History, Status “recently deleted”) "
+                         "to retry it.", None)
     failed = sweep_run.retryable(plan, runs, include_cancelled=True)
     if not failed:
         raise InputError("Every cell of this sweep finished: there is none to retry.", None)
