@@ -70,8 +70,8 @@ def test_a_failure_and_a_new_picture_leave_no_old_result_on_show(studio, tmp_pat
         steps.replace_picture(page, picture(tmp_path, "second.png", "navy"))  # a new picture: the result is not its own
         page.locator("#stage [data-stage=idle]").wait_for()
         page.wait_for_function("() => !document.querySelector('#result-slider img')")
-        assert "Last run: coffee.png ×2" in steps.console_text(page)
-        assert "Last run: coffee.png ×2" in page.locator("#result-details").inner_text()
+        assert "Last shown: coffee.png ×2 on fal" in steps.console_text(page)
+        assert "Last shown: coffee.png ×2 on fal" in page.locator("#result-details").inner_text()
         assert page.locator("#result-file a").count() == 0
         screenshot(page, "truth-new-picture")
 
@@ -98,7 +98,7 @@ def test_restore_shows_what_it_restored_and_the_preset_menu_follows(studio, tmp_
         page.locator("button[role=tab][aria-selected=true]", has_text="Upscale").wait_for()
         steps.wait_value(page, "#param-upscale_factor input[type=number]", "1")
         steps.wait_console(page, "Restored old.png ×1")
-        steps.wait_console(page, "Last run: new.png ×2")  # where the run on show went, said with the restore
+        steps.wait_console(page, "Last shown: new.png ×2 on local")  # where the run on show went, said with the restore
         page.locator("#stage [data-stage=idle]").wait_for()
         page.wait_for_function("() => !document.querySelector('#result-slider img')")
         # ×1 is no preset's factor: the menu must not keep saying "fal defaults"

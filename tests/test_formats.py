@@ -109,7 +109,7 @@ def test_a_heic_upload_runs_end_to_end(client, tmp_path: Path) -> None:
     png, result = client.predict(handle_file(str(path)), None, upscale_factor=2, engine="local",
                                  api_name="/upscale")
     assert (result["image"]["width"], result["image"]["height"]) == (40, 80)
-    assert Path(png).name == "IMG_0001_x2.png"  # the local engine uses no seed: none in the name
+    assert Path(png).name == "IMG_0001_x2_local.png"  # the local engine uses no seed: its name instead
 
 
 @pytest.mark.parametrize(("data", "what"), [

@@ -27,7 +27,7 @@ def photo(tmp_path: Path) -> str:
 def test_the_output_png_keeps_its_name_parameters_and_pixels(client, photo: str) -> None:
     png, result = client.predict(handle_file(photo), "", upscale_factor=2, seed=77, engine="local",
                                  api_name="/upscale")
-    assert Path(png).name == "helmet_x2.png" == result["image"]["file_name"]  # the local engine uses no seed
+    assert Path(png).name == "helmet_x2_local.png" == result["image"]["file_name"]  # the local engine uses no seed
     info = pnginfo.read_png_metadata(png)
     assert info is not None
     # Real-ESRGAN uses no seed: the 77 asked for made nothing, and the PNG carries none

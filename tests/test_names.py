@@ -63,7 +63,7 @@ def test_an_upload_keeps_its_name_through_the_run_the_history_and_restore(client
     Image.radial_gradient("L").resize((40, 30)).convert("RGB").save(photo, format="JPEG")
     png, result = client.predict(handle_file(str(photo)), None, upscale_factor=2, engine="local",
                                  api_name="/upscale")
-    expected = "coffee400_x2.png"  # the local engine uses no seed: the name carries none
+    expected = "coffee400_x2_local.png"  # the local engine uses no seed: the name carries the engine instead
     assert Path(png).name == expected and result["image"]["file_name"] == expected
     table, _ = client.predict(api_name="/history")
     assert table["data"][0][table["headers"].index("input")] == "coffee400.jpg"
@@ -88,3 +88,13 @@ def test_the_history_shows_the_newest_runs_as_pictures_that_select_their_run(cli
         assert max(small.size) <= 160
     chosen = history_panel.select_picture(ids, Session(), SimpleNamespace(index=1))
     assert chosen[0] == made[0]
+
+
+def test_two_engines_outputs_of_one_picture_download_under_two_names(client, tmp_path: Path) -> None:
+    """A user trial: the local and lanczos outputs of one picture both downloaded as ``chelsea_x2.png``, the second
+    overwriting the first in the downloads folder."""
+    photo = tmp_path / "chelsea.png"
+    Image.radial_gradient("L").resize((40, 30)).convert("RGB").save(photo)
+    names = {client.predict(handle_file(str(photo)), None, upscale_factor=2, engine=engine,
+                            api_name="/upscale")[1]["image"]["file_name"] for engine in ("local", "lanczos")}
+    assert names == {"chelsea_x2_local.png", "chelsea_x2_lanczos.png"}

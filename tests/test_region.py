@@ -115,7 +115,7 @@ def test_upscale_runs_on_the_region_and_records_it(client, photo) -> None:
                                  **boxes())
     assert (result["image"]["width"], result["image"]["height"]) == (192, 128)  # the region's 96×64, ×2
     assert result["region"] == REGION.values()
-    assert result["image"]["file_name"] == "street_x2_region-96x64+40+30.png" == Path(png).name  # one name
+    assert result["image"]["file_name"] == "street_x2_lanczos_region-96x64+40+30.png" == Path(png).name  # one name
     with Image.open(photo) as source, Image.open(png) as output:
         expected = source.convert("RGB").crop(REGION.box).resize((192, 128), Image.Resampling.LANCZOS)
         assert np.array_equal(np.asarray(output.convert("RGB")), np.asarray(expected))  # the crop, upscaled
@@ -336,7 +336,7 @@ def test_the_sweep_tab_says_and_prices_the_region_it_sweeps(photo) -> None:
 
 def test_download_name_and_result_of_a_region_run(photo) -> None:
     done = run({"image": photo, "engine": "lanczos", "upscale_factor": 2, **boxes()})
-    assert download_name(done) == "street_x2_region-96x64+40+30.png"
+    assert download_name(done) == "street_x2_lanczos_region-96x64+40+30.png"
     with Image.open(io.BytesIO(Path(done.output_path or "").read_bytes())) as out:
         assert out.size == (192, 128)
 

@@ -52,11 +52,12 @@ class View:
 
 
 def download_name(run: Run) -> str:
-    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png`` (no seed on an engine that uses none),
-    a region run's ending in its region (``_region-384x384+100+50``)."""
+    """What an output downloads as: ``<input stem>_x<factor>_<seed>.png``, the engine's name in place of the seed
+    on an engine that uses none (``_local``, ``_lanczos``), a region run's ending in its region
+    (``_region-384x384+100+50``)."""
     region = Region.parse(run.region)
     return names.output_name(run.input_name, run.arguments.get("upscale_factor"), run.seed_used,
-                             region.tag if region else None)
+                             region.tag if region else None, run.engine)
 
 
 def result_json(run: Run, root: str = "") -> dict[str, Any]:

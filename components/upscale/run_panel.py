@@ -76,10 +76,12 @@ def seed_of(view: View) -> Any:
 
 
 def run_label(run: Run) -> str:
-    """A run as the page names it once it is no longer the one on show: "coffee.png ×2, 14:02, completed"."""
+    """A run as the page names it once it is no longer the one on show: "coffee.png ×2 on fal, 14:02, completed"
+    (the engine: a local run and a fal run of one picture read alike)."""
     factor = run.arguments.get("upscale_factor")
     scale = f" ×{factor:g}" if isinstance(factor, (int, float)) else ""
-    return f"{run.input_name or 'image'}{scale}, {time.strftime('%H:%M', time.localtime(run.created_at))}, {run.status}"
+    when = time.strftime('%H:%M', time.localtime(run.created_at))
+    return f"{run.input_name or 'image'}{scale} on {run.engine}, {when}, {run.status}"
 
 
 def set_aside(note: str) -> View:
@@ -140,9 +142,12 @@ def pin_note(event: Any, view: gr.State, file: gr.File, url: gr.Textbox) -> None
 
 
 def last_run(run_id: str | None) -> str:
-    """Where the run the panel showed went: "Last run: coffee.png ×2, 14:02, completed. It is in the History tab."."""
+    """Where the run the panel showed went: "Last shown: coffee.png ×2 on fal, 14:02, completed. It is in the History
+    tab." — the run shown, which is a run fetched by its request id as often as one just made (it said "Last run"
+    of a run fetched after it)."""
     run = store.store().get(run_id) if run_id else None
-    return f"Last run: {run_label(run)}. It is in the History tab." if run else "The last run is in the History tab."
+    return (f"Last shown: {run_label(run)}. It is in the History tab." if run
+            else "The run shown before is in the History tab.")
 
 
 def put_aside(view: View | None, note: str) -> View:

@@ -1,5 +1,5 @@
 """Names a person recognises a run by: the picture's own name, kept with the run, and the output's download
-name made from it (``<input stem>_x<factor>_<seed>.png``), safe on any file system."""
+name made from it (``<input stem>_x<factor>_<seed or engine>.png``), safe on any file system."""
 
 from __future__ import annotations
 
@@ -62,11 +62,14 @@ def source_url(upload: str | None, url: str | None) -> str | None:
     return text if not upload and text.lower().startswith("https://") else None
 
 
-def output_name(name: str | None, factor: float | None, seed: int | None, region: str | None = None) -> str:
-    """The download name of an output: ``<input stem>_x<factor>_<seed>.png`` (``image`` when the input had none),
-    a region run's with its region's tag before the extension (``_region-384x384+100+50``). A long name loses the
-    end of its stem, never the factor, the seed or the region (a cut seed names another seed)."""
+def output_name(name: str | None, factor: float | None, seed: int | None, region: str | None = None,
+                engine: str | None = None) -> str:
+    """The download name of an output: ``<input stem>_x<factor>_<seed>.png`` (``image`` when the input had none);
+    with no seed (an engine that uses none), the ``engine``'s name in its place (``coffee_x2_lanczos.png``: the
+    local and lanczos outputs of one picture had the same name); a region run's with its region's tag before the
+    extension (``_region-384x384+100+50``). A long name loses the end of its stem, never the factor, the seed, the
+    engine or the region (a cut seed names another seed)."""
     stem = PurePosixPath(safe_file_name(name or "image")).stem or "image"
-    tail = ((f"_x{float(factor):g}" if factor is not None else "") + (f"_{seed}" if seed is not None else "")
-            + (f"_{region}" if region else ""))
+    told = f"_{seed}" if seed is not None else (f"_{safe_file_name(engine)}" if engine else "")
+    tail = (f"_x{float(factor):g}" if factor is not None else "") + told + (f"_{region}" if region else "")
     return _fitted(stem, tail + ".png", "image")

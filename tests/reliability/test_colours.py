@@ -124,6 +124,6 @@ def test_a_download_name_keeps_its_factor_and_seed(client, tmp_path: Path, stem:
     path = tmp_path / f"{stem}.png"
     flat().save(path)
     png, result = upscale(client, str(path), "", upscale_factor=2, seed=1916117763)
-    name = Path(png).name  # the local engine uses no seed: none is named (core/runs/names.py names fal's)
-    assert result["seed"] is None and name.endswith("_x2.png") and result["image"]["file_name"] == name
+    name = Path(png).name  # the local engine uses no seed: its name stands there (core/runs/names.py names fal's)
+    assert result["seed"] is None and name.endswith("_x2_local.png") and result["image"]["file_name"] == name
     assert len(name) <= 80 and len(name.encode()) <= 200 and name.split(".")[0].lower() != "con"
