@@ -312,3 +312,22 @@ def test_a_sweep_deleted_in_history_is_said_so_when_its_tab_is_opened_again(stud
         line.get_by_text("2 completed · done.").wait_for()
         assert "bin" not in line.inner_text()
 
+
+
+def test_on_a_phone_each_cells_caption_is_under_its_picture_not_over_it(studio, tmp_path: Path) -> None:
+    """A user trial at 390 px: three cells across, each wrapped caption covered half of its thumbnail."""
+    picture = tmp_path / "chelsea.png"
+    Image.radial_gradient("L").resize((300, 200)).convert("RGB").save(picture)
+    with browser_page(390, 844) as page:
+        steps.open_app(page, studio)
+        steps.upload(page, str(picture))
+        steps.open_tab(page, "Sweep")
+        run_sweep(page, "1, 1.25, 1.5", "Engine", "lanczos")
+        grid_items(page, 3)
+        page.locator("#sweep-grid").scroll_into_view_if_needed()
+        overlaps = page.evaluate("""() => [...document.querySelectorAll('#sweep-grid .thumbnail-item')].map(item => {
+            const img = item.querySelector('img').getBoundingClientRect();
+            const caption = item.querySelector('.caption-label').getBoundingClientRect();
+            return Math.max(0, img.bottom - caption.top); })""")
+        screenshot(page, "sweep-grid-phone")
+        assert overlaps and all(overlap <= 1 for overlap in overlaps), overlaps
