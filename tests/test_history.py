@@ -134,6 +134,17 @@ def test_search_and_filters(history: History) -> None:
     assert history.table(None, search="fox", engine="fal")["id"].tolist() == [fox.id]
 
 
+def test_a_sweep_is_found_by_its_id_and_a_cell_by_its_label(history: History) -> None:
+    # A user trial: the sweep id the Sweep tab shows found nothing in History's search.
+    cells = [make_run(sweep_id="4612eb51e932") for _ in range(2)]
+    for run, value in zip(cells, (0.3, 0.5), strict=True):
+        run.cell = f"creativity={value}"
+    for run in (*cells, make_run()):
+        history.save(run)
+    assert set(history.table(None, search="4612eb51e932")["id"]) == {run.id for run in cells}
+    assert history.table(None, search="creativity=0.5")["id"].tolist() == [cells[1].id]
+
+
 def test_owners_see_only_their_own_runs(history: History) -> None:
     alice, bob = make_run("alice", sweep_id="s1"), make_run("bob", sweep_id="s2")
     history.save(alice)

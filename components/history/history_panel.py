@@ -80,8 +80,8 @@ class HistoryPanel:
 def render() -> HistoryPanel:
     notice = gr.Markdown("", elem_id="history-notice")
     with gr.Row(equal_height=True):
-        search = gr.Textbox("", label="Search", placeholder="prompt, picture name, request id, run id", scale=3,
-                            elem_id="history-search")
+        search = gr.Textbox("", label="Search", placeholder="prompt, picture name, request id, run id, sweep id, cell",
+                            scale=3, elem_id="history-search")
         status = gr.Dropdown([ANY, *STATUSES, BIN], value=ANY, label="Status", scale=1, elem_id="history-status")
         engine = gr.Dropdown([ANY, *ENGINES], value=ANY, label="Engine", scale=1, elem_id="history-engine")
         refresh = gr.Button("Refresh", scale=1, elem_id="history-refresh")

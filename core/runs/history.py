@@ -101,7 +101,8 @@ def _where(search: str = "", extra: str = "", **equal: Any) -> tuple[str, list[A
     params = [value for value in equal.values() if value is not None]
     if search.strip():
         pattern = "%" + search.strip().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
-        texts = ("prompt", "negative_prompt", "request_id", "id", "input_name")  # what a person searches by
+        # what a person searches by: a sweep's id and a cell's label ("creativity=0.5") too, as the Sweep tab shows them
+        texts = ("prompt", "negative_prompt", "request_id", "id", "input_name", "sweep_id", "cell")
         clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '!'" for c in texts) + ")")
         params += [pattern] * len(texts)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
