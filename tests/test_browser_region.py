@@ -173,3 +173,22 @@ def test_a_typed_region_says_it_is_unused_and_a_factor_typed_past_its_end_is_pri
         assert "whole 600×400 → 2400×1600" in line.inner_text()
         assert not page.locator("#input-info .error, #region-line .error").count()  # no Error badge on them
         screenshot(page, "factor-past-its-end")
+
+
+def test_with_the_region_on_the_pictures_price_line_prices_the_region(studio, tmp_path: Path) -> None:
+    """A user trial: with the region on, the line under the picture still priced the whole picture, which a run
+    would not be of."""
+    photo = big_photo(tmp_path / "harbour.png")
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        steps.upload(page, photo)
+        info = page.locator("#input-info")
+        info.get_by_text("2000×1500").first.wait_for()
+        page.locator("#region-panel").get_by_text("Region: try a part").click()
+        steps.type_region(page, 100, 50, 400, 300)
+        page.locator("#region-on input").check()
+        info.get_by_text("A run is of the region: region 400×300 → 800×600").wait_for()
+        assert "whole 2000×1500 → 4000×3000" in info.inner_text()
+        page.locator("#region-on input").uncheck()  # the switch off: the whole picture again
+        page.wait_for_function("() => !document.querySelector('#input-info').innerText.includes('region')")
+        assert "2000×1500" in info.inner_text()

@@ -10,10 +10,12 @@ import gradio as gr
 
 from components.common.session import Session
 from components.common.text import toast
+from components.upscale.region_panel import region_of
 from core import schema
 from core.errors import InputError
 from core.inputs import formats, images
 from core.inputs.images import InputImage
+from core.inputs.region import price_line
 from core.usecases import over_budget
 from core.usecases.validate import read_input
 
@@ -113,17 +115,30 @@ def file_changed(file: str | None, url: str | None, factor: float, refused: str,
     return (gr.skip(), *preview(file, url, factor, session), "")
 
 
-def describe(loaded: InputImage | None, factor: object, session: Session | None = None) -> str:
+def describe(loaded: InputImage | None, factor: object, session: Session | None = None, on: bool | None = None,
+             x: Any = None, y: Any = None, width: Any = None, height: Any = None) -> str:
     """The size/price line of the loaded input at ``factor``, marked when it would not fit the visitor's day. A
-    factor typed past the slider's end is priced as the slider keeps it (the run uses that), never left stale."""
+    factor typed past the slider's end is priced as the slider keeps it (the run uses that), never left stale.
+    With the region panel's switch ``on`` and its boxes (``x``, ``y``, ``width``, ``height``) a region of the
+    picture, a run is of that region: the line prices it, beside the whole picture (it priced only the whole)."""
     kept = schema.nearest_in_range("upscale_factor", factor)
     if loaded is None or kept is None:
         return gr.skip()
+    try:
+        region = region_of(on, x, y, width, height)
+        if region is not None:
+            region.inside(loaded.width, loaded.height)
+    except InputError:  # the region's own line says why
+        region = None
+    if region is not None:
+        over = over_budget(session, region.width, region.height, kept) if session is not None else ""
+        return f"A run is of the region: {price_line(region, loaded.width, loaded.height, kept)}{over}"
     over = over_budget(session, loaded.width, loaded.height, kept) if session is not None else ""
     return images.describe(loaded.width, loaded.height, kept) + over
 
 
-def listen(panel: ImageInput, factor: Widget, session: gr.State) -> None:
+def listen(panel: ImageInput, factor: Widget, session: gr.State, region: list[Any]) -> None:
+    """Wire the input; ``region`` is the region panel's switch and four boxes, which the size/price line follows."""
     outputs = [panel.preview, panel.info, panel.loaded]
     panel.examples.select(pick_example, None, [panel.file, panel.picked], api_visibility="private")
     panel.file.change(example_shown, [panel.file, panel.picked], [panel.examples, panel.picked],
@@ -136,5 +151,6 @@ def listen(panel: ImageInput, factor: Widget, session: gr.State) -> None:
     panel.url.blur(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
     # Raw values (preprocess=False): Gradio refuses a slider's number past its end before any handler runs, which
     # left the line priced at the previous factor with an Error badge on it.
-    factor.change(describe, [panel.loaded, factor, session], panel.info, api_visibility="private",
-                  show_progress="hidden", trigger_mode="always_last", preprocess=False)
+    for trigger in (factor.change, *(box.change for box in region)):
+        trigger(describe, [panel.loaded, factor, session, *region], panel.info, api_visibility="private",
+                show_progress="hidden", trigger_mode="always_last", preprocess=False)
