@@ -106,6 +106,10 @@ def test_a_three_axis_local_sweep_runs_through_the_api_and_reopens_with_every_ax
     assert titles == [f"Input image: {label}" for label in labels]
     controls = sweep_reopen.controls(summary["sweep_id"], plan, "local", me)
     assert controls[6:10] == ("image", ", ".join(labels), "", "") and controls[10]["open"] is True
+    # each cell's run goes by its picture's file name, as a single upload's does (a user trial: "chelsea", without
+    # its extension, so a search for "chelsea.png" missed the sweep's cells), and a re-opened sweep keeps it
+    assert {run.input_name for run in runs.values()} == {"a.png", "b.png"}
+    assert plan.image_names == dict(zip(labels, ("a.png", "b.png"), strict=True))
 
 
 @pytest.mark.parametrize(("axes", "words"), [

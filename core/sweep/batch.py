@@ -11,6 +11,7 @@ from pathlib import Path
 from core import config, storage
 from core.errors import InputError
 from core.inputs import images
+from core.runs import names
 
 
 def _batch_file(owner: str) -> Path:
@@ -19,28 +20,48 @@ def _batch_file(owner: str) -> Path:
     return folder / f"{hashlib.sha256(owner.encode()).hexdigest()[:24]}.json"  # one per owner, name not shown
 
 
-def save_batch(owner: str, files: Iterable[str]) -> dict[str, str]:
-    """Store uploaded images as inputs and remember them for this owner as ``{label: path}`` (labels unique)."""
+def save_batch(owner: str, files: Iterable[str], names: Iterable[str | None] = ()) -> dict[str, str]:
+    """Store uploaded images as inputs and remember them for this owner as ``{label: path}`` (labels unique), with
+    each one's file name (``names``, in order: the name it was uploaded as; else the file's own)."""
     batch: dict[str, str] = {}
-    for file in files:
+    shown: dict[str, str] = {}
+    given = list(names)
+    for number_in_batch, file in enumerate(files):
         loaded = images.load_file(file)
-        base = re.sub(r"[,\"|=·]+", "_", Path(file).stem).strip() or "image"  # labels go into CSV and labels
+        name = (given[number_in_batch] if number_in_batch < len(given) else None) or Path(file).name
+        base = re.sub(r"[,\"|=·]+", "_", Path(name).stem).strip() or "image"  # labels go into CSV and labels
         label, number = base, 2
         while label in batch:
             label, number = f"{base}-{number}", number + 1
-        batch[label] = loaded.path
-    data = json.dumps(batch).encode()
+        batch[label], shown[label] = loaded.path, name
+    data = json.dumps({"files": batch, "names": shown}).encode()
     storage.write_atomic(_batch_file(owner), lambda out: out.write(data), "save the batch")
     return batch
+
+
+def _stored(owner: str) -> tuple[dict[str, str], dict[str, str]]:
+    """This owner's batch: ``{label: path}`` and ``{label: file name}`` (a batch saved by an older version has
+    its labels only)."""
+    try:
+        data = json.loads(_batch_file(owner).read_text())
+    except (OSError, ValueError):
+        return {}, {}
+    if isinstance(data, dict) and isinstance(data.get("files"), dict):
+        return data["files"], data.get("names") or {}
+    return (data, {}) if isinstance(data, dict) else ({}, {})
+
+
+def image_names(tokens: Iterable[str], owner: str) -> dict[str, str]:
+    """The name each picture of an image axis goes by in the history: an upload's file name ("chelsea.png" for
+    the label "chelsea"), a URL's last segment."""
+    _, shown = _stored(owner)
+    return {token: shown.get(token) or names.input_name(None, token) or token for token in tokens}
 
 
 def resolve_images(tokens: Iterable[str], owner: str, fetch: bool = True) -> dict[str, str | None]:
     """``{token: input path}`` for an image axis: this owner's uploaded batch labels, or https:// URLs (fetched
     only when ``fetch``; else None)."""
-    try:
-        batch = json.loads(_batch_file(owner).read_text())
-    except (OSError, ValueError):
-        batch = {}
+    batch, _ = _stored(owner)
     found: dict[str, str | None] = {}
     for token in tokens:
         if token in batch and Path(batch[token]).is_file():

@@ -99,6 +99,8 @@ class SweepPlan:
     whole_path: str | None = None  # with a region, the whole picture it was cut from (stored input)
     vary_seed: bool = False  # each cell its own seed (the grid's seed + the cell's index), not one for the grid
     more_axes: list[tuple[str, list[AxisValue]]] = field(default_factory=list)  # Z, W: (axis name, values)
+    # an image axis's pictures by value: the name each cell's run carries ("chelsea.png" for the label "chelsea")
+    image_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def axes(self) -> list[tuple[str, list[AxisValue]]]:

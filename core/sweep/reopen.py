@@ -63,9 +63,12 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
     # Each picture of an image axis, from a run that was sent it: a cell cancelled before it started has none of
     # its own, and its retry ran with no picture ("Give an image") until every retry failed.
     pictures: dict[AxisValue, str] = {}
+    shown_as: dict[str, str] = {}  # and the name it goes by (its retry's runs carry it too)
     for label, run in latest.items():
         if image_axis and run.input_path:
             pictures.setdefault(_split_label(label, names)[names.index(image_axis)], run.input_path)
+        if image_axis and run.input_name:
+            shown_as.setdefault(_split_label(label, names)[names.index(image_axis)], run.input_name)
     cells, runs = [], {}
     for reversed_place in itertools.product(*(range(len(values)) for _, values in reversed(axes))):
         place = tuple(reversed(reversed_place))
@@ -92,4 +95,5 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
     varied = "seed" not in names and len(seeds) > 1
     return SweepPlan(names[0], axes[0][1], names[1] if len(names) > 1 else None, axes[1][1] if len(names) > 1 else [],
                      cells, id=sweep_id, region=part.region if part else None,
-                     whole_path=part.whole_path if part else None, vary_seed=varied, more_axes=axes[2:]), runs
+                     whole_path=part.whole_path if part else None, vary_seed=varied, more_axes=axes[2:],
+                     image_names=shown_as), runs

@@ -123,7 +123,8 @@ async def run_plan(plan: SweepPlan, engine: Engine, *, owner: str = "", save: Ca
     def new_run(cell: Cell) -> Run:
         runner = engine_of(cell)
         image_axis = plan.axis_of(IMAGE)
-        name = str(cell.values[image_axis]) if image_axis else input_name
+        token = str(cell.values[image_axis]) if image_axis else None
+        name = (plan.image_names.get(token) or token) if token is not None else input_name
         arguments = dict(cell.arguments)
         if ignores_seed(runner.name):  # the sweep's seed is for the engines that use one (an engine axis)
             arguments.pop("seed", None)

@@ -178,6 +178,8 @@ def plan_sweep(request: SweepRequest, owner: str, load: bool = True, measure: bo
         raw, image_path, whole_path = prepared.arguments, prepared.path, prepared.whole_path
     plan = plan_grid(raw, x_axis, xs, y_axis, ys, found, request.region, request.vary_seed, more)
     plan.whole_path = whole_path
+    if tokens:
+        plan.image_names = batch.image_names([str(token) for token in tokens], owner)
     return plan, image_path
 
 
