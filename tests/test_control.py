@@ -192,7 +192,8 @@ def test_a_dry_run_prices_the_grid_and_runs_nothing(photo: str, fal_server, fal_
     assert fal_server.submits() == [] and store.store().count() == 0  # nothing sent, nothing recorded
     # Typed as /sweep_price types them: a yes/no with its reason apart, and a time's basis said even with no time.
     assert priced["needs_confirmation"] is False and priced["why_confirm"] is None
-    assert priced["estimated_seconds"] is None and priced["basis"] == "first run: no estimate"
+    assert priced["estimated_seconds"] is None
+    assert priced["basis"] == "first run: no estimate (no finished run of fal yet)"
     bigger = dry_run(replace(request, x_values="0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0",
                              y_values="1, 2, 3, 4"), Session())
     assert bigger["needs_confirmation"] is True and "40 cells" in bigger["why_confirm"]

@@ -77,6 +77,20 @@ def test_the_preflight_says_first_run_until_there_is_history_then_the_time_and_i
     assert "about 7 s — from your last 3 local fast runs, 1.00 s per output MP + 1.0 s per cell" in text
 
 
+def test_an_engine_axis_with_an_engine_never_run_names_it(tmp_path: Path) -> None:
+    # A user trial: "first run: no estimate" for a local × lanczos sweep after many lanczos runs, with no word of
+    # which engine had none.
+    path = tmp_path / "in.png"
+    Image.new("RGB", (1000, 1000)).save(path)
+    for mp in (1.0, 2.0):
+        store.save(finished_run(mp, 0.1 * mp, engine="lanczos", model=None))
+    form = {"loaded": InputImage(str(path), 1000, 1000, "d"), "engine": "local", "x_axis": "upscale_factor",
+            "x_values": "1, 2", "y_axis": "engine", "y_values": "local:fast, lanczos", "upscale_factor": 2.0,
+            "prompt": "a", "negative_prompt": "b", "session": Session()}
+    text = sweep_preflight.preflight({key: key for key in form}, form)[0]
+    assert "first run: no estimate (no finished run of local:fast yet)" in text, text
+
+
 @pytest.mark.parametrize("bar", ["fal", "local"])
 def test_an_engine_axis_times_each_cell_at_its_own_engines_rate(tmp_path: Path, bar: str) -> None:
     # A user trial: with the Engine bar on fal, a local:fast × lanczos sweep said "first run: no estimate" though

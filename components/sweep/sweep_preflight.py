@@ -47,7 +47,7 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
     per_mp = describe(engine).price_per_output_megapixel
     price = cost.estimated_price  # each cell at its own engine's price
     took = (f"{spoken(cost.estimated_seconds)} — {found.basis()}"
-            if found.rates and cost.estimated_seconds is not None else NO_ESTIMATE)
+            if found.rates and cost.estimated_seconds is not None else found.basis() or NO_ESTIMATE)
     region = found.request.region
     text = (f"**{cost.cells} cells**" + (f" · each on the **{region.label}**" if region else "")
             + f" · {cost.total_output_megapixels:.2f} MP of output · "

@@ -33,12 +33,14 @@ class SweepEstimate:
     workers_basis: str = ""  # where ``workers`` comes from, when the engine's queue decides it
     request: SweepRequest = field(default_factory=SweepRequest)  # what was estimated (its region among it)
     engine_rates: tuple[learned.Rates, ...] = ()  # with an engine axis: each of its engines' rates, in order
+    untimed: tuple[str, ...] = ()  # the engines (specs) with no finished run to learn from, when ``rates`` is None
 
     def basis(self) -> str:
         """The time's basis in words: the rates' basis (each engine's, for an engine axis) and, when cells run
-        together, how many at once and why."""
+        together, how many at once and why; with no rates, ``NO_ESTIMATE`` naming the engines not run yet ("first
+        run: no estimate (no finished run of local yet)": an engine axis's other engines may have run)."""
         if self.rates is None:
-            return ""
+            return f"{NO_ESTIMATE} (no finished run of {' or '.join(self.untimed)} yet)" if self.untimed else ""
         why = f" ({self.workers_basis})" if self.workers_basis else ""
         together = f"; {self.workers} cells at once{why}" if self.workers > 1 else ""
         return " · ".join(rates.basis() for rates in self.engine_rates or (self.rates,)) + together
@@ -104,7 +106,9 @@ def estimate_sweep(request: SweepRequest, owner: str, image_path: str | None, sc
         cost = replace(cost, estimated_seconds=learned.sweep_seconds(found, cost.estimated_seconds,
                                                                      cost.total_output_megapixels))
     engine_rates = tuple(rates for rates in by_spec.values() if rates is not None) if found else ()
-    return SweepEstimate(plan, cost, found, workers, why, request, engine_rates)
+    untimed = (tuple(spec for spec, rates in by_spec.items() if rates is None) if by_spec
+               else () if found else (request.engine,))
+    return SweepEstimate(plan, cost, found, workers, why, request, engine_rates, untimed)
 
 
 def dry_run(request: SweepRequest, visitor: Visitor) -> dict[str, object]:
