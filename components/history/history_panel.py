@@ -571,12 +571,12 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
                           show_progress="hidden")
     whole_picture.listen(panel.whole, panel.selected, session, whole)
     undoable = [panel.action, panel.last_deleted, panel.undo, *shown]
-    for button, handler in ((panel.delete, delete), (panel.delete_sweep, delete_sweep)):
-        changers.append(button.click(handler, [panel.selected, *viewing], [*chosen, *undoable],
-                                     api_visibility="private"))
-    changers.append(panel.undo.click(undo, [panel.last_deleted, *viewing], undoable, api_visibility="private"))
-    changers.append(panel.put_back.click(put_back, [panel.selected, *viewing, panel.last_deleted],
-                                         [*chosen, *undoable], api_visibility="private"))
+    binning = [button.click(handler, [panel.selected, *viewing], [*chosen, *undoable], api_visibility="private")
+               for button, handler in ((panel.delete, delete), (panel.delete_sweep, delete_sweep))]
+    binning.append(panel.undo.click(undo, [panel.last_deleted, *viewing], undoable, api_visibility="private"))
+    binning.append(panel.put_back.click(put_back, [panel.selected, *viewing, panel.last_deleted],
+                                        [*chosen, *undoable], api_visibility="private"))
+    changers += binning  # what moves runs into the bin or out of it
     confirming = [panel.confirm, panel.confirm_question, panel.confirm_yes, panel.asked]
     panel.empty_bin.click(ask_empty, [session, panel.search, panel.engine], [*confirming, panel.action],
                           api_visibility="private")
@@ -594,5 +594,5 @@ def listen(panel: HistoryPanel, session: gr.State, params: dict[str, Widget],
     # Compare's menus follow every change of the history: a tab opened, Refresh, a run done, and what the tab's
     # buttons delete or put back (after Undo delete they listed 11 runs of 19)
     compare.listen(panel.compare, session, [tabs.select, panel.refresh.click, run_event.then,
-                                            *(event.then for event in changers[-4:]), emptied.then])
+                                            *(event.then for event in binning), emptied.then])
     return restored
