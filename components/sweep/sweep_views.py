@@ -248,6 +248,9 @@ def _finished_output(run: Run | None) -> str | None:
     return run.output_path if run is not None and sweep_run.done(run) else None
 
 
+DELETED = "deleted"  # a finished cell whose picture is gone: its sweep deleted for good in History
+
+
 def _status_tile(status: str, size: int = 256) -> str:
     folder = config.data_dir() / "sweeps" / "tiles"
     folder.mkdir(parents=True, exist_ok=True)
@@ -342,9 +345,12 @@ def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...
         for cell in page.cells:
             run = view.runs.get(cell.key)
             label = cell.label + ignored_note(view.plan, cell)
-            if run is not None and run.status == "completed" and run.output_path:
+            if sweep_run.done(run):
+                assert run is not None
                 # outputs can be tens of megapixels: the grid shows the thumbnail the exported page carries
                 items.append((served(str(web_page.thumbnail(run))), label))
+            elif run is not None and run.status == "completed":  # its picture deleted for good (the bin emptied)
+                items.append((served(_status_tile(DELETED)), f"{label} — {DELETED}"))
             else:
                 items.append((served(_status_tile(run.status if run else "queued")),
                               f"{label} — {sweep_run.status_text(run)}"))

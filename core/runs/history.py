@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import shutil
 import sqlite3
 import threading
 import time
@@ -329,13 +330,33 @@ class History:
             runs = self._runs((where, params))
             for run in runs:
                 self._conn.execute("DELETE FROM runs WHERE id = ?", (run.id,))
-                self._remove_file(str(before_path(run.id, self.data_dir)))  # a derived copy of the input
+                for derived in self._derived(run):  # copies of its input and output: gone with it
+                    self._remove_file(str(derived))
                 for path in dict.fromkeys(p for p in (run.output_path, run.input_path, run.whole_path) if p):
                     used = self._conn.execute("SELECT 1 FROM runs WHERE input_path = ? OR output_path = ? "
                                               "OR whole_path = ? LIMIT 1", (path, path, path)).fetchone()
                     if not used:
                         self._remove_file(path)
+            for sweep_id in dict.fromkeys(run.sweep_id for run in runs if run.sweep_id):
+                left = self._conn.execute("SELECT 1 FROM runs WHERE sweep_id = ? LIMIT 1", (sweep_id,)).fetchone()
+                folder = self._sweep_folder(sweep_id)
+                if not left and folder is not None:  # its last run gone: its sheet, CSV, thumbnails, exports too
+                    shutil.rmtree(folder, ignore_errors=True)
         return len(runs)
+
+    def _derived(self, run: Run) -> list[Path]:
+        """What the app made from a run's pictures: the slider's copy of its input, its History thumbnail and its
+        sweep grid's (``core/runs/thumbs.py``, ``core/sweep/web_page.py``)."""
+        made = [before_path(run.id, self.data_dir), self.data_dir / "thumbs" / f"{run.id}.png"]
+        folder = self._sweep_folder(run.sweep_id)
+        return [*made, folder / "thumbs" / f"{run.id}.jpg"] if folder is not None else made
+
+    def _sweep_folder(self, sweep_id: str | None) -> Path | None:
+        """``data/sweeps/<sweep_id>/`` (``core/sweep/sweep_run.sweep_dir``), or None for an id that would name
+        anything else (a path, or the folders of status tiles and batches kept beside the sweeps)."""
+        if not sweep_id or sweep_id in (".", "..", "tiles", "batches") or Path(sweep_id).name != sweep_id:
+            return None
+        return self.data_dir / "sweeps" / sweep_id
 
     def _remove_file(self, path: str) -> None:
         target = Path(path).resolve()

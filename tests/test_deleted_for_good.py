@@ -1,0 +1,45 @@
+"""Deleted for good means gone: emptying the bin takes a run's derived pictures with it (thumbnails, the slider's
+copy, its sweep's sheet, CSV and exports once the sweep has no run left), and a grid still on show draws its cells
+as deleted instead of failing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from components.common.session import Session
+from components.sweep import sweep_layout
+from components.sweep import sweep_views as views
+from components.sweep.sweep_actions import SweepView
+from core.runs import store, thumbs
+from core.sweep import reopen, web_page
+from core.sweep.sweep_run import Phase, sweep_dir
+from core.usecases import SweepRequest
+from tests.followers import swept
+
+
+def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path: Path) -> None:
+    # A user trial: after the bin was emptied the grid still showed the sweep's pictures (its thumbnails were
+    # kept), and swapping its axes did nothing: drawing it failed on the outputs now gone.
+    picture = tmp_path / "chelsea.png"
+    Image.radial_gradient("L").resize((60, 40)).convert("RGB").save(picture)
+    me = Session()
+    sweep_id = swept(SweepRequest({}, str(picture), "lanczos", "upscale_factor", "1, 2"), me)
+    plan, runs = reopen.reopen(sweep_id, me.scope(), store.store())
+    view = SweepView(plan, runs, "lanczos", str(picture), phase=Phase.DONE)
+    made = [web_page.thumbnail(run) for run in runs.values()]  # what the grid and History drew
+    made += [Path(str(thumbs.thumbnail(run, store.store().data_dir))) for run in runs.values()]
+    folder = sweep_dir(sweep_id)
+    assert all(path.is_file() for path in made) and any(folder.iterdir())
+
+    assert store.store().delete_sweep(sweep_id, me.scope())
+    assert all(path.is_file() for path in made)  # in the bin: kept, it can be put back
+    store.store().purge(me.scope())
+    assert not [path for path in made if path.exists()] and not folder.exists()
+
+    swapped = sweep_layout.Layout(sweep_id, "upscale_factor", None)
+    for layout in (None, swapped):  # the grid as shown, and after a pivot
+        grid = views.render_grid(view, layout)[1]
+        captions = [item["caption"] for item in grid.value]
+        assert captions == ["upscale_factor=1 — deleted", "upscale_factor=2 — deleted"], captions
