@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from components.common.session import Session
-from components.sweep import sweep_layout
+from components.sweep import sweep_layout, sweep_reopen
 from components.sweep import sweep_views as views
 from components.sweep.sweep_actions import SweepView
 from core.runs import store, thumbs
@@ -33,13 +33,28 @@ def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path:
     folder = sweep_dir(sweep_id)
     assert all(path.is_file() for path in made) and any(folder.iterdir())
 
-    assert store.store().delete_sweep(sweep_id, me.scope())
+    ids = store.store().delete_sweep(sweep_id, me.scope())
     assert all(path.is_file() for path in made)  # in the bin: kept, it can be put back
+    binned = sweep_reopen.whereabouts(view, me)  # the Sweep tab opened again
+    assert isinstance(binned, SweepView) and binned.message == sweep_reopen.BINNED
+    swapped = sweep_layout.Layout(sweep_id, "upscale_factor", None)
+    # a pivot keeps saying where the sweep is (a user trial: after Swap it said "4 completed · done." again)
+    assert "deleted in History" in views.render_grid(binned, swapped)[0]
+    store.store().undelete(ids, me.scope())
+    back = sweep_reopen.whereabouts(binned, me)
+    assert isinstance(back, SweepView) and back.message == "done."
+    assert sweep_reopen.whereabouts(back, me) is not None  # nothing new to say: the view is left as it is
+
+    store.store().delete_sweep(sweep_id, me.scope())
     store.store().purge(me.scope())
     assert not [path for path in made if path.exists()] and not folder.exists()
-
-    swapped = sweep_layout.Layout(sweep_id, "upscale_factor", None)
+    gone = sweep_reopen.whereabouts(view, me)
+    assert isinstance(gone, SweepView) and gone.message == sweep_reopen.PURGED
     for layout in (None, swapped):  # the grid as shown, and after a pivot
-        grid = views.render_grid(view, layout)[1]
+        line, grid = views.render_grid(gone, layout)[:2]
         captions = [item["caption"] for item in grid.value]
         assert captions == ["upscale_factor=1 — deleted", "upscale_factor=2 — deleted"], captions
+        assert "deleted for good" in line
+    # the views drawn with it find no picture to show rather than failing on the files gone
+    assert views.render_results(gone)[:2] == [None, None]
+    assert not views.crops(gone, None, 10, 10, 16).value  # no finished cell has a picture left

@@ -12,7 +12,6 @@ import gradio as gr
 from components.common.refusal import said
 from components.common.session import Session
 from components.sweep.sweep_actions import NONE, SweepView, finish
-from components.sweep.sweep_status import progress
 from core.engines import keyless_engine
 from core.errors import StudioError
 from core.runs import store
@@ -75,18 +74,21 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
     return (*await finish(SweepView(plan, runs, shown[4], single_input), reuse=True), *shown, "")
 
 
+BINNED = ("deleted in History: its runs are in the bin (Status “recently deleted”), where **Put back** brings the "
+          "sweep back; it cannot be exported or retried until then.")
+PURGED = "deleted for good in History (the bin was emptied): its runs and pictures are gone."
+
+
 def whereabouts(view: SweepView, session: Session) -> Any:
-    """The progress line as the Sweep tab is opened: the sweep on show said to be in the History's bin, or deleted
-    for good, when it was deleted there since it was drawn (the tab went on showing it with no word until an
-    export was refused); its own line otherwise; nothing while it runs."""
+    """The sweep on show as the Sweep tab is opened: said to be in the History's bin, or deleted for good, when it
+    was deleted there since it was drawn (the tab went on showing it with no word until an export was refused); its
+    own line again once put back; nothing while it runs or when nothing changed. The note is the view's message,
+    so a pivot keeps it (it said "done" again)."""
     if view.plan is None or view.in_flight:
         return gr.skip()
     history, scope = store.store(), session.scope()
     if history.runs_for_sweep(view.plan.id, scope):
-        return progress(view)
-    if history.runs_for_sweep(view.plan.id, scope, binned=True):
-        note = ("deleted in History: its runs are in the bin (Status “recently deleted”), where **Put back** brings "
-                "the sweep back; it cannot be exported or retried until then.")
+        note = "done." if view.message in (BINNED, PURGED) else view.message
     else:
-        note = "deleted for good in History (the bin was emptied): its runs and pictures are gone."
-    return progress(replace(view, message=note))
+        note = BINNED if history.runs_for_sweep(view.plan.id, scope, binned=True) else PURGED
+    return gr.skip() if note == view.message else replace(view, message=note)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -372,8 +373,9 @@ def _reference(view: SweepView) -> str | None:
     """The input the crop coordinates refer to: the sweep's input, or the first cell's (an image axis)."""
     if view.plan is None:
         return None
-    return view.input_path or next((path for cell in view.plan.cells if (path := cell_input(
+    found = view.input_path or next((path for cell in view.plan.cells if (path := cell_input(
         cell, view.runs.get(cell.key), None))), None)
+    return found if found and Path(found).is_file() else None  # None too once deleted for good (the bin emptied)
 
 
 def render_results(view: SweepView, crop_size: float | None = None) -> list[Any]:
@@ -390,7 +392,9 @@ def render_results(view: SweepView, crop_size: float | None = None) -> list[Any]
     width, height = Image.open(reference).size if reference else (1024, 1024)
     low, high = CROP_SIZES  # a crop fits in the input: no larger than its shorter side
     largest = max(low, min(high, width, height))
-    return [servable(view.sheet), servable(reference), gr.update(maximum=width, value=width // 2),
+    sheet = view.sheet if view.sheet and Path(view.sheet).is_file() else None
+    return [servable(sheet) if sheet else None, servable(reference) if reference else None,
+            gr.update(maximum=width, value=width // 2),
             gr.update(maximum=height, value=height // 2),
             gr.update(maximum=largest, value=min(int(crop_size or CROP_SIZE), largest)), *laid_out_results(view, None)]
 
