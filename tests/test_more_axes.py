@@ -316,3 +316,25 @@ def test_the_metrics_table_names_its_columns_by_axis_in_the_layouts_order(tmp_pa
     assert list(table.columns) == ["label", "Engine", "Upscale factor", "Input image", "status", "psnr"]
     first = table.iloc[0]
     assert (first["Engine"], first["Upscale factor"], first["Input image"]) == ("local:fast", 1, "a")
+
+
+def test_a_reopened_batch_sweep_puts_its_own_pictures_back_in_the_batch(client, tmp_path: Path) -> None:
+    """A user trial: a re-opened sweep over an Input image axis showed an empty batch box, and Run sweep ran the
+    pictures of the batch uploaded last under the same labels (other pictures, or a refusal)."""
+    from core.sweep import batch
+
+    me = Session()
+    pictures = [noise_png(tmp_path / f"{name}.png", (24, 16), seed=number) for number, name in enumerate("ab")]
+    labels = list(batch.save_batch(me.files_owner(), pictures))
+    _, _, summary = client.predict(None, None, engine="lanczos", x_axis="image", x_values=", ".join(labels),
+                                   y_axis="", y_values="", api_name="/sweep")
+    swept = {label: path for label, path in batch.resolve_images(labels, me.files_owner()).items()}
+    later = tmp_path / "later"
+    later.mkdir()
+    others = [noise_png(later / f"{name}.png", (30, 20), seed=9 + number) for number, name in enumerate("ab")]
+    batch.save_batch(me.files_owner(), others)  # another batch since, under the same labels
+    assert batch.resolve_images(labels, me.files_owner()) != swept
+
+    *_, shown_batch, note = asyncio.run(sweep_reopen.open_sweep(summary["sweep_id"], me))
+    assert note == "" and [Path(path).name for path in shown_batch] == ["a.png", "b.png"]
+    assert batch.resolve_images(labels, me.files_owner()) == swept  # Run sweep runs the sweep's own pictures

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from components.common.files import servable
 from components.common.refusal import said
 from components.common.session import Session
 from components.sweep.sweep_actions import NONE, SweepView, finish
 from core.engines import keyless_engine
 from core.errors import StudioError
 from core.runs import store
-from core.sweep import reopen
+from core.sweep import batch, reopen
 from core.sweep.axes import IMAGE, values_text
 from core.sweep.plan import SweepPlan
 from core.sweep.sweep_store import SweepStore
@@ -54,7 +56,19 @@ def controls(sweep_id: str, plan: SweepPlan, engine: str, session: Session) -> C
             gr.update(open=bool(plan.more_axes)))
 
 
-SKIPPED = 14  # left alone when a sweep cannot be opened: CSV, sheet, view, the axes, engine, vary seed, fold
+SKIPPED = 15  # left alone when a sweep cannot be opened: CSV, sheet, view, the axes, engine, vary seed, fold, batch
+
+
+def batch_of(plan: SweepPlan, session: Session) -> Any:
+    """A re-opened sweep's image axis pictures, made the visitor's batch again and shown in the batch box (it showed
+    "Drop File Here" while Run sweep ran the last batch uploaded under the same labels); nothing without one."""
+    axis = plan.axis_of(IMAGE)
+    if axis is None:
+        return gr.skip()
+    pictures = {str(cell.values[axis]): cell.image_path for cell in plan.cells
+                if cell.image_path and Path(cell.image_path).is_file()}
+    batch.restore_batch(session.files_owner(), pictures, plan.image_names)
+    return [servable(path, plan.image_names.get(label)) for label, path in pictures.items()]
 
 
 async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
@@ -71,7 +85,8 @@ async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
     engine = first.engine if first else keyless_engine()
     single_input = first.input_path if first and not plan.axis_of(IMAGE) else None
     shown = controls(sweep_id, plan, engine, session)
-    return (*await finish(SweepView(plan, runs, shown[4], single_input), reuse=True), *shown, "")
+    return (*await finish(SweepView(plan, runs, shown[4], single_input), reuse=True), *shown,
+            batch_of(plan, session), "")
 
 
 BINNED = ("deleted in History: its runs are in the bin (Status “recently deleted”), where **Put back** brings the "

@@ -34,9 +34,19 @@ def save_batch(owner: str, files: Iterable[str], names: Iterable[str | None] = (
         while label in batch:
             label, number = f"{base}-{number}", number + 1
         batch[label], shown[label] = loaded.path, name
-    data = json.dumps({"files": batch, "names": shown}).encode()
-    storage.write_atomic(_batch_file(owner), lambda out: out.write(data), "save the batch")
+    _write(owner, batch, shown)
     return batch
+
+
+def restore_batch(owner: str, pictures: dict[str, str], shown: dict[str, str]) -> None:
+    """Make ``pictures`` (``{label: stored input path}``, with their file names ``shown``) this owner's batch again:
+    a re-opened sweep's image axis then names its own pictures, not those of the last batch uploaded."""
+    _write(owner, pictures, {label: name for label, name in shown.items() if label in pictures})
+
+
+def _write(owner: str, files: dict[str, str], shown: dict[str, str]) -> None:
+    data = json.dumps({"files": files, "names": shown}).encode()
+    storage.write_atomic(_batch_file(owner), lambda out: out.write(data), "save the batch")
 
 
 def _stored(owner: str) -> tuple[dict[str, str], dict[str, str]]:
