@@ -68,6 +68,11 @@ def test_an_engine_axis_needs_a_key_only_for_the_engines_that_do(client, photo, 
                             api_name="/sweep")
     cells = pd.read_csv(csv, encoding="utf-8-sig")
     assert list(cells["model"]) == ["fast", "quality"] and set(cells["status"]) == {"completed"}
+    # A user trial: a sweep too large to run without confirming, with a fal cell and no key, asked to confirm its
+    # price first; confirming would only have been refused for the key.
+    with pytest.raises(Exception, match="No fal key"):
+        client.predict(handle_file(photo), None, engine="local", x_axis="engine", x_values="fal, local:fast",
+                       y_axis="upscale_factor", y_values="1-2 [9]", api_name="/sweep")  # 18 cells
 
 
 @pytest.mark.browser

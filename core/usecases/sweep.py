@@ -301,9 +301,11 @@ async def run_sweep(request: SweepRequest, visitor: Visitor) -> AsyncIterator[Sw
     if cost and cost.oversized:
         raise InputError(f"The output of cell {plan.cell(cost.oversized[0]).label!r} is larger than the limit; "
                          "lower the upscale factor.", "upscale_factor")
+    # Built before the confirmation is asked for: a sweep that cannot run (no key for a fal cell) says so, rather
+    # than asking to confirm its price first.
+    runner, engine_for = _engines(plan, engine, request.model, visitor)
     if not request.confirm and (reason := needs_confirmation(plan, cost, paying_engine(plan, engine))):
         raise InputError(reason, None)
-    runner, engine_for = _engines(plan, engine, request.model, visitor)
     runs: dict[CellKey, Run] = {}
 
     def start(on_update: sweep_run.OnUpdate) -> Awaitable[Any]:  # the webhook goes to engines that take one
