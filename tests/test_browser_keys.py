@@ -83,7 +83,9 @@ def test_escape_that_closes_the_x_axis_menu_leaves_a_running_fal_sweep_alone(stu
         stopped = "cancelled 4 cells (creativity=0.2, creativity=0.4, creativity=0.6, creativity=0.8)"
         assert f"{stopped}; 0 finished cells kept" in text, text
         assert all(fal_server.state(job).cancel_received for job in ids)
-        assert page.locator("#sweep-cancel").is_disabled() and not page.locator("#sweep-run").is_disabled()
+        # the buttons follow the grid's redraw, a moment after the line (which the cancelled event also writes)
+        page.wait_for_function("() => document.querySelector('#sweep-cancel').disabled"
+                               " && !document.querySelector('#sweep-run').disabled", timeout=15_000)
         screenshot(page, "keys-sweep-cancelled")
 
 

@@ -62,3 +62,19 @@ def test_the_preflight_time_is_waves_at_the_observed_concurrency(monkeypatch: py
             "x_values": "1-12", "y_axis": "", "upscale_factor": 2.0, "prompt": "a", "negative_prompt": "b"}
     cost = sweep_preflight.estimate(form, "").cost
     assert cost is not None and cost.estimated_seconds == pytest.approx(4 * 4.0)  # ceil(12 / 3) waves of 4 s
+
+
+def test_the_line_and_the_tiles_say_the_same_of_cells_waiting_on_this_machine() -> None:
+    # A user trial: the line said "1 running, 4 being sent, 7 completed" while the same local cells' tiles said
+    # "queued": local cells are not sent anywhere, they wait their turn here.
+    from components.sweep import sweep_views
+    from core.sweep.sweep_run import Phase
+
+    plan = plan_grid({}, "upscale_factor", [1, 1.5, 2, 2.5])
+    runs = {plan.cells[0].key: Run(engine="local", arguments={}, status="completed"),
+            plan.cells[1].key: Run(engine="local", arguments={}, status="running", request_id="local-1")}
+    view = SweepView(plan, runs, "local", phase=Phase.RUNNING, message="running…")
+    assert "4 cells: 1 running, 2 waiting their turn on this machine, 1 completed" in progress(view)
+    captions = [item["caption"] for item in sweep_views.render_grid(view)[1].value]
+    assert captions[1:] == ["upscale_factor=1.5 — running", "upscale_factor=2 — waiting its turn",
+                            "upscale_factor=2.5 — waiting its turn"], captions

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.engines import describe
+from core.engines import describe, parse_spec
 from core.runs.runs import Run
-from core.sweep.plan import CellKey, SweepPlan
+from core.sweep.plan import Cell, CellKey, SweepPlan
 from core.sweep.sweep_run import Phase
 from core.usecases.sweep import note_position
 
-__all__ = ["SweepView", "note_position", "progress"]
+__all__ = ["SweepView", "note_position", "progress", "waiting"]
 
 
 class SweepView(Protocol):
@@ -26,6 +26,7 @@ class SweepView(Protocol):
     positions: dict[CellKey, int]
     message: str
     phase: Phase
+    engine: str
 
 
 def _span(values: list[int]) -> str:
@@ -35,36 +36,54 @@ def _span(values: list[int]) -> str:
     return f" (position {low})" if low == high else f" (positions {low}–{high})"
 
 
-def _hosted(run: Run) -> bool:
-    return describe(run.engine).needs_key
+# What a cell with no picture yet is doing (singular, as its tile says it; plural, as the line counts it)
+RUNNING, AT_FAL, HERE, SENDING, QUEUED = "running", "waiting in fal's queue", "waiting its turn", "being sent", "queued"
+_PLURAL = {RUNNING: "running", AT_FAL: "waiting in fal's queue", HERE: "waiting their turn on this machine",
+           SENDING: "being sent", QUEUED: "queued"}
+
+
+def waiting(view: SweepView, cell: Cell, run: Run | None) -> str | None:
+    """What the cell is doing while it has no picture, in the words the line and its tile both use: running,
+    waiting in fal's queue, waiting its turn on this machine (a local engine runs one cell at a time), being sent,
+    or queued (no sweep going); None once it has settled (completed, failed, cancelled…). The tiles said "queued"
+    beside a line that said "4 being sent" for the same local cells."""
+    if run is not None and run.status == RUNNING:
+        return RUNNING
+    if run is not None and run.status != QUEUED:
+        return None
+    spec = run.engine if run is not None else (view.plan.engine_of(cell) if view.plan else None) or view.engine
+    hosted = describe(parse_spec(spec)[0]).needs_key
+    if run is not None and run.request_id:  # handed to its engine
+        return AT_FAL if hosted else HERE
+    if view.phase not in (Phase.RUNNING, Phase.RETRYING):
+        return QUEUED
+    return SENDING if hosted else HERE
 
 
 def progress(view: SweepView) -> str:
-    """One line: how many cells run, wait in fal's queue (and where), wait to be sent, are done or failed."""
+    """One line: how many cells run, wait in fal's queue (and where), wait their turn here or to be sent, are done
+    or failed."""
     if view.plan is None:
         return view.message
-    runs = [view.runs.get(cell.key) for cell in view.plan.cells]
-    waiting = [run for run in runs if run is not None and run.status == "queued" and run.request_id]
-    hosted_waiting = [run for run in waiting if _hosted(run)]
-    running = [run for run in runs if run is not None and run.status == "running"]
-    parts = [f"{len(running)} running"] if running else []
-    if hosted_waiting:
-        keys = [cell.key for cell, run in zip(view.plan.cells, runs, strict=True) if run in hosted_waiting]
-        spots = [view.positions[key] for key in keys if key in view.positions]
-        parts.append(f"{len(hosted_waiting)} waiting in fal's queue{_span(spots)}")
-    if len(waiting) > len(hosted_waiting):
-        parts.append(f"{len(waiting) - len(hosted_waiting)} waiting their turn on this machine")
-    unsent = sum(1 for run in runs if run is None or (run.status == "queued" and not run.request_id))
-    if unsent:
-        parts.append(f"{unsent} being sent" if view.phase is Phase.RUNNING else f"{unsent} queued")
+    states = [(cell, view.runs.get(cell.key)) for cell in view.plan.cells]
+    doing: dict[str, list[Cell]] = {}
     counts: dict[str, int] = {}
-    for run in runs:
-        if run is not None and run.status not in ("queued", "running"):
+    for cell, run in states:
+        if (word := waiting(view, cell, run)) is not None:
+            doing.setdefault(word, []).append(cell)
+        elif run is not None:
             counts[run.status] = counts.get(run.status, 0) + 1
+    parts = []
+    for word in (RUNNING, AT_FAL, HERE, SENDING, QUEUED):
+        cells = doing.get(word, [])
+        if cells:
+            spots = [view.positions[cell.key] for cell in cells if cell.key in view.positions] if word == AT_FAL else []
+            parts.append(f"{len(cells)} {_PLURAL[word]}{_span(spots)}")
     parts += [f"{count} {status}" for status, count in counts.items()]
     line = f"**Sweep `{view.plan.id}`** · {view.plan.size} cells: {', '.join(parts)}"
-    if hosted_waiting and running:
-        line += (f" · fal runs {len(running)} of this account's requests at once and queues the rest: a long wait "
+    running = len(doing.get(RUNNING, []))
+    if doing.get(AT_FAL) and running:
+        line += (f" · fal runs {running} of this account's requests at once and queues the rest: a long wait "
                  "here is the account's concurrency limit (2 for a new account, rising with purchases to 40), "
                  "not a fault")
     return line + (f" · {view.message}" if view.message else "")

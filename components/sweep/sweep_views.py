@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from components.common.text import plain, toast
 from components.sweep import sweep_layout
 from components.sweep.sweep_actions import SweepView, progress, y_axis_of
 from components.sweep.sweep_layout import Layout
+from components.sweep.sweep_status import AT_FAL, HERE, waiting
 from components.upscale.region_panel import drawn, region_of
 from core import config
 from core.csv_export import ENCODING
@@ -250,12 +252,13 @@ def _finished_output(run: Run | None) -> str | None:
 
 
 DELETED = "deleted"  # a finished cell whose picture is gone: its sweep deleted for good in History
+TILE_WORDS = {AT_FAL: "in fal's queue", HERE: "waiting"}  # what fits on a tile; its caption says the rest
 
 
 def _status_tile(status: str, size: int = 256) -> str:
     folder = config.data_dir() / "sweeps" / "tiles"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{status}.png"
+    path = folder / f"{re.sub(r'[^a-z]+', '-', status.lower())}.png"  # "in fal's queue" → in-fal-s-queue.png
     if not path.exists():
         tile = Image.new("RGB", (size, size), (200, 200, 200))
         ImageDraw.Draw(tile).text((size / 2, size / 2), status, fill=(30, 30, 30), anchor="mm",
@@ -352,6 +355,8 @@ def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...
                 items.append((served(str(web_page.thumbnail(run))), label))
             elif run is not None and run.status == "completed":  # its picture deleted for good (the bin emptied)
                 items.append((served(_status_tile(DELETED)), f"{label} — {DELETED}"))
+            elif (word := waiting(view, cell, run)) is not None:  # in the line's words
+                items.append((served(_status_tile(TILE_WORDS.get(word, word))), f"{label} — {word}"))
             else:
                 items.append((served(_status_tile(run.status if run else "queued")),
                               f"{label} — {sweep_run.status_text(run)}"))
