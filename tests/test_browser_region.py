@@ -168,7 +168,8 @@ def test_a_typed_region_says_it_is_unused_and_a_factor_typed_past_its_end_is_pri
         box = page.locator("#param-upscale_factor input[type=number]")
         box.fill("9")
         box.press("Enter")
-        page.locator("#input-info").get_by_text("output 2400×1600").wait_for()
+        page.locator("#input-info").get_by_text("A run is of the region: region 256×256 → 1024×1024").wait_for()
+        assert "whole 600×400 → 2400×1600" in page.locator("#input-info").inner_text()
         line.get_by_text("region 256×256 → 1024×1024").wait_for()
         assert "whole 600×400 → 2400×1600" in line.inner_text()
         assert not page.locator("#input-info .error, #region-line .error").count()  # no Error badge on them

@@ -34,6 +34,8 @@ from core.usecases.sweep import finished, further_axes
 NONE = ""  # the Y axis dropdown's "none": also what an API caller sends for one axis
 PARAMETERS = tuple(f.name for f in schema.PARAMETER_FIELDS)
 
+IN_BIN, GONE = "in the bin", "deleted for good"  # where a drawn sweep's runs went when deleted in History
+
 
 @dataclass
 class SweepView:
@@ -48,6 +50,7 @@ class SweepView:
     message: str = ""
     positions: dict[CellKey, int] = field(default_factory=dict)  # cells in an engine's queue: their place
     phase: Phase = Phase.IDLE  # what decisions read (``message`` is only said)
+    deleted: str = ""  # IN_BIN or GONE once its runs were deleted in History since it was drawn; "" while there
 
     @property
     def in_flight(self) -> bool:

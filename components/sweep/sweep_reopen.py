@@ -13,7 +13,7 @@ import gradio as gr
 from components.common.files import servable
 from components.common.refusal import said
 from components.common.session import Session
-from components.sweep.sweep_actions import NONE, SweepView, finish
+from components.sweep.sweep_actions import GONE, IN_BIN, NONE, SweepView, finish
 from core.engines import keyless_engine
 from core.errors import StudioError
 from core.runs import store
@@ -96,14 +96,16 @@ PURGED = "deleted for good in History (the bin was emptied): its runs and pictur
 
 def whereabouts(view: SweepView, session: Session) -> Any:
     """The sweep on show as the Sweep tab is opened: said to be in the History's bin, or deleted for good, when it
-    was deleted there since it was drawn (the tab went on showing it with no word until an export was refused); its
-    own line again once put back; nothing while it runs or when nothing changed. The note is the view's message,
-    so a pivot keeps it (it said "done" again)."""
+    was deleted there since it was drawn (the tab went on showing it with no word until an export was refused);
+    "done." again once put back; nothing while it runs or when nothing changed. The note is the view's message,
+    so a pivot keeps it (it said "done" again); what decides is the view's typed ``deleted``."""
     if view.plan is None or view.in_flight:
         return gr.skip()
     history, scope = store.store(), session.scope()
     if history.runs_for_sweep(view.plan.id, scope):
-        note = "done." if view.message in (BINNED, PURGED) else view.message
+        deleted = ""
     else:
-        note = BINNED if history.runs_for_sweep(view.plan.id, scope, binned=True) else PURGED
-    return gr.skip() if note == view.message else replace(view, message=note)
+        deleted = IN_BIN if history.runs_for_sweep(view.plan.id, scope, binned=True) else GONE
+    if deleted == view.deleted:
+        return gr.skip()
+    return replace(view, deleted=deleted, message={IN_BIN: BINNED, GONE: PURGED}.get(deleted, "done."))
