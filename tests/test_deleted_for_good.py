@@ -43,7 +43,7 @@ def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path:
     store.store().undelete(ids, me.scope())
     back = sweep_reopen.whereabouts(binned, me)
     assert isinstance(back, SweepView) and back.message == "done."
-    assert sweep_reopen.whereabouts(back, me) is not None  # nothing new to say: the view is left as it is
+    assert not isinstance(sweep_reopen.whereabouts(back, me), SweepView)  # nothing new to say: left as it is
 
     store.store().delete_sweep(sweep_id, me.scope())
     store.store().purge(me.scope())
@@ -58,3 +58,28 @@ def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path:
     # the views drawn with it find no picture to show rather than failing on the files gone
     assert views.render_results(gone)[:2] == [None, None]
     assert not views.crops(gone, None, 10, 10, 16).value  # no finished cell has a picture left
+
+
+def test_a_sweep_partly_put_back_reopens_whole_with_its_other_cells_said_to_be_in_the_bin(tmp_path: Path) -> None:
+    # A user trial: a 4-cell sweep deleted in History, one run put back, re-opened as a 1-cell sweep: the grid lost
+    # the cells still in the bin with no word about them.
+    picture = tmp_path / "chelsea.png"
+    Image.radial_gradient("L").resize((60, 40)).convert("RGB").save(picture)
+    me = Session()
+    sweep_id = swept(SweepRequest({}, str(picture), "lanczos", "upscale_factor", "1, 2, 3"), me)
+    ids = store.store().delete_sweep(sweep_id, me.scope())
+    kept = next(run.id for run in store.store().runs_for_sweep(sweep_id, me.scope(), binned=True)
+                if run.arguments.get("upscale_factor") == 2)
+    store.store().undelete([kept], me.scope())
+
+    plan, runs = reopen.reopen(sweep_id, me.scope(), store.store())
+    assert [cell.label for cell in plan.cells] == [f"upscale_factor={n}" for n in (1, 2, 3)]
+    assert [run.id for run in runs.values()] == [kept]
+    view = SweepView(plan, runs, "lanczos", str(picture), phase=Phase.DONE)
+    line, grid = views.render_grid(view)[:2]
+    captions = [item["caption"] for item in grid.value]
+    assert captions == ["upscale_factor=1 — in the bin", "upscale_factor=2",
+                        "upscale_factor=3 — in the bin"], captions
+    assert "1 completed" in line and "2 in the bin" in line and "queued" not in line, line
+
+    assert len(ids) == 3

@@ -113,7 +113,8 @@ def test_a_reopened_sweep_reuses_its_sheet_and_csv_only_while_they_still_describ
     store.store().delete(gone.id, None)  # a cell deleted since: the sheet and CSV no longer tell the truth
     csv, sheet, view, *_ = asyncio.run(sweep_reopen.open_sweep(first.plan.id, Session()))
     cells = pd.read_csv(csv, encoding="utf-8-sig")
-    assert list(cells["label"]) == ["upscale_factor=1", "upscale_factor=2"]  # written again, without it
+    assert list(cells["label"]) == ["upscale_factor=1", "upscale_factor=1.5", "upscale_factor=2"]  # written again
+    assert list(cells["status"]) == ["completed", "in the bin", "completed"]  # its cell kept, said to be in the bin
     assert gone.id not in set(cells["run_id"].dropna()) and Path(csv).stat().st_mtime_ns != written[first.csv]
 
 

@@ -49,8 +49,8 @@ def waiting(view: SweepView, cell: Cell, run: Run | None) -> str | None:
     beside a line that said "4 being sent" for the same local cells."""
     if run is not None and run.status == RUNNING:
         return RUNNING
-    if run is not None and run.status != QUEUED:
-        return None
+    if (run is not None and run.status != QUEUED) or (run is None and cell.gone):
+        return None  # settled, or a re-opened cell whose run is in History's bin or deleted
     spec = run.engine if run is not None else (view.plan.engine_of(cell) if view.plan else None) or view.engine
     hosted = describe(parse_spec(spec)[0]).needs_key
     if run is not None and run.request_id:  # handed to its engine
@@ -71,8 +71,9 @@ def progress(view: SweepView) -> str:
     for cell, run in states:
         if (word := waiting(view, cell, run)) is not None:
             doing.setdefault(word, []).append(cell)
-        elif run is not None:
-            counts[run.status] = counts.get(run.status, 0) + 1
+        elif run is not None or cell.gone:
+            status = run.status if run is not None else cell.gone
+            counts[status] = counts.get(status, 0) + 1
     parts = []
     for word in (RUNNING, AT_FAL, HERE, SENDING, QUEUED):
         cells = doing.get(word, [])

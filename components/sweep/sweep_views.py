@@ -357,12 +357,12 @@ def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...
                 items.append((served(_status_tile(DELETED)), f"{label} — {DELETED}"))
             elif (word := waiting(view, cell, run)) is not None:  # in the line's words
                 items.append((served(_status_tile(TILE_WORDS.get(word, word))), f"{label} — {word}"))
-            else:
-                items.append((served(_status_tile(run.status if run else "queued")),
-                              f"{label} — {sweep_run.status_text(run)}"))
+            else:  # settled, or a re-opened cell whose run is in History's bin or deleted
+                items.append((served(_status_tile(run.status if run else cell.gone or "queued")),
+                              f"{label} — {sweep_run.status_text(run) if run else cell.gone or 'queued'}"))
     for cell in view.plan.cells:
         run = view.runs.get(cell.key)
-        rows.append({"cell": cell.label, "status": run.status if run else "queued",
+        rows.append({"cell": cell.label, "status": run.status if run else cell.gone or "queued",
                      "seed": run.seed_used if run else None,
                      "queued (s)": _rounded(run.queue_seconds if run else None),
                      "running (s)": _rounded(run.engine_seconds if run else None),

@@ -61,10 +61,14 @@ class Cell:
     at: CellKey = ()  # () for a cell made by hand: its (x_index, y_index)
     values: dict[str, AxisValue] = field(default_factory=dict)  # every axis's value for this cell, by axis name
     place: dict[str, int] = field(default_factory=dict)  # every axis's value index for this cell, by axis name
+    gone: str = ""  # a re-opened cell with no run: IN_BIN (its runs deleted in History) or DELETED (never found)
 
     @property
     def key(self) -> CellKey:
         return self.at or (self.x_index, self.y_index)
+
+
+IN_BIN, DELETED = "in the bin", "deleted"  # why a re-opened cell has no run (``Cell.gone``)
 
 
 @dataclass(frozen=True)

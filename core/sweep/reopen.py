@@ -10,7 +10,7 @@ from core.errors import InputError
 from core.runs.runs import Run
 from core.schema import FIELD_BY_NAME
 from core.sweep.axes import AXES, IMAGE, AxisValue, is_kind
-from core.sweep.plan import Cell, CellKey, SweepPlan
+from core.sweep.plan import DELETED, IN_BIN, Cell, CellKey, SweepPlan
 
 if TYPE_CHECKING:
     from core.runs.history import History
@@ -43,13 +43,20 @@ def _value(axis: str, text: str | None, run: Run) -> AxisValue:
 
 def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPlan, dict[CellKey, Run]]:
     """A past sweep rebuilt from its stored runs: the grid (labels, every axis and its values, the region its
-    cells ran on) and each cell's latest run."""
+    cells ran on) and each cell's latest run. Runs in History's bin keep their cells' places, as cells ``gone``
+    IN_BIN with no run (a sweep partly put back re-opened as only the cells put back, with no word of the rest)."""
     stored = history.runs_for_sweep(sweep_id, owner)
     if not stored:
         raise InputError(f"There is no sweep {sweep_id!r} in your history.", None)
+    binned = history.runs_for_sweep(sweep_id, owner, binned=True)
     latest: dict[str, Run] = {}
-    for run in stored:  # oldest first: a label keeps its first position and its newest run (after retries)
-        latest[run.cell or run.id] = run
+    for run in sorted([*stored, *binned], key=lambda run: run.created_at):  # oldest first (the sort is stable):
+        latest[run.cell or run.id] = run  # a label keeps its first position and its newest run (after retries)
+    live = {run.id for run in stored}
+    for label, run in list(latest.items()):  # a cell's newest live run, if it has one, else none: it is in the bin
+        if run.id not in live:
+            newest_live = [kept for kept in stored if (kept.cell or kept.id) == label]
+            latest[label] = newest_live[-1] if newest_live else run
     names = _axes_of(next(iter(latest)))
     seen: dict[str, dict[str, tuple[int, AxisValue]]] = {name: {} for name in names}
     found: dict[tuple[int, ...], tuple[str, Run]] = {}
@@ -78,9 +85,9 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
         x_index, y_index = at[0], at[1]
         y_value = values[names[1]] if len(names) > 1 else None
         entry = found.get(place)
-        if entry is None:  # deleted from the history: shown as missing, never retried (no arguments)
-            cells.append(Cell(x_index, y_index, values[names[0]], y_value, "missing", {}, None, at, values,
-                              by_name))
+        if entry is None or entry[1].id not in live:  # shown as in the bin or deleted, never retried (no arguments)
+            cells.append(Cell(x_index, y_index, values[names[0]], y_value, entry[0] if entry else "missing", {},
+                              None, at, values, by_name, gone=IN_BIN if entry else DELETED))
             continue
         label, run = entry
         arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}

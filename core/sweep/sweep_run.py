@@ -301,7 +301,8 @@ def cell_rows(plan: SweepPlan, runs: dict[CellKey, Run], input_path: str | None 
             further[f"{letter}_index"] = cell.place[name]
             further[f"{letter}_value"] = _csv_value(name, values[cell.place[name]])
         rows.append({"x_index": cell.x_index, "y_index": cell.y_index, "label": cell.label,
-                     "status": run.status if run else "queued", "x_value": _csv_value(plan.x_axis, cell.x_value),
+                     "status": run.status if run else cell.gone or "queued",
+                     "x_value": _csv_value(plan.x_axis, cell.x_value),
                      "y_value": _csv_value(plan.y_axis, cell.y_value), **further, "arguments": parameters,
                      "seed": _seed_of(run, parameters),
                      "sweep_id": plan.id, "created_at": iso_time(run.created_at) if run else None,
@@ -339,7 +340,7 @@ def kept_sheet_and_csv(plan: SweepPlan, runs: dict[CellKey, Run]) -> tuple[str, 
     except (OSError, ValueError):  # pandas' ParserError is a ValueError
         return None
     written = list(frame[["label", "status", "run_id"]].itertuples(index=False, name=None))
-    now = [(cell.label, run.status if run else "queued", run.id if run else "")
+    now = [(cell.label, run.status if run else cell.gone or "queued", run.id if run else "")
            for cell in plan.cells for run in [runs.get(cell.key)]]
     return (str(sheet), str(csv)) if written == now else None
 
@@ -355,7 +356,8 @@ def layout_sheet(plan: SweepPlan, runs: dict[CellKey, Run], across: str, down: s
         for cell in page.cells:
             run = runs.get(cell.key)
             output = run.output_path if run and done(run) else None
-            tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, output, "" if output else status_text(run)))
+            said = "" if output else status_text(run) if run else cell.gone or "queued"  # in the bin, deleted…
+            tiles.append(SheetCell(cell.x_index, cell.y_index, cell.label, output, said))
         sheets.append((title, contact_sheet(tiles, page.x_axis, page.x_values, page.y_axis, page.y_values,
                                             thumb=thumb)))
     return stacked(sheets)

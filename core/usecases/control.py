@@ -104,9 +104,10 @@ def sweep_cells(sweep_id: str, visitor: Visitor) -> tuple[list[tuple[str, Run | 
     try:
         plan, runs = reopen(sweep_id, visitor.scope(), history)
         cells = [(cell.label, runs.get(cell.key)) for cell in plan.cells]
+        absent = {cell.label: cell.gone or "missing" for cell in plan.cells}  # why a cell has no run: in the bin…
     except InputError:  # recorded, no cell made yet
-        cells = []
-    statuses = [run.status if run is not None else "missing" for _, run in cells]
+        cells, absent = [], {}
+    statuses = [run.status if run is not None else absent[label] for label, run in cells]
     going = task_of(sweep_id) is not None
     counts: dict[str, int] = {}
     for status in statuses:
@@ -114,7 +115,7 @@ def sweep_cells(sweep_id: str, visitor: Visitor) -> tuple[list[tuple[str, Run | 
     return cells, {"kind": "sweep", "sweep_id": sweep_id, "status": _sweep_word(statuses, going), "going": going,
                    "counts": counts, "cells": [
                        {"label": label, **({"run_id": run.id, "status": run.status, "error": run.error}
-                                           if run is not None else {"run_id": None, "status": "missing"})}
+                                           if run is not None else {"run_id": None, "status": absent[label]})}
                        for label, run in cells]}
 
 
