@@ -88,6 +88,7 @@ class SweepPanel:
     swap: gr.Button
     fixed: list[gr.Dropdown]  # one per axis neither across nor down: its value shown, or all
     layout_sheet: gr.Button  # *Contact sheet of this layout*
+    past_tab: gr.Tab  # *Past sweeps*: its menu is filled as it opens (never while the menu is open)
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
@@ -181,7 +182,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
         metric_note = gr.Markdown(views.METRIC_NOTES["psnr"], elem_id="sweep-metric-note")
         plot = gr.LinePlot(x="x", y="value", color="series", label="Metric against X", elem_id="sweep-plot")
         metrics = gr.Dataframe(label="Metrics per cell", interactive=False, elem_id="sweep-metrics")
-    with gr.Tab("Past sweeps"):
+    with gr.Tab("Past sweeps") as past_tab:
         with gr.Row():
             past = gr.Dropdown([], label="Re-open a past sweep", scale=4, elem_id="sweep-past")
             refresh = gr.Button("Refresh", scale=1, elem_id="sweep-past-refresh")
@@ -191,7 +192,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
                       gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset,
                       page, gr.State(None), whole, more_axes, z_axis, z_values, z_parsed, w_axis, w_values, w_parsed,
-                      gr.State(None), layout_row, across, down, swap, fixed, layout_sheet)
+                      gr.State(None), layout_row, across, down, swap, fixed, layout_sheet, past_tab)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
@@ -312,7 +313,9 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.view.change(page_export.size, [panel.view, session], [panel.page.line, panel.page.file], **quiet)
     panel.page.button.click(page_export.write, [panel.view, session], [panel.page.file, panel.page.line],
                             **private)
-    for trigger in (panel.refresh.click, panel.past.focus, run.then):
+    # Filled as the menu's tab (or the Sweep tab) opens, not as the menu takes focus: choices that changed under the
+    # open menu (a sweep deleted in History) failed in the page ("Cannot read properties of undefined").
+    for trigger in (panel.refresh.click, panel.past_tab.select, tab.select, run.then):
         trigger(sweep_reopen.sweep_choices, [session, panel.view], panel.past, **private)
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine,  # the grid's own, put back
              panel.vary_seed, panel.z_axis, panel.z_values, panel.w_axis, panel.w_values, panel.more_axes]
