@@ -10,6 +10,7 @@ import io
 import shutil
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pandas as pd
 import pytest
@@ -273,8 +274,17 @@ def test_a_picture_with_the_switch_off_is_priced_whole_without_a_warning(photo) 
 
 
 def test_a_new_picture_clears_the_boxes_and_unticks_the_switch(photo) -> None:
-    on, x, y, width, height, corner, picture, line, pending = region_panel.cleared(_loaded(photo), 2)
+    typed = region_panel.cleared(_loaded(photo), 2, None, True, "10", "20", "96", "64")
+    on, x, y, width, height, corner, picture, line, pending = typed
     assert (on, x, y, width, height, corner, pending) == (False, "", "", "", "", None, None)
+    assert picture is not None and "Warning" not in line
+
+
+def test_a_new_picture_leaves_alone_the_boxes_that_were_empty_when_it_came(photo) -> None:
+    # Under load the clearing of a new picture landed after the user had typed x (the line said "x is empty"):
+    # boxes that were empty when the picture came are not written, so what is typed meanwhile is kept.
+    on, *boxes, corner, picture, line, pending = region_panel.cleared(_loaded(photo), 2, None, False, "", "", "", "")
+    assert all(value == gr.skip() for value in (on, *boxes)), (on, boxes)
     assert picture is not None and "Warning" not in line
 
 

@@ -150,7 +150,8 @@ def listen(panel: ImageInput, factor: Widget, session: gr.State, region: list[An
     panel.url.submit(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
     panel.url.blur(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
     # Raw values (preprocess=False): Gradio refuses a slider's number past its end before any handler runs, which
-    # left the line priced at the previous factor with an Error badge on it.
-    for trigger in (factor.change, *(box.change for box in region)):
-        trigger(describe, [panel.loaded, factor, session, *region], panel.info, api_visibility="private",
-                show_progress="hidden", trigger_mode="always_last", preprocess=False)
+    # left the line priced at the previous factor with an Error badge on it. One event for every trigger, so its
+    # draws run one at a time and the last lands last (one event each, a box's draw with the switch still off
+    # could finish after the switch's own, and the line priced the whole picture with the region on).
+    gr.on([factor.change, *(box.change for box in region)], describe, [panel.loaded, factor, session, *region],
+          panel.info, api_visibility="private", show_progress="hidden", trigger_mode="always_last", preprocess=False)

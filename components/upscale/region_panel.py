@@ -123,16 +123,20 @@ def shown(loaded: InputImage | None, factor: object, on: bool | None, x: Any, y:
 
 
 
-def cleared(loaded: InputImage | None, factor: float, pending: Region | None = None) -> tuple[Any, ...]:
+def cleared(loaded: InputImage | None, factor: float, pending: Region | None = None, on: bool = False,
+            *boxes: Any) -> tuple[Any, ...]:
     """A new picture in the form: the switch off, the boxes empty, no corner clicked, the new picture drawn — or,
     for the picture a link brought with a region (``pending``), that region in the boxes with the switch on (its
-    refusal said on the line when it does not fit the picture)."""
+    refusal said on the line when it does not fit the picture). ``on`` and ``boxes`` are the switch and the four
+    boxes as they were when the picture came: only what held something is emptied, so a box typed while this
+    ran is kept (under load a late clearing emptied the x the user had just typed)."""
     if pending is not None and loaded is not None:
-        boxes = [str(value) for value in pending.values().values()]
-        picture, line = shown(loaded, factor, True, *boxes)
-        return True, *boxes, None, picture, line, None
+        typed = [str(value) for value in pending.values().values()]
+        picture, line = shown(loaded, factor, True, *typed)
+        return True, *typed, None, picture, line, None
     picture, line = shown(loaded, factor, False, "", "", "", "")
-    return False, "", "", "", "", None, picture, line, pending
+    emptied = [gr.skip() if box in (None, "") else "" for box in [*boxes, "", "", "", ""][:4]]
+    return (False if on else gr.skip()), *emptied, None, picture, line, pending
 
 
 def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: float,
@@ -154,7 +158,7 @@ def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: f
 def listen(panel: RegionPanel, loaded: gr.State, factor: Any) -> None:
     """Wire the panel to the form's loaded picture and factor."""
     quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
-    loaded.change(cleared, [loaded, factor, panel.pending],
+    loaded.change(cleared, [loaded, factor, panel.pending, *panel.boxes],
                   [*panel.boxes, panel.corner, panel.picture, panel.line, panel.pending], **quiet)
     # One listener for every trigger, so "always_last" keeps the newest form: a box is read as it is typed, not
     # only when it is left (a quick typist's last box is never left before the Upscale button is pressed).
