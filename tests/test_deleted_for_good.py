@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gradio as gr
+import pytest
 from PIL import Image
 
 from components.common.session import Session
@@ -27,7 +29,9 @@ def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path:
     me = Session()
     sweep_id = swept(SweepRequest({}, str(picture), "lanczos", "upscale_factor", "1, 2"), me)
     plan, runs = reopen.reopen(sweep_id, me.scope(), store.store())
-    view = SweepView(plan, runs, "lanczos", str(picture), phase=Phase.DONE)
+    view = SweepView(plan, runs, "lanczos", str(picture), csv=str(sweep_dir(sweep_id) / "cells.csv"),
+                     phase=Phase.DONE)
+    assert Path(str(view.csv)).is_file()
     made = [web_page.thumbnail(run) for run in runs.values()]  # what the grid and History drew
     made += [Path(str(thumbs.thumbnail(run, store.store().data_dir))) for run in runs.values()]
     folder = sweep_dir(sweep_id)
@@ -56,8 +60,15 @@ def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path:
         assert captions == ["upscale_factor=1 — deleted", "upscale_factor=2 — deleted"], captions
         assert "deleted for good" in line
     # the views drawn with it find no picture to show rather than failing on the files gone
-    assert views.render_results(gone)[:2] == [None, None]
+    assert views.render_results(gone)[0] is None  # no sheet to download
     assert not views.crops(gone, None, 10, 10, 16).value  # no finished cell has a picture left
+    # A user trial: after a pivot the difference menus and the metrics failed on the CSV gone (FileNotFoundError,
+    # an Error on Metrics, the old scores kept), and the layout's sheet drew its pictures as "completed" blanks.
+    cells, against, metrics = views.laid_out_results(gone, swapped)
+    assert cells["choices"] == [] and against["choices"] == ["input"] and metrics.empty
+    assert views.plot(gone, swapped, "psnr")[0].value is None
+    with pytest.raises(gr.Error, match="deleted in History"):
+        sweep_layout.sheet(gone, swapped)
 
 
 def test_a_sweep_partly_put_back_reopens_whole_with_its_other_cells_said_to_be_in_the_bin(tmp_path: Path) -> None:

@@ -319,3 +319,14 @@ def test_generated_code_uploads_the_form_file_by_name(client, fal_server, fal_ke
 def test_the_code_endpoint_stays_off_the_api_page(client) -> None:
     documented = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert "/upscale" in documented and "/code" not in documented
+
+
+def test_the_menu_left_on_the_preset_the_form_holds_changes_nothing() -> None:
+    # A user trial: with "fal defaults" showing, the menu opened and closed with Escape was applied again as the
+    # person typed 4 into Upscale factor; the factor went back to 2. Leaving the menu on the preset the form
+    # already holds writes nothing; choosing another one fills the form.
+    held = presets_panel.preset_values(presets.find("fal-defaults"), 7)
+    assert presets_panel.apply_preset("fal-defaults", 7, Session(), *held) == [gr.skip()] * len(FIELDS)
+    chosen = dict(zip(FIELDS, presets_panel.apply_preset("gentle-restore", 7, Session(), *held), strict=True))
+    assert chosen == dict(zip(FIELDS, presets_panel.preset_values(presets.find("gentle-restore"), 7), strict=True))
+    assert chosen != dict(zip(FIELDS, held, strict=True))

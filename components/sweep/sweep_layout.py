@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from components.common.refusal import refused
-from components.sweep.sweep_actions import NONE, SweepView
+from components.sweep.sweep_actions import IN_BIN, NONE, SweepView
 from core.storage import StorageError
 from core.sweep import sweep_run
 from core.sweep.axes import AXES, format_value
@@ -187,6 +187,9 @@ def sheet(view: SweepView, layout: Layout | None) -> str:
     shown = current(view, layout)
     if view.plan is None or shown is None:
         raise refused("There is no sweep here: run one, or open a past one.")
+    if view.deleted:  # its pictures are in History's bin or gone (the sheet drew them as "completed" blanks)
+        then = "put its runs back to draw its sheet." if view.deleted == IN_BIN else "it has no pictures left."
+        raise refused(f"Sweep {view.plan.id} was deleted in History ({view.deleted}): {then}")
     picture = sweep_run.layout_sheet(view.plan, view.runs, shown.across, shown.down, shown.at)
     values = dict(view.plan.axes)
     fixed = "-".join(f"{name}-{ALL if index is None else _named(format_value(name, values[name][index], 24))}"

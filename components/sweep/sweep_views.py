@@ -221,8 +221,8 @@ def plot(view: SweepView, layout: Layout | None, metric: str) -> Any:
     shown = sweep_layout.current(view, layout)
     if view.plan is None or shown is None:
         return gr.skip(), note
-    if not view.csv:  # a sweep still running: no metrics yet, and the last sweep's are not its own
-        return gr.LinePlot(value=None), note
+    if not view.csv or not Path(view.csv).is_file():  # a sweep still running: no metrics yet, and the last
+        return gr.LinePlot(value=None), note  # sweep's are not its own; or deleted for good (the bin emptied)
     frame = pd.read_csv(view.csv, encoding=ENCODING).set_index("label")
     varying = [name for name in (shown.down, *(n for n, index in shown.at.items() if index is None)) if name]
     points = []
@@ -409,6 +409,8 @@ def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
     grid's order); left alone while no sweep has finished."""
     if view.plan is None or not view.csv:
         return [gr.skip()] * 3
+    if not Path(view.csv).is_file():  # deleted for good (the bin emptied): no cell left to compare or measure
+        return [gr.update(choices=[], value=None), gr.update(choices=["input"], value="input"), pd.DataFrame()]
     cells = shown_cells(view, layout)
     done = [cell.label for cell in cells if cell.key in view.runs and view.runs[cell.key].status == "completed"]
     frame = pd.read_csv(view.csv, encoding=ENCODING)

@@ -135,14 +135,19 @@ def show_preset(preset_id: str | None, session: Session) -> tuple[str, Any]:
     return describe(preset), gr.Button(interactive=preset is not None and preset.source == "saved")
 
 
-def apply_preset(preset_id: str | None, seed: int | None, session: Session) -> list[Any]:
-    """Every parameter widget's new value, in schema order ("custom" changes nothing: it names no preset)."""
+def apply_preset(preset_id: str | None, seed: int | None, session: Session, *form: Any) -> list[Any]:
+    """Every parameter widget's new value, in schema order ("custom" changes nothing: it names no preset). With
+    ``form`` (the parameters as they were when the menu was left), a preset the form already holds changes
+    nothing either: the menu closed on its own value (Escape) re-applied it, and a value typed meanwhile was
+    put back."""
     if preset_id == CUSTOM:
         return [gr.skip() for _ in PARAMETER_FIELDS]
     preset = presets.find(preset_id, session.files_owner()) if preset_id else None
     if preset is None:
         raise refused(f"There is no preset {preset_id!r} any more; choose another." if preset_id
                        else "Choose a preset first.")
+    if form and matching(form, session.files_owner(), preset.id) == preset.id:
+        return [gr.skip() for _ in PARAMETER_FIELDS]
     return preset_values(preset, seed)
 
 
@@ -176,7 +181,7 @@ def listen(panel: PresetsPanel, session: gr.State, params: dict[str, Widget]) ->
     """Wire the menu, its description, save and delete (the share link and deep links: ``deeplink_panel``)."""
     widgets = list(params.values())
     # .input, not .change: a menu value set by a deep link or a save must not overwrite the form.
-    applied = panel.preset.input(apply_preset, [panel.preset, params["seed"], session], widgets,
+    applied = panel.preset.input(apply_preset, [panel.preset, params["seed"], session, *widgets], widgets,
                                  api_visibility="private")
     panel.preset.change(show_preset, [panel.preset, session], [panel.description, panel.delete],
                         api_visibility="private", show_progress="hidden")
