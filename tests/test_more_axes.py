@@ -338,3 +338,28 @@ def test_a_reopened_batch_sweep_puts_its_own_pictures_back_in_the_batch(client, 
     *_, shown_batch, note = asyncio.run(sweep_reopen.open_sweep(summary["sweep_id"], me))
     assert note == "" and [Path(path).name for path in shown_batch] == ["a.png", "b.png"]
     assert batch.resolve_images(labels, me.files_owner()) == swept  # Run sweep runs the sweep's own pictures
+
+
+def test_the_detail_crop_of_an_image_axis_is_chosen_on_the_picture_the_layout_shows(tmp_path: Path) -> None:
+    # A user trial: with only coffee on show, the crop was still chosen on the cat (the sweep's first picture),
+    # its sliders bounded by the cat's 451×300, so the right part of coffee could not be reached.
+    from core.sweep import batch
+    from core.usecases import SweepRequest
+    from tests.followers import swept
+
+    me = Session()
+    small = noise_png(tmp_path / "cat.png", (40, 30), seed=1)
+    large = noise_png(tmp_path / "coffee.png", (96, 64), seed=2)
+    labels = list(batch.save_batch(me.files_owner(), [small, large]))
+    sweep_id = swept(SweepRequest({}, None, "lanczos", "upscale_factor", "1, 2", "image", ", ".join(labels)), me)
+    plan, runs = reopen.reopen(sweep_id, me.scope(), store.store())
+    view = SweepView(plan, runs, "lanczos", None, csv="done")
+    coffee = dict(plan.axes)["image"].index(labels[1])
+    only_coffee = sweep_layout.Layout(sweep_id, "upscale_factor", None, (("image", coffee),))
+    picture, x, y, size = sweep_views.crop_picture(view, only_coffee, 64)
+    assert Image.open(picture).size == (96, 64)
+    assert (x["maximum"], y["maximum"], size["maximum"]) == (96, 64, 64)
+    assert Image.open(sweep_views.crop_picture(view, None, 64)[0]).size == (40, 30)  # both on show: the first
+    # the crops of the coffee layout are taken at the coffee's own pixels: a 32 px square at (80, 48) of 96×64
+    crops = sweep_views.crops(view, only_coffee, 80, 48, 32).value
+    assert [Image.open(item["image"]["path"]).size for item in crops] == [(32, 32), (64, 64)]

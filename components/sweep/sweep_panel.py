@@ -290,6 +290,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                    [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
                    **quiet).then(views.laid_out_results, [panel.view, panel.layout],
                                  [panel.diff_cell, panel.diff_against, panel.metrics], **quiet).then(
+            views.crop_picture, [panel.view, panel.layout, panel.crop_size],
+            [panel.crop_input, panel.crop_x, panel.crop_y, panel.crop_size], **quiet).then(
             views.crops, crop_inputs, panel.crops, **quiet)
     panel.layout_sheet.click(sweep_layout.sheet, [panel.view, panel.layout], panel.sheet, **private)
     panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private)
@@ -298,8 +300,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     # (preprocess=False): each keystroke of a size being typed is a change, and Gradio refused "1" of "120".
     for slider in (panel.crop_x, panel.crop_y, panel.crop_size):
         slider.change(views.crops_as_typed, crop_inputs, panel.crops, **quiet, preprocess=False)
-        slider.change(views.crop_marked, [panel.view, panel.crop_x, panel.crop_y, panel.crop_size], panel.crop_input,
-                      **quiet, preprocess=False)
+        slider.change(views.crop_marked, crop_inputs, panel.crop_input, **quiet, preprocess=False)
     for trigger in (panel.diff_cell.change, panel.diff_against.change):
         trigger(views.difference, [panel.view, panel.diff_cell, panel.diff_against], panel.diff_image, **quiet)
     for trigger in (panel.metric.change, panel.metrics.change):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import time
@@ -374,13 +375,33 @@ def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...
             gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view), *sweep_buttons(view))
 
 
-def _reference(view: SweepView) -> str | None:
-    """The input the crop coordinates refer to: the sweep's input, or the first cell's (an image axis)."""
+def _reference(view: SweepView, layout: Layout | None = None) -> str | None:
+    """The input the crop coordinates refer to: the sweep's input, or (an image axis) the first picture on show in
+    the layout (it was always the sweep's first: with only coffee on show the crop was chosen on the cat, bounded
+    by the cat's size)."""
     if view.plan is None:
         return None
-    found = view.input_path or next((path for cell in view.plan.cells if (path := cell_input(
+    cells = shown_cells(view, layout) if view.plan.axis_of(IMAGE) else []
+    found = next((path for cell in cells if (path := cell_input(cell, view.runs.get(cell.key), None))), None)
+    found = found or view.input_path or next((path for cell in view.plan.cells if (path := cell_input(
         cell, view.runs.get(cell.key), None))), None)
     return found if found and Path(found).is_file() else None  # None too once deleted for good (the bin emptied)
+
+
+def crop_picture(view: SweepView, layout: Layout | None, crop_size: float | None = None) -> list[Any]:
+    """The picture the crop is chosen on and its sliders (centre x, centre y, size, in its pixels) for the layout
+    on show: the sliders bounded by that picture, centred on it, the size kept no larger than its shorter side."""
+    reference = _reference(view, layout)
+    width, height = Image.open(reference).size if reference else (1024, 1024)
+    low, high = CROP_SIZES  # a crop fits in the input: no larger than its shorter side
+    largest = max(low, min(high, width, height))
+    side = min(int(crop_size or CROP_SIZE), largest)
+    shown = reference
+    if reference and view.plan is not None:  # with the crops' square on it (sliders left as they were fire nothing)
+        with contextlib.suppress(StudioError):
+            shown = marked_input(view.plan, reference, (width // 2, height // 2), side)
+    return [servable(shown) if shown else None, gr.update(maximum=width, value=width // 2),
+            gr.update(maximum=height, value=height // 2), gr.update(maximum=largest, value=side)]
 
 
 def render_results(view: SweepView, crop_size: float | None = None) -> list[Any]:
@@ -393,15 +414,8 @@ def render_results(view: SweepView, crop_size: float | None = None) -> list[Any]
     if not view.csv:
         return [None, None, gr.skip(), gr.skip(), gr.skip(), gr.update(choices=[], value=None),
                 gr.update(choices=["input"], value="input"), pd.DataFrame()]
-    reference = _reference(view)
-    width, height = Image.open(reference).size if reference else (1024, 1024)
-    low, high = CROP_SIZES  # a crop fits in the input: no larger than its shorter side
-    largest = max(low, min(high, width, height))
     sheet = view.sheet if view.sheet and Path(view.sheet).is_file() else None
-    return [servable(sheet) if sheet else None, servable(reference) if reference else None,
-            gr.update(maximum=width, value=width // 2),
-            gr.update(maximum=height, value=height // 2),
-            gr.update(maximum=largest, value=min(int(crop_size or CROP_SIZE), largest)), *laid_out_results(view, None)]
+    return [servable(sheet) if sheet else None, *crop_picture(view, None, crop_size), *laid_out_results(view, None)]
 
 
 def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
@@ -431,7 +445,7 @@ def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
 
 def crops(view: SweepView, layout: Layout | None, x: float, y: float, size: float) -> Any:
     """The chosen region of every finished cell on show at 1:1 output pixels, labelled, laid out like the grid."""
-    reference = _reference(view)
+    reference = _reference(view, layout)
     if view.plan is None or reference is None:
         return []
     with Image.open(reference) as image:
@@ -443,10 +457,10 @@ def crops(view: SweepView, layout: Layout | None, x: float, y: float, size: floa
     return gr.Gallery(value=[(servable(path), label) for path, label in found], columns=min(columns, 6))
 
 
-def crop_marked(view: SweepView, x: Any, y: Any, size: Any) -> Any:
-    """The crop's input with the crops' square drawn on it, for the values as typed (as ``crops_as_typed`` reads
-    them; nothing changes for an empty or partial box)."""
-    reference = _reference(view)
+def crop_marked(view: SweepView, layout: Layout | None, x: Any, y: Any, size: Any) -> Any:
+    """The crop's input (the layout's: ``_reference``) with the crops' square drawn on it, for the values as typed
+    (as ``crops_as_typed`` reads them; nothing changes for an empty or partial box)."""
+    reference = _reference(view, layout)
     try:
         centre_x, centre_y, side = (float(value) for value in (x, y, size))
     except (TypeError, ValueError):
