@@ -19,7 +19,7 @@ from PIL import Image
 
 from components.history import compare
 from components.sweep import sweep_preflight, sweep_views
-from components.upscale import region_panel, whole_picture
+from components.upscale import image_input, region_panel, whole_picture
 from components.upscale.action import download_name
 from core import money, pnginfo, schema
 from core.errors import InputError
@@ -408,3 +408,15 @@ def test_a_retry_of_a_region_run_runs_the_same_region_and_records_it(photo) -> N
     assert isinstance(asked, RunRequest) and asked.region == REGION
     again = asyncio.run(_run(asked, me))
     assert again.region == region_run.region and (again.width, again.height) == (192, 128)
+
+
+def test_the_line_under_the_picture_says_a_region_switched_on_but_unusable_would_be_refused(photo) -> None:
+    # A user trial: with the switch on and a region past the picture's edge, the line priced the whole picture
+    # as if a run would make it; Upscale refused it.
+    loaded = _loaded(photo)
+    line = image_input.describe(loaded, 2, None, True, 200, 10, 96, 64)
+    assert line.startswith("The region is not usable, so Upscale would be refused") and "240×160" in line, line
+    assert "A run is of the region" in image_input.describe(loaded, 2, None, True, 10, 10, 96, 64)
+    assert image_input.describe(loaded, 2, None, False, 200, 10, 96, 64).startswith("Input 240×160")
+    with pytest.raises(InputError):  # and the run is refused, as the line says
+        region_panel.region_of(True, 200, 10, 96, 64).inside(loaded.width, loaded.height)

@@ -128,8 +128,9 @@ def describe(loaded: InputImage | None, factor: object, session: Session | None 
         region = region_of(on, x, y, width, height)
         if region is not None:
             region.inside(loaded.width, loaded.height)
-    except InputError:  # the region's own line says why
-        region = None
+    except InputError as exc:  # the switch on and no usable region: a run would be refused (it priced the whole)
+        whole = images.describe(loaded.width, loaded.height, kept)
+        return f"The region is not usable, so Upscale would be refused: {exc.message} · {whole}"
     if region is not None:
         over = over_budget(session, region.width, region.height, kept) if session is not None else ""
         return f"A run is of the region: {price_line(region, loaded.width, loaded.height, kept)}{over}"
