@@ -58,7 +58,7 @@ def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path:
         line, grid = views.render_grid(gone, layout)[:2]
         captions = [item["caption"] for item in grid.value]
         assert captions == ["upscale_factor=1 — deleted", "upscale_factor=2 — deleted"], captions
-        assert "deleted for good" in line
+        assert "deleted for good" in line and "2 deleted" in line and "completed" not in line, line
     # the views drawn with it find no picture to show rather than failing on the files gone
     assert views.render_results(gone)[0] is None  # no sheet to download
     assert not views.crops(gone, None, 10, 10, 16).value  # no finished cell has a picture left

@@ -11,8 +11,8 @@ from typing import Protocol
 
 from core.engines import describe, parse_spec
 from core.runs.runs import Run
-from core.sweep.plan import Cell, CellKey, SweepPlan
-from core.sweep.sweep_run import Phase
+from core.sweep.plan import DELETED, Cell, CellKey, SweepPlan
+from core.sweep.sweep_run import Phase, done
 from core.usecases.sweep import note_position
 
 __all__ = ["SweepView", "note_position", "progress", "waiting"]
@@ -71,8 +71,9 @@ def progress(view: SweepView) -> str:
     for cell, run in states:
         if (word := waiting(view, cell, run)) is not None:
             doing.setdefault(word, []).append(cell)
-        elif run is not None or cell.gone:
-            status = run.status if run is not None else cell.gone
+        elif run is not None or cell.gone:  # a completed run whose picture was deleted for good counts as deleted
+            purged = run is not None and run.status == "completed" and bool(run.output_path) and not done(run)
+            status = cell.gone if run is None else DELETED if purged else run.status
             counts[status] = counts.get(status, 0) + 1
     parts = []
     for word in (RUNNING, AT_FAL, HERE, SENDING, QUEUED):
