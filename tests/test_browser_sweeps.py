@@ -343,6 +343,47 @@ def test_the_past_sweeps_menu_opened_after_a_deletion_lists_what_is_left_without
 
 
 
+def test_a_sweep_on_show_deleted_for_good_empties_its_views_in_words_without_a_page_error(
+        studio, tmp_path: Path) -> None:
+    """A user trial: after the bin was emptied under a sweep on show whose Metrics tab had been opened, opening
+    Past sweeps threw "Cannot read properties of null (reading 'offsetWidth')" three times (the plot emptied to
+    nothing kept watching its chart); the cell table still said "completed" beside a grid of deleted tiles; the
+    layout's sheet was refused with a red Error badge on the picture; cells.csv was still offered; the export line
+    said "there is none with that id"; and the empty metrics and difference views did not say why."""
+    with sweep_tab(studio, tmp_path) as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sweep_id = run_sweep(page, "1, 1.25")
+        steps.open_tab(page, "Metrics")
+        page.locator("#sweep-plot canvas, #sweep-plot svg").first.wait_for()
+        steps.open_tab(page, "History")
+        page.locator("#history-table [role=gridcell][data-row='0']").first.click()
+        page.locator("#history-delete-sweep").click()
+        page.locator("#history-action").get_by_text(f"sweep {sweep_id}").first.wait_for()
+        steps.choose(page, "history-status", "recently deleted")
+        page.locator("#history-empty-bin").click()
+        page.locator("#history-bin-yes").click()
+        page.locator("#history-action").get_by_text("Emptied the bin: 2 runs deleted for good").wait_for()
+        steps.open_tab(page, "Sweep")
+        page.locator("#sweep-progress").get_by_text("2 deleted · deleted for good").wait_for()
+        page.locator("#sweep-metric-note").get_by_text(f"sweep {sweep_id} was deleted in History").wait_for()
+        page.locator("#sweep-table [role=gridcell]").get_by_text("deleted", exact=True).first.wait_for()
+        assert steps.table_column(page, "sweep-table", "status") == ["deleted", "deleted"]
+        assert "label" in page.locator("#sweep-metrics").inner_text()  # its own headers, not Gradio's "1 2 3"
+        steps.open_tab(page, "Past sweeps")  # hides the plot: the page error came here
+        page.wait_for_timeout(800)
+        steps.open_tab(page, "Difference")
+        assert "deleted in History" in page.locator("#sweep-diff-cell").inner_text()
+        steps.open_tab(page, "Contact sheet")
+        assert page.locator("#sweep-csv a").count() == 0  # cells.csv is gone: not offered
+        page.locator("#sweep-page-line").get_by_text("deleted for good in History").wait_for()
+        page.locator("#sweep-layout-sheet").click()
+        page.locator("#sweep-sheet-line").get_by_text("it has no pictures left").wait_for()
+        assert page.locator("#sweep-sheet").get_by_text("Error").count() == 0
+        screenshot(page, "sweep-deleted-for-good")
+        assert errors == []
+
+
 def test_on_a_phone_each_cells_caption_is_under_its_picture_not_over_it(studio, tmp_path: Path) -> None:
     """A user trial at 390 px: three cells across, each wrapped caption covered half of its thumbnail."""
     picture = tmp_path / "chelsea.png"

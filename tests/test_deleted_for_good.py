@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gradio as gr
 import pytest
 from PIL import Image
 
@@ -14,10 +13,11 @@ from components.common.session import Session
 from components.sweep import sweep_layout, sweep_reopen
 from components.sweep import sweep_views as views
 from components.sweep.sweep_actions import SweepView
+from core.errors import InputError
 from core.runs import store, thumbs
 from core.sweep import reopen, web_page
 from core.sweep.sweep_run import Phase, sweep_dir
-from core.usecases import SweepRequest
+from core.usecases import SweepRequest, export
 from tests.followers import swept
 
 
@@ -66,9 +66,22 @@ def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path:
     # an Error on Metrics, the old scores kept), and the layout's sheet drew its pictures as "completed" blanks.
     cells, against, metrics = views.laid_out_results(gone, swapped)
     assert cells["choices"] == [] and against["choices"] == ["input"] and metrics.empty
-    assert views.plot(gone, swapped, "psnr")[0].value is None
-    with pytest.raises(gr.Error, match="deleted in History"):
-        sweep_layout.sheet(gone, swapped)
+    assert "deleted in History" in cells["info"]  # the empty menu says why
+    assert list(metrics.columns) == views.METRIC_COLUMNS  # not Gradio's "1 2 3" over no rows
+    drawn, note = views.plot(gone, swapped, "psnr")
+    assert "deleted in History" in note and sweep_id in note
+    assert drawn.value is not None and not drawn.value["data"]  # empty, not None (a page error: see the browser test)
+    # A user trial: the table said "completed" beside a grid of deleted tiles
+    table = views.render_grid(gone, swapped)[2].value
+    assert [row[1] for row in table["data"]] == ["deleted", "deleted"], table
+    # the layout's sheet is refused in its line, not raised (an Error badge on the sheet's picture)
+    picture, line = sweep_layout.sheet(gone, swapped)
+    assert "deleted in History (deleted for good)" in line and not isinstance(picture, str)
+    # the sheet and cells.csv on show go; exports say the sweep was deleted, not "there is none with that id"
+    assert views.files_kept(gone)[:2] == (None, None)
+    for export_it in (export.sweep_page_plan, export.sweep_dataset):
+        with pytest.raises(InputError, match=f"Sweep {sweep_id} was deleted for good"):
+            export_it(sweep_id, me)
 
 
 def test_a_sweep_partly_put_back_reopens_whole_with_its_other_cells_said_to_be_in_the_bin(tmp_path: Path) -> None:

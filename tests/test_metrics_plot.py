@@ -48,5 +48,6 @@ def test_while_a_new_sweep_runs_the_last_sweeps_views_are_cleared(tmp_path: Path
     sheet, crop_input, _, _, _, cells, against, metrics = views.render_results(running)
     assert sheet is None and crop_input is None and metrics.empty
     assert cells["choices"] == [] and against["choices"] == ["input"]
-    plot, _ = views.plot(running, None, "psnr")
-    assert plot.constructor_args.get("value") is None
+    plot, note = views.plot(running, None, "psnr")
+    assert plot.constructor_args.get("value").empty  # the last sweep's points are gone (empty, never None)
+    assert "Measured when the sweep ends" in note

@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common.refusal import refused
+from components.common.refusal import said
 from components.sweep.sweep_actions import IN_BIN, NONE, SweepView
 from core.storage import StorageError
 from core.sweep import sweep_run
@@ -181,21 +181,23 @@ def _named(text: str) -> str:
     return re.sub(r"[^\w.]+", "_", text).strip("_") or "value"
 
 
-def sheet(view: SweepView, layout: Layout | None) -> str:
+def sheet(view: SweepView, layout: Layout | None) -> tuple[Any, str]:
     """*Contact sheet of this layout*: written beside the sweep's own as ``contact-sheet-<layout>.png``, one sheet
-    per value of each "all" axis, each under its title."""
+    per value of each "all" axis, each under its title; and the line under the button, which says what was written
+    or why nothing was (a refusal raised here marked the sheet's picture with an *Error* badge)."""
     shown = current(view, layout)
     if view.plan is None or shown is None:
-        raise refused("There is no sweep here: run one, or open a past one.")
+        return gr.skip(), said("There is no sweep here: run one, or open a past one.")
     if view.deleted:  # its pictures are in History's bin or gone (the sheet drew them as "completed" blanks)
         then = "put its runs back to draw its sheet." if view.deleted == IN_BIN else "it has no pictures left."
-        raise refused(f"Sweep {view.plan.id} was deleted in History ({view.deleted}): {then}")
+        return gr.skip(), said(f"Sweep {view.plan.id} was deleted in History ({view.deleted}): {then}")
     picture = sweep_run.layout_sheet(view.plan, view.runs, shown.across, shown.down, shown.at)
     values = dict(view.plan.axes)
     fixed = "-".join(f"{name}-{ALL if index is None else _named(format_value(name, values[name][index], 24))}"
                      for name, index in shown.at.items())  # the value shown, as the sheet's title says it
     name = f"contact-sheet-{shown.across}-by-{shown.down or 'none'}{'-' + fixed if fixed else ''}.png"
     try:
-        return str(sheet_to_png(picture, sweep_run.sweep_dir(view.plan.id) / name))
+        path = sheet_to_png(picture, sweep_run.sweep_dir(view.plan.id) / name)
     except StorageError as exc:
-        raise refused(str(exc)) from None
+        return gr.skip(), said(str(exc))
+    return str(path), f"The contact sheet above is of this layout: `{name}`."

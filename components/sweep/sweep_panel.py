@@ -89,6 +89,7 @@ class SweepPanel:
     fixed: list[gr.Dropdown]  # one per axis neither across nor down: its value shown, or all
     layout_sheet: gr.Button  # *Contact sheet of this layout*
     past_tab: gr.Tab  # *Past sweeps*: its menu is filled as it opens (never while the menu is open)
+    sheet_line: gr.Markdown  # under the sheet's buttons: which layout's sheet is on show, or why none was drawn
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
@@ -158,6 +159,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
             csv = gr.File(label="Cells CSV", interactive=False, elem_id="sweep-csv")
             sheet_download = gr.DownloadButton("Download the contact sheet", elem_id="sweep-sheet-download")
             layout_sheet = gr.Button("Contact sheet of this layout", elem_id="sweep-layout-sheet")
+        sheet_line = gr.Markdown("", elem_id="sweep-sheet-line")
         dataset = dataset_export.render("this sweep", "sweep-dataset")
         page = page_export.render()
     with gr.Tab("Detail crop"):
@@ -192,7 +194,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
                       gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset,
                       page, gr.State(None), whole, more_axes, z_axis, z_values, z_parsed, w_axis, w_values, w_parsed,
-                      gr.State(None), layout_row, across, down, swap, fixed, layout_sheet, past_tab)
+                      gr.State(None), layout_row, across, down, swap, fixed, layout_sheet, past_tab, sheet_line)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
@@ -293,7 +295,9 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
             views.crop_picture, [panel.view, panel.layout, panel.crop_size],
             [panel.crop_input, panel.crop_x, panel.crop_y, panel.crop_size], **quiet).then(
             views.crops, crop_inputs, panel.crops, **quiet)
-    panel.layout_sheet.click(sweep_layout.sheet, [panel.view, panel.layout], panel.sheet, **private)
+    panel.layout_sheet.click(sweep_layout.sheet, [panel.view, panel.layout], [panel.sheet, panel.sheet_line],
+                             **private)
+    panel.view.change(views.files_kept, panel.view, [panel.csv, panel.sheet, panel.sheet_line], **quiet)
     panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private)
     # .change, not .release: a slider's release comes only at the end of a drag or when its number box loses focus,
     # so a size typed and Enter pressed, or stepped with an arrow key, left the crops as they were. Raw values

@@ -15,7 +15,7 @@ from core.sweep.plan import DELETED, Cell, CellKey, SweepPlan
 from core.sweep.sweep_run import Phase, done
 from core.usecases.sweep import note_position
 
-__all__ = ["SweepView", "note_position", "progress", "waiting"]
+__all__ = ["SweepView", "cell_status", "note_position", "progress", "waiting"]
 
 
 class SweepView(Protocol):
@@ -60,6 +60,17 @@ def waiting(view: SweepView, cell: Cell, run: Run | None) -> str | None:
     return SENDING if hosted else HERE
 
 
+def cell_status(cell: Cell, run: Run | None) -> str:
+    """A settled cell's status in one word, as the line, the grid and the cell table all say it: its run's status,
+    "deleted" for a completed run whose picture was deleted for good (the bin emptied: the table said "completed"
+    beside a grid of deleted tiles), or, for a re-opened cell with no run, why (in the bin, deleted); "queued" for a
+    cell not started."""
+    if run is None:
+        return cell.gone or "queued"
+    purged = run.status == "completed" and bool(run.output_path) and not done(run)
+    return DELETED if purged else run.status
+
+
 def progress(view: SweepView) -> str:
     """One line: how many cells run, wait in fal's queue (and where), wait their turn here or to be sent, are done
     or failed."""
@@ -72,8 +83,7 @@ def progress(view: SweepView) -> str:
         if (word := waiting(view, cell, run)) is not None:
             doing.setdefault(word, []).append(cell)
         elif run is not None or cell.gone:  # a completed run whose picture was deleted for good counts as deleted
-            purged = run is not None and run.status == "completed" and bool(run.output_path) and not done(run)
-            status = cell.gone if run is None else DELETED if purged else run.status
+            status = cell_status(cell, run)
             counts[status] = counts.get(status, 0) + 1
     parts = []
     for word in (RUNNING, AT_FAL, HERE, SENDING, QUEUED):

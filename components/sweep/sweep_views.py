@@ -18,9 +18,9 @@ from components.common.files import servable, served
 from components.common.refusal import refused
 from components.common.text import plain, toast
 from components.sweep import sweep_layout
-from components.sweep.sweep_actions import SweepView, progress, y_axis_of
+from components.sweep.sweep_actions import GONE, IN_BIN, SweepView, progress, y_axis_of
 from components.sweep.sweep_layout import Layout
-from components.sweep.sweep_status import AT_FAL, HERE, waiting
+from components.sweep.sweep_status import AT_FAL, HERE, cell_status, waiting
 from components.upscale.region_panel import drawn, region_of
 from core import config
 from core.csv_export import ENCODING
@@ -223,7 +223,9 @@ def plot(view: SweepView, layout: Layout | None, metric: str) -> Any:
     if view.plan is None or shown is None:
         return gr.skip(), note
     if not view.csv or not Path(view.csv).is_file():  # a sweep still running: no metrics yet, and the last
-        return gr.LinePlot(value=None), note  # sweep's are not its own; or deleted for good (the bin emptied)
+        # sweep's are not its own; or deleted for good (the bin emptied). An empty frame, never None: a plot
+        # emptied to None kept watching its removed chart and threw in the page when its tab was hidden.
+        return gr.LinePlot(value=pd.DataFrame(columns=["x", "value", "series"])), f"{_no_cells(view)} {note}"
     frame = pd.read_csv(view.csv, encoding=ENCODING).set_index("label")
     varying = [name for name in (shown.down, *(n for n, index in shown.at.items() if index is None)) if name]
     points = []
@@ -247,12 +249,22 @@ def plot(view: SweepView, layout: Layout | None, metric: str) -> Any:
                         y_lim=list(y_range(metric, data["value"])), label=f"Metric against {label}", **order), note)
 
 
+def _no_cells(view: SweepView) -> str:
+    """Why the sweep on show has nothing to measure or compare (its views are empty), in one sentence."""
+    if view.plan is not None and view.deleted:
+        return (f"**Nothing to show: sweep {view.plan.id} was deleted in History ({view.deleted}).**" +
+                (" Put its runs back to see them." if view.deleted == IN_BIN else ""))
+    return "**Measured when the sweep ends.**"
+
+
+METRIC_COLUMNS = ["label", "status", "psnr", "ssim", "sharpness"]  # an empty table's headers (not Gradio's 1 2 3)
+
+
 def _finished_output(run: Run | None) -> str | None:
     """The output file of a finished cell's run (None while it has none)."""
     return run.output_path if run is not None and sweep_run.done(run) else None
 
 
-DELETED = "deleted"  # a finished cell whose picture is gone: its sweep deleted for good in History
 TILE_WORDS = {AT_FAL: "in fal's queue", HERE: "waiting"}  # what fits on a tile; its caption says the rest
 
 
@@ -354,16 +366,15 @@ def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...
                 assert run is not None
                 # outputs can be tens of megapixels: the grid shows the thumbnail the exported page carries
                 items.append((served(str(web_page.thumbnail(run))), label))
-            elif run is not None and run.status == "completed":  # its picture deleted for good (the bin emptied)
-                items.append((served(_status_tile(DELETED)), f"{label} — {DELETED}"))
             elif (word := waiting(view, cell, run)) is not None:  # in the line's words
                 items.append((served(_status_tile(TILE_WORDS.get(word, word))), f"{label} — {word}"))
-            else:  # settled, or a re-opened cell whose run is in History's bin or deleted
-                items.append((served(_status_tile(run.status if run else cell.gone or "queued")),
-                              f"{label} — {sweep_run.status_text(run) if run else cell.gone or 'queued'}"))
+            else:  # settled: failed, cancelled, its picture deleted for good, or a re-opened cell in History's bin
+                status = cell_status(cell, run)
+                items.append((served(_status_tile(status)), f"{label} — " + (
+                    sweep_run.status_text(run) if run is not None and status == run.status else status)))
     for cell in view.plan.cells:
         run = view.runs.get(cell.key)
-        rows.append({"cell": cell.label, "status": run.status if run else cell.gone or "queued",
+        rows.append({"cell": cell.label, "status": cell_status(cell, run),
                      "seed": run.seed_used if run else None,
                      "queued (s)": _rounded(run.queue_seconds if run else None),
                      "running (s)": _rounded(run.engine_seconds if run else None),
@@ -412,10 +423,25 @@ def render_results(view: SweepView, crop_size: float | None = None) -> list[Any]
     if view.plan is None:
         return [gr.skip()] * 8
     if not view.csv:
-        return [None, None, gr.skip(), gr.skip(), gr.skip(), gr.update(choices=[], value=None),
-                gr.update(choices=["input"], value="input"), pd.DataFrame()]
+        return [None, None, gr.skip(), gr.skip(), gr.skip(), *_emptied(view)]
     sheet = view.sheet if view.sheet and Path(view.sheet).is_file() else None
     return [servable(sheet) if sheet else None, *crop_picture(view, None, crop_size), *laid_out_results(view, None)]
+
+
+def files_kept(view: SweepView) -> tuple[Any, Any, str]:
+    """The contact sheet and CSV on show, and the line under them: taken away once the sweep was deleted for good
+    in History (the bin emptied with them: its cells.csv was still offered for download); else left as they are,
+    and the line emptied (it spoke of another sweep, or another layout's sheet)."""
+    if view.plan is not None and view.deleted == GONE:
+        return None, None, f"Sweep {view.plan.id} was deleted for good in History: its contact sheet and CSV are gone."
+    return gr.skip(), gr.skip(), ""
+
+
+def _emptied(view: SweepView) -> list[Any]:
+    """The difference menus and metrics table with no cell to offer, the Cell menu saying why."""
+    why = _no_cells(view).replace("**", "")  # an info line is plain text
+    return [gr.update(choices=[], value=None, info=why), gr.update(choices=["input"], value="input"),
+            pd.DataFrame(columns=METRIC_COLUMNS)]
 
 
 def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
@@ -424,7 +450,7 @@ def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
     if view.plan is None or not view.csv:
         return [gr.skip()] * 3
     if not Path(view.csv).is_file():  # deleted for good (the bin emptied): no cell left to compare or measure
-        return [gr.update(choices=[], value=None), gr.update(choices=["input"], value="input"), pd.DataFrame()]
+        return _emptied(view)
     cells = shown_cells(view, layout)
     done = [cell.label for cell in cells if cell.key in view.runs and view.runs[cell.key].status == "completed"]
     frame = pd.read_csv(view.csv, encoding=ENCODING)
@@ -439,7 +465,7 @@ def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
     named = {letters[name]: AXES[name].label if name in AXES else name for name in order_of_axes if name in letters}
     columns = ["label", *(c for c in named if c in frame), *(c for c in ("status", "psnr", "ssim", "sharpness")
                                                              if c in frame)]
-    return [gr.update(choices=done, value=done[0] if done else None),
+    return [gr.update(choices=done, value=done[0] if done else None, info="" if done else "No finished cell on show."),
             gr.update(choices=["input", *done], value="input"), frame[columns].rename(columns=named)]
 
 

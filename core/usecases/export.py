@@ -25,6 +25,19 @@ def _folder() -> Any:
     return folder
 
 
+def _missing(sweep_id: str, visitor: Visitor) -> InputError:
+    """Why the visitor's sweep has no run to export: in History's bin, deleted for good (its record outlives its
+    runs: it said "there is none with that id" of a sweep the page still showed), or none of theirs."""
+    history = store.store()
+    if sweep_id and history.runs_for_sweep(sweep_id, visitor.scope(), binned=True):
+        return InputError(f"Sweep {sweep_id} is in the bin: put its runs back (History, Status “recently "
+                          "deleted”) to export it.", "sweep_id")
+    if sweep_id and SweepStore(history).get(sweep_id, visitor.scope()) is not None:
+        return InputError(f"Sweep {sweep_id} was deleted for good in History (the bin was emptied): its runs and "
+                          "pictures are gone, so there is nothing to export.", "sweep_id")
+    return InputError("Choose a sweep of yours first: there is none with that id.", "sweep_id")
+
+
 def sweep_dataset(sweep_id: str, visitor: Visitor) -> DatasetZip:
     """A sweep's finished cells as an imagefolder zip, each row with the sweep's axes (``x_axis``, ``y_axis``, and
     ``z_axis``, ``w_axis`` when it has them; the values are in the parameter columns and ``cell``) and the cell's
@@ -33,7 +46,7 @@ def sweep_dataset(sweep_id: str, visitor: Visitor) -> DatasetZip:
     runs = store.store().runs_for_sweep(sweep_id, visitor.scope()) if sweep_id else []
     record = SweepStore(store.store()).get(sweep_id, visitor.scope()) if sweep_id else None
     if not runs:
-        raise InputError("Choose a sweep of yours first: there is none with that id.", "sweep_id")
+        raise _missing(sweep_id, visitor)
     axes = {"x_axis": record.x_axis if record else None, "y_axis": record.y_axis if record else None,
             **{f"{letter}_axis": name for letter, (name, _) in zip("zw", record.more_axes if record else (),
                                                                     strict=False)}}
@@ -52,10 +65,7 @@ def _sweep_of(sweep_id: str, visitor: Visitor) -> tuple[SweepPlan, dict[CellKey,
     try:
         plan, runs = reopen(sweep_id, visitor.scope(), store.store())
     except InputError:
-        if store.store().runs_for_sweep(sweep_id, visitor.scope(), binned=True):
-            raise InputError(f"Sweep {sweep_id} is in the bin: put its runs back (History, Status “recently "
-                             "deleted”) to export it.", "sweep_id") from None
-        raise InputError("Choose a sweep of yours first: there is none with that id.", "sweep_id") from None
+        raise _missing(sweep_id, visitor) from None
     if not any(sweep_run.done(run) for run in runs.values()):
         raise InputError("This sweep has no finished cell to export yet.", "sweep_id")
     return plan, runs
