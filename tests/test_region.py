@@ -288,6 +288,18 @@ def test_a_new_picture_leaves_alone_the_boxes_that_were_empty_when_it_came(photo
     assert picture is not None and "Warning" not in line
 
 
+def test_a_switch_ticked_over_empty_boxes_as_a_new_picture_loads_stays_ticked(photo) -> None:
+    # A user trial: "Run on the region" ticked within half a second of an upload was unticked by the upload's
+    # clearing, while the region typed next stayed in the boxes (an Upscale would have run the whole picture).
+    on, *boxes, corner, picture, line, pending = region_panel.cleared(_loaded(photo), 2, None, True, "", "", "", "")
+    assert all(value == gr.skip() for value in (on, *boxes)), (on, boxes)
+    assert corner is None and picture is not None
+    assert "whole 240×160" in line and "Warning" not in line  # no region typed yet: the whole picture's price
+    # a region of the last picture is still cleared, its switch with it
+    on, *boxes, _, _, line, _ = region_panel.cleared(_loaded(photo), 2, None, True, "", "", "96", "")
+    assert on is False and boxes[2] == "" and "Warning" not in line
+
+
 def test_run_the_whole_picture_fills_the_form_with_the_switch_off(photo) -> None:
     me = Visitor()
     region_run = run({"image": photo, "engine": "lanczos", "upscale_factor": 3, **boxes()}, me)

@@ -129,14 +129,18 @@ def cleared(loaded: InputImage | None, factor: float, pending: Region | None = N
     for the picture a link brought with a region (``pending``), that region in the boxes with the switch on (its
     refusal said on the line when it does not fit the picture). ``on`` and ``boxes`` are the switch and the four
     boxes as they were when the picture came: only what held something is emptied, so a box typed while this
-    ran is kept (under load a late clearing emptied the x the user had just typed)."""
+    ran is kept (under load a late clearing emptied the x the user had just typed). The switch is unticked only
+    with a region to clear: ticked over empty boxes it names no region of the last picture, and it may have been
+    ticked for this one while it loaded (a tick given half a second after an upload was undone)."""
     if pending is not None and loaded is not None:
         typed = [str(value) for value in pending.values().values()]
         picture, line = shown(loaded, factor, True, *typed)
         return True, *typed, None, picture, line, None
-    picture, line = shown(loaded, factor, False, "", "", "", "")
-    emptied = [gr.skip() if box in (None, "") else "" for box in [*boxes, "", "", "", ""][:4]]
-    return (False if on else gr.skip()), *emptied, None, picture, line, pending
+    held = [box not in (None, "") for box in [*boxes, "", "", "", ""][:4]]
+    kept_on = bool(on) and not any(held)
+    picture, line = shown(loaded, factor, kept_on, "", "", "", "")
+    emptied = ["" if box_held else gr.skip() for box_held in held]
+    return (False if on and not kept_on else gr.skip()), *emptied, None, picture, line, pending
 
 
 def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: float,
