@@ -105,5 +105,8 @@ def test_a_sweep_partly_put_back_reopens_whole_with_its_other_cells_said_to_be_i
     assert captions == ["upscale_factor=1 — in the bin", "upscale_factor=2",
                         "upscale_factor=3 — in the bin"], captions
     assert "1 completed" in line and "2 in the bin" in line and "queued" not in line, line
+    # A user trial: the Past sweeps menu called it "1 cell · 1 done" beside this 3-cell grid
+    (entry,) = sweep_reopen.sweep_choices(me)["choices"]
+    assert " · 3 cells · 1 done · 0 failed or cancelled · 2 in the bin · " in entry[0], entry
 
     assert len(ids) == 3

@@ -340,6 +340,29 @@ def test_a_reopened_batch_sweep_puts_its_own_pictures_back_in_the_batch(client, 
     assert batch.resolve_images(labels, me.files_owner()) == swept  # Run sweep runs the sweep's own pictures
 
 
+def test_a_batch_sweep_partly_put_back_refills_the_batch_with_all_its_pictures(client, tmp_path: Path) -> None:
+    """A user trial: a 3-picture sweep deleted in History, one run put back and the sweep re-opened: the batch box
+    held only the picture put back while the Y values named all three (a warning, and Run sweep could not redo it),
+    though the binned runs' pictures are kept on disk."""
+    from core.runs import store
+    from core.sweep import batch
+
+    me = Session()
+    pictures = [noise_png(tmp_path / f"{name}.png", (24, 16), seed=number) for number, name in enumerate("abc")]
+    labels = list(batch.save_batch(me.files_owner(), pictures))
+    _, _, summary = client.predict(None, None, engine="lanczos", x_axis="image", x_values=", ".join(labels),
+                                   y_axis="", y_values="", api_name="/sweep")
+    sweep_id = summary["sweep_id"]
+    store.store().delete_sweep(sweep_id, me.scope())
+    kept = next(run.id for run in store.store().runs_for_sweep(sweep_id, me.scope(), binned=True)
+                if run.input_name == "b.png")
+    store.store().undelete([kept], me.scope())
+
+    *_, shown_batch, note = asyncio.run(sweep_reopen.open_sweep(sweep_id, me))
+    assert note == "" and [Path(path).name for path in shown_batch] == ["a.png", "b.png", "c.png"]
+    assert all(batch.resolve_images(labels, me.files_owner()).values())  # Run sweep finds every picture
+
+
 def test_the_detail_crop_of_an_image_axis_is_chosen_on_the_picture_the_layout_shows(tmp_path: Path) -> None:
     # A user trial: with only coffee on show, the crop was still chosen on the cat (the sweep's first picture),
     # its sliders bounded by the cat's 451×300, so the right part of coffee could not be reached.

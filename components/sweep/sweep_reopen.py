@@ -33,8 +33,8 @@ def sweep_choices(session: Session, view: Any = None) -> Any:
     offered (Gradio then refused the menu's value with an Error)."""
     summaries = SweepStore(store.store()).summaries(session.scope())
     choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} "
-                f"cell{'s' * (s.total != 1)} · {s.completed} done · {s.failed} failed or cancelled · {s.sweep_id}",
-                s.sweep_id) for s in summaries]
+                f"cell{'s' * (s.total != 1)} · {s.completed} done · {s.failed} failed or cancelled"
+                f"{f' · {s.binned} in the bin' if s.binned else ''} · {s.sweep_id}", s.sweep_id) for s in summaries]
     plan = getattr(view, "plan", None)
     on_show = plan.id if plan is not None and any(s.sweep_id == plan.id for s in summaries) else None
     return gr.update(choices=choices, value=on_show)

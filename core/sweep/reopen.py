@@ -86,8 +86,10 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
         y_value = values[names[1]] if len(names) > 1 else None
         entry = found.get(place)
         if entry is None or entry[1].id not in live:  # shown as in the bin or deleted, never retried (no arguments)
+            # its picture, when an image axis's cell is in the bin (kept there): the batch is refilled whole
+            kept = pictures.get(values[image_axis]) if image_axis and entry else None
             cells.append(Cell(x_index, y_index, values[names[0]], y_value, entry[0] if entry else "missing", {},
-                              None, at, values, by_name, gone=IN_BIN if entry else DELETED))
+                              kept, at, values, by_name, gone=IN_BIN if entry else DELETED))
             continue
         label, run = entry
         arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}

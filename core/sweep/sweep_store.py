@@ -54,6 +54,7 @@ class SweepSummary:
     completed: int
     failed: int
     active: int
+    binned: int = 0  # cells whose runs are in History's bin (a sweep partly put back): counted in ``total``
 
 
 def input_of(image_path: str | None, image_url: str | None, data_dir: Path) -> str | None:
@@ -120,15 +121,21 @@ class SweepStore:
                            more_axes=more_axes)
 
     def summaries(self, owner: str | None) -> list[SweepSummary]:
-        """Every sweep of the owner that has runs, newest first, with how many cells it has and how many of them
-        completed, failed or are active — each cell as its latest run has it (a cell retried counts once: a sweep
-        whose 3 failed cells were retried is 6 cells, 6 completed, not 9 runs, 3 of them failed)."""
-        live = "sweep_id IS NOT NULL AND deleted_at IS NULL"  # a sweep whose runs are all in the bin is not listed
-        where, params = (live, []) if owner is None else (f"{live} AND owner = ?", [owner])
+        """Every sweep of the owner that has runs out of the bin, newest first, with how many cells it has and how
+        many of them completed, failed, are active or are in the bin — each cell as its latest run out of the bin
+        has it (a cell retried counts once: a sweep whose 3 failed cells were retried is 6 cells, 6 completed, not 9
+        runs, 3 of them failed). A sweep partly put back counts its cells still in the bin (it said "1 cell" of a
+        6-cell sweep, which re-opens whole); a sweep wholly in the bin is not listed."""
+        where, params = ("sweep_id IS NOT NULL", []) if owner is None else ("sweep_id IS NOT NULL AND owner = ?",
+                                                                            [owner])
+        live = "deleted_at IS NULL"
         rows = self.history.query(
-            "SELECT sweep_id, MIN(first), COUNT(*), SUM(status = 'completed'), "
-            f"SUM(status IN ('failed', 'cancelled', 'interrupted')), SUM(status IN {_ACTIVE}) FROM ("
-            "SELECT sweep_id, status, MIN(created_at) OVER (PARTITION BY sweep_id) AS first, ROW_NUMBER() OVER ("
-            "PARTITION BY sweep_id, COALESCE(cell, id) ORDER BY created_at DESC, rowid DESC) AS newest "
-            f"FROM runs WHERE {where}) WHERE newest = 1 GROUP BY sweep_id ORDER BY MIN(first) DESC", params)
+            f"SELECT sweep_id, MIN(first), COUNT(*), SUM({live} AND status = 'completed'), "
+            f"SUM({live} AND status IN ('failed', 'cancelled', 'interrupted')), SUM({live} AND status IN {_ACTIVE}), "
+            f"SUM(NOT ({live})) FROM ("
+            "SELECT sweep_id, status, deleted_at, MIN(created_at) OVER (PARTITION BY sweep_id) AS first, "
+            "ROW_NUMBER() OVER (PARTITION BY sweep_id, COALESCE(cell, id) "
+            f"ORDER BY {live} DESC, created_at DESC, rowid DESC) AS newest "
+            f"FROM runs WHERE {where}) WHERE newest = 1 GROUP BY sweep_id HAVING SUM({live}) > 0 "
+            "ORDER BY MIN(first) DESC", params)
         return [SweepSummary(*row) for row in rows]
