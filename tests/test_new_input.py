@@ -69,6 +69,22 @@ def test_a_file_and_an_image_url_both_given_say_which_is_used(tmp_path: Path) ->
     assert "image URL" not in alone
 
 
+def test_the_price_line_says_a_free_engine_is_free_and_the_price_is_fals(tmp_path: Path) -> None:
+    # A user trial: on the local and lanczos engines the line said "estimated $0.03 on fal" and nothing more,
+    # which read as if fal would be used.
+    from components.upscale import image_input
+
+    photo = tmp_path / "tabby.png"
+    Image.new("RGB", (600, 400), "orange").save(photo)
+    _, on_fal, loaded = image_input.preview(str(photo), None, 2, None, "fal")
+    assert "estimated $" in on_fal and "free" not in on_fal
+    for engine in ("local", "lanczos"):
+        _, line, _ = image_input.preview(str(photo), None, 2, None, engine)
+        assert line.startswith(on_fal) and f"free on the {engine} engine" in line, line
+        described = image_input.describe(loaded, 2, None, True, 10, 10, 96, 64, engine=engine)
+        assert "A run is of the region" in described and f"free on the {engine} engine" in described
+
+
 def _photo(tmp_path: Path, name: str, colour: str) -> str:
     path = tmp_path / name
     Image.new("RGB", (32, 24), colour).save(path)

@@ -12,6 +12,8 @@ from components.common.session import Session
 from components.common.text import toast
 from components.upscale.region_panel import region_of
 from core import schema
+from core.engines import ENGINES
+from core.engines import describe as describe_engine
 from core.errors import InputError
 from core.inputs import formats, images
 from core.inputs.images import InputImage
@@ -81,24 +83,33 @@ def example_shown(file: str | None, picked: str | None) -> tuple[Any, str | None
 URL_UNUSED = "the file is used, not the image URL (clear the file to use the URL)"
 
 
-def preview(file: str | None, url: str | None, factor: float,
-            session: Session | None = None) -> tuple[str | None, str, InputImage | None]:
+def free_here(engine: str | None) -> str:
+    """What the line adds on an engine that costs nothing (local, lanczos): the price it shows is fal's, for
+    comparison (it read as if fal would be used); "" on a priced engine, or when none is known."""
+    if not engine or engine not in ENGINES or describe_engine(engine).priced:
+        return ""
+    return f" · free on the {engine} engine: the price is what fal would charge"
+
+
+def preview(file: str | None, url: str | None, factor: float, session: Session | None = None,
+            engine: str | None = None) -> tuple[str | None, str, InputImage | None]:
     """Preview path, the size/price line (or the reason the input is refused), and the loaded input. The line says
-    when the run would not fit what the visitor may still spend today on a shared Space's key."""
+    when the run would not fit what the visitor may still spend today on a shared Space's key, and when the chosen
+    ``engine`` is free (``free_here``)."""
     if not file and not (url or "").strip():
         return None, "Give an image to see its output size and estimated price.", None
     try:
         loaded = read_input(file, url)
     except InputError as exc:
         return None, f"Warning: {exc}", None
-    line = describe(loaded, factor, session)
+    line = describe(loaded, factor, session, engine=engine)
     if file and (url or "").strip() and isinstance(line, str):  # both given: the one that is used is said
         line += f" · {URL_UNUSED}"
     return loaded.path, line, loaded
 
 
 def file_changed(file: str | None, url: str | None, factor: float, refused: str, shown: str = "",
-                 session: Session | None = None) -> tuple:
+                 session: Session | None = None, engine: str | None = None) -> tuple:
     """A file that is not an image (or too large) is refused the moment it is dropped: taken out of the box, its
     reason said in the info line and a warning. Otherwise the preview, as for any input. An empty box never
     replaces a refusal's reason (``shown``, the info line as it is), whichever of their events runs first."""
@@ -112,15 +123,16 @@ def file_changed(file: str | None, url: str | None, factor: float, refused: str,
             gr.Warning(toast(f"{exc} The file was not kept."))
             message = f"Warning: {exc} The file was not kept."
             return None, None, message, None, message
-    return (gr.skip(), *preview(file, url, factor, session), "")
+    return (gr.skip(), *preview(file, url, factor, session, engine), "")
 
 
 def describe(loaded: InputImage | None, factor: object, session: Session | None = None, on: bool | None = None,
-             x: Any = None, y: Any = None, width: Any = None, height: Any = None) -> str:
+             x: Any = None, y: Any = None, width: Any = None, height: Any = None, engine: str | None = None) -> str:
     """The size/price line of the loaded input at ``factor``, marked when it would not fit the visitor's day. A
     factor typed past the slider's end is priced as the slider keeps it (the run uses that), never left stale.
     With the region panel's switch ``on`` and its boxes (``x``, ``y``, ``width``, ``height``) a region of the
-    picture, a run is of that region: the line prices it, beside the whole picture (it priced only the whole)."""
+    picture, a run is of that region: the line prices it, beside the whole picture (it priced only the whole). On
+    a free ``engine`` it says so (``free_here``)."""
     kept = schema.nearest_in_range("upscale_factor", factor)
     if loaded is None or kept is None:
         return gr.skip()
@@ -133,26 +145,29 @@ def describe(loaded: InputImage | None, factor: object, session: Session | None 
         return f"The region is not usable, so Upscale would be refused: {exc.message} · {whole}"
     if region is not None:
         over = over_budget(session, region.width, region.height, kept) if session is not None else ""
-        return f"A run is of the region: {price_line(region, loaded.width, loaded.height, kept)}{over}"
+        return f"A run is of the region: {price_line(region, loaded.width, loaded.height, kept)}{over}" + (
+            free_here(engine))
     over = over_budget(session, loaded.width, loaded.height, kept) if session is not None else ""
-    return images.describe(loaded.width, loaded.height, kept) + over
+    return images.describe(loaded.width, loaded.height, kept) + over + free_here(engine)
 
 
-def listen(panel: ImageInput, factor: Widget, session: gr.State, region: list[Any]) -> None:
-    """Wire the input; ``region`` is the region panel's switch and four boxes, which the size/price line follows."""
+def listen(panel: ImageInput, factor: Widget, session: gr.State, region: list[Any], engine: gr.Radio) -> None:
+    """Wire the input; ``region`` is the region panel's switch and four boxes, which the size/price line follows,
+    as it follows the ``engine`` chosen."""
     outputs = [panel.preview, panel.info, panel.loaded]
     panel.examples.select(pick_example, None, [panel.file, panel.picked], api_visibility="private")
     panel.file.change(example_shown, [panel.file, panel.picked], [panel.examples, panel.picked],
                       api_visibility="private", show_progress="hidden")
     # always_last: the box emptied by a refusal fires .change again; that run must wait for the refusal's own to
     # finish (and see its reason kept), not race it.
-    panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info, session],
+    panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info, session, engine],
                       [panel.file, *outputs, panel.refused], api_visibility="private", trigger_mode="always_last")
-    panel.url.submit(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
-    panel.url.blur(preview, [panel.file, panel.url, factor, session], outputs, api_visibility="private")
+    panel.url.submit(preview, [panel.file, panel.url, factor, session, engine], outputs, api_visibility="private")
+    panel.url.blur(preview, [panel.file, panel.url, factor, session, engine], outputs, api_visibility="private")
     # Raw values (preprocess=False): Gradio refuses a slider's number past its end before any handler runs, which
     # left the line priced at the previous factor with an Error badge on it. One event for every trigger, so its
     # draws run one at a time and the last lands last (one event each, a box's draw with the switch still off
     # could finish after the switch's own, and the line priced the whole picture with the region on).
-    gr.on([factor.change, *(box.change for box in region)], describe, [panel.loaded, factor, session, *region],
+    gr.on([factor.change, engine.change, *(box.change for box in region)], describe,
+          [panel.loaded, factor, session, *region, engine],
           panel.info, api_visibility="private", show_progress="hidden", trigger_mode="always_last", preprocess=False)

@@ -34,7 +34,7 @@ def open_page(token: str | None, session: Session, request: gr.Request | None = 
     shown: list[Any] = [gr.skip(), gr.skip(), gr.skip()]
     if url != gr.skip():  # the link gave a picture: its preview and size line, as when a URL is typed
         factor = values[[field.name for field in PARAMETER_FIELDS].index("upscale_factor")]
-        shown = list(image_input.preview(None, url, factor, session))
+        shown = list(image_input.preview(None, url, factor, session, default_engine(session)))
     region = deeplink_panel.link_region(request, session.files_owner())
     return [token, session, engine_panel.status(session), default_engine(session),
             gr.Tab(visible=owner.is_owner(session)), *linked, *shown, region if region else gr.skip()]

@@ -58,7 +58,7 @@ def whole_form(tab: UpscaleTab, engine: EnginePanel, tabs: gr.Tabs | None = None
 def listen(tab: UpscaleTab, engine: EnginePanel) -> Any:
     """Wire the tab; returns the Upscale event (the history refreshes after it)."""
     image, params, run = tab.image, tab.params, tab.run
-    image_input.listen(image, params["upscale_factor"], engine.session, tab.region.boxes)
+    image_input.listen(image, params["upscale_factor"], engine.session, tab.region.boxes, engine.engine)
     region_panel.listen(tab.region, image.loaded, params["upscale_factor"])
     applied = pnginfo_panel.listen(tab.png_info, image.file, params)
     run_event = run_panel.listen(run, image, params, engine, tab.region)
