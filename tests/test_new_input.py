@@ -3,8 +3,10 @@ the box leaves no picture, and the panel must not claim a new one is there."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from components.upscale import run_panel
@@ -83,6 +85,18 @@ def test_the_price_line_says_a_free_engine_is_free_and_the_price_is_fals(tmp_pat
         assert line.startswith(on_fal) and f"free on the {engine} engine" in line, line
         described = image_input.describe(loaded, 2, None, True, 10, 10, 96, 64, engine=engine)
         assert "A run is of the region" in described and f"free on the {engine} engine" in described
+
+
+def test_an_image_url_refused_is_said_in_a_toast_once_as_well_as_in_the_line() -> None:
+    # A user trial: a bad image URL's warning sat only in the line under the preview, far from the URL box.
+    from components.upscale import image_input
+
+    with pytest.warns(UserWarning, match="https"):
+        _, line, loaded = image_input.url_given(None, "ftp://example.com/cat.png", 2)
+    assert loaded is None and line.startswith("Warning: ") and "https" in line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same refusal again (Enter, then the box left): no second toast
+        assert image_input.url_given(None, "ftp://example.com/cat.png", 2, line)[1] == line
 
 
 def _photo(tmp_path: Path, name: str, colour: str) -> str:

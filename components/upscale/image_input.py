@@ -108,6 +108,18 @@ def preview(file: str | None, url: str | None, factor: float, session: Session |
     return loaded.path, line, loaded
 
 
+def url_given(file: str | None, url: str | None, factor: float, shown: str = "", session: Session | None = None,
+              engine: str | None = None) -> tuple[str | None, str, InputImage | None]:
+    """An image URL typed (Enter, or the box left): ``preview``, and a URL refused says so in a toast as well as in
+    the line under the preview, about 250 px below the box (a user trial looked for it by the box). ``shown`` is the
+    line as it is: the same refusal again (Enter, then the box left) is not toasted twice."""
+    found = preview(file, url, factor, session, engine)
+    line = found[1]
+    if line.startswith("Warning: ") and line != shown:
+        gr.Warning(toast(line.removeprefix("Warning: ")))
+    return found
+
+
 def file_changed(file: str | None, url: str | None, factor: float, refused: str, shown: str = "",
                  session: Session | None = None, engine: str | None = None) -> tuple:
     """A file that is not an image (or too large) is refused the moment it is dropped: taken out of the box, its
@@ -162,8 +174,9 @@ def listen(panel: ImageInput, factor: Widget, session: gr.State, region: list[An
     # finish (and see its reason kept), not race it.
     panel.file.change(file_changed, [panel.file, panel.url, factor, panel.refused, panel.info, session, engine],
                       [panel.file, *outputs, panel.refused], api_visibility="private", trigger_mode="always_last")
-    panel.url.submit(preview, [panel.file, panel.url, factor, session, engine], outputs, api_visibility="private")
-    panel.url.blur(preview, [panel.file, panel.url, factor, session, engine], outputs, api_visibility="private")
+    for typed in (panel.url.submit, panel.url.blur):
+        typed(url_given, [panel.file, panel.url, factor, panel.info, session, engine], outputs,
+              api_visibility="private")
     # Raw values (preprocess=False): Gradio refuses a slider's number past its end before any handler runs, which
     # left the line priced at the previous factor with an Error badge on it. One event for every trigger, so its
     # draws run one at a time and the last lands last (one event each, a box's draw with the switch still off
