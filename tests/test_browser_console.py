@@ -50,6 +50,28 @@ def test_the_result_is_in_view_when_it_arrives(studio, tmp_path: Path, width: in
         screenshot(page, f"result-in-view-{width}")
 
 
+def test_a_visitor_who_scrolled_away_during_a_run_is_left_there_when_it_ends(studio, tmp_path: Path, fal_server,
+                                                                            fal_key, monkeypatch) -> None:
+    """A user trial: on a phone the page jumped back to the result when it landed, though the visitor had
+    scrolled up to the form while it ran."""
+    monkeypatch.setenv("FAL_KEY", fal_key)
+    fal_server.set_default(queue_polls=2, run_polls=10, logs=[])
+    photo = tmp_path / "away.png"
+    Image.radial_gradient("L").resize((56, 40)).convert("RGB").save(photo)
+    with browser_page(390, 844) as page:
+        steps.open_app(page, studio)
+        page.locator("#engine").get_by_text("fal", exact=True).click()
+        steps.upload(page, str(photo))
+        page.locator("#run-button").click()
+        page.locator("#stage [data-stage=running]").wait_for(timeout=60_000)
+        page.wait_for_timeout(400)  # the start is shown (the page follows the work)
+        page.evaluate("window.scrollTo(0, 0)")  # up to the form, to change a setting
+        page.locator("#stage [data-stage=done]").wait_for(timeout=60_000)
+        page.wait_for_timeout(900)
+        assert page.evaluate("window.scrollY") < 50
+        screenshot(page, "left-where-scrolled")
+
+
 # Every value the console shows, polled every 5 ms (a textarea's value changes without DOM mutations).
 RECORD = """() => {
   window.__shown = [];
