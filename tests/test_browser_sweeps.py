@@ -191,6 +191,10 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
             ["upscale_factor=1", "engine=local"], ["upscale_factor=1", "engine=lanczos"],
             ["upscale_factor=1.5", "engine=local"], ["upscale_factor=1.5", "engine=lanczos"]]
         assert all(picture[caption] == name for caption, name in swapped)
+        # the grid's headers above it (a user trial: the in-app grid had captions but no row or column headers)
+        assert page.locator("#sweep-legend").inner_text() == (
+            "Columns (engine, left to right): local · lanczos — Rows (upscale_factor, top to bottom): 1 · 1.5 — "
+            "image: blue")
         screenshot(page, "sweep-pivoted")
 
         steps.open_tab(page, "Detail crop")  # the crops follow the layout: the same four cells, in its order

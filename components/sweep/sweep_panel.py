@@ -90,6 +90,7 @@ class SweepPanel:
     layout_sheet: gr.Button  # *Contact sheet of this layout*
     past_tab: gr.Tab  # *Past sweeps*: its menu is filled as it opens (never while the menu is open)
     sheet_line: gr.Markdown  # under the sheet's buttons: which layout's sheet is on show, or why none was drawn
+    legend: gr.Markdown  # above the grid: its columns' and rows' values in order (a gallery has no headers)
 
 
 def render(engine_id: str = "fal") -> SweepPanel:
@@ -144,6 +145,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
         swap = gr.Button("Swap across and down", size="sm", scale=1, min_width=120, elem_id="sweep-swap")
         fixed = [gr.Dropdown([], label=f"Other axis {number + 1}", visible=False, scale=2, min_width=140,
                              elem_id=f"sweep-fixed-{number + 1}") for number in range(sweep_layout.FIXED)]
+    legend = gr.Markdown("", elem_id="sweep-legend")  # the grid's column and row headers, in order
     grid = gr.Gallery(label="Cells", format="png", columns=3, object_fit="contain", height="auto",
                       elem_id="sweep-grid", interactive=False)
     whole = gr.Button(WHOLE + " (the chosen cell's)", size="sm", visible=False, elem_id="sweep-whole")
@@ -194,7 +196,8 @@ def render(engine_id: str = "fal") -> SweepPanel:
                       crop_size, crops, diff_cell, diff_against, diff_image, metric, plot, metrics, past, refresh,
                       gr.State(SweepView()), state, past_note, input_preview, input_name, metric_note, dataset,
                       page, gr.State(None), whole, more_axes, z_axis, z_values, z_parsed, w_axis, w_values, w_parsed,
-                      gr.State(None), layout_row, across, down, swap, fixed, layout_sheet, past_tab, sheet_line)
+                      gr.State(None), layout_row, across, down, swap, fixed, layout_sheet, past_tab, sheet_line,
+                      legend)
 
 
 def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[str, Widget],
@@ -269,8 +272,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     # once the last one is in, and then only the newest view.
     panel.view.change(sweep_layout.synced, [panel.view, panel.layout], [panel.layout, *layout_controls], **drawn)
     panel.view.change(views.render_grid, [panel.view, panel.layout],
-                      [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
-                      **drawn)
+                      [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry,
+                       panel.legend], **drawn)
     crop_inputs = [panel.view, panel.layout, panel.crop_x, panel.crop_y, panel.crop_size]
     results = [panel.sheet_download, panel.crop_input, panel.crop_x, panel.crop_y, panel.crop_size, panel.diff_cell,
                panel.diff_against, panel.metrics]
@@ -289,7 +292,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                                    **private))
     for pivot in pivots:
         pivot.then(views.render_grid, [panel.view, panel.layout],
-                   [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry],
+                   [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry,
+                    panel.legend],
                    **quiet).then(views.laid_out_results, [panel.view, panel.layout],
                                  [panel.diff_cell, panel.diff_against, panel.metrics], **quiet).then(
             views.crop_picture, [panel.view, panel.layout, panel.crop_size],

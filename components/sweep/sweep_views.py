@@ -349,13 +349,34 @@ def layout_words(view: SweepView, layout: Layout | None) -> str:
     return " · ".join(parts)
 
 
+def legend(view: SweepView, layout: Layout | None) -> str:
+    """The grid's headers, which a gallery cannot draw: the axis across and its values left to right, the axis
+    down and its values top to bottom, and each other axis's value (or every value, one grid after another):
+    "**Columns** (creativity): 0.2 · 0.4 · 0.6 — **Rows** (resemblance): 0.3 · 0.6"; "" with no grid."""
+    shown = sweep_layout.current(view, layout)
+    if view.plan is None or shown is None:
+        return ""
+    values = dict(view.plan.axes)
+
+    def listed(name: str) -> str:
+        return " · ".join(plain(format_value(name, value, 24)) for value in values[name])  # a prompt's * or _
+
+    parts = [f"**Columns** ({shown.across}, left to right): {listed(shown.across)}"]
+    if shown.down:
+        parts.append(f"**Rows** ({shown.down}, top to bottom): {listed(shown.down)}")
+    for name, index in shown.at.items():
+        parts.append(f"**{name}**: " + (f"all, one grid each: {listed(name)}" if index is None
+                                        else plain(format_value(name, values[name][index], 24))))
+    return " — ".join(parts)
+
+
 def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...]:
     """The progress line, the labelled grid as laid out (a picture or a status tile per cell; with an "all" axis
     one grid per value, one after another), the status table of every cell (each cell's seconds waiting in the
     engine's queue and running apart: a cell that ran 8 s after 40 s in fal's queue says so), the sweep's state for
-    the page's keys, and its buttons."""
+    the page's keys, its buttons, and its headers (``legend``)."""
     if view.plan is None:
-        return view.message, gr.skip(), gr.skip(), state_html(view), *sweep_buttons(view)
+        return view.message, gr.skip(), gr.skip(), state_html(view), *sweep_buttons(view), ""
     items, rows = [], []
     laid_out = sweep_layout.pages(view, layout)
     for _, page in laid_out:
@@ -383,7 +404,8 @@ def render_grid(view: SweepView, layout: Layout | None = None) -> tuple[Any, ...
     words = layout_words(view, layout)
     return (progress(view), gr.Gallery(value=items, columns=min(columns, 6),
                                        label=grid_label(view) + (f" · {words}" if words else "")),
-            gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view), *sweep_buttons(view))
+            gr.Dataframe(value=pd.DataFrame(rows), visible=True), state_html(view), *sweep_buttons(view),
+            legend(view, layout))
 
 
 def _reference(view: SweepView, layout: Layout | None = None) -> str | None:
