@@ -226,8 +226,13 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
 
     axes = [panel.x_axis, panel.y_axis, panel.z_axis, panel.w_axis]  # an image axis sweeps its own pictures
     shown_input = [image.loaded, image.file, image.url, *region.boxes, panel.view, *axes]
-    for component in (image.loaded, image.file, *region.boxes, *axes):  # a file renamed (a restore), same picture
+    for component in (image.loaded, image.file, *axes):  # a file renamed (a restore), same picture
         component.change(views.input_shown, shown_input, [panel.input_preview, panel.input_name], **quiet)
+    # The region's switch and boxes are read as this tab opens, not on each of their changes (they can change only
+    # on the Upscale tab): two corners clicked set all five at once, and their change events, each with the boxes
+    # as inputs and this hidden tab's widgets as outputs, at times went on firing in the page with nobody touching
+    # it (a core kept busy, the server called for ever: tests/test_browser_region.py).
+    tab.select(views.input_shown, shown_input, [panel.input_preview, panel.input_name], **quiet)
     panel.view.change(views.input_named, shown_input, panel.input_name, **quiet)
 
     names: dict[gr.components.Component, str]
@@ -238,9 +243,10 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
              **dict(zip(region.boxes, ("region_on", *REGION_PARAMS), strict=True))}
     priced = partial(sweep_preflight.preflight, names)
     for component in [image.loaded, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
-                      panel.y_values, panel.batch, panel.vary_seed, *region.boxes, panel.z_axis, panel.z_values,
+                      panel.y_values, panel.batch, panel.vary_seed, panel.z_axis, panel.z_values,
                       panel.w_axis, panel.w_values]:
         component.change(priced, set(names), [panel.preflight, panel.confirm], **quiet)
+    tab.select(priced, set(names), [panel.preflight, panel.confirm], **quiet)  # the region: as above
 
     outputs = [panel.csv, panel.sheet, panel.view]
     inputs = [image.file, image.url, *params.values(), engine, panel.x_axis, panel.x_values, panel.y_axis,
