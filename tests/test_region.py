@@ -274,8 +274,8 @@ def test_a_picture_with_the_switch_off_is_priced_whole_without_a_warning(photo) 
 
 
 def test_a_new_picture_clears_the_boxes_and_unticks_the_switch(photo) -> None:
-    typed = region_panel.cleared(_loaded(photo), 2, None, True, "10", "20", "96", "64")
-    on, x, y, width, height, corner, picture, line, pending = typed
+    typed = region_panel.cleared(_loaded(photo), 2, None, True, "10", "20", "96", "64", "the last picture's")
+    on, x, y, width, height, corner, picture, line, pending, _ = typed
     assert (on, x, y, width, height, corner, pending) == (False, "", "", "", "", None, None)
     assert picture is not None and "Warning" not in line
 
@@ -283,7 +283,8 @@ def test_a_new_picture_clears_the_boxes_and_unticks_the_switch(photo) -> None:
 def test_a_new_picture_leaves_alone_the_boxes_that_were_empty_when_it_came(photo) -> None:
     # Under load the clearing of a new picture landed after the user had typed x (the line said "x is empty"):
     # boxes that were empty when the picture came are not written, so what is typed meanwhile is kept.
-    on, *boxes, corner, picture, line, pending = region_panel.cleared(_loaded(photo), 2, None, False, "", "", "", "")
+    on, *boxes, corner, picture, line, pending, _ = region_panel.cleared(_loaded(photo), 2, None, False, "", "", "",
+                                                                         "", None)
     assert all(value == gr.skip() for value in (on, *boxes)), (on, boxes)
     assert picture is not None and "Warning" not in line
 
@@ -291,13 +292,33 @@ def test_a_new_picture_leaves_alone_the_boxes_that_were_empty_when_it_came(photo
 def test_a_switch_ticked_over_empty_boxes_as_a_new_picture_loads_stays_ticked(photo) -> None:
     # A user trial: "Run on the region" ticked within half a second of an upload was unticked by the upload's
     # clearing, while the region typed next stayed in the boxes (an Upscale would have run the whole picture).
-    on, *boxes, corner, picture, line, pending = region_panel.cleared(_loaded(photo), 2, None, True, "", "", "", "")
+    on, *boxes, corner, picture, line, pending, _ = region_panel.cleared(_loaded(photo), 2, None, True, "", "", "", "",
+                                                                         "the last picture's")
     assert all(value == gr.skip() for value in (on, *boxes)), (on, boxes)
     assert corner is None and picture is not None
     assert "whole 240×160" in line and "Warning" not in line  # no region typed yet: the whole picture's price
     # a region of the last picture is still cleared, its switch with it
-    on, *boxes, _, _, line, _ = region_panel.cleared(_loaded(photo), 2, None, True, "", "", "96", "")
+    on, *boxes, _, _, line, _, _ = region_panel.cleared(_loaded(photo), 2, None, True, "", "", "96", "",
+                                                        "the last picture's")
     assert on is False and boxes[2] == "" and "Warning" not in line
+
+
+def test_a_region_typed_while_a_new_picture_loads_is_kept_for_it(photo) -> None:
+    # A user trial: with the box emptied and a new file chosen, a region typed in the next second was erased when
+    # the picture arrived (8 times in 8): its clearing found the boxes the user had typed meanwhile.
+    loaded = _loaded(photo)
+    *_, digest = region_panel.cleared(None, 2, None, True, "1", "2", "3", "4", "an older picture's")
+    assert digest is None  # the box emptied: the last picture's region goes with it
+    typed = region_panel.cleared(loaded, 2, None, True, "10", "20", "96", "64", None)  # typed while it loaded
+    assert all(value == gr.skip() for value in typed[:5]) and typed[-1] == loaded.digest  # kept
+    assert "region 96×64" in typed[7]  # and the new picture drawn and priced with it
+    again = region_panel.cleared(_loaded(photo), 2, None, True, "10", "20", "96", "64", loaded.digest)
+    assert all(value == gr.skip() for value in again[:5])  # the same picture loaded again: nothing cleared
+    digest = loaded.digest
+    other = Path(photo).with_name("other.png")
+    Image.new("RGB", (50, 40), "navy").save(other)
+    on, x, *_ = region_panel.cleared(_loaded(str(other)), 2, None, True, "10", "20", "96", "64", digest)
+    assert on is False and x == ""  # another picture: the last one's region goes
 
 
 def test_run_the_whole_picture_fills_the_form_with_the_switch_off(photo) -> None:
@@ -319,7 +340,7 @@ def test_run_the_whole_picture_fills_the_form_with_the_switch_off(photo) -> None
 
 
 def _panel() -> region_panel.RegionPanel:
-    return region_panel.RegionPanel(*(object() for _ in range(10)))  # type: ignore[arg-type]
+    return region_panel.RegionPanel(*(object() for _ in range(11)))  # type: ignore[arg-type]
 
 
 def test_compare_marks_region_runs_and_lines_them_up_with_the_whole_run(photo) -> None:
@@ -368,7 +389,7 @@ def test_a_link_brings_a_region_for_the_picture_that_comes_next(photo) -> None:
 
     link = deeplink.parse_query({"region_x": "40", "region_y": "30", "region_width": "96", "region_height": "64"})
     assert link.region == REGION and link.errors == []
-    on, *values, corner, picture, line, pending = region_panel.cleared(_loaded(photo), 2, link.region)
+    on, *values, corner, picture, line, pending, _ = region_panel.cleared(_loaded(photo), 2, link.region)
     assert on is True and values == ["40", "30", "96", "64"] and pending is None and line.startswith("region 96×64")
     refused = deeplink.parse_query({"region_x": "-5", "region_y": "30", "region_width": "96", "region_height": "64"})
     assert refused.region is None

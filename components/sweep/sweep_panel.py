@@ -226,7 +226,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
 
     axes = [panel.x_axis, panel.y_axis, panel.z_axis, panel.w_axis]  # an image axis sweeps its own pictures
     shown_input = [image.loaded, image.file, image.url, *region.boxes, panel.view, *axes]
-    for component in (image.loaded, image.file, *axes):  # a file renamed (a restore), same picture
+    picture_sources: list[Any] = [image.loaded, image.file, *axes]
+    for component in picture_sources:  # a file renamed (a restore), same picture
         component.change(views.input_shown, shown_input, [panel.input_preview, panel.input_name], **quiet)
     # The region's switch and boxes are read as this tab opens, not on each of their changes (they can change only
     # on the Upscale tab): two corners clicked set all five at once, and their change events, each with the boxes

@@ -43,6 +43,7 @@ class RegionPanel:
     corner: gr.State  # the first corner clicked, in input pixels (None: none yet)
     linked: gr.State  # the region run a whole-picture run in the form comes from (None: none)
     pending: gr.State  # a region a link asked for (Region), for the picture that comes next (None: none)
+    cleared_for: gr.State  # the digest of the picture the boxes were last cleared for (None: none yet)
 
     @property
     def boxes(self) -> list[Any]:
@@ -64,7 +65,8 @@ def render() -> RegionPanel:
                                 elem_id="region-height")
         line = gr.Markdown(NO_PICTURE, elem_id="region-line")
         gr.Markdown(CONTEXT_NOTE, elem_id="region-context")
-    return RegionPanel(on, x, y, width, height, picture, line, gr.State(None), gr.State(None), gr.State(None))
+    return RegionPanel(on, x, y, width, height, picture, line, gr.State(None), gr.State(None), gr.State(None),
+                       gr.State(None))
 
 
 def region_of(on: bool | None, x: Any, y: Any, width: Any, height: Any) -> Region | None:
@@ -124,23 +126,33 @@ def shown(loaded: InputImage | None, factor: object, on: bool | None, x: Any, y:
 
 
 def cleared(loaded: InputImage | None, factor: float, pending: Region | None = None, on: bool = False,
-            *boxes: Any) -> tuple[Any, ...]:
+            *boxes_and_picture: Any) -> tuple[Any, ...]:
     """A new picture in the form: the switch off, the boxes empty, no corner clicked, the new picture drawn — or,
     for the picture a link brought with a region (``pending``), that region in the boxes with the switch on (its
     refusal said on the line when it does not fit the picture). ``on`` and ``boxes`` are the switch and the four
     boxes as they were when the picture came: only what held something is emptied, so a box typed while this
     ran is kept (under load a late clearing emptied the x the user had just typed). The switch is unticked only
     with a region to clear: ticked over empty boxes it names no region of the last picture, and it may have been
-    ticked for this one while it loaded (a tick given half a second after an upload was undone)."""
+    ticked for this one while it loaded (a tick given half a second after an upload was undone). The last value
+    after the boxes is the digest of the picture they were last cleared for (None: for no picture). Boxes cleared
+    for no picture (the box emptied, or none given yet) or for this same picture (loaded again) hold what was
+    typed for the picture now here: they are kept, and the picture drawn with them (a user trial: a region typed in
+    the second after a new file was chosen was erased as the picture arrived, 8 times in 8). Returns the switch,
+    the four boxes, the corner, the drawn picture, the line, the pending region and that digest."""
+    *boxes, cleared_for = boxes_and_picture if boxes_and_picture else (None,)
+    digest = loaded.digest if loaded is not None else None
+    if pending is None and loaded is not None and cleared_for in (None, digest):
+        picture, line = shown(loaded, factor, on, *[*boxes, "", "", "", ""][:4])
+        return (*[gr.skip()] * 5, None, picture, line, gr.skip(), digest)
     if pending is not None and loaded is not None:
         typed = [str(value) for value in pending.values().values()]
         picture, line = shown(loaded, factor, True, *typed)
-        return True, *typed, None, picture, line, None
+        return True, *typed, None, picture, line, None, digest
     held = [box not in (None, "") for box in [*boxes, "", "", "", ""][:4]]
     kept_on = bool(on) and not any(held)
     picture, line = shown(loaded, factor, kept_on, "", "", "", "")
     emptied = ["" if box_held else gr.skip() for box_held in held]
-    return (False if on and not kept_on else gr.skip()), *emptied, None, picture, line, pending
+    return (False if on and not kept_on else gr.skip()), *emptied, None, picture, line, pending, digest
 
 
 def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: float,
@@ -162,8 +174,8 @@ def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: f
 def listen(panel: RegionPanel, loaded: gr.State, factor: Any) -> None:
     """Wire the panel to the form's loaded picture and factor."""
     quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
-    loaded.change(cleared, [loaded, factor, panel.pending, *panel.boxes],
-                  [*panel.boxes, panel.corner, panel.picture, panel.line, panel.pending], **quiet)
+    loaded.change(cleared, [loaded, factor, panel.pending, *panel.boxes, panel.cleared_for],
+                  [*panel.boxes, panel.corner, panel.picture, panel.line, panel.pending, panel.cleared_for], **quiet)
     # One listener for every trigger, so "always_last" keeps the newest form: a box is read as it is typed, not
     # only when it is left (a quick typist's last box is never left before the Upscale button is pressed).
     # Raw values: Gradio refuses a factor typed past the slider's end before any handler runs (a stale line).
