@@ -180,6 +180,17 @@ def test_a_difference_map_of_two_pictures_is_refused_in_words(tmp_path, history)
     assert refused["value"] is None and "different pictures" in refused["label"]
     again = sweep_views.difference(shown, "image=cat · upscale_factor=1", "input")
     assert again["value"] and again["label"] == sweep_views.DIFFERENCE_LABEL
+    # A user trial: re-opening a sweep while the Against menu held a cell of the last one gave a raw toast
+    # ("Value: … is not in the list of choices"). The menus take any value, and a label of another sweep gives an
+    # empty map with no warning: the re-opened sweep's own choices follow.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no gr.Warning
+        for label, against in (("image=cat · upscale_factor=1", "engine=local · upscale_factor=1"),
+                               ("creativity=0.3", "input")):
+            stale = sweep_views.difference(shown, label, against)
+            assert stale["value"] is None and stale["label"] == sweep_views.DIFFERENCE_LABEL
 
 
 def test_a_local_1x2_sweep_on_a_tiny_image(history):

@@ -177,8 +177,12 @@ def render(engine_id: str = "fal") -> SweepPanel:
                            object_fit="none", elem_id="sweep-crops", interactive=False)
     with gr.Tab("Difference"):
         with gr.Row():
-            diff_cell = gr.Dropdown([], label="Cell", elem_id="sweep-diff-cell")
-            diff_against = gr.Dropdown(["input"], value="input", label="Against", elem_id="sweep-diff-against")
+            # custom values allowed: a menu still holding the last sweep's cell as a re-opened sweep's choices
+            # arrive was refused by Gradio in a raw toast ("Value: … is not in the list of choices"); the handler
+            # leaves such a value alone (views.difference)
+            diff_cell = gr.Dropdown([], label="Cell", elem_id="sweep-diff-cell", allow_custom_value=True)
+            diff_against = gr.Dropdown(["input"], value="input", label="Against", elem_id="sweep-diff-against",
+                                       allow_custom_value=True)
         diff_image = gr.Image(label=views.DIFFERENCE_LABEL, type="filepath", format="png",
                               interactive=False, elem_id="sweep-diff")
     with gr.Tab("Metrics"):

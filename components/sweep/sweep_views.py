@@ -546,7 +546,10 @@ DIFFERENCE_LABEL = "Difference heat map (black = identical)"
 def difference(view: SweepView, label: str | None, against: str | None) -> Any:
     """The heat map of a cell against the input or another cell; refused, an empty map whose label says why (the
     toast fades, and the empty map stayed without a word)."""
-    if view.plan is None or not label:
+    labels = {cell.label for cell in view.plan.cells} if view.plan is not None else set()
+    if view.plan is None or not label or label not in labels or (against or "input") not in {"input", *labels}:
+        # nothing chosen, or a menu still holding the last sweep's cell while a re-opened one's choices arrive (the
+        # next change brings this sweep's): an empty map, no warning
         return gr.update(value=None, label=DIFFERENCE_LABEL)
     try:
         found = servable(heat_map(view.plan, view.runs, label, against or "input", view.input_path))
