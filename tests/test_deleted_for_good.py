@@ -109,4 +109,24 @@ def test_a_sweep_partly_put_back_reopens_whole_with_its_other_cells_said_to_be_i
     (entry,) = sweep_reopen.sweep_choices(me)["choices"]
     assert " · 3 cells · 1 done · 0 failed or cancelled · 2 in the bin · " in entry[0], entry
 
+    # A user trial: a sweep on show, deleted, one run put back: its line said "3 completed" (the view kept every
+    # run); then, the bin emptied, its other cells still said "in the bin". The tab, opened again, redraws it.
+    whole = SweepView(plan, {**runs, **{key: run for key, run in reopen.reopen(sweep_id, me.scope(), store.store())[1]
+                                        .items()}}, "lanczos", str(picture), phase=Phase.DONE)
+    everything = {cell.key: run for cell in plan.cells
+                  for run in [*store.store().runs_for_sweep(sweep_id, me.scope()),
+                              *store.store().runs_for_sweep(sweep_id, me.scope(), binned=True)]
+                  if run.cell == cell.label}
+    before = SweepView(plan, everything, "lanczos", str(picture), phase=Phase.DONE)  # as drawn before the delete
+    shown_again = sweep_reopen.whereabouts(before, me)
+    assert isinstance(shown_again, SweepView)
+    line = views.render_grid(shown_again)[0]
+    assert "1 completed" in line and "2 in the bin" in line, line
+    store.store().purge(me.scope())
+    emptied = sweep_reopen.whereabouts(shown_again, me)
+    assert isinstance(emptied, SweepView)
+    line = views.render_grid(emptied)[0]
+    assert "1 completed" in line and "2 deleted" in line and "bin" not in line, line
+    assert whole.plan is plan
+
     assert len(ids) == 3

@@ -13,13 +13,14 @@ import gradio as gr
 from components.common.files import servable
 from components.common.refusal import said
 from components.common.session import Session
-from components.sweep.sweep_actions import GONE, IN_BIN, NONE, SweepView, finish
+from components.sweep.sweep_actions import GONE, NONE, SweepView, finish
 from core.engines import keyless_engine
 from core.errors import StudioError
 from core.runs import store
+from core.runs.runs import Run
 from core.sweep import batch, reopen
 from core.sweep.axes import IMAGE, values_text
-from core.sweep.plan import SweepPlan
+from core.sweep.plan import DELETED, IN_BIN, Cell, CellKey, SweepPlan
 from core.sweep.sweep_store import SweepStore
 
 # x axis, x values, y axis, y values, engine, vary seed per cell, z axis, z values, w axis, w values, the Z/W fold
@@ -94,6 +95,27 @@ BINNED = ("deleted in History: its runs are in the bin (Status “recently delet
 PURGED = "deleted for good in History (the bin was emptied): its runs and pictures are gone."
 
 
+def _as_kept(plan: SweepPlan, shown: dict[CellKey, Run], live: list[Run],
+             binned: list[Run]) -> tuple[SweepPlan, dict[CellKey, Run]]:
+    """The grid on show with each cell as History keeps it now: its newest run out of the bin; else "in the bin"
+    when a run of it is there; else deleted (purged) when it had one; a cell that never had a run stays as it is.
+    The grid keeps its shape (re-opened from what is left, a sweep partly purged lost the cells it no longer has)."""
+    newest: dict[str, Run] = {}
+    for run in sorted(live, key=lambda run: run.created_at):
+        newest[run.cell or run.id] = run
+    in_bin = {run.cell or run.id for run in binned}
+
+    def gone(cell: Cell) -> str:
+        if cell.label in newest:
+            return ""
+        if cell.label in in_bin:
+            return IN_BIN
+        return DELETED if cell.key in shown or cell.gone else ""
+
+    cells = [replace(cell, gone=gone(cell)) for cell in plan.cells]
+    return replace(plan, cells=cells), {cell.key: newest[cell.label] for cell in cells if cell.label in newest}
+
+
 def whereabouts(view: SweepView, session: Session) -> Any:
     """The sweep on show as the Sweep tab is opened: said to be in the History's bin, or deleted for good, when it
     was deleted there since it was drawn (the tab went on showing it with no word until an export was refused);
@@ -104,6 +126,13 @@ def whereabouts(view: SweepView, session: Session) -> Any:
     history, scope = store.store(), session.scope()
     if history.runs_for_sweep(view.plan.id, scope):
         deleted = ""
+        # partly in the bin: its cells as History has them now (a user trial: after one run was put back the line
+        # said "18 completed", and after the bin was emptied 17 cells still said "in the bin")
+        plan, runs = _as_kept(view.plan, view.runs, history.runs_for_sweep(view.plan.id, scope),
+                              history.runs_for_sweep(view.plan.id, scope, binned=True))
+        now = ([cell.gone for cell in plan.cells], {key: run.id for key, run in runs.items()})
+        if now != ([cell.gone for cell in view.plan.cells], {key: run.id for key, run in view.runs.items()}):
+            return replace(view, plan=plan, runs=runs, deleted="", message="done.")
     else:
         deleted = IN_BIN if history.runs_for_sweep(view.plan.id, scope, binned=True) else GONE
     if deleted == view.deleted:
