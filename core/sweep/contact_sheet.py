@@ -121,7 +121,9 @@ def _thumbnail(image: Image.Image | str | Path, size: int) -> Image.Image:
     # fit up or down: outputs of different factors are compared at the same tile size
     scale = size / max(image.width, image.height)
     fitted = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    image = image.resize(fitted, Image.Resampling.LANCZOS) if fitted != image.size else image
+    # reducing_gap: a box reduction first, then Lanczos over the last factor of 3 or more (Pillow's documented
+    # shortcut, "indistinguishable from fair resampling in most cases"): a 1 MP output's tile in ~4 ms, not ~9
+    image = image.resize(fitted, Image.Resampling.LANCZOS, reducing_gap=3.0) if fitted != image.size else image
     tile = Image.new("RGB", image.size, TILE_BACKGROUND)
     if "A" in image.getbands():
         tile.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
@@ -217,9 +219,11 @@ def stacked(sheets: Sequence[tuple[str, Image.Image]]) -> Image.Image:
 
 
 def sheet_to_png(image: Image.Image, path: str | Path) -> Path:
-    """Write the sheet as a PNG (parent folders created) and return its path."""
+    """Write the sheet as a PNG (parent folders created) and return its path. Fast compression (level 1): the sheet
+    is written after a sweep's last cell, while ``/sweep`` waits for it, and level 6 took twice as long (115 ms
+    against 55 ms for a 12-cell sheet of 4712×517) for a file a sixth smaller."""
     path = Path(path)
-    storage.write_atomic(path, lambda out: image.save(out, format="PNG"), "save the contact sheet")
+    storage.write_atomic(path, lambda out: image.save(out, format="PNG", compress_level=1), "save the contact sheet")
     return path
 
 
