@@ -130,3 +130,27 @@ def test_a_sweep_partly_put_back_reopens_whole_with_its_other_cells_said_to_be_i
     assert whole.plan is plan
 
     assert len(ids) == 3
+
+
+def test_a_sweep_partly_deleted_for_good_reopens_whole_with_those_cells_said_to_be_deleted(tmp_path: Path) -> None:
+    # A user trial: runs of a sweep deleted and the bin emptied; Past sweeps then listed it as "1 cells" and
+    # re-opened it as a 1-cell grid, with no word of the cells it had lost (its axis shortened to one value).
+    picture = tmp_path / "chelsea.png"
+    Image.radial_gradient("L").resize((60, 40)).convert("RGB").save(picture)
+    me = Session()
+    sweep_id = swept(SweepRequest({}, str(picture), "lanczos", "upscale_factor", "1, 2, 3"), me)
+    for run in store.store().runs_for_sweep(sweep_id, me.scope()):
+        if run.arguments.get("upscale_factor") in (1, 3):
+            store.store().delete(run.id, me.scope())
+    store.store().purge(me.scope())
+
+    plan, runs = reopen.reopen(sweep_id, me.scope(), store.store())
+    assert [cell.label for cell in plan.cells] == [f"upscale_factor={n}" for n in (1, 2, 3)]
+    assert [cell.gone for cell in plan.cells] == ["deleted", "", "deleted"]
+    assert [run.arguments["upscale_factor"] for run in runs.values()] == [2]
+    view = SweepView(plan, runs, "lanczos", str(picture), phase=Phase.DONE)
+    line, grid = views.render_grid(view)[:2]
+    captions = [item["caption"] for item in grid.value]
+    assert captions == ["upscale_factor=1 — deleted", "upscale_factor=2", "upscale_factor=3 — deleted"], captions
+    (entry,) = sweep_reopen.sweep_choices(me)["choices"]
+    assert " · 3 cells · 1 done · 0 failed or cancelled · 2 deleted for good · " in entry[0], entry

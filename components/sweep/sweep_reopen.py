@@ -32,10 +32,16 @@ def sweep_choices(session: Session, view: Any = None) -> Any:
     cancelled · <id>", each cell as its latest run has it), with the sweep on show (``view``) chosen: after a new
     sweep the menu ticked the one re-opened before, and a sweep moved to the bin stayed chosen though no longer
     offered (Gradio then refused the menu's value with an Error)."""
-    summaries = SweepStore(store.store()).summaries(session.scope())
-    choices = [(f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {s.total} "
-                f"cell{'s' * (s.total != 1)} · {s.completed} done · {s.failed} failed or cancelled"
-                f"{f' · {s.binned} in the bin' if s.binned else ''} · {s.sweep_id}", s.sweep_id) for s in summaries]
+    records = SweepStore(store.store())
+    summaries = records.summaries(session.scope())
+    choices = []
+    for s in summaries:  # cells deleted for good count too: the sweep re-opens whole (it said "1 cell" of 3)
+        total = max(s.total, reopen.cells_asked(records.get(s.sweep_id, session.scope())) or 0)
+        choices.append((f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(s.created_at))} · {total} "
+                        f"cell{'s' * (total != 1)} · {s.completed} done · {s.failed} failed or cancelled"
+                        f"{f' · {s.binned} in the bin' if s.binned else ''}"
+                        f"{f' · {total - s.total} deleted for good' if total > s.total else ''} · {s.sweep_id}",
+                        s.sweep_id))
     plan = getattr(view, "plan", None)
     on_show = plan.id if plan is not None and any(s.sweep_id == plan.id for s in summaries) else None
     return gr.update(choices=choices, value=on_show)

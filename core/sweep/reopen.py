@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import itertools
+import math
 from typing import TYPE_CHECKING
 
 from core.errors import InputError
 from core.runs.runs import Run
 from core.schema import FIELD_BY_NAME
-from core.sweep.axes import AXES, IMAGE, AxisValue, is_kind
+from core.sweep.axes import AXES, IMAGE, AxisValue, format_value, is_kind, parse_axis
 from core.sweep.plan import DELETED, IN_BIN, Cell, CellKey, SweepPlan
+from core.sweep.sweep_store import SweepRecord, SweepStore
 
 if TYPE_CHECKING:
     from core.runs.history import History
@@ -41,10 +43,64 @@ def _value(axis: str, text: str | None, run: Run) -> AxisValue:
     return text
 
 
+def _asked(record: SweepRecord | None, names: list[str], tail: str) -> dict[str, list[tuple[str, AxisValue]]]:
+    """Each axis's values as the sweep's record says they were asked for, in order, as label texts (the last
+    axis's with the region's ``tail``) and values; {} when there is no record, it names other axes, or the sweep
+    never ran to its end (a cell with no run may never have started: an app stopped mid-sweep), and an axis left
+    out when its text no longer parses (a cap lowered since)."""
+    if record is None or record.finished_at is None:
+        return {}
+    listed = [(record.x_axis, record.x_values), *([(record.y_axis, record.y_values)] if record.y_axis else []),
+              *record.more_axes]
+    if [name for name, _ in listed] != names:
+        return {}
+    prompts = (str(record.parameters.get("prompt") or ""), str(record.parameters.get("negative_prompt") or ""))
+    asked: dict[str, list[tuple[str, AxisValue]]] = {}
+    for name, text in listed:
+        try:
+            values = parse_axis(name, text, *prompts)
+        except InputError:
+            continue
+        end = tail if name == names[-1] else ""
+        asked[name] = [(f"{format_value(name, value)}{end}", value) for value in values]
+    return asked
+
+
+def cells_asked(record: SweepRecord | None) -> int | None:
+    """How many cells a sweep that ran to its end was asked for (its record's axes), else None."""
+    if record is None or record.finished_at is None:
+        return None
+    listed = [record.x_values, *([record.y_values] if record.y_axis else []), *(text for _, text in record.more_axes)]
+    names = [record.x_axis, *([record.y_axis] if record.y_axis else []), *(name for name, _ in record.more_axes)]
+    asked = _asked(record, names, "")
+    return math.prod(len(values) for values in asked.values()) if len(asked) == len(listed) else None
+
+
+def _places(latest: dict[str, Run], names: list[str], asked: dict[str, list[tuple[str, AxisValue]]]
+            ) -> tuple[dict[str, dict[str, tuple[int, AxisValue]]], dict[tuple[int, ...], tuple[str, Run]]] | None:
+    """Each axis's values (label text → its index and value), the values asked first, then the cells' runs by
+    their places; None when a run's label names a value the record does not list (the record is not its grid)."""
+    seen: dict[str, dict[str, tuple[int, AxisValue]]] = {name: {} for name in names}
+    for name, values in asked.items():
+        for text, value in values:
+            seen[name].setdefault(text, (len(seen[name]), value))
+    found: dict[tuple[int, ...], tuple[str, Run]] = {}
+    for label, run in latest.items():
+        texts = _split_label(label, names)
+        if any(name in asked and text not in seen[name] for name, text in zip(names, texts, strict=True)):
+            return None
+        place = tuple(seen[name].setdefault(text, (len(seen[name]), _value(name, text, run)))[0]
+                      for name, text in zip(names, texts, strict=True))
+        found[place] = (label, run)
+    return seen, found
+
+
 def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPlan, dict[CellKey, Run]]:
     """A past sweep rebuilt from its stored runs: the grid (labels, every axis and its values, the region its
     cells ran on) and each cell's latest run. Runs in History's bin keep their cells' places, as cells ``gone``
-    IN_BIN with no run (a sweep partly put back re-opened as only the cells put back, with no word of the rest)."""
+    IN_BIN with no run (a sweep partly put back re-opened as only the cells put back, with no word of the rest).
+    The sweep's record (``SweepStore``) gives every value asked for, so cells whose runs were deleted for good
+    keep their places too, as cells ``gone`` DELETED (a sweep partly purged came back as only its other cells)."""
     stored = history.runs_for_sweep(sweep_id, owner)
     if not stored:
         raise InputError(f"There is no sweep {sweep_id!r} in your history.", None)
@@ -57,14 +113,12 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
         if run.id not in live:
             newest_live = [kept for kept in stored if (kept.cell or kept.id) == label]
             latest[label] = newest_live[-1] if newest_live else run
-    names = _axes_of(next(iter(latest)))
-    seen: dict[str, dict[str, tuple[int, AxisValue]]] = {name: {} for name in names}
-    found: dict[tuple[int, ...], tuple[str, Run]] = {}
-    for label, run in latest.items():
-        texts = _split_label(label, names)
-        place = tuple(seen[name].setdefault(text, (len(seen[name]), _value(name, text, run)))[0]
-                      for name, text in zip(names, texts, strict=True))
-        found[place] = (label, run)
+    first = next(iter(latest))
+    names = _axes_of(first)
+    region_at = first.rfind(" · region ")
+    tail = first[region_at:] if region_at >= 0 and any(run.region for run in latest.values()) else ""
+    placed = _places(latest, names, _asked(SweepStore(history).get(sweep_id, owner), names, tail))
+    seen, found = placed if placed is not None else _places(latest, names, {}) or ({}, {})
     axes = [(name, [value for _, value in seen[name].values()]) for name in names]
     image_axis = next((name for name in names if is_kind(name, IMAGE)), None)
     # Each picture of an image axis, from a run that was sent it: a cell cancelled before it started has none of
@@ -88,8 +142,11 @@ def reopen(sweep_id: str, owner: str | None, history: History) -> tuple[SweepPla
         if entry is None or entry[1].id not in live:  # shown as in the bin or deleted, never retried (no arguments)
             # its picture, when an image axis's cell is in the bin (kept there): the batch is refilled whole
             kept = pictures.get(values[image_axis]) if image_axis and entry else None
-            cells.append(Cell(x_index, y_index, values[names[0]], y_value, entry[0] if entry else "missing", {},
-                              kept, at, values, by_name, gone=IN_BIN if entry else DELETED))
+            label = entry[0] if entry else " · ".join(f"{name}={text}" for name, text in zip(
+                names, (next(text for text, (index, _) in seen[name].items() if index == by_name[name])
+                        for name in names), strict=True))
+            cells.append(Cell(x_index, y_index, values[names[0]], y_value, label, {}, kept, at, values, by_name,
+                              gone=IN_BIN if entry else DELETED))
             continue
         label, run = entry
         arguments = {k: v for k, v in run.arguments.items() if not (k == "image_url" and run.input_path)}
