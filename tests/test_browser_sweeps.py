@@ -83,6 +83,10 @@ def test_a_finished_sweep_is_exported_as_a_web_page_from_its_tab(studio, tmp_pat
     with sweep_tab(studio, tmp_path) as page:
         sweep_id = run_sweep(page, "1, 1.5")
         steps.open_tab(page, "Contact sheet")
+        page.locator("#sweep-sheet img").wait_for()
+        # A user trial: the viewer's "Contact sheet" label chip sat over a wide sheet's first title, cutting it off
+        # (the tab already names it)
+        assert page.locator("#sweep-sheet [data-testid=block-label]:visible").count() == 0
         line = page.locator("#sweep-page-line")
         line.get_by_text("2 of 2 cells with a picture, at full size and as thumbnails").wait_for()
         assert re.match(r"About \d+\.\d KB: ", line.inner_text()), line.inner_text()

@@ -155,7 +155,7 @@ def render(engine_id: str = "fal") -> SweepPanel:
                          column_widths=[260, 100, 110, 90, 100, 320, 200],
                          visible=False)  # shown with the first sweep: an empty table is only bare headers
     with gr.Tab("Contact sheet"):
-        sheet = gr.Image(label="Contact sheet", type="filepath", format="png", interactive=False,
+        sheet = gr.Image(label="Contact sheet", show_label=False, type="filepath", format="png", interactive=False,
                          elem_id="sweep-sheet", buttons=["download", "fullscreen"])
         with gr.Row():
             csv = gr.File(label="Cells CSV", interactive=False, elem_id="sweep-csv")
