@@ -79,6 +79,9 @@ def test_emptying_the_bin_takes_a_sweeps_pictures_and_its_grid_says_so(tmp_path:
     assert "deleted in History (deleted for good)" in line and not isinstance(picture, str)
     # the sheet and cells.csv on show go; exports say the sweep was deleted, not "there is none with that id"
     assert views.files_kept(gone)[:2] == (None, None)
+    # A user trial: "is in the bin" (the dataset export pressed before the bin was emptied) stayed under "deleted for
+    # good"; the export's file and line go with the sweep's move
+    assert views.files_kept(gone)[3:] == (None, "") and views.files_kept(binned)[3:] == (None, "")
     for export_it in (export.sweep_page_plan, export.sweep_dataset):
         with pytest.raises(InputError, match=f"Sweep {sweep_id} was deleted for good"):
             export_it(sweep_id, me)

@@ -312,7 +312,8 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
             views.crops, crop_inputs, panel.crops, **quiet)
     panel.layout_sheet.click(sweep_layout.sheet, [panel.view, panel.layout], [panel.sheet, panel.sheet_line],
                              **private)
-    panel.view.change(views.files_kept, panel.view, [panel.csv, panel.sheet, panel.sheet_line], **quiet)
+    panel.view.change(views.files_kept, panel.view, [panel.csv, panel.sheet, panel.sheet_line, panel.dataset.file,
+                                                    panel.dataset.line], **quiet)
     panel.crop_input.select(views.pick_centre, None, [panel.crop_x, panel.crop_y], **private)
     # .change, not .release: a slider's release comes only at the end of a drag or when its number box loses focus,
     # so a size typed and Enter pressed, or stepped with an arrow key, left the crops as they were. Raw values

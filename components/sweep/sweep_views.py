@@ -450,13 +450,15 @@ def render_results(view: SweepView, crop_size: float | None = None) -> list[Any]
     return [servable(sheet) if sheet else None, *crop_picture(view, None, crop_size), *laid_out_results(view, None)]
 
 
-def files_kept(view: SweepView) -> tuple[Any, Any, str]:
+def files_kept(view: SweepView) -> tuple[Any, Any, str, Any, str]:
     """The contact sheet and CSV on show, and the line under them: taken away once the sweep was deleted for good
     in History (the bin emptied with them: its cells.csv was still offered for download); else left as they are,
-    and the line emptied (it spoke of another sweep, or another layout's sheet)."""
+    and the line emptied (it spoke of another sweep, or another layout's sheet). Then the dataset export's file and
+    line, emptied: they spoke of the sweep as it was (a user trial saw "is in the bin" under "deleted for good")."""
     if view.plan is not None and view.deleted == GONE:
-        return None, None, f"Sweep {view.plan.id} was deleted for good in History: its contact sheet and CSV are gone."
-    return gr.skip(), gr.skip(), ""
+        return (None, None, f"Sweep {view.plan.id} was deleted for good in History: its contact sheet and CSV are "
+                "gone.", None, "")
+    return gr.skip(), gr.skip(), "", None, ""
 
 
 def _emptied(view: SweepView) -> list[Any]:
