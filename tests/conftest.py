@@ -4,6 +4,7 @@ is prepared at import time, before any test builds an httpx client (see ``testsu
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -34,10 +35,30 @@ import pytest  # noqa: E402
 pytest_plugins = ["testsupport.fal_server.fixtures"]
 
 
+def _outside_gradios_reach() -> Path:
+    """A folder for the tests' data directories outside the system's temp directory and the working directory, as
+    a Space's persistent ``/data`` is: Gradio hands out, unasked, only files in those two (and its cache), so a
+    handler that gives the page a data-directory file without ``components.common.files.served`` fails here as it
+    fails on a Space (a user trial: every picture shown in the form was an Error with ``CLARITY_DATA_DIR`` set)."""
+    for parent in (Path("/var/tmp"), Path.home() / ".cache"):
+        temp, here = Path(tempfile.gettempdir()).resolve(), Path.cwd().resolve()
+        if parent.is_dir() and os.access(parent, os.W_OK) and not parent.resolve().is_relative_to(temp) \
+                and not parent.resolve().is_relative_to(here):
+            return Path(tempfile.mkdtemp(prefix="clarity-test-data-", dir=parent))
+    raise RuntimeError("no writable folder outside the temp and working directories for the tests' data")
+
+
+@pytest.fixture(scope="session")
+def _data_root() -> Iterator[Path]:
+    root = _outside_gradios_reach()
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
-def _data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test's data in its own tmp_path."""
-    monkeypatch.setenv("CLARITY_DATA_DIR", str(tmp_path / "data"))
+def _data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _data_root: Path) -> None:
+    """Keep every test's data in its own folder, outside Gradio's reach (``_outside_gradios_reach``)."""
+    monkeypatch.setenv("CLARITY_DATA_DIR", str(_data_root / tmp_path.name / "data"))
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from components.common.files import servable
 from components.common.session import Session
 from components.common.text import toast
 from components.upscale.region_panel import region_of
@@ -105,7 +106,7 @@ def preview(file: str | None, url: str | None, factor: float, session: Session |
     line = describe(loaded, factor, session, engine=engine)
     if file and (url or "").strip() and isinstance(line, str):  # both given: the one that is used is said
         line += f" · {URL_UNUSED}"
-    return loaded.path, line, loaded
+    return servable(loaded.path), line, loaded  # the stored copy, in Gradio's cache when the data dir is not
 
 
 def url_given(file: str | None, url: str | None, factor: float, shown: str = "", session: Session | None = None,
