@@ -78,3 +78,10 @@ def test_the_line_and_the_tiles_say_the_same_of_cells_waiting_on_this_machine() 
     captions = [item["caption"] for item in sweep_views.render_grid(view)[1].value]
     assert captions[1:] == ["upscale_factor=1.5 — running", "upscale_factor=2 — waiting its turn",
                             "upscale_factor=2.5 — waiting its turn"], captions
+
+
+def test_one_cell_is_said_in_the_singular() -> None:
+    # A user trial: "Sweep 895b733bf2df · 1 cells: 1 completed" (and History's "Moved sweep … (1 runs)")
+    plan = plan_grid({}, "seed", [1])
+    runs = {plan.cells[0].key: Run(engine="fal", arguments={}, status="completed")}
+    assert "· 1 cell: 1 completed" in progress(SweepView(plan, runs, "fal"))

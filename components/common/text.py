@@ -36,3 +36,8 @@ def code(value: Any, limit: int = 200) -> str:
     text = _BREAKS.sub(" ", str(value))[:limit]
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     return f"{fence} {text} {fence}"
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and the noun in the number it takes: "1 cell", "2 cells", "0 runs" (a plain ``s`` plural)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

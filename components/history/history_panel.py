@@ -17,7 +17,7 @@ from components.common.dataset_export import DatasetExport
 from components.common.files import servable, served
 from components.common.refusal import refused, said
 from components.common.session import Session, for_request
-from components.common.text import plain
+from components.common.text import counted, plain
 from components.history import compare
 from components.upscale import run_panel, whole_picture
 from components.upscale.action import download_name
@@ -437,8 +437,8 @@ def delete_sweep(run_id: str | None, search: str, status: str, engine: str, sess
     if not ids:
         return (*[gr.skip()] * 5, said("Select a run of a sweep first (one not in the bin) to delete its sweep."),
                 *[gr.skip()] * (2 + VIEW_OUTPUTS))
-    return _deleted(ids, f"sweep {run.sweep_id} ({len(ids)} runs)" if run else "the sweep", search, status,
-                    engine, session, seen)
+    return _deleted(ids, f"sweep {run.sweep_id} ({counted(len(ids), 'run')})" if run else "the sweep", search,
+                    status, engine, session, seen)
 
 
 def undo(ids: list[str], search: str, status: str, engine: str, session: Session, seen: str | None = None) -> tuple:

@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from components.common.session import Session
+from components.common.text import counted
 from components.sweep.sweep_actions import request_of
 from core import money
 from core.engines import ENGINES, describe, keyless_engine
@@ -41,7 +42,7 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
         return f"Warning: {exc}", gr.update(visible=False, value=False)
     plan, cost = found.plan, found.cost
     if cost is None:
-        return f"**{plan.size} cells** · give an image to estimate the price.", gr.update(visible=False)
+        return f"**{counted(plan.size, 'cell')}** · give an image to estimate the price.", gr.update(visible=False)
     engine = paying_engine(plan, _engine_of(form))  # with an engine axis: the priced one among its cells
     engines = sweep_run.engines_used(plan, _engine_of(form))
     per_mp = describe(engine).price_per_output_megapixel
@@ -49,7 +50,7 @@ def preflight(names: dict[Any, str], values: dict[Any, Any]) -> tuple[str, Any]:
     took = (f"{spoken(cost.estimated_seconds)} — {found.basis()}"
             if found.rates and cost.estimated_seconds is not None else found.basis() or NO_ESTIMATE)
     region = found.request.region
-    text = (f"**{cost.cells} cells**" + (f" · each on the **{region.label}**" if region else "")
+    text = (f"**{counted(cost.cells, 'cell')}**" + (f" · each on the **{region.label}**" if region else "")
             + f" · {cost.total_output_megapixels:.2f} MP of output · "
             + (f"estimated **{money.cost(price)}** on {engine} (${per_mp}/MP)" if per_mp
                else f"free on the {' and '.join(engines)} engine{'s' * (len(engines) > 1)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from components.common.text import counted
 from core.engines import describe, parse_spec
 from core.runs.runs import Run
 from core.sweep.plan import DELETED, Cell, CellKey, SweepPlan
@@ -92,7 +93,7 @@ def progress(view: SweepView) -> str:
             spots = [view.positions[cell.key] for cell in cells if cell.key in view.positions] if word == AT_FAL else []
             parts.append(f"{len(cells)} {_PLURAL[word]}{_span(spots)}")
     parts += [f"{count} {status}" for status, count in counts.items()]
-    line = f"**Sweep `{view.plan.id}`** · {view.plan.size} cells: {', '.join(parts)}"
+    line = f"**Sweep `{view.plan.id}`** · {counted(view.plan.size, 'cell')}: {', '.join(parts)}"
     running = len(doing.get(RUNNING, []))
     if doing.get(AT_FAL) and running:
         line += (f" · fal runs {running} of this account's requests at once and queues the rest: a long wait "
