@@ -17,6 +17,7 @@ from PIL import Image
 from components.common.session import Session
 from components.sweep import page_export
 from components.sweep.sweep_actions import SweepView
+from components.sweep.sweep_layout import Layout
 from core import config, schema
 from core.errors import InputError
 from core.sweep import web_page
@@ -68,7 +69,7 @@ def test_a_fal_sweep_page_holds_every_cell_with_its_settings_and_request_id_and_
     line, _ = page_export.size(view, me)
     assert line.startswith("About ") and "6 of 6 cells with a picture, at full size" in line
     said_before = export.sweep_page_plan(view.plan.id, me).bytes  # before any thumbnail is made
-    file, said = page_export.write(view, me)
+    file, said = page_export.write(view, None, me)
     assert said.endswith("open `index.html`: it needs no server and no network.")
     zipped = Path(file.value["path"] if isinstance(file.value, dict) else file.value)
     assert 0.5 < said_before / zipped.stat().st_size < 2, (said_before, zipped.stat().st_size)
@@ -102,7 +103,7 @@ def test_above_the_size_limit_the_full_size_pictures_are_left_out_and_both_lines
     monkeypatch.setenv("CLARITY_PAGE_MB", "0.001")
     line, _ = page_export.size(view, me)
     assert "3 of 3 cells with a picture, as 384 px thumbnails only" in line and "CLARITY_PAGE_MB" in line
-    file, said = page_export.write(view, me)
+    file, said = page_export.write(view, None, me)
     assert "thumbnails only" in said
     folder = unzip(Path(file.value["path"] if isinstance(file.value, dict) else file.value), tmp_path / "out")
     data = embedded(folder / "index.html")
@@ -118,7 +119,7 @@ def test_a_strangers_sweep_or_none_is_refused_in_words(photo, monkeypatch) -> No
     with pytest.raises(InputError, match="none with that id"):
         export.sweep_page(view.plan.id, ben)
     assert page_export.size(view, ben)[0] == "Choose a sweep of yours first: there is none with that id."
-    assert "Run or re-open a sweep first" in page_export.write(SweepView(), ann)[1]
+    assert "Run or re-open a sweep first" in page_export.write(SweepView(), None, ann)[1]
     assert page_export.size(SweepView(), ann)[0] == ""
 
 
@@ -189,6 +190,18 @@ def test_a_three_axis_sweeps_page_opens_offline_with_a_grid_per_z_value(photo, t
             cell.label for cell in view.plan.cells)
         second = page.locator("section.page").nth(1).locator("figcaption .label").all_inner_texts()
         assert all(f"image={labels[1]}" in label for label in second) and len(second) == 4
+
+    # A user trial: exported after a pivot (engine across, image down, one factor), the page opened as run
+    pivoted = Layout(view.plan.id, "engine", "image", (("upscale_factor", 1),))
+    file, _ = page_export.write(view, pivoted, me)
+    folder = unzip(Path(file.value["path"] if isinstance(file.value, dict) else file.value), tmp_path / "pivoted")
+    with browser_page(1366, 900) as page:
+        page.context.set_offline(True)
+        page.goto((folder / "index.html").as_uri())
+        assert page.locator("#across option:checked").inner_text() == "Engine"
+        assert page.locator("#down option:checked").inner_text() == "Input image"
+        assert page.locator("section.page h2").all_inner_texts() == ["Upscale factor = 2"]
+        assert page.locator("table.grid > tbody > tr > th").all_inner_texts() == labels
 
 
 def test_the_page_pivots_any_number_of_axes(tmp_path) -> None:

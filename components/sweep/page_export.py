@@ -13,9 +13,10 @@ import gradio as gr
 from components.common.files import served
 from components.common.refusal import said
 from components.common.session import Session, for_request
+from components.sweep.sweep_layout import Layout, current
 from core import config
 from core.errors import InputError, StudioError
-from core.sweep.web_page import THUMB, PagePlan, PageZip
+from core.sweep.web_page import THUMB, PagePlan, PageZip, Start
 from core.usecases import export
 
 HOW_TO_OPEN = "unzip it and open `index.html`: it needs no server and no network"
@@ -81,13 +82,17 @@ def size(view: Any, session: Session, request: gr.Request | None = None) -> tupl
         return "", hidden
 
 
-def write(view: Any, session: Session, request: gr.Request | None = None) -> tuple[Any, str]:
-    """The button's handler: the sweep on show written as a web page (zip), offered as a download."""
+def write(view: Any, layout: Layout | None, session: Session, request: gr.Request | None = None
+          ) -> tuple[Any, str]:
+    """The button's handler: the sweep on show written as a web page (zip), offered as a download; the page opens
+    in the grid's layout on screen (it opened in X across, Y down after the grid was pivoted: a user trial)."""
     sweep_id = _sweep_id(view)
     if sweep_id is None:
         return gr.skip(), said("Run or re-open a sweep first: there is nothing to export.")
+    shown = current(view, layout)
+    start = Start(shown.across, shown.down, shown.at) if shown is not None else None
     try:
-        page = export.sweep_page(sweep_id, for_request(session, request))
+        page = export.sweep_page(sweep_id, for_request(session, request), start)
     except StudioError as exc:
         return gr.skip(), said(str(exc))
     return gr.File(served(str(page.path)), visible=True), written_line(page, config.page_full_size_bytes())

@@ -332,7 +332,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     panel.dataset.button.click(dataset_export.sweep, [panel.view, session],
                                [panel.dataset.file, panel.dataset.line], **private)
     panel.view.change(page_export.size, [panel.view, session], [panel.page.line, panel.page.file], **quiet)
-    panel.page.button.click(page_export.write, [panel.view, session], [panel.page.file, panel.page.line],
+    panel.page.button.click(page_export.write, [panel.view, panel.layout, session], [panel.page.file, panel.page.line],
                             **private)
     # Filled as the menu's tab (or the Sweep tab) opens, not as the menu takes focus: choices that changed under the
     # open menu (a sweep deleted in History) failed in the page ("Cannot read properties of undefined").

@@ -24,7 +24,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +131,33 @@ def axes_of(plan: SweepPlan) -> list[dict[str, Any]]:
              "values": [format_value(name, value, 80) for value in values]} for name, values in plan.axes]
 
 
+@dataclass(frozen=True)
+class Start:
+    """The layout a page opens in, by axis name: ``across``, ``down`` (None: one row) and, for each other axis, the
+    index of the value shown (None, or left out: all of them, a grid each)."""
+
+    across: str
+    down: str | None = None
+    at: dict[str, int | None] = field(default_factory=dict)
+
+    def indices(self, plan: SweepPlan) -> dict[str, Any] | None:
+        """As the page reads it (axis indices; ``down`` -1 for none; ``fixed`` a value index or None per axis), or
+        None when it names an axis the sweep does not have or a value out of range (the page's own default)."""
+        names = [name for name, _ in plan.axes]
+        sizes = dict((name, len(values)) for name, values in plan.axes)
+        if self.across not in names or (self.down is not None and self.down not in names) or self.down == self.across:
+            return None
+        if any(name not in sizes or (at is not None and not 0 <= at < sizes[name]) for name, at in self.at.items()):
+            return None
+        return {"across": names.index(self.across), "down": names.index(self.down) if self.down else -1,
+                "fixed": [self.at.get(name) for name in names]}
+
+
 def page_data(plan: SweepPlan, rows: Sequence[dict[str, Any]], full_size: bool, limit_bytes: int,
-              made_at: float | None = None) -> dict[str, Any]:
+              made_at: float | None = None, start: Start | None = None) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data: the sweep's id, when it was made, its axes and one entry per
     cell (``at``: its index on each axis), with ``image``/``thumb`` paths inside the folder (None when left out
-    or not finished)."""
+    or not finished), and the layout it opens in (``start``: the one on screen when it was exported)."""
     cells = []
     for row in rows:
         run_id, finished = row["run_id"], bool(row["output_path"])
@@ -154,7 +176,8 @@ def page_data(plan: SweepPlan, rows: Sequence[dict[str, Any]], full_size: bool, 
         f"The full-size pictures are left out: with them this page would be larger than "
         f"{limit_bytes / 1024 ** 2:.0f} MB. The thumbnails are {THUMB} px.")
     return {"sweep_id": plan.id, "made_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(made_at)),
-            "axes": axes_of(plan), "cells": cells, "full_size": full_size, "note": note}
+            "axes": axes_of(plan), "cells": cells, "full_size": full_size, "note": note,
+            "start": start.indices(plan) if start else None}
 
 
 def html(data: dict[str, Any]) -> str:
@@ -163,8 +186,10 @@ def html(data: dict[str, Any]) -> str:
     return TEMPLATE.read_text(encoding="utf-8").replace("/*SWEEP_DATA*/{}", text)
 
 
-def write(plan: SweepPlan, runs: dict[CellKey, Run], path: Path, input_path: str | None = None) -> PageZip:
-    """Write the sweep's page as a zip at ``path`` (replaced whole, never half-written); OSError when it cannot."""
+def write(plan: SweepPlan, runs: dict[CellKey, Run], path: Path, input_path: str | None = None,
+          start: Start | None = None) -> PageZip:
+    """Write the sweep's page as a zip at ``path`` (replaced whole, never half-written), opening in the layout
+    ``start`` (else X across, Y down); OSError when it cannot."""
     plan_of = planned(plan, runs)
     rows = cell_rows(plan, runs, input_path)
     root = f"sweep-{plan.id}"
@@ -174,7 +199,7 @@ def write(plan: SweepPlan, runs: dict[CellKey, Run], path: Path, input_path: str
         csv_rows = [{**row, "output_path": f"images/{row['run_id']}.png" if row["output_path"] and
                      plan_of.full_size else None} for row in rows]
         csv_path = cells_csv(csv_rows, Path(scratch) / "cells.csv")
-        page = html(page_data(plan, rows, plan_of.full_size, plan_of.limit_bytes))
+        page = html(page_data(plan, rows, plan_of.full_size, plan_of.limit_bytes, start=start))
 
         def fill(out: Any) -> None:
             with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -77,11 +77,12 @@ def sweep_page_plan(sweep_id: str, visitor: Visitor) -> PagePlan:
     return web_page.planned(*_sweep_of(sweep_id, visitor))
 
 
-def sweep_page(sweep_id: str, visitor: Visitor) -> PageZip:
-    """The visitor's sweep as a web page that opens from disk (``core/sweep/web_page.py``), in a zip. InputError
-    for an unknown sweep, someone else's, or one with no finished cell; StorageError when the disk is full."""
+def sweep_page(sweep_id: str, visitor: Visitor, start: web_page.Start | None = None) -> PageZip:
+    """The visitor's sweep as a web page that opens from disk (``core/sweep/web_page.py``), in a zip, laid out as
+    ``start`` (the layout on screen; else X across, Y down). InputError for an unknown sweep, someone else's, or
+    one with no finished cell; StorageError when the disk is full."""
     plan, runs = _sweep_of(sweep_id, visitor)
-    return web_page.write(plan, runs, _folder() / f"sweep-{plan.id}-page.zip")
+    return web_page.write(plan, runs, _folder() / f"sweep-{plan.id}-page.zip", start=start)
 
 
 def history_dataset(visitor: Visitor, search: str = "", status: str | None = None,
