@@ -164,6 +164,8 @@ def test_reuse_seed_in_the_history_says_where_the_seed_went(studio, tmp_path, fa
         steps.open_app(page, studio)
         steps.open_tab(page, "History")
         reuse = page.get_by_role("button", name="Reuse seed", exact=True)
+        page.locator("#history-table [role=gridcell]").first.wait_for()
+        assert not reuse.is_visible()  # a user trial: offered with no run selected, it only asked to select one
         page.locator("#history-table [role=gridcell][data-row='1']").first.click()  # the local run
         page.locator("#history-details").get_by_text("local.png").first.wait_for()
         reuse.wait_for(state="hidden")

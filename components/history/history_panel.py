@@ -110,7 +110,7 @@ def render() -> HistoryPanel:
             with gr.Row():
                 restore = gr.Button("Restore into the form (to run again)", variant="primary",
                                     elem_id="history-restore")
-                reuse_seed = gr.Button("Reuse seed")
+                reuse_seed = gr.Button("Reuse seed", visible=False)  # offered once a run with a seed is selected
                 whole = gr.Button(WHOLE, visible=False, elem_id="history-whole")
                 delete = gr.Button("Delete (to the bin)", variant="stop", elem_id="history-delete")
                 delete_sweep = gr.Button("Delete its sweep", variant="stop", visible=False,
