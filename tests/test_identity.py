@@ -7,6 +7,7 @@ import pytest
 
 from components.common.session import Session, for_request, identify
 from components.common.text import code, plain
+from core import config
 from core.sharing import identity
 
 
@@ -21,7 +22,7 @@ def test_a_token_the_server_issued_is_trusted_and_nothing_else(monkeypatch) -> N
 
 def test_the_secret_is_made_once_and_kept_private(tmp_path) -> None:
     first = identity.server_secret()
-    path = next(tmp_path.rglob(identity.SECRET_FILE))
+    path = next(config.data_dir().rglob(identity.SECRET_FILE))
     assert identity.server_secret() == first and len(first) == 64 and oct(path.stat().st_mode)[-3:] == "600"
 
 

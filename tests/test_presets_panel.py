@@ -24,7 +24,7 @@ from PIL import Image
 from components.code import code_panel
 from components.common.session import Session
 from components.upscale import deeplink_panel, presets_panel
-from core import presets, schema
+from core import config, presets, schema
 from core.inputs.region import Region
 
 FIELDS = [f.name for f in schema.PARAMETER_FIELDS]
@@ -113,7 +113,7 @@ def test_save_then_it_is_listed_and_selected_at_once(tmp_path: Path) -> None:
     assert menu.value == "old-photos" and ("Old photos (saved)", "old-photos") in menu.choices
     assert "Scans of prints" in description and (label, about) == ("", "")
     saved = presets.find("old-photos")
-    assert saved.source == "saved" and saved.path.is_relative_to(tmp_path)
+    assert saved.source == "saved" and saved.path.is_relative_to(config.data_dir())
     assert saved.arguments["creativity"] == 0.15 and saved.arguments["upscale_factor"] == 3.0
     assert presets_panel.apply_preset("old-photos", None, Session())[FIELDS.index("seed")] == 5
 

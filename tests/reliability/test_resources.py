@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from core import storage
+from core import config, storage
 from core.errors import StudioError
 from core.runs import store, thumbs, unsaved
 from core.runs.runs import Run
@@ -190,7 +190,7 @@ def test_the_fal_output_save_fails(code: int, photo: str, fal_server: Any, fal_k
         updates = fal_run(photo, fal_key)
     message = failure(updates)
     assert WORDS[code] in message and "fal finished this run" in message and updates[-1].run.request_id in message
-    data_dir = tmp_path / "data"
+    data_dir = config.data_dir()
     assert [row["status"] for row in rows(data_dir)] == ["unsaved"] and not leftovers(data_dir)
     assert asyncio.run(unsaved.save_again()) == 0  # the rename works again: saved on its own
     row = rows(data_dir)[0]
@@ -207,7 +207,7 @@ def test_a_waiting_result_is_saved_on_its_own_while_the_app_runs(photo: str, fal
         wait_for(lambda: not unsaved.waiting(), what="the waiting result to be saved by the loop")
     finally:
         unsaved.keep_saving()
-    row = rows(tmp_path / "data")[0]
+    row = rows(config.data_dir())[0]
     assert row["status"] == "completed" and Path(row["output_path"]).is_file()
 
 
@@ -216,7 +216,7 @@ def test_the_local_output_save_fails(code: int, photo: str, tmp_path: Path) -> N
     with rename_fails(code, under="outputs"):
         updates = drain(run_one(RunRequest({"upscale_factor": 2}, photo, "lanczos"), Visitor()))
     assert updates[-1].stage == "failed" and WORDS[code] in failure(updates)
-    data_dir = tmp_path / "data"
+    data_dir = config.data_dir()
     assert [row["status"] for row in rows(data_dir)] == ["failed"] and not leftovers(data_dir)
     assert not unsaved.waiting()  # a free engine's result is not kept anywhere: nothing to wait for
 
@@ -226,7 +226,7 @@ def test_storing_the_input_fails_so_nothing_is_sent(code: int, photo: str, fal_s
                                                     tmp_path: Path) -> None:
     with rename_fails(code, under="inputs"), pytest.raises(StorageError, match=WORDS[code]):
         fal_run(photo, fal_key)
-    assert not fal_server.submits() and not leftovers(tmp_path / "data")
+    assert not fal_server.submits() and not leftovers(config.data_dir())
 
 
 @pytest.mark.parametrize("code", ERRNOS.values(), ids=ERRNOS.keys())
@@ -295,10 +295,10 @@ def test_the_history_refuses_the_last_save_the_row_is_written_later(kind: str, p
 
     asyncio.run(go())
     assert updates[-1].stage == "done" and Path(updates[-1].run.output_path).is_file()
-    assert [row["status"] for row in rows(tmp_path / "data")] == ["running"]  # the history could not be told yet
+    assert [row["status"] for row in rows(config.data_dir())] == ["running"]  # the history could not be told yet
     flaky.on = False
     asyncio.run(unsaved.save_again())  # what the app does every 30 s
-    assert [row["status"] for row in rows(tmp_path / "data")] == ["completed"]
+    assert [row["status"] for row in rows(config.data_dir())] == ["completed"]
 
 
 def budget_env(monkeypatch: pytest.MonkeyPatch, fal_key: str) -> None:
@@ -332,7 +332,7 @@ def test_a_database_held_by_another_process_is_busy_nothing_is_spent(photo: str,
 
     budget_env(monkeypatch, fal_key)
     budget.ledger()  # the ledger's table exists
-    holder = sqlite3.connect(tmp_path / "data" / "history.sqlite3", isolation_level=None)
+    holder = sqlite3.connect(config.data_dir() / "history.sqlite3", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StudioError) as refused:
@@ -381,7 +381,7 @@ def test_the_api_says_the_disk_is_full_and_keeps_the_result(client: Any, photo: 
     monkeypatch.setenv("FAL_KEY", fal_key)
     with rename_fails(errno.ENOSPC, under="outputs"):
         said = api_error(client, photo)
-        assert [row["status"] for row in rows(tmp_path / "data")] == ["unsaved"]
+        assert [row["status"] for row in rows(config.data_dir())] == ["unsaved"]
         refused = api_error(client, photo, seed=9)  # the disk still full: the next paid run is refused up front
     assert "the server's disk is full" in said and "kept at fal as request" in said
     assert "upstream Gradio app has raised an exception" not in said
@@ -394,7 +394,7 @@ def test_the_api_says_the_history_is_busy(client: Any, photo: str, fal_server: A
 
     budget_env(monkeypatch, fal_key)
     budget.ledger()
-    holder = sqlite3.connect(tmp_path / "data" / "history.sqlite3", isolation_level=None)
+    holder = sqlite3.connect(config.data_dir() / "history.sqlite3", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         said = api_error(client, photo)
