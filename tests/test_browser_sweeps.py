@@ -227,6 +227,19 @@ def test_a_refused_sweep_says_so_by_the_pre_flight_line_not_beside_the_last_swee
         page.locator("#sweep-run").click()
         page.locator(".toast-body").get_by_text("No fal key").first.wait_for()
         page.locator("#sweep-preflight .error").first.wait_for()  # the badge by the line that says why
+        # ... and not over its words (a user trial: centred, it covered "(no finish[Error]yet)")
+        assert not page.evaluate("""() => {
+            const badge = document.querySelector('#sweep-preflight .error').getBoundingClientRect();
+            const walk = document.createTreeWalker(document.querySelector('#sweep-preflight .prose'),
+                                                   NodeFilter.SHOW_TEXT);
+            const rects = [];
+            for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+                const words = document.createRange();
+                words.selectNodeContents(node);
+                rects.push(...words.getClientRects());
+            }
+            return rects.some(r => r.width > 0 && r.left < badge.right && badge.left < r.right
+                                   && r.top < badge.bottom && badge.top < r.bottom); }""")
         assert page.locator("#sweep-progress .error").count() == 0  # not beside "2 completed · done"
         page.locator("#sweep-progress").get_by_text(f"Sweep {sweep_id}").wait_for()  # its line, back
 
