@@ -40,6 +40,17 @@ def test_a_picture_is_taken_whatever_its_name(studio, tmp_path: Path, name: str,
         assert "Input 40×30" in page.locator("#input-info").inner_text()
 
 
+def test_the_upload_boxs_label_leaves_its_icon_clear(studio) -> None:
+    # A user trial: the box's label ("Image (PNG, JPEG, WebP, …)") lay over the upload icon on the first screen
+    with browser_page(1366, 900) as page:
+        steps.open_app(page, studio)
+        assert not page.evaluate("""() => {
+            const label = document.querySelector('#input-file [data-testid=block-label]').getBoundingClientRect();
+            const icon = document.querySelector('#input-file .icon-wrap').getBoundingClientRect();
+            return label.left < icon.right && icon.left < label.right && label.top < icon.bottom
+                && icon.top < label.bottom; }""")
+
+
 def test_a_pdf_named_png_is_refused_naming_what_it_is(studio, tmp_path: Path) -> None:
     path = tmp_path / "photo.png"
     path.write_bytes(b"%PDF-1.7\n" + b"\0" * 64)

@@ -50,7 +50,7 @@ class ImageInput:
 
 def render() -> ImageInput:
     file = gr.File(label=f"Image ({formats.label_list()})", file_types=FILE_TYPES, type="filepath",
-                   elem_id="input-file", height=120)
+                   elem_id="input-file", height=150)  # the label chip clears the upload icon
     url = gr.Textbox(label="…or an image URL", placeholder="https://… or data:image/png;base64,…",
                      elem_id="input-url", max_lines=1)
     preview = gr.Image(label="Input", type="filepath", format="png", interactive=False, height=220,
