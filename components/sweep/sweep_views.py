@@ -185,11 +185,13 @@ def pick_centre(event: gr.SelectData) -> tuple[int, int]:
 CROP_SIZES = (8, 512)  # the detail crop's Size slider: input pixels, smallest and largest (and the input's side)
 CROP_SIZE = 64  # its first value
 METRIC_NOTES = {
-    "psnr": "**PSNR** (dB) compares each output, downscaled to the input's size, with the input: higher means closer "
+    "psnr": "**PSNR** (dB) compares each output, downscaled to the input's size, with the input over its RGB "
+            "channels (a colour shift counts): higher means closer "
             "to the input, not better (new detail lowers it), and 100 means identical. The axis starts at 0 dB: "
             "differences under about 0.5 dB do not show in a picture.",
-    "ssim": "**SSIM** (0–1) compares the structure of each output, downscaled to the input's size, with the input's: "
-            "1 means the same structure. The axis spans all of 0–1.",
+    "ssim": "**SSIM** (0–1) compares the structure of each output, downscaled to the input's size, with the input's, "
+            "in luma (brightness), as super-resolution results are reported: 1 means the same structure. The axis "
+            "spans all of 0–1.",
     "sharpness": "**Sharpness** is each output's own mean squared luma gradient, at its own size: it compares no "
                  "two pictures, and it falls as the output grows (the same edges spread over more pixels), so "
                  "compare it only between cells of one upscale factor. The axis starts at 0.",

@@ -1,8 +1,11 @@
 """Image metrics for comparing outputs: fidelity to the input, sharpness, difference heat maps, detail crops.
 
-Fidelity compares the output, downscaled (Lanczos) to the input's size, with the input in RGB (alpha dropped):
-PSNR (10·log10(255² / MSE), the MSE from ``skimage.metrics.mean_squared_error``) and SSIM from
-``structural_similarity``. Identical images have an infinite PSNR; it is reported as ``PSNR_CAP`` (100 dB) so
+Fidelity compares the output, downscaled (Lanczos) to the input's size, with the input (alpha dropped): PSNR
+over the RGB channels (10·log10(255² / MSE), the MSE from ``skimage.metrics.mean_squared_error``), so a colour
+shift counts, and SSIM (``structural_similarity``) over luma (Y′ = 0.299 R + 0.587 G + 0.114 B, Pillow's "L"), as
+super-resolution results are usually reported: SSIM measures structure, and over one channel it takes a third
+of the time of three (a sweep measures every cell, and twelve cells finishing together wait for it:
+bench/sweep.py, case d). Identical images have an infinite PSNR; it is reported as ``PSNR_CAP`` (100 dB) so
 tables, CSV and JSON hold a finite number.
 """
 
@@ -35,21 +38,22 @@ def _resized(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 def fidelity(output: Image.Image, input: Image.Image) -> dict[str, float]:
-    """How faithful an output is to its input: ``{"psnr": dB (capped at 100), "ssim": 0..1}``."""
+    """How faithful an output is to its input: ``{"psnr": dB over RGB (capped at 100), "ssim": 0..1 over luma}``."""
     # Imported here: skimage.metrics pulls in scipy.stats (~1.5 s), which the app's start-up should not pay.
     from skimage.metrics import mean_squared_error, structural_similarity
 
     # float32: half the memory traffic of skimage's float64 default, the same figures to the digits reported
     # (a sweep measures every cell, and twelve cells finishing together wait for it: bench/sweep.py, case d)
-    reference = np.asarray(_rgb(input), dtype=np.float32)
-    candidate = np.asarray(_resized(_rgb(output), input.size), dtype=np.float32)
+    original, downscaled = _rgb(input), _resized(_rgb(output), input.size)
+    reference = np.asarray(original, dtype=np.float32)
+    candidate = np.asarray(downscaled, dtype=np.float32)
     smallest = min(reference.shape[:2])
     if smallest < 3:
         raise InputError(f"Images of {input.width}×{input.height} are too small to compare.", "image")
     error = float(mean_squared_error(reference, candidate))  # PSNR's own definition, from the one MSE
     psnr = PSNR_CAP if error == 0 else min(PSNR_CAP, 10 * math.log10(255.0 ** 2 / error))
     window = min(_SSIM_WINDOW, smallest if smallest % 2 else smallest - 1)
-    ssim = float(structural_similarity(reference, candidate, data_range=255, channel_axis=2, win_size=window))
+    ssim = float(structural_similarity(_luma(original), _luma(downscaled), data_range=255, win_size=window))
     return {"psnr": psnr, "ssim": ssim}
 
 
