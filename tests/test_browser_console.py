@@ -102,7 +102,9 @@ def test_a_streamed_line_stays_in_the_console(studio, tmp_path: Path, fal_server
         final = steps.console_text(page)
         assert all(final.startswith(value) for value in shown), "a line vanished from the console"
         assert all(f"[INFO] tile {n}/8" in final for n in range(1, 9)) and final.count("tile 8/8") == 1
-        assert len(shown) >= 5  # it streamed: the lines came in several updates, not at the end
+        # it streamed: the lines came in several updates, not all at the end (at least 3: on a loaded machine
+        # Gradio's stream delivered the ten lines of this one-second run in 3 updates)
+        assert len(shown) >= 3
 
 
 def test_on_a_phone_a_run_started_from_the_bottom_bar_brings_its_progress_into_view(
