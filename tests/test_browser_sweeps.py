@@ -218,6 +218,15 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         assert len(grid_items(page, 8)) == 8
         assert steps.table_column(page, "sweep-table", "status") == ["completed"] * 8  # nothing ran again
 
+        # the sheet of this layout is shown (a user trial, with the data directory outside the working and temp
+        # directories as a Space's /data is: the sheet's box emptied to an Error badge every time)
+        steps.open_tab(page, "Contact sheet")
+        page.locator("#sweep-layout-sheet").click()
+        page.locator("#sweep-sheet-line").get_by_text("contact-sheet-engine-by-upscale_factor-image-all").wait_for()
+        page.wait_for_function("() => (document.querySelector('#sweep-sheet img')?.src || '')"
+                               ".includes('contact-sheet-engine-by-upscale_factor-image-all')")
+        assert page.locator("#sweep-sheet .error").count() == 0
+
 
 def test_a_refused_sweep_says_so_by_the_pre_flight_line_not_beside_the_last_sweeps_done(studio, tmp_path) -> None:
     with sweep_tab(studio, tmp_path) as page:  # no fal key

@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.common.files import servable
 from components.common.refusal import said
 from components.sweep.sweep_actions import IN_BIN, NONE, SweepView
 from core.storage import StorageError
@@ -200,4 +201,4 @@ def sheet(view: SweepView, layout: Layout | None) -> tuple[Any, str]:
         path = sheet_to_png(picture, sweep_run.sweep_dir(view.plan.id) / name)
     except StorageError as exc:
         return gr.skip(), said(str(exc))
-    return str(path), f"The contact sheet above is of this layout: `{name}`."
+    return servable(str(path)), f"The contact sheet above is of this layout: `{name}`."
