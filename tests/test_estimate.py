@@ -60,6 +60,21 @@ def test_the_time_around_the_cells_is_learned_from_finished_sweeps() -> None:
     assert estimate.sweep_seconds(found, 10.0, 2.0) == pytest.approx(12.0, abs=0.05)
 
 
+def test_a_sweep_with_runs_deleted_for_good_teaches_nothing_about_the_time_around_its_cells() -> None:
+    # A user trial: 3 of a 4-cell sweep's runs deleted for good; its one run's short span against the sweep's
+    # whole wall made the time "around the cells" ~25 s per MP, and the next estimate three times too long
+    history, sweeps = store.store(), SweepStore(store.store())
+    sweeps.save(SweepRecord("whole", "local", "upscale_factor", "2", model="fast", created_at=0.0))
+    history.save(finished_run(1.0, 1.0, at=0.5, sweep_id="whole"))
+    sweeps.finished("whole", 2.0)
+    sweeps.save(SweepRecord("purged", "local", "seed", "1-4", model="fast", created_at=100.0))
+    history.save(finished_run(1.0, 1.0, at=130.5, sweep_id="purged"))  # the last of four cells, the others gone
+    sweeps.finished("purged", 131.6)
+    found = estimate.rates(history, "local", "fast", None)
+    assert found.sweeps == 1  # the whole one: 1 s around its 1 MP cell (the purged one would add ~30 s)
+    assert found.sweep_seconds + found.sweep_seconds_per_megapixel == pytest.approx(1.0, abs=0.01)
+
+
 def preflight_text(tmp_path: Path, x_values: str) -> str:
     path = tmp_path / "in.png"
     Image.new("RGB", (1000, 1000)).save(path)

@@ -127,20 +127,26 @@ def rates(history: History, engine: str, model: str | None, owner: str | None,
 def _around(history: History, engine: str, model: str | None, owner: str | None,
             recent: int) -> list[tuple[float, float]]:
     # Per finished sweep: (output MP, its seconds outside its cells' span: before the first starts running, after
-    # the last stops — its running, for an engine whose queue schedules the cells; else its end).
+    # the last stops — its running, for an engine whose queue schedules the cells; else its end). Only a sweep with
+    # a run for every cell asked: one with runs deleted for good has a short span in a long wall (a user trial:
+    # 3 of 4 runs purged, and the time "around the cells" rose from ~0.5 s to ~25 s per MP).
+    from core.sweep.reopen import cells_asked
     from core.sweep.sweep_store import SweepStore
 
-    SweepStore(history)  # the table exists
+    records = SweepStore(history)  # the table exists
     mine = "" if owner is None else " AND s.owner = ?"
     ended = ("r.started_at + COALESCE(r.running_seconds, r.finished_at - r.started_at)"
              if _queue_scheduled(engine) else "r.finished_at")
     rows = history.query(
         f"SELECT (s.finished_at - s.created_at) - (MAX({ended}) - MIN(r.started_at)), "
-        "SUM(r.width * r.height) / 1e6 FROM sweeps s JOIN runs r ON r.sweep_id = s.id WHERE s.finished_at IS NOT "
+        "SUM(r.width * r.height) / 1e6, s.id, COUNT(*) FROM sweeps s JOIN runs r ON r.sweep_id = s.id WHERE "
+        "s.finished_at IS NOT "
         f"NULL AND s.engine = ? AND s.model IS ?{mine} GROUP BY s.id HAVING COUNT(*) = SUM(r.status = 'completed') "
         "AND COUNT(*) = COUNT(r.started_at) ORDER BY s.finished_at DESC LIMIT ?",
         [engine, model, *([owner] if mine else []), recent])
-    return [(float(mp), max(0.0, float(outside))) for outside, mp in rows if mp]
+    whole = [(outside, mp) for outside, mp, sweep_id, runs in rows
+             if runs >= (cells_asked(records.get(sweep_id, None)) or 0)]
+    return [(float(mp), max(0.0, float(outside))) for outside, mp in whole if mp]
 
 
 def sweep_seconds(found: Rates, cells_seconds: float, total_megapixels: float) -> float:
