@@ -81,13 +81,25 @@ def _fresh_fal_engines() -> None:
 
 
 def launched_app() -> tuple[object, str]:
-    """The whole app built and launched in-process on a free port: (demo, base URL)."""
+    """The whole app built and launched in-process on a free port: (demo, base URL).
+
+    Launched a second time if Gradio's own first look at the page fails: ``launch`` asks for it once with a 3 s
+    timeout and gives up at the first timeout ("When localhost is not accessible, a shareable link must be
+    created"), which a loaded CI machine met once while this process served another app and its browsers."""
     import app
 
-    demo = app.build()
-    port = free_port()
-    app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    return demo, f"http://127.0.0.1:{port}/"
+    for attempt in (1, 2):
+        demo = app.build()
+        port = free_port()
+        try:
+            app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+        except ValueError as exc:
+            demo.close()
+            if attempt == 2 or "localhost is not accessible" not in str(exc):
+                raise
+            continue
+        return demo, f"http://127.0.0.1:{port}/"
+    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")
