@@ -453,17 +453,3 @@ def test_the_line_under_the_picture_says_a_region_switched_on_but_unusable_would
     assert image_input.describe(loaded, 2, None, False, 200, 10, 96, 64).startswith("Input 240×160")
     with pytest.raises(InputError):  # and the run is refused, as the line says
         region_panel.region_of(True, 200, 10, 96, 64).inside(loaded.width, loaded.height)
-
-
-def test_the_first_corner_clicked_is_marked_on_the_picture_beside_the_region_held(photo) -> None:
-    # A user trial: the first click on the picture left no mark on it, only a line of text
-    loaded = _loaded(photo)  # 240×160: drawn at full size (under PREVIEW_SIDE), so a click is a pixel
-    click = gr.SelectData(None, {"index": [200, 140], "value": None})  # outside the region held
-    corner, *skipped, picture, line = region_panel.clicked(loaded, None, 2, True, *REGION.values().values(),
-                                                           click)
-    assert corner == (200, 140) and line.startswith("First corner at 200,140.")
-    assert all(value == gr.skip() for value in skipped)  # the switch and the boxes keep the region held
-    with Image.open(picture) as marked, Image.open(region_panel.drawn(loaded, REGION)) as held:
-        assert marked.getpixel((200, 140)) == (255, 64, 64) and held.getpixel((200, 140)) != (255, 64, 64)
-        box = REGION.box  # the region the boxes hold is still drawn
-        assert marked.getpixel((box[0], box[1] + 20)) == held.getpixel((box[0], box[1] + 20)) == (255, 64, 64)

@@ -25,7 +25,6 @@ from core.inputs.images import InputImage
 from core.inputs.region import CONTEXT_NOTE, PARAMS, Region, from_corners, price_line
 
 PREVIEW_SIDE = 768  # the drawn preview's longest side (clicks are scaled back to input pixels)
-CROSS = 9  # half the first corner's cross, in preview pixels
 NO_PICTURE = "Give an image to choose a region of it."
 FIRST = "Click the opposite corner."
 UNUSED = "the boxes' region is used only when **Run on the region** is ticked"
@@ -82,15 +81,13 @@ def _scale(loaded: InputImage) -> float:
     return min(1.0, PREVIEW_SIDE / max(loaded.width, loaded.height))
 
 
-def drawn(loaded: InputImage | None, region: Region | None, corner: tuple[int, int] | None = None) -> str | None:
-    """A preview of the input (its longest side at most ``PREVIEW_SIDE``) with ``region`` drawn on it, and the
-    first ``corner`` clicked (input pixels) marked with a cross."""
+def drawn(loaded: InputImage | None, region: Region | None) -> str | None:
+    """A preview of the input (its longest side at most ``PREVIEW_SIDE``) with ``region`` drawn on it."""
     if loaded is None:
         return None
     folder = config.data_dir() / "previews"
     folder.mkdir(parents=True, exist_ok=True)
-    marked = f"-corner-{corner[0]}-{corner[1]}" if corner else ""
-    path = folder / f"{loaded.digest[:24]}{'-' + region.tag if region else ''}{marked}.png"
+    path = folder / f"{loaded.digest[:24]}{'-' + region.tag if region else ''}.png"
     if not path.is_file():
         scale = _scale(loaded)
         with Image.open(loaded.path) as source:
@@ -101,11 +98,6 @@ def drawn(loaded: InputImage | None, region: Region | None, corner: tuple[int, i
             pen = ImageDraw.Draw(preview)
             pen.rectangle(box, outline=(255, 64, 64), width=3)
             pen.rectangle([b + d for b, d in zip(box, (3, 3, -3, -3), strict=True)], outline=(255, 255, 255), width=1)
-        if corner is not None:  # a cross, white under red, seen on light and dark pictures alike
-            cx, cy, pen = round(corner[0] * scale), round(corner[1] * scale), ImageDraw.Draw(preview)
-            for colour, width in (((255, 255, 255), 5), ((255, 64, 64), 3)):
-                pen.line([(cx - CROSS, cy), (cx + CROSS, cy)], fill=colour, width=width)
-                pen.line([(cx, cy - CROSS), (cx, cy + CROSS)], fill=colour, width=width)
         preview.save(path, compress_level=1)
     return servable(str(path), Path(path).name)
 
@@ -163,25 +155,17 @@ def cleared(loaded: InputImage | None, factor: float, pending: Region | None = N
     return (False if on and not kept_on else gr.skip()), *emptied, None, picture, line, pending, digest
 
 
-def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: float, on: bool | None, x: Any,
-            y: Any, width: Any, height: Any, event: gr.SelectData) -> tuple[Any, ...]:
-    """A click on the preview: the first corner is kept and marked on the picture (beside the region the boxes
-    still hold, until the second click replaces it); the second makes the region (the boxes filled, the switch
+def clicked(loaded: InputImage | None, corner: tuple[int, int] | None, factor: float,
+            event: gr.SelectData) -> tuple[Any, ...]:
+    """A click on the preview: the first corner is kept; the second makes the region (the boxes filled, the switch
     on, the region drawn and priced)."""
     if loaded is None or not isinstance(event.index, (list, tuple)) or len(event.index) < 2:
         return (gr.skip(),) * 8
     scale = _scale(loaded)
     point = (min(loaded.width - 1, round(event.index[0] / scale)),
              min(loaded.height - 1, round(event.index[1] / scale)))
-    if corner is None:  # a user trial: the first click left no mark, only a line of text
-        try:
-            held = region_of(on, x, y, width, height)
-            if held is not None:
-                held.inside(loaded.width, loaded.height)
-        except InputError:
-            held = None
-        return (point, *(gr.skip(),) * 5, drawn(loaded, held, point),
-                f"First corner at {point[0]},{point[1]}. {FIRST}")
+    if corner is None:
+        return point, *(gr.skip(),) * 6, f"First corner at {point[0]},{point[1]}. {FIRST}"
     region = from_corners((int(corner[0]), int(corner[1])), point, loaded.width, loaded.height)
     picture, line = shown(loaded, factor, True, *region.values().values())
     return None, True, *(str(v) for v in region.values().values()), picture, line
@@ -198,6 +182,6 @@ def listen(panel: RegionPanel, loaded: gr.State, factor: Any) -> None:
     gr.on([panel.on.change, factor.change, *(box.input for box in panel.boxes[1:]),
            *(box.blur for box in panel.boxes[1:]), *(box.submit for box in panel.boxes[1:])],
           shown, [loaded, factor, *panel.boxes], [panel.picture, panel.line], preprocess=False, **quiet)
-    panel.picture.select(clicked, [loaded, panel.corner, factor, *panel.boxes],
+    panel.picture.select(clicked, [loaded, panel.corner, factor],
                          [panel.corner, *panel.boxes, panel.picture, panel.line], api_visibility="private",
                          show_progress="hidden")
