@@ -6,6 +6,7 @@ import asyncio
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -354,3 +355,28 @@ def test_a_batch_cell_cancelled_before_it_started_is_retried_on_its_own_picture(
     assert [cell.image_path for cell in plan.cells] == [str(picture)] * 2
     retried = run(sweep_run.retry_failed(plan, runs, LanczosEngine(), include_cancelled=True, save=history.save))
     assert all(found.status == "completed" for found in retried.values()), [r.error for r in retried.values()]
+
+
+def test_a_cells_sheet_tile_made_beside_its_figures_looks_like_one_made_from_the_whole_output(tmp_path):
+    # The tile of a ×2 output is scaled from the picture fidelity already resized to the input's size (a third of
+    # the work); it must look like the tile of the whole output, and a picture with alpha keeps its background.
+    from skimage import data as samples
+
+    from core.sweep import contact_sheet
+
+    source, output = tmp_path / "in.png", tmp_path / "out.png"
+    photo = Image.fromarray(samples.astronaut())
+    photo.save(source)
+    photo.resize((1024, 1024), Image.Resampling.LANCZOS).save(output)
+    sweep_run.cell_metrics(str(output), str(source), tile=384)
+    kept = np.asarray(contact_sheet._tile_of(output, 384), dtype=np.float64)
+    fresh = np.asarray(contact_sheet._thumbnail(output, 384), dtype=np.float64)
+    assert kept.shape == fresh.shape == (384, 384, 3) and np.abs(kept - fresh).mean() < 1.0
+
+    clear = photo.resize((1024, 1024)).convert("RGBA")
+    clear.putalpha(Image.new("L", clear.size, 0))  # wholly transparent: its tile is the tile background
+    clear.save(output)
+    sweep_run.cell_metrics(str(output), str(source), tile=384)
+    tile = contact_sheet._tile_of(output, 384)
+    assert tile.getpixel((100, 100)) == contact_sheet._thumbnail(output, 384).getpixel((100, 100))
+    assert tile.getcolors(1) is not None  # one colour: the background, not the photo under the alpha

@@ -226,14 +226,26 @@ def cell_metrics(output_path: str, input_path: str | None, tile: int | None = No
         return dict(kept)
     with Image.open(output_path) as output:
         output.load()
+        original = _source(source, _stamp(source)) if source else None
+        # the output as fidelity compares it, resized to the input's size once for both the figures and the tile
+        compared = metrics.downscaled(output, original.size) if original is not None else None
         if tile is not None:
-            keep_tile(output_path, output, tile)
-        found = kept if kept is not None else _measured(output, source)
+            keep_tile(output_path, _tile_source(output, compared, tile), tile)
+        found = kept if kept is not None else _measured(output, compared, original)
     with _figures_lock:
         _figures[key] = found
         while len(_figures) > _FIGURES_KEPT:
             _figures.popitem(last=False)
     return dict(found)
+
+
+def _tile_source(output: Image.Image, compared: Image.Image | None, tile: int) -> Image.Image:
+    """The picture a cell's sheet tile is scaled from: the output as fidelity compared it (already resized to the
+    input's size) when that is still at least the tile's size and the output has no alpha to lay on the tile
+    background, else the output. A ×2 output's 384 px tile from 512 px instead of 1024 px: a third of the time."""
+    if compared is not None and output.mode == "RGB" and max(compared.size) >= tile:
+        return compared
+    return output
 
 
 def _stamp(path: str) -> tuple[int, int]:
@@ -255,12 +267,15 @@ def _source(path: str, stamp: tuple[int, int]) -> Image.Image:
         return image.copy()
 
 
-def _measured(output: Image.Image, input_path: str | None) -> dict[str, float | None]:
+def _measured(output: Image.Image, compared: Image.Image | None, original: Image.Image | None,
+              ) -> dict[str, float | None]:
+    """The figures of ``output``: its sharpness, and with the input (``original``) its fidelity, from ``compared``
+    (``metrics.downscaled(output, original.size)``)."""
     found: dict[str, float | None] = {"psnr": None, "ssim": None, "sharpness": None}
     found["sharpness"] = round(metrics.sharpness(output), 3)
-    if input_path:
+    if compared is not None and original is not None:
         try:
-            fidelity = metrics.fidelity(output, _source(input_path, _stamp(input_path)))
+            fidelity = metrics.fidelity(compared, original)
         except InputError:  # too small to compare: leave the columns empty
             return found
         found["psnr"], found["ssim"] = round(fidelity["psnr"], 3), round(fidelity["ssim"], 4)
