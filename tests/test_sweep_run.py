@@ -143,6 +143,30 @@ def test_detail_crops_and_difference_maps_of_a_finished_sweep(fal_server, fal_ke
         crops.heat_map(plan, runs, "upscale_factor=9", "input", path)
 
 
+def test_detail_crops_shown_again_read_no_output_and_a_new_square_replaces_the_last(history, monkeypatch):
+    # Before, every showing of the crops (a swap of the grid's axes, another Z value, the sweep re-opened) decoded
+    # every finished output again and rewrote its crop: ~2 s of a 100-cell sweep's re-opening (bench/sweep.py, e).
+    path = input_image()
+    plan = plan_grid({}, "upscale_factor", [2, 3])
+    runs = run(sweep_run.run_plan(plan, LanczosEngine(), save=history.save, image_path=path))
+    first = crops.detail_crops(plan, runs, (12, 8), 8, (24, 16), path)
+
+    def decoded_again(*args, **kwargs):
+        raise AssertionError("an output was cropped again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(crops.metrics, "detail_crop", decoded_again)
+        assert crops.detail_crops(plan, runs, (12, 8), 8, (24, 16), path) == first  # the same square: as it was
+    moved = crops.detail_crops(plan, runs, (4, 4), 8, (24, 16), path)  # another square: new crops, the last gone
+    assert all(not Path(p).exists() for p, _ in first) and all(Path(p).is_file() for p, _ in moved)
+    assert len(list(Path(first[0][0]).parent.glob("*_*.png"))) == len(plan.cells)  # one crop file per cell
+    output = runs[plan.cells[0].key].output_path
+    Image.new("RGB", Image.open(output).size, "white").save(output)  # an output written anew is cropped anew
+    again = crops.detail_crops(plan, runs, (4, 4), 8, (24, 16), path)
+    assert again[0][0] != moved[0][0] and Image.open(again[0][0]).getcolors() == [(16 * 16, (255, 255, 255))]
+    assert again[1] == moved[1]
+
+
 def test_an_image_axis_runs_each_uploaded_image(tmp_path, history):
     files = []
     for name, size in (("wide", (20, 10)), ("tall", (10, 20))):

@@ -31,6 +31,10 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
 
     ``centre`` and ``size`` are in pixels of an input of size ``reference``; cells with another input (an image
     axis) get the same relative region.
+
+    A crop is written once: its file is named by its cell, run, output file and square (``_crop_name``), so
+    showing the same crops again (the grid pivoted, another Z value, the sweep re-opened) reads no output; a cell's
+    crop of another square replaces its last one.
     """
     folder = sweep_run.sweep_dir(plan.id) / "crops"
     folder.mkdir(exist_ok=True)
@@ -42,12 +46,26 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
             continue
         with Image.open(source) as opened:
             in_size = opened.size
-        with Image.open(run.output_path) as output:
-            crop = metrics.detail_crop(output, crop_box(centre, size, reference, in_size), in_size)
-        path = folder / f"{'-'.join(map(str, cell.key))}.png"  # its place in the sweep: unique in any layout
-        storage.write_atomic(path, functools.partial(crop.save, format="PNG"), "save the detail crops")
+        box = crop_box(centre, size, reference, in_size)
+        place = "-".join(map(str, cell.key))  # its place in the sweep: unique in any layout
+        path = folder / f"{place}_{_crop_name(run, box, in_size)}.png"
+        if not path.is_file():
+            with Image.open(run.output_path) as output:
+                crop = metrics.detail_crop(output, box, in_size)
+            storage.write_atomic(path, functools.partial(crop.save, format="PNG"), "save the detail crops")
+            for older in folder.glob(f"{place}_*.png"):  # the cell's crops of other squares (or runs): one kept
+                if older != path:
+                    older.unlink(missing_ok=True)
         crops.append((str(path), cell.label))
     return crops
+
+
+def _crop_name(run: Run, box: tuple[float, float, float, float], in_size: tuple[int, int]) -> str:
+    """What a cell's crop file is named by: its run, its output file's size and modification time (a file written
+    anew is cropped anew), the square and the input's size."""
+    found = Path(str(run.output_path)).stat()
+    said = f"{run.id}|{found.st_size}|{found.st_mtime_ns}|{tuple(round(v, 3) for v in box)}|{in_size}"
+    return hashlib.sha256(said.encode()).hexdigest()[:16]
 
 
 def crop_box(centre: tuple[float, float], size: float, reference: tuple[int, int],
