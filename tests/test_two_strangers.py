@@ -106,6 +106,17 @@ def test_no_file_of_the_data_directory_is_served_by_path(shared_app, photo) -> N
     assert all(code in (403, 404) for code in served.values()), {k: v for k, v in served.items() if v < 400}
 
 
+def test_no_stranger_reads_how_busy_the_app_is_from_gradios_monitoring_page(shared_app, photo) -> None:
+    # Gradio's /monitoring/summary (on by default) answered anyone with every handler's name, its success rate and
+    # timings: how much the Space's visitors had run, and how it went.
+    demo, url = shared_app
+    stranger(url, "198.51.100.7").predict(handle_file(photo), "", upscale_factor=1, engine="local",
+                                          api_name="/upscale")
+    with httpx.Client(base_url=url, timeout=30) as http:
+        answer = http.get("monitoring/summary")
+    assert answer.status_code in (403, 404) and "upscale" not in answer.text, answer.text[:300]
+
+
 def test_results_and_details_carry_no_server_paths_or_owner_ids(shared_app, photo) -> None:
     demo, url = shared_app
     alice = stranger(url, "198.51.100.2")

@@ -34,6 +34,11 @@ def prepare(demo: gr.Blocks) -> None:
     warnings.filterwarnings("ignore", message="This MCP server includes a tool that has a gr.State input")
     check_data_dir()
     warn_resetting_caps()
+    # Gradio's queue sums up its last 10,000 events for its monitoring page (a pandas group-by, ~55 ms of CPU) after
+    # every event by default; the app turns that page off (``launch_settings``), so the sum is never read. Made
+    # once in a billion events instead (Gradio's own setting, read as the queue is made; an owner's value stays):
+    # re-opening a 100-cell sweep in the page spent a third of the app's CPU on it (bench/sweep.py, case e).
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(10 ** 9))
     demo.queue(default_concurrency_limit=8, max_size=config.max_queue() or None)
     resume_pending_runs()
     usecases.keep_saving()  # a finished paid result the disk could not take is saved again every 30 s
@@ -63,8 +68,10 @@ def launch_settings() -> dict[str, Any]:
     """The theme (components/common/theme.py), styles, keyboard shortcuts, the upload cap, the request-body cap
     (then raw REST calls completed, ``api_calls.py``, and MCP callers signed, ``components/api/mcp_identity.py``),
     the MCP server (the public endpoints as tools, at ``/gradio_api/mcp/``) and footer links. No
-    ``allowed_paths``: the data directory is never served by path (see components/common/files.py)."""
-    return {"theme": theme.build(), "css_paths": [str(HERE / "style.css")],
+    ``allowed_paths``: the data directory is never served by path (see components/common/files.py). No monitoring
+    page: Gradio's ``/monitoring/summary`` (on unless turned off) told anyone every handler's name, success rate
+    and timings, how busy a shared Space is."""
+    return {"theme": theme.build(), "css_paths": [str(HERE / "style.css")], "enable_monitoring": False,
             "head_paths": [str(HERE / "shortcuts.html"), str(HERE / "page_end.html")],
             "footer_links": ["api", "gradio"], "max_file_size": config.max_upload_bytes(), "mcp_server": True,
             "app_kwargs": {"middleware": [*request_limits.middleware(), Middleware(api_calls.ApiCalls),
