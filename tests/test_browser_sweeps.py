@@ -78,6 +78,29 @@ def test_a_reopened_sweep_puts_its_own_axes_and_values_back(studio, tmp_path: Pa
         screenshot(page, "sweep-reopened")
 
 
+def test_a_past_sweep_chosen_with_the_mouse_is_opened_once(studio, tmp_path: Path, monkeypatch) -> None:
+    # Gradio's Dropdown sends .input twice for one click on an option: the sweep was read, drawn and measured twice,
+    # and the page redrew every view of the second copy after the first (a 100-cell sweep took seconds more).
+    from core.sweep import reopen
+
+    opened: list[str] = []
+    read = reopen.reopen
+
+    def counted(sweep_id, *args, **kwargs):
+        opened.append(sweep_id)
+        return read(sweep_id, *args, **kwargs)
+
+    monkeypatch.setattr(reopen, "reopen", counted)
+    with sweep_tab(studio, tmp_path) as page:
+        sweep_id = run_sweep(page, "1, 1.5")
+        steps.open_tab(page, "Past sweeps")
+        page.locator("#sweep-past input").click()
+        page.locator("#sweep-past").get_by_role("option").filter(has_text=sweep_id).click()
+        page.wait_for_function("() => document.querySelectorAll('#sweep-grid .gallery-item img').length === 2")
+        page.wait_for_timeout(1500)  # the echo of the click, if any, has come and gone
+        assert opened == [sweep_id]
+
+
 def test_a_finished_sweep_is_exported_as_a_web_page_from_its_tab(studio, tmp_path: Path) -> None:
     """The size is said before anything is written; the zip downloads and holds the page, the CSV, the pictures."""
     with sweep_tab(studio, tmp_path) as page:

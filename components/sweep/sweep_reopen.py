@@ -12,6 +12,7 @@ import gradio as gr
 
 from components.common.files import servable
 from components.common.refusal import said
+from components.common.repeats import repeated
 from components.common.session import Session
 from components.sweep.sweep_actions import GONE, NONE, SweepView, finish
 from core.engines import keyless_engine
@@ -78,10 +79,13 @@ def batch_of(plan: SweepPlan, session: Session) -> Any:
     return [servable(path, plan.image_names.get(label)) for label, path in pictures.items()]
 
 
-async def open_sweep(sweep_id: str | None, session: Session) -> tuple[Any, ...]:
+async def open_sweep(sweep_id: str | None, session: Session, request: gr.Request | None = None) -> tuple[Any, ...]:
     """Load a past sweep: its grid, a fresh sheet and CSV, its metrics, its axes, values and engine, and the line
     beside the menu. A sweep that cannot be opened is said on that line, beside the menu it was chosen from (as a
-    refusal it was an Error badge on the Engine radio at the top of the page), and nothing else changes."""
+    refusal it was an Error badge on the Engine radio at the top of the page), and nothing else changes; nor for
+    the echo of one click (``components.common.repeats``: the page opened and drew the sweep twice)."""
+    if repeated(getattr(request, "session_hash", None), "past sweeps", sweep_id):
+        return (*[gr.skip()] * (SKIPPED + 1),)
     if not sweep_id:  # the menu was opened and left with nothing chosen
         return (*[gr.skip()] * SKIPPED, "Choose a past sweep first.")
     try:
