@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -157,13 +159,16 @@ def test_detail_crops_shown_again_read_no_output_and_a_new_square_replaces_the_l
     with monkeypatch.context() as patched:
         patched.setattr(crops.metrics, "detail_crop", decoded_again)
         assert crops.detail_crops(plan, runs, (12, 8), 8, (24, 16), path) == first  # the same square: as it was
-    moved = crops.detail_crops(plan, runs, (4, 4), 8, (24, 16), path)  # another square: new crops, the last gone
+    moved = crops.detail_crops(plan, runs, (4, 4), 8, (24, 16), path)  # another square: new crops; the last kept
+    assert all(Path(p).is_file() for p, _ in first + moved)  # (another request may be handing them to the page)
+    for kept, _ in first:  # … until they are a minute old
+        os.utime(kept, (time.time() - crops.CROPS_KEPT_S - 1,) * 2)
+    moved = crops.detail_crops(plan, runs, (4, 4), 9, (24, 16), path)
     assert all(not Path(p).exists() for p, _ in first) and all(Path(p).is_file() for p, _ in moved)
-    assert len(list(Path(first[0][0]).parent.glob("*_*.png"))) == len(plan.cells)  # one crop file per cell
     output = runs[plan.cells[0].key].output_path
     Image.new("RGB", Image.open(output).size, "white").save(output)  # an output written anew is cropped anew
-    again = crops.detail_crops(plan, runs, (4, 4), 8, (24, 16), path)
-    assert again[0][0] != moved[0][0] and Image.open(again[0][0]).getcolors() == [(16 * 16, (255, 255, 255))]
+    again = crops.detail_crops(plan, runs, (4, 4), 9, (24, 16), path)
+    assert again[0][0] != moved[0][0] and Image.open(again[0][0]).getcolors() == [(18 * 18, (255, 255, 255))]
     assert again[1] == moved[1]
 
 

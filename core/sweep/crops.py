@@ -4,8 +4,10 @@ into the sweep's folder (``data/sweeps/<id>/``) and returned as paths."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import time
 from pathlib import Path
 
 from PIL import Image
@@ -53,11 +55,24 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
             with Image.open(run.output_path) as output:
                 crop = metrics.detail_crop(output, box, in_size)
             storage.write_atomic(path, functools.partial(crop.save, format="PNG"), "save the detail crops")
-            for older in folder.glob(f"{place}_*.png"):  # the cell's crops of other squares (or runs): one kept
-                if older != path:
-                    older.unlink(missing_ok=True)
+            _forget_older(folder, place, path)
         crops.append((str(path), cell.label))
     return crops
+
+
+CROPS_KEPT_S = 60.0  # a cell's crops of other squares are removed once this old
+
+
+def _forget_older(folder: Path, place: str, newest: Path) -> None:
+    """Remove the cell's crops of other squares (or runs) written more than ``CROPS_KEPT_S`` ago. Not younger ones:
+    the page asks for crops of several squares at once (a centre clicked, the size moved), and a crop removed
+    while another request was handing it to Gradio reached the page as an unservable path (``InvalidPathError``
+    in the log, the crop gallery not updated: a user trial)."""
+    now = time.time()
+    for older in folder.glob(f"{place}_*.png"):
+        with contextlib.suppress(OSError):  # gone meanwhile
+            if older != newest and now - older.stat().st_mtime > CROPS_KEPT_S:
+                older.unlink()
 
 
 def _crop_name(run: Run, box: tuple[float, float, float, float], in_size: tuple[int, int]) -> str:
