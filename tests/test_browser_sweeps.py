@@ -249,6 +249,13 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         page.wait_for_function("() => (document.querySelector('#sweep-sheet img')?.src || '')"
                                ".includes('contact-sheet-engine-by-upscale_factor-image-all')")
         assert page.locator("#sweep-sheet .error").count() == 0
+        drawn_for = "engine across · upscale_factor down · image: all"
+        assert drawn_for in page.locator("#sweep-sheet-line").inner_text()
+        page.locator("#sweep-swap").click()  # the sheet stays that layout's, and its line does not say "this" one
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('upscale_factor across · engine down')")
+        line = page.locator("#sweep-sheet-line").inner_text()
+        assert drawn_for in line and "this layout" not in line, line
 
 
 def test_a_refused_sweep_says_so_by_the_pre_flight_line_not_beside_the_last_sweeps_done(studio, tmp_path) -> None:

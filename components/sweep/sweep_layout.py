@@ -201,4 +201,9 @@ def sheet(view: SweepView, layout: Layout | None) -> tuple[Any, str]:
         path = sheet_to_png(picture, sweep_run.sweep_dir(view.plan.id) / name)
     except StorageError as exc:
         return gr.skip(), said(str(exc))
-    return servable(str(path)), f"The contact sheet above is of this layout: `{name}`."
+    # the layout named in words, not "this layout": after a pivot the sheet stays on show for the layout it was
+    # drawn for, and "this" then meant the new one (a user trial)
+    words = " · ".join([f"{shown.across} across", f"{shown.down} down" if shown.down else "one row",
+                        *(f"{axis}: {ALL if index is None else format_value(axis, values[axis][index], 24)}"
+                          for axis, index in shown.at.items())])
+    return servable(str(path)), f"The contact sheet above is of the layout {words} (`{name}`)."
