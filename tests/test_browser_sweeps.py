@@ -258,6 +258,29 @@ def test_a_finished_three_axis_sweep_pivots_without_running_again(studio, tmp_pa
         assert drawn_for in line and "this layout" not in line, line
 
 
+def test_a_pivot_keeps_the_crops_centre_and_the_cells_compared(studio, tmp_path: Path) -> None:
+    # A user trial: after Swap the crops' centre went back to the picture's middle and the difference map back to
+    # the first cell against the input, though only the layout had changed.
+    with sweep_tab(studio, tmp_path) as page:
+        run_sweep(page, "1, 1.5", "Engine", "local, lanczos")
+        steps.open_tab(page, "Difference")
+        compared = "upscale_factor=1.5 · engine=lanczos"
+        steps.choose(page, "sweep-diff-cell", compared)
+        steps.choose(page, "sweep-diff-against", "upscale_factor=1.5 · engine=local")
+        steps.open_tab(page, "Detail crop")
+        centre = page.locator("#sweep-crop-x input[type=number]")
+        centre.fill("10")
+        centre.press("Enter")
+        page.wait_for_function("() => (document.querySelector('#sweep-crop-input img')?.src || '').includes('input-')")
+        page.locator("#sweep-swap").click()
+        page.wait_for_function("() => document.querySelector('#sweep-grid [data-testid=block-label]')"
+                               ".innerText.includes('engine across · upscale_factor down')")
+        page.wait_for_timeout(1500)  # the pivot's chain: grid, difference choices, crop picture, crops
+        assert centre.input_value() == "10"
+        assert page.locator("#sweep-diff-cell input").input_value() == compared
+        assert page.locator("#sweep-diff-against input").input_value() == "upscale_factor=1.5 · engine=local"
+
+
 def test_a_refused_sweep_says_so_by_the_pre_flight_line_not_beside_the_last_sweeps_done(studio, tmp_path) -> None:
     with sweep_tab(studio, tmp_path) as page:  # no fal key
         sweep_id = run_sweep(page, "1, 1.5")

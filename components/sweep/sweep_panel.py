@@ -301,13 +301,14 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
                                     *((menu, sweep_layout.picked) for menu in panel.fixed))]
     pivots.append(panel.swap.click(sweep_layout.swap, [panel.view, panel.layout], [panel.layout, *layout_controls],
                                    **private))
+    chosen_diff = [panel.diff_cell, panel.diff_against]  # a pivot keeps the cells compared and the crops' centre
     for pivot in pivots:
         pivot.then(views.render_grid, [panel.view, panel.layout],
                    [panel.progress, panel.grid, panel.table, panel.state, panel.run, panel.cancel, panel.retry,
                     panel.legend],
-                   **quiet).then(views.laid_out_results, [panel.view, panel.layout],
+                   **quiet).then(views.laid_out_results, [panel.view, panel.layout, *chosen_diff],
                                  [panel.diff_cell, panel.diff_against, panel.metrics], **quiet).then(
-            views.crop_picture, [panel.view, panel.layout, panel.crop_size],
+            views.crop_picture, [panel.view, panel.layout, panel.crop_size, panel.crop_x, panel.crop_y],
             [panel.crop_input, panel.crop_x, panel.crop_y, panel.crop_size], **quiet).then(
             views.crops, crop_inputs, panel.crops, **quiet)
     panel.layout_sheet.click(sweep_layout.sheet, [panel.view, panel.layout], [panel.sheet, panel.sheet_line],

@@ -423,20 +423,24 @@ def _reference(view: SweepView, layout: Layout | None = None) -> str | None:
     return found if found and Path(found).is_file() else None  # None too once deleted for good (the bin emptied)
 
 
-def crop_picture(view: SweepView, layout: Layout | None, crop_size: float | None = None) -> list[Any]:
+def crop_picture(view: SweepView, layout: Layout | None, crop_size: float | None = None, x: float | None = None,
+                 y: float | None = None) -> list[Any]:
     """The picture the crop is chosen on and its sliders (centre x, centre y, size, in its pixels) for the layout
-    on show: the sliders bounded by that picture, centred on it, the size kept no larger than its shorter side."""
+    on show: the sliders bounded by that picture, the size kept no larger than its shorter side, the centre kept
+    (``x``, ``y``: a pivot keeps the region one chose) while it lies in that picture, else its middle."""
     reference = _reference(view, layout)
     width, height = Image.open(reference).size if reference else (1024, 1024)
     low, high = CROP_SIZES  # a crop fits in the input: no larger than its shorter side
     largest = max(low, min(high, width, height))
     side = min(int(crop_size or CROP_SIZE), largest)
+    centre_x = int(x) if x is not None and 0 <= x <= width else width // 2
+    centre_y = int(y) if y is not None and 0 <= y <= height else height // 2
     shown = reference
     if reference and view.plan is not None:  # with the crops' square on it (sliders left as they were fire nothing)
         with contextlib.suppress(StudioError):
-            shown = marked_input(view.plan, reference, (width // 2, height // 2), side)
-    return [servable(shown) if shown else None, gr.update(maximum=width, value=width // 2),
-            gr.update(maximum=height, value=height // 2), gr.update(maximum=largest, value=side)]
+            shown = marked_input(view.plan, reference, (centre_x, centre_y), side)
+    return [servable(shown) if shown else None, gr.update(maximum=width, value=centre_x),
+            gr.update(maximum=height, value=centre_y), gr.update(maximum=largest, value=side)]
 
 
 def render_results(view: SweepView, crop_size: float | None = None) -> list[Any]:
@@ -470,9 +474,11 @@ def _emptied(view: SweepView) -> list[Any]:
             pd.DataFrame(columns=METRIC_COLUMNS)]
 
 
-def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
-    """The difference choices (the finished cells on show) and the metrics table (a row per cell on show, in the
-    grid's order); left alone while no sweep has finished."""
+def laid_out_results(view: SweepView, layout: Layout | None, cell: str | None = None,
+                     against: str | None = None) -> list[Any]:
+    """The difference choices (the finished cells on show; the cell and what it is compared against kept, ``cell``
+    and ``against``, while they are on show: a pivot keeps what one chose) and the metrics table (a row per cell on
+    show, in the grid's order); left alone while no sweep has finished."""
     if view.plan is None or not view.csv:
         return [gr.skip()] * 3
     if not Path(view.csv).is_file():  # deleted for good (the bin emptied): no cell left to compare or measure
@@ -491,8 +497,10 @@ def laid_out_results(view: SweepView, layout: Layout | None) -> list[Any]:
     named = {letters[name]: AXES[name].label if name in AXES else name for name in order_of_axes if name in letters}
     columns = ["label", *(c for c in named if c in frame), *(c for c in ("status", "psnr", "ssim", "sharpness")
                                                              if c in frame)]
-    return [gr.update(choices=done, value=done[0] if done else None, info="" if done else "No finished cell on show."),
-            gr.update(choices=["input", *done], value="input"), frame[columns].rename(columns=named)]
+    chosen = cell if cell in done else done[0] if done else None
+    return [gr.update(choices=done, value=chosen, info="" if done else "No finished cell on show."),
+            gr.update(choices=["input", *done], value=against if against in done else "input"),
+            frame[columns].rename(columns=named)]
 
 
 def crops(view: SweepView, layout: Layout | None, x: float, y: float, size: float) -> Any:
