@@ -94,11 +94,22 @@ def test_a_past_sweep_chosen_with_the_mouse_is_opened_once(studio, tmp_path: Pat
     with sweep_tab(studio, tmp_path) as page:
         sweep_id = run_sweep(page, "1, 1.5")
         steps.open_tab(page, "Past sweeps")
+        page.evaluate("""() => {  // every text the line beside the menu shows, however briefly
+            const note = document.querySelector('#sweep-past-note');
+            window.notes = [];
+            new MutationObserver(() => window.notes.push(note.innerText))
+                .observe(note, {subtree: true, childList: true, characterData: true});
+        }""")
         page.locator("#sweep-past input").click()
         page.locator("#sweep-past").get_by_role("option").filter(has_text=sweep_id).click()
         page.wait_for_function("() => document.querySelectorAll('#sweep-grid .gallery-item img').length === 2")
         page.wait_for_timeout(1500)  # the echo of the click, if any, has come and gone
         assert opened == [sweep_id]
+        # a sign the moment it is chosen (a user trial: the last sweep stayed on show for seconds with none), gone
+        # once it is open
+        notes = page.evaluate("() => window.notes")
+        assert any(f"Opening sweep {sweep_id}" in note for note in notes), notes
+        assert not page.locator("#sweep-past-note").inner_text().strip()
 
 
 def test_a_finished_sweep_is_exported_as_a_web_page_from_its_tab(studio, tmp_path: Path) -> None:

@@ -342,6 +342,7 @@ def listen(panel: SweepPanel, session: gr.State, engine: gr.Radio, params: dict[
     shown = [panel.x_axis, panel.x_values, panel.y_axis, panel.y_values, engine,  # the grid's own, put back
              panel.vary_seed, panel.z_axis, panel.z_values, panel.w_axis, panel.w_values, panel.more_axes]
     tab.select(sweep_reopen.whereabouts, [panel.view, session], panel.view, **quiet)
+    panel.past.input(sweep_reopen.opening, panel.past, panel.past_note, **private, queue=False, show_progress="hidden")
     panel.past.input(sweep_reopen.open_sweep, [panel.past, session], [*outputs, *shown, panel.batch, panel.past_note],
                      **private, show_progress_on=[panel.past_note])
     return run

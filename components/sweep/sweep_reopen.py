@@ -14,6 +14,7 @@ from components.common.files import servable
 from components.common.refusal import said
 from components.common.repeats import repeated
 from components.common.session import Session
+from components.common.text import plain
 from components.sweep.sweep_actions import GONE, NONE, SweepView, finish
 from core.engines import keyless_engine
 from core.errors import StudioError
@@ -77,6 +78,12 @@ def batch_of(plan: SweepPlan, session: Session) -> Any:
                 if cell.image_path and Path(cell.image_path).is_file()}
     batch.restore_batch(session.files_owner(), pictures, plan.image_names)
     return [servable(path, plan.image_names.get(label)) for label, path in pictures.items()]
+
+
+def opening(sweep_id: str | None) -> Any:
+    """The line beside the menu the moment a past sweep is chosen, until it is open (``open_sweep`` then clears it):
+    a sweep of a hundred cells takes seconds to draw, and the last one stayed on show with no sign meanwhile."""
+    return f"Opening sweep {plain(sweep_id)}: its grid, views and settings…" if sweep_id else gr.skip()
 
 
 async def open_sweep(sweep_id: str | None, session: Session, request: gr.Request | None = None) -> tuple[Any, ...]:
