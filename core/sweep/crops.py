@@ -36,7 +36,7 @@ def detail_crops(plan: SweepPlan, runs: dict[CellKey, Run], centre: tuple[float,
 
     A crop is written once: its file is named by its cell, run, output file and square (``_crop_name``), so
     showing the same crops again (the grid pivoted, another Z value, the sweep re-opened) reads no output; a cell's
-    crop of another square replaces its last one.
+    crops of other squares are removed once a minute old (``_forget_older``).
     """
     folder = sweep_run.sweep_dir(plan.id) / "crops"
     folder.mkdir(exist_ok=True)
