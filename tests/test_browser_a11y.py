@@ -52,6 +52,7 @@ def audit_app(url: str, owners: set[str]) -> tuple[dict[View, list[Violation]], 
     return found, widths
 
 
+@pytest.mark.timeout(900)  # every tab in every view, then each suspect alone: past 300 s on a loaded machine
 def test_no_serious_violation_is_the_apps(studio, app_blocks) -> None:
     found, widths = audit_app(studio, set(app_blocks))
     suspects = {v.owner for violations in found.values() for v in violations if v.owner}
